@@ -1,0 +1,55 @@
+// Bundles every entry point of Similarity Lab.
+//   node esbuild.mjs               development build (source maps)
+//   node esbuild.mjs --production  minified, no source maps (what the .vsix ships)
+//   node esbuild.mjs --watch       rebuild on change
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'warning',
+  outdir: 'dist',
+};
+
+/** Node bundles: the VS Code client, the analysis host, its worker, and the CLI. */
+const nodeBuild = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  entryPoints: {
+    client: 'client/extension.ts',
+    server: 'server/main.ts',
+    worker: 'server/jobs/worker.ts',
+    cli: 'server/cli.ts',
+  },
+  // `vscode` is provided by the editor; tfjs-node is an optional native addon loaded only if present.
+  external: ['vscode', '@tensorflow/tfjs-node'],
+};
+
+/** Browser bundles: one per folder under webviews/ that has a main.ts. */
+const webviewEntries = {};
+if (existsSync('webviews')) {
+  for (const dir of readdirSync('webviews', { withFileTypes: true })) {
+    const main = path.join('webviews', dir.name, 'main.ts');
+    if (dir.isDirectory() && existsSync(main)) webviewEntries[`webviews/${dir.name}`] = main;
+  }
+}
+const browserBuild = { ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: webviewEntries };
+
+const builds = [nodeBuild, ...(Object.keys(webviewEntries).length ? [browserBuild] : [])];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('esbuild: watching for changes');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+}

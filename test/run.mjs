@@ -1,0 +1,38 @@
+// Runs the test tiers with node's test runner (TypeScript through tsx).
+//   node test/run.mjs            every tier (unit, server, then any others present)
+//   node test/run.mjs unit       one tier
+// Tiers are folders of test/ holding *.test.ts files; test/fixtures is data, not tests.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const ORDER = ['unit', 'server', 'webviews', 'e2e'];
+const here = path.dirname(new URL(import.meta.url).pathname);
+
+function findTests(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(p));
+    else if (entry.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out.sort();
+}
+
+const asked = process.argv.slice(2);
+const tiers = asked.length ? asked : ORDER.filter((t) => existsSync(path.join(here, t)) && statSync(path.join(here, t)).isDirectory());
+const files = tiers.flatMap((t) => {
+  const dir = path.join(here, t);
+  if (!existsSync(dir)) throw new Error(`no test tier ${t} (${dir})`);
+  return findTests(dir);
+});
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: '' },
+});
+process.exit(r.status ?? 1);
