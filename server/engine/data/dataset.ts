@@ -1,0 +1,144 @@
+/**
+ * One entry for every reader: detect the format, read the records (streamed or all at once),
+ * attach labels. What the CLI's `<dataset> [--limit N] [--labels FILE] [--label-field N]
+ * [--label-regex RE]` and the host's "open this dataset" both call.
+ */
+import { fileChunks } from './lines';
+import { detectFileFormat, type DataFormat } from './detect';
+import { parseFasta } from './fasta';
+import { parseFastq } from './fastq';
+import { headerLabeler, readLabelsFile, type HeaderLabeler } from './labels';
+import {
+  checkLimit,
+  newReadSummary,
+  ParseError,
+  type DuplicateIdPolicy,
+  type ReadSummary,
+  type ReadWarning,
+  type SequenceRecord,
+  type TextRecord,
+} from './records';
+import { parseJsonl, parseTextLines } from './text';
+
+export interface DatasetReadOptions {
+  /** Skip detection (see `detect.ts`). */
+  format?: DataFormat;
+  /** `--limit N`: only the first N records are read. */
+  limit?: number;
+  /** `--label-field N` (FASTA/FASTQ headers; word 1 is the id). */
+  labelField?: number;
+  /** `--label-regex RE` (FASTA/FASTQ headers; first capture group). */
+  labelRegex?: string | RegExp;
+  /** Any header → label function (e.g. `genusOf16S`); FASTA/FASTQ only. */
+  labelOf?: HeaderLabeler;
+  /** `--labels FILE`: one label per line, label i for record i. */
+  labelsFile?: string;
+  /** JSONL: the text field (default: text / sequence / content). */
+  textField?: string;
+  /** JSONL: `--label-column NAME`, the field holding the label. */
+  labelColumn?: string;
+  duplicateIds?: DuplicateIdPolicy;
+  /** The file name used in errors; default: the path. */
+  displayName?: string;
+  onWarning?: (warning: ReadWarning) => void;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+interface SequenceKind {
+  format: 'fasta' | 'fastq';
+  kind: 'sequence';
+}
+interface TextKind {
+  format: 'text' | 'jsonl';
+  kind: 'text';
+}
+
+/** A dataset being streamed: iterate `records`; `summary` is complete once the iteration ends. */
+export type DatasetStream =
+  | (SequenceKind & { records: AsyncGenerator<SequenceRecord, ReadSummary, undefined>; summary: ReadSummary })
+  | (TextKind & { records: AsyncGenerator<TextRecord, ReadSummary, undefined>; summary: ReadSummary });
+
+/** A dataset read into memory. `warnings` is `summary.warnings`. */
+export type Dataset =
+  | (SequenceKind & { records: SequenceRecord[]; warnings: ReadWarning[]; summary: ReadSummary })
+  | (TextKind & { records: TextRecord[]; warnings: ReadWarning[]; summary: ReadSummary });
+
+/**
+ * Opens a dataset for streaming. Usage errors (two label sources, header labels on a text file,
+ * a bad regex or limit) throw a plain Error before any record; malformed input throws a
+ * `ParseError` from the iteration.
+ */
+export async function openDataset(path: string, options: DatasetReadOptions = {}): Promise<DatasetStream> {
+  const limit = checkLimit(options.limit);
+  const file = options.displayName ?? path;
+  const format = options.format ?? (await detectFileFormat(path));
+  const headerSources = [options.labelField !== undefined, options.labelRegex !== undefined, options.labelOf !== undefined].filter(Boolean).length;
+  if (headerSources > 1) throw new Error('choose one of --label-field, --label-regex and a label function');
+  if (options.labelsFile !== undefined && (headerSources > 0 || options.labelColumn !== undefined)) {
+    throw new Error('--labels cannot be combined with --label-field, --label-regex or --label-column');
+  }
+  if (headerSources > 0 && (format === 'text' || format === 'jsonl')) {
+    throw new Error(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
+  }
+  if (options.labelColumn !== undefined && format !== 'jsonl') throw new Error(`--label-column applies to tables and JSONL; ${file} is ${format}`);
+  const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);
+  const summary = newReadSummary();
+  const common = {
+    summary,
+    duplicateIds: options.duplicateIds ?? 'warn',
+    onWarning: options.onWarning,
+    ...(Number.isFinite(limit) ? { limit } : {}),
+  };
+  const chunks = fileChunks(path, options.onProgress);
+  const labelsFile = options.labelsFile ?? '';
+  if (format === 'fasta' || format === 'fastq') {
+    const labelOf = options.labelOf ?? headerLabeler({ labelField: options.labelField, labelRegex: options.labelRegex });
+    const parse = format === 'fasta' ? parseFasta : parseFastq;
+    const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}) });
+    return { format, kind: 'sequence', records: withLabels(records, labels, labelsFile, limit), summary };
+  }
+  const records =
+    format === 'jsonl'
+      ? parseJsonl(chunks, file, { ...common, textField: options.textField, labelField: options.labelColumn })
+      : parseTextLines(chunks, file, common);
+  return { format, kind: 'text', records: withLabels(records, labels, labelsFile, limit), summary };
+}
+
+/** Labels from a labels file, set as records stream by; the counts are checked at the end. */
+async function* withLabels<R extends SequenceRecord | TextRecord>(
+  records: AsyncGenerator<R, ReadSummary, undefined>,
+  labels: string[] | undefined,
+  labelsFile: string,
+  limit: number,
+): AsyncGenerator<R, ReadSummary, undefined> {
+  if (labels === undefined) return yield* records;
+  let n = 0;
+  for (;;) {
+    const r = await records.next();
+    if (r.done) {
+      // Stopped by --limit, the dataset may go on, and so may its labels file: only a prefix is checked.
+      if (n < limit && labels.length > n) {
+        throw new ParseError(labelsFile, n + 1, 1, `${labels.length} labels for ${n} records: too many labels`, 'label');
+      }
+      return r.value;
+    }
+    if (n >= labels.length) {
+      throw new ParseError(labelsFile, labels.length + 1, 1, `${labels.length} labels for more records: too few labels`, 'label');
+    }
+    r.value.label = labels[n++]!;
+    yield r.value;
+  }
+}
+
+/** Reads a whole dataset (or its first `limit` records) into memory. */
+export async function readDataset(path: string, options: DatasetReadOptions = {}): Promise<Dataset> {
+  const stream = await openDataset(path, options);
+  if (stream.kind === 'sequence') {
+    const records: SequenceRecord[] = [];
+    for await (const r of stream.records) records.push(r);
+    return { format: stream.format, kind: 'sequence', records, warnings: stream.summary.warnings, summary: stream.summary };
+  }
+  const records: TextRecord[] = [];
+  for await (const r of stream.records) records.push(r);
+  return { format: stream.format, kind: 'text', records, warnings: stream.summary.warnings, summary: stream.summary };
+}

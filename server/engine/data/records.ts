@@ -1,0 +1,185 @@
+/**
+ * The common record model every dataset reader produces, the error every reader throws on
+ * malformed input, and the warnings a reader collects for input that is odd but usable.
+ *
+ * Line numbers: records carry 0-based `startLine`/`endLine` (inclusive) so they map directly
+ * onto LSP ranges; `ParseError` and `ReadWarning` carry 1-based `line`/`column` because they are
+ * meant for people (`FILE:LINE:COL: what is wrong`, the format compilers and editors link).
+ * Columns count UTF-16 code units of the decoded line, like an editor does.
+ */
+
+/** One sequence of a FASTA or FASTQ file. */
+export interface SequenceRecord {
+  /** 0-based position of the record in the file. */
+  index: number;
+  /** The first whitespace-separated word of the header (without '>' or '@'). */
+  id: string;
+  /** The whole header line after '>' or '@', as written (line ending removed). */
+  header: string;
+  /**
+   * The residues as ASCII bytes, uppercased, gaps ('-', '.') dropped in FASTA (kept as 'N' in
+   * FASTQ, where each base has a quality). Ambiguity codes such as N are KEPT: the k-mer helpers
+   * in `nucleotides.ts` skip every k-mer that contains a non-ACGT base, so a run of N never makes
+   * two sequences look alike. In a nucleotide record `U` is rewritten to `T` (RNA reads like DNA);
+   * a record with letters outside the IUPAC nucleotide codes is left as read (protein / generic).
+   */
+  sequence: Uint8Array;
+  /** FASTQ only: the quality string (Phred+33 ASCII), same length as `sequence`. */
+  quality?: string;
+  /** 0-based first line of the record (its header). */
+  startLine: number;
+  /** 0-based last line of the record, inclusive (its last sequence or quality line). */
+  endLine: number;
+  label?: string;
+}
+
+/** One record of a plain-text (one per line) or JSONL file. */
+export interface TextRecord {
+  /** 0-based position of the record among the records of the file. */
+  index: number;
+  /** Text lines: the 0-based line index. JSONL: the `id` field when present, else the 0-based data-row index. */
+  id: string;
+  text: string;
+  startLine: number;
+  endLine: number;
+  label?: string;
+}
+
+/** What a sequence file's residues look like. */
+export type SequenceAlphabet = 'nucleotide' | 'protein';
+
+/** Malformed input: names the file, the 1-based line and column, and (when it applies) the field. */
+export class ParseError extends Error {
+  override readonly name = 'ParseError';
+  /** The file as the caller named it (the path given to the reader, or its `displayName`). */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column (UTF-16 code units of the decoded line; byte column in a line that is not valid UTF-8). */
+  readonly column: number;
+  /** The field at fault (JSONL field name, labels file, ...), when there is one. */
+  readonly field?: string;
+  /** The message without the `FILE:LINE:COL: ` prefix. */
+  readonly reason: string;
+
+  constructor(file: string, line: number, column: number, reason: string, field?: string) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.reason = reason;
+    if (field !== undefined) this.field = field;
+  }
+}
+
+export type WarningCode =
+  | 'duplicate-id'
+  | 'empty-sequence'
+  | 'non-nucleotide'
+  | 'no-label';
+
+/** Input that is odd but usable. Same coordinates as `ParseError`. */
+export interface ReadWarning {
+  code: WarningCode;
+  file: string;
+  line: number;
+  column: number;
+  /** `FILE:LINE:COL: what is odd`. */
+  message: string;
+}
+
+/** At most this many warnings of one code are kept; the rest are only counted. */
+export const MAX_WARNINGS_PER_CODE = 20;
+
+/**
+ * What a reader found, filled in while it streams. Pass one in `options.summary` to see it after
+ * a `for await` loop; the `readAll…` helpers and `readDataset` return it.
+ */
+export interface ReadSummary {
+  /** Records yielded. */
+  records: number;
+  /** Kept warnings: the first `MAX_WARNINGS_PER_CODE` of each code. */
+  warnings: ReadWarning[];
+  /** Every warning, counted by code (including the ones not kept). */
+  warningCounts: Partial<Record<WarningCode, number>>;
+  /** Sequence readers: 'protein' as soon as one record has a letter outside the IUPAC nucleotide codes. */
+  alphabet?: SequenceAlphabet;
+  /** Records for which a label was asked (label field / regex / JSONL label field) but none was found. */
+  unlabeled: number;
+  /** Records whose id had already been seen. */
+  duplicateIds: number;
+}
+
+export function newReadSummary(): ReadSummary {
+  return { records: 0, warnings: [], warningCounts: {}, unlabeled: 0, duplicateIds: 0 };
+}
+
+/** Records a warning in a summary (kept or only counted) and passes it to `onWarning`. */
+export function addWarning(
+  summary: ReadSummary,
+  onWarning: ((w: ReadWarning) => void) | undefined,
+  code: WarningCode,
+  file: string,
+  line: number,
+  column: number,
+  what: string,
+): void {
+  const warning: ReadWarning = { code, file, line, column, message: `${file}:${line}:${column}: ${what}` };
+  const count = (summary.warningCounts[code] ?? 0) + 1;
+  summary.warningCounts[code] = count;
+  if (count <= MAX_WARNINGS_PER_CODE) summary.warnings.push(warning);
+  onWarning?.(warning);
+}
+
+/** How a reader treats an id it has already seen. */
+export type DuplicateIdPolicy = 'warn' | 'error';
+
+/** Options every streaming reader takes. */
+export interface ReadOptions {
+  /** Stop after this many records (a positive integer); the rest of the file is not read. */
+  limit?: number;
+  /** Filled in while reading; see `ReadSummary`. */
+  summary?: ReadSummary;
+  /** Called for every warning (also the ones not kept in the summary). */
+  onWarning?: (warning: ReadWarning) => void;
+  /**
+   * Duplicate ids: 'warn' (default) keeps both records — each still has its own `index` and
+   * range — and adds a 'duplicate-id' warning naming the first occurrence; 'error' throws.
+   */
+  duplicateIds?: DuplicateIdPolicy;
+  /** The file name used in errors and warnings; default: the path given. */
+  displayName?: string;
+  /** Called as the file is read: bytes read from disk so far (compressed bytes for .gz) and the file size. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+/** Tracks ids already seen, applying the duplicate-id policy. */
+export class IdRegistry {
+  private readonly firstLine = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    private readonly policy: DuplicateIdPolicy,
+    private readonly summary: ReadSummary,
+    private readonly onWarning: ((w: ReadWarning) => void) | undefined,
+  ) {}
+
+  /** `line` 1-based, the line that carries the id. */
+  register(id: string, line: number, column: number, field?: string): void {
+    const first = this.firstLine.get(id);
+    if (first === undefined) {
+      this.firstLine.set(id, line);
+      return;
+    }
+    const what = `duplicate id '${id}' (first seen at line ${first})`;
+    if (this.policy === 'error') throw new ParseError(this.file, line, column, what, field);
+    this.summary.duplicateIds++;
+    addWarning(this.summary, this.onWarning, 'duplicate-id', this.file, line, column, what);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Plain-text and JSONL readers, streamed (plain or gzip).
+ *
+ * Plain text: every line that holds something other than spaces/tabs is one record; blank lines
+ * are skipped but keep their line numbers, and a record's id is its 0-based LINE index (not its
+ * rank among records), so an id always names the line the user sees in the editor.
+ * JSONL: every non-blank line is one JSON object. The text is `options.textField`, or by default
+ * the first of the fields `text`, `sequence`, `content` holding a string in the first object
+ * (then required in every object). The id is the `id` field (string or number) when present,
+ * else the 0-based data-row index (blank lines not counted). Lines must be UTF-8.
+ */
+import { fileChunks, isBlank, readLines, type ByteSource } from './lines';
+import { jsonErrorOffset, jsonErrorReason } from './json-position';
+import { addWarning, checkLimit, IdRegistry, newReadSummary, ParseError, type ReadOptions, type ReadSummary, type TextRecord } from './records';
+import { decodeUtf8 } from './utf8';
+
+/** Default text fields of a JSONL object, in order of preference. */
+export const DEFAULT_TEXT_FIELDS = ['text', 'sequence', 'content'] as const;
+
+/** Parses plain text (one record per non-blank line) from any byte source. */
+export async function* parseTextLines(
+  source: ByteSource,
+  file: string,
+  options: ReadOptions = {},
+): AsyncGenerator<TextRecord, ReadSummary, undefined> {
+  const limit = checkLimit(options.limit);
+  const summary = options.summary ?? newReadSummary();
+  let index = 0;
+  for await (const batch of readLines(source, file)) {
+    for (const { bytes, index: lineIndex } of batch) {
+      if (isBlank(bytes)) continue;
+      const text = decodeUtf8(bytes, file, lineIndex + 1, 'text line');
+      summary.records++;
+      yield { index: index++, id: String(lineIndex), text, startLine: lineIndex, endLine: lineIndex };
+      if (index >= limit) return summary;
+    }
+  }
+  if (index === 0) throw new ParseError(file, 1, 1, 'no records (the file has no non-blank line)');
+  return summary;
+}
+
+export interface JsonlReadOptions extends ReadOptions {
+  /** The field holding the text; default: the first of `text`, `sequence`, `content` that holds a string. */
+  textField?: string;
+  /** A field holding the label (string or number). Objects without it are counted in `summary.unlabeled`. */
+  labelField?: string;
+}
+
+/** 1-based column of `"name"` used as a key in `line`, else 1. */
+function fieldColumn(line: string, name: string): number {
+  const at = line.search(new RegExp(`${escapeRegExp(JSON.stringify(name))}\\s*:`));
+  return at >= 0 ? at + 1 : 1;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+/** Parses JSONL (one JSON object per non-blank line) from any byte source. */
+export async function* parseJsonl(
+  source: ByteSource,
+  file: string,
+  options: JsonlReadOptions = {},
+): AsyncGenerator<TextRecord, ReadSummary, undefined> {
+  const limit = checkLimit(options.limit);
+  const summary = options.summary ?? newReadSummary();
+  const ids = new IdRegistry(file, options.duplicateIds ?? 'warn', summary, options.onWarning);
+  let textField = options.textField;
+  let index = 0;
+  for await (const batch of readLines(source, file)) {
+    for (const { bytes, index: lineIndex } of batch) {
+      if (isBlank(bytes)) continue;
+      const lineNo = lineIndex + 1;
+      const line = decodeUtf8(bytes, file, lineNo, 'JSON line');
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (e) {
+        const offset = jsonErrorOffset(line);
+        throw new ParseError(file, lineNo, Math.max(0, offset) + 1, `invalid JSON: ${jsonErrorReason(e)}`);
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        const column = line.length - line.trimStart().length + 1;
+        throw new ParseError(file, lineNo, column, `expected a JSON object, found ${typeName(value)}`);
+      }
+      const obj = value as Record<string, unknown>;
+      if (textField === undefined) {
+        textField = DEFAULT_TEXT_FIELDS.find((f) => typeof obj[f] === 'string');
+        if (textField === undefined) {
+          const fields = Object.keys(obj);
+          throw new ParseError(
+            file,
+            lineNo,
+            1,
+            `no text field: none of ${DEFAULT_TEXT_FIELDS.map((f) => `"${f}"`).join(', ')} holds a string; ` +
+              `the fields are ${fields.length > 0 ? fields.map((f) => `"${f}"`).join(', ') : '(none)'} — choose one with the textField option`,
+            DEFAULT_TEXT_FIELDS.join('|'),
+          );
+        }
+      }
+      if (!(textField in obj)) {
+        throw new ParseError(file, lineNo, 1, `missing field "${textField}"`, textField);
+      }
+      const text = obj[textField];
+      if (typeof text !== 'string') {
+        throw new ParseError(file, lineNo, fieldColumn(line, textField), `field "${textField}" is ${typeName(text)}, expected a string`, textField);
+      }
+      let id: string;
+      if ('id' in obj) {
+        const raw = obj['id'];
+        if (typeof raw !== 'string' && typeof raw !== 'number') {
+          throw new ParseError(file, lineNo, fieldColumn(line, 'id'), `field "id" is ${typeName(raw)}, expected a string or a number`, 'id');
+        }
+        id = String(raw);
+        ids.register(id, lineNo, fieldColumn(line, 'id'), 'id');
+      } else {
+        id = String(index);
+        ids.register(id, lineNo, 1);
+      }
+      const record: TextRecord = { index, id, text, startLine: lineIndex, endLine: lineIndex };
+      if (options.labelField !== undefined) {
+        const label = obj[options.labelField];
+        if (typeof label === 'string' || typeof label === 'number') record.label = String(label);
+        else {
+          summary.unlabeled++;
+          addWarning(summary, options.onWarning, 'no-label', file, lineNo, 1, `no string or number in label field "${options.labelField}"`);
+        }
+      }
+      index++;
+      summary.records++;
+      yield record;
+      if (index >= limit) return summary;
+    }
+  }
+  if (index === 0) throw new ParseError(file, 1, 1, 'no records (the file has no non-blank line)');
+  return summary;
+}
+
+/** Streams the lines of a text file as records. */
+export function readTextLines(path: string, options: ReadOptions = {}): AsyncGenerator<TextRecord, ReadSummary, undefined> {
+  return parseTextLines(fileChunks(path, options.onProgress), options.displayName ?? path, options);
+}
+
+/** Streams the objects of a JSONL file as records. */
+export function readJsonl(path: string, options: JsonlReadOptions = {}): AsyncGenerator<TextRecord, ReadSummary, undefined> {
+  return parseJsonl(fileChunks(path, options.onProgress), options.displayName ?? path, options);
+}
+
+/** Every line record of a text file (up to `limit`), and the summary. */
+export async function readAllTextLines(path: string, options: ReadOptions = {}): Promise<{ records: TextRecord[]; summary: ReadSummary }> {
+  const summary = options.summary ?? newReadSummary();
+  const records: TextRecord[] = [];
+  for await (const r of readTextLines(path, { ...options, summary })) records.push(r);
+  return { records, summary };
+}
+
+/** Every record of a JSONL file (up to `limit`), and the summary. */
+export async function readAllJsonl(path: string, options: JsonlReadOptions = {}): Promise<{ records: TextRecord[]; summary: ReadSummary }> {
+  const summary = options.summary ?? newReadSummary();
+  const records: TextRecord[] = [];
+  for await (const r of readJsonl(path, { ...options, summary })) records.push(r);
+  return { records, summary };
+}
