@@ -90,9 +90,11 @@ export async function* parseJsonl(
         const column = line.length - line.trimStart().length + 1;
         throw new ParseError(file, lineNo, column, `expected a JSON object, found ${typeName(value)}`);
       }
+      // Own fields only: "constructor" or "toString" must not be found on the prototype.
       const obj = value as Record<string, unknown>;
+      const own = (name: string): unknown => (Object.hasOwn(obj, name) ? obj[name] : undefined);
       if (textField === undefined) {
-        textField = DEFAULT_TEXT_FIELDS.find((f) => typeof obj[f] === 'string');
+        textField = DEFAULT_TEXT_FIELDS.find((f) => typeof own(f) === 'string');
         if (textField === undefined) {
           const fields = Object.keys(obj);
           throw new ParseError(
@@ -105,15 +107,15 @@ export async function* parseJsonl(
           );
         }
       }
-      if (!(textField in obj)) {
+      if (!Object.hasOwn(obj, textField)) {
         throw new ParseError(file, lineNo, 1, `missing field "${textField}"`, textField);
       }
-      const text = obj[textField];
+      const text = own(textField);
       if (typeof text !== 'string') {
         throw new ParseError(file, lineNo, fieldColumn(line, textField), `field "${textField}" is ${typeName(text)}, expected a string`, textField);
       }
       let id: string;
-      if ('id' in obj) {
+      if (Object.hasOwn(obj, 'id')) {
         const raw = obj['id'];
         if (typeof raw !== 'string' && typeof raw !== 'number') {
           throw new ParseError(file, lineNo, fieldColumn(line, 'id'), `field "id" is ${typeName(raw)}, expected a string or a number`, 'id');
@@ -126,7 +128,7 @@ export async function* parseJsonl(
       }
       const record: TextRecord = { index, id, text, startLine: lineIndex, endLine: lineIndex };
       if (options.labelField !== undefined) {
-        const label = obj[options.labelField];
+        const label = own(options.labelField);
         if (typeof label === 'string' || typeof label === 'number') record.label = String(label);
         else {
           summary.unlabeled++;

@@ -102,6 +102,7 @@ void test('JSONL: a missing field is named', async () => {
   await expectParseError(() => readAllJsonl(f), f, { line: 2, column: 1, reason: /^missing field "text"$/, field: 'text' });
   const g = fixture('text', 'records.jsonl');
   await expectParseError(() => readAllJsonl(g, { textField: 'body' }), g, { line: 1, column: 1, reason: /^missing field "body"$/, field: 'body' });
+  await expectParseError(() => readAllJsonl(g, { textField: 'constructor' }), g, { line: 1, column: 1, reason: /^missing field "constructor"$/ });
   await expectParseError(() => readAllJsonl(g, { textField: 'label' }), g, { line: 4, column: 28, reason: /^field "label" is a number, expected a string$/, field: 'label' });
 });
 
