@@ -1,0 +1,62 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildNeighbourGraph, degree } from '../../../server/engine/cluster/graph';
+
+/** Reference: a Map of neighbour → smallest distance per vertex. */
+function referenceGraph(n: number, edges: [number, number, number][], eps?: number): Map<number, number>[] {
+  const rows = Array.from({ length: n }, () => new Map<number, number>());
+  for (const [a, b, d] of edges) {
+    if (a === b || (eps !== undefined && d > eps)) continue;
+    for (const [x, y] of [[a, b], [b, a]]) {
+      const old = rows[x].get(y);
+      rows[x].set(y, old === undefined ? d : Math.min(old, d));
+    }
+  }
+  return rows;
+}
+
+const edgeCase = fc.integer({ min: 0, max: 30 }).chain((n) =>
+  fc.record({
+    n: fc.constant(n),
+    edges: n === 0 ? fc.constant([] as [number, number, number][]) : fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1), fc.integer({ min: 0, max: 9 })), { maxLength: 120 }),
+    eps: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+  }),
+);
+
+void describe('neighbour graph (CSR)', () => {
+  void it('is symmetric, deduplicated, sorted, without self loops, keeping the smallest distance', () => {
+    fc.assert(
+      fc.property(edgeCase, fc.boolean(), ({ n, edges, eps }, float32) => {
+        const Ctor = float32 ? Float32Array : Float64Array;
+        const g = buildNeighbourGraph(
+          n,
+          { i: Uint32Array.from(edges.map((e) => e[0])), j: Uint32Array.from(edges.map((e) => e[1])), distance: Ctor.from(edges.map((e) => e[2])) },
+          { eps },
+        );
+        const ref = referenceGraph(n, edges, eps);
+        assert.equal(g.offsets.length, n + 1);
+        assert.equal(g.offsets[n], g.neighbours.length);
+        assert.ok(g.distances instanceof Ctor);
+        for (let v = 0; v < n; v++) {
+          const row = [...g.neighbours.subarray(g.offsets[v], g.offsets[v + 1])];
+          const expected = [...ref[v].keys()].sort((a, b) => a - b);
+          assert.deepEqual(row, expected);
+          assert.equal(degree(g, v), expected.length);
+          row.forEach((u, t) => assert.equal(g.distances?.[g.offsets[v] + t], ref[v].get(u)));
+        }
+      }),
+      { seed: 5101, numRuns: 300 },
+    );
+  });
+
+  void it('works without distances and rejects bad input', () => {
+    const g = buildNeighbourGraph(4, { i: Uint32Array.of(0, 1, 1, 3), j: Uint32Array.of(1, 0, 2, 3) });
+    assert.deepEqual([...g.offsets], [0, 1, 3, 4, 4]);
+    assert.deepEqual([...g.neighbours], [1, 0, 2, 1]);
+    assert.equal(g.distances, undefined);
+    assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(2) }), RangeError);
+    assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1) }, { eps: 1 }), RangeError);
+    assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0, 1), j: Uint32Array.of(1) }), RangeError);
+  });
+});
