@@ -3,6 +3,7 @@
  * of truth. Each message is a namespace holding its method name, its types, and which side sends it.
  * The client imports these types; nothing else crosses the door. Plain JSON only — no classes.
  */
+/* eslint-disable @typescript-eslint/no-namespace -- one namespace per message is the house style (DESIGN.md, "Style"). */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 /** Host health, shown by the client's status bar item. */
@@ -33,6 +34,11 @@ export namespace CompareRequest {
     measures?: string[];
     /** Minkowski order, when `minkowski` is asked; default 2. */
     p?: number;
+    /**
+     * When true, two strings that both read as numeric lists ("1,2,3", "0.5 1.5") are compared as
+     * vectors, as on the command line; otherwise strings are compared as text. Default false.
+     */
+    parseVectors?: boolean;
   }
   export interface Result {
     /** What the inputs were taken as. */
@@ -40,6 +46,13 @@ export namespace CompareRequest {
     /** Measure name → value. A measure that cannot apply (e.g. Hamming on unequal lengths) is absent and listed in `skipped`. */
     values: Record<string, number>;
     skipped: { measure: string; reason: string }[];
+    /** How to read each measure named in `values` and `skipped`. */
+    about: Record<string, MeasureAbout>;
+  }
+  /** distance: 0 = identical, larger = farther; similarity: larger = closer; correlation: in [−1, 1]. */
+  export interface MeasureAbout {
+    sense: 'distance' | 'similarity' | 'correlation';
+    description: string;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

@@ -1,0 +1,22 @@
+/** The two ways a command fails on purpose; anything else thrown is a bug (exit 1). */
+
+/** Wrong command line: exit 2 with the message and the command's usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Bad input data: exit 2 with a message naming the file, line, field. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** Error names that mean bad input rather than a failure of simlab. */
+const INPUT_ERROR_NAMES = new Set(['InputError', 'MeasureError', 'InvalidInputError']);
+/** File-system errors that mean the user named a file that cannot be read. */
+const INPUT_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM']);
+
+export function isInputError(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return INPUT_ERROR_NAMES.has(err.name) || (typeof code === 'string' && INPUT_ERROR_CODES.has(code));
+}

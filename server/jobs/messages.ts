@@ -1,0 +1,28 @@
+/** What the pool and its workers say to each other (see errors.ts for how errors cross). */
+import type { ErrorInfo } from './errors';
+
+/** Progress a task reports: `done` of `total` units, with an optional human-readable note. */
+export interface TaskProgress {
+  done: number;
+  total: number;
+  message?: string;
+}
+
+/** Pool → worker. */
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  task: string;
+  payload: unknown;
+  /** Int32Array view of a SharedArrayBuffer; index 0 becomes non-zero when the task is cancelled. */
+  cancelFlag: Int32Array;
+}
+
+/** Worker → pool. */
+export type WorkerMessage =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: ErrorInfo }
+  | { type: 'progress'; id: number; progress: TaskProgress }
+  /** What the worker wrote to its stdout/stderr (console.log included), one line per message. */
+  | { type: 'log'; stream: 'stdout' | 'stderr'; line: string };
+

@@ -1,0 +1,27 @@
+/**
+ * The shape of a task that runs in a worker thread. A task is a function `(payload, ctx) → result`
+ * registered under a name in `tasks.ts`; the pool runs it by that name.
+ */
+import type { Transferable } from 'node:worker_threads';
+import type { TaskProgress } from './messages';
+
+export interface TaskContext {
+  /** True once the caller has cancelled. Cheap (an atomic load): poll it in inner loops. */
+  isCancelled(): boolean;
+  /** Throws a `CancelledError` when cancelled. */
+  throwIfCancelled(): void;
+  /**
+   * Reports progress to the caller's `onProgress`. Throttled (a report at most every 100 ms, plus
+   * the final `done === total` one), so calling it once per item is fine.
+   */
+  progress(done: number, total: number, message?: string): void;
+  /** Moves these buffers to the caller with the result instead of copying them. */
+  transferResult(...buffers: Transferable[]): void;
+}
+
+export type TaskHandler = (payload: unknown, ctx: TaskContext) => unknown;
+
+/** Task name → handler. */
+export type TaskRegistry = Readonly<Record<string, TaskHandler>>;
+
+export type { TaskProgress };

@@ -1,0 +1,216 @@
+/**
+ * The worker pool with real threads, running a test worker (helpers/poolTestWorker.ts, bundled
+ * here with esbuild): results, queueing, cooperative cancellation, termination of a task that
+ * ignores cancellation, crashes, errors that keep their name, progress, transfers, dispose.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { build } from 'esbuild';
+import { CancelledError, isCancellation, PoolDisposedError, TaskError, WorkerCrashedError } from '../../server/jobs/errors';
+import { WorkerPool, type PoolOptions } from '../../server/jobs/pool';
+import type { TaskProgress } from '../../server/jobs/messages';
+
+let dir: string;
+let workerFile: string;
+const pools: WorkerPool[] = [];
+
+function pool(options: PoolOptions = {}): WorkerPool {
+  const created = new WorkerPool({ workerFile, ...options });
+  pools.push(created);
+  return created;
+}
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-pool-test-'));
+  workerFile = path.join(dir, 'worker.js');
+  await build({
+    entryPoints: [path.join(__dirname, 'helpers/poolTestWorker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: workerFile,
+    logLevel: 'error',
+  });
+});
+
+after(async () => {
+  await Promise.all(pools.map((p) => p.dispose()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+void describe('WorkerPool', () => {
+  void test('runs a task in a worker and returns its result', async () => {
+    const p = pool({ size: 1 });
+    const payload = { text: 'kitten', vector: [1, 2, 3], typed: new Float32Array([0.5, 1.5]) };
+    assert.deepEqual(await p.run('echo', payload), payload);
+    assert.notEqual(await p.run('threadId', null), 0, 'ran on a worker thread');
+  });
+
+  void test('defaults to one worker per available core, at least one', () => {
+    const p = pool();
+    assert.equal(p.size, Math.max(1, os.availableParallelism()));
+    assert.equal(pool({ size: 0 }).size, 1);
+  });
+
+  void test('runs up to `size` tasks at once and queues the rest in order', async () => {
+    const p = pool({ size: 2 });
+    const started = Date.now();
+    const runs = [0, 1, 2, 3].map(() => p.run<number>('sleep', { ms: 250 }));
+    assert.deepEqual(p.stats, { size: 2, workers: 2, busy: 2, queued: 2 });
+    const threads = await Promise.all(runs);
+    const took = Date.now() - started;
+    assert.ok(took >= 480 && took < 3000, `4 × 250 ms on 2 workers took ${took} ms`);
+    assert.equal(new Set(threads).size, 2, 'the two workers were reused');
+    assert.deepEqual(p.stats, { size: 2, workers: 2, busy: 0, queued: 0 });
+  });
+
+  void test('errors keep their name and message across the thread', async () => {
+    const p = pool({ size: 1 });
+    await assert.rejects(p.run('fail', { name: 'MeasureError', message: 'hamming: lengths differ' }), (err: unknown) => {
+      assert.ok(err instanceof TaskError);
+      assert.equal(err.name, 'MeasureError');
+      assert.equal(err.message, 'hamming: lengths differ');
+      assert.match(err.stack ?? '', /in worker task 'fail'/);
+      return true;
+    });
+    await assert.rejects(p.run('no-such-task', null), { name: 'UnknownTaskError', message: /Unknown task 'no-such-task'/ });
+    assert.equal(await p.run('echo', 'still fine'), 'still fine');
+  });
+
+  void test('a cooperative task stops when cancelled and its worker is reused', async () => {
+    const p = pool({ size: 1, cancelGraceMs: 5000 });
+    const thread = await p.run<number>('threadId', null);
+    const controller = new AbortController();
+    const running = p.run('spin', {}, { signal: controller.signal });
+    await sleep(50);
+    const abortedAt = Date.now();
+    controller.abort();
+    await assert.rejects(running, (err: unknown) => err instanceof CancelledError && isCancellation(err));
+    assert.ok(Date.now() - abortedAt < 100, 'the caller is answered at once');
+    // Well within the grace period, so the worker was not terminated: same thread.
+    assert.equal(await p.run('threadId', null), thread);
+  });
+
+  void test('a task that ignores cancellation is terminated after the grace period and replaced', async () => {
+    const p = pool({ size: 1, cancelGraceMs: 150 });
+    const thread = await p.run<number>('threadId', null);
+    const controller = new AbortController();
+    const stubborn = p.run('stubborn', null, { signal: controller.signal });
+    await sleep(50);
+    controller.abort();
+    await assert.rejects(stubborn, CancelledError);
+    const queuedAt = Date.now();
+    const next = await p.run<number>('threadId', null);
+    assert.notEqual(next, thread, 'a new worker took the place of the terminated one');
+    assert.ok(Date.now() - queuedAt < 2000);
+    assert.equal(p.stats.workers, 1);
+  });
+
+  void test('cancelGraceMs 0 terminates at once', async () => {
+    const p = pool({ size: 1 });
+    const controller = new AbortController();
+    const stubborn = p.run('stubborn', null, { signal: controller.signal, cancelGraceMs: 0 });
+    await sleep(50);
+    controller.abort();
+    await assert.rejects(stubborn, CancelledError);
+    const started = Date.now();
+    assert.equal(await p.run('echo', 1), 1);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  void test('a queued task can be cancelled before it starts; an aborted signal never starts one', async () => {
+    const p = pool({ size: 1 });
+    const first = p.run('sleep', { ms: 200 });
+    const controller = new AbortController();
+    const second = p.run('echo', 'never', { signal: controller.signal });
+    assert.equal(p.stats.queued, 1);
+    controller.abort();
+    await assert.rejects(second, { name: 'CancelledError', message: /before it started/ });
+    assert.equal(p.stats.queued, 0);
+    await first;
+    await assert.rejects(p.run('echo', 1, { signal: AbortSignal.abort() }), CancelledError);
+  });
+
+  void test('a worker that exits or throws outside the task rejects that task and is replaced', async () => {
+    const p = pool({ size: 1 });
+    await assert.rejects(p.run('exit', { code: 7 }), (err: unknown) => {
+      assert.ok(err instanceof WorkerCrashedError);
+      assert.match(err.message, /task 'exit' crashed \(it exited with code 7\)/);
+      return true;
+    });
+    await assert.rejects(p.run('throwLater', null), { name: 'WorkerCrashedError', message: /boom from a timer/ });
+    assert.equal(await p.run('echo', 'alive'), 'alive');
+  });
+
+  void test('tasks queued behind a crash still run', async () => {
+    const p = pool({ size: 1 });
+    const crash = p.run('exit', { code: 1 });
+    const queued = [p.run('echo', 'a'), p.run('echo', 'b')];
+    await assert.rejects(crash, WorkerCrashedError);
+    assert.deepEqual(await Promise.all(queued), ['a', 'b']);
+  });
+
+  void test('progress reports reach onProgress, the last one included', async () => {
+    const p = pool({ size: 1 });
+    const reports: TaskProgress[] = [];
+    assert.equal(await p.run('progress', { steps: 5 }, { onProgress: (r) => reports.push(r) }), 5);
+    assert.ok(reports.length >= 2, `got ${reports.length} reports`);
+    assert.deepEqual(reports.at(-1), { done: 5, total: 5, message: 'step 5' });
+    for (let i = 1; i < reports.length; i++) assert.ok(reports[i]!.done > reports[i - 1]!.done);
+  });
+
+  void test('buffers move instead of being copied when listed for transfer', async () => {
+    const p = pool({ size: 1 });
+    const buffer = new ArrayBuffer(1024);
+    assert.equal(await p.run('byteLength', buffer, { transfer: [buffer] }), 1024);
+    assert.equal(buffer.byteLength, 0, 'the caller no longer holds the transferred buffer');
+    const result = await p.run<Float64Array>('makeBuffer', { n: 4 });
+    assert.deepEqual([...result], [0, 1, 2, 3]);
+  });
+
+  void test("worker output goes to the pool's log, never to stdout", async () => {
+    const lines: string[] = [];
+    const p = pool({ size: 1, log: (line, stream) => lines.push(`${stream}: ${line}`) });
+    assert.equal(await p.run('log', null), 'logged');
+    await sleep(50);
+    assert.deepEqual(lines.sort(), ['stderr: a warning from the worker', 'stdout: hello from the worker']);
+  });
+
+  void test('dispose rejects running and queued tasks, and later runs', async () => {
+    const p = pool({ size: 1 });
+    const running = p.run('sleep', { ms: 5000 });
+    const queued = p.run('echo', 1);
+    const rejected = [assert.rejects(running, PoolDisposedError), assert.rejects(queued, PoolDisposedError)];
+    await sleep(20);
+    await p.dispose();
+    await Promise.all(rejected);
+    await assert.rejects(p.run('echo', 1), PoolDisposedError);
+  });
+
+  void test('a missing worker script is reported when the pool is made', () => {
+    assert.throws(() => new WorkerPool({ workerFile: path.join(dir, 'missing.js') }), /Worker script not found/);
+  });
+
+  void test('a busy pool keeps the process alive; an idle one lets it exit', () => {
+    const script = path.join(dir, 'alive.ts');
+    writeFileSync(
+      script,
+      [
+        `const { WorkerPool } = require(${JSON.stringify(path.resolve(__dirname, '../../server/jobs/pool.ts'))});`,
+        `const pool = new WorkerPool({ workerFile: ${JSON.stringify(workerFile)}, size: 1 });`,
+        `pool.run('sleep', { ms: 300 }).then(() => console.log('done'));`,
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), 'done', 'the process waited for the running task');
+    assert.ok(Date.now() - started < 8000, 'and exited on its own once the pool was idle');
+  });
+});
