@@ -1,0 +1,78 @@
+/**
+ * Correlations. Rules: different lengths → MeasureError; fewer than 2 points → MeasureError;
+ * a constant input (zero variance) → NaN, because the correlation is undefined there (0/0).
+ * Any NaN in the input gives NaN.
+ */
+import { checkSameLength, MeasureError } from './errors';
+import type { NumericVector } from './vector';
+
+function check(measure: string, x: NumericVector, y: NumericVector): void {
+  checkSameLength(measure, x.length, y.length);
+  if (x.length < 2) throw new MeasureError(`${measure}: needs at least 2 points (got ${x.length})`);
+}
+
+function pearsonUnchecked(x: NumericVector, y: NumericVector): number {
+  const n = x.length;
+  // Two passes (means first): the one-pass sum-of-squares formula cancels catastrophically.
+  // Constancy is tested exactly: rounding in the mean would make a constant input look varied.
+  let mx = 0;
+  let my = 0;
+  let xVaries = false;
+  let yVaries = false;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+    if (x[i] !== x[0]) xVaries = true;
+    if (y[i] !== y[0]) yVaries = true;
+  }
+  if (!xVaries || !yVaries) return Number.NaN;
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx;
+    const dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx === 0 || syy === 0) return Number.NaN;
+  const r = sxy / (Math.sqrt(sxx) * Math.sqrt(syy));
+  return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+/** Pearson's product-moment correlation, in [−1, 1]. */
+export function pearson(x: NumericVector, y: NumericVector): number {
+  check('pearson', x, y);
+  return pearsonUnchecked(x, y);
+}
+
+/**
+ * Ranks 1..n of the values, ties sharing the average of the ranks they span (fractional
+ * ranking). NaN values get NaN ranks.
+ */
+export function averageRanks(x: NumericVector): Float64Array {
+  const n = x.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((i, j) => x[i] - x[j]);
+  const ranks = new Float64Array(n);
+  let i = 0;
+  while (i < n) {
+    let j = i + 1;
+    while (j < n && x[order[j]] === x[order[i]]) j++;
+    const rank = (i + 1 + j) / 2; // mean of ranks i+1..j
+    for (let t = i; t < j; t++) ranks[order[t]] = rank;
+    i = j;
+  }
+  return ranks;
+}
+
+/** Spearman's rank correlation: Pearson on average ranks (ties handled), in [−1, 1]. */
+export function spearman(x: NumericVector, y: NumericVector): number {
+  check('spearman', x, y);
+  for (let i = 0; i < x.length; i++) if (x[i] !== x[i] || y[i] !== y[i]) return Number.NaN;
+  return pearsonUnchecked(averageRanks(x), averageRanks(y));
+}
