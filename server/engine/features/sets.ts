@@ -1,7 +1,10 @@
 // Many hash sets in two flat typed arrays (CSR layout): cheap to build, to slice into chunks
 // for workers, and to transfer between threads (two ArrayBuffers, no per-record objects).
 
-/** Set `r` is `values[offsets[r], offsets[r + 1])`, sorted ascending without duplicates. */
+/**
+ * Set `r` is `values[offsets[r], offsets[r + 1])`, sorted ascending without duplicates (unless
+ * the producer was asked for raw hashes, e.g. `kmerSets` with `distinct: false`).
+ */
 export interface PackedSets {
   /** Length = number of sets + 1; `offsets[0] === 0`. */
   readonly offsets: Uint32Array;
@@ -67,8 +70,9 @@ export class PackedSetsBuilder {
     this.offsets[this.count] = newEnd;
   }
 
-  /** The packed result (exact-size copies; the builder may be discarded). */
+  /** The packed result (exact-size arrays; the builder must not be used afterwards). */
   finish(): PackedSets {
-    return { offsets: this.offsets.slice(0, this.count + 1), values: this.values.slice(0, this.end) };
+    const values = this.end === this.values.length ? this.values : this.values.slice(0, this.end);
+    return { offsets: this.offsets.slice(0, this.count + 1), values };
   }
 }

@@ -22,18 +22,24 @@
 // a run of equal keys. A key collision between different band contents only adds a candidate
 // (candidates are verified exactly later), it never loses one.
 //
-// Degenerate buckets: a bucket larger than `maxBucketSize` (B) would cost O(size²) pairs. Its
-// members are put in a band-dependent pseudo-random order and each is paired only with the next
-// B − 1 members in that order (a sliding window): O(size·B) pairs, and because the order
-// differs from band to band, a big group of near-identical records is still densely and
-// connectedly linked after verification. Buckets of size ≤ B are emitted in full.
-//
-// Candidate pairs are deduplicated across bands by packing (i < j) into one number i·n + j
-// (exact in a double for n < 9.4e7) and sorting: the output is sorted by (i, j), unique.
+// Candidate pairs are produced row by row: for record a, the members after a in each of its
+// buckets (ids inside a bucket are ascending), deduplicated across bands with a stamp array
+// (stamp[c] = a), then put in order (read off a bitmap when the row is dense, else sorted).
+// Only distinct pairs are ever stored, no raw pair list is sorted, and the output is sorted by
+// (i, j) with i < j. Cost: O(raw pairs + distinct pairs), plus small sorts of sparse rows.
 // Records with the empty signature are never indexed, so they are never candidates.
 //
-// Chunking: an index may hold a sub-range of bands, so workers can each bucket a share of the
-// bands; `mergeCandidatePairs` unions their outputs into the same result as one full run.
+// Degenerate buckets: a bucket larger than `maxBucketSize` (B) would cost O(size²) pairs. Its
+// members (m_0 < … < m_{L−1}) are paired only along a strided cycle: m_x with m_{x ± t·s mod L}
+// for t = 1 … B − 1, where the stride s is coprime with L and drawn from the band and the bucket
+// key. Each member gets 2(B − 1) partners, the bucket costs O(L·B) instead of O(L²), the pairs
+// are connected (t = 1 alone is a cycle through the whole bucket), and strides differ from
+// band to band, so a large group of near-identical records is still densely linked after
+// verification. Buckets of size ≤ B are emitted in full.
+//
+// Chunking: by records — `recordFrom`/`recordTo` give disjoint, already sorted slices of the
+// output, to be concatenated — or by bands — an index may hold a sub-range of the bands, and
+// `mergeCandidatePairs` unions the parts into the same result as one full run.
 
 import { fmix32, murmurRound } from '../features/hash';
 import { EMPTY_SLOT } from './minhash';
@@ -250,162 +256,235 @@ export interface CandidatePairs {
 }
 
 export interface CandidateStats {
-  /** Pairs emitted before deduplication across bands. */
+  /** Pairs visited before deduplication across bands. */
   readonly rawPairs: number;
   readonly pairs: number;
   readonly largestBucket: number;
-  /** Buckets larger than maxBucketSize (emitted through the sliding window). */
+  /** Buckets larger than maxBucketSize (paired along a strided cycle). */
   readonly cappedBuckets: number;
 }
 
 export interface CandidateOptions {
-  /** Buckets larger than this emit only sliding-window pairs (default 256; ≥ 2). */
+  /** Buckets larger than this are paired along a strided cycle only (default 128; ≥ 2). */
   readonly maxBucketSize?: number;
+  /** Only pairs whose smaller record is in [recordFrom, recordTo) (default: all): row chunks for workers. */
+  readonly recordFrom?: number;
+  readonly recordTo?: number;
 }
 
-export const DEFAULT_MAX_BUCKET_SIZE = 256;
+export const DEFAULT_MAX_BUCKET_SIZE = 128;
 
-/** A growable Float64Array of packed pair codes, compacted (sort + unique) when it fills up. */
-class PairCodeBuffer {
-  private codes = new Float64Array(1 << 16);
-  length = 0;
-  raw = 0;
-
-  push(code: number): void {
-    if (this.length === this.codes.length) this.makeRoom();
-    this.codes[this.length++] = code;
-    this.raw++;
+/**
+ * Sorts pairs [0, len) by (i, j) with two stable counting sorts (by j, then by i; O(len + n))
+ * and drops repeats in place; returns the number of distinct pairs, left in i and j.
+ */
+function sortUniquePairs(i: Uint32Array, j: Uint32Array, len: number, n: number): number {
+  const tmpI = new Uint32Array(len);
+  const tmpJ = new Uint32Array(len);
+  const count = new Int32Array(n + 1);
+  for (let t = 0; t < len; t++) count[j[t] + 1]++;
+  for (let v = 0; v < n; v++) count[v + 1] += count[v];
+  for (let t = 0; t < len; t++) {
+    const p = count[j[t]]++;
+    tmpI[p] = i[t];
+    tmpJ[p] = j[t];
   }
-
-  private makeRoom(): void {
-    this.compact();
-    if (this.length * 2 > this.codes.length) {
-      const grown = new Float64Array(this.codes.length * 2);
-      grown.set(this.codes.subarray(0, this.length));
-      this.codes = grown;
-    }
+  count.fill(0);
+  for (let t = 0; t < len; t++) count[tmpI[t] + 1]++;
+  for (let v = 0; v < n; v++) count[v + 1] += count[v];
+  for (let t = 0; t < len; t++) {
+    const p = count[tmpI[t]]++;
+    i[p] = tmpI[t];
+    j[p] = tmpJ[t];
   }
-
-  compact(): void {
-    const c = this.codes.subarray(0, this.length);
-    c.sort();
-    let w = 0;
-    for (let r = 0; r < c.length; r++) if (w === 0 || c[r] !== c[w - 1]) c[w++] = c[r];
-    this.length = w;
+  let w = 0;
+  for (let t = 0; t < len; t++) {
+    if (w > 0 && i[w - 1] === i[t] && j[w - 1] === j[t]) continue;
+    i[w] = i[t];
+    j[w] = j[t];
+    w++;
   }
-
-  /** Unique codes, sorted. */
-  finish(): Float64Array {
-    this.compact();
-    return this.codes.slice(0, this.length);
-  }
-}
-
-function unpackPairs(codes: Float64Array, n: number, stats: Omit<CandidateStats, 'pairs'>): CandidatePairs {
-  const i = new Uint32Array(codes.length);
-  const j = new Uint32Array(codes.length);
-  for (let p = 0; p < codes.length; p++) {
-    const a = Math.floor(codes[p] / n);
-    i[p] = a;
-    j[p] = codes[p] - a * n;
-  }
-  return { i, j, stats: { ...stats, pairs: codes.length } };
+  return w;
 }
 
 function checkBucketCap(maxBucketSize: number): void {
   if (!Number.isInteger(maxBucketSize) || maxBucketSize < 2) throw new RangeError(`maxBucketSize must be an integer ≥ 2, got ${maxBucketSize}`);
 }
 
-/** Every candidate pair of the bands held by `index` (see the file comment for the bucket cap). */
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** The cycle stride of a capped bucket: in 1..len − 1, coprime with len, from the band and the key. */
+function bucketStride(band: number, key: number, len: number): number {
+  let s = 1 + (fmix32((key ^ Math.imul(band + 1, 0x9e3779b1)) >>> 0) % (len - 1));
+  while (gcd(s, len) !== 1) s = s + 1 === len ? 1 : s + 1;
+  return s;
+}
+
+/** Every candidate pair (i < j) of the bands held by `index`, for i in [recordFrom, recordTo). */
 export function lshCandidatePairs(index: LshIndex, options: CandidateOptions = {}): CandidatePairs {
   const cap = options.maxBucketSize ?? DEFAULT_MAX_BUCKET_SIZE;
   checkBucketCap(cap);
   const n = index.records;
-  if (n >= 94_906_265) throw new RangeError(`too many records for packed pair codes: ${n}`);
   const size = index.size;
-  const out = new PairCodeBuffer();
+  const bandCount = index.bandTo - index.bandFrom;
+  const from = options.recordFrom ?? 0;
+  const to = options.recordTo ?? n;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`record range [${from}, ${to}) outside 0..${n}`);
+  const keys = index.keys;
+  const ids = index.ids;
+
+  // Per band: where each record sits (record-major, so a row reads its bands contiguously) and
+  // the bounds of its bucket.
+  const posOf = new Int32Array(n * bandCount).fill(-1);
+  const runStart = new Int32Array(bandCount * size);
+  const runEnd = new Int32Array(bandCount * size);
   let largestBucket = 0;
   let cappedBuckets = 0;
-  let orderKeys = new Uint32Array(0);
-  let orderIds = new Uint32Array(0);
-  let tmpKeys = new Uint32Array(0);
-  let tmpIds = new Uint32Array(0);
-  const count = new Uint32Array(2048);
-  for (let b = index.bandFrom; b < index.bandTo; b++) {
-    const base = (b - index.bandFrom) * size;
-    const keys = index.keys;
-    const ids = index.ids;
-    let s = base;
-    const end = base + size;
+  for (let k = 0; k < bandCount; k++) {
+    const end = (k + 1) * size;
+    let s = k * size;
     while (s < end) {
       const key = keys[s];
       let e = s + 1;
       while (e < end && keys[e] === key) e++;
       const len = e - s;
       if (len > largestBucket) largestBucket = len;
-      if (len <= cap) {
-        // Ids inside a bucket are ascending (stable sort of ascending records): ids[p] < ids[q].
-        for (let p = s; p < e - 1; p++) {
-          const row = ids[p] * n;
-          for (let q = p + 1; q < e; q++) out.push(row + ids[q]);
-        }
-      } else {
-        cappedBuckets++;
-        if (orderKeys.length < len) {
-          orderKeys = new Uint32Array(len);
-          orderIds = new Uint32Array(len);
-          tmpKeys = new Uint32Array(len);
-          tmpIds = new Uint32Array(len);
-        }
-        const ok = orderKeys.subarray(0, len);
-        const oi = orderIds.subarray(0, len);
-        const salt = fmix32((Math.imul(b + 1, 0x85ebca6b) ^ key) >>> 0);
-        for (let p = 0; p < len; p++) {
-          oi[p] = ids[s + p];
-          ok[p] = fmix32((ids[s + p] ^ salt) >>> 0);
-        }
-        radixSortPairs(ok, oi, tmpKeys, tmpIds, count);
-        for (let p = 0; p < len - 1; p++) {
-          const a = oi[p];
-          const last = Math.min(len - 1, p + cap - 1);
-          for (let q = p + 1; q <= last; q++) {
-            const c = oi[q];
-            out.push(a < c ? a * n + c : c * n + a);
-          }
-        }
+      if (len > cap) cappedBuckets++;
+      for (let p = s; p < e; p++) {
+        runStart[p] = s;
+        runEnd[p] = e;
+        posOf[ids[p] * bandCount + k] = p;
       }
       s = e;
     }
   }
-  const raw = out.raw;
-  return unpackPairs(out.finish(), n, { rawPairs: raw, largestBucket, cappedBuckets });
+
+  const stamp = new Int32Array(n).fill(-1);
+  const row = new Uint32Array(Math.max(1, n));
+  const bitmap = new Int32Array((n >>> 5) + 1);
+  let outI = new Uint32Array(1 << 12);
+  let outJ = new Uint32Array(1 << 12);
+  let count = 0;
+  let raw = 0;
+  for (let a = from; a < to; a++) {
+    const pa = a * bandCount;
+    if (bandCount === 0 || posOf[pa] < 0) continue; // an empty record is in no bucket
+    let cnt = 0;
+    for (let k = 0; k < bandCount; k++) {
+      const p = posOf[pa + k];
+      const s = runStart[p];
+      const e = runEnd[p];
+      const len = e - s;
+      if (len <= cap) {
+        raw += e - p - 1;
+        for (let q = p + 1; q < e; q++) {
+          const c = ids[q];
+          if (stamp[c] !== a) {
+            stamp[c] = a;
+            row[cnt++] = c;
+          }
+        }
+      } else {
+        const stride = bucketStride(index.bandFrom + k, keys[p], len);
+        let fx = p - s; // x + t·stride mod len, stepped without a division
+        let bx = fx; //    x − t·stride mod len
+        for (let t = 1; t < cap; t++) {
+          fx += stride;
+          if (fx >= len) fx -= len;
+          bx -= stride;
+          if (bx < 0) bx += len;
+          const forward = ids[s + fx];
+          const backward = ids[s + bx];
+          if (forward > a) {
+            raw++;
+            if (stamp[forward] !== a) {
+              stamp[forward] = a;
+              row[cnt++] = forward;
+            }
+          }
+          if (backward > a) {
+            raw++;
+            if (stamp[backward] !== a) {
+              stamp[backward] = a;
+              row[cnt++] = backward;
+            }
+          }
+        }
+      }
+    }
+    if (cnt === 0) continue;
+    if (count + cnt > outI.length) {
+      let size2 = outI.length * 2;
+      while (size2 < count + cnt) size2 *= 2;
+      const gi = new Uint32Array(size2);
+      const gj = new Uint32Array(size2);
+      gi.set(outI.subarray(0, count));
+      gj.set(outJ.subarray(0, count));
+      outI = gi;
+      outJ = gj;
+    }
+    outI.fill(a, count, count + cnt);
+    // Sorted output: a dense row is read off a bitmap of its ids (a word scan), a sparse one sorted.
+    const firstWord = (a + 1) >>> 5;
+    let lastWord = firstWord;
+    for (let t = 0; t < cnt; t++) {
+      const c = row[t];
+      bitmap[c >>> 5] |= 1 << (c & 31);
+      if (c >>> 5 > lastWord) lastWord = c >>> 5;
+    }
+    if (lastWord - firstWord < 4 * cnt) {
+      let w = count;
+      for (let word = firstWord; word <= lastWord; word++) {
+        let bits = bitmap[word];
+        if (bits === 0) continue;
+        bitmap[word] = 0;
+        const base = word << 5;
+        while (bits !== 0) {
+          const low = bits & -bits;
+          outJ[w++] = base + 31 - Math.clz32(low);
+          bits ^= low;
+        }
+      }
+    } else {
+      for (let t = 0; t < cnt; t++) bitmap[row[t] >>> 5] = 0;
+      const r = row.subarray(0, cnt);
+      r.sort();
+      outJ.set(r, count);
+    }
+    count += cnt;
+  }
+  return { i: outI.slice(0, count), j: outJ.slice(0, count), stats: { rawPairs: raw, pairs: count, largestBucket, cappedBuckets } };
 }
 
 /** Union of candidate pairs from several band ranges (workers), sorted and unique. */
 export function mergeCandidatePairs(parts: readonly CandidatePairs[], records: number): CandidatePairs {
   let total = 0;
   for (const p of parts) total += p.i.length;
-  const codes = new Float64Array(total);
+  const i = new Uint32Array(total);
+  const j = new Uint32Array(total);
   let w = 0;
   let rawPairs = 0;
   let largestBucket = 0;
   let cappedBuckets = 0;
   for (const p of parts) {
-    for (let t = 0; t < p.i.length; t++) codes[w++] = p.i[t] * records + p.j[t];
+    i.set(p.i, w);
+    j.set(p.j, w);
+    w += p.i.length;
     rawPairs += p.stats.rawPairs;
     largestBucket = Math.max(largestBucket, p.stats.largestBucket);
     cappedBuckets += p.stats.cappedBuckets;
   }
-  codes.sort();
-  let u = 0;
-  for (let r = 0; r < codes.length; r++) if (u === 0 || codes[r] !== codes[u - 1]) codes[u++] = codes[r];
-  return unpackPairs(codes.subarray(0, u), records, { rawPairs, largestBucket, cappedBuckets });
+  const u = sortUniquePairs(i, j, total, records);
+  return { i: i.slice(0, u), j: j.slice(0, u), stats: { rawPairs, pairs: u, largestBucket, cappedBuckets } };
 }
 
 export interface QueryOptions {
   /** A record to leave out of the answer (the query itself, when it is indexed). */
   readonly exclude?: number;
-  /** At most this many members are taken from any one bucket (default 256). */
+  /** At most this many members are taken from any one bucket (default 128). */
   readonly maxBucketSize?: number;
 }
 

@@ -101,6 +101,18 @@ void describe('kmers', () => {
     assert.equal(kmerHashes('', { k: 1 }).length, 0);
   });
 
+  void it('raw mode (distinct: false) keeps every valid k-mer in order, the same set once deduplicated', () => {
+    const rng = mulberry32(11);
+    const seq = randomDna(rng, 400, 'ACGTN') + 'ACGTACGTACGTACGTACGT'.repeat(3);
+    const raw = kmerHashes(seq, { k: 7, distinct: false });
+    let valid = 0;
+    for (let i = 0; i + 7 <= seq.length; i++) if (/^[ACGT]+$/.test(seq.slice(i, i + 7))) valid++;
+    assert.equal(raw.length, valid);
+    assert.deepEqual(Uint32Array.from(new Set(raw)).sort(), kmerHashes(seq, { k: 7 }));
+    const packed = kmerSets([seq, 'ACGTNACGT'], { k: 7, distinct: false });
+    assert.deepEqual(packedSetAt(packed, 0), raw);
+  });
+
   void it('rejects k outside 1..31', () => {
     assert.throws(() => kmerHashes('ACGT', { k: 0 }), RangeError);
     assert.throws(() => kmerHashes('ACGT', { k: 32 }), RangeError);

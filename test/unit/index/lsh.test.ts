@@ -172,7 +172,7 @@ void describe('lsh', () => {
     assert.ok(lshQuery(index, sigs, 0, { maxBucketSize: 2 }).length <= params.bands * 2);
   });
 
-  void it('is chunkable by bands: merged band ranges equal one full run', () => {
+  void it('is chunkable by bands (merged) and by records (concatenated), equal to one full run', () => {
     const m = 32;
     const sets = smallUniverseSets(91, 80);
     const sigs = minhashSignatures(createMinHashFamily(m, 9), sets);
@@ -182,6 +182,13 @@ void describe('lsh', () => {
     const merged = mergeCandidatePairs(parts, sets.length);
     assert.deepEqual(merged.i, full.i);
     assert.deepEqual(merged.j, full.j);
+    // Chunks by records are disjoint slices of the output: concatenated, they are the whole.
+    const index = buildLshIndex(sigs, m, params);
+    const rows = [[0, 17], [17, 18], [18, 80]].map(([recordFrom, recordTo]) => lshCandidatePairs(index, { recordFrom, recordTo }));
+    assert.deepEqual(Uint32Array.from(rows.flatMap((r) => [...r.i])), full.i);
+    assert.deepEqual(Uint32Array.from(rows.flatMap((r) => [...r.j])), full.j);
+    assert.equal(rows.reduce((sum, r) => sum + r.stats.rawPairs, 0), full.stats.rawPairs);
+    assert.throws(() => lshCandidatePairs(index, { recordFrom: 5, recordTo: 81 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, params, { bandFrom: 3, bandTo: 9 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, { bands: 9, rows: 4 }), RangeError);
   });
