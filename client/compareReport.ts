@@ -35,8 +35,7 @@ export function renderComparison(title: string, a: ComparedInput, b: ComparedInp
 
   if (result.skipped.length > 0) {
     lines.push('', 'Not computed:', '');
-    // The host's reasons may start with the measure's name ("hamming: ..."): say it once.
-    for (const { measure, reason } of result.skipped) lines.push(`- **${measure}**: ${reason.startsWith(`${measure}: `) ? reason.slice(measure.length + 2) : reason}`);
+    for (const { measure, reason } of result.skipped) lines.push(`- **${measure}**: ${reason}`);
   }
   lines.push('', '## A', '', ...preview(a.text), '', '## B', '', ...preview(b.text), '');
   return lines.join('\n');

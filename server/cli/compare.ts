@@ -5,7 +5,9 @@
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import readline from 'node:readline';
-import { compareValues, isMeasureName, MEASURE_NAMES, MEASURES, parseComparable } from '../engine/measures';
+import { isMeasureName, MEASURE_NAMES, MEASURES, parseComparable } from '../engine/measures';
+import { compareDescribed } from '../jobs/tasks/compare';
+import type { CompareRequest } from '../protocol';
 import { defineCommand, type CliIO } from './command';
 import { InputError, UsageError } from './errors';
 import { formatNumber } from './format';
@@ -38,13 +40,12 @@ export default defineCommand({
     const measures = measureList(options.measure);
     const unknown = measures?.filter((name) => !isMeasureName(name)) ?? [];
     if (unknown.length > 0) throw new UsageError(`unknown measure ${unknown.map((n) => `'${n}'`).join(', ')}; valid names: ${MEASURE_NAMES.join(', ')}`);
-    const compareOptions = options.p === undefined ? {} : { p: options.p };
 
     if (options.pairs !== undefined) {
       if (positionals.length > 0) throw new UsageError('with --pairs, give no <a> <b> values');
       if (measures?.length !== 1) throw new UsageError('--pairs needs exactly one --measure NAME');
       if (options.json) throw new UsageError('--json is not available with --pairs (it prints one value per line)');
-      await comparePairs(options.pairs, measures[0] as string, compareOptions, io);
+      await comparePairs(options.pairs, measures[0] as string, options.p, io);
       return;
     }
 
@@ -52,11 +53,11 @@ export default defineCommand({
       throw new UsageError(`compare needs two values <a> <b>${positionals.length ? `, got ${positionals.length}` : ''}`);
     }
     const [a, b] = positionals as [string, string];
-    const result = compareValues(parseComparable(a), parseComparable(b), measures, compareOptions);
+    const result = compareDescribed(parseComparable(a), parseComparable(b), measures, options.p);
     for (const { measure, reason } of result.skipped) {
       // Asked for by name: an error. Part of "all": a note, so a missing line is never a mystery.
-      if (measures) throw new InputError(`${measure} cannot be computed here: ${bareReason(measure, reason)}`);
-      io.stderr.write(`note: ${measure} not computed: ${bareReason(measure, reason)}\n`);
+      if (measures) throw new InputError(`${measure} cannot be computed here: ${reason}`);
+      io.stderr.write(`note: ${measure} not computed: ${reason}\n`);
     }
     io.stdout.write(`${formatResult(result.values, measures, options.json === true)}\n`);
   },
@@ -65,11 +66,6 @@ export default defineCommand({
 function measureTable(): string {
   const width = Math.max(...MEASURES.map((m) => m.name.length));
   return MEASURES.map((m) => `  ${m.name.padEnd(width)}  ${m.sense.padEnd(11)}  ${m.description}`).join('\n');
-}
-
-/** The engine's reasons may start with the measure's name ("hamming: ..."); we print it once. */
-function bareReason(measure: string, reason: string): string {
-  return reason.startsWith(`${measure}: `) ? reason.slice(measure.length + 2) : reason;
 }
 
 /** `undefined` means every applicable measure. */
@@ -92,7 +88,7 @@ function formatResult(values: Record<string, number>, asked: string[] | undefine
 }
 
 /** Streams FILE line by line; output is written as it goes, in input order. */
-async function comparePairs(file: string, measure: string, compareOptions: { p?: number }, io: CliIO): Promise<void> {
+async function comparePairs(file: string, measure: string, p: number | undefined, io: CliIO): Promise<void> {
   const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new InputError(`${file}: cannot read (${err.code ?? err.message})`);
   });
@@ -103,7 +99,7 @@ async function comparePairs(file: string, measure: string, compareOptions: { p?:
     for await (const rawLine of lines) {
       lineNumber++;
       const line = lineNumber === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
-      await out.write(`${formatNumber(comparePair(line, `${file}:${lineNumber}`, measure, compareOptions))}\n`);
+      await out.write(`${formatNumber(comparePair(line, `${file}:${lineNumber}`, measure, p))}\n`);
     }
   } catch (err) {
     // A read error (EISDIR, EIO) surfaces from the line iterator.
@@ -119,20 +115,20 @@ async function comparePairs(file: string, measure: string, compareOptions: { p?:
 }
 
 /** One `a<TAB>b` line → the measure's value; `at` ("FILE:LINE") prefixes every complaint. */
-function comparePair(line: string, at: string, measure: string, compareOptions: { p?: number }): number {
+function comparePair(line: string, at: string, measure: string, p: number | undefined): number {
   const fields = line.split('\t');
   if (fields.length !== 2) {
     throw new InputError(`${at}: expected two values separated by one tab, found ${fields.length === 1 ? 'no tab' : `${fields.length - 1} tabs`}`);
   }
-  let result: ReturnType<typeof compareValues>;
+  let result: CompareRequest.Result;
   try {
-    result = compareValues(parseComparable(fields[0]!), parseComparable(fields[1]!), [measure], compareOptions);
+    result = compareDescribed(parseComparable(fields[0]!), parseComparable(fields[1]!), [measure], p);
   } catch (err) {
     if (err instanceof Error && err.name === 'MeasureError') throw new InputError(`${at}: ${err.message}`);
     throw err;
   }
   const skipped = result.skipped[0];
-  if (skipped) throw new InputError(`${at}: ${measure} cannot be computed: ${bareReason(measure, skipped.reason)}`);
+  if (skipped) throw new InputError(`${at}: ${measure} cannot be computed: ${skipped.reason}`);
   const value = result.values[measure];
   if (value === undefined) throw new Error(`${at}: ${measure} gave no value`);
   return value;

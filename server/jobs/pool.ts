@@ -30,6 +30,8 @@ export interface PoolOptions {
   cancelGraceMs?: number;
   /** Environment of the workers; default a copy of `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Node flags of the workers; default those of this process. */
+  execArgv?: string[];
   resourceLimits?: ResourceLimits;
   /**
    * Where the workers' stdout/stderr lines go; default process.stderr. Never the host's stdout:
@@ -259,6 +261,7 @@ export class WorkerPool {
     const worker = new Worker(this.workerFile, {
       name: `simlab-worker-${this.nextWorker++}`,
       env: this.options.env ?? { ...process.env },
+      ...(this.options.execArgv ? { execArgv: this.options.execArgv } : {}),
       // The runtime sends the worker's output as 'log' messages; these streams stay unread.
       stdout: true,
       stderr: true,

@@ -11,7 +11,7 @@ void test('lists what was compared, every measure with its value, and what was s
     {
       kind: 'strings',
       values: { levenshtein: 3, jaro: 0.746031746 },
-      skipped: [{ measure: 'hamming', reason: 'hamming: unequal lengths' }],
+      skipped: [{ measure: 'hamming', reason: 'unequal lengths' }],
       about: { levenshtein: { sense: 'distance', description: 'edit distance' }, jaro: { sense: 'similarity', description: 'Jaro | similarity' } },
     },
   );

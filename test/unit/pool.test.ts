@@ -20,7 +20,8 @@ let workerFile: string;
 const pools: WorkerPool[] = [];
 
 function pool(options: PoolOptions = {}): WorkerPool {
-  const created = new WorkerPool({ workerFile, ...options });
+  // The test worker is plain JS: its threads need not load tsx, which this process runs under.
+  const created = new WorkerPool({ workerFile, execArgv: [], ...options });
   pools.push(created);
   return created;
 }
@@ -121,7 +122,7 @@ void describe('WorkerPool', () => {
     await assert.rejects(stubborn, CancelledError);
     const started = Date.now();
     assert.equal(await p.run('echo', 1), 1);
-    assert.ok(Date.now() - started < 1000);
+    assert.ok(Date.now() - started < 2000, 'no grace period was waited for');
   });
 
   void test('a queued task can be cancelled before it starts; an aborted signal never starts one', async () => {
@@ -203,7 +204,7 @@ void describe('WorkerPool', () => {
       script,
       [
         `const { WorkerPool } = require(${JSON.stringify(path.resolve(__dirname, '../../server/jobs/pool.ts'))});`,
-        `const pool = new WorkerPool({ workerFile: ${JSON.stringify(workerFile)}, size: 1 });`,
+        `const pool = new WorkerPool({ workerFile: ${JSON.stringify(workerFile)}, size: 1, execArgv: [] });`,
         `pool.run('sleep', { ms: 300 }).then(() => console.log('done'));`,
       ].join('\n'),
     );

@@ -59,15 +59,27 @@ export function interpretInputs(params: CompareRequest.Params): { a: string | nu
 
 const ABOUT = new Map(MEASURES.map(({ name, sense, description }) => [name as string, { sense, description }]));
 
+/**
+ * `compareValues` as the host and the command line report it: each skipped measure's reason
+ * without a repeated "name: " prefix, and what each named measure is (`about`).
+ */
+export function compareDescribed(a: string | number[], b: string | number[], measures?: string[], p?: number): CompareRequest.Result {
+  const result = compareValues(a, b, measures, p === undefined ? {} : { p });
+  const skipped = result.skipped.map(({ measure, reason }) => ({
+    measure,
+    reason: reason.startsWith(`${measure}: `) ? reason.slice(measure.length + 2) : reason,
+  }));
+  const about: CompareRequest.Result['about'] = {};
+  for (const name of [...Object.keys(result.values), ...skipped.map((s) => s.measure)]) {
+    const info = ABOUT.get(name);
+    if (info) about[name] = info;
+  }
+  return { kind: result.kind, values: result.values, skipped, about };
+}
+
 export function compareTask(payload: unknown, ctx: TaskContext): CompareRequest.Result {
   const params = readCompareParams(payload);
   const { a, b } = interpretInputs(params);
   ctx.throwIfCancelled();
-  const result = compareValues(a, b, params.measures, params.p === undefined ? {} : { p: params.p });
-  const about: CompareRequest.Result['about'] = {};
-  for (const name of [...Object.keys(result.values), ...result.skipped.map((s) => s.measure)]) {
-    const info = ABOUT.get(name);
-    if (info) about[name] = info;
-  }
-  return { ...result, about };
+  return compareDescribed(a, b, params.measures, params.p);
 }
