@@ -38,9 +38,40 @@ function pearsonUnchecked(x: NumericVector, y: NumericVector): number {
     sxx += dx * dx;
     syy += dy * dy;
   }
-  if (sxx === 0 || syy === 0) return Number.NaN;
-  const r = sxy / (Math.sqrt(sxx) * Math.sqrt(syy));
+  // √(sxx·syy) rather than √sxx·√syy: exact ±1 for exactly linear data.
+  const den = sxx * syy;
+  if (!(sxx >= MIN_NORMAL && syy >= MIN_NORMAL && den >= MIN_NORMAL && den < Infinity)) return rescaled(x, y, mx, my);
+  return clampUnit(sxy / Math.sqrt(den));
+}
+
+/** Smallest normal double: below it (subnormals) precision is lost. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+function clampUnit(r: number): number {
   return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+/** Slow path: deviations too small or large to square, so scale them by their largest first. */
+function rescaled(x: NumericVector, y: NumericVector, mx: number, my: number): number {
+  const n = x.length;
+  let ax = 0;
+  let ay = 0;
+  for (let i = 0; i < n; i++) {
+    ax = Math.max(ax, Math.abs(x[i] - mx));
+    ay = Math.max(ay, Math.abs(y[i] - my));
+  }
+  if (!(ax > 0 && ay > 0 && ax < Infinity && ay < Infinity)) return Number.NaN;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (x[i] - mx) / ax;
+    const dy = (y[i] - my) / ay;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return clampUnit(sxy / Math.sqrt(sxx * syy));
 }
 
 /** Pearson's product-moment correlation, in [−1, 1]. */

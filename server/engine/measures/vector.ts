@@ -75,6 +75,9 @@ export function minkowski(a: NumericVector, b: NumericVector, p: number): number
  * Cosine similarity a·b / (|a| |b|), clamped to [−1, 1] against rounding.
  * Zero vectors have no direction, so the rule is: both zero → 1 (identical inputs are at
  * distance 0); exactly one zero → 0 (as if orthogonal). Empty vectors count as zero vectors.
+ * When the squared norms underflow or overflow (entries below ~1e-154 or above ~1e154), the
+ * vectors are rescaled by their largest entry and the sums redone, so tiny or huge vectors
+ * still get their true angle.
  */
 export function cosineSimilarity(a: NumericVector, b: NumericVector): number {
   checkSameLength('cosine', a.length, b.length);
@@ -88,9 +91,47 @@ export function cosineSimilarity(a: NumericVector, b: NumericVector): number {
     na += x * x;
     nb += y * y;
   }
-  if (na === 0 || nb === 0) return na === 0 && nb === 0 ? 1 : 0;
-  const s = dot / (Math.sqrt(na) * Math.sqrt(nb));
+  // √(na·nb) rather than √na·√nb: a vector against itself then gives exactly 1.
+  const nn = na * nb;
+  if (!(na >= MIN_NORMAL && nb >= MIN_NORMAL && nn >= MIN_NORMAL && nn < Infinity)) return cosineRescaled(a, b);
+  return clampUnit(dot / Math.sqrt(nn));
+}
+
+/** Smallest normal double: below it (subnormals) precision is lost. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+function clampUnit(s: number): number {
   return s > 1 ? 1 : s < -1 ? -1 : s;
+}
+
+function maxAbs(v: NumericVector): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = Math.abs(v[i]);
+    if (x > m) m = x;
+    else if (x !== x) return Number.NaN;
+  }
+  return m;
+}
+
+/** The slow path of cosineSimilarity: zero vectors, and entries too small or large to square. */
+function cosineRescaled(a: NumericVector, b: NumericVector): number {
+  const ma = maxAbs(a);
+  const mb = maxAbs(b);
+  if (ma !== ma || mb !== mb) return Number.NaN;
+  if (ma === 0 || mb === 0) return ma === 0 && mb === 0 ? 1 : 0;
+  if (ma === Infinity || mb === Infinity) return Number.NaN;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] / ma;
+    const y = b[i] / mb;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return clampUnit(dot / Math.sqrt(na * nb));
 }
 
 /** Cosine distance 1 − cosineSimilarity, in [0, 2] (zero vectors: see cosineSimilarity). */

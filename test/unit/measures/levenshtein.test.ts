@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { levenshtein, levenshteinWithin, MeasureError } from '../../../server/engine/measures';
+import { ASTRAL, DNA, str } from './arbitraries';
 import { refLevenshtein } from './reference';
-
-const DNA = fc.constantFrom('A', 'C', 'G', 'T');
-/** Small alphabets with characters beyond the BMP, so distances are interesting. */
-const ASTRAL = fc.constantFrom('a', 'b', 'é', '😀', '𝔸', '中');
-
-/** Strings spread over the whole length range (fast-check otherwise keeps them small). */
-function str(unit: fc.Arbitrary<string> | 'binary', minLength: number, maxLength: number): fc.Arbitrary<string> {
-  return fc.string({ unit, minLength, maxLength, size: 'max' });
-}
 
 /** A related pair: a base string and a copy with random substitutions, insertions and deletions. */
 function relatedPair(unit: fc.Arbitrary<string>, minLength: number, maxLength: number): fc.Arbitrary<[string, string]> {
@@ -37,8 +29,8 @@ function withinExpected(d: number, k: number): number {
   return d <= k ? d : k + 1;
 }
 
-describe('levenshtein', () => {
-  it('hand-checked examples', () => {
+void describe('levenshtein', () => {
+  void it('hand-checked examples', () => {
     assert.equal(levenshtein('kitten', 'sitting'), 3);
     assert.equal(levenshtein('sitting', 'kitten'), 3);
     assert.equal(levenshtein('flaw', 'lawn'), 2);
@@ -53,7 +45,7 @@ describe('levenshtein', () => {
     assert.equal(levenshtein('𝔸', ''), 1);
   });
 
-  it('accepts every sequence type and compares by value', () => {
+  void it('accepts every sequence type and compares by value', () => {
     const a = 'kitten';
     const b = 'sitting';
     const cp = (s: string): number[] => Array.from(s, (c) => c.codePointAt(0) as number);
@@ -66,7 +58,7 @@ describe('levenshtein', () => {
     assert.equal(levenshtein([-1, 1e9, 0.25], [0.25, -1, 1e9]), 2);
   });
 
-  it('matches the DP reference on short strings of any code points', () => {
+  void it('matches the DP reference on short strings of any code points', () => {
     fc.assert(
       fc.property(str('binary', 0, 40), str('binary', 0, 40), (a, b) => {
         assert.equal(levenshtein(a, b), refLevenshtein(a, b));
@@ -75,7 +67,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('matches the reference on small alphabets, with astral characters, up to 3 words', () => {
+  void it('matches the reference on small alphabets, with astral characters, up to 3 words', () => {
     fc.assert(
       fc.property(str(ASTRAL, 0, 90), str(ASTRAL, 0, 90), (a, b) => {
         assert.equal(levenshtein(a, b), refLevenshtein(a, b));
@@ -84,7 +76,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('matches the reference on DNA (strings and bytes), unrelated and related pairs', () => {
+  void it('matches the reference on DNA (strings and bytes), unrelated and related pairs', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.tuple(str(DNA, 0, 300), str(DNA, 0, 300)), relatedPair(DNA, 0, 300)),
@@ -98,7 +90,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('matches the reference on numeric sequences, including typed arrays', () => {
+  void it('matches the reference on numeric sequences, including typed arrays', () => {
     const num = fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 80, size: 'max' });
     fc.assert(
       fc.property(num, num, (a, b) => {
@@ -111,7 +103,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('matches the reference on strings of several thousand characters (banded and full routes)', () => {
+  void it('matches the reference on strings of several thousand characters (banded and full routes)', () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -128,7 +120,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('finds alignments far off the main diagonal (the narrow band only gives an upper bound)', () => {
+  void it('finds alignments far off the main diagonal (the narrow band only gives an upper bound)', () => {
     // b = a rotated: the optimal path deletes a block at one end and inserts it at the other,
     // hundreds of diagonals away from the main one.
     fc.assert(
@@ -143,7 +135,7 @@ describe('levenshtein', () => {
     );
   });
 
-  it('is symmetric and a metric on random triples', () => {
+  void it('is symmetric and a metric on random triples', () => {
     const s = str(DNA, 0, 120);
     fc.assert(
       fc.property(s, s, s, (a, b, c) => {
@@ -157,8 +149,8 @@ describe('levenshtein', () => {
   });
 });
 
-describe('levenshteinWithin', () => {
-  it('returns the distance when ≤ k, else exactly k + 1', () => {
+void describe('levenshteinWithin', () => {
+  void it('returns the distance when ≤ k, else exactly k + 1', () => {
     assert.equal(levenshteinWithin('kitten', 'sitting', 3), 3);
     assert.equal(levenshteinWithin('kitten', 'sitting', 5), 3);
     assert.equal(levenshteinWithin('kitten', 'sitting', 2), 3);
@@ -172,7 +164,7 @@ describe('levenshteinWithin', () => {
     assert.equal(levenshteinWithin('kitten', 'sitting', Infinity), 3);
   });
 
-  it('rejects a negative or NaN k', () => {
+  void it('rejects a negative or NaN k', () => {
     assert.throws(() => levenshteinWithin('a', 'b', -1), MeasureError);
     assert.throws(() => levenshteinWithin('a', 'b', Number.NaN), MeasureError);
   });
@@ -188,7 +180,7 @@ describe('levenshteinWithin', () => {
     }
   }
 
-  it('matches the reference for k around the true distance (short, any code points)', () => {
+  void it('matches the reference for k around the true distance (short, any code points)', () => {
     fc.assert(
       fc.property(str(ASTRAL, 0, 80), str(ASTRAL, 0, 80), fc.nat({ max: 100 }), (a, b, k) => {
         checkAroundDistance(a, b, k);
@@ -197,7 +189,7 @@ describe('levenshteinWithin', () => {
     );
   });
 
-  it('matches the reference for k around the true distance (DNA, related and unrelated, up to 600)', () => {
+  void it('matches the reference for k around the true distance (DNA, related and unrelated, up to 600)', () => {
     fc.assert(
       fc.property(
         fc.oneof(relatedPair(DNA, 0, 600), fc.tuple(str(DNA, 0, 600), str(DNA, 0, 600))),
@@ -208,7 +200,7 @@ describe('levenshteinWithin', () => {
     );
   });
 
-  it('matches the reference on long related DNA at the clustering threshold (k = 7 %)', () => {
+  void it('matches the reference on long related DNA at the clustering threshold (k = 7 %)', () => {
     fc.assert(
       fc.property(relatedPair(DNA, 1200, 2500), ([a, b]) => {
         checkAroundDistance(a, b, Math.floor(0.07 * Math.max(a.length, b.length)));
