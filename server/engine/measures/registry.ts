@@ -158,7 +158,8 @@ function precondition(name: MeasureName, kind: ComparableKind, a: string | numbe
  * two strings or two numeric vectors. A measure that does not apply, or has no value for these
  * inputs (Hamming on unequal lengths, a correlation of a constant vector, vectors of different
  * lengths), is listed in `skipped` with the reason. An unknown name, mixed inputs or a bad p throw
- * MeasureError. The name "all" stands for the default list.
+ * MeasureError. The name "all" stands for the default list. Reasons do not repeat the measure's
+ * name ("sequences have different lengths (6 and 7)").
  */
 export function compareValues(
   a: string | number[],
@@ -208,7 +209,8 @@ export function compareValues(
       value = (fn as (x: unknown, y: unknown, o: Required<CompareOptions>) => number)(a, b, { p });
     } catch (e) {
       if (!(e instanceof MeasureError)) throw e;
-      result.skipped.push({ measure: name, reason: e.message });
+      // The entry is keyed by the measure already: drop the function's own "name: " prefix.
+      result.skipped.push({ measure: name, reason: e.message.replace(/^[a-z-]+: /, '') });
       continue;
     }
     if (Number.isNaN(value)) {

@@ -39,7 +39,7 @@ void describe('registry', () => {
     // Bigrams: ki it tt te en / si it tt ti in ng → 2 common of 9.
     assert.ok(close(r.values['jaccard-similarity'], 2 / 9));
     assert.ok(close(r.values.jaccard, 7 / 9));
-    assert.deepEqual(r.skipped, [{ measure: 'hamming', reason: 'hamming: sequences have different lengths (6 and 7)' }]);
+    assert.deepEqual(r.skipped, [{ measure: 'hamming', reason: 'sequences have different lengths (6 and 7)' }]);
     assert.deepEqual(Object.keys(r.values).sort(), defaultMeasures('strings').filter((n) => n !== 'hamming').sort());
   });
 
@@ -82,7 +82,7 @@ void describe('registry', () => {
       r.skipped.map((s) => s.measure),
       ['euclidean', 'hamming', 'pearson'],
     );
-    assert.match(r.skipped[0].reason, /euclidean: vectors have different lengths \(3 and 2\)/);
+    assert.equal(r.skipped[0].reason, 'vectors have different lengths (3 and 2)');
 
     const c = compareValues([1, 1, 1], [1, 2, 3], ['pearson', 'spearman', 'cosine']);
     assert.deepEqual(Object.keys(c.values), ['cosine']);
