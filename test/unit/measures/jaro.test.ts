@@ -28,6 +28,7 @@ void describe('jaro / jaroWinkler', () => {
   void it('applies the prefix boost only above the threshold, with the given options', () => {
     const j = jaro('abcxyz', 'abcuvw');
     assert.equal(jaroWinkler('abcxyz', 'abcuvw', { boostThreshold: 0.99 }), j);
+    assert.equal(jaroWinkler('abcxyz', 'abcuvw', { boostThreshold: j }), j); // strictly above only
     assert.ok(close(jaroWinkler('abcxyz', 'abcuvw', { boostThreshold: 0 }), j + 3 * 0.1 * (1 - j)));
     assert.ok(close(jaroWinkler('abcdxyz', 'abcduvw', { boostThreshold: 0, maxPrefix: 2, prefixScale: 0.2 }), jaro('abcdxyz', 'abcduvw') + 2 * 0.2 * (1 - jaro('abcdxyz', 'abcduvw'))));
     assert.throws(() => jaroWinkler('a', 'b', { prefixScale: 0.3 }), MeasureError); // 0.3 · 4 > 1
