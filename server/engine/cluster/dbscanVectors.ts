@@ -15,8 +15,11 @@
 //   are joined (union-find) when some pair of their core points is within eps, checked with an
 //   early exit, adjacent cells first so that most far checks are skipped as already joined;
 // - a border point needs one core point within eps per candidate cluster, smallest id first.
+// Why not cells of side eps (3^d cells a query)? They must compute every distance; the finer
+// grid skips them wherever the data are dense, which is where DBSCAN spends its time.
 // Cells are found through a dense array over the bounding grid when that has at most 4 slots a
-// point, else through an open-addressing hash table on integer cell coordinates, so empty space
+// point, else through an open-addressing hash table on integer cell coordinates (with a small
+// occupancy bitset that answers most "empty cell" look-ups without a probe), so empty space
 // costs nothing and memory is O(n) whatever the extent. Points are copied in cell order for locality.
 
 import { fmix32 } from '../features/hash';

@@ -544,3 +544,46 @@ export function lshQuery(index: LshIndex, signature: Uint32Array, offset = 0, op
 export function lshQueryRecord(index: LshIndex, signatures: Uint32Array, record: number, options: Omit<QueryOptions, 'exclude'> = {}): Uint32Array {
   return lshQuery(index, signatures, record * index.numHashes, { ...options, exclude: record });
 }
+
+/**
+ * The smallest MinHash estimate worth verifying for a Jaccard threshold t: t − z·√(t(1 − t)/m),
+ * the lower end of a z-sigma binomial interval around t (z = 3: a pair truly at t falls below
+ * it about once in 700). Never below 0.
+ */
+export function estimateFloor(threshold: number, numHashes: number, z = 3): number {
+  return Math.max(0, threshold - z * Math.sqrt((threshold * (1 - threshold)) / numHashes));
+}
+
+/**
+ * Keeps the candidate pairs whose MinHash estimate is ≥ minJaccard, order kept (for pairs from
+ * LSH, which never involve an empty record). Cheap — at most one pass over two signatures a
+ * pair — and it removes most of the banding's false positives before the exact distances: on
+ * 16S gold at 97 % identity (t = 0.46, 27 × 3 bands), 85 % of the 515 k candidates estimate
+ * below 0.3, while every pair within 3 % edit distance estimated ≥ 0.4 (all pairs ≥ 0.3
+ * checked, a 1-in-20 sample of the rest).
+ */
+export function filterPairsByEstimate(pairs: CandidatePairs, signatures: Uint32Array, numHashes: number, minJaccard: number): CandidatePairs {
+  const keepI = new Uint32Array(pairs.i.length);
+  const keepJ = new Uint32Array(pairs.i.length);
+  // Equal slots needed, with a small tolerance so that the estimate equal/m ≥ minJaccard exactly.
+  const needed = Math.max(0, Math.ceil(minJaccard * numHashes - 1e-9));
+  let w = 0;
+  for (let t = 0; t < pairs.i.length; t++) {
+    const a = pairs.i[t];
+    const b = pairs.j[t];
+    const oa = a * numHashes;
+    const ob = b * numHashes;
+    // Candidates are never empty records, so counting equal slots is the whole estimate; stop
+    // as soon as the answer is known either way.
+    let equal = 0;
+    for (let x = 0; x < numHashes && equal < needed && equal + numHashes - x >= needed; x++) {
+      if (signatures[oa + x] === signatures[ob + x]) equal++;
+    }
+    if (equal >= needed) {
+      keepI[w] = a;
+      keepJ[w] = b;
+      w++;
+    }
+  }
+  return { i: keepI.slice(0, w), j: keepJ.slice(0, w), stats: { ...pairs.stats, pairs: w } };
+}

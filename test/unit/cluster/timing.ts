@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dbscanVectors } from '../../../server/engine/cluster/dbscanVectors';
 import { kmerSets } from '../../../server/engine/features/kmers';
-import { buildLshIndex, chooseLshParams, identityToJaccard, lshCandidatePairs } from '../../../server/engine/index/lsh';
+import { buildLshIndex, chooseLshParams, estimateFloor, filterPairsByEstimate, identityToJaccard, lshCandidatePairs } from '../../../server/engine/index/lsh';
 import { createMinHashFamily, minhashSignatures } from '../../../server/engine/index/minhash';
 import { gaussian, mulberry32 } from '../features/rng';
 
@@ -105,6 +105,9 @@ function lshTiming(file: string): void {
         `index + candidates first ${fmt(first)}, best of 3 ${fmt(best)} — ${s.pairs} pairs of ${(seqs.length * (seqs.length - 1)) / 2} ` +
         `(${s.rawPairs} visited, largest bucket ${s.largestBucket}, ${s.cappedBuckets} capped)`,
     );
+    const floor = estimateFloor(t, m);
+    const filtered = measure(() => filterPairsByEstimate(result, sigs, m, floor));
+    console.log(`    kept by MinHash estimate ≥ ${floor.toFixed(3)}: ${filtered.result.stats.pairs} pairs, ${fmt(filtered.took)}`);
   }
 }
 

@@ -6,6 +6,8 @@ import {
   bandKey,
   buildLshIndex,
   candidateProbability,
+  estimateFloor,
+  filterPairsByEstimate,
   chooseLshParams,
   identityToJaccard,
   lshCandidatePairs,
@@ -13,7 +15,7 @@ import {
   lshQueryRecord,
   mergeCandidatePairs,
 } from '../../../server/engine/index/lsh';
-import { createMinHashFamily, minhashSignatures } from '../../../server/engine/index/minhash';
+import { createMinHashFamily, estimateJaccardAt, minhashSignatures } from '../../../server/engine/index/minhash';
 import { kmerHashes } from '../../../server/engine/features/kmers';
 import { distinctUint32, mulberry32, randomDna, randomInt } from '../features/rng';
 
@@ -191,6 +193,21 @@ void describe('lsh', () => {
     assert.throws(() => lshCandidatePairs(index, { recordFrom: 5, recordTo: 81 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, params, { bandFrom: 3, bandTo: 9 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, { bands: 9, rows: 4 }), RangeError);
+  });
+
+  void it('filters candidates by their MinHash estimate, order kept', () => {
+    const m = 16;
+    const sets = smallUniverseSets(123, 60);
+    const sigs = minhashSignatures(createMinHashFamily(m, 4), sets);
+    const all = lshCandidatePairs(buildLshIndex(sigs, m, { bands: 8, rows: 2 }));
+    const kept = filterPairsByEstimate(all, sigs, m, 0.5);
+    const expected: string[] = [];
+    for (let t = 0; t < all.i.length; t++) if (estimateJaccardAt(sigs, m, all.i[t], all.j[t]) >= 0.5) expected.push(`${all.i[t]},${all.j[t]}`);
+    assert.deepEqual([...kept.i].map((a, t) => `${a},${kept.j[t]}`), expected);
+    assert.equal(kept.stats.pairs, expected.length);
+    assert.ok(expected.length > 0 && expected.length < all.i.length);
+    assert.ok(Math.abs(estimateFloor(0.5, 100) - (0.5 - 3 * 0.05)) < 1e-12);
+    assert.equal(estimateFloor(0.01, 16), 0);
   });
 
   void it('chooses bands and rows by the weighted-area rule', () => {
