@@ -3,6 +3,9 @@
  * `defineCommand({...})` as default, and add it to this list.
  */
 import type { Command } from './command';
+import cluster from './cluster';
 import compare from './compare';
+import evaluate from './eval';
+import similar from './similar';
 
-export const commands: readonly Command[] = [compare];
+export const commands: readonly Command[] = [compare, cluster, similar, evaluate];

@@ -11,7 +11,7 @@ export class InputError extends Error {
 }
 
 /** Error names that mean bad input rather than a failure of simlab. */
-const INPUT_ERROR_NAMES = new Set(['InputError', 'MeasureError', 'InvalidInputError']);
+const INPUT_ERROR_NAMES = new Set(['InputError', 'MeasureError', 'InvalidInputError', 'ParseError', 'MatrixTooLargeError', 'DatasetOptionError']);
 /** File-system errors that mean the user named a file that cannot be read. */
 const INPUT_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM']);
 

@@ -3,8 +3,21 @@
  * is a handler in tasks/ and one line here; callers run it with `pool.run('<name>', payload)`.
  */
 import type { TaskRegistry } from './task';
+import { candidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
+import { graphClusterTask } from './tasks/graphCluster';
+import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
+import { similarTask } from './tasks/similar';
+import { sketchTask } from './tasks/sketch';
+import { verifyTask } from './tasks/verify';
 
 export const tasks: TaskRegistry = {
   compare: compareTask,
+  sketch: sketchTask,
+  lshCandidates: candidatesTask,
+  verifyPairs: verifyTask,
+  graphCluster: graphClusterTask,
+  distanceRows: distanceRowsTask,
+  matrixCluster: matrixClusterTask,
+  similarQuery: similarTask,
 };

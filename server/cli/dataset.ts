@@ -1,0 +1,96 @@
+/**
+ * What every dataset-reading command shares: the label and limit options of DESIGN.md, the
+ * worker pool, the index cache, and progress on stderr (only when stderr is a terminal).
+ */
+import { existsSync, statSync } from 'node:fs';
+import type { DatasetReadOptions } from '../engine/data';
+import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
+import { WorkerPool } from '../jobs/pool';
+import type { OptionSpecs, ParsedOptions } from './args';
+import type { CliIO } from './command';
+import { InputError, UsageError } from './errors';
+
+export const DATASET_OPTIONS = {
+  labels: { type: 'string', valueName: 'FILE', description: 'Labels: IDX labels, or one label per line' },
+  'label-field': { type: 'number', valueName: 'N', description: 'Label = the Nth whitespace word of a FASTA/FASTQ header (1 = the id)' },
+  'label-regex': { type: 'string', valueName: 'RE', description: 'Label = first capture group of RE on the header' },
+  'label-column': { type: 'string', valueName: 'NAME|INDEX', description: 'Label column of a table / field of a JSONL record' },
+  'text-field': { type: 'string', valueName: 'NAME', description: 'JSONL: the field holding the text (default text/sequence/content)' },
+  limit: { type: 'number', valueName: 'N', description: 'Only the first N records' },
+  'cache-dir': { type: 'string', valueName: 'DIR', description: `Where indexes are cached (default ${defaultCacheDir()})` },
+  'no-cache': { type: 'boolean', description: 'Neither read nor write the index cache' },
+} as const satisfies OptionSpecs;
+
+type DatasetOptions = ParsedOptions<typeof DATASET_OPTIONS>;
+
+/** The dataset path (exit 2 when missing or unreadable). */
+export function datasetPath(positionals: readonly string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} needs one <dataset> file${positionals.length > 1 ? `, got ${positionals.length} arguments` : ''}`);
+  const file = positionals[0] as string;
+  if (!existsSync(file)) throw new InputError(`${file}: no such file`);
+  if (statSync(file).isDirectory()) throw new InputError(`${file}: is a folder; sequence and text datasets are files`);
+  return file;
+}
+
+export function readOptions(options: DatasetOptions): DatasetReadOptions {
+  const read: DatasetReadOptions = {};
+  const sources = ['labels', 'label-field', 'label-regex', 'label-column'].filter((k) => options[k as keyof DatasetOptions] !== undefined);
+  if (sources.length > 1) throw new UsageError(`choose one label source, not ${sources.map((s) => `--${s}`).join(' and ')}`);
+  if (options.labels !== undefined) read.labelsFile = options.labels;
+  if (options['label-field'] !== undefined) {
+    const n = options['label-field'];
+    if (!Number.isInteger(n) || n === 0) throw new UsageError(`--label-field needs a non-zero integer, got ${n}`);
+    read.labelField = n;
+  }
+  if (options['label-regex'] !== undefined) {
+    try {
+      new RegExp(options['label-regex']);
+    } catch (err) {
+      throw new UsageError(`--label-regex: ${(err as Error).message}`);
+    }
+    read.labelRegex = options['label-regex'];
+  }
+  if (options['label-column'] !== undefined) read.labelColumn = options['label-column'];
+  if (options['text-field'] !== undefined) read.textField = options['text-field'];
+  if (options.limit !== undefined) {
+    if (!Number.isInteger(options.limit) || options.limit < 1) throw new UsageError(`--limit needs a positive integer, got ${options.limit}`);
+    read.limit = options.limit;
+  }
+  return read;
+}
+
+export function cacheOf(options: DatasetOptions): IndexCache | undefined {
+  if (options['no-cache']) return undefined;
+  return new IndexCache(options['cache-dir'] ?? defaultCacheDir());
+}
+
+/** Runs `body` with a worker pool that is disposed afterwards, whatever happens. */
+export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>): Promise<T> {
+  const pool = new WorkerPool();
+  try {
+    return await body(pool);
+  } finally {
+    await pool.dispose();
+  }
+}
+
+/** A progress line on stderr, redrawn in place — only when stderr is a terminal. */
+export function progressReporter(io: CliIO): (stage: string, done: number, total: number) => void {
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  if (!tty) return () => undefined;
+  let last = 0;
+  return (stage, done, total) => {
+    const now = Date.now();
+    if (now - last < 100 && done < total) return;
+    last = now;
+    const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
+    io.stderr.write(`\r\x1b[K${stage} ${pct}%`);
+    if (done >= total) io.stderr.write('\r\x1b[K');
+  };
+}
+
+export function parseThreshold(value: number | undefined, fallback: number): number {
+  const t = value ?? fallback;
+  if (!(t > 0 && t <= 1)) throw new UsageError(`--threshold is an identity in (0, 1], got ${t}`);
+  return t;
+}

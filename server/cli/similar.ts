@@ -1,0 +1,40 @@
+/** `simlab similar <dataset> --id <record_id> [-k 10] [--format tsv|json]` */
+import { similarRecords } from '../jobs/similarRecords';
+import { formatNumber } from './format';
+import { defineCommand } from './command';
+import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, withPool } from './dataset';
+import { checkIndexOptions } from './cluster';
+import { UsageError } from './errors';
+
+export default defineCommand({
+  name: 'similar',
+  summary: 'The records most similar to one record',
+  usage: ['similar <dataset> --id <record_id> [-k 10] [--format tsv|json]'],
+  details: 'Output (tsv): a header `record_id<TAB>score<TAB>distance`, most similar first; score = identity, distance = edit distance.',
+  options: {
+    id: { type: 'string', valueName: 'RECORD_ID', description: 'The query record' },
+    k: { type: 'number', short: 'k', valueName: 'K', description: 'How many records (default 10)' },
+    format: { type: 'string', valueName: 'tsv|json', description: 'Output format (default tsv)' },
+    kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
+    hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length (default 128)' },
+    ...DATASET_OPTIONS,
+  },
+  async run({ options, positionals }, io) {
+    const file = datasetPath(positionals, 'similar');
+    if (options.id === undefined) throw new UsageError('similar needs --id <record_id>');
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k needs a positive integer, got ${k}`);
+    const format = options.format ?? 'tsv';
+    if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
+    const { query, items } = await withPool((pool) =>
+      similarRecords(file, options.id as string, k, { pool, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
+    );
+    if (format === 'json') {
+      const out = { query: query.id, items: items.map((it) => ({ recordId: it.record.id, score: it.score, distance: it.distance, line: it.record.startLine + 1, ...(it.record.label !== undefined ? { label: it.record.label } : {}) })) };
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
+    const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${it.distance}`)];
+    io.stdout.write(`${lines.join('\n')}\n`);
+  },
+});

@@ -1,0 +1,198 @@
+/**
+ * Clustering a sequence or text dataset: the scalable path (MinHash → LSH candidates → Jaccard
+ * pre-filter → bounded exact identity in parallel → optional shared-neighbour refinement →
+ * DBSCAN on the sparse graph) and the study's exact path (full distance matrix + DBSCAN, for
+ * small inputs only). The host and the CLI both call this; every heavy step runs in the pool.
+ */
+import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
+import type { SharedNeighbourOptions } from '../engine/cluster/sharedNeighbours';
+import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
+import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
+import type { WorkerPool } from './pool';
+import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
+import type { CandidatesResult } from './tasks/candidates';
+import type { VerifyResult } from './tasks/verify';
+
+export interface ClusterParams {
+  /** Identity threshold (0..1): records at ≥ this identity are neighbours; DBSCAN eps = 1 − threshold. */
+  threshold: number;
+  minPts: number;
+  /** Shared-neighbour refinement of the graph before DBSCAN; off when absent. */
+  sharedNeighbours?: SharedNeighbourOptions;
+  /** The study's quadratic path instead of MinHash + LSH. */
+  exact?: boolean;
+  matrixGuard?: MatrixGuard;
+}
+
+export const DEFAULT_THRESHOLD = 0.93;
+export const DEFAULT_MIN_PTS = 2;
+
+/** One verified neighbour pair (i < j), with its identity. */
+export interface NeighbourEdges {
+  i: Uint32Array;
+  j: Uint32Array;
+  identity: Float32Array;
+}
+
+export interface ClusterOutcome {
+  index: SequenceIndex;
+  labels: Int32Array;
+  summary: ClusterSummary;
+  /** Every verified pair at ≥ threshold (before any shared-neighbour refinement). */
+  edges: NeighbourEdges;
+  stats: {
+    path: 'lsh' | 'exact';
+    bands?: number;
+    rows?: number;
+    lshThreshold?: number;
+    candidates: number;
+    prefiltered: number;
+    aligned: number;
+    edges: number;
+    edgesUsed: number;
+    fromCache: boolean;
+    seconds: Record<string, number>;
+  };
+}
+
+export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress'> {
+  params: ClusterParams;
+  pool: WorkerPool;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+const VERIFY_CHUNK = 20_000;
+
+export async function clusterDataset(file: string, options: ClusterOptions): Promise<ClusterOutcome> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    seconds[name] = (now - t) / 1000;
+    t = now;
+  };
+
+  const index = await buildSequenceIndex(file, { ...options, onProgress: progress });
+  lap(index.fromCache ? 'index (cached)' : 'index');
+  const n = index.records.length;
+  if (params.exact) return clusterExact(index, options, seconds, t);
+
+  const H = index.params.numHashes;
+  const lshThreshold = identityToJaccard(params.threshold, index.params.k);
+  const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
+  progress('candidates', 0, 1);
+  const cand = await pool.run<CandidatesResult>('lshCandidates', { signatures: index.signatures, numHashes: H, bands, rows }, { signal });
+  lap('candidates');
+
+  // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
+  const total = cand.i.length;
+  const parts: VerifyResult[] = [];
+  let done = 0;
+  const jobs: Promise<void>[] = [];
+  for (let from = 0; from < total; from += VERIFY_CHUNK) {
+    const to = Math.min(total, from + VERIFY_CHUNK);
+    const payload = { packed: index.packed, signatures: index.signatures, numHashes: H, minJaccard: lshThreshold, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
+    jobs.push(
+      pool.run<VerifyResult>('verifyPairs', payload, { signal, transfer: [payload.i.buffer, payload.j.buffer] }).then((r) => {
+        parts.push(r);
+        done += to - from;
+        progress('verifying', done, total);
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  const edges = concatEdges(parts);
+  lap('verify');
+
+  progress('clustering', 0, 1);
+  const clustered = await pool.run<{ labels: Int32Array; edgesUsed: number }>(
+    'graphCluster',
+    { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.sharedNeighbours ? { sharedNeighbours: params.sharedNeighbours } : {}) },
+    { signal },
+  );
+  lap('dbscan');
+  return {
+    index,
+    labels: clustered.labels,
+    summary: summarizeClusters(clustered.labels),
+    edges,
+    stats: {
+      path: 'lsh',
+      bands,
+      rows,
+      lshThreshold,
+      candidates: total,
+      prefiltered: parts.reduce((s, p) => s + p.filtered, 0),
+      aligned: parts.reduce((s, p) => s + p.aligned, 0),
+      edges: edges.i.length,
+      edgesUsed: clustered.edgesUsed,
+      fromCache: index.fromCache,
+      seconds,
+    },
+  };
+}
+
+function concatEdges(parts: readonly VerifyResult[]): NeighbourEdges {
+  const m = parts.reduce((s, p) => s + p.i.length, 0);
+  const i = new Uint32Array(m);
+  const j = new Uint32Array(m);
+  const identity = new Float32Array(m);
+  let at = 0;
+  for (const p of parts) {
+    i.set(p.i, at);
+    j.set(p.j, at);
+    identity.set(p.identity, at);
+    at += p.i.length;
+  }
+  return { i, j, identity };
+}
+
+/** The study's exact path: every pairwise identity in a shared condensed matrix, then DBSCAN. */
+async function clusterExact(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>, start: number): Promise<ClusterOutcome> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const n = index.records.length;
+  checkMatrixSize(n, params.matrixGuard);
+  const pairs = (n * (n - 1)) / 2;
+  const matrix = new Float32Array(new SharedArrayBuffer(Math.max(1, pairs) * 4), 0, pairs);
+  // Row ranges with about equal numbers of pairs (row i holds n − 1 − i of them).
+  const parts = pool.size * 8;
+  const jobs: Promise<unknown>[] = [];
+  let from = 0;
+  let done = 0;
+  for (let p = 1; p <= parts && from < n; p++) {
+    const target = (pairs * p) / parts;
+    let to = from;
+    let acc = (from * (2 * n - from - 1)) / 2;
+    while (to < n && acc < target) {
+      acc += n - 1 - to;
+      to++;
+    }
+    if (p === parts) to = n;
+    const range = { from, to };
+    const size = ((range.to - range.from) * (2 * n - range.from - range.to - 1)) / 2;
+    jobs.push(
+      pool.run('distanceRows', { packed: index.packed, matrix, n, ...range }, { signal }).then(() => {
+        done += size;
+        progress('distance matrix', done, pairs);
+      }),
+    );
+    from = to;
+  }
+  await Promise.all(jobs);
+  const now = performance.now();
+  seconds['matrix'] = (now - start) / 1000;
+  const eps = 1 - params.threshold + 1e-6;
+  const result = await pool.run<{ labels: Int32Array; edges: number }>('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
+  seconds['dbscan'] = (performance.now() - now) / 1000;
+  return {
+    index,
+    labels: result.labels,
+    summary: summarizeClusters(result.labels),
+    edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0) },
+    stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds },
+  };
+}

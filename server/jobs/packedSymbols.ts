@@ -1,0 +1,49 @@
+/**
+ * Every record's symbols (DNA bytes, or text code points) in one SharedArrayBuffer, so the
+ * workers of the pool read the same memory instead of each receiving a copy of the dataset.
+ */
+import { codePoints } from '../engine/measures';
+
+export interface PackedSymbols {
+  /** 'bytes': Uint8Array (ASCII DNA); 'codepoints': Int32Array (text). */
+  readonly kind: 'bytes' | 'codepoints';
+  /** Symbols of record r are [offsets[r], offsets[r + 1]) of `data`. */
+  readonly offsets: Int32Array;
+  readonly data: Uint8Array | Int32Array;
+}
+
+function sharedInt32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+}
+
+export function packByteSequences(seqs: readonly Uint8Array[]): PackedSymbols {
+  const offsets = sharedInt32(seqs.length + 1);
+  for (let r = 0; r < seqs.length; r++) offsets[r + 1] = offsets[r] + seqs[r].length;
+  const total = offsets[seqs.length];
+  const data = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total);
+  for (let r = 0; r < seqs.length; r++) data.set(seqs[r], offsets[r]);
+  return { kind: 'bytes', offsets, data };
+}
+
+export function packTexts(texts: readonly string[]): PackedSymbols {
+  const points = texts.map((t) => codePoints(t));
+  const offsets = sharedInt32(points.length + 1);
+  for (let r = 0; r < points.length; r++) offsets[r + 1] = offsets[r] + points[r].length;
+  const data = sharedInt32(offsets[points.length]);
+  for (let r = 0; r < points.length; r++) data.set(points[r], offsets[r]);
+  return { kind: 'codepoints', offsets, data };
+}
+
+/** A view (no copy) of record r's symbols. */
+export function symbolsAt(packed: PackedSymbols, r: number): Uint8Array | Int32Array {
+  return packed.data.subarray(packed.offsets[r], packed.offsets[r + 1]);
+}
+
+export function recordCount(packed: PackedSymbols): number {
+  return packed.offsets.length - 1;
+}
+
+/** A Uint32Array over a new SharedArrayBuffer (filled by several workers at once). */
+export function sharedUint32(n: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+}

@@ -1,0 +1,62 @@
+/**
+ * Task `verifyPairs`: the exact check of candidate pairs. A pair whose MinHash estimate of the
+ * Jaccard similarity is below `minJaccard` is dropped first (a 128-slot comparison is far cheaper
+ * than an edit distance); the rest get the bounded identity (engine/cluster/identity), and those
+ * at or above the threshold come back as edges.
+ */
+import { identityWithin } from '../../engine/cluster/identity';
+import { estimateJaccardAt } from '../../engine/index/minhash';
+import { symbolsAt, type PackedSymbols } from '../packedSymbols';
+import type { TaskContext } from '../task';
+
+export interface VerifyPayload {
+  packed: PackedSymbols;
+  signatures: Uint32Array;
+  numHashes: number;
+  minJaccard: number;
+  threshold: number;
+  i: Uint32Array;
+  j: Uint32Array;
+}
+
+export interface VerifyResult {
+  i: Uint32Array;
+  j: Uint32Array;
+  identity: Float32Array;
+  /** Pairs dropped by the Jaccard pre-filter, and pairs that got an edit distance. */
+  filtered: number;
+  aligned: number;
+}
+
+export function verifyTask(payload: unknown, ctx: TaskContext): VerifyResult {
+  const p = payload as VerifyPayload;
+  const n = p.i.length;
+  const outI = new Uint32Array(n);
+  const outJ = new Uint32Array(n);
+  const outId = new Float32Array(n);
+  let kept = 0;
+  let filtered = 0;
+  for (let t = 0; t < n; t++) {
+    if ((t & 255) === 0) {
+      ctx.throwIfCancelled();
+      ctx.progress(t, n);
+    }
+    const a = p.i[t];
+    const b = p.j[t];
+    if (p.minJaccard > 0 && estimateJaccardAt(p.signatures, p.numHashes, a, b) < p.minJaccard) {
+      filtered++;
+      continue;
+    }
+    const id = identityWithin(symbolsAt(p.packed, a), symbolsAt(p.packed, b), p.threshold);
+    if (id === id) {
+      outI[kept] = a;
+      outJ[kept] = b;
+      outId[kept] = id;
+      kept++;
+    }
+  }
+  ctx.progress(n, n);
+  const result = { i: outI.slice(0, kept), j: outJ.slice(0, kept), identity: outId.slice(0, kept), filtered, aligned: n - filtered };
+  ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer, result.identity.buffer as ArrayBuffer);
+  return result;
+}
