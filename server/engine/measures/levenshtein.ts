@@ -1,19 +1,22 @@
 /**
  * Levenshtein distance, bit-parallel.
  *
- * - `levenshtein`: Myers' bit-vector algorithm (Myers 1999, "A fast bit-vector algorithm for
- *   approximate string matching based on dynamic programming") in Hyyrö's block formulation
- *   (Hyyrö 2003, "A bit-vector algorithm for computing Levenshtein and Damerau edit distances"):
- *   the shorter sequence is the pattern, cut in 32-bit words; each text symbol advances one DP
- *   column. Two columns are computed together, skewed by one block, so the two carry chains are
- *   independent and the CPU can overlap them.
- * - `levenshteinWithin`: the same recurrences restricted to Ukkonen's diagonal band (Ukkonen 1985;
- *   banded bit-parallel form after Hyyrö 2004), with an early stop when the score on the final
- *   diagonal exceeds k.
+ * - Myers' bit-vector algorithm (Myers 1999, "A fast bit-vector algorithm for approximate string
+ *   matching based on dynamic programming") in Hyyrö's block formulation (Hyyrö 2003, "A
+ *   bit-vector algorithm for computing Levenshtein and Damerau edit distances"): the shorter
+ *   sequence is the pattern, cut in 32-bit words (blocks); each text symbol advances one DP
+ *   column. Two columns are computed together, skewed by one block, so their carry chains are
+ *   independent and the CPU overlaps them.
+ * - Ukkonen's band (Ukkonen 1985, "Algorithms for approximate string matching"): when the answer
+ *   is known to be ≤ k only the diagonals a path of cost ≤ k can use are computed, as whole
+ *   blocks (the block-wise cutoff of Myers 1999 and Hyyrö's banded variants, Hyyrö 2004), with an
+ *   early stop once the score on the final diagonal exceeds k. `levenshteinWithin` is this; the
+ *   full `levenshtein` uses it twice on long inputs (see there).
  *
  * Symbols are first mapped to dense indices 1..σ (0 = "not in the pattern"), so the match table
- * Peq is σ+1 rows of W words. Every buffer is module-level scratch that grows on demand: a call
- * allocates nothing in steady state. Not re-entrant across threads (each worker has its own module).
+ * Peq is σ+1 rows of W words; bytes (DNA, ASCII and Latin-1 strings) go through a 256-entry map.
+ * Numbers compare as Map keys do (SameValueZero). Every buffer is module-level scratch that grows
+ * on demand: a call allocates nothing in steady state. Each worker thread has its own module.
  */
 import { MeasureError } from './errors';
 import type { SymbolSequence } from './sequence';
@@ -387,7 +390,7 @@ function verticalSum(lo: number, hi: number): number {
     const b = bit >>> 5;
     const from = bit & 31;
     const to = hi - (b << 5) < 32 ? hi - (b << 5) : 32;
-    const mask = (to === 32 ? -1 : (1 << to) - 1) & ~((1 << from) - 1);
+    const mask = (to === 32 ? -1 : ~(-1 << to)) & (-1 << from); // bits from..to−1, in int32 range
     sum += popcount(vp[b] & mask) - popcount(vn[b] & mask);
     bit = (b << 5) + to;
   }
