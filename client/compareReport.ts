@@ -1,7 +1,8 @@
 /**
- * Renders a comparison as Markdown: what was compared (file, range, length, a preview), then one
- * row per measure with its value and how to read it (from the host's `about`). Columns are padded so the raw text reads
- * as a table too, and values can be copied straight out.
+ * Renders a comparison as Markdown: what was compared (file, range, length, a preview), a table of
+ * measure, value and sense (distance / similarity / correlation), then what each measure is (from
+ * the host's `about`). The table is kept narrow and padded so the raw text reads as a table too,
+ * and values can be copied straight out.
  */
 import type { CompareRequest } from '../server/protocol';
 
@@ -26,16 +27,19 @@ export function renderComparison(title: string, a: ComparedInput, b: ComparedInp
   );
   lines.push('', `Compared as **${result.kind === 'vectors' ? 'numeric vectors' : 'text'}**.`, '');
 
-  const rows = Object.entries(result.values).map(([name, value]) => {
-    const about = result.about[name];
-    return [name, formatValue(value), about ? escapeCell(`${about.sense} · ${about.description}`) : ''];
-  });
-  if (rows.length > 0) lines.push(...table(['measure', 'value', 'how to read it'], rows, [false, true, false]));
+  const rows = Object.entries(result.values).map(([name, value]) => [name, formatValue(value), result.about[name]?.sense ?? '']);
+  if (rows.length > 0) lines.push(...table(['measure', 'value', 'sense'], rows, [false, true, false]));
   else lines.push('No measure applies to these inputs.');
 
   if (result.skipped.length > 0) {
     lines.push('', 'Not computed:', '');
     for (const { measure, reason } of result.skipped) lines.push(`- **${measure}**: ${reason}`);
+  }
+
+  const described = Object.keys(result.values).filter((name) => result.about[name]);
+  if (described.length > 0) {
+    lines.push('', '## The measures', '', 'Distance: 0 = identical, larger = farther. Similarity: larger = closer. Correlation: from −1 to 1.', '');
+    for (const name of described) lines.push(`- **${name}**: ${result.about[name]?.description}`);
   }
   lines.push('', '## A', '', ...preview(a.text), '', '## B', '', ...preview(b.text), '');
   return lines.join('\n');
@@ -53,7 +57,8 @@ export function formatValue(value: number | null): string {
 function describeLength(text: string, kind: CompareRequest.Result['kind']): string {
   if (kind === 'vectors') return `${text.split(/[\s,;]+/).filter((t) => t !== '').length} values`;
   const chars = [...text].length;
-  const lineCount = text.split('\n').length;
+  // A final newline ends the last line; it does not start another.
+  const lineCount = text.replace(/\r?\n$/, '').split('\n').length;
   return `${chars.toLocaleString('en-US')} characters${lineCount > 1 ? `, ${lineCount} lines` : ''}`;
 }
 

@@ -5,8 +5,9 @@
  * Growing a selection (dragging, Shift+arrows) keeps its anchor, so a selection with the same
  * document and anchor (or the same range) as a remembered one replaces it: a long drag is one
  * selection, not many.
- * Multi-cursor selections (Alt+drag) count one each. The extension activates on first use, so
- * at that moment the visible editors' current selections are taken as the starting point.
+ * Multi-cursor selections (Alt+drag) count one each. Selections the editor restores by itself
+ * (switching back to a file) do not count. The extension activates on first use, so at that
+ * moment the visible editors' current selections are taken as the starting point.
  */
 import * as vscode from 'vscode';
 
@@ -35,7 +36,11 @@ export class SelectionTracker implements vscode.Disposable {
     // The active editor's selection is the most recent one.
     visible.sort((x, y) => Number(x === active) - Number(y === active));
     for (const editor of visible) this.take(editor.document, editor.selections);
-    this.subscription = vscode.window.onDidChangeTextEditorSelection((e) => this.take(e.textEditor.document, e.selections));
+    this.subscription = vscode.window.onDidChangeTextEditorSelection((e) => {
+      // No kind: the editor set the selection itself (e.g. restoring it when a file is reopened),
+      // which is not a new selection by the user.
+      if (e.kind !== undefined) this.take(e.textEditor.document, e.selections);
+    });
   }
 
   /** The remembered selections, oldest first (at most two). */

@@ -17,8 +17,10 @@ void test('lists what was compared, every measure with its value, and what was s
   );
   assert.match(md, /^# Comparison 1\n/);
   assert.match(md, /\| \*\*A\*\* \| data\/a\\\|b\.fasta, lines 3–5 +\| 6 characters/, 'a | in a name does not break the table');
-  assert.match(md, /\| levenshtein +\| +3 \| distance · edit distance/);
-  assert.match(md, /\| jaro +\| 0\.746032 \| similarity · Jaro \\\| similarity/);
+  assert.match(md, /\| levenshtein +\| +3 \| distance +\|/);
+  assert.match(md, /\| jaro +\| 0\.746032 \| similarity \|/);
+  assert.match(md, /- \*\*levenshtein\*\*: edit distance/);
+  assert.match(md, /- \*\*jaro\*\*: Jaro \| similarity/);
   assert.match(md, /- \*\*hamming\*\*: unequal lengths/);
   assert.match(md, /Compared as \*\*text\*\*/);
 });
@@ -31,7 +33,7 @@ void test('a preview cannot be closed early by backticks in the text, and long t
 });
 
 void test('vectors are described by their number of values', () => {
-  const md = renderComparison('C', { source: 'a', text: '1, 2, 3' }, { source: 'b', text: '4 5 6' }, { kind: 'vectors', values: { euclidean: Math.sqrt(27) }, skipped: [], about: {} });
+  const md = renderComparison('C', { source: 'a', text: '1, 2, 3' }, { source: 'b', text: '4 5 6\n' }, { kind: 'vectors', values: { euclidean: Math.sqrt(27) }, skipped: [], about: {} });
   assert.match(md, /3 values/);
   assert.match(md, /numeric vectors/);
   assert.match(md, /5\.196152/);
@@ -43,4 +45,10 @@ void test('values: integers as integers, 6 decimals, tiny values in exponent for
   assert.equal(formatValue(2e-9), '2e-9');
   assert.equal(formatValue(1.234567e-9), '1.23457e-9');
   assert.equal(formatValue(null), 'n/a');
+});
+
+void test('a final newline does not count as another line', () => {
+  const md = renderComparison('C', { source: 'a', text: 'one\ntwo\n' }, { source: 'b', text: 'one' }, { kind: 'strings', values: {}, skipped: [], about: {} });
+  assert.match(md, /\| \*\*A\*\* \| a +\| 8 characters, 2 lines \|/);
+  assert.match(md, /\| \*\*B\*\* \| b +\| 3 characters +\|/);
 });
