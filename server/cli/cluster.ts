@@ -3,7 +3,7 @@
  * Sequences and text: MinHash + LSH candidates, exact identities on the candidates, DBSCAN.
  */
 import { writeFile } from 'node:fs/promises';
-import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
+import { DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
 import { cacheOf, DATASET_OPTIONS, datasetPath, parseThreshold, progressReporter, readOptions, withPool } from './dataset';
 import { UsageError } from './errors';
@@ -14,20 +14,21 @@ export const CLUSTER_OPTIONS = {
   'min-pts': { type: 'number', valueName: 'N', description: `DBSCAN minPts, the record itself included (default ${DEFAULT_MIN_PTS})` },
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
-  'shared-neighbours': { type: 'number', valueName: 'F', description: 'Keep a link only when the two records share this fraction of their neighbours (0 = off, default)' },
+  'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours, or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
 } as const;
 
-export function clusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'shared-neighbours'?: number; exact?: boolean }): ClusterParams {
+export function clusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; exact?: boolean }): ClusterParams {
   if (options.eps !== undefined) throw new UsageError('--eps is the radius for vector datasets; for sequences and text use --threshold (identity = 1 − eps)');
   const minPts = options['min-pts'] ?? DEFAULT_MIN_PTS;
   if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
-  const shared = options['shared-neighbours'] ?? 0;
-  if (!(shared >= 0 && shared <= 1)) throw new UsageError(`--shared-neighbours is a fraction in [0, 1], got ${shared}`);
+  const mutual = options['mutual-k'] ?? DEFAULT_MUTUAL_NEIGHBOURS;
+  if (!Number.isInteger(mutual) || mutual < 0) throw new UsageError(`--mutual-k needs a non-negative integer, got ${mutual}`);
+  if (options.exact && options['mutual-k'] !== undefined && mutual > 0) throw new UsageError('--exact is the study\'s plain DBSCAN on the full matrix; it takes no --mutual-k');
   return {
     threshold: parseThreshold(options.threshold, DEFAULT_THRESHOLD),
     minPts,
-    ...(shared > 0 ? { sharedNeighbours: { minShared: shared, strongSimilarity: 0.97 } } : {}),
+    ...(mutual > 0 && !options.exact ? { mutualNeighbours: { neighbours: mutual, strongSimilarity: DEFAULT_STRONG_SIMILARITY } } : {}),
     ...(options.exact ? { exact: true } : {}),
   };
 }

@@ -1,11 +1,11 @@
 /**
  * Clustering a sequence or text dataset: the scalable path (MinHash → LSH candidates → Jaccard
- * pre-filter → bounded exact identity in parallel → optional shared-neighbour refinement →
+ * pre-filter → bounded exact identity in parallel → mutual-neighbour refinement →
  * DBSCAN on the sparse graph) and the study's exact path (full distance matrix + DBSCAN, for
  * small inputs only). The host and the CLI both call this; every heavy step runs in the pool.
  */
 import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
-import type { SharedNeighbourOptions } from '../engine/cluster/sharedNeighbours';
+import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
@@ -17,15 +17,22 @@ export interface ClusterParams {
   /** Identity threshold (0..1): records at ≥ this identity are neighbours; DBSCAN eps = 1 − threshold. */
   threshold: number;
   minPts: number;
-  /** Shared-neighbour refinement of the graph before DBSCAN; off when absent. */
-  sharedNeighbours?: SharedNeighbourOptions;
+  /** Mutual-nearest-neighbour refinement of the graph before DBSCAN (engine/cluster/mutualNeighbours); plain DBSCAN when absent. */
+  mutualNeighbours?: MutualNeighbourOptions;
   /** The study's quadratic path instead of MinHash + LSH. */
   exact?: boolean;
   matrixGuard?: MatrixGuard;
+  /** Align each record with at most this many of its best LSH candidates by MinHash estimate; all when absent. */
+  candidatesPerRecord?: number;
 }
 
 export const DEFAULT_THRESHOLD = 0.93;
 export const DEFAULT_MIN_PTS = 2;
+/** Default refinement: mutual 8-nearest neighbours, links at ≥ 98 % always kept (measured, see mutualNeighbours.ts). */
+export const DEFAULT_MUTUAL_NEIGHBOURS = 8;
+export const DEFAULT_STRONG_SIMILARITY = 0.98;
+/** Default per-record candidate budget: 4 × the mutual neighbours, measured on 16S (see the bench). */
+export const DEFAULT_CANDIDATES_PER_RECORD = 32;
 
 /** One verified neighbour pair (i < j), with its identity. */
 export interface NeighbourEdges {
@@ -38,7 +45,7 @@ export interface ClusterOutcome {
   index: SequenceIndex;
   labels: Int32Array;
   summary: ClusterSummary;
-  /** Every verified pair at ≥ threshold (before any shared-neighbour refinement). */
+  /** Every verified pair at ≥ threshold (before any mutual-neighbour refinement). */
   edges: NeighbourEdges;
   stats: {
     path: 'lsh' | 'exact';
@@ -84,7 +91,11 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
   const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
   progress('candidates', 0, 1);
-  const cand = await pool.run<CandidatesResult>('lshCandidates', { signatures: index.signatures, numHashes: H, bands, rows }, { signal });
+  const cand = await pool.run<CandidatesResult>(
+    'lshCandidates',
+    { signatures: index.signatures, numHashes: H, bands, rows, ...(params.candidatesPerRecord ? { perRecord: params.candidatesPerRecord, minJaccard: lshThreshold } : {}) },
+    { signal },
+  );
   lap('candidates');
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
@@ -110,7 +121,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   progress('clustering', 0, 1);
   const clustered = await pool.run<{ labels: Int32Array; edgesUsed: number }>(
     'graphCluster',
-    { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.sharedNeighbours ? { sharedNeighbours: params.sharedNeighbours } : {}) },
+    { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
     { signal },
   );
   lap('dbscan');
@@ -124,8 +135,8 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
       bands,
       rows,
       lshThreshold,
-      candidates: total,
-      prefiltered: parts.reduce((s, p) => s + p.filtered, 0),
+      candidates: cand.lshPairs,
+      prefiltered: cand.lshPairs - total + parts.reduce((s, p) => s + p.filtered, 0),
       aligned: parts.reduce((s, p) => s + p.aligned, 0),
       edges: edges.i.length,
       edgesUsed: clustered.edgesUsed,

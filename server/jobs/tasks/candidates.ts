@@ -1,4 +1,5 @@
 /** Task `lshCandidates`: the LSH candidate pairs of a signature array (sorted, unique, i < j). */
+import { selectCandidatesPerRecord } from '../../engine/index/candidateSelection';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
 import type { TaskContext } from '../task';
 
@@ -8,12 +9,18 @@ export interface CandidatesPayload {
   bands: number;
   rows: number;
   maxBucketSize?: number;
+  /** Keep per record only its best candidates by MinHash estimate (and none below minJaccard). */
+  perRecord?: number;
+  minJaccard?: number;
 }
 
 export interface CandidatesResult {
   i: Uint32Array;
   j: Uint32Array;
   stats: CandidateStats;
+  /** Candidate pairs before the per-record selection, and those below the Jaccard floor. */
+  lshPairs: number;
+  belowFloor: number;
 }
 
 export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesResult {
@@ -21,6 +28,13 @@ export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesRe
   const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows });
   ctx.throwIfCancelled();
   const pairs = lshCandidatePairs(index, p.maxBucketSize === undefined ? {} : { maxBucketSize: p.maxBucketSize });
-  ctx.transferResult(pairs.i.buffer as ArrayBuffer, pairs.j.buffer as ArrayBuffer);
-  return { i: pairs.i, j: pairs.j, stats: pairs.stats };
+  ctx.throwIfCancelled();
+  let result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, lshPairs: pairs.i.length, belowFloor: 0 };
+  if (p.perRecord !== undefined) {
+    const n = p.signatures.length / p.numHashes;
+    const selected = selectCandidatesPerRecord(n, pairs, p.signatures, p.numHashes, { perRecord: p.perRecord, minJaccard: p.minJaccard ?? 0 });
+    result = { ...result, i: selected.i, j: selected.j, belowFloor: selected.belowFloor };
+  }
+  ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer);
+  return result;
 }

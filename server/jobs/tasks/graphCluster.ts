@@ -1,10 +1,10 @@
 /**
- * Task `graphCluster`: verified edges → CSR neighbour graph → (optional) shared-neighbour
+ * Task `graphCluster`: verified edges → CSR neighbour graph → (optional) mutual-neighbour
  * refinement → DBSCAN labels. O(n + edges).
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
-import { sharedNeighbourEdges, type SharedNeighbourOptions } from '../../engine/cluster/sharedNeighbours';
+import { mutualNeighbourEdges, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
 import type { TaskContext } from '../task';
 
 export interface GraphClusterPayload {
@@ -14,7 +14,7 @@ export interface GraphClusterPayload {
   /** Similarity of each edge (identity); the graph's distance is 1 − similarity. */
   similarity: Float32Array;
   minPts: number;
-  sharedNeighbours?: SharedNeighbourOptions;
+  mutualNeighbours?: MutualNeighbourOptions;
 }
 
 export function graphClusterTask(payload: unknown, ctx: TaskContext): { labels: Int32Array; edgesUsed: number } {
@@ -23,12 +23,12 @@ export function graphClusterTask(payload: unknown, ctx: TaskContext): { labels: 
   for (let e = 0; e < distance.length; e++) distance[e] = 1 - p.similarity[e];
   let graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, distance });
   let edgesUsed = graph.neighbours.length / 2;
-  if (p.sharedNeighbours) {
+  if (p.mutualNeighbours) {
     ctx.throwIfCancelled();
     const dist = graph.distances as Float32Array;
     const sim = new Float32Array(dist.length);
     for (let e = 0; e < dist.length; e++) sim[e] = 1 - dist[e];
-    const kept = sharedNeighbourEdges(graph, p.sharedNeighbours, sim);
+    const kept = mutualNeighbourEdges(graph, p.mutualNeighbours, sim);
     graph = buildNeighbourGraph(p.n, kept);
     edgesUsed = kept.i.length;
   }
