@@ -3,7 +3,7 @@
  * Sequences and text: MinHash + LSH candidates, exact identities on the candidates, DBSCAN.
  */
 import { writeFile } from 'node:fs/promises';
-import { DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
+import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
 import { cacheOf, DATASET_OPTIONS, datasetPath, parseThreshold, progressReporter, readOptions, withPool } from './dataset';
 import { UsageError } from './errors';
@@ -15,18 +15,22 @@ export const CLUSTER_OPTIONS = {
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
   'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours, or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
+  'max-candidates': { type: 'number', valueName: 'R', description: `Align each record with at most R of its best LSH candidates by MinHash estimate (default ${DEFAULT_CANDIDATES_PER_RECORD}; 0 = all)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
 } as const;
 
-export function clusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; exact?: boolean }): ClusterParams {
+export function clusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean }): ClusterParams {
   if (options.eps !== undefined) throw new UsageError('--eps is the radius for vector datasets; for sequences and text use --threshold (identity = 1 − eps)');
   const minPts = options['min-pts'] ?? DEFAULT_MIN_PTS;
   if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
   const mutual = options['mutual-k'] ?? DEFAULT_MUTUAL_NEIGHBOURS;
   if (!Number.isInteger(mutual) || mutual < 0) throw new UsageError(`--mutual-k needs a non-negative integer, got ${mutual}`);
   if (options.exact && options['mutual-k'] !== undefined && mutual > 0) throw new UsageError('--exact is the study\'s plain DBSCAN on the full matrix; it takes no --mutual-k');
+  const perRecord = options['max-candidates'] ?? DEFAULT_CANDIDATES_PER_RECORD;
+  if (!Number.isInteger(perRecord) || perRecord < 0) throw new UsageError(`--max-candidates needs a non-negative integer, got ${perRecord}`);
   return {
     threshold: parseThreshold(options.threshold, DEFAULT_THRESHOLD),
+    ...(perRecord > 0 ? { candidatesPerRecord: perRecord } : {}),
     minPts,
     ...(mutual > 0 && !options.exact ? { mutualNeighbours: { neighbours: mutual, strongSimilarity: DEFAULT_STRONG_SIMILARITY } } : {}),
     ...(options.exact ? { exact: true } : {}),
