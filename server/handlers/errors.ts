@@ -1,15 +1,12 @@
 /** Turns what a job threw into the JSON-RPC error the client gets. */
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { isCancellation } from '../jobs/errors';
-
-/** Errors that mean "your input is wrong", not "the host failed". */
-const INPUT_ERRORS = new Set(['MeasureError', 'InvalidInputError']);
+import { isCancellation, isInputErrorName } from '../jobs/errors';
 
 export type FailureKind = 'cancelled' | 'input' | 'internal';
 
 export function classify(err: unknown): FailureKind {
   if (isCancellation(err)) return 'cancelled';
-  if (err instanceof Error && INPUT_ERRORS.has(err.name)) return 'input';
+  if (isInputErrorName(err)) return 'input';
   return 'internal';
 }
 

@@ -68,6 +68,24 @@ export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
 }
 
+/**
+ * Names of the errors that mean "the input is wrong" (bad data, bad parameters) rather than a
+ * failure: the host answers them with InvalidParams, the command line with exit code 2. By name,
+ * because errors from a worker arrive as a TaskError carrying the original name.
+ */
+const INPUT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'InvalidInputError',
+  'MeasureError',
+  'ParseError',
+  'MatrixTooLargeError',
+  'DatasetOptionError',
+  'InputError',
+]);
+
+export function isInputErrorName(err: unknown): err is Error {
+  return err instanceof Error && INPUT_ERROR_NAMES.has(err.name);
+}
+
 /** The worker running a task died before answering. */
 export class WorkerCrashedError extends Error {
   override readonly name = 'WorkerCrashedError';
