@@ -157,6 +157,9 @@ export class WorkerPool {
       slot.job?.reject(error());
       slot.terminating = true;
       clearTimeout(slot.graceTimer);
+      // An idle worker is unref'd; ref it so the process waits for the termination instead of
+      // exiting with `dispose()` (and whatever follows it, e.g. writing the CLI's --out) pending.
+      slot.worker.ref();
       exits.push(slot.worker.terminate());
     }
     await Promise.allSettled(exits);
