@@ -157,12 +157,17 @@ export class WorkerPool {
       slot.job?.reject(error());
       slot.terminating = true;
       clearTimeout(slot.graceTimer);
-      // An idle worker is unref'd; ref it so the process waits for the termination instead of
-      // exiting with `dispose()` (and whatever follows it, e.g. writing the CLI's --out) pending.
-      slot.worker.ref();
       exits.push(slot.worker.terminate());
     }
-    await Promise.allSettled(exits);
+    // Idle workers are unref'd, and a terminating worker's handle does not reliably keep the event
+    // loop alive (seen on Node 20): without this timer the process could exit with `dispose()` —
+    // and whatever its caller does next, such as writing the CLI's --out file — still pending.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await Promise.allSettled(exits);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private cancel(job: Job): void {
