@@ -1,0 +1,193 @@
+/**
+ * Clustering of sequences, side by side with the Debian anchors (issue 3):
+ *  1. the 16S gold set (5,181 genes, 1,186 genera) at several identity thresholds: ARI and NMI
+ *     against the genus, and wall time, for `simlab cluster`, `vsearch --cluster_fast` and
+ *     `cd-hit-est` (both with 2 threads, like our pool on this 2-core machine);
+ *  2. BioMarKs50k (50,000 amplicons) at 97 %: wall time and peak memory;
+ *  3. the study's exact distance-matrix path beside the LSH path on the first 500 16S records.
+ * Every tool runs as a child process under /usr/bin/time (wall seconds, peak RSS), from a cold
+ * start: our index cache is off (--no-cache). An anchor that is not installed is skipped.
+ * SIMLAB_BENCH_THRESHOLDS=0.93,0.97 restricts the thresholds of part 1.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { genusOf16S } from '../server/engine/data/labels';
+import { evaluateClustering } from '../server/engine/eval/clustering';
+import { row, skippedRow, type BenchContext, type BenchRow } from './harness';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+
+interface Run {
+  seconds: number;
+  peakMB: number;
+}
+
+/** Runs a command under /usr/bin/time; throws with its stderr when it fails. */
+function timed(cmd: string, args: string[]): Run {
+  const useTime = existsSync('/usr/bin/time');
+  const r = useTime
+    ? spawnSync('/usr/bin/time', ['-f', 'SIMLAB_TIME %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const m = /SIMLAB_TIME ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!m) return { seconds: NaN, peakMB: NaN };
+  return { seconds: Number(m[1]), peakMB: Number(m[2]) / 1024 };
+}
+
+function has(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+/** record id → genus, in file order. */
+function genusLabels(fasta: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of readFileSync(fasta, 'utf8').split('\n')) {
+    if (!line.startsWith('>')) continue;
+    const header = line.slice(1).trimEnd();
+    out.set(header.split(/\s/)[0] ?? '', genusOf16S(header) ?? '');
+  }
+  return out;
+}
+
+function readOurTsv(file: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+    const [id, c] = line.split('\t');
+    m.set(id as string, c as string);
+  }
+  return m;
+}
+
+/** vsearch --uc: S (centroid) and H (hit) lines; column 2 = cluster, column 9 = the query label. */
+function readUc(file: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const f = line.split('\t');
+    if (f[0] === 'S' || f[0] === 'H') m.set((f[8] as string).split(/\s/)[0] as string, f[1] as string);
+  }
+  return m;
+}
+
+/** cd-hit .clstr: ">Cluster N" then member lines "0\t1500nt, >ID... *". */
+function readClstr(file: string): Map<string, string> {
+  const m = new Map<string, string>();
+  let cluster = '';
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('>Cluster')) cluster = line.slice(9).trim();
+    else {
+      const id = />(.+?)\.\.\./.exec(line);
+      if (id) m.set(id[1] as string, cluster);
+    }
+  }
+  return m;
+}
+
+function score(truth: Map<string, string>, predicted: Map<string, string>): { ari: number; nmi: number; clusters: number } {
+  const ids = [...truth.keys()];
+  const missing = ids.filter((id) => !predicted.has(id));
+  if (missing.length) throw new Error(`clustering lacks ${missing.length} records, e.g. ${missing[0]}`);
+  const s = evaluateClustering(ids.map((id) => truth.get(id) as string), ids.map((id) => predicted.get(id) as string));
+  return { ari: s.ari, nmi: s.nmi, clusters: s.clusters };
+}
+
+/** cd-hit-est's word size for an identity threshold (its documented table). */
+function cdhitWord(t: number): string {
+  return t >= 0.95 ? '10' : t >= 0.9 ? '8' : t >= 0.88 ? '7' : t >= 0.85 ? '6' : '5';
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const tmp = mkdtempSync(path.join(tmpdir(), 'simlab-bench-'));
+  try {
+    const gold = path.join(ctx.sharedData, 'dna', 'rRNA16S.gold.fasta');
+    if (!existsSync(gold)) rows.push(skippedRow('16S gold', 'ARI', 'vsearch', `${gold} not found`));
+    else rows.push(...gold16S(ctx, gold, tmp));
+    const biomarks = path.join(ctx.sharedData, 'dna', 'BioMarKs50k.fsa.gz');
+    if (!existsSync(biomarks)) rows.push(skippedRow('BioMarKs50k 97%', 'seconds', 'cd-hit-est', `${biomarks} not found`, false));
+    else rows.push(...bioMarks(ctx, biomarks, tmp));
+    if (existsSync(gold)) rows.push(...exactVsLsh(ctx, gold, tmp));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function gold16S(ctx: BenchContext, gold: string, tmp: string): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const truth = genusLabels(gold);
+  const thresholds = (process.env.SIMLAB_BENCH_THRESHOLDS ?? '0.93,0.95,0.97').split(',').map(Number);
+  const hasVsearch = has('vsearch');
+  const hasCdhit = has('cd-hit-est');
+  for (const t of thresholds) {
+    const bench = `16S gold @${t}`;
+    ctx.log(`${bench}: simlab cluster …`);
+    const ourTsv = path.join(tmp, `ours-${t}.tsv`);
+    const ours = timed(process.execPath, [cli, 'cluster', gold, '--threshold', String(t), '--no-cache', '--out', ourTsv]);
+    const o = score(truth, readOurTsv(ourTsv));
+    let vs: (Run & { ari: number; nmi: number }) | undefined;
+    if (hasVsearch) {
+      ctx.log(`${bench}: vsearch --cluster_fast …`);
+      const uc = path.join(tmp, `vsearch-${t}.uc`);
+      const r = timed('vsearch', ['--cluster_fast', gold, '--id', String(t), '--threads', '2', '--uc', uc, '--quiet']);
+      vs = { ...r, ...score(truth, readUc(uc)) };
+    }
+    let cd: (Run & { ari: number; nmi: number }) | undefined;
+    if (hasCdhit) {
+      ctx.log(`${bench}: cd-hit-est …`);
+      const out = path.join(tmp, `cdhit-${t}`);
+      const r = timed('cd-hit-est', ['-i', gold, '-o', out, '-c', String(t), '-n', cdhitWord(t), '-T', '2', '-M', '0', '-d', '0']);
+      cd = { ...r, ...score(truth, readClstr(`${out}.clstr`)) };
+    }
+    const note = `ours: ${o.clusters} clusters`;
+    for (const [metric, ourValue, key] of [['ARI vs genus', o.ari, 'ari'], ['NMI vs genus', o.nmi, 'nmi']] as const) {
+      const target = t === 0.93 ? (key === 'ari' ? 'ours ≥ 0.60' : 'ours ≥ 0.91') : undefined;
+      if (vs) rows.push(row({ bench, metric, ours: ourValue, anchor: vs[key], anchorName: 'vsearch', higherIsBetter: true, ...(target ? { target: '≥ 1×' } : {}), note: target ? `${target}; ${note}` : note }));
+      else rows.push(skippedRow(bench, metric, 'vsearch', 'vsearch not installed (apt-get install vsearch)'));
+      if (cd) rows.push(row({ bench, metric, ours: ourValue, anchor: cd[key], anchorName: 'cd-hit-est', higherIsBetter: true }));
+    }
+    if (vs) rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: vs.seconds, anchorName: 'vsearch', higherIsBetter: false, target: '≥ 2×' }));
+    if (cd) rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: cd.seconds, anchorName: 'cd-hit-est', higherIsBetter: false }));
+  }
+  return rows;
+}
+
+function bioMarks(ctx: BenchContext, file: string, tmp: string): BenchRow[] {
+  const bench = 'BioMarKs50k @0.97';
+  const rows: BenchRow[] = [];
+  ctx.log(`${bench}: simlab cluster …`);
+  const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', path.join(tmp, 'bmk.tsv')]);
+  const clusters = new Set(readOurTsv(path.join(tmp, 'bmk.tsv')).values()).size;
+  if (has('cd-hit-est')) {
+    ctx.log(`${bench}: cd-hit-est …`);
+    // cd-hit-est reads plain FASTA only.
+    const plain = path.join(tmp, 'bmk.fasta');
+    spawnSync('sh', ['-c', `gzip -dc '${file}' > '${plain}'`]);
+    const cd = timed('cd-hit-est', ['-i', plain, '-o', path.join(tmp, 'bmk-cdhit'), '-c', '0.97', '-n', '10', '-T', '2', '-M', '0', '-d', '0']);
+    rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: cd.seconds, anchorName: 'cd-hit-est', higherIsBetter: false, target: '≥ 1×', note: `ours: ${clusters} clusters incl. noise label` }));
+    rows.push(row({ bench, metric: 'peak MB', ours: ours.peakMB, anchor: cd.peakMB, anchorName: 'cd-hit-est', higherIsBetter: false, note: 'target: ours < 1024 MB' }));
+  } else rows.push(skippedRow(bench, 'wall seconds', 'cd-hit-est', 'cd-hit not installed (apt-get install cd-hit)', false));
+  if (has('vsearch')) {
+    ctx.log(`${bench}: vsearch …`);
+    const vs = timed('vsearch', ['--cluster_fast', file, '--id', '0.97', '--threads', '2', '--uc', path.join(tmp, 'bmk.uc'), '--quiet']);
+    rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: vs.seconds, anchorName: 'vsearch', higherIsBetter: false }));
+    rows.push(row({ bench, metric: 'peak MB', ours: ours.peakMB, anchor: vs.peakMB, anchorName: 'vsearch', higherIsBetter: false }));
+  }
+  return rows;
+}
+
+function exactVsLsh(ctx: BenchContext, gold: string, tmp: string): BenchRow[] {
+  const bench = '16S first 500: exact matrix vs LSH';
+  ctx.log(`${bench} …`);
+  const exact = timed(process.execPath, [cli, 'cluster', gold, '--limit', '500', '--exact', '--mutual-k', '0', '--no-cache', '--out', path.join(tmp, 'exact.tsv')]);
+  const lsh = timed(process.execPath, [cli, 'cluster', gold, '--limit', '500', '--mutual-k', '0', '--max-candidates', '0', '--no-cache', '--out', path.join(tmp, 'lsh.tsv')]);
+  const a = readOurTsv(path.join(tmp, 'exact.tsv'));
+  const b = readOurTsv(path.join(tmp, 'lsh.tsv'));
+  const ids = [...a.keys()];
+  const agreement = evaluateClustering(ids.map((id) => a.get(id) as string), ids.map((id) => b.get(id) as string)).ari;
+  return [
+    row({ bench, metric: 'wall seconds', ours: lsh.seconds, anchor: exact.seconds, anchorName: 'exact matrix (ours)', higherIsBetter: false, note: `ARI(exact, LSH) = ${agreement.toFixed(3)}; the matrix grows as n²: 5,181 records need 51 MiB and 124 k alignments × 27, 50,000 need 4.7 GiB` }),
+  ];
+}
