@@ -4,16 +4,18 @@
  * written atomically (temp file + rename), versioned, and treated as absent when stale or corrupt.
  *
  * File layout: 4-byte magic "SLIX", uint32 format version, uint32 JSON header length, JSON header
- * (UTF-8), padding to a 4-byte boundary, then the Uint32Array payload (little-endian, as on x86/ARM).
+ * (UTF-8; it holds the key, the payload's word count and its SHA-256), padding to a 4-byte
+ * boundary, then the Uint32Array payload (little-endian, as on x86/ARM).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
 const MAGIC = 0x58494c53; // "SLIX" read as little-endian uint32
-export const INDEX_FORMAT_VERSION = 1;
+/** 2: the header carries the payload's SHA-256 (a damaged payload reads as absent). */
+export const INDEX_FORMAT_VERSION = 2;
 
 /** The default cache folder of the command line; the editor passes its own storage folder instead. */
 export function defaultCacheDir(): string {
@@ -60,11 +62,12 @@ export class IndexCache {
       const headerLen = buf.readUInt32LE(8);
       const headerEnd = 12 + headerLen;
       if (headerEnd > buf.length) throw new Error('truncated header');
-      const header = JSON.parse(buf.toString('utf8', 12, headerEnd)) as H & { key?: string; words?: number };
+      const header = JSON.parse(buf.toString('utf8', 12, headerEnd)) as H & { key?: string; words?: number; sha256?: string };
       if (header.key !== key) throw new Error('key mismatch');
       const dataStart = (headerEnd + 3) & ~3;
       const words = (buf.length - dataStart) / 4;
       if (!Number.isInteger(words) || words !== header.words) throw new Error('truncated payload');
+      if (createHash('sha256').update(buf.subarray(dataStart)).digest('hex') !== header.sha256) throw new Error('corrupt payload');
       const data = new Uint32Array(words);
       Buffer.from(data.buffer).set(buf.subarray(dataStart));
       return { header, data };
@@ -77,15 +80,18 @@ export class IndexCache {
   /** Writes the entry atomically: readers see the old file or the whole new one, never half. */
   async save(key: string, header: object, data: Uint32Array): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const headerBuf = Buffer.from(JSON.stringify({ ...header, key, words: data.length }), 'utf8');
+    const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const sha256 = createHash('sha256').update(payload).digest('hex');
+    const headerBuf = Buffer.from(JSON.stringify({ ...header, key, words: data.length, sha256 }), 'utf8');
     const pre = Buffer.alloc(12);
     pre.writeUInt32LE(MAGIC, 0);
     pre.writeUInt32LE(INDEX_FORMAT_VERSION, 4);
     pre.writeUInt32LE(headerBuf.length, 8);
     const pad = Buffer.alloc(((12 + headerBuf.length + 3) & ~3) - (12 + headerBuf.length));
-    const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const target = this.fileOf(key);
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per call: two saves of one key at the same moment (one file clustered and queried at
+    // once) must not write into the same temp file, or one rename publishes a file still being written.
+    const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await writeFile(temp, Buffer.concat([pre, headerBuf, pad, payload]));
       await rename(temp, target);

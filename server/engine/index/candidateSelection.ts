@@ -26,7 +26,8 @@ export function selectCandidatesPerRecord(
 ): SelectedPairs {
   const P = pairs.i.length;
   const H = numHashes;
-  const est = new Float32Array(P);
+  // Float64: the floor is compared with equal/H exactly (in float32, 7/10 < 0.7), the same in both passes.
+  const est = new Float64Array(P);
   let belowFloor = 0;
   // Rows: for each record, the candidate pairs it is part of (CSR over both ends).
   const degree = new Uint32Array(n + 1);

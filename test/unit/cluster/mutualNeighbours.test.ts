@@ -1,0 +1,152 @@
+/**
+ * Mutual-nearest-neighbour refinement (engine/cluster/mutualNeighbours.ts) against a plain
+ * reference on random weighted graphs whose similarities come from a small set (many ties):
+ * an edge (a, b) is kept when its similarity is ≥ strong, or when fewer than m of a's neighbours
+ * are strictly more similar to a than b is, and the same from b's side.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { dbscanGraph } from '../../../server/engine/cluster/dbscan';
+import { buildNeighbourGraph, type EdgeList, type NeighbourGraph } from '../../../server/engine/cluster/graph';
+import { mutualNeighbourEdges } from '../../../server/engine/cluster/mutualNeighbours';
+
+interface WeightedGraph {
+  n: number;
+  /** Undirected edges a < b, each once, with a similarity. */
+  edges: { a: number; b: number; s: number }[];
+}
+
+/** Random simple graphs; similarities from a few levels so that ties are common. */
+const weightedGraph: fc.Arbitrary<WeightedGraph> = fc
+  .record({
+    n: fc.integer({ min: 1, max: 24 }),
+    density: fc.double({ min: 0.05, max: 1, noNaN: true }),
+    levels: fc.integer({ min: 1, max: 6 }),
+    seed: fc.nat(),
+  })
+  .chain(({ n, density, levels }) => {
+    const slots: [number, number][] = [];
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) slots.push([a, b]);
+    return fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: levels - 1 })), { minLength: slots.length, maxLength: slots.length }).map((draws) => ({
+      n,
+      edges: slots.flatMap(([a, b], t) => (draws[t][0] < density ? [{ a, b, s: 0.9 + draws[t][1] / 100 }] : [])),
+    }));
+  });
+
+function csrOf(g: WeightedGraph): { graph: NeighbourGraph; similarity: Float64Array } {
+  const edges: EdgeList = {
+    i: Uint32Array.from(g.edges, (e) => e.a),
+    j: Uint32Array.from(g.edges, (e) => e.b),
+    distance: Float64Array.from(g.edges, (e) => 1 - e.s),
+  };
+  const graph = buildNeighbourGraph(g.n, edges);
+  const sim = new Map(g.edges.map((e) => [`${e.a},${e.b}`, e.s]));
+  const similarity = new Float64Array(graph.neighbours.length);
+  for (let v = 0; v < g.n; v++) {
+    for (let e = graph.offsets[v]; e < graph.offsets[v + 1]; e++) {
+      const u = graph.neighbours[e];
+      similarity[e] = sim.get(v < u ? `${v},${u}` : `${u},${v}`) as number;
+    }
+  }
+  return { graph, similarity };
+}
+
+/** The reference: the kept edges as sorted "a,b" strings (a < b). */
+function referenceKept(g: WeightedGraph, m: number, strong: number): string[] {
+  const nbrs: { u: number; s: number }[][] = Array.from({ length: g.n }, () => []);
+  for (const e of g.edges) {
+    nbrs[e.a].push({ u: e.b, s: e.s });
+    nbrs[e.b].push({ u: e.a, s: e.s });
+  }
+  const takes = (v: number, s: number) => nbrs[v].filter((x) => x.s > s).length < m;
+  return g.edges
+    .filter((e) => e.s >= strong || (takes(e.a, e.s) && takes(e.b, e.s)))
+    .map((e) => `${e.a},${e.b}`)
+    .sort();
+}
+
+function keptOf(list: EdgeList): string[] {
+  const out: string[] = [];
+  for (let t = 0; t < list.i.length; t++) {
+    assert.ok(list.i[t] < list.j[t], 'each kept edge once, a < b');
+    out.push(`${list.i[t]},${list.j[t]}`);
+  }
+  return out.sort();
+}
+
+const RUNS = { seed: 0x6e16b0, numRuns: 400 } as const;
+
+void describe('mutualNeighbourEdges', () => {
+  void test('equals the reference on random weighted graphs with ties', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.integer({ min: 1, max: 8 }), fc.constantFrom(Infinity, 0.92, 0.94, 0.97), (g, m, strong) => {
+        const { graph, similarity } = csrOf(g);
+        const got = keptOf(mutualNeighbourEdges(graph, strong === Infinity ? { neighbours: m } : { neighbours: m, strongSimilarity: strong }, similarity));
+        assert.deepEqual(got, referenceKept(g, m, strong));
+      }),
+      RUNS,
+    );
+  });
+
+  void test('strong links are always kept, and the result is a subset of the edges', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.integer({ min: 1, max: 4 }), (g, m) => {
+        const { graph, similarity } = csrOf(g);
+        const kept = new Set(keptOf(mutualNeighbourEdges(graph, { neighbours: m, strongSimilarity: 0.93 }, similarity)));
+        const all = new Set(g.edges.map((e) => `${e.a},${e.b}`));
+        for (const k of kept) assert.ok(all.has(k), `kept ${k} is an edge`);
+        for (const e of g.edges) if (e.s >= 0.93) assert.ok(kept.has(`${e.a},${e.b}`), `strong edge ${e.a}-${e.b} (${e.s}) kept`);
+      }),
+      RUNS,
+    );
+  });
+
+  void test('m at least every degree keeps every edge', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.nat({ max: 3 }), (g, extra) => {
+        const { graph, similarity } = csrOf(g);
+        let maxDegree = 0;
+        for (let v = 0; v < g.n; v++) maxDegree = Math.max(maxDegree, graph.offsets[v + 1] - graph.offsets[v]);
+        const kept = keptOf(mutualNeighbourEdges(graph, { neighbours: Math.max(1, maxDegree + extra) }, similarity));
+        assert.deepEqual(kept, g.edges.map((e) => `${e.a},${e.b}`).sort());
+      }),
+      RUNS,
+    );
+  });
+
+  void test('a weak bridge between two cliques is cut; DBSCAN then finds two clusters instead of one', () => {
+    // Cliques {0..4} and {5..9} at 0.97 inside; one bridge 4–5 at 0.94.
+    const edges: { a: number; b: number; s: number }[] = [];
+    for (const base of [0, 5]) for (let a = base; a < base + 5; a++) for (let b = a + 1; b < base + 5; b++) edges.push({ a, b, s: 0.97 });
+    edges.push({ a: 4, b: 5, s: 0.94 });
+    const g = { n: 10, edges };
+    const { graph, similarity } = csrOf(g);
+    assert.deepEqual(Array.from(dbscanGraph(graph, 2)), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 'raw ε-graph: one chained cluster');
+
+    const kept = mutualNeighbourEdges(graph, { neighbours: 3, strongSimilarity: 0.98 }, similarity);
+    const keptSet = keptOf(kept);
+    assert.ok(!keptSet.includes('4,5'), 'the bridge is cut');
+    assert.equal(keptSet.length, 20, 'every clique edge stays');
+    assert.deepEqual(Array.from(dbscanGraph(buildNeighbourGraph(10, kept), 2)), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+
+    // A near-duplicate bridge is trusted whatever the ranks.
+    const strongBridge = edges.map((e) => (e.a === 4 && e.b === 5 ? { ...e, s: 0.99 } : e));
+    const s = csrOf({ n: 10, edges: strongBridge });
+    assert.ok(keptOf(mutualNeighbourEdges(s.graph, { neighbours: 3, strongSimilarity: 0.98 }, s.similarity)).includes('4,5'));
+    // With m = 5 the bridge is among both ends' 5 nearest (4 clique mates + the bridge): kept.
+    assert.ok(keptOf(mutualNeighbourEdges(graph, { neighbours: 5 }, similarity)).includes('4,5'));
+  });
+
+  void test('ties at the m-th similarity are all kept', () => {
+    // A star: centre 0 with four leaves at the same similarity; m = 1 keeps all four (all tie for first).
+    const g = { n: 5, edges: [1, 2, 3, 4].map((b) => ({ a: 0, b, s: 0.95 })) };
+    const { graph, similarity } = csrOf(g);
+    assert.equal(keptOf(mutualNeighbourEdges(graph, { neighbours: 1 }, similarity)).length, 4);
+  });
+
+  void test('rejects a non-positive or fractional m', () => {
+    const { graph, similarity } = csrOf({ n: 2, edges: [{ a: 0, b: 1, s: 0.95 }] });
+    for (const m of [0, -1, 1.5, NaN]) assert.throws(() => mutualNeighbourEdges(graph, { neighbours: m }, similarity), RangeError);
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * The clustering pipeline end to end with real worker threads (the built dist/worker.js: run
+ * `node esbuild.mjs` first), on the committed 16S sample (276 genes, 20 genera):
+ * - the MinHash + LSH path against the study's exact matrix path at the same threshold, both with
+ *   plain DBSCAN: every LSH edge is an exact edge with the same identity, so the LSH partition can
+ *   only be finer (pairs LSH missed), and it must agree closely (ARI ≥ 0.95);
+ * - the index cache (second build from the cache, same signatures);
+ * - cancellation through an AbortSignal (prompt, a cancellation error, the pool still usable);
+ * - a text dataset; the matrix guard; `similarInIndex`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sequenceIdentity } from '../../../server/engine/cluster/identity';
+import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
+import { levenshtein } from '../../../server/engine/measures';
+import { clusterDataset, type ClusterOutcome, type ClusterParams } from '../../../server/jobs/clusterDataset';
+import { isCancellation } from '../../../server/jobs/errors';
+import { IndexCache } from '../../../server/jobs/indexCache';
+import { symbolsAt } from '../../../server/jobs/packedSymbols';
+import { WorkerPool } from '../../../server/jobs/pool';
+import { buildSequenceIndex } from '../../../server/jobs/sequenceIndex';
+import { similarInIndex, similarRecords } from '../../../server/jobs/similarRecords';
+import { mulberry32, randomInt } from '../features/rng';
+
+const WORKER = path.resolve(__dirname, '../../../dist/worker.js');
+const FIXTURE = path.resolve(__dirname, '../../fixtures/dna/16S-sample.fasta');
+const RECORDS = 276;
+
+let dir: string;
+let pool: WorkerPool;
+let cache: IndexCache;
+
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-cluster-dataset-test-'));
+  // The built worker is plain JS: its threads need not load tsx, which this process runs under.
+  pool = new WorkerPool({ workerFile: WORKER, execArgv: [], size: 2 });
+  cache = new IndexCache(path.join(dir, 'cache'));
+});
+after(async () => {
+  await pool.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Labels as strings with every noise record its own singleton, for ARI between two clusterings. */
+function partition(labels: Int32Array): string[] {
+  return Array.from(labels, (l, r) => (l < 0 ? `noise ${r}` : `c${l}`));
+}
+
+const PLAIN: ClusterParams = { threshold: 0.93, minPts: 2 };
+
+// The exact path costs ~38k full alignments of 1.5 kb: computed once, shared by the tests.
+let exactRun: Promise<ClusterOutcome> | undefined;
+const exactOutcome = () => (exactRun ??= clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, exact: true } }));
+
+void describe('clusterDataset on the 16S sample', () => {
+  void test('LSH path with plain DBSCAN vs the exact matrix path: same partition up to pairs LSH missed', async () => {
+    const lsh = await clusterDataset(FIXTURE, { pool, cache, params: PLAIN });
+    const exact = await exactOutcome();
+    assert.equal(lsh.stats.path, 'lsh');
+    assert.equal(exact.stats.path, 'exact');
+    assert.equal(lsh.labels.length, RECORDS);
+    assert.equal(exact.labels.length, RECORDS);
+    assert.ok(lsh.edges.i.length > 100, `LSH found ${lsh.edges.i.length} edges`);
+    assert.equal(lsh.stats.edgesUsed, lsh.stats.edges, 'plain DBSCAN uses every verified edge');
+
+    // Every LSH edge is an exact edge: identity ≥ threshold, and the identity the matrix holds.
+    const packed = lsh.index.packed;
+    const seen = new Set<string>();
+    for (let t = 0; t < lsh.edges.i.length; t++) {
+      const a = lsh.edges.i[t];
+      const b = lsh.edges.j[t];
+      assert.ok(a < b, 'edges are (i < j)');
+      assert.ok(!seen.has(`${a},${b}`), 'each edge once');
+      seen.add(`${a},${b}`);
+      const id = sequenceIdentity(symbolsAt(packed, a), symbolsAt(packed, b));
+      assert.ok(id >= PLAIN.threshold - 1e-12, `edge ${a}-${b}: identity ${id} below the threshold`);
+      assert.equal(lsh.edges.identity[t], Math.fround(id), `edge ${a}-${b}: identity`);
+      // minPts 2: both ends are core points, in one cluster, in both clusterings.
+      assert.ok(lsh.labels[a] >= 0 && lsh.labels[a] === lsh.labels[b]);
+      assert.ok(exact.labels[a] >= 0 && exact.labels[a] === exact.labels[b], `LSH edge ${a}-${b} joins two exact clusters`);
+    }
+    // So each LSH cluster lies inside one exact cluster (minPts 2 has no border points).
+    const exactOf = new Map<number, number>();
+    for (let r = 0; r < RECORDS; r++) {
+      const l = lsh.labels[r];
+      if (l < 0) continue;
+      assert.ok(exact.labels[r] >= 0, `record ${r} clustered by LSH but noise in the exact path`);
+      const e = exactOf.get(l);
+      if (e === undefined) exactOf.set(l, exact.labels[r]);
+      else assert.equal(exact.labels[r], e, `LSH cluster ${l} spans two exact clusters`);
+    }
+    const ari = adjustedRandIndex(partition(exact.labels), partition(lsh.labels), { noiseLabel: null });
+    assert.ok(ari >= 0.95, `ARI(LSH, exact) = ${ari.toFixed(4)}`);
+    assert.ok(lsh.summary.stats.clusters >= exact.summary.stats.clusters, 'a finer partition has at least as many clusters');
+  });
+
+  void test('the second build of the index comes from the cache, with identical signatures', async () => {
+    const own = new IndexCache(path.join(dir, 'cache-reuse'));
+    const first = await buildSequenceIndex(FIXTURE, { pool, cache: own });
+    assert.equal(first.fromCache, false);
+    const second = await buildSequenceIndex(FIXTURE, { pool, cache: own });
+    assert.equal(second.fromCache, true);
+    assert.deepEqual(second.signatures, first.signatures);
+    assert.deepEqual(second.records, first.records);
+    const other = await buildSequenceIndex(FIXTURE, { pool, cache: own, k: 13 });
+    assert.equal(other.fromCache, false, 'other parameters, another entry');
+    assert.notDeepEqual(other.signatures, first.signatures);
+    const limited = await buildSequenceIndex(FIXTURE, { pool, cache: own, read: { limit: 50 } });
+    assert.equal(limited.fromCache, false);
+    assert.deepEqual(limited.signatures, first.signatures.slice(0, 50 * first.params.numHashes), 'the first 50 records sketch the same');
+    // And the clustering says so.
+    const outcome = await clusterDataset(FIXTURE, { pool, cache: own, params: PLAIN });
+    assert.equal(outcome.stats.fromCache, true);
+  });
+
+  void test('cancellation through an AbortSignal rejects promptly with a cancellation error; the pool stays usable', async () => {
+    const already = AbortSignal.abort();
+    await assert.rejects(clusterDataset(FIXTURE, { pool, cache, params: PLAIN, signal: already }), (err: unknown) => isCancellation(err));
+
+    // Mid-way through the exact path's matrix (seconds of work): abort at its first progress report.
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const started = performance.now();
+    const run = clusterDataset(FIXTURE, {
+      pool,
+      cache,
+      params: { ...PLAIN, exact: true },
+      signal: controller.signal,
+      onProgress: (stage) => {
+        if (stage === 'distance matrix' && abortedAt === 0) {
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      },
+    });
+    await assert.rejects(run, (err: unknown) => {
+      assert.ok(isCancellation(err), `a cancellation error, got ${String(err)}`);
+      return true;
+    });
+    assert.ok(abortedAt > 0, 'aborted while the matrix was being computed');
+    const latency = performance.now() - abortedAt;
+    assert.ok(latency < 500, `rejected ${latency.toFixed(0)} ms after the abort`);
+    assert.ok(abortedAt - started < 20_000);
+
+    // The pool still works, on every worker (both take a part of the verification).
+    const t0 = performance.now();
+    const after = await clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, candidatesPerRecord: 8 }, read: { limit: 120 } });
+    assert.equal(after.labels.length, 120);
+    assert.ok(performance.now() - t0 < 15_000);
+    assert.ok(pool.stats.workers <= pool.size);
+  });
+
+  void test('the exact path above the matrix guard throws MatrixTooLargeError with the memory it would need', async () => {
+    await assert.rejects(clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, exact: true, matrixGuard: { maxRecords: 100 } } }), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.equal(err.name, 'MatrixTooLargeError');
+      // 276 · 275 / 2 = 37,950 pairs × 4 bytes = 151,800 bytes.
+      assert.match(err.message, /276 records would need 148\.2\d? KiB/);
+      assert.match(err.message, /37,950 pairs/);
+      assert.match(err.message, /100 records/);
+      return true;
+    });
+    await assert.rejects(clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, exact: true, matrixGuard: { maxRecords: Infinity, maxBytes: 100_000 } } }), /MatrixTooLarge|would need 148/);
+  });
+
+  void test('similarInIndex: the near-duplicates first, by score, k items, never the query itself', async () => {
+    // The sample plus an exact copy of record 40 and a copy with one substitution, under new ids.
+    const text = readFileSync(FIXTURE, 'latin1');
+    const index0 = await buildSequenceIndex(FIXTURE, { pool, cache });
+    const query = index0.records[40];
+    const seq = Buffer.from(symbolsAt(index0.packed, 40)).toString('latin1');
+    const mutated = `${seq.slice(0, 700)}${seq[700] === 'A' ? 'C' : 'A'}${seq.slice(701)}`;
+    const file = path.join(dir, 'with-copies.fasta');
+    writeFileSync(file, `${text.trimEnd()}\n>copy-of-40\n${seq}\n>mutant-of-40\n${mutated}\n`, 'latin1');
+    const { index, query: q, items } = await similarRecords(file, query.id, 10, { pool, cache });
+    assert.equal(q.index, 40);
+    assert.equal(items.length, 10);
+    assert.deepEqual(
+      items.slice(0, 2).map((it) => [it.record.id, it.distance]),
+      [['copy-of-40', 0], ['mutant-of-40', 1]],
+      'its own copies first',
+    );
+    assert.ok(!items.some((it) => it.record.index === 40), 'never the query itself');
+
+    // Against exact identities to every record, for a few queries.
+    for (const r of [0, 40, 133, 275]) {
+      const found = await similarInIndex(index, r, 10, pool);
+      const a = symbolsAt(index.packed, r);
+      assert.equal(found.length, 10);
+      assert.ok(!found.some((it) => it.record.index === r), 'not the query');
+      assert.equal(new Set(found.map((it) => it.record.index)).size, 10, 'distinct records');
+      for (let t = 0; t < found.length; t++) {
+        const b = symbolsAt(index.packed, found[t].record.index);
+        assert.equal(found[t].distance, levenshtein(a, b));
+        assert.ok(Math.abs(found[t].score - sequenceIdentity(a, b)) < 1e-12);
+        if (t > 0) assert.ok(found[t].score <= found[t - 1].score, 'sorted by score, best first');
+      }
+      // The true 10 best scores (ties make the records interchangeable, not the scores).
+      const all: number[] = [];
+      for (let o = 0; o < index.records.length; o++) if (o !== r) all.push(sequenceIdentity(a, symbolsAt(index.packed, o)));
+      all.sort((x, y) => y - x);
+      const nearDuplicates = all.filter((s) => s >= 0.97).length;
+      const wanted = all.slice(0, 10);
+      const got = found.map((it) => it.score);
+      for (let t = 0; t < Math.min(10, nearDuplicates); t++) assert.ok(Math.abs(got[t] - wanted[t]) < 1e-12, `query ${r}: rank ${t + 1} is ${got[t]}, should be ${wanted[t]}`);
+    }
+  });
+});
+
+void describe('clusterDataset on text', () => {
+  void test('near-duplicate lines end up together; unrelated lines stay apart (JSONL and plain text)', async () => {
+    const rng = mulberry32(20251128);
+    const words = 'alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega river mountain forest ocean desert valley island harbour meadow'.split(' ');
+    const sentence = () => Array.from({ length: 14 }, () => words[randomInt(rng, 0, words.length)]).join(' ');
+    const lines: { id: string; text: string; group: number }[] = [];
+    for (let g = 0; g < 8; g++) {
+      const base = sentence();
+      lines.push({ id: `g${g}-a`, text: base, group: g });
+      // One character changed, case and spacing changed (normalised away), a word dropped at the end.
+      const at = randomInt(rng, 0, base.length);
+      lines.push({ id: `g${g}-b`, text: `${base.slice(0, at)}${base[at] === 'x' ? 'y' : 'x'}${base.slice(at + 1)}`, group: g });
+      lines.push({ id: `g${g}-c`, text: `  ${base.toUpperCase().replace(/ /g, '   ')} `, group: g });
+    }
+    for (let u = 0; u < 6; u++) lines.push({ id: `u${u}`, text: sentence(), group: -1 });
+    // Shuffle so that groups are not contiguous.
+    for (let t = lines.length - 1; t > 0; t--) {
+      const s = randomInt(rng, 0, t + 1);
+      [lines[t], lines[s]] = [lines[s], lines[t]];
+    }
+    const jsonl = path.join(dir, 'sentences.jsonl');
+    writeFileSync(jsonl, lines.map((l) => JSON.stringify({ id: l.id, text: l.text })).join('\n') + '\n');
+    const txt = path.join(dir, 'sentences.txt');
+    writeFileSync(txt, lines.map((l) => l.text).join('\n') + '\n');
+
+    for (const file of [jsonl, txt]) {
+      const outcome = await clusterDataset(file, { pool, cache, params: { threshold: 0.9, minPts: 2 } });
+      assert.equal(outcome.index.kind, 'text');
+      assert.equal(outcome.labels.length, lines.length);
+      if (file === jsonl) assert.deepEqual(outcome.index.records.map((r) => r.id), lines.map((l) => l.id));
+      const labelOfGroup = new Map<number, number>();
+      lines.forEach((l, r) => {
+        const label = outcome.labels[r];
+        if (l.group < 0) return;
+        assert.ok(label >= 0, `${path.basename(file)}: ${l.id} clustered`);
+        const g = labelOfGroup.get(l.group);
+        if (g === undefined) labelOfGroup.set(l.group, label);
+        else assert.equal(label, g, `${path.basename(file)}: ${l.id} with its group`);
+      });
+      assert.equal(new Set(labelOfGroup.values()).size, 8, 'one cluster per group');
+      assert.equal(outcome.summary.stats.clusters, 8);
+      lines.forEach((l, r) => {
+        if (l.group < 0) assert.equal(outcome.labels[r], -1, `${l.id} is noise`);
+      });
+    }
+  });
+});
