@@ -4,7 +4,7 @@
  * The client imports these types; nothing else crosses the door. Plain JSON only — no classes.
  */
 /* eslint-disable @typescript-eslint/no-namespace -- one namespace per message is the house style (DESIGN.md, "Style"). */
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, ProtocolRequestType, RequestType } from 'vscode-languageserver-protocol';
 
 /** Host health, shown by the client's status bar item. */
 export type Health = 'ok' | 'warning' | 'error';
@@ -55,4 +55,138 @@ export namespace CompareRequest {
     description: string;
   }
   export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** A 0-based position and range, as in LSP. */
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** Clustering parameters a client may set; each absent one comes from the settings, then the defaults. */
+export interface ClusterParamsInput {
+  /** Identity threshold in (0, 1]; default 0.93. */
+  threshold?: number;
+  /** DBSCAN minPts, the record itself included; default 2. */
+  minPts?: number;
+}
+
+/**
+ * Sent by the client → host: cluster the records of a dataset file (MinHash + LSH + exact
+ * identities + DBSCAN in the worker pool). Reports work-done progress (the client's token, else
+ * one the host creates) and is cancellable. Publishes the record diagnostics of the file.
+ */
+export namespace ClusterRequest {
+  export const method = 'similarityLab/cluster' as const;
+  export interface Params {
+    uri: string;
+    params?: ClusterParamsInput;
+    workDoneToken?: string | number;
+  }
+  export interface Cluster {
+    id: number;
+    size: number;
+    members: string[];
+    /** 0-based header line of each member, parallel to `members` (ids may repeat in a file). */
+    memberLines: number[];
+  }
+  export interface Stats {
+    records: number;
+    clusters: number;
+    noise: number;
+    threshold: number;
+    minPts: number;
+    /** True when the MinHash index came from the cache (nothing was sketched). */
+    fromCache: boolean;
+    /** Verified neighbour pairs at ≥ threshold. */
+    edges: number;
+    /** Seconds per stage. */
+    seconds: Record<string, number>;
+  }
+  export interface Result {
+    /** The content version of the dataset: its SHA-256, shortened. */
+    datasetId: string;
+    uri: string;
+    clusters: Cluster[];
+    noise: string[];
+    noiseLines: number[];
+    stats: Stats;
+  }
+  /** A protocol request type: its handler also gets the work-done reporter of the client's token. */
+  export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
+}
+
+/**
+ * Sent by the client → host: the k items most like a query. With `position`, the query is the
+ * record at that line and the items are records of the same file (identity = score, edit
+ * distance = distance). Without it, the whole file is the query and the items are the other
+ * dataset files of the workspace: each file's MinHash is the slot-wise minimum of its records'
+ * signatures (the MinHash of the union of their k-mers), score = estimated Jaccard of the two
+ * files' k-mer sets, distance = 1 − score.
+ */
+export namespace FindSimilarRequest {
+  export const method = 'similarityLab/findSimilar' as const;
+  export interface Params {
+    uri: string;
+    position?: Position;
+    /** How many items; default 10, at most 1000. */
+    k?: number;
+  }
+  export interface Item {
+    uri: string;
+    /** The record's lines (absent for a whole file). */
+    range?: Range;
+    /** The record id, or the file's workspace-relative path for a whole file. */
+    recordId: string;
+    score: number;
+    distance: number;
+  }
+  export interface Result {
+    /** What was asked: the record id, or the file's path. */
+    query: string;
+    kind: 'records' | 'files';
+    items: Item[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** What the host knows of a dataset file. */
+export type DatasetState = 'discovered' | 'indexing' | 'indexed' | 'clustering' | 'clustered' | 'error';
+
+export interface DatasetInfo {
+  uri: string;
+  state: DatasetState;
+  records?: number;
+  clusters?: number;
+  noise?: number;
+  /** The last error (e.g. a parse error), when state is 'error'. */
+  message?: string;
+}
+
+/** Sent by the client → host: the dataset files of the workspace and their state. */
+export namespace DatasetsRequest {
+  export const method = 'similarityLab/datasets' as const;
+  export interface Result {
+    datasets: DatasetInfo[];
+  }
+  export const type = new RequestType<Record<string, never> | null | undefined, Result, void>(method);
+}
+
+/** Sent by the host → client when the list of datasets or the state of one changes. */
+export namespace DatasetsChangedNotification {
+  export const method = 'similarityLab/datasetsChanged' as const;
+  export type Params = Record<string, never>;
+  export const type = new NotificationType<Params>(method);
+}
+
+/** What the client passes in `initializationOptions`. */
+export interface InitializationOptions {
+  /** Where indexes are cached (the extension's global storage); none = no cache. */
+  cacheDir?: string;
+  /** False in an untrusted workspace: the host then reads no dataset files. Default true. */
+  trusted?: boolean;
 }

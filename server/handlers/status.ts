@@ -19,13 +19,27 @@ export class StatusReporter {
     this.publish();
   }
 
-  /** Runs `work` as a job called `label` ("Comparing"): the host is not quiescent meanwhile. */
-  async track<T>(label: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` as a job called `label` ("Comparing"): the host is not quiescent meanwhile.
+   * `work` may rename its job as it goes ("Clustering x.fasta: verifying 40%"): the status then
+   * carries the progress to the client's status bar item.
+   */
+  async track<T>(label: string, work: (setLabel: (label: string) => void) => Promise<T>): Promise<T> {
     const id = this.nextJob++;
     this.running.set(id, label);
     this.publish();
+    let lastUpdate = 0;
+    const setLabel = (next: string) => {
+      if (!this.running.has(id)) return;
+      this.running.set(id, next);
+      // At most four status notifications a second from one job.
+      const now = Date.now();
+      if (now - lastUpdate < 250) return;
+      lastUpdate = now;
+      this.publish();
+    };
     try {
-      return await work();
+      return await work(setLabel);
     } finally {
       this.running.delete(id);
       this.publish();

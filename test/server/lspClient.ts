@@ -96,13 +96,17 @@ export class LspTestClient {
   }
 
   /** `initialize` then `initialized`. */
-  async initialize(capabilities: ClientCapabilities = DEFAULT_CAPABILITIES, initializationOptions?: unknown): Promise<InitializeResult> {
+  async initialize(
+    capabilities: ClientCapabilities = DEFAULT_CAPABILITIES,
+    initializationOptions?: unknown,
+    workspaceFolders: { uri: string; name: string }[] | null = null,
+  ): Promise<InitializeResult> {
     const result = await this.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
       capabilities,
       initializationOptions,
-      workspaceFolders: null,
+      workspaceFolders,
     });
     await this.connection.sendNotification(InitializedNotification.type, {});
     return result;

@@ -1,0 +1,279 @@
+/**
+ * The host's view of the workspace's datasets: discovery, one entry per file with its state, its
+ * index (built in the pool, cached on disk) and its last clustering; invalidation when the file
+ * changes. The request handlers (cluster, findSimilar, hover, code lens, diagnostics) read from it.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { clusterDataset, type ClusterOutcome, type ClusterParams, DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY } from '../jobs/clusterDataset';
+import { discoverDatasets, matchesDataset } from '../jobs/discovery';
+import type { IndexCache } from '../jobs/indexCache';
+import { nearestNeighbours, type Neighbour } from '../jobs/recordNeighbours';
+import { buildSequenceIndex, type SequenceIndex } from '../jobs/sequenceIndex';
+import { InvalidInputError } from '../jobs/errors';
+import { DatasetsChangedNotification, type DatasetInfo, type DatasetState } from '../protocol';
+import type { HostContext } from './context';
+import { loadSettings, type HostSettings } from './settings';
+
+/** A finished clustering of one version of a file, shaped for the editor features. */
+export interface ClusterView {
+  outcome: ClusterOutcome;
+  /** Record index → its best verified neighbours. */
+  neighbours: Neighbour[][];
+  /** Cluster id → size. */
+  sizes: Map<number, number>;
+  params: ClusterParams;
+}
+
+export interface DatasetEntry {
+  uri: string;
+  path: string;
+  state: DatasetState;
+  message?: string;
+  /** A parse error of the last read, for its Error diagnostic. */
+  parseError?: { line: number; column: number; message: string };
+  index?: SequenceIndex;
+  indexing?: Promise<SequenceIndex>;
+  clustered?: ClusterView;
+  fileSignature?: Uint32Array;
+  /** Bumped on every change of the file: work started on an older version is dropped. */
+  generation: number;
+}
+
+export interface ProgressSink {
+  (stage: string, done: number, total: number): void;
+}
+
+export class DatasetService {
+  private readonly entries = new Map<string, DatasetEntry>();
+  private discovery: Promise<string[]> | undefined;
+  folders: string[] = [];
+  cache: IndexCache | undefined;
+  trusted = true;
+  configurationSupported = false;
+  /** Called after an entry's clustering or errors change (publishes its diagnostics). */
+  onDidChangeResults: (entry: DatasetEntry) => void = () => undefined;
+
+  constructor(private readonly host: HostContext) {}
+
+  settings(uri?: string): Promise<HostSettings> {
+    return loadSettings(this.host.connection, this.configurationSupported, uri);
+  }
+
+  /** The file path of a `file:` URI; InvalidInputError for anything else (untrusted JSON). */
+  static pathOf(uri: unknown): string {
+    if (typeof uri !== 'string' || !uri.startsWith('file:')) throw new InvalidInputError(`expected a file: URI, got ${JSON.stringify(uri)}`);
+    try {
+      return fileURLToPath(uri);
+    } catch (err) {
+      throw new InvalidInputError(`bad file URI ${JSON.stringify(uri)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI. */
+  entry(uri: unknown): DatasetEntry {
+    const file = DatasetService.pathOf(uri);
+    let entry = this.entries.get(file);
+    if (!entry) {
+      entry = { uri: uri as string, path: file, state: 'discovered', generation: 0 };
+      this.entries.set(file, entry);
+    }
+    return entry;
+  }
+
+  find(uri: string): DatasetEntry | undefined {
+    try {
+      return this.entries.get(DatasetService.pathOf(uri));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The dataset files of the workspace folders (re-walked after a create/delete). */
+  async datasets(): Promise<string[]> {
+    if (!this.trusted) return [];
+    this.discovery ??= (async () => {
+      const found: string[] = [];
+      for (const folder of this.folders) {
+        const s = await this.settings(pathToFileURL(folder).href);
+        found.push(...(await discoverDatasets(folder, { include: s.include, exclude: s.filesExclude })));
+      }
+      for (const f of found) this.entry(pathToFileURL(f).href);
+      return found;
+    })();
+    return this.discovery;
+  }
+
+  /** `file` relative to its workspace folder ('/'-separated), or its base name outside them. */
+  relativePath(file: string): string {
+    for (const folder of this.folders) {
+      const rel = path.relative(folder, file);
+      if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+    }
+    return path.basename(file);
+  }
+
+  forgetDiscovery(): void {
+    this.discovery = undefined;
+  }
+
+  /** Is `file` a dataset by the include/exclude settings (relative to a workspace folder)? */
+  async isDataset(file: string): Promise<boolean> {
+    for (const folder of this.folders) {
+      const rel = path.relative(folder, file);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      const s = await this.settings(pathToFileURL(file).href);
+      return matchesDataset(rel.split(path.sep).join('/'), { include: s.include, exclude: s.filesExclude });
+    }
+    return false;
+  }
+
+  async infos(): Promise<DatasetInfo[]> {
+    await this.datasets();
+    const out: DatasetInfo[] = [];
+    for (const e of [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+      const info: DatasetInfo = { uri: e.uri, state: e.state };
+      if (e.index) info.records = e.index.records.length;
+      if (e.clustered) {
+        info.clusters = e.clustered.outcome.summary.stats.clusters;
+        info.noise = e.clustered.outcome.summary.stats.noise;
+      }
+      if (e.message !== undefined) info.message = e.message;
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** The entry's index: in memory, else built in the pool (from the disk cache when it holds it). */
+  ensureIndex(entry: DatasetEntry, onProgress?: ProgressSink): Promise<SequenceIndex> {
+    this.checkTrusted();
+    if (entry.index) return Promise.resolve(entry.index);
+    if (entry.indexing) return entry.indexing;
+    const generation = entry.generation;
+    // Not tied to one request's cancellation: several requests may wait for the same index,
+    // and a finished index is worth keeping (it is also what the disk cache saves).
+    const work = this.host.status.track(`Indexing ${path.basename(entry.path)}`, (setLabel) =>
+      buildSequenceIndex(entry.path, {
+        pool: this.host.jobs(),
+        ...(this.cache ? { cache: this.cache } : {}),
+        onProgress: (stage, done, total) => {
+          setLabel(`Indexing ${path.basename(entry.path)}: ${stage}${total > 0 ? ` ${Math.floor((100 * done) / total)}%` : ''}`);
+          onProgress?.(stage, done, total);
+        },
+      }),
+    );
+    entry.indexing = work;
+    this.setState(entry, 'indexing');
+    work.then(
+      (index) => {
+        if (entry.generation !== generation) return;
+        entry.indexing = undefined;
+        entry.index = index;
+        delete entry.parseError;
+        delete entry.message;
+        this.setState(entry, entry.clustered ? 'clustered' : 'indexed');
+        this.onDidChangeResults(entry);
+      },
+      (err: unknown) => {
+        if (entry.generation !== generation) return;
+        entry.indexing = undefined;
+        this.recordFailure(entry, err);
+      },
+    );
+    return work;
+  }
+
+  /** Clusters the file (the index from memory/disk cache, the rest in the pool) and keeps the result. */
+  async cluster(entry: DatasetEntry, params: ClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
+    this.checkTrusted();
+    const generation = entry.generation;
+    const before = entry.state;
+    this.setState(entry, 'clustering');
+    try {
+      const outcome = await clusterDataset(entry.path, {
+        pool: this.host.jobs(),
+        params,
+        signal,
+        ...(this.cache ? { cache: this.cache } : {}),
+        onProgress,
+      });
+      const sizes = new Map<number, number>();
+      for (const c of outcome.summary.clusters) sizes.set(c.id, c.size);
+      const view: ClusterView = { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes, params };
+      if (entry.generation === generation) {
+        entry.index = outcome.index;
+        entry.clustered = view;
+        delete entry.parseError;
+        delete entry.message;
+        this.setState(entry, 'clustered');
+        this.onDidChangeResults(entry);
+      }
+      return view;
+    } catch (err) {
+      if (entry.generation === generation) {
+        if (err instanceof Error && err.name === 'ParseError') this.recordFailure(entry, err);
+        else this.setState(entry, before === 'clustering' ? 'discovered' : before);
+      }
+      throw err;
+    }
+  }
+
+  /** The file changed on disk (or was saved): forget what was computed from the old content. */
+  invalidate(uri: string, deleted: boolean): DatasetEntry | undefined {
+    const entry = this.find(uri);
+    if (!entry) return undefined;
+    entry.generation++;
+    const wasClustered = entry.clustered;
+    delete entry.index;
+    delete entry.indexing;
+    delete entry.clustered;
+    delete entry.fileSignature;
+    delete entry.parseError;
+    delete entry.message;
+    if (deleted) {
+      this.entries.delete(entry.path);
+      this.notifyChanged();
+    } else this.setState(entry, 'discovered');
+    this.onDidChangeResults(entry);
+    return wasClustered ? entry : undefined;
+  }
+
+  /** ClusterParams from the request, the settings, then the defaults (as the CLI's). */
+  static clusterParams(input: unknown, settings: HostSettings): ClusterParams {
+    const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+    const threshold = given['threshold'] ?? settings.threshold;
+    const minPts = given['minPts'] ?? settings.minPts;
+    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new InvalidInputError(`threshold is an identity in (0, 1], got ${JSON.stringify(threshold)}`);
+    if (typeof minPts !== 'number' || !Number.isInteger(minPts) || minPts < 1) throw new InvalidInputError(`minPts needs a positive integer, got ${JSON.stringify(minPts)}`);
+    return {
+      threshold,
+      minPts,
+      candidatesPerRecord: DEFAULT_CANDIDATES_PER_RECORD,
+      mutualNeighbours: { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY },
+    };
+  }
+
+  private checkTrusted(): void {
+    if (!this.trusted) throw new InvalidInputError('The workspace is not trusted: Similarity Lab does not read dataset files in it.');
+  }
+
+  private recordFailure(entry: DatasetEntry, err: unknown): void {
+    const e = err as { name?: string; message?: string; line?: unknown; column?: unknown; reason?: unknown };
+    if (e.name === 'ParseError' && typeof e.line === 'number' && typeof e.column === 'number') {
+      entry.parseError = { line: e.line, column: e.column, message: typeof e.reason === 'string' ? e.reason : String(e.message) };
+    }
+    entry.message = err instanceof Error ? err.message : String(err);
+    this.setState(entry, 'error');
+    this.onDidChangeResults(entry);
+  }
+
+  private setState(entry: DatasetEntry, state: DatasetState): void {
+    if (entry.state === state) return;
+    entry.state = state;
+    this.notifyChanged();
+  }
+
+  private notifyChanged(): void {
+    void this.host.connection.sendNotification(DatasetsChangedNotification.type, {}).catch(() => undefined);
+  }
+}

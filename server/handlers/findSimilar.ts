@@ -1,0 +1,108 @@
+/**
+ * `similarityLab/findSimilar`: with a position, the records most like the record at that line
+ * (LSH + exact identities in the pool); without, the dataset files most like the whole file
+ * (each file's MinHash = the slot-wise minimum of its records' signatures).
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CancellationToken } from 'vscode-languageserver/node';
+import { InvalidInputError } from '../jobs/errors';
+import { estimateJaccard, fileSignature, recordAtLine } from '../jobs/recordNeighbours';
+import { similarInIndex } from '../jobs/similarRecords';
+import type { SequenceIndex } from '../jobs/sequenceIndex';
+import { withTokenSignal } from '../jobs/cancellation';
+import { FindSimilarRequest } from '../protocol';
+import type { HostContext } from './context';
+import { DatasetService, type DatasetEntry } from './datasets';
+import { classify, toResponseError } from './errors';
+
+const DEFAULT_K = 10;
+const MAX_K = 1000;
+
+export function registerFindSimilar(host: HostContext, service: DatasetService): void {
+  host.connection.onRequest(FindSimilarRequest.type, async (params, token) => {
+    try {
+      const p = checkParams(params);
+      const entry = service.entry(p.uri);
+      return await host.status.track(`Finding items like ${path.basename(entry.path)}`, () =>
+        p.position ? similarRecords(host, service, entry, p.position.line, p.k, token) : similarFiles(service, entry, p.k, token),
+      );
+    } catch (err) {
+      if (classify(err) === 'internal') host.connection.console.error(`findSimilar failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      throw toResponseError(err, 'findSimilar');
+    }
+  });
+}
+
+function checkParams(params: unknown): { uri: string; position?: { line: number }; k: number } {
+  if (typeof params !== 'object' || params === null) throw new InvalidInputError('findSimilar needs { uri, position?, k? }');
+  const { uri, position, k } = params as Record<string, unknown>;
+  if (typeof uri !== 'string') throw new InvalidInputError('findSimilar: uri must be a string');
+  const kk = k ?? DEFAULT_K;
+  if (typeof kk !== 'number' || !Number.isInteger(kk) || kk < 1 || kk > MAX_K) throw new InvalidInputError(`findSimilar: k must be an integer in 1..${MAX_K}, got ${JSON.stringify(k)}`);
+  if (position === undefined || position === null) return { uri, k: kk };
+  const line = (position as { line?: unknown }).line;
+  if (typeof line !== 'number' || !Number.isInteger(line) || line < 0) throw new InvalidInputError('findSimilar: position.line must be a non-negative integer');
+  return { uri, position: { line }, k: kk };
+}
+
+/** Waits for `promise` unless the request is cancelled first (the shared index build goes on). */
+function untilCancelled<T>(promise: Promise<T>, token: CancellationToken): Promise<T> {
+  return withTokenSignal(token, (signal) =>
+    new Promise<T>((resolve, reject) => {
+      const abort = () => reject(Object.assign(new Error('cancelled'), { name: 'CancelledError' }));
+      if (signal.aborted) abort();
+      signal.addEventListener('abort', abort, { once: true });
+      promise.then(resolve, reject);
+    }),
+  );
+}
+
+async function similarRecords(host: HostContext, service: DatasetService, entry: DatasetEntry, line: number, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
+  const index = await untilCancelled(service.ensureIndex(entry), token);
+  const query = recordAtLine(index.records, line);
+  if (!query) throw new InvalidInputError(`${path.basename(entry.path)}: no record at line ${line + 1}`);
+  const hits = await withTokenSignal(token, (signal) => similarInIndex(index, query.index, k, host.jobs(), signal));
+  return {
+    query: query.id,
+    kind: 'records',
+    items: hits.map((h) => ({
+      uri: entry.uri,
+      range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } },
+      recordId: h.record.id,
+      score: h.score,
+      distance: h.distance,
+    })),
+  };
+}
+
+async function similarFiles(service: DatasetService, entry: DatasetEntry, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
+  const index = await untilCancelled(service.ensureIndex(entry), token);
+  const query = signatureOf(entry, index);
+  const others = (await service.datasets()).filter((f) => f !== entry.path);
+  const scored: FindSimilarRequest.Item[] = [];
+  for (const file of others) {
+    if (token.isCancellationRequested) throw Object.assign(new Error('cancelled'), { name: 'CancelledError' });
+    const other = service.entry(pathToFileURL(file).href);
+    let otherIndex: SequenceIndex;
+    try {
+      otherIndex = await untilCancelled(service.ensureIndex(other), token);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'CancelledError') throw err;
+      continue; // an unreadable or malformed file shows its own Error diagnostic; it is just not a match
+    }
+    // Signatures are comparable only over the same kind of shingles and the same permutations.
+    if (otherIndex.kind !== index.kind || otherIndex.params.k !== index.params.k || otherIndex.params.numHashes !== index.params.numHashes || otherIndex.params.seed !== index.params.seed) continue;
+    const score = estimateJaccard(query, signatureOf(other, otherIndex));
+    scored.push({ uri: other.uri, recordId: service.relativePath(file), score, distance: 1 - score });
+  }
+  scored.sort((a, b) => b.score - a.score || a.recordId.localeCompare(b.recordId));
+  return { query: service.relativePath(entry.path), kind: 'files', items: scored.slice(0, k) };
+}
+
+function signatureOf(entry: DatasetEntry, index: SequenceIndex): Uint32Array {
+  if (entry.index === index && entry.fileSignature) return entry.fileSignature;
+  const sig = fileSignature(index);
+  if (entry.index === index) entry.fileSignature = sig;
+  return sig;
+}

@@ -1,0 +1,110 @@
+/**
+ * The `similarityLab.*` settings as the host uses them, pulled per resource with
+ * `workspace/configuration` (a folder may override the user's values). Anything missing or of the
+ * wrong type falls back to its default: a bad settings.json never breaks the host.
+ */
+import type { Connection } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from 'vscode-languageserver/node';
+import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
+
+export const DEFAULT_INCLUDE = ['**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}', '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}.gz'];
+export const DEFAULT_NEAR_DUPLICATE = 0.99;
+export const DEFAULT_MAX_DIAGNOSTICS = 1000;
+
+export type SeverityName = 'error' | 'warning' | 'information' | 'hint' | 'off';
+
+export interface HostSettings {
+  include: string[];
+  /** Globs from `files.exclude` set to true. */
+  filesExclude: string[];
+  indexOnOpen: boolean;
+  threshold: number;
+  minPts: number;
+  diagnostics: {
+    enabled: boolean;
+    cluster: DiagnosticSeverity | undefined;
+    nearDuplicate: DiagnosticSeverity | undefined;
+    outlier: DiagnosticSeverity | undefined;
+    nearDuplicateIdentity: number;
+    maxPerFile: number;
+  };
+  codeLens: boolean;
+}
+
+export function defaultSettings(): HostSettings {
+  return parseSettings(undefined, undefined);
+}
+
+/** Reads the settings for `scopeUri` (a file or folder), or the window's when absent. */
+export async function loadSettings(connection: Connection, supported: boolean, scopeUri?: string): Promise<HostSettings> {
+  if (!supported) return defaultSettings();
+  try {
+    const [own, files] = (await connection.workspace.getConfiguration([
+      { ...(scopeUri ? { scopeUri } : {}), section: 'similarityLab' },
+      { ...(scopeUri ? { scopeUri } : {}), section: 'files' },
+    ])) as unknown[];
+    return parseSettings(own, files);
+  } catch {
+    // A client that fails the request: the defaults still give a working host.
+    return defaultSettings();
+  }
+}
+
+function get(obj: unknown, path: string): unknown {
+  if (typeof obj !== 'object' || obj === null) return undefined;
+  // Clients send nested objects; a hand-written answer may use the flat dotted key.
+  if (Object.hasOwn(obj, path)) return (obj as Record<string, unknown>)[path];
+  let at: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof at !== 'object' || at === null || !Object.hasOwn(at, part)) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+function bool(v: unknown, fallback: boolean): boolean {
+  return typeof v === 'boolean' ? v : fallback;
+}
+function num(v: unknown, fallback: number, ok: (n: number) => boolean): number {
+  return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
+}
+function severity(v: unknown, fallback: SeverityName): DiagnosticSeverity | undefined {
+  const name = typeof v === 'string' ? v.toLowerCase() : fallback;
+  switch (name) {
+    case 'error':
+      return DiagnosticSeverity.Error;
+    case 'warning':
+      return DiagnosticSeverity.Warning;
+    case 'information':
+    case 'info':
+      return DiagnosticSeverity.Information;
+    case 'hint':
+      return DiagnosticSeverity.Hint;
+    case 'off':
+      return undefined;
+    default:
+      return severity(fallback, fallback);
+  }
+}
+
+export function parseSettings(own: unknown, files: unknown): HostSettings {
+  const include = get(own, 'datasets.include');
+  const exclude = get(files, 'exclude');
+  return {
+    include: Array.isArray(include) && include.every((g) => typeof g === 'string') ? (include as string[]) : DEFAULT_INCLUDE,
+    filesExclude:
+      typeof exclude === 'object' && exclude !== null ? Object.entries(exclude as Record<string, unknown>).filter(([, on]) => on === true).map(([glob]) => glob) : [],
+    indexOnOpen: bool(get(own, 'indexOnOpen'), true),
+    threshold: num(get(own, 'cluster.threshold'), DEFAULT_THRESHOLD, (n) => n > 0 && n <= 1),
+    minPts: num(get(own, 'cluster.minPts'), DEFAULT_MIN_PTS, (n) => Number.isInteger(n) && n >= 1),
+    diagnostics: {
+      enabled: bool(get(own, 'diagnostics.enabled'), true),
+      cluster: severity(get(own, 'diagnostics.clusterSeverity'), 'information'),
+      nearDuplicate: severity(get(own, 'diagnostics.nearDuplicateSeverity'), 'warning'),
+      outlier: severity(get(own, 'diagnostics.outlierSeverity'), 'hint'),
+      nearDuplicateIdentity: num(get(own, 'diagnostics.nearDuplicateIdentity'), DEFAULT_NEAR_DUPLICATE, (n) => n > 0 && n <= 1),
+      maxPerFile: num(get(own, 'diagnostics.maxPerFile'), DEFAULT_MAX_DIAGNOSTICS, (n) => Number.isInteger(n) && n >= 0),
+    },
+    codeLens: bool(get(own, 'codeLens.enabled'), true),
+  };
+}

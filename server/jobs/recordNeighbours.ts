@@ -1,0 +1,75 @@
+/**
+ * Small read-side helpers over a clustered or indexed dataset, for the editor features: each
+ * record's nearest verified neighbours, the record at a line, and a whole file's MinHash. All
+ * linear passes over arrays the pool already produced: cheap enough for the LSP thread.
+ */
+import { EMPTY_SLOT } from '../engine/index/minhash';
+import type { NeighbourEdges } from './clusterDataset';
+import type { RecordMeta, SequenceIndex } from './sequenceIndex';
+
+export interface Neighbour {
+  record: number;
+  identity: number;
+}
+
+/** Per record, its `keep` best neighbours among the verified edges, best first. */
+export function nearestNeighbours(n: number, edges: NeighbourEdges, keep = 5): Neighbour[][] {
+  const lists: Neighbour[][] = Array.from({ length: n }, () => []);
+  const offer = (at: number, other: number, identity: number) => {
+    const list = lists[at];
+    if (!list) return;
+    if (list.length === keep && (list[keep - 1] as Neighbour).identity >= identity) return;
+    // Insertion into a short sorted list: O(keep) per edge, one pass over all edges.
+    let pos = list.length;
+    while (pos > 0 && (list[pos - 1] as Neighbour).identity < identity) pos--;
+    list.splice(pos, 0, { record: other, identity });
+    if (list.length > keep) list.pop();
+  };
+  for (let e = 0; e < edges.i.length; e++) {
+    const a = edges.i[e] as number;
+    const b = edges.j[e] as number;
+    const id = edges.identity[e] as number;
+    offer(a, b, id);
+    offer(b, a, id);
+  }
+  return lists;
+}
+
+/** The record whose lines hold `line` (records sorted by startLine, as readers yield them). */
+export function recordAtLine(records: readonly RecordMeta[], line: number): RecordMeta | undefined {
+  let lo = 0;
+  let hi = records.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = records[mid] as RecordMeta;
+    if (line < r.startLine) hi = mid - 1;
+    else if (line > r.endLine) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
+/**
+ * The MinHash of a whole file: slot-wise minimum of its records' signatures, which is exactly the
+ * signature of the union of their k-mer sets (same permutations) — no re-reading of the file.
+ */
+export function fileSignature(index: SequenceIndex): Uint32Array {
+  const H = index.params.numHashes;
+  const out = new Uint32Array(H).fill(EMPTY_SLOT);
+  const sig = index.signatures;
+  for (let base = 0; base < sig.length; base += H) {
+    for (let h = 0; h < H; h++) {
+      const v = sig[base + h] as number;
+      if (v < (out[h] as number)) out[h] = v;
+    }
+  }
+  return out;
+}
+
+/** Estimated Jaccard of two signatures: the share of equal slots (empty slots never count as equal). */
+export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
+  if (a.length !== b.length || a.length === 0) return 0;
+  let same = 0;
+  for (let h = 0; h < a.length; h++) if (a[h] === b[h] && a[h] !== EMPTY_SLOT) same++;
+  return same / a.length;
+}
