@@ -12,6 +12,7 @@
  * - Errors thrown by a task come back as a `TaskError` with the original name and message.
  * - Idle workers are unref'd: an idle pool never keeps the process alive.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,9 @@ export class WorkerPool {
         detachAbort: () => undefined,
       };
       if (signal) {
+        // One caller's signal usually covers many tasks (a job fanned out in chunks): each adds a
+        // listener, removed when it settles. Not a leak, so no MaxListenersExceededWarning.
+        setMaxListeners(0, signal);
         const onAbort = () => this.cancel(job);
         signal.addEventListener('abort', onAbort, { once: true });
         job.detachAbort = () => signal.removeEventListener('abort', onAbort);
