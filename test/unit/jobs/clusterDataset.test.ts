@@ -9,7 +9,7 @@
  * - a text dataset; the matrix guard; `similarInIndex`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -105,6 +105,15 @@ void describe('clusterDataset on the 16S sample', () => {
     assert.equal(second.fromCache, true);
     assert.deepEqual(second.signatures, first.signatures);
     assert.deepEqual(second.records, first.records);
+    // A damaged entry is rebuilt, not used.
+    const [entry] = readdirSync(own.dir).filter((f) => f.endsWith('.slix'));
+    const bytes = readFileSync(path.join(own.dir, entry));
+    bytes[bytes.length - 5] ^= 0x40;
+    writeFileSync(path.join(own.dir, entry), bytes);
+    const rebuilt = await buildSequenceIndex(FIXTURE, { pool, cache: own });
+    assert.equal(rebuilt.fromCache, false, 'a corrupt entry is not used');
+    assert.deepEqual(rebuilt.signatures, first.signatures);
+    assert.equal((await buildSequenceIndex(FIXTURE, { pool, cache: own })).fromCache, true, 'and it was saved again');
     const other = await buildSequenceIndex(FIXTURE, { pool, cache: own, k: 13 });
     assert.equal(other.fromCache, false, 'other parameters, another entry');
     assert.notDeepEqual(other.signatures, first.signatures);
@@ -214,6 +223,30 @@ void describe('clusterDataset on the 16S sample', () => {
       const got = found.map((it) => it.score);
       for (let t = 0; t < Math.min(10, nearDuplicates); t++) assert.ok(Math.abs(got[t] - wanted[t]) < 1e-12, `query ${r}: rank ${t + 1} is ${got[t]}, should be ${wanted[t]}`);
     }
+  });
+});
+
+void describe('clusterDataset: LSH vs exact on trimmed copies', () => {
+  // Identity forgives terminal gaps (a copy trimmed by 30 % is identical), k-mer Jaccard does not
+  // (0.7). The Jaccard floor of the candidate selection and of the verification is the model's
+  // Jaccard at EQUAL lengths (0.754 at identity 0.99, k 15), so the LSH path drops these pairs
+  // while the exact path joins them. Fix (not made here: it changes the measured pipeline, so it
+  // needs the 16S/BioMarKs benches re-run): a per-pair floor at the two lengths,
+  // J ≈ q·s / (s + l − q·s) with q = t^k and s ≤ l the shingle counts (q / (2 − q) when s = l).
+  void test('at threshold 0.99 the LSH path clusters identity-1 trimmed copies as the exact path does', { todo: 'LSH path drops unequal-length pairs below the equal-length Jaccard floor' }, async () => {
+    const rng = mulberry32(99);
+    const random = (n: number) => Array.from({ length: n }, () => 'ACGT'[randomInt(rng, 0, 4)]).join('');
+    let fasta = '';
+    for (let g = 0; g < 10; g++) {
+      const base = random(1000);
+      fasta += `>g${g}\n${base}\n>g${g}-trimmed\n${base.slice(150, 850)}\n`;
+    }
+    const file = path.join(dir, 'trimmed.fasta');
+    writeFileSync(file, fasta);
+    const params = { threshold: 0.99, minPts: 2 };
+    const [lsh, exact] = await Promise.all([clusterDataset(file, { pool, params }), clusterDataset(file, { pool, params: { ...params, exact: true } })]);
+    assert.deepEqual(Array.from(exact.labels), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+    assert.deepEqual(Array.from(lsh.labels), Array.from(exact.labels));
   });
 });
 
