@@ -4,16 +4,23 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
+import { DatasetsRequest } from '../server/protocol';
 import { compareSelections } from './compareCommand';
 import { COMPARE_SCHEME, ComparisonResults } from './compareResults';
+import { clusterDataset, findSimilar, findSimilarFiles, type DatasetCommandDeps } from './datasetCommands';
 import { AnalysisHost } from './host';
 import { SelectionTracker } from './selections';
 import { HostStatusItem } from './statusBar';
+import { ClustersView, DatasetsView, ModelsView, SimilarView } from './views';
 
 const Commands = {
   compareSelections: 'similarityLab.compareSelections',
   restartHost: 'similarityLab.restartHost',
   showOutput: 'similarityLab.showOutput',
+  clusterDataset: 'similarityLab.clusterDataset',
+  findSimilar: 'similarityLab.findSimilar',
+  findSimilarFiles: 'similarityLab.findSimilarFiles',
+  refreshDatasets: 'similarityLab.refreshDatasets',
 } as const;
 
 /**
@@ -45,6 +52,46 @@ export function activate(context: vscode.ExtensionContext): void {
       await activeHost.restart();
     }),
     vscode.commands.registerCommand(Commands.showOutput, () => output.show(true)),
+  );
+
+  const datasets = new DatasetsView(async () => {
+    if (activeHost.currentState !== 'running') return [];
+    const client = await activeHost.ready();
+    return (await client.sendRequest(DatasetsRequest.type, {})).datasets;
+  });
+  const clusters = new ClustersView();
+  const similar = new SimilarView();
+  /** Datasets clustered in this session: re-clustered after a crash so their diagnostics come back (from the index cache). */
+  const clustered = new Set<string>();
+  const deps: DatasetCommandDeps = {
+    host: activeHost,
+    clusters,
+    similar,
+    output,
+    onClustered: (uri) => {
+      clustered.add(uri);
+      datasets.refresh();
+    },
+  };
+  context.subscriptions.push(
+    datasets,
+    clusters,
+    similar,
+    vscode.window.createTreeView('similarityLab.datasets', { treeDataProvider: datasets }),
+    vscode.window.createTreeView('similarityLab.clusters', { treeDataProvider: clusters, showCollapseAll: true }),
+    vscode.window.createTreeView('similarityLab.similar', { treeDataProvider: similar }),
+    vscode.window.createTreeView('similarityLab.models', { treeDataProvider: new ModelsView() }),
+    activeHost.onDidChangeDatasets(() => datasets.refresh()),
+    activeHost.onDidChangeState(() => datasets.refresh()),
+    activeHost.onDidRecover(() => {
+      for (const uri of clustered) void clusterDataset(deps, uri);
+    }),
+    vscode.commands.registerCommand(Commands.clusterDataset, (arg?: unknown) => clusterDataset(deps, arg)),
+    vscode.commands.registerCommand(Commands.findSimilar, (arg?: unknown, position?: unknown) => findSimilar(deps, arg, position)),
+    vscode.commands.registerCommand(Commands.findSimilarFiles, (arg?: unknown) => findSimilarFiles(deps, arg)),
+    vscode.commands.registerCommand(Commands.refreshDatasets, () => datasets.refresh()),
+    // Trust granted: the host was started without reading datasets; start it afresh with them.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void activeHost.restart()),
   );
 
   void vscode.commands.executeCommand('setContext', ACTIVE_KEY, true);

@@ -4,8 +4,19 @@
  * key, and the host's `serverStatus` notifications.
  */
 import * as vscode from 'vscode';
-import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ServerStatusNotification } from '../server/protocol';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { DatasetsChangedNotification, ServerStatusNotification, type InitializationOptions } from '../server/protocol';
 
 export type HostState = 'starting' | 'running' | 'stopped';
 
@@ -19,8 +30,48 @@ export class HostUnavailableError extends Error {
 
 /** Datasets whose editors the host follows (DESIGN.md, "Datasets and records"). */
 const DATASET_FILES: LanguageClientOptions['documentSelector'] = [
-  { scheme: 'file', pattern: '**/*.{fa,fasta,fna,ffn,faa,frn,fq,fastq,csv,tsv,jsonl}' },
+  { scheme: 'file', pattern: '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,csv,tsv,jsonl}' },
 ];
+
+/** Files whose changes the host hears of (it re-indexes only what changed). */
+const WATCHED_FILES = '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,gz,csv,tsv,jsonl}';
+
+/** Crash restarts: at most this many within the window, then the user decides. */
+export const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 3 * 60_000;
+
+/**
+ * Restarts a crashed host a bounded number of times, telling the user each time (a crash is
+ * never silent), then stops and offers a manual restart.
+ */
+class BoundedRestarts implements ErrorHandler {
+  private readonly restarts: number[] = [];
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly onGiveUp: () => void,
+  ) {}
+
+  error(error: Error, _message: unknown, count: number | undefined): ErrorHandlerResult {
+    this.output.error(`Connection to the analysis host: ${error.message}`);
+    // A few garbled messages are survivable; a stream of them means the host is broken.
+    return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+  }
+
+  closed(): CloseHandlerResult {
+    const now = Date.now();
+    while (this.restarts.length && now - (this.restarts[0] as number) > RESTART_WINDOW_MS) this.restarts.shift();
+    if (this.restarts.length >= MAX_RESTARTS) {
+      this.output.error(`The analysis host crashed ${MAX_RESTARTS + 1} times in ${RESTART_WINDOW_MS / 60_000} minutes; not restarting it.`);
+      this.onGiveUp();
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    this.restarts.push(now);
+    const message = `The Similarity Lab analysis host stopped unexpectedly; restarting it (${this.restarts.length}/${MAX_RESTARTS}). Indexes come back from the cache.`;
+    this.output.warn(message);
+    void vscode.window.showWarningMessage(message);
+    return { action: CloseAction.Restart, handled: true };
+  }
+}
 
 export class AnalysisHost implements vscode.Disposable {
   /** The current client and its start (which never rejects: a failure shows as 'stopped'). */
@@ -35,6 +86,12 @@ export class AnalysisHost implements vscode.Disposable {
   readonly onDidChangeState = this.stateEmitter.event;
   /** Fires for every `similarityLab/serverStatus` the host sends. */
   readonly onDidChangeStatus = this.statusEmitter.event;
+  private readonly datasetsEmitter = new vscode.EventEmitter<void>();
+  /** Fires when the host's list of datasets or the state of one changes. */
+  readonly onDidChangeDatasets = this.datasetsEmitter.event;
+  private readonly recoveredEmitter = new vscode.EventEmitter<void>();
+  /** Fires when the host runs again after a crash (the client restarted it). */
+  readonly onDidRecover = this.recoveredEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -75,6 +132,8 @@ export class AnalysisHost implements vscode.Disposable {
     await this.serialise(() => this.stopClient());
     this.stateEmitter.dispose();
     this.statusEmitter.dispose();
+    this.datasetsEmitter.dispose();
+    this.recoveredEmitter.dispose();
   }
 
   private serialise(step: () => Promise<void>): Promise<void> {
@@ -88,14 +147,40 @@ export class AnalysisHost implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
     };
+    const initializationOptions: InitializationOptions = {
+      cacheDir: vscode.Uri.joinPath(this.context.globalStorageUri, 'index-cache').fsPath,
+      trusted: vscode.workspace.isTrusted,
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher(WATCHED_FILES);
+    this.context.subscriptions.push(watcher);
     const clientOptions: LanguageClientOptions = {
       documentSelector: DATASET_FILES,
       outputChannel: this.output,
+      initializationOptions,
+      synchronize: { fileEvents: watcher },
+      errorHandler: new BoundedRestarts(this.output, () => {
+        void vscode.window
+          .showErrorMessage('The Similarity Lab analysis host keeps crashing and was not restarted. See the output for details.', 'Restart', 'Show Output')
+          .then((choice) => {
+            if (choice === 'Restart') void this.restart();
+            if (choice === 'Show Output') this.output.show(true);
+          });
+      }),
     };
     // The id matches the `similarityLab.trace.server` setting.
     const client = new LanguageClient('similarityLab', 'Similarity Lab', serverOptions, clientOptions);
+    let ranBefore = false;
     client.onDidChangeState(({ newState }) => {
-      if (this.current?.client === client) this.setState(toHostState(newState));
+      if (this.current?.client !== client) return;
+      this.setState(toHostState(newState));
+      if (newState === State.Running) {
+        // The same client running again means it restarted the host after a crash.
+        if (ranBefore) this.recoveredEmitter.fire();
+        ranBefore = true;
+      }
+    });
+    client.onNotification(DatasetsChangedNotification.type, () => {
+      if (this.current?.client === client) this.datasetsEmitter.fire();
     });
     client.onNotification(ServerStatusNotification.type, (status) => {
       if (this.current?.client === client) this.statusEmitter.fire(status);

@@ -35,7 +35,8 @@ export class HostStatusItem implements vscode.Disposable {
 
   private render(): void {
     const view = describe(this.host.currentState, this.status);
-    this.item.text = `${view.icon} Similarity Lab`;
+    // While a job runs its progress shows in the item itself ("Clustering x.fasta: verifying 40%").
+    this.item.text = view.busy ? `${view.icon} ${view.busy}` : `${view.icon} Similarity Lab`;
     this.item.tooltip = `${view.tooltip}\n\nClick to show the output.`;
     this.item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
     this.item.accessibilityInformation = { label: `Similarity Lab: ${view.tooltip}` };
@@ -51,6 +52,7 @@ interface View {
   icon: string;
   tooltip: string;
   background?: string;
+  busy?: string;
 }
 
 function describe(state: HostState, status: ServerStatusNotification.Params | undefined): View {
@@ -65,5 +67,8 @@ function describe(state: HostState, status: ServerStatusNotification.Params | un
   const icon = !status.quiescent ? '$(loading~spin)' : status.health === 'error' ? '$(error)' : status.health === 'warning' ? '$(warning)' : '$(beaker)';
   const background =
     status.health === 'error' ? 'statusBarItem.errorBackground' : status.health === 'warning' ? 'statusBarItem.warningBackground' : undefined;
-  return background ? { icon, tooltip: status.message, background } : { icon, tooltip: status.message };
+  const view: View = { icon, tooltip: status.message };
+  if (background) view.background = background;
+  if (!status.quiescent) view.busy = status.message.length > 60 ? `${status.message.slice(0, 59)}…` : status.message;
+  return view;
 }

@@ -1,0 +1,155 @@
+/**
+ * The tree views of the Similarity Lab container: Datasets (each file and its state), Clusters
+ * (the last clustering: cluster → members; a click reveals the record), Similar Items (the last
+ * Find Similar: items with scores; a click opens the item at its range) and Models (empty until
+ * training exists; its welcome text says so).
+ */
+import * as vscode from 'vscode';
+import type { ClusterRequest, DatasetInfo, FindSimilarRequest, Range } from '../server/protocol';
+
+function toRange(r: Range): vscode.Range {
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
+function openCommand(uri: string, line?: number, range?: Range): vscode.Command {
+  const selection = range ? toRange(range) : line !== undefined ? new vscode.Range(line, 0, line, 0) : undefined;
+  return { title: 'Open', command: 'vscode.open', arguments: [vscode.Uri.parse(uri), selection ? { selection, preview: false } : { preview: false }] };
+}
+
+function fileName(uri: string): string {
+  const parsed = vscode.Uri.parse(uri);
+  return parsed.path.slice(parsed.path.lastIndexOf('/') + 1);
+}
+
+/** Datasets: one item per dataset file the host found, with its state. */
+export class DatasetsView implements vscode.TreeDataProvider<DatasetInfo> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly load: () => Promise<DatasetInfo[]>) {}
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  async getChildren(element?: DatasetInfo): Promise<DatasetInfo[]> {
+    if (element) return [];
+    try {
+      return await this.load();
+    } catch {
+      return []; // host down: the view's welcome text explains
+    }
+  }
+
+  getTreeItem(d: DatasetInfo): vscode.TreeItem {
+    const item = new vscode.TreeItem(fileName(d.uri), vscode.TreeItemCollapsibleState.None);
+    item.resourceUri = vscode.Uri.parse(d.uri);
+    const parts: string[] = [d.state];
+    if (d.records !== undefined) parts.push(`${d.records} records`);
+    if (d.clusters !== undefined) parts.push(`${d.clusters} clusters, ${d.noise ?? 0} noise`);
+    item.description = parts.join(' · ');
+    item.tooltip = d.message ? `${vscode.Uri.parse(d.uri).fsPath}\n${d.message}` : vscode.Uri.parse(d.uri).fsPath;
+    item.iconPath = new vscode.ThemeIcon(d.state === 'error' ? 'error' : d.state === 'clustered' ? 'type-hierarchy' : d.state.endsWith('ing') ? 'loading~spin' : 'file');
+    item.contextValue = 'similarityLab.dataset';
+    item.command = openCommand(d.uri);
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+type ClusterNode =
+  | { kind: 'cluster'; cluster: ClusterRequest.Cluster; uri: string }
+  | { kind: 'noise'; ids: string[]; lines: number[]; uri: string }
+  | { kind: 'record'; id: string; line: number; uri: string };
+
+/** Clusters of the last clustered dataset. */
+export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  result: ClusterRequest.Result | undefined;
+
+  show(result: ClusterRequest.Result): void {
+    this.result = result;
+    this.changed.fire();
+  }
+
+  getChildren(node?: ClusterNode): ClusterNode[] {
+    const r = this.result;
+    if (!r) return [];
+    if (!node) {
+      const nodes: ClusterNode[] = r.clusters.map((cluster) => ({ kind: 'cluster', cluster, uri: r.uri }));
+      if (r.noise.length) nodes.push({ kind: 'noise', ids: r.noise, lines: r.noiseLines, uri: r.uri });
+      return nodes;
+    }
+    if (node.kind === 'cluster') return node.cluster.members.map((id, i) => ({ kind: 'record', id, line: node.cluster.memberLines[i] ?? 0, uri: node.uri }));
+    if (node.kind === 'noise') return node.ids.map((id, i) => ({ kind: 'record', id, line: node.lines[i] ?? 0, uri: node.uri }));
+    return [];
+  }
+
+  getTreeItem(node: ClusterNode): vscode.TreeItem {
+    if (node.kind === 'cluster') {
+      const item = new vscode.TreeItem(`Cluster ${node.cluster.id}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.description = `${node.cluster.size} members`;
+      item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+      return item;
+    }
+    if (node.kind === 'noise') {
+      const item = new vscode.TreeItem('Outliers (noise)', vscode.TreeItemCollapsibleState.Collapsed);
+      item.description = `${node.ids.length} records`;
+      item.iconPath = new vscode.ThemeIcon('circle-slash');
+      return item;
+    }
+    const item = new vscode.TreeItem(node.id, vscode.TreeItemCollapsibleState.None);
+    item.description = `line ${node.line + 1}`;
+    item.iconPath = new vscode.ThemeIcon('symbol-field');
+    item.command = openCommand(node.uri, node.line);
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** The last Find Similar's results, best first. */
+export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.Item> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  result: FindSimilarRequest.Result | undefined;
+
+  show(result: FindSimilarRequest.Result): void {
+    this.result = result;
+    this.changed.fire();
+  }
+
+  getChildren(item?: FindSimilarRequest.Item): FindSimilarRequest.Item[] {
+    return item ? [] : (this.result?.items ?? []);
+  }
+
+  getTreeItem(it: FindSimilarRequest.Item): vscode.TreeItem {
+    const files = this.result?.kind === 'files';
+    const item = new vscode.TreeItem(it.recordId, vscode.TreeItemCollapsibleState.None);
+    item.description = files ? `Jaccard ${it.score.toFixed(3)}` : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}`;
+    item.tooltip = `${vscode.Uri.parse(it.uri).fsPath}${it.range ? `:${it.range.start.line + 1}` : ''}\nscore ${it.score} · distance ${it.distance}`;
+    item.iconPath = new vscode.ThemeIcon(files ? 'file' : 'symbol-field');
+    item.command = openCommand(it.uri, undefined, it.range ? { start: it.range.start, end: it.range.start } : undefined);
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** No models until training exists: the view's welcome content says so. */
+export class ModelsView implements vscode.TreeDataProvider<never> {
+  getChildren(): never[] {
+    return [];
+  }
+  getTreeItem(): vscode.TreeItem {
+    throw new Error('no models');
+  }
+}
