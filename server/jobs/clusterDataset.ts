@@ -93,7 +93,14 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   progress('candidates', 0, 1);
   const cand = await pool.run<CandidatesResult>(
     'lshCandidates',
-    { signatures: index.signatures, numHashes: H, bands, rows, ...(params.candidatesPerRecord ? { perRecord: params.candidatesPerRecord, minJaccard: lshThreshold } : {}) },
+    {
+      signatures: index.signatures,
+      numHashes: H,
+      bands,
+      rows,
+      // With a per-record budget R, a bucket beyond R members only adds pairs the budget drops (measured: same 16S scores, 1/3 fewer BioMarKs pairs).
+      ...(params.candidatesPerRecord ? { perRecord: params.candidatesPerRecord, minJaccard: lshThreshold, maxBucketSize: Math.max(16, params.candidatesPerRecord) } : {}),
+    },
     { signal },
   );
   lap('candidates');
