@@ -9,6 +9,7 @@ import { parseFasta } from './fasta';
 import { parseFastq } from './fastq';
 import { headerLabeler, readLabelsFile, type HeaderLabeler } from './labels';
 import {
+  DatasetOptionError,
   checkLimit,
   newReadSummary,
   ParseError,
@@ -65,22 +66,22 @@ export type Dataset =
 
 /**
  * Opens a dataset for streaming. Usage errors (two label sources, header labels on a text file,
- * a bad regex or limit) throw a plain Error before any record; malformed input throws a
- * `ParseError` from the iteration.
+ * a bad regex) throw a `DatasetOptionError` (a bad limit a RangeError) before any record;
+ * malformed input throws a `ParseError` from the iteration.
  */
 export async function openDataset(path: string, options: DatasetReadOptions = {}): Promise<DatasetStream> {
   const limit = checkLimit(options.limit);
   const file = options.displayName ?? path;
   const format = options.format ?? (await detectFileFormat(path));
   const headerSources = [options.labelField !== undefined, options.labelRegex !== undefined, options.labelOf !== undefined].filter(Boolean).length;
-  if (headerSources > 1) throw new Error('choose one of --label-field, --label-regex and a label function');
+  if (headerSources > 1) throw new DatasetOptionError('choose one of --label-field, --label-regex and a label function');
   if (options.labelsFile !== undefined && (headerSources > 0 || options.labelColumn !== undefined)) {
-    throw new Error('--labels cannot be combined with --label-field, --label-regex or --label-column');
+    throw new DatasetOptionError('--labels cannot be combined with --label-field, --label-regex or --label-column');
   }
   if (headerSources > 0 && (format === 'text' || format === 'jsonl')) {
-    throw new Error(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
+    throw new DatasetOptionError(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
   }
-  if (options.labelColumn !== undefined && format !== 'jsonl') throw new Error(`--label-column applies to tables and JSONL; ${file} is ${format}`);
+  if (options.labelColumn !== undefined && format !== 'jsonl') throw new DatasetOptionError(`--label-column applies to tables and JSONL; ${file} is ${format}`);
   const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);
   const summary = newReadSummary();
   const common = {

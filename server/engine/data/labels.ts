@@ -10,7 +10,7 @@
  * records are counted by the readers (`ReadSummary.unlabeled`) and reported as warnings.
  */
 import { isBlank, readFileLines } from './lines';
-import { ParseError } from './records';
+import { DatasetOptionError, ParseError } from './records';
 import { decodeUtf8 } from './utf8';
 
 /** A header → label function, as the sequence readers take it (`SequenceReadOptions.labelOf`). */
@@ -28,7 +28,7 @@ export function compileLabelRegex(pattern: string | RegExp): RegExp {
   try {
     return typeof pattern === 'string' ? new RegExp(pattern) : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   } catch (e) {
-    throw new Error(`invalid --label-regex ${JSON.stringify(String(pattern))}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new DatasetOptionError(`invalid --label-regex ${JSON.stringify(String(pattern))}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -49,7 +49,7 @@ export interface HeaderLabelSpec {
 /** The labeler for a spec, or undefined when the spec asks for none. Both at once is a usage error. */
 export function headerLabeler(spec: HeaderLabelSpec): HeaderLabeler | undefined {
   if (spec.labelField !== undefined && spec.labelRegex !== undefined) {
-    throw new Error('--label-field and --label-regex cannot be used together');
+    throw new DatasetOptionError('--label-field and --label-regex cannot be used together');
   }
   if (spec.labelField !== undefined) {
     const n = spec.labelField;

@@ -48,6 +48,14 @@ export interface TextRecord {
 /** What a sequence file's residues look like. */
 export type SequenceAlphabet = 'nucleotide' | 'protein';
 
+/**
+ * Reader options that do not fit the file (header labels on a text file, two label sources, a bad
+ * label regex): bad usage, not a failure — the command line exits 2, the host answers InvalidParams.
+ */
+export class DatasetOptionError extends Error {
+  override readonly name = 'DatasetOptionError';
+}
+
 /** Malformed input: names the file, the 1-based line and column, and (when it applies) the field. */
 export class ParseError extends Error {
   override readonly name = 'ParseError';

@@ -166,6 +166,8 @@ void describe('simlab cluster', () => {
 
   void test('a missing file, a folder, and bad flags are exit 2', async () => {
     const missing = path.join(dir, 'no-such.fasta');
+    const text = path.join(dir, 'flags.txt');
+    writeFileSync(text, 'one line\nanother line\n');
     const runs = await Promise.all([
       simlab('cluster', missing),
       simlab('cluster', dir),
@@ -179,6 +181,9 @@ void describe('simlab cluster', () => {
       simlab('cluster', SAMPLE, '--kmer', '40'),
       simlab('cluster', SAMPLE, '--eps', '0.1'),
       simlab('cluster', SAMPLE, '--label-regex', '('),
+      // Options that do not fit the file: header labels on a text file, a label column on FASTA.
+      simlab('eval', text, '--label-regex', '(x)'),
+      simlab('cluster', SAMPLE, '--label-column', 'genus'),
     ]);
     runs.forEach((r, t) => {
       assert.equal(r.status, 2, `case ${t}: ${r.stderr}`);
@@ -188,6 +193,8 @@ void describe('simlab cluster', () => {
     assert.match(runs[0].stderr, /no-such\.fasta/);
     assert.match(runs[3].stderr, /bogus/);
     assert.match(runs[4].stderr, /threshold/);
+    assert.match(runs[12].stderr, /--label-regex.*flags\.txt is text/);
+    assert.match(runs[13].stderr, /--label-column/);
   });
 });
 

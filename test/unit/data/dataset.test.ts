@@ -76,8 +76,8 @@ void test('readDataset: text and JSONL, labels file, label column', async () => 
   await assert.rejects(readDataset(fixture('dna', 'crlf.fasta'), { labelsFile: fixture('text', 'labels.txt') }), /labels\.txt:3:1: 3 labels for 2 records: too many labels/);
 });
 
-void test('readDataset: usage errors are plain Errors', async () => {
-  await assert.rejects(readDataset(fixture('text', 'sentences.txt'), { labelField: 2 }), (e: unknown) => e instanceof Error && e.name === 'Error' && /read FASTA\/FASTQ headers/.test(e.message));
+void test('readDataset: usage errors are DatasetOptionErrors (bad usage: exit 2, InvalidParams), not failures', async () => {
+  await assert.rejects(readDataset(fixture('text', 'sentences.txt'), { labelField: 2 }), (e: unknown) => e instanceof Error && e.name === 'DatasetOptionError' && /read FASTA\/FASTQ headers/.test(e.message));
   await assert.rejects(readDataset(fixture('dna', 'tiny.fastq'), { labelField: 2, labelsFile: 'x' }), /cannot be combined/);
   await assert.rejects(readDataset(fixture('dna', 'tiny.fastq'), { limit: -1 }), RangeError);
 });
