@@ -23,10 +23,13 @@ export function defaultCacheDir(): string {
   return path.join(base, 'similarity-lab');
 }
 
-/** SHA-256 of a file's bytes, streamed. */
-export async function hashFile(file: string): Promise<string> {
+/** SHA-256 of a file's bytes, streamed; stops (rejects) as soon as `signal` aborts. */
+export async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file)) {
+    signal?.throwIfAborted();
+    hash.update(chunk as Buffer);
+  }
   return hash.digest('hex');
 }
 

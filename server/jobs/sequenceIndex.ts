@@ -70,10 +70,14 @@ export function normaliseText(text: string): string {
 export async function buildSequenceIndex(file: string, options: BuildIndexOptions): Promise<SequenceIndex> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
-  const contentHash = await hashFile(file);
+  // Reading a large file takes seconds: it stops at the next chunk once the signal aborts.
+  const contentHash = await hashFile(file, signal);
   const dataset = await readDataset(file, {
     ...options.read,
-    onProgress: (done, total) => progress('reading', done, total),
+    onProgress: (done, total) => {
+      signal?.throwIfAborted();
+      progress('reading', done, total);
+    },
   });
   signal?.throwIfAborted();
   const kind = dataset.kind;

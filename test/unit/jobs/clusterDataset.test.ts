@@ -169,6 +169,38 @@ void describe('clusterDataset on the 16S sample', () => {
     assert.ok(pool.stats.workers <= pool.size);
   });
 
+  void test('cancellation while a large file is being read stops the reading', async () => {
+    // 24 MB of FASTA: reading and hashing it take about a second on this machine.
+    const gene = Buffer.from(symbolsAt((await buildSequenceIndex(FIXTURE, { pool, cache })).packed, 0)).toString('latin1');
+    const file = path.join(dir, 'large.fasta');
+    writeFileSync(file, Array.from({ length: 16_000 }, (_, r) => `>r${r}\n${gene}\n`).join(''));
+    try {
+      for (const stage of ['hashing', 'reading']) {
+        const controller = new AbortController();
+        let abortedAt = 0;
+        const abort = () => {
+          abortedAt = performance.now();
+          controller.abort();
+        };
+        // 'hashing': abort at once, while the content hash is being computed (before any progress).
+        if (stage === 'hashing') setImmediate(abort);
+        const run = clusterDataset(file, {
+          pool,
+          params: PLAIN,
+          signal: controller.signal,
+          onProgress: (s) => {
+            if (s === 'reading' && stage === 'reading' && abortedAt === 0) abort();
+          },
+        });
+        await assert.rejects(run, (err: unknown) => isCancellation(err));
+        const latency = performance.now() - abortedAt;
+        assert.ok(abortedAt > 0 && latency < 300, `${stage}: rejected ${latency.toFixed(0)} ms after the abort`);
+      }
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   void test('the exact path above the matrix guard throws MatrixTooLargeError with the memory it would need', async () => {
     await assert.rejects(clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, exact: true, matrixGuard: { maxRecords: 100 } } }), (err: unknown) => {
       assert.ok(err instanceof Error);
