@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
-import { cacheOf, DATASET_OPTIONS, datasetPath, parseThreshold, progressReporter, readOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, parseThreshold, progressReporter, readOptions, reportWarnings, withPool } from './dataset';
 import { UsageError } from './errors';
 
 export const CLUSTER_OPTIONS = {
@@ -103,6 +103,7 @@ export default defineCommand({
     const outcome = await withPool((pool) =>
       clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
     );
+    reportWarnings(io, 'cluster', outcome.index.warnings);
     const text = formatClusters(outcome, format);
     if (options.out !== undefined) await writeFile(options.out, text);
     else io.stdout.write(text);

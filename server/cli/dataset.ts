@@ -74,6 +74,11 @@ export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>): Promi
   }
 }
 
+/** The reader's and the index's warnings (duplicate ids, an unwritable cache) on stderr: never silent. */
+export function reportWarnings(io: CliIO, command: string, warnings: readonly string[]): void {
+  for (const w of warnings) io.stderr.write(`simlab ${command}: warning: ${w}\n`);
+}
+
 /** A progress line on stderr, redrawn in place — only when stderr is a terminal. */
 export function progressReporter(io: CliIO): (stage: string, done: number, total: number) => void {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;

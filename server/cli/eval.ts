@@ -10,7 +10,7 @@ import { clusterDataset } from '../jobs/clusterDataset';
 import { buildSequenceIndex } from '../jobs/sequenceIndex';
 import { formatNumber } from './format';
 import { defineCommand } from './command';
-import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, reportWarnings, withPool } from './dataset';
 import { checkIndexOptions, CLUSTER_OPTIONS, clusterParams, describeOutcome } from './cluster';
 import { InputError, UsageError } from './errors';
 
@@ -54,11 +54,13 @@ export default defineCommand({
       if (options.clusters !== undefined) {
         const assigned = await readClusterTsv(options.clusters);
         const index = await buildSequenceIndex(file, { pool, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progress });
+        reportWarnings(io, 'eval', index.warnings);
         const missing = index.records.filter((r) => !assigned.has(r.id));
         if (missing.length > 0) throw new InputError(`${options.clusters}: no cluster for ${missing.length} record(s) of ${file}, e.g. '${missing[0]?.id}'`);
         return { truth: index.records.map((r) => r.label ?? ''), predicted: index.records.map((r) => assigned.get(r.id) as string), note: `scored ${options.clusters}` };
       }
       const outcome = await clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progress });
+      reportWarnings(io, 'eval', outcome.index.warnings);
       return { truth: outcome.index.records.map((r) => r.label ?? ''), predicted: Array.from(outcome.labels), note: describeOutcome(outcome, params.threshold) };
     });
     const unlabeled = truth.filter((l) => l === '').length;

@@ -2,7 +2,7 @@
 import { similarRecords } from '../jobs/similarRecords';
 import { formatNumber } from './format';
 import { defineCommand } from './command';
-import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, reportWarnings, withPool } from './dataset';
 import { checkIndexOptions } from './cluster';
 import { UsageError } from './errors';
 
@@ -26,9 +26,10 @@ export default defineCommand({
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k needs a positive integer, got ${k}`);
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
-    const { query, items } = await withPool((pool) =>
+    const { index, query, items } = await withPool((pool) =>
       similarRecords(file, options.id as string, k, { pool, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
     );
+    reportWarnings(io, 'similar', index.warnings);
     if (format === 'json') {
       const out = { query: query.id, items: items.map((it) => ({ recordId: it.record.id, score: it.score, distance: it.distance, line: it.record.startLine + 1, ...(it.record.label !== undefined ? { label: it.record.label } : {}) })) };
       io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

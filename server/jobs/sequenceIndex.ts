@@ -126,8 +126,15 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       );
     }
     await Promise.all(jobs);
-    if (options.cache) await options.cache.save(key, { n, numHashes: params.numHashes, file }, signatures);
   }
   const warnings = dataset.warnings.map((w) => w.message);
+  if (options.cache && !fromCache) {
+    // The cache only saves time: a folder that cannot be written costs the next run its reuse, not this one its result.
+    try {
+      await options.cache.save(key, { n, numHashes: params.numHashes, file }, signatures);
+    } catch (err) {
+      warnings.push(`the index could not be cached in ${options.cache.dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings };
 }

@@ -35,10 +35,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `simlab ARGS --cache-dir <temp>` with stdout and stderr as pipes (not terminals). */
+/** Runs `simlab ARGS --cache-dir <temp>` (unless ARGS name one) with stdout and stderr as pipes (not terminals). */
 function simlab(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--cache-dir', cacheDir], {
+    const child = spawn(process.execPath, [CLI, ...args, ...(args.includes('--cache-dir') ? [] : ['--cache-dir', cacheDir])], {
       env: { ...process.env, NODE_OPTIONS: '', XDG_CACHE_HOME: path.join(dir, 'xdg-never-used') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -142,6 +142,20 @@ void describe('simlab cluster', () => {
     const r = await simlab('cluster', file, '--threshold', '0.9');
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(tsvRows(r.stdout), [['record_id', 'cluster'], ['0', '0'], ['1', '0'], ['2', '-1'], ['3', '0']]);
+  });
+
+  void test('warnings go to stderr: duplicate ids (FILE:LINE), a cache folder that cannot be written (the result still comes)', async () => {
+    const [dup, noCache, plain] = await Promise.all([
+      simlab('cluster', path.join(DNA, 'duplicate-ids.fasta')),
+      simlab('cluster', SAMPLE, '--limit', '30', '--cache-dir', path.join(SAMPLE, 'not-a-folder')),
+      simlab('cluster', SAMPLE, '--limit', '30'),
+    ]);
+    assert.equal(dup.status, 0, dup.stderr);
+    assert.equal(tsvRows(dup.stdout).length, 4);
+    assert.match(dup.stderr, /^simlab cluster: warning: .*duplicate-ids\.fasta:5:2: duplicate id 'dup' \(first seen at line 1\)$/m);
+    assert.equal(noCache.status, 0, noCache.stderr);
+    assert.equal(noCache.stdout, plain.stdout);
+    assert.match(noCache.stderr, /^simlab cluster: warning: the index could not be cached in .*not-a-folder/m);
   });
 
   void test('malformed input is exit 2 with FILE:LINE, never a crash', async () => {

@@ -120,6 +120,12 @@ void describe('clusterDataset on the 16S sample', () => {
     const limited = await buildSequenceIndex(FIXTURE, { pool, cache: own, read: { limit: 50 } });
     assert.equal(limited.fromCache, false);
     assert.deepEqual(limited.signatures, first.signatures.slice(0, 50 * first.params.numHashes), 'the first 50 records sketch the same');
+    // A cache folder that cannot be written costs the reuse, not the result.
+    const blocked = await buildSequenceIndex(FIXTURE, { pool, cache: new IndexCache(path.join(FIXTURE, 'not-a-folder')), read: { limit: 20 } });
+    assert.equal(blocked.fromCache, false);
+    assert.deepEqual(blocked.signatures, first.signatures.slice(0, 20 * first.params.numHashes));
+    assert.equal(blocked.warnings.length, 1);
+    assert.match(blocked.warnings[0], /could not be cached in .*not-a-folder/);
     // And the clustering says so.
     const outcome = await clusterDataset(FIXTURE, { pool, cache: own, params: PLAIN });
     assert.equal(outcome.stats.fromCache, true);
