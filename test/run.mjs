@@ -21,18 +21,25 @@ function findTests(dir) {
 
 const asked = process.argv.slice(2);
 const tiers = asked.length ? asked : ORDER.filter((t) => existsSync(path.join(here, t)) && statSync(path.join(here, t)).isDirectory());
-const files = tiers.flatMap((t) => {
-  const dir = path.join(here, t);
-  if (!existsSync(dir)) throw new Error(`no test tier ${t} (${dir})`);
-  return findTests(dir);
-});
-if (files.length === 0) {
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// One node --test run per tier, in order: the server tier measures hover latency and the e2e tier
+// runs code-server + chromium; overlapping them would make both timing-sensitive tiers flaky.
+let failed = false;
+for (const tier of tiers) {
+  const dir = path.join(here, tier);
+  if (!existsSync(dir)) throw new Error(`no test tier ${tier} (${dir})`);
+  const files = findTests(dir);
+  if (files.length === 0) continue;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  console.log(`== tier ${tier}: ${r.status === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (r.status !== 0) failed = true;
+}
+if (tiers.every((t) => findTests(path.join(here, t)).length === 0)) {
   console.error('no test files found');
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: '' },
-});
-process.exit(r.status ?? 1);
+process.exit(failed ? 1 : 0);

