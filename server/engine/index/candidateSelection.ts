@@ -25,18 +25,40 @@ export interface SelectedPairs {
   readonly belowFloor: number;
 }
 
+export interface SelectionOptions {
+  /** R: how many candidates each record keeps. */
+  readonly perRecord: number;
+  /** Pairs estimated below this Jaccard are dropped (unless `lengthAware` sets a per-pair floor). */
+  readonly minJaccard: number;
+  /** A per-pair floor instead: the Jaccard two records of these shingle counts have at identity t. */
+  readonly lengthAware?: { readonly q: number; readonly shingles: ArrayLike<number> };
+}
+
+/**
+ * The Jaccard similarity expected of two shingle sets of sizes sa and sb whose sequences are at
+ * identity t, with q = t^k the chance that a k-mer survives: the shorter one's surviving k-mers
+ * are shared, so J ≈ q·s / (s + l − q·s) with s ≤ l (q / (2 − q) at equal sizes). A copy trimmed
+ * to 70 % has J ≈ 0.7 at identity 1: a floor at equal sizes would drop it.
+ */
+export function jaccardFloor(q: number, sa: number, sb: number): number {
+  const s = Math.max(1, Math.min(sa, sb));
+  const l = Math.max(1, sa, sb);
+  return (q * s) / (s + l - q * s);
+}
+
 export function selectCandidatesPerRecord(
   n: number,
   pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
   signatures: Uint32Array,
   numHashes: number,
-  options: { readonly perRecord: number; readonly minJaccard: number },
+  options: SelectionOptions,
 ): SelectedPairs {
   const P = pairs.i.length;
   const H = numHashes;
   // Float64: the floor is compared with equal/H exactly (in float32, 7/10 < 0.7), the same in both passes.
   const est = new Float64Array(P);
   let belowFloor = 0;
+  const lengthAware = options.lengthAware;
   const bytes = lowBytes(signatures, n, H);
   const W = bytes.wordsPerRecord;
   const words = bytes.words;
@@ -56,7 +78,9 @@ export function selectCandidatesPerRecord(
     equal -= bytes.padding;
     const e = Math.max(0, (equal / H - 1 / 256) / (1 - 1 / 256));
     est[p] = e;
-    if (e < options.minJaccard) {
+    const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[pairs.i[p]], lengthAware.shingles[pairs.j[p]]) : options.minJaccard;
+    if (e < floor) {
+      est[p] = -1; // below the floor: in no row
       belowFloor++;
       continue;
     }
@@ -67,7 +91,7 @@ export function selectCandidatesPerRecord(
   const fill = degree.slice(0, n);
   const rowPairs = new Uint32Array(degree[n]);
   for (let p = 0; p < P; p++) {
-    if (est[p] < options.minJaccard) continue;
+    if (est[p] < 0) continue;
     rowPairs[fill[pairs.i[p]]++] = p;
     rowPairs[fill[pairs.j[p]]++] = p;
   }

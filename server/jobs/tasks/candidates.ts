@@ -12,6 +12,9 @@ export interface CandidatesPayload {
   /** Keep per record only its best candidates by MinHash estimate (and none below minJaccard). */
   perRecord?: number;
   minJaccard?: number;
+  /** With these, the floor depends on the pair's lengths (see jaccardFloor): q = t^k, shingles per record. */
+  q?: number;
+  shingles?: Int32Array;
 }
 
 export interface CandidatesResult {
@@ -32,7 +35,11 @@ export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesRe
   let result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, lshPairs: pairs.i.length, belowFloor: 0 };
   if (p.perRecord !== undefined) {
     const n = p.signatures.length / p.numHashes;
-    const selected = selectCandidatesPerRecord(n, pairs, p.signatures, p.numHashes, { perRecord: p.perRecord, minJaccard: p.minJaccard ?? 0 });
+    const selected = selectCandidatesPerRecord(n, pairs, p.signatures, p.numHashes, {
+      perRecord: p.perRecord,
+      minJaccard: p.minJaccard ?? 0,
+      ...(p.q !== undefined && p.shingles ? { lengthAware: { q: p.q, shingles: p.shingles } } : {}),
+    });
     result = { ...result, i: selected.i, j: selected.j, belowFloor: selected.belowFloor };
   }
   ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer);

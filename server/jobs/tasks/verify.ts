@@ -5,6 +5,7 @@
  * at or above the threshold come back as edges.
  */
 import { identityWithin } from '../../engine/cluster/identity';
+import { jaccardFloor } from '../../engine/index/candidateSelection';
 import { estimateJaccardAt } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../task';
@@ -14,6 +15,9 @@ export interface VerifyPayload {
   signatures: Uint32Array;
   numHashes: number;
   minJaccard: number;
+  /** With these, the pre-filter floor depends on the pair's lengths (see jaccardFloor). */
+  q?: number;
+  shingles?: Int32Array;
   threshold: number;
   i: Uint32Array;
   j: Uint32Array;
@@ -43,7 +47,8 @@ export function verifyTask(payload: unknown, ctx: TaskContext): VerifyResult {
     }
     const a = p.i[t];
     const b = p.j[t];
-    if (p.minJaccard > 0 && estimateJaccardAt(p.signatures, p.numHashes, a, b) < p.minJaccard) {
+    const floor = p.q !== undefined && p.shingles ? jaccardFloor(p.q, p.shingles[a], p.shingles[b]) : p.minJaccard;
+    if (floor > 0 && estimateJaccardAt(p.signatures, p.numHashes, a, b) < floor) {
       filtered++;
       continue;
     }

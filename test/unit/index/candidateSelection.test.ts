@@ -1,6 +1,6 @@
 /**
  * Per-record candidate selection (engine/index/candidateSelection.ts) against a plain reference:
- * the estimate of a pair is its fraction of equal signature slots; pairs below the floor are
+ * the estimate of a pair is its 8-bit b-bit MinHash estimate (low bytes of the slots, corrected for chance agreement); pairs below the floor are
  * dropped (and counted); each record sorts its remaining pairs by estimate (descending, ties by
  * pair index) and takes the first R; a pair is kept when either end takes it. Output: the kept
  * pairs in input order, with their estimates.
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
+import { jaccardFloor, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
 
 interface Case {
   n: number;
@@ -44,11 +44,12 @@ const caseArb: fc.Arbitrary<Case> = fc
       });
   });
 
+/** b-bit MinHash with b = 8: the fraction f of slots whose low bytes agree, corrected for chance: (f − 1/256)/(1 − 1/256). */
 function estimate(c: Case, p: number): number {
   const H = c.numHashes;
   let equal = 0;
-  for (let h = 0; h < H; h++) if (c.signatures[c.pairs.i[p] * H + h] === c.signatures[c.pairs.j[p] * H + h]) equal++;
-  return equal / H;
+  for (let h = 0; h < H; h++) if ((c.signatures[c.pairs.i[p] * H + h] & 0xff) === (c.signatures[c.pairs.j[p] * H + h] & 0xff)) equal++;
+  return Math.max(0, (equal / H - 1 / 256) / (1 - 1 / 256));
 }
 
 function reference(c: Case, perRecord: number, minJaccard: number): { kept: number[]; belowFloor: number } {
@@ -89,7 +90,7 @@ void describe('selectCandidatesPerRecord', () => {
     );
   });
 
-  void test('a floor exactly at an estimate keeps pairs at that estimate (numHashes 10: 7/10 is not exact in float32)', () => {
+  void test('a floor exactly at an estimate keeps pairs at that estimate (numHashes 10: not exact in float32)', () => {
     // Records 0 and 1 share 7 of 10 slots, 2 and 3 share 3 of 10.
     const sig = new Uint32Array(40);
     for (let h = 0; h < 10; h++) {
@@ -99,7 +100,8 @@ void describe('selectCandidatesPerRecord', () => {
       sig[30 + h] = h < 3 ? h : 200 + h;
     }
     const pairs = { i: Uint32Array.of(2, 0), j: Uint32Array.of(3, 1) };
-    const r = selectCandidatesPerRecord(4, pairs, sig, 10, { perRecord: 5, minJaccard: 0.7 });
+    const atSeven = (0.7 - 1 / 256) / (1 - 1 / 256); // the b-bit estimate of 7 equal slots of 10
+    const r = selectCandidatesPerRecord(4, pairs, sig, 10, { perRecord: 5, minJaccard: atSeven });
     assert.equal(r.belowFloor, 1);
     assert.deepEqual([Array.from(r.i), Array.from(r.j)], [[0], [1]], 'only the 7/10 pair (the 3/10 one is below the floor)');
   });
@@ -120,5 +122,20 @@ void describe('selectCandidatesPerRecord', () => {
     const r = selectCandidatesPerRecord(3, { i: new Uint32Array(0), j: new Uint32Array(0) }, new Uint32Array(12), 4, { perRecord: 2, minJaccard: 0.5 });
     assert.equal(r.i.length, 0);
     assert.equal(r.belowFloor, 0);
+  });
+
+  void test('jaccardFloor: q/(2 − q) at equal sizes, lower for a shorter copy; a per-pair floor keeps a trimmed copy', () => {
+    assert.equal(jaccardFloor(0.5, 100, 100), 0.5 / 1.5);
+    assert.ok(Math.abs(jaccardFloor(1, 70, 100) - 0.7) < 1e-12, 'identical but trimmed to 70 %: J = 0.7');
+    // Records 0 and 1 agree on 7 of 10 slots: below a flat floor of 0.75, above the floor for sizes 70 and 100 at q = 1.
+    const sig = new Uint32Array(20);
+    for (let h = 0; h < 10; h++) {
+      sig[h] = h;
+      sig[10 + h] = h < 7 ? h : 100 + h;
+    }
+    const pairs = { i: Uint32Array.of(0), j: Uint32Array.of(1) };
+    assert.equal(selectCandidatesPerRecord(2, pairs, sig, 10, { perRecord: 2, minJaccard: 0.75 }).i.length, 0);
+    const aware = selectCandidatesPerRecord(2, pairs, sig, 10, { perRecord: 2, minJaccard: 0.75, lengthAware: { q: 0.95, shingles: [70, 100] } });
+    assert.equal(aware.i.length, 1);
   });
 });

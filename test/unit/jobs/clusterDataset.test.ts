@@ -266,12 +266,13 @@ void describe('clusterDataset on the 16S sample', () => {
 
 void describe('clusterDataset: LSH vs exact on trimmed copies', () => {
   // Identity forgives terminal gaps (a copy trimmed by 30 % is identical), k-mer Jaccard does not
-  // (0.7). The Jaccard floor of the candidate selection and of the verification is the model's
-  // Jaccard at EQUAL lengths (0.754 at identity 0.99, k 15), so the LSH path drops these pairs
-  // while the exact path joins them. Fix (not made here: it changes the measured pipeline, so it
-  // needs the 16S/BioMarKs benches re-run): a per-pair floor at the two lengths,
-  // J ≈ q·s / (s + l − q·s) with q = t^k and s ≤ l the shingle counts (q / (2 − q) when s = l).
-  void test('at threshold 0.99 the LSH path clusters identity-1 trimmed copies as the exact path does', { todo: 'LSH path drops unequal-length pairs below the equal-length Jaccard floor' }, async () => {
+  // (0.7). A Jaccard floor at EQUAL lengths (0.754 at identity 0.99, k 15) would drop these pairs
+  // while the exact path joins them; the per-pair floor at the two lengths keeps them
+  // (jaccardFloor: J ≈ q·s / (s + l − q·s), q = t^k, s ≤ l the shingle counts) once they are
+  // candidates — but the LSH bands are chosen for the equal-length Jaccard, and at J ≈ 0.7 a
+  // 9-row band rarely matches, so about half the pairs are never candidates. Open: LSH params
+  // from a length-ratio-aware floor (costs more candidates on 16S; needs the benches re-run).
+  void test('at threshold 0.99 the LSH path clusters identity-1 trimmed copies as the exact path does', { todo: 'the per-pair floor keeps 6 of 10; LSH banding, tuned for equal lengths, still misses copies trimmed by 30 %' }, async () => {
     const rng = mulberry32(99);
     const random = (n: number) => Array.from({ length: n }, () => 'ACGT'[randomInt(rng, 0, 4)]).join('');
     let fasta = '';
