@@ -132,7 +132,9 @@ export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.I
   getTreeItem(it: FindSimilarRequest.Item): vscode.TreeItem {
     const files = this.result?.kind === 'files';
     const item = new vscode.TreeItem(it.recordId, vscode.TreeItemCollapsibleState.None);
-    item.description = files ? `Jaccard ${it.score.toFixed(3)}` : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}`;
+    item.description = files
+      ? `Jaccard ${it.score.toFixed(3)}`
+      : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}${it.range ? ` · line ${it.range.start.line + 1}` : ''}`;
     item.tooltip = `${vscode.Uri.parse(it.uri).fsPath}${it.range ? `:${it.range.start.line + 1}` : ''}\nscore ${it.score} · distance ${it.distance}`;
     item.iconPath = new vscode.ThemeIcon(files ? 'file' : 'symbol-field');
     item.command = openCommand(it.uri, undefined, it.range ? { start: it.range.start, end: it.range.start } : undefined);

@@ -147,4 +147,22 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.tab.active', { hasText: 'first-half.fasta' }).waitFor({ timeout: 20_000 });
     await shot('item-opened');
   }));
+
+  void test('the "Find similar" code lens on a record lists records; a click reveals the record', guarded('find-similar-record', async () => {
+    await page.locator('.tab', { hasText: '16S-sample.fasta' }).first().click();
+    await page.locator('.tab.active', { hasText: '16S-sample.fasta' }).waitFor();
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Find similar' }).first();
+    await lens.waitFor({ timeout: 30_000 });
+    await lens.click();
+    const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
+    const first = similarPane.locator('.monaco-list-row', { hasText: '% identity' }).first();
+    await first.waitFor({ timeout: 60_000 });
+    const description = (await first.textContent()) ?? '';
+    const line = /line (\d+)/u.exec(description)?.[1];
+    assert.ok(line, `a line in ${description}`);
+    await shot('similar-records');
+    await first.click();
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`, 'u') }).first().waitFor({ timeout: 20_000 });
+    await shot('record-revealed');
+  }));
 });

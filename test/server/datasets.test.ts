@@ -19,6 +19,8 @@ import {
   LSPErrorCodes,
   ResponseError,
   WorkDoneProgress,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   type Diagnostic,
   type Hover,
   type MarkupContent,
@@ -257,5 +259,22 @@ void describe('datasets in the editor (host over stdio)', () => {
     assert.equal(result.stats.fromCache, true, 'index from the cache');
     assert.deepEqual(result.clusters.map((c) => c.members), firstClusters?.clusters.map((c) => c.members));
     assert.deepEqual(result.noise, firstClusters?.noise);
+  });
+
+  void test('a changed file is re-indexed and re-clustered; only that file', async () => {
+    const { datasets: before } = await host.connection.sendRequest(DatasetsRequest.type, {});
+    const half = before.find((d) => d.uri.endsWith('first-half.fasta'));
+    const firstRecord = text16S.slice(0, text16S.indexOf('\n>') + 1);
+    const copy = firstRecord.replace(/^>(\S+)/u, '>copy-of-$1');
+    writeFileSync(sampleFile, text16S + copy);
+    const mark = host.mark();
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: sampleUri, type: FileChangeType.Changed }] });
+    const published = await host.waitForDiagnostics(sampleUri, (p) => p.diagnostics.some((d) => text(d).startsWith('near-duplicate of copy-of-')), { after: mark, timeoutMs: 30_000 });
+    assert.ok(published.diagnostics.some((d) => /^near-duplicate of copy-of-\S+ · 100\.0 % identity$/u.test(text(d))));
+    const { datasets: after } = await host.connection.sendRequest(DatasetsRequest.type, {});
+    const sample = after.find((d) => d.uri === sampleUri);
+    assert.equal(sample?.records, 277);
+    assert.equal(sample?.state, 'clustered');
+    assert.deepEqual(after.find((d) => d.uri.endsWith('first-half.fasta')), half, 'the other files are untouched');
   });
 });
