@@ -117,15 +117,10 @@ export class DatasetService {
     this.discovery = undefined;
   }
 
-  /** Is `file` a dataset by the include/exclude settings (relative to a workspace folder)? */
+  /** Is `file` a dataset by the include/exclude settings (relative to its workspace folder, else by its name)? */
   async isDataset(file: string): Promise<boolean> {
-    for (const folder of this.folders) {
-      const rel = path.relative(folder, file);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-      const s = await this.settings(pathToFileURL(file).href);
-      return matchesDataset(rel.split(path.sep).join('/'), { include: s.include, exclude: s.filesExclude });
-    }
-    return false;
+    const s = await this.settings(pathToFileURL(file).href);
+    return matchesDataset(this.relativePath(file), { include: s.include, exclude: s.filesExclude });
   }
 
   async infos(): Promise<DatasetInfo[]> {
@@ -273,7 +268,8 @@ export class DatasetService {
     this.notifyChanged();
   }
 
-  private notifyChanged(): void {
+  /** Tells the client the list of datasets or a state changed (its Datasets view refreshes). */
+  notifyChanged(): void {
     void this.host.connection.sendNotification(DatasetsChangedNotification.type, {}).catch(() => undefined);
   }
 }

@@ -139,10 +139,15 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
     } catch {
       return [];
     }
+    // Lenses on files the include globs call datasets, or that were indexed on request.
+    if (!entry.index && !(await service.isDataset(entry.path))) return [];
+    let listener: { dispose(): void } | undefined;
     try {
       const index = await Promise.race([
         service.ensureIndex(entry),
-        new Promise<undefined>((resolve) => token.onCancellationRequested(() => resolve(undefined))),
+        new Promise<undefined>((resolve) => {
+          listener = token.onCancellationRequested(() => resolve(undefined));
+        }),
       ]);
       if (!index) return [];
       return index.records.slice(0, MAX_CODE_LENSES).map((r) => ({
@@ -151,6 +156,8 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
       }));
     } catch {
       return []; // a file that does not parse shows an Error diagnostic instead
+    } finally {
+      listener?.dispose();
     }
   });
 
@@ -162,17 +169,23 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
       const entry = service.entry(document.uri);
       if (entry.clustered || entry.parseError) return publish(entry);
       const settings = await service.settings(document.uri);
-      if (settings.indexOnOpen) await service.ensureIndex(entry);
+      // Only files the include globs call datasets: a CSV opened for reading is not indexed as text lines.
+      if (settings.indexOnOpen && (await service.isDataset(entry.path))) await service.ensureIndex(entry);
     })().catch(() => undefined); // failures are recorded on the entry (state 'error', diagnostics)
   });
 
   documents.onDidSave(({ document }) => fileChanged(document.uri, false));
 
   connection.onDidChangeWatchedFiles(({ changes }) => {
+    let listChanged = false;
     for (const change of changes) {
-      if (change.type !== FileChangeType.Changed) service.forgetDiscovery();
+      if (change.type !== FileChangeType.Changed) {
+        service.forgetDiscovery();
+        listChanged = true;
+      }
       fileChanged(change.uri, change.type === FileChangeType.Deleted);
     }
+    if (listChanged) service.notifyChanged();
   });
 
   /** Re-index only the file that changed; re-cluster it if it had been clustered. */

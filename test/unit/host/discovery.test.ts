@@ -1,0 +1,70 @@
+/** Dataset discovery globs and the read-side helpers of the editor features. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { discoverDatasets, globToRegExp, matchesDataset } from '../../../server/jobs/discovery';
+import { estimateJaccard, nearestNeighbours, recordAtLine } from '../../../server/jobs/recordNeighbours';
+import { DEFAULT_INCLUDE, parseSettings } from '../../../server/handlers/settings';
+
+void describe('globToRegExp', () => {
+  const cases: [string, string, boolean][] = [
+    ['**/*.fasta', 'a.fasta', true],
+    ['**/*.fasta', 'x/y/a.fasta', true],
+    ['**/*.fasta', 'a.fastq', false],
+    ['**/*.{fa,fasta}.gz', 'd/a.fa.gz', true],
+    ['**/*.{fa,fasta}.gz', 'd/a.fa', false],
+    ['*.fa', 'd/a.fa', false],
+    ['data/?.fa', 'data/b.fa', true],
+    ['**/[ab].fa', 'c.fa', false],
+    ['**/build', 'x/build', true],
+    ['a+b.fa', 'a+b.fa', true],
+  ];
+  for (const [glob, file, expected] of cases) {
+    void test(`${glob} ${expected ? 'matches' : 'does not match'} ${file}`, () => assert.equal(globToRegExp(glob).test(file), expected));
+  }
+});
+
+void test('discoverDatasets: include globs, files.exclude, never node_modules or .git', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'simlab-discover-'));
+  try {
+    for (const f of ['a.fasta', 'sub/b.fq.gz', 'sub/c.txt', 'node_modules/m/d.fasta', '.git/e.fasta', 'out/f.fasta']) {
+      mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      writeFileSync(path.join(root, f), '>x\nACGT\n');
+    }
+    const found = await discoverDatasets(root, { include: DEFAULT_INCLUDE, exclude: ['**/out'] });
+    assert.deepEqual(found.map((f) => path.relative(root, f).split(path.sep).join('/')), ['a.fasta', 'sub/b.fq.gz']);
+    assert.equal(matchesDataset('node_modules/x.fasta', { include: DEFAULT_INCLUDE, exclude: [] }), false);
+    assert.equal(matchesDataset('x.fasta', { include: DEFAULT_INCLUDE, exclude: ['[bad'] }), true);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+void test('settings: bad values fall back to the defaults', () => {
+  const s = parseSettings({ datasets: { include: [3] }, cluster: { threshold: 7 }, diagnostics: { maxPerFile: -1, clusterSeverity: 'off' } }, { exclude: { '**/out': true, '**/keep': false } });
+  assert.deepEqual(s.include, DEFAULT_INCLUDE);
+  assert.equal(s.threshold, 0.93);
+  assert.equal(s.diagnostics.maxPerFile, 1000);
+  assert.equal(s.diagnostics.cluster, undefined);
+  assert.deepEqual(s.filesExclude, ['**/out']);
+  assert.equal(parseSettings({ 'cluster.threshold': 0.97 }, null).threshold, 0.97);
+});
+
+void test('nearestNeighbours keeps the best few per record, best first', () => {
+  const edges = { i: Uint32Array.from([0, 0, 0, 1]), j: Uint32Array.from([1, 2, 3, 2]), identity: Float32Array.from([0.95, 0.99, 0.94, 0.97]) };
+  const lists = nearestNeighbours(4, edges, 2);
+  assert.deepEqual(lists[0]?.map((n) => n.record), [2, 1]);
+  assert.deepEqual(lists[2]?.map((n) => n.record), [0, 1]);
+  assert.deepEqual(lists[3]?.map((n) => n.record), [0]);
+});
+
+void test('recordAtLine and estimateJaccard', () => {
+  const records = [0, 5, 9].map((startLine, index) => ({ index, id: `r${index}`, startLine, endLine: startLine + 3, length: 10 }));
+  assert.equal(recordAtLine(records, 6)?.id, 'r1');
+  assert.equal(recordAtLine(records, 4), undefined);
+  assert.equal(recordAtLine(records, 12)?.id, 'r2');
+  const empty = 0xffffffff;
+  assert.equal(estimateJaccard(Uint32Array.from([1, 2, empty, 4]), Uint32Array.from([1, 3, empty, 4])), 0.5);
+});
