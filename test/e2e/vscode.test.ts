@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +28,22 @@ function packageVsix(outDir: string): string {
   const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
   return out;
+}
+
+/** The pid of the analysis host that code-server started from our (unique) extensions folder. */
+function findHostPid(extensionsDir: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/u.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const args = cmdline.split('\0');
+    if (args.some((a) => a.startsWith(extensionsDir) && a.endsWith(`${path.sep}dist${path.sep}server.js`))) return Number(entry);
+  }
+  return undefined;
 }
 
 void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, () => {
@@ -164,5 +180,20 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await first.click();
     await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`, 'u') }).first().waitFor({ timeout: 20_000 });
     await shot('record-revealed');
+  }));
+
+  void test('a crashed host is restarted with a message, and the diagnostics come back', guarded('host-crash', async () => {
+    const hostPid = findHostPid(path.join(tmp, 'code-server', 'extensions'));
+    assert.ok(hostPid, 'the analysis host process of our extensions folder');
+    process.kill(hostPid, 'SIGKILL');
+    const toast = page.locator('.notifications-toasts', { hasText: 'analysis host stopped unexpectedly; restarting it (1/3)' });
+    await toast.waitFor({ timeout: 30_000 });
+    await shot('host-restarted');
+    const datasets = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Datasets' }) });
+    await datasets.locator('.monaco-list-row', { hasText: /16S-sample\.fasta\s*clustered/u }).waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first().waitFor({ timeout: 60_000 });
+    assert.notEqual(findHostPid(path.join(tmp, 'code-server', 'extensions')), hostPid, 'a new host process');
+    await shot('diagnostics-back');
   }));
 });
