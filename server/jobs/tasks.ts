@@ -3,7 +3,7 @@
  * is a handler in tasks/ and one line here; callers run it with `pool.run('<name>', payload)`.
  */
 import type { TaskRegistry } from './task';
-import { candidatesTask } from './tasks/candidates';
+import { candidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
@@ -15,6 +15,7 @@ export const tasks: TaskRegistry = {
   compare: compareTask,
   sketch: sketchTask,
   lshCandidates: candidatesTask,
+  selectCandidates: selectCandidatesTask,
   verifyPairs: verifyTask,
   graphCluster: graphClusterTask,
   distanceRows: distanceRowsTask,

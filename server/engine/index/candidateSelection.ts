@@ -53,17 +53,30 @@ export function selectCandidatesPerRecord(
   numHashes: number,
   options: SelectionOptions,
 ): SelectedPairs {
+  const { estimates, belowFloor } = estimatePairs(n, pairs, signatures, numHashes, options);
+  return { ...selectByEstimates(n, pairs, estimates, numHashes, options.perRecord), belowFloor };
+}
+
+/**
+ * The estimate of every pair, or −1 for a pair below its floor (the first half of the selection;
+ * chunkable: workers can each estimate a slice of the pairs).
+ */
+export function estimatePairs(
+  n: number,
+  pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
+  signatures: Uint32Array,
+  numHashes: number,
+  options: Omit<SelectionOptions, 'perRecord'>,
+): { estimates: Float64Array; belowFloor: number } {
   const P = pairs.i.length;
   const H = numHashes;
-  // Float64: the floor is compared with equal/H exactly (in float32, 7/10 < 0.7), the same in both passes.
+  // Float64: the floor is compared with the estimate exactly (in float32, 7/10 < 0.7).
   const est = new Float64Array(P);
   let belowFloor = 0;
   const lengthAware = options.lengthAware;
   const bytes = lowBytes(signatures, n, H);
   const W = bytes.wordsPerRecord;
   const words = bytes.words;
-  // Rows: for each record, the candidate pairs it is part of (CSR over both ends).
-  const degree = new Uint32Array(n + 1);
   for (let p = 0; p < P; p++) {
     // The fraction of equal low bytes, corrected for chance agreement (see the file comment).
     const a = pairs.i[p] * W;
@@ -77,13 +90,29 @@ export function selectCandidatesPerRecord(
     }
     equal -= bytes.padding;
     const e = Math.max(0, (equal / H - 1 / 256) / (1 - 1 / 256));
-    est[p] = e;
     const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[pairs.i[p]], lengthAware.shingles[pairs.j[p]]) : options.minJaccard;
     if (e < floor) {
       est[p] = -1; // below the floor: in no row
       belowFloor++;
-      continue;
-    }
+    } else est[p] = e;
+  }
+  return { estimates: est, belowFloor };
+}
+
+/** The second half: per record, its R best pairs by estimate (−1 = below the floor, never kept). */
+export function selectByEstimates(
+  n: number,
+  pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
+  est: Float64Array,
+  numHashes: number,
+  perRecord: number,
+): Omit<SelectedPairs, 'belowFloor'> {
+  const P = pairs.i.length;
+  const H = numHashes;
+  // Rows: for each record, the candidate pairs it is part of (CSR over both ends).
+  const degree = new Uint32Array(n + 1);
+  for (let p = 0; p < P; p++) {
+    if (est[p] < 0) continue;
     degree[pairs.i[p] + 1]++;
     degree[pairs.j[p] + 1]++;
   }
@@ -96,7 +125,7 @@ export function selectCandidatesPerRecord(
     rowPairs[fill[pairs.j[p]]++] = p;
   }
   const keep = new Uint8Array(P);
-  const R = options.perRecord;
+  const R = perRecord;
   // Estimates are multiples of 1/H: a counting pass per row finds the R-th best value exactly.
   const count = new Uint32Array(H + 1);
   for (let v = 0; v < n; v++) {
@@ -136,7 +165,7 @@ export function selectCandidatesPerRecord(
     jaccard[at] = est[p];
     at++;
   }
-  return { i, j, jaccard, belowFloor };
+  return { i, j, jaccard };
 }
 
 /** An estimate back on the grid of 0..H it was computed on (ranking only needs the order). */

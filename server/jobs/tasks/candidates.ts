@@ -1,5 +1,11 @@
-/** Task `lshCandidates`: the LSH candidate pairs of a signature array (sorted, unique, i < j). */
-import { selectCandidatesPerRecord } from '../../engine/index/candidateSelection';
+/**
+ * Candidate pairs, in two tasks so both cores share the work:
+ *  - `lshCandidates`: the LSH candidate pairs (i < j) whose smaller record is in [recordFrom,
+ *    recordTo), sorted and unique — and, when a per-record budget follows, each pair's MinHash
+ *    estimate (−1 below its floor), which is the costly, memory-bound part;
+ *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate.
+ */
+import { estimatePairs, selectByEstimates } from '../../engine/index/candidateSelection';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
 import type { TaskContext } from '../task';
 
@@ -9,20 +15,18 @@ export interface CandidatesPayload {
   bands: number;
   rows: number;
   maxBucketSize?: number;
-  /** Keep per record only its best candidates by MinHash estimate (and none below minJaccard). */
-  perRecord?: number;
-  minJaccard?: number;
-  /** With these, the floor depends on the pair's lengths (see jaccardFloor): q = t^k, shingles per record. */
-  q?: number;
-  shingles?: Int32Array;
+  recordFrom?: number;
+  recordTo?: number;
+  /** Estimate every pair against this floor (or the per-pair floor from q and shingles). */
+  estimate?: { minJaccard: number; q?: number; shingles?: Int32Array };
 }
 
 export interface CandidatesResult {
   i: Uint32Array;
   j: Uint32Array;
   stats: CandidateStats;
-  /** Candidate pairs before the per-record selection, and those below the Jaccard floor. */
-  lshPairs: number;
+  /** With `estimate`: one per pair, −1 below the floor. */
+  estimates?: Float64Array;
   belowFloor: number;
 }
 
@@ -30,18 +34,41 @@ export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesRe
   const p = payload as CandidatesPayload;
   const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows });
   ctx.throwIfCancelled();
-  const pairs = lshCandidatePairs(index, p.maxBucketSize === undefined ? {} : { maxBucketSize: p.maxBucketSize });
+  const pairs = lshCandidatePairs(index, {
+    ...(p.maxBucketSize === undefined ? {} : { maxBucketSize: p.maxBucketSize }),
+    ...(p.recordFrom === undefined ? {} : { recordFrom: p.recordFrom }),
+    ...(p.recordTo === undefined ? {} : { recordTo: p.recordTo }),
+  });
   ctx.throwIfCancelled();
-  let result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, lshPairs: pairs.i.length, belowFloor: 0 };
-  if (p.perRecord !== undefined) {
+  const result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, belowFloor: 0 };
+  const buffers: ArrayBuffer[] = [pairs.i.buffer as ArrayBuffer, pairs.j.buffer as ArrayBuffer];
+  if (p.estimate) {
+    const e = p.estimate;
     const n = p.signatures.length / p.numHashes;
-    const selected = selectCandidatesPerRecord(n, pairs, p.signatures, p.numHashes, {
-      perRecord: p.perRecord,
-      minJaccard: p.minJaccard ?? 0,
-      ...(p.q !== undefined && p.shingles ? { lengthAware: { q: p.q, shingles: p.shingles } } : {}),
+    const { estimates, belowFloor } = estimatePairs(n, pairs, p.signatures, p.numHashes, {
+      minJaccard: e.minJaccard,
+      ...(e.q !== undefined && e.shingles ? { lengthAware: { q: e.q, shingles: e.shingles } } : {}),
     });
-    result = { ...result, i: selected.i, j: selected.j, belowFloor: selected.belowFloor };
+    result.estimates = estimates;
+    result.belowFloor = belowFloor;
+    buffers.push(estimates.buffer as ArrayBuffer);
   }
-  ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer);
+  ctx.transferResult(...buffers);
   return result;
+}
+
+export interface SelectPayload {
+  n: number;
+  numHashes: number;
+  perRecord: number;
+  i: Uint32Array;
+  j: Uint32Array;
+  estimates: Float64Array;
+}
+
+export function selectCandidatesTask(payload: unknown, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
+  const p = payload as SelectPayload;
+  const selected = selectByEstimates(p.n, p, p.estimates, p.numHashes, p.perRecord);
+  ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
+  return { i: selected.i, j: selected.j };
 }
