@@ -71,7 +71,7 @@ async function expectCancelled(promise: Promise<unknown>): Promise<void> {
   assert.fail('expected the request to be cancelled');
 }
 
-void describe('datasets in the editor (host over stdio)', () => {
+void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-server-'));
   const workspace = path.join(tmp, 'workspace');
   const cacheDir = path.join(tmp, 'cache');
@@ -215,6 +215,37 @@ void describe('datasets in the editor (host over stdio)', () => {
     assert.deepEqual(err?.range.start, { line: 2, character: 3 });
     await assert.rejects(host.connection.sendRequest(FindSimilarRequest.type, { uri: 'untitled:x', k: 3 }), (e: unknown) => e instanceof ResponseError && e.code === -32602);
     await assert.rejects(host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri, params: { threshold: 7 } }), (e: unknown) => e instanceof ResponseError && e.code === -32602);
+  });
+
+  void test('settings pulled per resource: severity per kind, a cap per file', async () => {
+    const asked: unknown[] = [];
+    host.handleServerRequest('workspace/configuration', (params) => {
+      const items = (params as { items: { scopeUri?: string; section?: string }[] }).items;
+      asked.push(...items);
+      return items.map((item) => (item.section === 'similarityLab' ? { diagnostics: { maxPerFile: 10, clusterSeverity: 'warning', nearDuplicateSeverity: 'off' } } : {}));
+    });
+    try {
+      const mark = host.mark();
+      await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
+      const published = await host.waitForDiagnostics(sampleUri, () => true, { after: mark });
+      assert.equal(published.diagnostics.length, 10);
+      for (const d of published.diagnostics.filter((x) => text(x).startsWith('cluster '))) assert.equal(d.severity, DiagnosticSeverity.Warning);
+      assert.ok(!published.diagnostics.some((d) => text(d).startsWith('near-duplicate')));
+      assert.ok(asked.some((item) => (item as { scopeUri?: string }).scopeUri === sampleUri), 'settings asked for the file');
+    } finally {
+      host.handleServerRequest('workspace/configuration', (params) => ((params as { items?: unknown[] }).items ?? []).map(() => null));
+    }
+  });
+
+  void test('an untrusted workspace: the host reads no dataset files', async () => {
+    const untrusted = LspTestClient.start();
+    try {
+      await untrusted.initialize(undefined, { cacheDir, trusted: false }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+      assert.deepEqual((await untrusted.connection.sendRequest(DatasetsRequest.type, {})).datasets, []);
+      await assert.rejects(untrusted.connection.sendRequest(ClusterRequest.type, { uri: sampleUri }), (e: unknown) => e instanceof ResponseError && /not trusted/u.test(e.message));
+    } finally {
+      await untrusted.dispose();
+    }
   });
 
   void test('a long clustering can be cancelled; hover answers within 50 ms meanwhile; the host stays responsive', async () => {

@@ -202,6 +202,10 @@ export class LspTestClient {
       await this.exited;
     }
     this.connection.dispose();
+    // Pipes of a killed host can outlive it and keep the test process from exiting.
+    this.process.stdin.destroy();
+    this.process.stdout.destroy();
+    this.process.stderr.destroy();
   }
 }
 
