@@ -12,6 +12,8 @@ export interface ErrorInfo {
   stack?: string;
   /** A string or numeric code (`ERR_...`, an errno), when the error had one. */
   code?: string | number;
+  /** The error's own primitive fields (a ParseError's file, line, column, reason, field). */
+  fields?: Record<string, string | number | boolean>;
 }
 
 /** Thrown by a task that stopped because it was cancelled (see `TaskContext.throwIfCancelled`). */
@@ -33,6 +35,8 @@ export class TaskError extends Error {
     this.name = info.name;
     this.remoteStack = info.stack;
     this.code = info.code;
+    // A ParseError's line and column (and any other plain field) stay readable on this side.
+    for (const [key, value] of Object.entries(info.fields ?? {})) if (!(key in this)) (this as unknown as Record<string, unknown>)[key] = value;
     this.stack = `${info.name}: ${info.message}\n    in worker task '${task}'${info.stack ? `\n${stackFrames(info.stack)}` : ''}`;
   }
 }
@@ -50,6 +54,11 @@ export function toErrorInfo(err: unknown): ErrorInfo {
     if (err.stack !== undefined) info.stack = err.stack;
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') info.code = code;
+    const fields: Record<string, string | number | boolean> = {};
+    for (const [key, value] of Object.entries(err)) {
+      if (key !== 'name' && key !== 'message' && key !== 'stack' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) fields[key] = value;
+    }
+    if (Object.keys(fields).length > 0) info.fields = fields;
     return info;
   }
   return { name: 'Error', message: typeof err === 'string' ? err : `non-error value thrown: ${safeString(err)}` };

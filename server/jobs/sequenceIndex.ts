@@ -4,10 +4,11 @@
  * index cache when the file's content and the parameters are unchanged, else computed in the
  * worker pool and saved.
  */
-import { readDataset, type DatasetReadOptions, type DataFormat } from '../engine/data';
+import type { DatasetReadOptions, DataFormat } from '../engine/data';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
 import { hashFile, indexKey, type IndexCache } from './indexCache';
-import { packByteSequences, packTexts, sharedUint32, type PackedSymbols } from './packedSymbols';
+import { sharedUint32, type PackedSymbols } from './packedSymbols';
+import { loadDataset, type LoadedDataset } from './tasks/loadDataset';
 import type { WorkerPool } from './pool';
 import type { ShingleSpec } from './tasks/sketch';
 
@@ -62,39 +63,22 @@ export interface BuildIndexOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-/** Text is compared case-insensitively with white space runs as one space. */
-export function normaliseText(text: string): string {
-  return text.toLowerCase().replace(/\s+/gu, ' ').trim();
-}
+export { normaliseText } from './textNormalisation';
 
 export async function buildSequenceIndex(file: string, options: BuildIndexOptions): Promise<SequenceIndex> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
   // Reading a large file takes seconds: it stops at the next chunk once the signal aborts.
   const contentHash = await hashFile(file, signal);
-  const dataset = await readDataset(file, {
-    ...options.read,
-    onProgress: (done, total) => {
-      signal?.throwIfAborted();
-      progress('reading', done, total);
-    },
-  });
+  // Parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
+  // unless the caller's read options hold functions, which cannot cross to a worker.
+  const read = options.read ?? {};
+  const dataset =
+    read.labelOf || read.onWarning || read.onProgress
+      ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
+      : await pool.run<LoadedDataset>('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
   signal?.throwIfAborted();
-  const kind = dataset.kind;
-  let packed: PackedSymbols;
-  const records: RecordMeta[] = [];
-  if (dataset.kind === 'sequence') {
-    packed = packByteSequences(dataset.records.map((r) => r.sequence));
-    for (const r of dataset.records) {
-      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
-    }
-  } else {
-    const texts = dataset.records.map((r) => normaliseText(r.text));
-    packed = packTexts(texts);
-    for (const r of dataset.records) {
-      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: packed.offsets[r.index + 1] - packed.offsets[r.index] });
-    }
-  }
+  const { kind, records, packed } = dataset;
   const params: IndexParams = {
     k: options.k ?? (kind === 'sequence' ? DEFAULT_DNA_K : DEFAULT_TEXT_K),
     numHashes: options.numHashes ?? DEFAULT_NUM_HASHES,
@@ -127,7 +111,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     }
     await Promise.all(jobs);
   }
-  const warnings = dataset.warnings.map((w) => w.message);
+  const warnings = [...dataset.warnings];
   if (options.cache && !fromCache) {
     // The cache only saves time: a folder that cannot be written costs the next run its reuse, not this one its result.
     try {

@@ -6,6 +6,7 @@ import type { TaskRegistry } from './task';
 import { candidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
+import { loadDatasetTask } from './tasks/loadDataset';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
@@ -13,6 +14,7 @@ import { verifyTask } from './tasks/verify';
 
 export const tasks: TaskRegistry = {
   compare: compareTask,
+  loadDataset: loadDatasetTask,
   sketch: sketchTask,
   lshCandidates: candidatesTask,
   selectCandidates: selectCandidatesTask,

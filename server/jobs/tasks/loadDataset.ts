@@ -1,0 +1,52 @@
+/**
+ * Task `loadDataset`: reads and parses a sequence or text dataset in a worker (a large file is
+ * seconds of parsing that must not run on the LSP thread), packs the symbols into shared memory,
+ * and returns the records' metadata. Malformed input throws the reader's ParseError, whose file,
+ * line and column cross the thread (jobs/errors.ts).
+ */
+import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
+import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
+import type { RecordMeta } from '../sequenceIndex';
+import { normaliseText } from '../textNormalisation';
+import { CancelledError } from '../errors';
+import type { TaskContext } from '../task';
+
+/** The plain-data part of the read options (functions cannot cross to a worker). */
+export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
+
+export interface LoadedDataset {
+  format: DataFormat;
+  kind: 'sequence' | 'text';
+  records: RecordMeta[];
+  packed: PackedSymbols;
+  warnings: string[];
+}
+
+export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
+  const dataset = await readDataset(file, {
+    ...read,
+    onProgress: (done, total) => {
+      if (isCancelled()) throw new CancelledError(`Reading ${file} was cancelled.`);
+      progress(done, total);
+    },
+  });
+  const records: RecordMeta[] = [];
+  let packed: PackedSymbols;
+  if (dataset.kind === 'sequence') {
+    packed = packByteSequences(dataset.records.map((r) => r.sequence));
+    for (const r of dataset.records) {
+      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
+    }
+  } else {
+    packed = packTexts(dataset.records.map((r) => normaliseText(r.text)));
+    for (const r of dataset.records) {
+      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: packed.offsets[r.index + 1] - packed.offsets[r.index] });
+    }
+  }
+  return { format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
+}
+
+export function loadDatasetTask(payload: unknown, ctx: TaskContext): Promise<LoadedDataset> {
+  const p = payload as { file: string; read: CloneableReadOptions };
+  return loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
+}
