@@ -106,7 +106,9 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const jobs: Promise<void>[] = [];
   for (let from = 0; from < total; from += VERIFY_CHUNK) {
     const to = Math.min(total, from + VERIFY_CHUNK);
-    const payload = { packed: index.packed, signatures: index.signatures, numHashes: H, minJaccard: lshThreshold, q, shingles, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
+    // With a per-record budget the selection has already applied the Jaccard floor: no second estimate.
+    const floor = params.candidatesPerRecord ? { minJaccard: 0 } : { minJaccard: lshThreshold, q, shingles };
+    const payload = { packed: index.packed, signatures: index.signatures, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
     jobs.push(
       pool.run<VerifyResult>('verifyPairs', payload, { signal, transfer: [payload.i.buffer, payload.j.buffer] }).then((r) => {
         parts.push(r);
