@@ -24,10 +24,10 @@ export function defaultCacheDir(): string {
 }
 
 /** SHA-256 of a file's bytes, streamed; stops (rejects) as soon as `signal` aborts. */
-export async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
+export async function hashFile(file: string, checkCancelled?: () => void): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) {
-    signal?.throwIfAborted();
+    checkCancelled?.();
     hash.update(chunk as Buffer);
   }
   return hash.digest('hex');

@@ -6,7 +6,7 @@
  */
 import type { DatasetReadOptions, DataFormat } from '../engine/data';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
-import { hashFile, indexKey, type IndexCache } from './indexCache';
+import { indexKey, type IndexCache } from './indexCache';
 import { sharedUint32, type PackedSymbols } from './packedSymbols';
 import { loadDataset, type LoadedDataset } from './tasks/loadDataset';
 import type { WorkerPool } from './pool';
@@ -68,9 +68,7 @@ export { normaliseText } from './textNormalisation';
 export async function buildSequenceIndex(file: string, options: BuildIndexOptions): Promise<SequenceIndex> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
-  // Reading a large file takes seconds: it stops at the next chunk once the signal aborts.
-  const contentHash = await hashFile(file, signal);
-  // Parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
+  // Hashing and parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
   // unless the caller's read options hold functions, which cannot cross to a worker.
   const read = options.read ?? {};
   const dataset =
@@ -78,7 +76,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
       : await pool.run<LoadedDataset>('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
   signal?.throwIfAborted();
-  const { kind, records, packed } = dataset;
+  const { kind, records, packed, contentHash } = dataset;
   const params: IndexParams = {
     k: options.k ?? (kind === 'sequence' ? DEFAULT_DNA_K : DEFAULT_TEXT_K),
     numHashes: options.numHashes ?? DEFAULT_NUM_HASHES,

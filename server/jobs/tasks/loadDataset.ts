@@ -9,12 +9,15 @@ import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbo
 import type { RecordMeta } from '../sequenceIndex';
 import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
+import { hashFile } from '../indexCache';
 import type { TaskContext } from '../task';
 
 /** The plain-data part of the read options (functions cannot cross to a worker). */
 export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
 
 export interface LoadedDataset {
+  /** SHA-256 of the file's bytes: the index cache key. */
+  contentHash: string;
   format: DataFormat;
   kind: 'sequence' | 'text';
   records: RecordMeta[];
@@ -23,10 +26,15 @@ export interface LoadedDataset {
 }
 
 export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
+  // Reading a large file takes seconds: both passes stop at the next chunk once cancelled.
+  const checkCancelled = (): void => {
+    if (isCancelled()) throw new CancelledError(`Reading ${file} was cancelled.`);
+  };
+  const contentHash = await hashFile(file, checkCancelled);
   const dataset = await readDataset(file, {
     ...read,
     onProgress: (done, total) => {
-      if (isCancelled()) throw new CancelledError(`Reading ${file} was cancelled.`);
+      checkCancelled();
       progress(done, total);
     },
   });
@@ -43,7 +51,7 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
       records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: packed.offsets[r.index + 1] - packed.offsets[r.index] });
     }
   }
-  return { format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
+  return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
 }
 
 export function loadDatasetTask(payload: unknown, ctx: TaskContext): Promise<LoadedDataset> {
