@@ -84,7 +84,12 @@ export type WarningCode =
   | 'duplicate-id'
   | 'empty-sequence'
   | 'non-nucleotide'
-  | 'no-label';
+  | 'no-label'
+  /** Numeric readers: a table column that is not numeric (skipped), a file in an image folder that is not an image. */
+  | 'skipped-column'
+  | 'skipped-file'
+  /** Image readers: an image brought to the dataset's common size. */
+  | 'resized';
 
 /** Input that is odd but usable. Same coordinates as `ParseError`. */
 export interface ReadWarning {
