@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ParseError } from '../../../server/engine/data/records';
+import { pairedIdxLabels } from '../../../server/engine/data/idx';
+import { readVectorDataset, vectorFormatOf } from '../../../server/engine/data/vectorDataset';
+import { rowOf } from '../../../server/engine/data/vectors';
+import { expectParseError, fixture, SHARED_DATA, tempDir } from './helpers';
+
+const IMAGES = fixture('images', 'fashion64-images-idx3-ubyte.gz');
+const LABELS = fixture('images', 'fashion64-labels-idx1-ubyte.gz');
+const rawImages = (): Buffer => gunzipSync(readFileSync(IMAGES));
+const rawLabels = (): Buffer => gunzipSync(readFileSync(LABELS));
+
+function idx(magic: number, dims: number[], body: Uint8Array): Buffer {
+  const h = Buffer.alloc(4 + 4 * dims.length);
+  h.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([h, body]);
+}
+
+void test('IDX: 64 Fashion-MNIST images with the labels file found beside them', async () => {
+  assert.equal(await pairedIdxLabels(IMAGES), LABELS);
+  assert.equal(await vectorFormatOf(IMAGES), 'idx');
+  assert.equal(await vectorFormatOf(LABELS), undefined);
+  const d = await readVectorDataset(IMAGES);
+  assert.equal(d.kind, 'image');
+  assert.deepEqual(d.shape, [28, 28, 1]);
+  assert.equal(d.records.length, 64);
+  const pixels = rawImages().subarray(16);
+  assert.deepEqual(Array.from(d.data), Array.from(pixels));
+  assert.deepEqual(d.records.map((r) => r.label), Array.from(rawLabels().subarray(8), String));
+  assert.deepEqual(d.records[5], { index: 5, id: '5', label: d.records[5]!.label });
+  // limit: the first N, with their labels.
+  const ten = await readVectorDataset(IMAGES, { limit: 10 });
+  assert.equal(ten.records.length, 10);
+  assert.deepEqual(Array.from(ten.data), Array.from(pixels.subarray(0, 7840)));
+  assert.deepEqual(ten.records.map((r) => r.label), d.records.slice(0, 10).map((r) => r.label));
+});
+
+void test('IDX: labels from a text labels file; plain (not gzip) files; vectors (0x802)', async () => {
+  const t = tempDir();
+  try {
+    const plain = t.write('plain.idx', rawImages());
+    const names = Array.from(rawLabels().subarray(8), (c) => `class${c}`);
+    const labels = t.write('labels.txt', names.join('\n') + '\n');
+    const d = await readVectorDataset(plain, { labelsFile: labels });
+    assert.deepEqual(d.records.map((r) => r.label), names);
+    const limited = await readVectorDataset(plain, { labelsFile: labels, limit: 3 });
+    assert.deepEqual(limited.records.map((r) => r.label), names.slice(0, 3));
+    const short = t.write('short.txt', names.slice(0, 63).join('\n'));
+    await expectParseError(() => readVectorDataset(plain, { labelsFile: short }), short, { line: 64, column: 1, reason: /63 labels for 64 records: too few/, field: 'label' });
+    // An IDX labels file given explicitly, to a file whose name pairs with nothing.
+    const withIdx = await readVectorDataset(plain, { labelsFile: LABELS });
+    assert.deepEqual(withIdx.records.map((r) => r.label), Array.from(rawLabels().subarray(8), String));
+    const vec = t.write('v-ubyte', idx(0x802, [2, 3], Uint8Array.of(1, 2, 3, 4, 5, 255)));
+    const v = await readVectorDataset(vec);
+    assert.equal(v.kind, 'table');
+    assert.deepEqual(v.shape, [3]);
+    assert.deepEqual(Array.from(rowOf(v, 1)), [4, 5, 255]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('IDX: wrong magic, truncated and over-long files, label counts that differ', async () => {
+  const t = tempDir();
+  try {
+    const raw = rawImages();
+    const bad = t.write('bad-images-idx3-ubyte', idx(0x804, [1, 1, 1, 1], Uint8Array.of(0)));
+    await expectParseError(() => readVectorDataset(bad), bad, { line: 1, column: 1, reason: /wrong magic number 0x00000804: expected 0x00000803 or 0x00000802/ });
+    const labelsAsData = t.write('l.idx', rawLabels());
+    await assert.rejects(readVectorDataset(labelsAsData), /is not a numeric dataset/);
+    await expectParseError(() => readVectorDataset(labelsAsData, { format: 'idx' }), labelsAsData, { line: 1, column: 1, reason: /0x00000801 \(an IDX labels file/ });
+    const floats = t.write('f.idx', idx(0x00000d02, [1, 1], Uint8Array.of(0, 0, 0, 0)));
+    await expectParseError(() => readVectorDataset(floats), floats, { line: 1, column: 1, reason: /data type 0x0d/ });
+    // Cut in the middle of image 40 (byte 16 + 40 × 784 + 100).
+    const cut = t.write('cut-images-idx3-ubyte.gz', gzipSync(raw.subarray(0, 16 + 40 * 784 + 100)));
+    await expectParseError(() => readVectorDataset(cut), cut, { line: 1, column: 16 + 40 * 784 + 100 + 1, reason: /truncated IDX file: the header announces 64 images of 28×28 \(50192 bytes\).*in record 40/ });
+    // A limit that stops before the cut reads fine.
+    assert.equal((await readVectorDataset(cut, { limit: 40 })).records.length, 40);
+    const header = t.write('h.idx', raw.subarray(0, 10));
+    await expectParseError(() => readVectorDataset(header), header, { line: 1, column: 11, reason: /truncated file: the IDX dimensions needs 12 bytes at byte 4/ });
+    const long = t.write('long.idx', Buffer.concat([raw, Buffer.alloc(5)]));
+    await expectParseError(() => readVectorDataset(long), long, { line: 1, column: raw.length + 1, reason: /5 bytes after the 64 images of 28×28/ });
+    // The auto-paired labels file announces 63 labels for 64 images.
+    const images = t.write('pair-images-idx3-ubyte', raw);
+    const labels = t.write('pair-labels-idx1-ubyte', idx(0x801, [63], rawLabels().subarray(8, 71)));
+    await expectParseError(() => readVectorDataset(images), labels, { line: 1, column: 5, reason: /63 labels for the 64 records/, field: 'label' });
+    const gzCut = readFileSync(IMAGES);
+    const corrupt = t.write('gzcut.idx', gzCut.subarray(0, 5000));
+    // Where gunzip gives up depends on zlib's buffering: the file and the reason are fixed.
+    await assert.rejects(readVectorDataset(corrupt), (e) => e instanceof ParseError && e.file === corrupt && e.line === 1 && /truncated gzip/.test(e.reason));
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('IDX: the real Fashion-MNIST training file (when present) starts with the fixture', { skip: !existsSync(path.join(SHARED_DATA, 'images')) }, async () => {
+  const d = await readVectorDataset(path.join(SHARED_DATA, 'images', 'train-images-idx3-ubyte.gz'), { limit: 64 });
+  const f = await readVectorDataset(IMAGES);
+  assert.deepEqual(d.data, f.data);
+  assert.deepEqual(d.records.map((r) => r.label), f.records.map((r) => r.label));
+});
