@@ -10,6 +10,7 @@ import { loadDatasetTask } from './tasks/loadDataset';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
+import { umapTask } from './tasks/umap';
 import { verifyTask } from './tasks/verify';
 
 export const tasks: TaskRegistry = {
@@ -23,4 +24,5 @@ export const tasks: TaskRegistry = {
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,
+  umap: umapTask,
 };
