@@ -197,6 +197,16 @@ export async function readTable(path: string, options: TableReadOptions): Promis
   const { file, summary } = options;
   const ids = new IdRegistry(file, options.duplicateIds ?? 'warn', summary, options.onWarning);
   const rows = readRows(path, options);
+  try {
+    return await readRowsInto(rows, options, ids);
+  } finally {
+    // Also on a ParseError thrown between rows: close the file.
+    await rows.return();
+  }
+}
+
+async function readRowsInto(rows: AsyncGenerator<Row, void, undefined>, options: TableReadOptions, ids: IdRegistry): Promise<TableRead> {
+  const { file, summary } = options;
   const first = await rows.next();
   if (first.done) throw new ParseError(file, 1, 1, 'no rows (the file is empty)');
   const second = await rows.next();
@@ -351,7 +361,6 @@ export async function readTable(path: string, options: TableReadOptions): Promis
       lastLine = row.endLine;
     }
   }
-  await rows.return();
   if (layout === 'sklearn' && complete && records.length !== nSamples) {
     throw new ParseError(file, lastLine + 2, 1, `the first line announces ${nSamples} samples, the file has ${records.length} rows`);
   }
