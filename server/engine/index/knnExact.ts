@@ -41,12 +41,14 @@ export interface MetricOptions {
 export interface QueryOptions extends MetricOptions {
   /** Query vectors of their own (row-major, `length / dim` rows); default: rows of the data. */
   queries?: Float32Array;
-  /** Without `queries`: the data rows [from, to) are the queries (default 0 and n). */
+  /** Without `queries`: these data rows are the queries (e.g. a sample); else `from`/`to`. */
+  rows?: Int32Array;
+  /** Without `queries` and `rows`: the data rows [from, to) are the queries (default 0 and n). */
   from?: number;
   to?: number;
   /**
-   * Without `queries`: leave each query row out of its own answer (by index; a duplicate row of
-   * the data is still a neighbour at distance 0). Default true.
+   * Queries that are data rows (`rows` or `from`/`to`): leave each query's own row out of its
+   * answer (by index; a duplicate row of the data is still a neighbour at distance 0). Default true.
    */
   excludeSelf?: boolean;
   /** Called after each block of queries; throw from it to stop (cancellation). */
@@ -64,7 +66,7 @@ export interface KnnResult {
 }
 
 export interface RangeOptions extends QueryOptions {
-  /** Without `queries`: report only data rows j > the query's own row (each pair once). */
+  /** Queries given by `from`/`to`: report only data rows j > the query's own row (each pair once). */
   onlyAfter?: boolean;
 }
 
@@ -318,9 +320,15 @@ function directTile(Q: Float32Array, D: Float32Array, dim: number, metric: Vecto
 interface Plan {
   Q: Float32Array;
   nq: number;
-  /** Data row of query q (self-exclusion, onlyAfter), or −1 for external queries. */
+  /** Data row of query q (self-exclusion, onlyAfter) is selfOffset + q, or selfRows[q]; −1: external queries. */
   selfOffset: number;
+  selfRows?: Int32Array;
   excludeSelf: boolean;
+}
+
+/** The data row query q is, or −1. */
+function ownRow(pl: Plan, q: number): number {
+  return pl.selfRows ? pl.selfRows[q] : pl.selfOffset >= 0 ? pl.selfOffset + q : -1;
 }
 
 function plan(data: Float32Array, n: number, dim: number, options: QueryOptions): Plan {
@@ -331,6 +339,16 @@ function plan(data: Float32Array, n: number, dim: number, options: QueryOptions)
     if (Q.length % dim !== 0) throw new RangeError(`queries: ${Q.length} values are not a whole number of rows of ${dim}`);
     checkMatrix(Q, Q.length / dim, dim, 'queries');
     return { Q, nq: Q.length / dim, selfOffset: -1, excludeSelf: false };
+  }
+  if (options.rows) {
+    const rows = options.rows;
+    const Q = new Float32Array(rows.length * dim);
+    for (let q = 0; q < rows.length; q++) {
+      const r = rows[q];
+      if (!(Number.isInteger(r) && r >= 0 && r < n)) throw new RangeError(`query row ${r} is not within [0, ${n})`);
+      Q.set(data.subarray(r * dim, (r + 1) * dim), q * dim);
+    }
+    return { Q, nq: rows.length, selfOffset: 0, selfRows: rows, excludeSelf: options.excludeSelf ?? true };
   }
   const from = options.from ?? 0;
   const to = options.to ?? n;
@@ -353,7 +371,7 @@ export function knnExact(data: Float32Array, n: number, dim: number, k: number, 
   if (k <= 0 || nq === 0) return { nq, k: Math.max(k, 0), indices, distances };
   // Shared data rows: the queries are a view into the data, so Q === D only when they coincide.
   const D = data.subarray(0, n * dim);
-  const Qm = pl.selfOffset === 0 && nq === n ? D : Q;
+  const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   const kernel = makeKernel(Qm, D, nq, n, dim, options);
   const approximate = kernel.approximate;
   const tile = new Float64Array(QUERY_BLOCK * DATA_BLOCK);
@@ -369,7 +387,7 @@ export function knnExact(data: Float32Array, n: number, dim: number, k: number, 
       for (let q = q0; q < q1; q++) {
         const h = (q - q0) * k;
         const o = (q - q0) * DATA_BLOCK - j0;
-        const own = self ? q + pl.selfOffset : -1;
+        const own = self ? ownRow(pl, q) : -1;
         let s = size[q - q0];
         for (let j = j0; j < j1; j++) {
           if (j === own) continue;
@@ -451,9 +469,9 @@ export function rangeQuery(data: Float32Array, n: number, dim: number, eps: numb
   const pl = plan(data, n, dim, options);
   const { Q, nq } = pl;
   const D = data.subarray(0, n * dim);
-  const Qm = pl.selfOffset === 0 && nq === n ? D : Q;
+  const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   const kernel = makeKernel(Qm, D, nq, n, dim, options);
-  const after = options.onlyAfter === true && pl.selfOffset >= 0;
+  const after = options.onlyAfter === true && pl.selfOffset >= 0 && !pl.selfRows;
   const threshold = kernel.toKey(eps);
   const approximate = kernel.approximate;
   const tile = new Float64Array(QUERY_BLOCK * DATA_BLOCK);
@@ -474,7 +492,7 @@ export function rangeQuery(data: Float32Array, n: number, dim: number, eps: numb
       kernel.tile(q0, q1, j0, j1, tile);
       for (let q = q0; q < q1; q++) {
         const o = (q - q0) * DATA_BLOCK - j0;
-        const own = pl.selfOffset >= 0 ? q + pl.selfOffset : -1;
+        const own = ownRow(pl, q);
         const start = after ? Math.max(j0, own + 1) : j0;
         for (let j = start; j < j1; j++) {
           const key = tile[o + j];

@@ -28,11 +28,12 @@ function rows(m: Float32Array, dim: number): Float32Array[] {
 }
 
 /** Brute force: every distance by vector.ts, sorted by (distance, index). */
-function referenceKnn(data: Float32Array, queries: Float32Array, dim: number, k: number, self: number | null, opts: MetricOptions): { indices: number[]; distances: number[] }[] {
+function referenceKnn(data: Float32Array, queries: Float32Array, dim: number, k: number, self: number | null | Int32Array, opts: MetricOptions): { indices: number[]; distances: number[] }[] {
   const d = vectorDistance(opts);
   const D = rows(data, dim);
+  const own = (qi: number) => (self === null ? -1 : typeof self === 'number' ? self + qi : self[qi]);
   return rows(queries, dim).map((q, qi) => {
-    const all = D.map((x, j) => ({ j, dist: d(q, x) })).filter(({ j }) => self === null || j !== self + qi);
+    const all = D.map((x, j) => ({ j, dist: d(q, x) })).filter(({ j }) => j !== own(qi));
     all.sort((a, b) => a.dist - b.dist || a.j - b.j);
     const top = all.slice(0, k);
     return { indices: top.map((t) => t.j), distances: top.map((t) => Math.fround(t.dist)) };
@@ -78,6 +79,10 @@ void describe('knnExact', () => {
         const to = Math.min(n, from + 1 + (seed % 37));
         const ranged = knnExact(data, n, dim, k, { ...metric, from, to, excludeSelf: false });
         assertKnnEqual(ranged, referenceKnn(data, data.subarray(from * dim, to * dim), dim, Math.min(k, n), null, metric), 'row range with self');
+        // Chosen rows (a sample, in any order, repeats allowed), each without itself.
+        const picked = Int32Array.from({ length: 1 + (seed % 13) }, (_, t) => (seed * (t + 7)) % n);
+        const pickedRows = Float32Array.from(Array.from(picked, (r) => Array.from(data.subarray(r * dim, (r + 1) * dim))).flat());
+        if (n > 1) assertKnnEqual(knnExact(data, n, dim, k, { ...metric, rows: picked }), referenceKnn(data, pickedRows, dim, Math.min(k, n - 1), picked, metric), 'chosen rows');
       }),
       { seed: 5302, numRuns: 200 },
     );

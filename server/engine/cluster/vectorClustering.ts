@@ -1,0 +1,96 @@
+// DBSCAN of numeric vectors (n × dim row-major Float32Array) under any vector measure.
+//
+// - Euclidean (and squared Euclidean) in 1–3 dimensions: the grid of ./dbscanVectors.ts,
+//   O(n) for dense data, no neighbour lists at all.
+// - Everything else: the eps-neighbour graph from exact range queries (../index/knnExact.ts,
+//   each pair computed once, j > i), in CSR form (./graph.ts), then DBSCAN on the graph
+//   (./dbscan.ts). O(n² · dim) time for the queries, O(n + edges) memory.
+// Both give the labels of ./dbscan.ts's conventions (noise −1, clusters numbered by their smallest
+// core point, border points to the smallest reaching cluster), and agree exactly: a Euclidean
+// neighbour is Σ(aᵢ − bᵢ)² ≤ eps² on both paths.
+// Without eps, eps is read off the k-distance curve (./epsEstimate.ts) and returned with it.
+
+import { dbscanGraph } from './dbscan';
+import { dbscanVectors } from './dbscanVectors';
+import { estimateEps, type EpsEstimate } from './epsEstimate';
+import { buildNeighbourGraph, type NeighbourGraph } from './graph';
+import { checkMatrix, rangeQuery, type MetricOptions, type RangeResult } from '../index/knnExact';
+
+export interface VectorClusterOptions extends MetricOptions {
+  /** Neighbourhood radius in the metric's own units; estimated from the k-distance curve when absent. */
+  eps?: number;
+  minPts: number;
+  /** Sample size and seed of the eps estimate. */
+  sampleSize?: number;
+  seed?: number;
+}
+
+export interface VectorClustering {
+  labels: Int32Array;
+  eps: number;
+  /** Present when eps was estimated. */
+  epsEstimate?: EpsEstimate;
+  method: 'grid' | 'graph';
+  /** Graph path: undirected neighbour pairs within eps. */
+  edges?: number;
+}
+
+/** True when the grid path applies: Euclidean (or squared) distances in 1 to 3 dimensions. */
+export function usesGrid(dim: number, options: MetricOptions): boolean {
+  const metric = options.metric ?? 'euclidean';
+  return dim <= 3 && (metric === 'euclidean' || metric === 'sqeuclidean' || (metric === 'minkowski' && options.p === 2));
+}
+
+/** The grid's Euclidean radius for eps in the metric's units (squared Euclidean: √eps). */
+export function gridRadius(eps: number, options: MetricOptions): number {
+  return options.metric === 'sqeuclidean' ? Math.sqrt(eps) : eps;
+}
+
+/** Range-query chunks (rows [from, to) each, pairs j > i) → the symmetric CSR neighbour graph. */
+export function graphFromRanges(n: number, parts: readonly { from: number; range: RangeResult }[]): NeighbourGraph {
+  let m = 0;
+  for (const p of parts) m += p.range.neighbours.length;
+  const i = new Uint32Array(m);
+  const j = new Uint32Array(m);
+  const distance = new Float32Array(m);
+  let at = 0;
+  for (const { from, range } of parts) {
+    for (let q = 0; q < range.nq; q++) {
+      for (let t = range.offsets[q]; t < range.offsets[q + 1]; t++) {
+        i[at] = from + q;
+        j[at] = range.neighbours[t];
+        distance[at] = range.distances[t];
+        at++;
+      }
+    }
+  }
+  return buildNeighbourGraph(n, { i, j, distance });
+}
+
+function checkOptions(options: VectorClusterOptions): void {
+  const { minPts, eps } = options;
+  if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
+  if (eps !== undefined && !(eps > 0 && Number.isFinite(eps))) throw new RangeError(`eps must be a positive finite number, got ${eps}`);
+}
+
+/** DBSCAN labels of the n rows of `data` (see the file comment for the two paths). */
+export function clusterVectors(data: Float32Array, n: number, dim: number, options: VectorClusterOptions): VectorClustering {
+  checkOptions(options);
+  checkMatrix(data, n, dim);
+  const metric: MetricOptions = { metric: options.metric ?? 'euclidean', ...(options.p !== undefined ? { p: options.p } : {}) };
+  let eps = options.eps;
+  let estimate: EpsEstimate | undefined;
+  if (eps === undefined) {
+    if (n <= options.minPts) return { labels: new Int32Array(n).fill(-1), eps: Number.NaN, method: usesGrid(dim, metric) ? 'grid' : 'graph' };
+    estimate = estimateEps(data, n, dim, { ...metric, minPts: options.minPts, ...(options.sampleSize ? { sampleSize: options.sampleSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    eps = estimate.eps;
+  }
+  const withEstimate = estimate ? { epsEstimate: estimate } : {};
+  if (usesGrid(dim, metric)) {
+    const labels = dbscanVectors(data.subarray(0, n * dim), dim, { eps: gridRadius(eps, metric), minPts: options.minPts });
+    return { labels, eps, method: 'grid', ...withEstimate };
+  }
+  const range = rangeQuery(data, n, dim, eps, { ...metric, onlyAfter: true });
+  const graph = graphFromRanges(n, [{ from: 0, range }]);
+  return { labels: dbscanGraph(graph, options.minPts), eps, method: 'graph', edges: graph.neighbours.length / 2, ...withEstimate };
+}

@@ -1,0 +1,123 @@
+/**
+ * clusterVectors: the graph path (exact range queries → CSR → DBSCAN) against density-clustering
+ * on small random inputs, for several metrics; the grid path (≤ 3-D) and the graph path agree
+ * exactly; eps estimated when absent; blobs recovered in 10-D.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DBSCAN } from 'density-clustering';
+import { coreMask, dbscanGraph } from '../../../server/engine/cluster/dbscan';
+import { clusterVectors, graphFromRanges, usesGrid } from '../../../server/engine/cluster/vectorClustering';
+import { rangeQuery, vectorDistance, type MetricOptions } from '../../../server/engine/index/knnExact';
+import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
+import { gaussian, mulberry32, randomInt } from '../features/rng';
+
+/** density-clustering's labels (−1 noise); its neighbourhood is strict (d < eps). */
+function referenceLabels(points: number[][], epsStrict: number, minPts: number, distance: (a: number[], b: number[]) => number): Int32Array {
+  const clusters = new DBSCAN().run(points, epsStrict, minPts, distance);
+  const labels = new Int32Array(points.length).fill(-1);
+  clusters.forEach((members, c) => {
+    for (const p of members) labels[p] = c;
+  });
+  return labels;
+}
+
+function unpack(data: Float32Array, dim: number): number[][] {
+  return Array.from({ length: data.length / dim }, (_, p) => Array.from(data.subarray(p * dim, (p + 1) * dim)));
+}
+
+const METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'manhattan' }, { metric: 'chebyshev' }, { metric: 'minkowski', p: 3 }];
+
+void describe('clusterVectors', () => {
+  void it('graph path equals density-clustering on random integer points (ties on the eps boundary), several metrics', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 4, max: 7 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom(...METRICS), (seed, n, dim, minPts, metric) => {
+        const rng = mulberry32(seed);
+        const data = Float32Array.from({ length: n * dim }, () => randomInt(rng, 0, 4));
+        const eps = randomInt(rng, 1, 4);
+        const got = clusterVectors(data, n, dim, { ...metric, eps, minPts });
+        assert.equal(got.method, 'graph');
+        const d = vectorDistance(metric);
+        // Integer coordinates: every distance at or below eps is below eps + 1e-6, every larger one above it.
+        const strict = metric.metric === 'euclidean' ? Math.sqrt(eps * eps + 0.5) : eps + 1e-6;
+        assert.deepEqual(got.labels, referenceLabels(unpack(data, dim), strict, minPts, (a, b) => d(a, b)));
+      }),
+      { seed: 5501, numRuns: 250 },
+    );
+  });
+
+  void it('graph path equals density-clustering on random real points (cosine, euclidean)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1, max: 6 }), fc.boolean(), (seed, n, minPts, cosine) => {
+        const rng = mulberry32(seed);
+        const dim = 6;
+        const centres = Array.from({ length: 3 }, () => Array.from({ length: dim }, () => rng() * 4 - 2));
+        const data = new Float32Array(n * dim);
+        for (let p = 0; p < n; p++) {
+          const c = centres[randomInt(rng, 0, 3)];
+          for (let t = 0; t < dim; t++) data[p * dim + t] = c[t] + gaussian(rng) * 0.6;
+        }
+        const metric: MetricOptions = { metric: cosine ? 'cosine' : 'euclidean' };
+        const eps = cosine ? 0.05 + rng() * 0.2 : 0.5 + rng();
+        const got = clusterVectors(data, n, dim, { ...metric, eps, minPts });
+        const d = vectorDistance(metric);
+        // Real points: no distance equals eps, so strict and non-strict neighbourhoods coincide.
+        assert.deepEqual(got.labels, referenceLabels(unpack(data, dim), eps, minPts, (a, b) => d(a, b)));
+      }),
+      { seed: 5502, numRuns: 200 },
+    );
+  });
+
+  void it('grid path (1–3-D) equals the graph path, for euclidean and squared euclidean', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 200 }), fc.boolean(), fc.integer({ min: 1, max: 7 }), (seed, dim, n, integral, minPts) => {
+        const rng = mulberry32(seed);
+        const data = new Float32Array(n * dim);
+        for (let t = 0; t < data.length; t++) data[t] = integral ? randomInt(rng, 0, 12) : rng() * 12;
+        const eps = integral ? randomInt(rng, 1, 4) : 0.3 + rng() * 1.5;
+        assert.ok(usesGrid(dim, {}));
+        const grid = clusterVectors(data, n, dim, { eps, minPts });
+        assert.equal(grid.method, 'grid');
+        const graph = graphFromRanges(n, [{ from: 0, range: rangeQuery(data, n, dim, eps, { onlyAfter: true }) }]);
+        assert.deepEqual(grid.labels, dbscanGraph(graph, minPts));
+        // Squared euclidean eps is in squared units.
+        assert.deepEqual(clusterVectors(data, n, dim, { metric: 'sqeuclidean', eps: eps * eps, minPts }).labels, grid.labels);
+      }),
+      { seed: 5503, numRuns: 200 },
+    );
+  });
+
+  void it('estimates eps when absent and recovers 10-D blobs', () => {
+    const rng = mulberry32(5504);
+    const dim = 10;
+    const per = 150;
+    const truth: number[] = [];
+    const data = new Float32Array(4 * per * dim);
+    for (let b = 0; b < 4; b++) {
+      const centre = Array.from({ length: dim }, () => rng() * 60);
+      for (let i = 0; i < per; i++) {
+        truth.push(b);
+        for (let t = 0; t < dim; t++) data[(b * per + i) * dim + t] = centre[t] + gaussian(rng);
+      }
+    }
+    const got = clusterVectors(data, 4 * per, dim, { minPts: 5 });
+    assert.ok(got.epsEstimate, 'eps estimated');
+    assert.equal(got.eps, got.epsEstimate.eps);
+    assert.equal(got.method, 'graph');
+    assert.ok((got.edges ?? 0) > 0);
+    const ari = adjustedRandIndex(truth, Array.from(got.labels, (l, i) => (l < 0 ? `noise ${i}` : `c${l}`)));
+    assert.ok(ari > 0.95, `ARI ${ari}`);
+    // Every core point is clustered.
+    const graph = graphFromRanges(4 * per, [{ from: 0, range: rangeQuery(data, 4 * per, dim, got.eps, { onlyAfter: true }) }]);
+    const core = coreMask(graph, 5);
+    for (let p = 0; p < core.length; p++) if (core[p]) assert.ok(got.labels[p] >= 0);
+  });
+
+  void it('rejects bad parameters; tiny inputs without eps are all noise', () => {
+    assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { eps: 0, minPts: 2 }), /eps/);
+    assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { eps: 1, minPts: 0 }), /minPts/);
+    assert.throws(() => clusterVectors(Float32Array.of(1, NaN, 0, 0), 2, 2, { eps: 1, minPts: 2 }), /row 0, column 1/);
+    assert.deepEqual([...clusterVectors(new Float32Array(4), 2, 2, { minPts: 3 }).labels], [-1, -1]);
+  });
+});
