@@ -9,3 +9,6 @@ export * from './labels';
 export * from './detect';
 export * from './dataset';
 export * from './nucleotides';
+export * from './vectors';
+export { readVectorDataset, vectorFormatOf, datasetFolderOfImage, type VectorReadOptions } from './vectorDataset';
+export { resizeImage, probeImage, decodeImage, isImageName, IMAGE_EXTENSIONS, type ImageInfo } from './images';
