@@ -1,0 +1,79 @@
+/**
+ * Task `vectorKnn`: one slice of the vector neighbour work, run by ../vectorKnn.ts over the pool.
+ * The data (and any queries) arrive as Float32Array views of SharedArrayBuffers, so no worker
+ * copies them. Modes:
+ * - `knn`: exact k nearest neighbours of query rows [from, to) (of the data, or of `queries`), or
+ *   of the data rows listed in `rows`;
+ * - `range`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
+ * - `cluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
+ * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller.
+ * Progress per block of queries; the pool's cancellation flag is checked at each block.
+ */
+import { dbscanGraph } from '../../engine/cluster/dbscan';
+import { buildNeighbourGraph } from '../../engine/cluster/graph';
+import { clusterVectors } from '../../engine/cluster/vectorClustering';
+import { knnExact, rangeQuery, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import type { TaskContext } from '../task';
+
+interface Common extends MetricOptions {
+  data: Float32Array;
+  n: number;
+  dim: number;
+}
+
+export type VectorKnnPayload =
+  | (Common & { mode: 'knn'; k: number; from: number; to: number; queries?: Float32Array; rows?: Int32Array; excludeSelf?: boolean })
+  | (Common & { mode: 'range'; eps: number; from: number; to: number; queries?: Float32Array; onlyAfter?: boolean; excludeSelf?: boolean })
+  | (Common & { mode: 'cluster'; eps: number; minPts: number })
+  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array };
+
+export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number };
+
+export function vectorKnnTask(payload: unknown, ctx: TaskContext): VectorKnnTaskResult {
+  const p = payload as VectorKnnPayload;
+  const onProgress = (done: number, total: number) => {
+    ctx.throwIfCancelled();
+    ctx.progress(done, total);
+  };
+  switch (p.mode) {
+    case 'knn': {
+      const metric = metricOf(p);
+      const options = p.rows
+        ? { ...metric, rows: p.rows, onProgress }
+        : p.queries
+          ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
+          : { ...metric, from: p.from, to: p.to, excludeSelf: p.excludeSelf ?? true, onProgress };
+      const r = knnExact(p.data, p.n, p.dim, p.k, options);
+      ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+      return r;
+    }
+    case 'range': {
+      const metric = metricOf(p);
+      const options = p.queries
+        ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
+        : { ...metric, from: p.from, to: p.to, onlyAfter: p.onlyAfter ?? false, excludeSelf: p.excludeSelf ?? true, onProgress };
+      const r = rangeQuery(p.data, p.n, p.dim, p.eps, options);
+      ctx.transferResult(r.offsets.buffer as ArrayBuffer, r.neighbours.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+      return r;
+    }
+    case 'cluster': {
+      ctx.progress(0, 1);
+      const r = clusterVectors(p.data, p.n, p.dim, { ...metricOf(p), eps: p.eps, minPts: p.minPts });
+      ctx.transferResult(r.labels.buffer as ArrayBuffer);
+      return { labels: r.labels, edges: r.edges ?? 0 };
+    }
+    case 'graphDbscan': {
+      const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j });
+      ctx.throwIfCancelled();
+      const labels = dbscanGraph(graph, p.minPts);
+      ctx.transferResult(labels.buffer as ArrayBuffer);
+      return { labels, edges: graph.neighbours.length / 2 };
+    }
+    default:
+      throw new Error(`vectorKnn: unknown mode '${String((p as { mode: unknown }).mode)}'`);
+  }
+}
+
+function metricOf(p: MetricOptions): MetricOptions {
+  return { metric: p.metric ?? 'euclidean', ...(p.p !== undefined ? { p: p.p } : {}) };
+}

@@ -1,0 +1,204 @@
+/**
+ * Exact kNN, range queries and DBSCAN of vectors over the worker pool (task `vectorKnn`, see
+ * tasks/vectorKnn.ts). The n × dim matrix goes to the workers once, in a SharedArrayBuffer
+ * (copied there only when it is not already shared); the query rows are cut into chunks, a few
+ * per worker so that progress is smooth and a slow chunk does not hold the others up. For range
+ * queries with j > i only, row i costs n − i − 1 pairs, so the chunks are cut at equal work, not
+ * equal rows. Cancellation: the caller's AbortSignal cancels every chunk (the pool's flag, polled
+ * by the task at each query block).
+ */
+import { epsFromKDistances, sampleRows, type EpsEstimate } from '../engine/cluster/epsEstimate';
+import { usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
+import type { WorkerPool } from './pool';
+import type { VectorKnnPayload } from './tasks/vectorKnn';
+
+export interface VectorJobOptions extends MetricOptions {
+  pool: WorkerPool;
+  signal?: AbortSignal;
+  /** Stage ('kNN', 'eps', 'neighbours', 'DBSCAN'), then work done of total. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Chunks per worker (default 4). */
+  chunksPerWorker?: number;
+}
+
+export interface KnnJobOptions extends VectorJobOptions {
+  /** Queries of their own (row-major); default: every data row. */
+  queries?: Float32Array;
+  /** Data rows as queries: leave each out of its own answer (default true). */
+  excludeSelf?: boolean;
+  /** Only these data rows as queries (each without itself). */
+  rows?: Int32Array;
+}
+
+/** The same values in a SharedArrayBuffer (the array itself when it already is in one). */
+export function sharedCopy(a: Float32Array): Float32Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const s = new Float32Array(new SharedArrayBuffer(a.length * Float32Array.BYTES_PER_ELEMENT));
+  s.set(a);
+  return s;
+}
+
+/** Cut points 0 = c₀ < … < c_m = rows with about equal work per chunk; `cost(i)` is row i's work. */
+export function cutByWork(rows: number, chunks: number, cost: (i: number) => number): number[] {
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += cost(i);
+  const cuts = [0];
+  let acc = 0;
+  let next = 1;
+  for (let i = 0; i < rows && next < chunks; i++) {
+    acc += cost(i);
+    if (acc >= (total * next) / chunks) {
+      if (i + 1 > cuts[cuts.length - 1] && i + 1 < rows) cuts.push(i + 1);
+      next++;
+    }
+  }
+  if (rows > 0) cuts.push(rows);
+  return cuts;
+}
+
+function metricOf(o: MetricOptions): MetricOptions {
+  return { metric: o.metric ?? 'euclidean', ...(o.p !== undefined ? { p: o.p } : {}) };
+}
+
+/** Runs the chunks [cuts[c], cuts[c+1]) through the pool, summing progress in rows. */
+async function runChunks<T>(options: VectorJobOptions, stage: string, cuts: number[], payload: (from: number, to: number) => VectorKnnPayload): Promise<T[]> {
+  const { pool, signal } = options;
+  const total = cuts[cuts.length - 1] ?? 0;
+  const doneBy = new Float64Array(cuts.length);
+  const report = options.onProgress;
+  report?.(stage, 0, total);
+  const runs: Promise<T>[] = [];
+  for (let c = 0; c + 1 < cuts.length; c++) {
+    const from = cuts[c];
+    const to = cuts[c + 1];
+    runs.push(
+      pool.run<T>('vectorKnn', payload(from, to), {
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => {
+          doneBy[c] = (p.done / Math.max(1, p.total)) * (to - from);
+          if (report) report(stage, Math.round(doneBy.reduce((s, v) => s + v, 0)), total);
+        },
+      }),
+    );
+  }
+  const results = await Promise.all(runs);
+  report?.(stage, total, total);
+  return results;
+}
+
+/** Exact kNN of every data row (or of `queries`, or of `rows`) in the pool; same result as knnExact. */
+export async function knnInPool(data: Float32Array, n: number, dim: number, k: number, options: KnnJobOptions): Promise<KnnResult> {
+  checkMatrix(data, n, dim);
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const queries = options.queries ? sharedCopy(options.queries) : undefined;
+  const nq = options.rows ? options.rows.length : queries ? queries.length / dim : n;
+  if (!Number.isInteger(nq)) throw new RangeError(`queries: ${queries?.length} values are not a whole number of rows of ${dim}`);
+  const chunks = Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const cuts = cutByWork(nq, chunks, () => 1);
+  const metric = metricOf(options);
+  const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({
+    mode: 'knn',
+    data: shared,
+    n,
+    dim,
+    ...metric,
+    k,
+    from,
+    to,
+    ...(options.rows ? { rows: options.rows.slice(from, to) } : {}),
+    ...(queries ? { queries } : {}),
+    ...(options.excludeSelf !== undefined ? { excludeSelf: options.excludeSelf } : {}),
+  }));
+  const kk = parts.length > 0 ? parts[0].k : Math.max(0, Math.min(k, options.rows || !queries ? n - 1 : n));
+  const indices = new Int32Array(nq * kk);
+  const distances = new Float32Array(nq * kk);
+  for (let c = 0; c < parts.length; c++) {
+    indices.set(parts[c].indices, cuts[c] * kk);
+    distances.set(parts[c].distances, cuts[c] * kk);
+  }
+  return { nq, k: kk, indices, distances };
+}
+
+export interface EdgeListWithDistance {
+  i: Uint32Array;
+  j: Uint32Array;
+  distance: Float32Array;
+}
+
+/** Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j). */
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<EdgeListWithDistance> {
+  checkMatrix(data, n, dim);
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const cuts = cutByWork(n, chunks, (i) => n - i);
+  const metric = metricOf(options);
+  const parts = await runChunks<RangeResult>(options, 'neighbours', cuts, (from, to) => ({ mode: 'range', data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
+  let m = 0;
+  for (const r of parts) m += r.neighbours.length;
+  const i = new Uint32Array(m);
+  const j = new Uint32Array(m);
+  const distance = new Float32Array(m);
+  let at = 0;
+  parts.forEach((r, c) => {
+    for (let q = 0; q < r.nq; q++) {
+      for (let t = r.offsets[q]; t < r.offsets[q + 1]; t++) {
+        i[at] = cuts[c] + q;
+        j[at] = r.neighbours[t];
+        distance[at] = r.distances[t];
+        at++;
+      }
+    }
+  });
+  return { i, j, distance };
+}
+
+/** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */
+export async function estimateEpsInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { minPts: number; sampleSize?: number; seed?: number }): Promise<EpsEstimate> {
+  const k = options.minPts;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`minPts must be a positive integer, got ${k}`);
+  if (n <= k) throw new RangeError(`eps cannot be estimated from ${n} points with minPts ${k}: need more than ${k}`);
+  const rows = sampleRows(n, options.sampleSize ?? 2000, options.seed ?? 1);
+  const knn = await knnInPool(data, n, dim, k, { ...options, rows, onProgress: (_s, d, t) => options.onProgress?.('eps', d, t) });
+  const kDist = new Float32Array(rows.length);
+  for (let q = 0; q < rows.length; q++) kDist[q] = knn.distances[q * knn.k + knn.k - 1];
+  return epsFromKDistances(kDist, k, rows);
+}
+
+/**
+ * clusterVectors over the pool: the same labels (engine/cluster/vectorClustering.ts). The grid
+ * path runs in one worker (it is O(n)); the graph path computes its range queries in all of them,
+ * then DBSCAN on the graph in one.
+ */
+export async function clusterVectorsInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & VectorClusterOptions): Promise<VectorClustering> {
+  const { minPts } = options;
+  if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
+  if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new RangeError(`eps must be a positive finite number, got ${options.eps}`);
+  checkMatrix(data, n, dim);
+  const metric = metricOf(options);
+  const grid = usesGrid(dim, metric);
+  let eps = options.eps;
+  let estimate: EpsEstimate | undefined;
+  if (eps === undefined) {
+    if (n <= minPts) return { labels: new Int32Array(n).fill(-1), eps: Number.NaN, method: grid ? 'grid' : 'graph' };
+    estimate = await estimateEpsInPool(data, n, dim, options);
+    eps = estimate.eps;
+  }
+  const withEstimate = estimate ? { epsEstimate: estimate } : {};
+  const run = { ...(options.signal ? { signal: options.signal } : {}) };
+  if (grid) {
+    options.onProgress?.('DBSCAN', 0, 1);
+    const shared = sharedCopy(data.subarray(0, n * dim));
+    const r = await options.pool.run<{ labels: Int32Array }>('vectorKnn', { mode: 'cluster', data: shared, n, dim, ...metric, eps: eps, minPts } satisfies VectorKnnPayload, run);
+    options.onProgress?.('DBSCAN', 1, 1);
+    return { labels: r.labels, eps, method: 'grid', ...withEstimate };
+  }
+  const edges = await rangeEdgesInPool(data, n, dim, eps, options);
+  options.onProgress?.('DBSCAN', 0, 1);
+  const r = await options.pool.run<{ labels: Int32Array; edges: number }>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j } satisfies VectorKnnPayload, {
+    ...run,
+    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer],
+  });
+  options.onProgress?.('DBSCAN', 1, 1);
+  return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...withEstimate };
+}
