@@ -11,6 +11,7 @@ import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
 import { umapTask } from './tasks/umap';
+import { vectorKnnTask } from './tasks/vectorKnn';
 import { verifyTask } from './tasks/verify';
 
 export const tasks: TaskRegistry = {
@@ -24,5 +25,6 @@ export const tasks: TaskRegistry = {
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,
+  vectorKnn: vectorKnnTask,
   umap: umapTask,
 };
