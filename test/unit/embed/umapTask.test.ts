@@ -1,0 +1,90 @@
+// Task `umap` in a real worker pool: the map comes back (same as in-process for the same seed),
+// progress reaches the caller, cancellation stops the fit; and with a stub context, progress is
+// reported once per epoch and cancellation is checked before each.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { build } from 'esbuild';
+import { UmapFit } from '../../../server/engine/embed/umap';
+import { CancelledError, isCancellation } from '../../../server/jobs/errors';
+import type { TaskProgress } from '../../../server/jobs/messages';
+import { WorkerPool } from '../../../server/jobs/pool';
+import type { TaskContext } from '../../../server/jobs/task';
+import { umapTask, type UmapPayload, type UmapResult } from '../../../server/jobs/tasks/umap';
+import { blobs, bruteKnn } from './blobs';
+
+let dir: string;
+let workerFile: string;
+let pool: WorkerPool;
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-umap-task-'));
+  workerFile = path.join(dir, 'worker.js');
+  await build({ entryPoints: [path.join(__dirname, 'umapTestWorker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error' });
+  pool = new WorkerPool({ workerFile, execArgv: [], size: 2, cancelGraceMs: 5000 });
+});
+after(async () => {
+  await pool.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const small = blobs(3, 50, 8, 4);
+const knn = bruteKnn(small.data, small.dim, 10);
+
+void test('the worker returns the same map as an in-process fit with the same seed, with progress', async () => {
+  const progress: TaskProgress[] = [];
+  const result = await pool.run<UmapResult>('umap', { knn, options: { seed: 9, nEpochs: 80 } } satisfies UmapPayload, { onProgress: (p) => progress.push(p) });
+  assert.deepEqual(result.embedding, new UmapFit(knn, { seed: 9, nEpochs: 80 }).run());
+  assert.equal(result.nEpochs, 80);
+  assert.equal(result.nComponents, 2);
+  assert.ok(result.edgeCount > 0);
+  assert.ok(progress.length >= 1);
+  assert.deepEqual(progress.at(-1), { done: 80, total: 80, message: 'UMAP epoch 80/80' });
+});
+
+void test('cancelling stops the fit promptly and the pool stays usable', async () => {
+  const big = blobs(4, 1500, 10, 5);
+  const bigKnn = bruteKnn(big.data, big.dim, 10);
+  // One worker with a long grace period: if the task ignored the flag, the next task would wait
+  // 5 s for the worker to be terminated.
+  const single = new WorkerPool({ workerFile, execArgv: [], size: 1, cancelGraceMs: 5000 });
+  after(() => single.dispose());
+  const controller = new AbortController();
+  let firstEpochAt = 0;
+  const run = single.run<UmapResult>('umap', { knn: bigKnn, options: { nEpochs: 100_000 } } satisfies UmapPayload, {
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.done > 0 && !firstEpochAt) {
+        firstEpochAt = Date.now();
+        controller.abort();
+      }
+    },
+  });
+  await assert.rejects(run, (e) => isCancellation(e) && e instanceof CancelledError);
+  // The worker noticed (cooperatively, at the next epoch): the next task runs at once.
+  const started = Date.now();
+  const again = await single.run<UmapResult>('umap', { knn, options: { nEpochs: 5 } } satisfies UmapPayload);
+  assert.equal(again.embedding.length, knn.n * 2);
+  assert.ok(Date.now() - started < 4000, 'no wait for a terminated worker');
+});
+
+void test('with a stub context: one progress report per epoch, cancellation checked before each', () => {
+  const reports: number[] = [];
+  let checks = 0;
+  const ctx = (cancelAfter: number): TaskContext => ({
+    isCancelled: () => checks >= cancelAfter,
+    throwIfCancelled: () => {
+      if (checks++ >= cancelAfter) throw new CancelledError('cancelled');
+    },
+    progress: (done) => reports.push(done),
+    transferResult: () => undefined,
+  });
+  umapTask({ knn, options: { nEpochs: 7 } }, ctx(Infinity));
+  assert.deepEqual(reports, [0, 1, 2, 3, 4, 5, 6, 7]);
+  reports.length = 0;
+  checks = 0;
+  assert.throws(() => umapTask({ knn, options: { nEpochs: 50 } }, ctx(3)), CancelledError);
+  assert.deepEqual(reports, [0, 1, 2, 3], 'stopped at the fourth check');
+});
