@@ -1,0 +1,125 @@
+/**
+ * Vector kNN, range edges and DBSCAN over a real worker pool (a worker bundled here with esbuild
+ * that serves the `vectorKnn` task): the same results as the engine functions on one thread,
+ * chunks cut at equal work, progress, cancellation through an AbortSignal (prompt, a cancellation
+ * error, the pool still usable afterwards).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { build } from 'esbuild';
+import { clusterVectors } from '../../../server/engine/cluster/vectorClustering';
+import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
+import { knnExact } from '../../../server/engine/index/knnExact';
+import { isCancellation } from '../../../server/jobs/errors';
+import { WorkerPool } from '../../../server/jobs/pool';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorKnn';
+import { gaussian, mulberry32 } from '../features/rng';
+
+let dir: string;
+let pool: WorkerPool;
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-vector-knn-test-'));
+  const workerFile = path.join(dir, 'worker.js');
+  const jobs = path.resolve(__dirname, '../../../server/jobs');
+  await build({
+    stdin: {
+      contents: `import { serveTasks } from './workerRuntime'; import { vectorKnnTask } from './tasks/vectorKnn'; serveTasks({ vectorKnn: vectorKnnTask });`,
+      resolveDir: jobs,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: workerFile,
+    logLevel: 'error',
+  });
+  // The bundled worker is plain JS: its threads need not load tsx, which this process runs under.
+  pool = new WorkerPool({ workerFile, execArgv: [], size: 2, cancelGraceMs: 5000 });
+});
+after(async () => {
+  await pool.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function blobs(seed: number, n: number, dim: number, centres: number, spread = 1): Float32Array {
+  const rng = mulberry32(seed);
+  const c = Array.from({ length: centres }, () => Array.from({ length: dim }, () => rng() * 40));
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let t = 0; t < dim; t++) data[i * dim + t] = c[i % centres][t] + gaussian(rng) * spread;
+  return data;
+}
+
+void describe('vector kNN over the pool', () => {
+  void test('kNN of every row, of own queries and of chosen rows equals knnExact on one thread', async () => {
+    const n = 1500;
+    const dim = 12;
+    const data = blobs(5601, n, dim, 6);
+    const stages: number[] = [];
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'cosine' as const }, { metric: 'manhattan' as const }]) {
+      const got = await knnInPool(data, n, dim, 7, { pool, ...metric, onProgress: (_s, done, total) => stages.push(done / total) });
+      assert.deepEqual(got, knnExact(data, n, dim, 7, metric), metric.metric);
+    }
+    assert.ok(stages.length > 3 && stages.every((f) => f >= 0 && f <= 1) && stages[stages.length - 1] === 1);
+    const queries = blobs(5602, 90, dim, 3);
+    assert.deepEqual(await knnInPool(data, n, dim, 5, { pool, queries }), knnExact(data, n, dim, 5, { queries }));
+    const rows = Int32Array.of(3, 1400, 17, 17, 999);
+    assert.deepEqual(await knnInPool(data, n, dim, 4, { pool, rows }), knnExact(data, n, dim, 4, { rows }));
+  });
+
+  void test('range edges, eps estimate and DBSCAN (graph and grid paths) equal the single-thread engine', async () => {
+    const n = 1200;
+    const dim = 6;
+    const data = blobs(5603, n, dim, 5);
+    const edges = await rangeEdgesInPool(data, n, dim, 2.5, { pool });
+    // Every pair within eps once, i < j, sorted — checked by brute force.
+    const want: string[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        let s = 0;
+        for (let t = 0; t < dim; t++) s += (data[i * dim + t] - data[j * dim + t]) ** 2;
+        if (s <= 2.5 * 2.5) want.push(`${i},${j}`);
+      }
+    }
+    assert.deepEqual(Array.from(edges.i, (a, t) => `${a},${edges.j[t]}`), want);
+    assert.deepEqual(await estimateEpsInPool(data, n, dim, { pool, minPts: 5, sampleSize: 300 }), estimateEps(data, n, dim, { minPts: 5, sampleSize: 300 }));
+
+    const local = clusterVectors(data, n, dim, { minPts: 5 });
+    const pooled = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5 });
+    assert.equal(pooled.method, 'graph');
+    assert.deepEqual(pooled, local);
+    const flat = blobs(5604, 5000, 2, 8);
+    const grid = await clusterVectorsInPool(flat, 5000, 2, { pool, eps: 0.4, minPts: 4 });
+    assert.equal(grid.method, 'grid');
+    assert.deepEqual(grid.labels, clusterVectors(flat, 5000, 2, { eps: 0.4, minPts: 4 }).labels);
+  });
+
+  void test('cancellation stops the chunks promptly; the pool runs the next job', async () => {
+    const n = 12_000;
+    const dim = 256;
+    const data = sharedCopy(blobs(5605, n, dim, 4));
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = knnInPool(data, n, dim, 10, { pool, signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(run, (err: unknown) => isCancellation(err));
+    assert.ok(Date.now() - started < 3000, `cancelled after ${Date.now() - started} ms`);
+    // The workers stop at their next query block (well inside the 5 s grace) and serve the next job.
+    const small = blobs(5606, 200, 4, 2);
+    assert.deepEqual(await knnInPool(small, 200, 4, 3, { pool }), knnExact(small, 200, 4, 3));
+    assert.equal(pool.stats.workers, 2, 'no worker was terminated');
+  });
+
+  void test('chunks cut at equal work', () => {
+    assert.deepEqual(cutByWork(10, 2, () => 1), [0, 5, 10]);
+    const cuts = cutByWork(1000, 4, (i) => 1000 - i);
+    assert.equal(cuts.length, 5);
+    const work = (a: number, b: number) => Array.from({ length: b - a }, (_, t) => 1000 - a - t).reduce((s, v) => s + v, 0);
+    for (let c = 0; c < 4; c++) assert.ok(Math.abs(work(cuts[c], cuts[c + 1]) - 500500 / 4) < 1000, `chunk ${c}`);
+    assert.deepEqual(cutByWork(0, 4, () => 1), [0]);
+    assert.deepEqual(cutByWork(2, 8, () => 1), [0, 1, 2]);
+  });
+});
