@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
-import { encoderFor } from '../../../server/engine/models/encoders';
+import { encoderFor, type EncoderKind } from '../../../server/engine/models/encoders';
 import { ClassBalancedSampler, mulberry32 } from '../../../server/engine/models/batching';
 import { batchFromIndices, embed, resolveSiameseLossConfig, siameseTrainStep } from '../../../server/engine/models/siamese';
 import { MINING_KINDS } from '../../../server/engine/models/mining';
@@ -86,6 +86,30 @@ void describe('Siamese training step', () => {
     }
     assert.deepEqual(new Set(counts).size, 1, `tensor counts ${counts.join(' ')}`);
     x.dispose();
+  });
+
+  void it('every encoder kind trains: the loss gradient reaches every trainable weight; batch norm running statistics move', () => {
+    const shapes: [EncoderKind, number[]][] = [
+      ['dense', [6]],
+      ['conv1d', [12, 4]],
+      ['conv2d', [6, 6, 1]],
+      ['conv3d', [4, 4, 4, 1]],
+    ];
+    for (const [kind, shape] of shapes) {
+      const encoder = encoderFor(kind, shape, { filters: [3], embeddingDim: 4, batchNorm: kind !== 'conv3d' });
+      const weightsBefore = encoder.getWeights().map((w) => Array.from(w.dataSync()));
+      const x = tf.add(tf.randomNormal([8, ...shape], 0, 1, 'float32', 6), 1);
+      const optimizer = tf.train.sgd(0.1);
+      const r = siameseTrainStep(encoder, optimizer, { x, labels: [0, 0, 1, 1, 2, 2, 3, 3] }, { mining: 'batch-all', margin: 1 });
+      assert.ok(r.loss > 0, `${kind}: loss ${r.loss}`);
+      encoder.getWeights().forEach((w, i) => {
+        // Every weight moves: trainable ones by the gradient, batch norm's running mean/variance by the update.
+        assert.notDeepEqual(Array.from(w.dataSync()), weightsBefore[i], `${kind}: weight ${encoder.weights[i]!.name} unchanged`);
+      });
+      x.dispose();
+      encoder.dispose();
+      optimizer.dispose();
+    }
   });
 
   void it('reports collapse when every embedding is the same, not for a fresh encoder on varied inputs', () => {
