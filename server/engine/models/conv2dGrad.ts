@@ -1,0 +1,137 @@
+/**
+ * The two gradients of a 2-D convolution (NHWC, dilation 1), written as forward `conv2d`s so
+ * that on the wasm backend they run through XNNPACK's convolution instead of plain loops:
+ *
+ * - input gradient: the correlation of `dy` — with stride−1 zeros inserted between its rows
+ *   and columns when stride > 1 — with the filter rotated by 180° and its in/out channels
+ *   swapped, padded so the result has the input's height and width;
+ * - filter gradient: the correlation of the input with `dy` where the batch plays the role of
+ *   the channels (input as [inC, H, W, batch], `dy` as [outH, outW, batch, outC]) and the
+ *   dilation is the forward stride, giving [inC, kH, kW, outC], transposed to the filter's shape.
+ *
+ * Both use only core ops, so they run (and are tested against the native gradients) on any
+ * backend. The input gradient cannot express explicit forward pads larger than the kernel
+ * (its own padding would be negative): `inputGradientPadding` says so, and the caller keeps the
+ * backend's kernel there.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface Conv2DGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+type PadSpec = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+/** The forward geometry of conv2d(x: xShape, filter: filterShape) in NHWC with dilation 1. */
+export function conv2dGeometry(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  strides: number | [number, number],
+  pad: PadSpec,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): Conv2DGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * t with stride−1 zeros inserted between consecutive entries along `axis` (length n →
+ * (n−1)·stride+1). Padding a rank-3 view [before·n, 1, after] keeps to ranks every backend has.
+ */
+export function dilateAxis<T extends tf.Tensor>(t: T, axis: number, stride: number): T {
+  if (stride === 1) return t;
+  const shape = t.shape;
+  const n = shape[axis] as number;
+  const before = shape.slice(0, axis + 1).reduce((p, d) => p * d, 1);
+  const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  return tf.tidy(() => {
+    const spread = tf.pad(t.reshape([before, 1, after]), [[0, 0], [0, stride - 1], [0, 0]]);
+    const wide = [...shape];
+    wide[axis] = n * stride;
+    const size = [...shape];
+    size[axis] = (n - 1) * stride + 1;
+    return tf.slice(spread.reshape(wide), new Array<number>(shape.length).fill(0), size) as T;
+  });
+}
+
+/** dy [b, oh, ow, c] → [b, (oh−1)·sh+1, (ow−1)·sw+1, c] with zeros between the rows and columns. */
+export function dilateRowsCols(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  return tf.tidy(() => dilateAxis(dilateAxis(dy, 1, sh), 2, sw));
+}
+
+/** The padding of the input gradient's correlation; null where it would be negative. */
+export function inputGradientPadding(g: Conv2DGeometry): tf.backend_util.ExplicitPadding | null {
+  const top = g.filterHeight - 1 - g.padTop;
+  const left = g.filterWidth - 1 - g.padLeft;
+  const dilatedH = (g.outHeight - 1) * g.strideHeight + 1;
+  const dilatedW = (g.outWidth - 1) * g.strideWidth + 1;
+  const bottom = g.inHeight - dilatedH - top + g.filterHeight - 1;
+  const right = g.inWidth - dilatedW - left + g.filterWidth - 1;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/** ∂loss/∂x of conv2d, from dy and the filter [kh, kw, inC, outC]; throws where inputGradientPadding is null. */
+export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
+  const pad = inputGradientPadding(g);
+  if (!pad) throw new Error(`conv2dInputGradient: the forward padding (${g.padTop}, ${g.padLeft}) exceeds the kernel (${g.filterHeight}×${g.filterWidth})`);
+  return tf.tidy(() => {
+    const flipped = tf.reverse(filter, [0, 1]).transpose<tf.Tensor4D>([0, 1, 3, 2]);
+    return tf.conv2d(dilateRowsCols(dy, g.strideHeight, g.strideWidth), flipped, 1, pad);
+  });
+}
+
+/** ∂loss/∂filter of conv2d, from x and dy, shaped [kh, kw, inC, outC]. */
+export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
+  const top = g.padTop;
+  const left = g.padLeft;
+  // Rows of x past the last window are never read: trim them rather than pad negatively.
+  const bottom = g.filterHeight + (g.outHeight - 1) * g.strideHeight - g.inHeight - top;
+  const right = g.filterWidth + (g.outWidth - 1) * g.strideWidth - g.inWidth - left;
+  return tf.tidy(() => {
+    let input = x;
+    if (bottom < 0 || right < 0) {
+      input = x.slice([0, 0, 0, 0], [g.batch, g.inHeight + Math.min(bottom, 0), g.inWidth + Math.min(right, 0), g.inChannels]);
+    }
+    const channelsAsBatch = input.transpose<tf.Tensor4D>([3, 1, 2, 0]);
+    const dyAsFilter = dy.transpose<tf.Tensor4D>([1, 2, 0, 3]);
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]];
+    const grad = tf.conv2d(channelsAsBatch, dyAsFilter, 1, pad, 'NHWC', [g.strideHeight, g.strideWidth]);
+    return grad.transpose<tf.Tensor4D>([1, 2, 0, 3]);
+  });
+}

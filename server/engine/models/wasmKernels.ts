@@ -1,0 +1,183 @@
+/**
+ * Training kernels for the tfjs wasm backend, registered over (or beside) its own:
+ *
+ * - `Conv2DBackpropFilter`: missing from the wasm backend, so any Conv2D training fails there;
+ *   computed as a forward conv2d (conv2dGrad.ts), which runs on XNNPACK.
+ * - `Conv2DBackpropInput`: the wasm one is a plain loop (half of a training step of the
+ *   reference net); replaced by a forward conv2d of dy with the rotated filter (conv2dGrad.ts).
+ *   Geometries it cannot express (negative padding, NCHW) go to the original kernel.
+ * - `MaxPoolGrad`: the wasm one searches every window covering each input pixel; replaced by
+ *   one scan of the windows (maxPoolGrad.ts) reading and writing the wasm heap in place.
+ * - `Conv3DBackpropInputV2`, `Conv3DBackpropFilterV2`: the wasm ones give wrong gradients
+ *   (conv3dGrad.ts says where); replaced by forward conv3ds (conv3dGrad.ts).
+ * - `Conv2D`, `FusedConv2D`, `DepthwiseConv2dNative`, `FusedDepthwiseConv2D`: with 'same'
+ *   padding whose total is clamped to 0 (a stride larger than the kernel, e.g. 3×3 input,
+ *   2×2 kernel, stride 3) the wasm kernels return zeros; they get the same padding spelled out
+ *   explicitly, which they handle.
+ *
+ * The kernels that call core ops run them nested inside the engine's kernel call, where no
+ * gradient tape records them; their intermediates are disposed by tf.tidy.
+ * Must run after the wasm backend is initialised: the replaced kernels' own setup (binding
+ * their wasm functions) happens then, and the fallbacks rely on it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, inputGradientPadding } from './conv2dGrad';
+import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './conv3dGrad';
+import { maxPoolGradInto } from './maxPoolGrad';
+
+const BACKEND = 'wasm';
+
+/** Which kernels we registered for wasm, and what each replaced (null: none existed). */
+export interface WasmKernelReport {
+  registered: string[];
+  replaced: string[];
+}
+
+let installed: WasmKernelReport | null = null;
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** The input as a Tensor: engine ops pass Tensors; a bare TensorInfo is wrapped (and ref-counted) so disposing the wrapper is safe. */
+function asTensor<R extends tf.Rank>(info: tf.TensorInfo | undefined, name: string, backend: KernelArgs['backend']): tf.Tensor<R> {
+  if (!info) throw new Error(`missing kernel input '${name}'`);
+  if (info instanceof tf.Tensor) return info as tf.Tensor<R>;
+  (backend as tf.KernelBackend).incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
+}
+
+function isNCHW(format: unknown): boolean {
+  return format === 'NCHW';
+}
+
+function conv2DBackpropFilterKernel(args: KernelArgs): tf.TensorInfo {
+  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs;
+  if (isNCHW(attrs.dataFormat)) throw new Error(`wasm Conv2DBackpropFilter: dataFormat 'NCHW' is not supported; use 'NHWC'`);
+  return tf.tidy(() => {
+    const x = asTensor<tf.Rank.R4>(args.inputs.x, 'x', args.backend);
+    const dy = asTensor<tf.Rank.R4>(args.inputs.dy, 'dy', args.backend);
+    const g = conv2dGeometry(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+    return conv2dFilterGradient(x, dy, g);
+  });
+}
+
+function conv2DBackpropInputKernel(original: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropInputAttrs;
+    if (!isNCHW(attrs.dataFormat)) {
+      const filterInfo = args.inputs.filter;
+      if (!filterInfo) throw new Error(`missing kernel input 'filter'`);
+      const g = conv2dGeometry(attrs.inputShape, filterInfo.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+      if (inputGradientPadding(g)) {
+        return tf.tidy(() => {
+          const dy = asTensor<tf.Rank.R4>(args.inputs.dy, 'dy', args.backend);
+          const filter = asTensor<tf.Rank.R4>(filterInfo, 'filter', args.backend);
+          return conv2dInputGradient(dy, filter, g);
+        });
+      }
+    }
+    return original.kernelFunc(args);
+  };
+}
+
+function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
+  const attrs = (args.attrs ?? {}) as unknown as tf.MaxPoolGradAttrs;
+  const backend = args.backend as unknown as BackendWasm;
+  const input = args.inputs.input;
+  const dy = args.inputs.dy;
+  if (!input || !dy) throw new Error(`wasm MaxPoolGrad: missing input or dy`);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const dx = backend.makeOutput(input.shape, 'float32');
+  // Views after the allocation: growing the heap detaches earlier views.
+  maxPoolGradInto(backend.typedArrayFromHeap(input) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(dx) as Float32Array, {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    channels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.effectiveFilterHeight,
+    filterWidth: info.effectiveFilterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  });
+  return dx;
+}
+
+function conv3DBackpropInputKernel(args: KernelArgs): tf.TensorInfo {
+  const attrs = (args.attrs ?? {}) as unknown as tf.Conv3DBackpropInputV2Attrs;
+  const filterInfo = args.inputs.filter;
+  if (!filterInfo) throw new Error(`missing kernel input 'filter'`);
+  const g = conv3dGeometry(attrs.inputShape, filterInfo.shape, attrs.strides, attrs.pad);
+  return tf.tidy(() => conv3dInputGradient(asTensor<tf.Rank.R5>(args.inputs.dy, 'dy', args.backend), asTensor<tf.Rank.R5>(filterInfo, 'filter', args.backend), g));
+}
+
+function conv3DBackpropFilterKernel(args: KernelArgs): tf.TensorInfo {
+  const attrs = (args.attrs ?? {}) as unknown as tf.Conv3DBackpropFilterV2Attrs;
+  const xInfo = args.inputs.x;
+  if (!xInfo) throw new Error(`missing kernel input 'x'`);
+  const g = conv3dGeometry(xInfo.shape, attrs.filterShape, attrs.strides, attrs.pad);
+  return tf.tidy(() => conv3dFilterGradient(asTensor<tf.Rank.R5>(xInfo, 'x', args.backend), asTensor<tf.Rank.R5>(args.inputs.dy, 'dy', args.backend), g));
+}
+
+/** A 2-D convolution kernel whose 'same' padding reaches the original as explicit pads. */
+function explicitSamePadding(original: tf.KernelConfig, depthwise: boolean): tf.KernelFunc {
+  return (args) => {
+    const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DAttrs;
+    const x = args.inputs.x;
+    const filter = args.inputs.filter;
+    if (attrs.pad !== 'same' || isNCHW(attrs.dataFormat) || !x || !filter) return original.kernelFunc(args);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations,
+      'same',
+      attrs.dimRoundingMode,
+      depthwise,
+    );
+    const { top, bottom, left, right } = info.padInfo;
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    return original.kernelFunc({ ...args, attrs: { ...args.attrs, pad } as unknown as tf.NamedAttrMap });
+  };
+}
+
+function register(report: WasmKernelReport, kernelName: string, make: (original: tf.KernelConfig | undefined) => tf.KernelFunc | null): void {
+  const original = tf.getKernel(kernelName, BACKEND);
+  const kernelFunc = make(original);
+  if (!kernelFunc) return;
+  if (original) {
+    tf.unregisterKernel(kernelName, BACKEND);
+    report.replaced.push(kernelName);
+  }
+  tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  report.registered.push(kernelName);
+}
+
+/**
+ * Registers the training kernels for the wasm backend, once (later calls return the first
+ * report). Call after `tf.setBackend('wasm')` has resolved.
+ */
+export function registerWasmTrainingKernels(): WasmKernelReport {
+  if (installed) return installed;
+  const report: WasmKernelReport = { registered: [], replaced: [] };
+  register(report, tf.Conv2DBackpropFilter, () => conv2DBackpropFilterKernel);
+  register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null));
+  register(report, tf.MaxPoolGrad, () => maxPoolGradKernel);
+  register(report, tf.Conv3DBackpropInputV2, () => conv3DBackpropInputKernel);
+  register(report, tf.Conv3DBackpropFilterV2, () => conv3DBackpropFilterKernel);
+  for (const [name, depthwise] of [[tf.Conv2D, false], [tf.FusedConv2D, false], [tf.DepthwiseConv2dNative, true], [tf.FusedDepthwiseConv2D, true]] as const) {
+    register(report, name, (original) => (original ? explicitSamePadding(original, depthwise) : null));
+  }
+  installed = report;
+  return report;
+}

@@ -1,0 +1,273 @@
+/**
+ * The training kernels registered for the wasm backend (wasmKernels.ts) against the cpu
+ * backend's own gradients, on random shapes: strides 1–3, 'same' and 'valid' padding, several
+ * channels and images. Also Conv3D (the wasm backend's own kernels), a whole training step of a
+ * small conv net, and that a training loop leaks no tensors.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../server/engine/models/backend';
+import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
+import { mulberry32 } from '../features/rng';
+
+type Backend = 'cpu' | 'wasm';
+
+/** Runs fn on a backend and returns its outputs as plain arrays (inputs are made from plain arrays inside fn). */
+async function on(backend: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(fn);
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i] as number;
+    const a = actual[i] as number;
+    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) assert.fail(`${what}: [${i}] wasm ${a} vs cpu ${e}`);
+  }
+}
+
+function normals(n: number, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng()));
+    const t = 2 * Math.PI * rng();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+before(async () => {
+  const choice = await initBackend('wasm');
+  assert.equal(choice.backend, 'wasm', choice.reason);
+});
+
+void describe('wasm training kernels', () => {
+  void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
+    const choice = await initBackend('wasm');
+    const replaced = ['Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'MaxPoolGrad'];
+    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', ...replaced].sort());
+    assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
+    assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
+  });
+
+  void it("forward conv2d and depthwise conv2d match cpu, 'same' padding with strides larger than the kernel included", async () => {
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 2 }),
+      h: fc.integer({ min: 2, max: 10 }),
+      w: fc.integer({ min: 2, max: 10 }),
+      inC: fc.integer({ min: 1, max: 3 }),
+      outC: fc.integer({ min: 1, max: 3 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 4 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(shapes, async (s) => {
+        if (s.k > s.h || s.k > s.w) return;
+        const xShape: [number, number, number, number] = [s.batch, s.h, s.w, s.inC];
+        const xv = normals(size(xShape), s.seed);
+        const fv = normals(s.k * s.k * s.inC * s.outC, s.seed + 1);
+        const outputs = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xv, xShape);
+          const f = tf.tensor4d(fv, [s.k, s.k, s.inC, s.outC]);
+          const bias = tf.tensor1d(normals(s.outC, s.seed + 2));
+          const depthwiseFilter = tf.tensor4d(fv.slice(0, s.k * s.k * s.inC), [s.k, s.k, s.inC, 1]);
+          return [
+            tf.conv2d(x, f, s.stride, s.pad),
+            tf.fused.conv2d({ x, filter: f, strides: s.stride, pad: s.pad, bias, activation: 'relu' }),
+            tf.depthwiseConv2d(x, depthwiseFilter, s.stride, s.pad),
+          ];
+        };
+        const cpu = await on('cpu', outputs);
+        const wasm = await on('wasm', outputs);
+        for (let i = 0; i < 3; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `${JSON.stringify(s)} output ${i}`);
+      }),
+      { numRuns: 60, seed: 99 },
+    );
+  });
+
+  void it('conv2d gradients (filter and input) match the cpu backend to 1e-4 (random shapes, strides 1–3, same/valid)', async () => {
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 3, max: 12 }),
+      w: fc.integer({ min: 3, max: 12 }),
+      inC: fc.integer({ min: 1, max: 4 }),
+      outC: fc.integer({ min: 1, max: 5 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(shapes, async (s) => {
+        const xShape = [s.batch, s.h, s.w, s.inC];
+        const fShape = [s.k, s.k, s.inC, s.outC];
+        const xv = normals(size(xShape), s.seed);
+        const fv = normals(size(fShape), s.seed + 1);
+        const grads = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xv, xShape as [number, number, number, number]);
+          const f = tf.tensor4d(fv, fShape as [number, number, number, number]);
+          const y = tf.conv2d(x, f, s.stride, s.pad);
+          // A random linear function of the output, so dy is not all ones.
+          const weights = tf.tensor(normals(y.size, s.seed + 2), y.shape);
+          const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s.stride, s.pad).mul(weights).sum();
+          return [y, ...tf.grads(loss)([x, f])];
+        };
+        const cpu = await on('cpu', grads);
+        const wasm = await on('wasm', grads);
+        const label = JSON.stringify(s);
+        assertClose(wasm[0] as Float32Array, cpu[0] as Float32Array, 1e-4, `${label} forward`);
+        assertClose(wasm[1] as Float32Array, cpu[1] as Float32Array, 1e-4, `${label} dx`);
+        assertClose(wasm[2] as Float32Array, cpu[2] as Float32Array, 1e-4, `${label} dfilter`);
+      }),
+      { numRuns: 60, seed: 4242 },
+    );
+  });
+
+  void it('the fused conv2d of tf.layers (bias + relu) trains alike: gradients of x, filter and bias match cpu', async () => {
+    for (const [stride, pad] of [[1, 'same'], [2, 'valid'], [2, 'same']] as const) {
+      const xShape: [number, number, number, number] = [4, 11, 9, 3];
+      const fShape: [number, number, number, number] = [3, 3, 3, 6];
+      const grads = (): tf.Tensor[] => {
+        const x = tf.tensor4d(normals(size(xShape), 1), xShape);
+        const f = tf.tensor4d(normals(size(fShape), 2), fShape);
+        const bias = tf.tensor1d(normals(6, 3));
+        const loss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Scalar =>
+          tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: stride, pad, bias: c, activation: 'relu' }).square().sum();
+        return tf.grads(loss)([x, f, bias]);
+      };
+      const cpu = await on('cpu', grads);
+      const wasm = await on('wasm', grads);
+      for (let i = 0; i < 3; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `stride ${stride} ${pad} grad ${i}`);
+    }
+  });
+
+  void it('maxPool gradients match cpu exactly, ties included (values from a small set, zeros as after a relu)', async () => {
+    const cases = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 2, max: 10 }),
+      w: fc.integer({ min: 2, max: 10 }),
+      c: fc.integer({ min: 1, max: 5 }),
+      pool: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async (s) => {
+        if (s.pool > s.h || s.pool > s.w) return;
+        const shape: [number, number, number, number] = [s.batch, s.h, s.w, s.c];
+        const rng = mulberry32(s.seed);
+        const xv = Float32Array.from({ length: size(shape) }, () => Math.max(0, Math.floor(rng() * 5) - 2));
+        const grads = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xv, shape);
+          const y = tf.maxPool(x, s.pool, s.stride, s.pad);
+          const weights = tf.tensor(normals(y.size, s.seed + 1), y.shape);
+          return [tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, s.pool, s.stride, s.pad).mul(weights).sum())(x)];
+        };
+        const cpu = await on('cpu', grads);
+        const wasm = await on('wasm', grads);
+        assertClose(wasm[0] as Float32Array, cpu[0] as Float32Array, 1e-6, JSON.stringify(s));
+      }),
+      { numRuns: 80, seed: 77 },
+    );
+  });
+
+  void it('maxPoolGradInto rejects arrays of the wrong size', () => {
+    const g = { batch: 1, inHeight: 4, inWidth: 4, channels: 2, outHeight: 2, outWidth: 2, filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 };
+    assert.throws(() => maxPoolGradInto(new Float32Array(31), new Float32Array(8), new Float32Array(31), g), /x has 31 values, expected 32/);
+    assert.throws(() => maxPoolGradInto(new Float32Array(32), new Float32Array(7), new Float32Array(32), g), /dy has 7 values, expected 8/);
+  });
+
+  void it('Conv3D forward and gradients match cpu (random shapes, strides 1–3, same/valid)', async () => {
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 2 }),
+      d: fc.integer({ min: 2, max: 7 }),
+      h: fc.integer({ min: 2, max: 7 }),
+      w: fc.integer({ min: 2, max: 7 }),
+      inC: fc.integer({ min: 1, max: 3 }),
+      outC: fc.integer({ min: 1, max: 3 }),
+      kd: fc.integer({ min: 1, max: 3 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(shapes, async (s) => {
+        if (s.kd > s.d || s.k > s.h || s.k > s.w) return;
+        const xShape: [number, number, number, number, number] = [s.batch, s.d, s.h, s.w, s.inC];
+        const fShape: [number, number, number, number, number] = [s.kd, s.k, s.k, s.inC, s.outC];
+        const xv = normals(size(xShape), s.seed);
+        const fv = normals(size(fShape), s.seed + 1);
+        const grads = (): tf.Tensor[] => {
+          const x = tf.tensor5d(xv, xShape);
+          const f = tf.tensor5d(fv, fShape);
+          const y = tf.conv3d(x, f, s.stride, s.pad);
+          const weights = tf.tensor(normals(y.size, s.seed + 2), y.shape);
+          const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, s.stride, s.pad).mul(weights).sum();
+          return [y, ...tf.grads(loss)([x, f])];
+        };
+        const cpu = await on('cpu', grads);
+        const wasm = await on('wasm', grads);
+        for (let i = 0; i < 3; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `${JSON.stringify(s)} output ${i}`);
+      }),
+      { numRuns: 60, seed: 3 },
+    );
+  });
+
+  void it('one Adam step of a small conv net gives the same weights on wasm as on cpu, and a training loop leaks no tensors', async () => {
+    const build = (): tf.LayersModel => {
+      const m = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        ],
+      });
+      m.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+      return m;
+    };
+    const xv = normals(8 * 144, 9);
+    const yv = Float32Array.from({ length: 8 }, (_, i) => i % 3);
+    const weightsAfterStep = async (backend: Backend): Promise<Float32Array[]> => {
+      await tf.setBackend(backend);
+      const model = build();
+      const x = tf.tensor4d(xv, [8, 12, 12, 1]);
+      const y = tf.tensor2d(yv, [8, 1]);
+      await model.trainOnBatch(x, y);
+      const out = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
+      tf.dispose([x, y]);
+      model.dispose();
+      return out;
+    };
+    const cpu = await weightsAfterStep('cpu');
+    const wasm = await weightsAfterStep('wasm');
+    assert.equal(wasm.length, cpu.length);
+    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `weight ${i}`);
+
+    await tf.setBackend('wasm');
+    const model = build();
+    const x = tf.tensor4d(xv, [8, 12, 12, 1]);
+    const y = tf.tensor2d(yv, [8, 1]);
+    await model.trainOnBatch(x, y);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await model.trainOnBatch(x, y);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
