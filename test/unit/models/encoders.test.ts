@@ -83,6 +83,19 @@ void describe('encoders', () => {
     model.dispose();
   });
 
+  void it('a trained-shape encoder saves and loads with its attention layer: same embeddings', async () => {
+    const model = encoderFor('conv1d', [16, 4], { filters: [4, 4], embeddingDim: 6 });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const x = tf.randomNormal([3, 16, 4], 0, 1, 'float32', 8);
+    assert.deepEqual((loaded.predict(x) as tf.Tensor).arraySync(), (model.predict(x) as tf.Tensor).arraySync());
+    assert.equal(loaded.layers.at(-1)!.getClassName(), DimensionAttention.className);
+    tf.dispose(x);
+    model.dispose();
+    loaded.dispose();
+  });
+
   void it('weights come from the seed', () => {
     const weights = (seed: number) => {
       const m = encoderFor('dense', [5], { seed, hidden: [4], embeddingDim: 3 });
