@@ -109,7 +109,7 @@ void describe('in-batch mining', () => {
   void it('gradients flow only through the mined distances', () => {
     const x = [0, 1, 1.5, 3];
     const D = tf.tensor2d(x.map((a) => x.map((b) => Math.abs(a - b))));
-    const g = tf.grad((d: tf.Tensor) => minedLoss(d as tf.Tensor2D, tf.tensor1d([0, 0, 1, 1], 'int32'), 1, 'batch-hard').loss)(D).arraySync();
+    const g = tf.grad((d: tf.Tensor) => minedLoss(d as tf.Tensor2D, tf.tensor1d([0, 0, 1, 1], 'int32'), 1, 'batch-hard').loss)(D).arraySync() as number[][];
     // Anchor 0's hardest positive is 1 (+1/4), its nearest negative 1.5 (−1/4); nothing reaches 0 → 3.
     assert.ok(Math.abs(g[0]![1]! - 0.25) < 1e-6 && Math.abs(g[0]![2]! + 0.25) < 1e-6 && g[0]![3] === 0, JSON.stringify(g[0]));
     D.dispose();
