@@ -1,6 +1,7 @@
-// Worker entry for umapTask.test.ts (bundled there with esbuild): the real worker runtime serving
-// the umap task, so the test does not depend on a fresh dist/worker.js.
+// Worker entry for the umap task and embedMap tests (bundled there with esbuild): the real worker
+// runtime serving the tasks the map needs, so the tests do not depend on a fresh dist/worker.js.
 import { umapTask } from '../../../server/jobs/tasks/umap';
+import { vectorKnnTask } from '../../../server/jobs/tasks/vectorKnn';
 import { serveTasks } from '../../../server/jobs/workerRuntime';
 
-serveTasks({ umap: umapTask });
+serveTasks({ umap: umapTask, vectorKnn: vectorKnnTask });
