@@ -111,6 +111,8 @@ export class HogExtractor {
   private readonly cells: Float32Array;
   /** One block's values (float64, for the normalisation). */
   private readonly block: Float64Array;
+  /** Column → cell column, over the columns that whole cells cover. */
+  private readonly cellOfCol: Int32Array;
   /** sqrt of the pixels when transformSqrt. */
   private readonly sqrtPixels: Float64Array | undefined;
 
@@ -130,6 +132,8 @@ export class HogExtractor {
     this.edges = Float64Array.from({ length: n + 1 }, (_, i) => per * i);
     this.cells = new Float32Array(this.geometry.cellsRow * this.geometry.cellsCol * n);
     this.block = new Float64Array(this.options.cellsPerBlock[0] * this.options.cellsPerBlock[1] * n);
+    const cellCols = this.options.pixelsPerCell[1];
+    this.cellOfCol = Int32Array.from({ length: this.geometry.cellsCol * cellCols }, (_, col) => Math.floor(col / cellCols));
     this.sqrtPixels = this.options.transformSqrt ? new Float64Array(h * w * c) : undefined;
   }
 
@@ -154,14 +158,14 @@ export class HogExtractor {
   }
 
   private histograms(px: ArrayLike<number>): void {
-    const { h, w, c, cells, edges } = this;
+    const { h, w, c, cells, edges, cellOfCol } = this;
     const n = this.options.orientations;
-    const [cellRows, cellCols] = this.options.pixelsPerCell;
+    const cellRows = this.options.pixelsPerCell[0];
     const { cellsRow, cellsCol } = this.geometry;
-    const per = 180 / n;
+    const perInv = n / 180;
     cells.fill(0);
     const rows = cellsRow * cellRows;
-    const cols = cellsCol * cellCols;
+    const cols = cellOfCol.length;
     const rowStride = w * c;
     // Row-major over the covered pixels: within each cell the magnitudes of one bin arrive in
     // skimage's order (rows, then columns), so the float32 sums round the same way.
@@ -186,18 +190,20 @@ export class HogExtractor {
           }
         }
         if (mag2 === 0) continue; // adds 0 to some bin: no effect on the sums
-        let deg = (Math.atan2(gr, gc) * RAD_TO_DEG) % 180;
-        if (deg < 0) deg += 180; // Python's mod: the result takes the divisor's sign
-        let bin = Math.floor(deg / per);
-        if (bin > n) bin = n;
+        // Python's `deg % 180` for deg in [-180, 180]: the result takes the divisor's sign. A tiny
+        // negative angle becomes 180.0 after the addition and then falls in no bin, as in skimage.
+        let deg = Math.atan2(gr, gc) * RAD_TO_DEG;
+        if (deg < 0) deg += 180;
+        else if (deg >= 180) deg -= 180;
+        let bin = Math.min(n, Math.floor(deg * perInv));
+        // The product may round across a bound: settle the bin on skimage's own bounds.
         if (deg < (edges[bin] as number)) bin--;
         else if (bin < n && deg >= (edges[bin + 1] as number)) bin++;
-        if (bin >= n || bin < 0) continue; // deg rounded to 180.0: in no bin, as in skimage
-        const cell = cellRowBase + Math.floor(col / cellCols);
-        cells[cell * n + bin] += Math.sqrt(mag2);
+        if (bin >= n) continue;
+        cells[(cellRowBase + (cellOfCol[col] as number)) * n + bin] += Math.sqrt(mag2);
       }
     }
-    const area = cellRows * cellCols;
+    const area = cellRows * this.options.pixelsPerCell[1];
     for (let k = 0; k < cells.length; k++) cells[k] = (cells[k] as number) / area; // float32 ÷ area, rounded to float32
   }
 
@@ -216,39 +222,43 @@ export class HogExtractor {
           const start = ((br + i) * cellsCol + bc) * n;
           for (let j = 0; j < rowLen; j++) block[k++] = cells[start + j] as number;
         }
-        normaliseBlock(block, norm);
-        for (let j = 0; j < block.length; j++) out[o++] = block[j] as number;
+        normaliseBlock(block, norm, out, o);
+        o += block.length;
       }
     }
   }
 }
 
-/** skimage's _hog_normalize_block, in place. Histogram values are ≥ 0, so |v| = v. */
-function normaliseBlock(b: Float64Array, method: BlockNorm): void {
+/** skimage's _hog_normalize_block, written to out[at..]. Histogram values are ≥ 0, so |v| = v. */
+function normaliseBlock(b: Float64Array, method: BlockNorm, out: Float32Array, at: number): void {
   const len = b.length;
   if (method === 'L1' || method === 'L1-sqrt') {
     let s = 0;
-    for (let j = 0; j < len; j++) s += Math.abs(b[j] as number);
+    for (let j = 0; j < len; j++) s += b[j] as number;
     const d = s + EPS;
-    if (method === 'L1') for (let j = 0; j < len; j++) b[j] = (b[j] as number) / d;
-    else for (let j = 0; j < len; j++) b[j] = Math.sqrt((b[j] as number) / d);
+    if (method === 'L1') for (let j = 0; j < len; j++) out[at + j] = (b[j] as number) / d;
+    else for (let j = 0; j < len; j++) out[at + j] = Math.sqrt((b[j] as number) / d);
     return;
   }
   let s = 0;
-  for (let j = 0; j < len; j++) s += (b[j] as number) ** 2;
-  let d = Math.sqrt(s + EPS * EPS);
-  for (let j = 0; j < len; j++) b[j] = (b[j] as number) / d;
-  if (method === 'L2') return;
+  for (let j = 0; j < len; j++) {
+    const v = b[j] as number;
+    s += v * v;
+  }
+  const d = Math.sqrt(s + EPS * EPS);
+  if (method === 'L2') {
+    for (let j = 0; j < len; j++) out[at + j] = (b[j] as number) / d;
+    return;
+  }
   s = 0;
   for (let j = 0; j < len; j++) {
-    const v = Math.min(b[j] as number, 0.2);
+    const v = Math.min((b[j] as number) / d, 0.2);
     b[j] = v;
     s += v * v;
   }
-  d = Math.sqrt(s + EPS * EPS);
-  for (let j = 0; j < len; j++) b[j] = (b[j] as number) / d;
+  const d2 = Math.sqrt(s + EPS * EPS);
+  for (let j = 0; j < len; j++) out[at + j] = (b[j] as number) / d2;
 }
-
 /** The HOG descriptor of one `h × w × c` image (channels last; c = 1 grey, 3 RGB). */
 export function hog(pixels: ArrayLike<number>, h: number, w: number, c: number, options: Partial<HogOptions> = {}): Float32Array {
   return new HogExtractor(h, w, c, options).extract(pixels);
