@@ -284,6 +284,24 @@ function dotTile(Q: Float32Array, D: Float32Array, dim: number, q0: number, q1: 
   }
 }
 
+/**
+ * All dot products of the rows of A (rowsA × dim) with the rows of B (rowsB × dim), by the tiled
+ * kernel: out[a·rowsB + b] = A[a]·B[b] (e.g. random projections for LSH).
+ */
+export function dotProducts(A: Float32Array, rowsA: number, B: Float32Array, rowsB: number, dim: number): Float64Array {
+  const out = new Float64Array(rowsA * rowsB);
+  const tile = new Float64Array(QUERY_BLOCK * DATA_BLOCK);
+  for (let a0 = 0; a0 < rowsA; a0 += QUERY_BLOCK) {
+    const a1 = Math.min(rowsA, a0 + QUERY_BLOCK);
+    for (let b0 = 0; b0 < rowsB; b0 += DATA_BLOCK) {
+      const b1 = Math.min(rowsB, b0 + DATA_BLOCK);
+      dotTile(A, B, dim, a0, a1, b0, b1, tile);
+      for (let a = a0; a < a1; a++) for (let b = b0; b < b1; b++) out[a * rowsB + b] = tile[(a - a0) * DATA_BLOCK + b - b0];
+    }
+  }
+  return out;
+}
+
 function dot(A: Float32Array, a: number, B: Float32Array, b: number, dim: number): number {
   let s = 0;
   for (let t = 0; t < dim; t++) s += A[a + t] * B[b + t];
