@@ -5,13 +5,15 @@
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
-import { cacheOf, DATASET_OPTIONS, datasetPath, parseThreshold, progressReporter, readOptions, reportWarnings, withPool } from './dataset';
+import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
+import { formatNumber } from './format';
+import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, parseThreshold, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
 
 export const CLUSTER_OPTIONS = {
   threshold: { type: 'number', valueName: 'T', description: `Identity threshold for sequences and text (default ${DEFAULT_THRESHOLD})` },
   eps: { type: 'number', valueName: 'D', description: 'Distance radius for vectors (sequences and text use --threshold)' },
-  'min-pts': { type: 'number', valueName: 'N', description: `DBSCAN minPts, the record itself included (default ${DEFAULT_MIN_PTS})` },
+  'min-pts': { type: 'number', valueName: 'N', description: `DBSCAN minPts, the record itself included (default ${DEFAULT_MIN_PTS}; ${DEFAULT_VECTOR_MIN_PTS} for numeric data)` },
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
   'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours, or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
@@ -50,7 +52,29 @@ export function checkIndexOptions(options: { kmer?: number; hashes?: number }): 
   return out;
 }
 
-export function formatClusters(outcome: ClusterOutcome, format: 'tsv' | 'json'): string {
+/** DBSCAN parameters of a numeric dataset (no identity: a radius in the metric's units). */
+export function vectorClusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number }): VectorClusterParams {
+  for (const k of ['threshold', 'mutual-k', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --eps D (a radius in the metric's units) and --min-pts`);
+  }
+  const minPts = options['min-pts'] ?? DEFAULT_VECTOR_MIN_PTS;
+  if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
+  if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new UsageError(`--eps needs a positive number, got ${options.eps}`);
+  return { minPts, ...(options.eps !== undefined ? { eps: options.eps } : {}) };
+}
+
+export function describeVectorOutcome(outcome: VectorClusterOutcome): string {
+  const { summary, stats, index } = outcome;
+  const eps = outcome.epsEstimate
+    ? `eps ${formatNumber(outcome.eps)} picked from the ${outcome.epsEstimate.k}-distance curve of ${outcome.epsEstimate.rows.length} records (pass --eps to choose)`
+    : `eps ${formatNumber(outcome.eps)}`;
+  const time = Object.entries(stats.seconds)
+    .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+    .join(', ');
+  return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${index.featureKind} features, ${index.dim} dims, ${index.metric}; ${eps}; ${stats.path === 'grid' ? 'grid' : `eps-graph of ${stats.edges} links`}; ${time})`;
+}
+
+export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, format: 'tsv' | 'json'): string {
   const ids = outcome.index.records.map((r) => r.id);
   if (format === 'tsv') {
     const lines = ['record_id\tcluster'];
@@ -58,12 +82,13 @@ export function formatClusters(outcome: ClusterOutcome, format: 'tsv' | 'json'):
     return `${lines.join('\n')}\n`;
   }
   const { summary, stats } = outcome;
+  const vector = 'eps' in outcome ? { eps: outcome.eps, features: outcome.index.featureKind, metric: outcome.index.metric, dim: outcome.index.dim } : {};
   return `${JSON.stringify(
     {
       dataset: outcome.index.file,
       clusters: summary.clusters.map((c) => ({ id: c.id, size: c.size, members: c.members.map((m) => ids[m]) })),
       noise: summary.noise.map((m) => ids[m]),
-      stats: { ...summary.stats, ...stats },
+      stats: { ...summary.stats, ...stats, ...vector },
     },
     null,
     2,
@@ -81,11 +106,12 @@ export function describeOutcome(outcome: ClusterOutcome, threshold: number): str
 
 export default defineCommand({
   name: 'cluster',
-  summary: 'Cluster the records of a dataset (MinHash + LSH + DBSCAN)',
-  usage: ['cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]'],
+  summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
+  usage: ['cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]', 'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]'],
   details: [
     'Output (tsv): a header `record_id<TAB>cluster`, then one row per record; noise is -1.',
     'Identity = 1 − (edit distance − length difference) / shorter length (cd-hit-est\'s sense).',
+    'Numeric datasets: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
     'Indexes are cached by file content and parameters; the second run on a file skips sketching.',
   ].join('\n'),
   options: {
@@ -95,9 +121,21 @@ export default defineCommand({
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
-    const file = datasetPath(positionals, 'cluster');
+    const file = await datasetPath(positionals, 'cluster');
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
+    if (await isVectorDataset(file)) {
+      const params = vectorClusterParams(options);
+      const v = vectorOptions(options);
+      const outcome = await withPool((pool) => clusterVectorDataset(file, { pool, params, ...v, cache: cacheOf(options), onProgress: progressReporter(io) }));
+      reportWarnings(io, 'cluster', outcome.index.warnings);
+      const text = formatClusters(outcome, format);
+      if (options.out !== undefined) await writeFile(options.out, text);
+      else io.stdout.write(text);
+      io.stderr.write(`${describeVectorOutcome(outcome)}\n`);
+      return;
+    }
+    refuseVectorOptions(options, file);
     const params = clusterParams(options);
     const read = readOptions(options);
     const outcome = await withPool((pool) =>

@@ -4,6 +4,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { DatasetReadOptions } from '../engine/data';
+import { vectorFormatOf, type VectorReadOptions } from '../engine/data/vectorDataset';
+import type { FeatureKind } from '../engine/features/vectorFeatures';
+import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
 import { WorkerPool } from '../jobs/pool';
 import type { OptionSpecs, ParsedOptions } from './args';
@@ -17,19 +20,83 @@ export const DATASET_OPTIONS = {
   'label-column': { type: 'string', valueName: 'NAME|INDEX', description: 'Label column of a table / field of a JSONL record' },
   'text-field': { type: 'string', valueName: 'NAME', description: 'JSONL: the field holding the text (default text/sequence/content)' },
   limit: { type: 'number', valueName: 'N', description: 'Only the first N records' },
+  features: { type: 'string', valueName: 'raw|hog|scaled', description: 'Numeric datasets: the feature vectors (default: tables scaled, images HOG, volumes raw)' },
+  metric: { type: 'string', valueName: 'NAME', description: `Numeric datasets: ${VECTOR_METRICS.join(', ')} (default euclidean)` },
+  p: { type: 'number', valueName: 'P', description: 'Minkowski p (with --metric minkowski)' },
+  'image-size': { type: 'string', valueName: 'HxW', description: 'Images: resample every image to H×W pixels (default: the common size)' },
+  channels: { type: 'number', valueName: '1|3', description: 'Images: read as grey (1) or RGB (3) (default: grey when every image is)' },
+  'vector-field': { type: 'string', valueName: 'NAME', description: 'JSONL: the numeric-array field (default vector/embedding/features/values)' },
   'cache-dir': { type: 'string', valueName: 'DIR', description: `Where indexes are cached (default ${defaultCacheDir()})` },
   'no-cache': { type: 'boolean', description: 'Neither read nor write the index cache' },
 } as const satisfies OptionSpecs;
 
 type DatasetOptions = ParsedOptions<typeof DATASET_OPTIONS>;
 
-/** The dataset path (exit 2 when missing or unreadable). */
-export function datasetPath(positionals: readonly string[], command: string): string {
+/** The dataset path (exit 2 when missing or unreadable); folders only when they hold images or volumes. */
+export async function datasetPath(positionals: readonly string[], command: string): Promise<string> {
   if (positionals.length !== 1) throw new UsageError(`${command} needs one <dataset> file${positionals.length > 1 ? `, got ${positionals.length} arguments` : ''}`);
   const file = positionals[0] as string;
   if (!existsSync(file)) throw new InputError(`${file}: no such file`);
-  if (statSync(file).isDirectory()) throw new InputError(`${file}: is a folder; sequence and text datasets are files`);
+  if (statSync(file).isDirectory() && (await vectorFormatOf(file)) === undefined) {
+    throw new InputError(`${file}: is a folder without images or .npy volumes; sequence, text and table datasets are files`);
+  }
   return file;
+}
+
+/** Is this path a numeric dataset (table, JSONL vectors, IDX, .npy, images, volumes)? */
+export async function isVectorDataset(file: string): Promise<boolean> {
+  return (await vectorFormatOf(file)) !== undefined;
+}
+
+const FEATURE_KINDS = ['raw', 'hog', 'scaled', 'auto'] as const;
+
+export interface VectorChoices {
+  read: VectorReadOptions;
+  features: FeatureKind | 'auto';
+  metric: VectorMetric;
+  p?: number;
+}
+
+/** The read, feature and metric options of a numeric dataset (exit 2 on a bad value). */
+export function vectorOptions(options: DatasetOptions): VectorChoices {
+  const read: VectorReadOptions = {};
+  const sources = ['labels', 'label-column'].filter((k) => options[k as keyof DatasetOptions] !== undefined);
+  if (sources.length > 1) throw new UsageError('choose one label source, not --labels and --label-column');
+  if (options['label-field'] !== undefined || options['label-regex'] !== undefined) throw new UsageError('--label-field and --label-regex read FASTA/FASTQ headers; a numeric dataset takes --labels FILE or --label-column NAME|INDEX');
+  if (options['text-field'] !== undefined) throw new UsageError('--text-field is for JSONL text; a JSONL of vectors takes --vector-field');
+  if (options.labels !== undefined) read.labelsFile = options.labels;
+  if (options['label-column'] !== undefined) {
+    const c = options['label-column'];
+    read.labelColumn = /^-?\d+$/.test(c) ? Number(c) : c;
+  }
+  if (options['vector-field'] !== undefined) read.vectorField = options['vector-field'];
+  if (options['image-size'] !== undefined) {
+    const m = /^(\d+)[x×](\d+)$/i.exec(options['image-size']);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--image-size is HxW in pixels, e.g. 28x28, got '${options['image-size']}'`);
+    read.imageSize = [Number(m[1]), Number(m[2])];
+  }
+  if (options.channels !== undefined) {
+    if (options.channels !== 1 && options.channels !== 3) throw new UsageError(`--channels is 1 (grey) or 3 (RGB), got ${options.channels}`);
+    read.channels = options.channels;
+  }
+  if (options.limit !== undefined) {
+    if (!Number.isInteger(options.limit) || options.limit < 1) throw new UsageError(`--limit needs a positive integer, got ${options.limit}`);
+    read.limit = options.limit;
+  }
+  const features = options.features ?? 'auto';
+  if (!(FEATURE_KINDS as readonly string[]).includes(features)) throw new UsageError(`--features is one of ${FEATURE_KINDS.join(', ')}, got '${features}'`);
+  const metric = options.metric ?? 'euclidean';
+  if (!(VECTOR_METRICS as readonly string[]).includes(metric)) throw new UsageError(`--metric is one of ${VECTOR_METRICS.join(', ')}, got '${metric}'`);
+  if (metric === 'minkowski' && !(options.p !== undefined && options.p >= 1)) throw new UsageError('--metric minkowski needs --p P with P ≥ 1');
+  if (metric !== 'minkowski' && options.p !== undefined) throw new UsageError('--p is the Minkowski exponent; use it with --metric minkowski');
+  return { read, features: features as FeatureKind | 'auto', metric: metric as VectorMetric, ...(options.p !== undefined ? { p: options.p } : {}) };
+}
+
+/** Refuses the numeric-only options on a sequence or text dataset. */
+export function refuseVectorOptions(options: DatasetOptions, file: string): void {
+  for (const k of ['features', 'metric', 'p', 'image-size', 'channels', 'vector-field'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} applies to numeric datasets (tables, images, volumes); ${file} is a sequence or text dataset`);
+  }
 }
 
 export function readOptions(options: DatasetOptions): DatasetReadOptions {

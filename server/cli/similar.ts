@@ -2,7 +2,8 @@
 import { similarRecords } from '../jobs/similarRecords';
 import { formatNumber } from './format';
 import { defineCommand } from './command';
-import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, reportWarnings, withPool } from './dataset';
+import { similarVectorRecords } from '../jobs/vectorClusterDataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { checkIndexOptions } from './cluster';
 import { UsageError } from './errors';
 
@@ -10,7 +11,11 @@ export default defineCommand({
   name: 'similar',
   summary: 'The records most similar to one record',
   usage: ['similar <dataset> --id <record_id> [-k 10] [--format tsv|json]'],
-  details: 'Output (tsv): a header `record_id<TAB>score<TAB>distance`, most similar first; score = identity, distance = edit distance.',
+  details: [
+    'Output (tsv): a header `record_id<TAB>score<TAB>distance`, most similar first.',
+    'Sequences and text: score = identity, distance = edit distance.',
+    'Tables, images, volumes: distance in the --metric (exact kNN on the features); score = 1 − distance for cosine, else 1 / (1 + distance).',
+  ].join('\n'),
   options: {
     id: { type: 'string', valueName: 'RECORD_ID', description: 'The query record' },
     k: { type: 'number', short: 'k', valueName: 'K', description: 'How many records (default 10)' },
@@ -20,12 +25,28 @@ export default defineCommand({
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
-    const file = datasetPath(positionals, 'similar');
+    const file = await datasetPath(positionals, 'similar');
     if (options.id === undefined) throw new UsageError('similar needs --id <record_id>');
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k needs a positive integer, got ${k}`);
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
+    if (await isVectorDataset(file)) {
+      if (options.kmer !== undefined || options.hashes !== undefined) throw new UsageError('--kmer and --hashes apply to sequences and text');
+      const v = vectorOptions(options);
+      const { index, query, items } = await withPool((pool) => similarVectorRecords(file, options.id as string, k, { pool, ...v, cache: cacheOf(options), onProgress: progressReporter(io) }));
+      reportWarnings(io, 'similar', index.warnings);
+      if (format === 'json') {
+        const where = (r: (typeof items)[number]['record']) => (r.file !== undefined ? { file: r.file } : index.format === 'csv' || index.format === 'tsv' || index.format === 'jsonl-vectors' ? { line: r.startLine + 1 } : {});
+        const out = { query: query.id, metric: index.metric, features: index.featureKind, items: items.map((it) => ({ recordId: it.record.id, score: it.score, distance: it.distance, ...where(it.record), ...(it.record.label !== undefined ? { label: it.record.label } : {}) })) };
+        io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)];
+      io.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    refuseVectorOptions(options, file);
     const { index, query, items } = await withPool((pool) =>
       similarRecords(file, options.id as string, k, { pool, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
     );

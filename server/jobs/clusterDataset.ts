@@ -38,7 +38,10 @@ export const DEFAULT_CANDIDATES_PER_RECORD = 32;
 export interface NeighbourEdges {
   i: Uint32Array;
   j: Uint32Array;
+  /** Sequences and text: identity. Vectors: a 0..1 score derived from the distance (higher = closer). */
   identity: Float32Array;
+  /** Vectors: the distance itself, in the metric's units. */
+  distance?: Float32Array;
 }
 
 export interface ClusterOutcome {

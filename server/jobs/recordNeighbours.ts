@@ -9,28 +9,32 @@ import type { RecordMeta, SequenceIndex } from './sequenceIndex';
 
 export interface Neighbour {
   record: number;
+  /** Identity, or for vectors the 0..1 score of the distance (higher = closer). */
   identity: number;
+  /** Vectors: the distance. */
+  distance?: number;
 }
 
 /** Per record, its `keep` best neighbours among the verified edges, best first. */
 export function nearestNeighbours(n: number, edges: NeighbourEdges, keep = 5): Neighbour[][] {
   const lists: Neighbour[][] = Array.from({ length: n }, () => []);
-  const offer = (at: number, other: number, identity: number) => {
+  const offer = (at: number, other: number, identity: number, distance: number | undefined) => {
     const list = lists[at];
     if (!list) return;
     if (list.length === keep && (list[keep - 1] as Neighbour).identity >= identity) return;
     // Insertion into a short sorted list: O(keep) per edge, one pass over all edges.
     let pos = list.length;
     while (pos > 0 && (list[pos - 1] as Neighbour).identity < identity) pos--;
-    list.splice(pos, 0, { record: other, identity });
+    list.splice(pos, 0, distance === undefined ? { record: other, identity } : { record: other, identity, distance });
     if (list.length > keep) list.pop();
   };
   for (let e = 0; e < edges.i.length; e++) {
     const a = edges.i[e] as number;
     const b = edges.j[e] as number;
     const id = edges.identity[e] as number;
-    offer(a, b, id);
-    offer(b, a, id);
+    const d = edges.distance?.[e];
+    offer(a, b, id, d);
+    offer(b, a, id, d);
   }
   return lists;
 }

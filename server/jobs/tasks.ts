@@ -7,6 +7,7 @@ import { candidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
+import { loadVectorsTask } from './tasks/loadVectors';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
@@ -17,6 +18,7 @@ import { verifyTask } from './tasks/verify';
 export const tasks: TaskRegistry = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
+  loadVectors: loadVectorsTask,
   sketch: sketchTask,
   lshCandidates: candidatesTask,
   selectCandidates: selectCandidatesTask,

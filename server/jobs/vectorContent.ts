@@ -1,0 +1,39 @@
+/**
+ * The content key of a numeric dataset for the index cache. A file: the SHA-256 of its bytes
+ * (IDX also folds in its paired labels file, which changes the labels). A folder of images or
+ * volumes: the SHA-256 of its listing — every member's relative path, size and modification
+ * time — because hashing 60,000 image files would cost as much as decoding them; an edited image
+ * changes its size or mtime, which is all a cache key needs.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { hashFile } from './indexCache';
+
+async function listing(root: string, dir: string, out: string[], checkCancelled?: () => void): Promise<void> {
+  checkCancelled?.();
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) await listing(root, full, out, checkCancelled);
+    else if (e.isFile()) {
+      const s = await stat(full);
+      out.push(`${path.relative(root, full).split(path.sep).join('/')}\t${s.size}\t${Math.floor(s.mtimeMs)}`);
+    }
+  }
+}
+
+export async function contentHashOf(target: string, checkCancelled?: () => void, companions: readonly string[] = []): Promise<string> {
+  const s = await stat(target);
+  if (s.isDirectory()) {
+    const lines: string[] = [];
+    await listing(target, target, lines, checkCancelled);
+    return createHash('sha256').update('folder\n').update(lines.join('\n')).digest('hex');
+  }
+  if (companions.length === 0) return hashFile(target, checkCancelled);
+  const hash = createHash('sha256').update(await hashFile(target, checkCancelled));
+  for (const c of companions) hash.update('\0').update(await hashFile(c, checkCancelled));
+  return hash.digest('hex');
+}
