@@ -48,19 +48,25 @@ export interface Categories {
 
 /** Clusters by size, largest first, as categories 1…; noise (-1) is category 0. */
 export function clusterCategories(clusters: readonly number[] | undefined, n: number): Categories {
-  return categorise(n, (i) => {
-    const c = clusters?.[i];
-    return c === undefined || c < 0 ? undefined : `cluster ${c}`;
-  }, 'noise');
+  return categorise(
+    n,
+    (i) => {
+      const c = clusters?.[i];
+      return c === undefined || c < 0 ? undefined : c;
+    },
+    (c) => `cluster ${c}`,
+    'noise',
+  );
 }
 
 /** Labels by frequency, most frequent first, as categories 1…; no label is category 0. */
 export function labelCategories(labels: readonly (string | null)[] | undefined, n: number): Categories {
-  return categorise(n, (i) => labels?.[i] ?? undefined, 'no label');
+  return categorise(n, (i) => labels?.[i] ?? undefined, (label) => label, 'no label');
 }
 
-function categorise(n: number, keyOf: (i: number) => string | undefined, greyName: string): Categories {
-  const counts = new Map<string, number>();
+/** Keys are counted as they are (numbers stay numbers: no string per point for 100,000 points). */
+function categorise<K extends string | number>(n: number, keyOf: (i: number) => K | undefined, nameOf: (key: K) => string, greyName: string): Categories {
+  const counts = new Map<K, number>();
   let grey = 0;
   for (let i = 0; i < n; i++) {
     const k = keyOf(i);
@@ -69,13 +75,13 @@ function categorise(n: number, keyOf: (i: number) => string | undefined, greyNam
   }
   // Ties keep first-seen order (Map order; sort is stable): the same input always colours the same way.
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  const categoryOf = new Map<string, number>(ranked.map(([k], r) => [k, r + 1]));
+  const categoryOf = new Map<K, number>(ranked.map(([k], r) => [k, r + 1]));
   const index = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const k = keyOf(i);
     index[i] = k === undefined ? 0 : categoryOf.get(k)!;
   }
-  const legend: LegendEntry[] = ranked.map(([name, count], r) => ({ category: r + 1, name, count }));
+  const legend: LegendEntry[] = ranked.map(([key, count], r) => ({ category: r + 1, name: nameOf(key), count }));
   if (grey > 0) legend.unshift({ category: 0, name: greyName, count: grey });
   return { index, legend };
 }

@@ -19,9 +19,13 @@ export interface EmbeddingMapHtmlOptions {
 /**
  * default-src 'none', then only what the page needs: its script (nonce), its stylesheet, and
  * data: images (PNG thumbnails in the hover card). No connect-src: data comes by postMessage.
+ * 'unsafe-eval' because regl (under regl-scatterplot) generates its draw calls with `new Function`
+ * — there is no other mode — and the page cannot draw without it. It lets the page's own code
+ * evaluate strings; it admits no other script (that still needs the nonce), and the page never
+ * evaluates anything it receives.
  */
 export function embeddingMapCsp(cspSource: string, nonce: string): string {
-  return [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${cspSource}`, `img-src ${cspSource} data:`, `font-src ${cspSource}`].join('; ');
+  return [`default-src 'none'`, `script-src 'nonce-${nonce}' 'unsafe-eval'`, `style-src ${cspSource}`, `img-src ${cspSource} data:`, `font-src ${cspSource}`].join('; ');
 }
 
 export function embeddingMapHtml(o: EmbeddingMapHtmlOptions): string {

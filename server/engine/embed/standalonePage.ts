@@ -1,7 +1,7 @@
 /**
  * The Embedding Map as ONE self-contained HTML file (`simlab embed --out map.html`): the built
  * page script and stylesheet inline, the map as an inline JSON block, and a Content-Security-
- * Policy that lets only that script and that stylesheet run (by hash) and loads nothing from
+ * Policy that lets only that script and that stylesheet in (by hash) and loads nothing from
  * anywhere — it opens from disk, offline, and cannot call home.
  *
  * Pure: the caller reads dist/webviews/embeddingMap.{js,css} (see `standalonePageAssets`) and
@@ -33,7 +33,8 @@ export function standalonePageHtml(input: StandalonePageInput): string {
   const data = JSON.stringify(load).replace(/</gu, '\\u003c');
   const csp = [
     `default-src 'none'`,
-    `script-src '${sha256(script)}'`,
+    // 'unsafe-eval': regl generates its draw calls with `new Function` (see webviews/embeddingMap/html.ts).
+    `script-src '${sha256(script)}' 'unsafe-eval'`,
     `style-src '${sha256(css)}'`,
     // PNG thumbnails in the hover card are data: URLs.
     `img-src data:`,
