@@ -54,14 +54,19 @@ function masksFor(labels: tf.Tensor1D): Masks {
   });
 }
 
-/** sum(terms) / max(count, 1) and count(active) / max(valid, 1), as scalars. */
-function meanAndShare(terms: tf.Tensor, valid: tf.Tensor, lossOverActive: boolean): MinedLoss {
+/**
+ * Mean of the valid terms (or, for batch-all, of the active ones) and the active share.
+ * `activeTerms`: the same terms computed off the tape, when given, count the active ones — for
+ * batch-all the count divides the loss, and counting on the tape would send a (zero) gradient
+ * back through the whole [n, n, n] cube.
+ */
+function meanAndShare(terms: tf.Tensor, valid: tf.Tensor, activeTerms?: tf.Tensor): MinedLoss {
   return tf.tidy(() => {
     const masked = tf.mul(terms, valid);
-    // tf.step, not tf.greater: comparisons have no gradient in tfjs and this sits on the tape.
-    const active = tf.sum(tf.step(tf.sub(masked, ACTIVE_EPS)));
+    // tf.step, not tf.greater: comparisons have no gradient in tfjs, and the tape refuses them.
+    const active = tf.sum(tf.step(tf.sub(activeTerms ? tf.mul(activeTerms, valid) : masked, ACTIVE_EPS)));
     const validCount = tf.sum(valid);
-    const denominator = tf.maximum(lossOverActive ? active : validCount, 1);
+    const denominator = tf.maximum(activeTerms ? active : validCount, 1);
     return {
       loss: tf.div(tf.sum(masked), denominator) as tf.Scalar,
       activeShare: tf.div(active, tf.maximum(validCount, 1)) as tf.Scalar,
@@ -69,56 +74,67 @@ function meanAndShare(terms: tf.Tensor, valid: tf.Tensor, lossOverActive: boolea
   });
 }
 
+/** The row-wise pick D[i, index[i, ...]] as a one-hot product, so the gradient reaches only the picked entries. */
+function pick(D: tf.Tensor, index: tf.Tensor, n: number): tf.Tensor {
+  return tf.sum(tf.mul(tf.oneHot(index, n), D), -1);
+}
+
 /**
  * The mined loss for a batch from its n × n distance matrix (diagonal 0) and its labels [n].
  * `margin` is the triplet margin (or, for 'contrastive', the push-away radius).
+ *
+ * Which positive or negative each anchor gets is decided on a copy of the distances taken off
+ * the gradient tape (tfjs has no stopGradient): a choice has no gradient anyway, and taking
+ * min/max on the tape made the backward pass compare whole [n, n, n] cubes — semi-hard ran
+ * 4× slower on wasm. The loss then picks the chosen distances from the taped matrix.
  */
 export function minedLoss(distances: tf.Tensor2D, labels: tf.Tensor1D, margin: number, mining: MiningKind): MinedLoss {
   if (!MINING_KINDS.includes(mining)) throw new Error(`mining: unknown '${String(mining)}' (expected ${MINING_KINDS.join(', ')})`);
   const [n, m] = distances.shape;
   if (n !== m || labels.shape[0] !== n) throw new Error(`minedLoss: distances ${n}×${m} and ${labels.shape[0]} labels do not match`);
-  return tf.tidy(() => {
-    const { positive, negative } = masksFor(labels);
-    const D = distances;
-    switch (mining) {
-      case 'batch-all': {
-        const dap = tf.expandDims(D, 2); // [a, p, 1]
-        const dan = tf.expandDims(D, 1); // [a, 1, n]
-        const terms = tf.relu(tf.add(tf.sub(dap, dan), margin));
-        const valid = tf.mul(tf.expandDims(positive, 2), tf.expandDims(negative, 1));
-        return meanAndShare(terms, valid, true);
+  const fixed = tf.tensor2d(distances.dataSync(), [n, n]);
+  try {
+    return tf.tidy(() => {
+      const { positive, negative } = masksFor(labels);
+      const D = distances;
+      const hasPositive = tf.step(tf.sum(positive, 1)); // [a]
+      const hasNegative = tf.step(tf.sum(negative, 1)); // [a]
+      const lift = tf.add(tf.max(fixed), 1); // above every distance
+      switch (mining) {
+        case 'batch-all': {
+          const cube = (d: tf.Tensor) => tf.relu(tf.add(tf.sub(tf.expandDims(d, 2), tf.expandDims(d, 1)), margin)); // [a, p, n]
+          const valid = tf.mul(tf.expandDims(positive, 2), tf.expandDims(negative, 1));
+          return meanAndShare(cube(D), valid, cube(fixed));
+        }
+        case 'batch-hard': {
+          // Farthest positive (non-positives at −1, below every distance), nearest negative.
+          const farthestPositive = tf.argMax(tf.add(tf.mul(fixed, positive), tf.sub(positive, 1)), 1);
+          const nearestNegative = tf.argMin(tf.add(fixed, tf.mul(tf.sub(1, negative), lift)), 1);
+          const terms = tf.relu(tf.add(tf.sub(pick(D, farthestPositive, n), pick(D, nearestNegative, n)), margin));
+          return meanAndShare(terms, tf.mul(hasPositive, hasNegative));
+        }
+        case 'semi-hard': {
+          const dap = tf.expandDims(fixed, 2); // [a, p, 1]
+          const dan = tf.expandDims(fixed, 1); // [a, 1, n]
+          const outside = tf.mul(tf.expandDims(negative, 1), tf.step(tf.sub(dan, dap))); // [a, p, n]: negatives farther than p
+          const nearestOutside = tf.argMin(tf.add(dan, tf.mul(tf.sub(1, outside), lift)), 2); // [a, p]
+          const farthestNegative = tf.argMax(tf.sub(tf.mul(fixed, negative), tf.sub(1, negative)), 1); // [a]
+          const hasOutside = tf.cast(tf.step(tf.sum(outside, 2)), 'bool');
+          const chosen = tf.where(hasOutside, nearestOutside, tf.broadcastTo(tf.expandDims(farthestNegative, 1), [n, n]));
+          const terms = tf.relu(tf.add(tf.sub(D, pick(tf.expandDims(D, 1), chosen, n)), margin));
+          return meanAndShare(terms, tf.mul(positive, tf.expandDims(hasNegative, 1)));
+        }
+        case 'contrastive': {
+          const pull = tf.mul(tf.square(D), positive);
+          const push = tf.mul(tf.square(tf.relu(tf.sub(margin, D))), negative);
+          // Each unordered pair appears twice; the mean is the same.
+          return meanAndShare(tf.add(pull, push), tf.add(positive, negative));
+        }
       }
-      case 'batch-hard': {
-        // D ≥ 0, so masking by multiplication leaves the max over positives intact; for the
-        // min over negatives, non-negatives are lifted above every distance.
-        const hardestPositive = tf.max(tf.mul(D, positive), 1);
-        const lift = tf.add(tf.max(D), 1);
-        const hardestNegative = tf.min(tf.add(D, tf.mul(tf.sub(1, negative), lift)), 1);
-        const terms = tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin));
-        const valid = tf.mul(tf.cast(tf.greater(tf.sum(positive, 1), 0), 'float32'), tf.cast(tf.greater(tf.sum(negative, 1), 0), 'float32'));
-        return meanAndShare(terms, valid, false);
-      }
-      case 'semi-hard': {
-        const dap = tf.expandDims(D, 2); // [a, p, 1]
-        const dan = tf.expandDims(D, 1); // [a, 1, n]
-        const lift = tf.add(tf.max(D), 1);
-        const outside = tf.mul(tf.expandDims(negative, 1), tf.step(tf.sub(dan, dap))); // [a, p, n]
-        const nearestOutside = tf.min(tf.add(dan, tf.mul(tf.sub(1, outside), lift)), 2); // [a, p]
-        const hasOutside = tf.step(tf.sum(outside, 2)); // [a, p] 1 or 0
-        const farthestNegative = tf.expandDims(tf.max(tf.mul(D, negative), 1), 1); // [a, 1]
-        const chosen = tf.add(tf.mul(hasOutside, nearestOutside), tf.mul(tf.sub(1, hasOutside), farthestNegative));
-        const terms = tf.relu(tf.add(tf.sub(D, chosen), margin));
-        const anchorHasNegative = tf.expandDims(tf.cast(tf.greater(tf.sum(negative, 1), 0), 'float32'), 1);
-        return meanAndShare(terms, tf.mul(positive, anchorHasNegative), false);
-      }
-      case 'contrastive': {
-        const pull = tf.mul(tf.square(D), positive);
-        const push = tf.mul(tf.square(tf.relu(tf.sub(margin, D))), negative);
-        // Each unordered pair appears twice; the mean is the same.
-        return meanAndShare(tf.add(pull, push), tf.add(positive, negative), false);
-      }
-    }
-  });
+    });
+  } finally {
+    fixed.dispose();
+  }
 }
 
 export interface CollapseReport {
