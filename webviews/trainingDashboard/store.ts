@@ -67,8 +67,9 @@ export function setStatus(state: DashboardState, status: RunStatus, message?: st
  */
 export function appendPoints(state: DashboardState, points: readonly MetricPoint[], cap = DEFAULT_POINT_CAP): number {
   let dropped = 0;
-  const { steps, epochs, series } = state;
   for (const p of points) {
+    // Read afresh each time: thinning replaces the columns.
+    const { steps, epochs, series } = state;
     const n = steps.length;
     if (n > 0 && p.step < steps[n - 1]!) {
       dropped++;
@@ -92,8 +93,8 @@ export function appendPoints(state: DashboardState, points: readonly MetricPoint
       else put(state, name, at, v);
     }
     if (p.attention) state.attention = p.attention.slice();
+    if (state.steps.length > cap) thin(state);
   }
-  while (steps.length > cap) thin(state);
   return dropped;
 }
 

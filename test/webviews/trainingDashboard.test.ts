@@ -1,0 +1,464 @@
+/**
+ * The Training Dashboard: its message checks and store in node, then the BUILT page
+ * (dist/webviews/trainingDashboard.js + .css; `node esbuild.mjs` first) in headless Chromium,
+ * served in the same HTML and Content-Security-Policy the VS Code panel uses, with a fake
+ * `acquireVsCodeApi` standing in for VS Code's webview host. A screenshot goes to
+ * test-results/webviews/trainingDashboard.png.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Browser, Page } from 'playwright-core';
+import { contentSecurityPolicy, trainingDashboardHtml } from '../../webviews/trainingDashboard/html';
+import {
+  LIMITS,
+  parseDashboardState,
+  parseHostMessage,
+  parseWebviewMessage,
+  type DashboardState,
+  type MetricPoint,
+} from '../../webviews/trainingDashboard/messages';
+import { appendPoints, collapseAlarm, COLLAPSE_WINDOW, emptyState, progressOf, startRun, thin } from '../../webviews/trainingDashboard/store';
+import { MessageError } from '../../webviews/shared/validate';
+import { chromiumSkipReason, launchChromium } from './browser';
+import { fakeHost, installFakeVsCodeApi, postToPage } from './harness/fakeVsCodeApi';
+import { DIST_WEBVIEWS, ROOT, servePage, type PageServer } from './harness/server';
+import { initMessage, metricsMessages, MODEL_ID, mulberry32, trainingPoints } from './harness/trainingRun';
+
+const SHOTS = path.join(ROOT, 'test-results', 'webviews');
+
+interface DashboardHandle {
+  state(): DashboardState;
+  renders(): number;
+  charts(): { id: string; series: string[]; dataLengths: number[] }[];
+}
+declare global {
+  interface Window {
+    trainingDashboard: DashboardHandle;
+  }
+}
+
+const point = (step: number, loss: number, metrics: Record<string, number> = {}, epoch = 0): MetricPoint => ({ epoch, step, loss, metrics });
+
+void describe('Training Dashboard messages', () => {
+  void test('valid messages pass through unchanged', () => {
+    const init = initMessage(3, 10);
+    assert.deepEqual(parseHostMessage(JSON.parse(JSON.stringify(init))), init);
+    const metrics = metricsMessages(trainingPoints(1, 1, 10), 10)[0]!;
+    assert.deepEqual(parseHostMessage(metrics), metrics);
+    assert.deepEqual(parseHostMessage({ type: 'status', modelId: 'm', status: 'failed', message: 'out of memory' }), { type: 'status', modelId: 'm', status: 'failed', message: 'out of memory' });
+    assert.deepEqual(parseWebviewMessage({ type: 'stop', modelId: 'm' }), { type: 'stop', modelId: 'm' });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+  });
+
+  void test('a malformed message is an error naming the field', () => {
+    const cases: [unknown, RegExp][] = [
+      [null, /^message: expected an object/u],
+      [{ type: 'explode' }, /^type: expected one of/u],
+      [{ type: 'metrics', modelId: 'm' }, /^points: expected an array/u],
+      [{ type: 'metrics', modelId: 'm', points: [point(0, 1), { epoch: 0, step: 1, loss: Number.NaN, metrics: {} }] }, /^points\[1\]\.loss: expected a finite number, got NaN/u],
+      [{ type: 'metrics', modelId: 'm', points: [{ epoch: 0, step: -1, loss: 1, metrics: {} }] }, /^points\[0\]\.step: expected a non-negative integer/u],
+      [{ type: 'metrics', modelId: 'm', points: [{ epoch: 0, step: 1, loss: 1, metrics: { __proto__x: 1 } }] }, /^points\[0\]\.metrics: bad metric name/u],
+      [{ type: 'metrics', modelId: 'm', points: [{ epoch: 0, step: 1, loss: 1, metrics: { a: '1' } }] }, /^points\[0\]\.metrics\.a: expected a finite number, got string/u],
+      [{ type: 'init', run: { modelId: 'm', kind: 'gan', backend: 'cpu', config: {} } }, /^run\.kind: expected one of siamese, autoencoder/u],
+      [{ type: 'status', modelId: 'm', status: 'exploded' }, /^status: expected one of/u],
+      [{ type: 'restore', state: { ...emptyState(), steps: [2, 1], epochs: [0, 0] } }, /^state\.steps\[1\]: steps must not decrease/u],
+      [{ type: 'restore', state: { ...emptyState(), steps: [1], epochs: [0], series: { loss: [] } } }, /^state\.series\.loss: length 0 ≠ steps length 1/u],
+      [{ type: 'metrics', modelId: 'm', points: new Array(LIMITS.pointsPerMessage + 1).fill(point(0, 1)) }, /^points: array longer than/u],
+    ];
+    for (const [value, expected] of cases) assert.throws(() => parseHostMessage(value), (err: unknown) => err instanceof MessageError && expected.test(err.message), JSON.stringify(value)?.slice(0, 120));
+  });
+
+  void test('any JSON value is either a message or a MessageError, never another exception', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.record({ type: fc.constantFrom('init', 'metrics', 'status', 'restore'), modelId: fc.string(), points: fc.array(fc.jsonValue()), run: fc.jsonValue(), state: fc.jsonValue() })), (value) => {
+        try {
+          parseHostMessage(value);
+        } catch (err) {
+          if (!(err instanceof MessageError)) throw err;
+        }
+      }),
+      { seed: 7, numRuns: 2_000 },
+    );
+  });
+
+  void test('a saved state survives JSON and validation unchanged', () => {
+    const state = startRun(initMessage(5, 40).run);
+    appendPoints(state, trainingPoints(3, 5, 40), 64);
+    const copy = parseDashboardState(JSON.parse(JSON.stringify(state)));
+    assert.deepEqual(copy, state);
+  });
+});
+
+void describe('Training Dashboard store', () => {
+  void test('a report with the same step merges into the last point; one going backwards is dropped', () => {
+    const state = startRun(initMessage(1, 10).run);
+    const dropped = appendPoints(state, [point(0, 1), point(1, 0.9), point(1, 0.9, { valLoss: 0.95, precisionAt1: 0.5 }), point(0, 5), point(2, 0.8)]);
+    assert.equal(dropped, 1);
+    assert.deepEqual(state.steps, [0, 1, 2]);
+    assert.deepEqual(state.series['loss'], [1, 0.9, 0.8]);
+    assert.deepEqual(state.series['valLoss'], [null, 0.95, null]);
+    assert.deepEqual(state.series['precisionAt1'], [null, 0.5, null]);
+  });
+
+  void test('the history stays under its cap and keeps every sparse (once an epoch) value', () => {
+    const epochs = 50;
+    const perEpoch = 200;
+    const state = startRun(initMessage(epochs, perEpoch).run);
+    const points = trainingPoints(11, epochs, perEpoch);
+    const cap = 500;
+    for (let i = 0; i < points.length; i += 37) appendPoints(state, points.slice(i, i + 37), cap);
+    assert.ok(state.steps.length <= cap, `${state.steps.length} points kept`);
+    assert.ok(state.steps.length > cap / 2, `${state.steps.length} points kept`);
+    assert.equal(state.steps.at(-1), epochs * perEpoch - 1);
+    for (const column of Object.values(state.series)) assert.equal(column.length, state.steps.length);
+    // Each epoch's validation loss is still there (by value, in order).
+    const expected = points.filter((p) => p.metrics['valLoss'] !== undefined).map((p) => p.metrics['valLoss']);
+    assert.deepEqual(state.series['valLoss']!.filter((v) => v !== null), expected);
+    assert.ok(state.steps.every((s, i) => i === 0 || s > state.steps[i - 1]!));
+  });
+
+  void test('thinning merges pairs: the later point, or the earlier value where the later has none', () => {
+    const state = startRun(initMessage(1, 5).run);
+    appendPoints(state, [point(0, 4, { valLoss: 9 }), point(1, 3), point(2, 2), point(3, 1, { valLoss: 7 }), point(4, 0)]);
+    thin(state);
+    assert.deepEqual(state.steps, [1, 3, 4]);
+    assert.deepEqual(state.series['loss'], [3, 1, 0]);
+    assert.deepEqual(state.series['valLoss'], [9, 7, null]);
+    assert.equal(state.stride, 2);
+  });
+
+  void test('collapse alarm: flat loss at the margin with every triplet active, or no embedding spread; not while learning', () => {
+    const collapsed = startRun(initMessage(1, 100).run);
+    appendPoints(collapsed, Array.from({ length: COLLAPSE_WINDOW }, (_, i) => point(i, 0.2, { activeTriplets: 1 })));
+    assert.match(collapseAlarm(collapsed)?.message ?? '', /stayed at 0\.2000 \(the margin\)/u);
+    const oneShort = startRun(initMessage(1, 100).run);
+    appendPoints(oneShort, Array.from({ length: COLLAPSE_WINDOW - 1 }, (_, i) => point(i, 0.2, { activeTriplets: 1 })));
+    assert.equal(collapseAlarm(oneShort), undefined);
+    const learning = startRun(initMessage(1, 100).run);
+    appendPoints(learning, trainingPoints(5, 1, 100));
+    assert.equal(collapseAlarm(learning), undefined);
+    const stillActive = startRun(initMessage(1, 100).run);
+    appendPoints(stillActive, Array.from({ length: 30 }, (_, i) => point(i, 0.2 - i * 0.001, { activeTriplets: 1 })));
+    assert.equal(collapseAlarm(stillActive), undefined, 'a falling loss is not a collapse');
+    const noSpread = startRun(initMessage(1, 100).run);
+    appendPoints(noSpread, [point(0, 0.1, { embeddingStd: 1e-6 })]);
+    assert.match(collapseAlarm(noSpread)?.message ?? '', /spread is 1\.0e-6/u);
+  });
+
+  void test('progress from total steps, else epochs', () => {
+    const state = startRun(initMessage(4, 25).run);
+    appendPoints(state, [point(49, 1, {}, 1)]);
+    assert.equal(progressOf(state).fraction, 0.5);
+    delete state.run!.totalSteps;
+    assert.equal(progressOf(state).fraction, 0.25);
+  });
+});
+
+void describe('Training Dashboard page template', () => {
+  void test('strict policy: nothing by default, the script by nonce, styles from the extension only', () => {
+    const nonce = randomBytes(16).toString('base64');
+    const html = trainingDashboardHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, scriptUri: 'https://x.vscode-cdn.net/a.js', styleUri: 'https://x.vscode-cdn.net/a.css' });
+    assert.match(html, /default-src 'none'/u);
+    assert.ok(html.includes(`script-src 'nonce-${nonce}'`));
+    assert.ok(!html.includes('unsafe-inline') && !html.includes('unsafe-eval'));
+    assert.equal(html.match(/<script/gu)?.length, 1);
+    assert.ok(html.includes(`<script nonce="${nonce}" src="https://x.vscode-cdn.net/a.js">`));
+    assert.throws(() => trainingDashboardHtml({ cspSource: 'x', nonce: 'short', scriptUri: 'a', styleUri: 'b' }), /nonce/u);
+    assert.ok(trainingDashboardHtml({ cspSource: 'x', nonce, scriptUri: 'a"><script>', styleUri: 'b' }).includes('a&quot;&gt;&lt;script&gt;'));
+  });
+});
+
+void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? false }, () => {
+  let browser: Browser;
+  let server: PageServer;
+  const pages: Page[] = [];
+
+  before(async () => {
+    for (const f of ['trainingDashboard.js', 'trainingDashboard.css']) {
+      assert.ok(existsSync(path.join(DIST_WEBVIEWS, f)), `dist/webviews/${f} is missing: run \`node esbuild.mjs\` first`);
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    server = await servePage((origin) =>
+      // A fresh nonce for every load, as the panel makes one for every page.
+      trainingDashboardHtml({
+        cspSource: origin,
+        nonce: randomBytes(16).toString('base64'),
+        scriptUri: `${origin}/dist/webviews/trainingDashboard.js`,
+        styleUri: `${origin}/dist/webviews/trainingDashboard.css`,
+      }),
+    );
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  interface Opened {
+    page: Page;
+    warnings: string[];
+    errors: string[];
+  }
+
+  /** Opens the dashboard with a fake VS Code host whose saved state is `state`. */
+  async function open(state?: unknown): Promise<Opened> {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    pages.push(page);
+    const warnings: string[] = [];
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await installFakeVsCodeApi(page, state);
+    await page.goto(`${server.origin}/`);
+    await page.waitForFunction(() => window.fakeVsCodeHost.posted.length > 0);
+    return { page, warnings, errors };
+  }
+
+  const charts = (page: Page) => page.evaluate(() => window.trainingDashboard.charts());
+
+  /** Waits until the loss chart holds `n` points (a frame has drawn them). */
+  const drawn = (page: Page, n: number) =>
+    page.waitForFunction((want) => window.trainingDashboard.charts().find((c) => c.id === 'loss')?.dataLengths[0] === want, n);
+
+  /** Pixels of the chart's canvas within `tolerance` of the colour, over the whole canvas. */
+  const pixelsOfColour = (page: Page, selector: string, rgb: [number, number, number], tolerance = 48) =>
+    page.evaluate(
+      ({ selector, rgb, tolerance }) => {
+        const canvas = document.querySelector<HTMLCanvasElement>(selector);
+        if (!canvas) return -1;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! > 128 && Math.abs(data[i]! - rgb[0]) <= tolerance && Math.abs(data[i + 1]! - rgb[1]) <= tolerance && Math.abs(data[i + 2]! - rgb[2]) <= tolerance) count++;
+        }
+        return count;
+      },
+      { selector, rgb, tolerance },
+    );
+
+  /** The theme fallbacks (no --vscode-* variables outside VS Code): first series blue, second orange. */
+  const BLUE: [number, number, number] = [0x37, 0x94, 0xff];
+  const ORANGE: [number, number, number] = [0xd1, 0x86, 0x16];
+
+  const EPOCHS = 3;
+  const PER_EPOCH = 100;
+
+  async function runThreeEpochs(page: Page): Promise<void> {
+    await postToPage(page, initMessage(EPOCHS, PER_EPOCH), ...metricsMessages(trainingPoints(42, EPOCHS, PER_EPOCH), 25));
+    await drawn(page, EPOCHS * PER_EPOCH);
+  }
+
+  void test('says it is ready, then metric messages become curves', async () => {
+    const { page, errors } = await open();
+    assert.deepEqual((await fakeHost(page)).posted, [{ type: 'ready' }]);
+    assert.ok(await page.isVisible('text=Waiting for a training run'));
+    await runThreeEpochs(page);
+
+    const byId = Object.fromEntries((await charts(page)).map((c) => [c.id, c]));
+    const n = EPOCHS * PER_EPOCH;
+    assert.deepEqual(byId['loss'], { id: 'loss', series: ['loss', 'valLoss'], dataLengths: [n, n, n] });
+    assert.deepEqual(byId['metrics'], { id: 'metrics', series: ['precisionAt1', 'tripletAccuracy', 'mapAtR'], dataLengths: [n, n, n, n] });
+    assert.deepEqual(byId['active'], { id: 'active', series: ['activeTriplets'], dataLengths: [n, n] });
+    const legend = await page.locator('.chart-loss .u-legend .u-series .u-label').allTextContents();
+    assert.deepEqual(legend, ['step', 'train loss', 'validation loss']);
+
+    // Something was drawn: the train loss line (blue) and the validation loss (orange) on the canvas.
+    const blue = await pixelsOfColour(page, '.chart-loss canvas', BLUE);
+    const orange = await pixelsOfColour(page, '.chart-loss canvas', ORANGE);
+    assert.ok(blue > 300, `${blue} train-loss pixels`);
+    assert.ok(orange > 50, `${orange} validation-loss pixels`);
+    assert.ok((await pixelsOfColour(page, 'canvas.attention', BLUE)) > 500, 'attention bars drawn');
+
+    const info = await page.textContent('.info');
+    assert.match(info ?? '', /backend wasm · fashion-mnist\/train-images-idx3-ubyte · epoch 3 \/ 3 · step 299 \/ 300 · [\d,]+ samples\/s/u);
+    assert.equal(await page.textContent('.status'), 'running');
+    assert.equal(await page.evaluate(() => document.querySelector('progress')!.value), 1);
+    assert.match((await page.textContent('.caption')) ?? '', /^32 dimensions; largest: d\d+/u);
+    assert.equal(await page.isVisible('.banner'), false);
+    assert.deepEqual(await page.locator('.config th').allTextContents(), ['distance', 'margin', 'batchSize', 'learningRate', 'mining']);
+    await page.screenshot({ path: path.join(SHOTS, 'trainingDashboard.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  void test('Stop posts the run\'s modelId once; the host\'s status then shows', async () => {
+    const { page } = await open();
+    await runThreeEpochs(page);
+    await page.click('button.stop');
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'stopping…');
+    assert.equal(await page.isDisabled('button.stop'), true);
+    await page.click('button.stop', { force: true }); // disabled: no second message
+    const posted = (await fakeHost(page)).posted;
+    assert.deepEqual(posted, [{ type: 'ready' }, { type: 'stop', modelId: MODEL_ID }]);
+    await postToPage(page, { type: 'status', modelId: MODEL_ID, status: 'stopped', message: 'Stopped at step 299; the model keeps its weights.' });
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'stopped');
+    assert.equal(await page.textContent('.status-message'), 'Stopped at step 299; the model keeps its weights.');
+  });
+
+  void test('malformed messages are ignored with a warning and change nothing', async () => {
+    const { page, warnings, errors } = await open();
+    await runThreeEpochs(page);
+    const before = await page.evaluate(() => JSON.stringify(window.trainingDashboard.state()));
+    await postToPage(
+      page,
+      null,
+      'metrics',
+      { type: 'metrics', modelId: MODEL_ID },
+      { type: 'metrics', modelId: MODEL_ID, points: [{ epoch: 3, step: 300, loss: 'low', metrics: {} }] },
+      { type: 'metrics', modelId: MODEL_ID, points: [{ epoch: 3, step: 301, loss: 0.1, metrics: {} }, { epoch: 3, step: 302, loss: Number.NaN, metrics: {} }] },
+      { type: 'metrics', modelId: 'another-run', points: [{ epoch: 3, step: 303, loss: 0.1, metrics: {} }] },
+      { type: 'status', modelId: MODEL_ID, status: 'exploded' },
+      { type: 'init', run: { modelId: 'x', kind: 'siamese' } },
+      { type: 'restore', state: { version: 2 } },
+      { type: 'launch-missiles' },
+    );
+    // A valid message afterwards still works, so the page has seen (and survived) all of the above.
+    await postToPage(page, { type: 'metrics', modelId: MODEL_ID, points: [{ epoch: 3, step: 400, loss: 0.05, metrics: {} }] });
+    await drawn(page, EPOCHS * PER_EPOCH + 1);
+    const afterState = JSON.parse(await page.evaluate(() => JSON.stringify(window.trainingDashboard.state()))) as DashboardState;
+    const beforeState = JSON.parse(before) as DashboardState;
+    assert.deepEqual(afterState.steps.slice(0, -1), beforeState.steps);
+    assert.equal(afterState.steps.at(-1), 400);
+    assert.equal(afterState.status, 'running');
+    const ignored = warnings.filter((w) => /^Training Dashboard: ignored/u.test(w));
+    assert.equal(ignored.length, 10, warnings.join('\n'));
+    assert.ok(ignored.some((w) => w.includes('points[1].loss: expected a finite number, got NaN')));
+    assert.ok(ignored.some((w) => w.includes('ignored metrics for run another-run')));
+    assert.deepEqual(errors, []);
+  });
+
+  void test('a reload restores the curves from the saved state; a restore message does too', async () => {
+    const first = await open();
+    await runThreeEpochs(first.page);
+    // A status change saves at once (streamed points are saved within a second).
+    await postToPage(first.page, { type: 'status', modelId: MODEL_ID, status: 'finished' });
+    await first.page.waitForFunction(() => (window.fakeVsCodeHost.state as { status?: string } | undefined)?.status === 'finished');
+    const saved = (await fakeHost(first.page)).state as DashboardState;
+    assert.equal(saved.steps.length, EPOCHS * PER_EPOCH);
+
+    // As after a window reload: VS Code gives the new page the state the old one saved.
+    const reloaded = await open(saved);
+    await drawn(reloaded.page, EPOCHS * PER_EPOCH);
+    assert.deepEqual((await fakeHost(reloaded.page)).posted, [{ type: 'ready', modelId: MODEL_ID, status: 'finished' }]);
+    assert.deepEqual(await charts(reloaded.page), await charts(first.page));
+    assert.ok((await pixelsOfColour(reloaded.page, '.chart-loss canvas', BLUE)) > 300);
+    assert.equal(await reloaded.page.textContent('.status'), 'finished');
+    assert.equal(await reloaded.page.isDisabled('button.stop'), true);
+
+    // A page with no saved state, given the host's copy.
+    const fresh = await open();
+    await postToPage(fresh.page, { type: 'restore', state: saved });
+    await drawn(fresh.page, EPOCHS * PER_EPOCH);
+    assert.deepEqual(await charts(fresh.page), await charts(first.page));
+
+    // A corrupt saved state is dropped with a warning, not a broken page.
+    const corrupt = await open({ version: 1, steps: 'many' });
+    assert.ok(corrupt.warnings.some((w) => /saved state is unusable/u.test(w)), corrupt.warnings.join('\n'));
+    assert.ok(await corrupt.page.isVisible('text=Waiting for a training run'));
+    assert.deepEqual(corrupt.errors, []);
+  });
+
+  void test('the Content-Security-Policy is the panel\'s and is enforced', async () => {
+    const { page, errors } = await open();
+    await runThreeEpochs(page);
+    const meta = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    const nonce = await page.evaluate(() => document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ?? '');
+    assert.match(meta ?? '', /^default-src 'none'; style-src http:\/\/127\.0\.0\.1:\d+; font-src \S+; img-src \S+ data:; script-src 'nonce-[A-Za-z0-9+/=]{24}'$/u);
+    assert.equal(meta, contentSecurityPolicy({ cspSource: server.origin, nonce }));
+    assert.deepEqual((await fakeHost(page)).violations, [], 'the dashboard itself needs nothing the policy forbids');
+
+    // What the policy must stop: an injected inline script, a network request, an inline style attribute.
+    const outcome = await page.evaluate(async (origin) => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.body.append(script);
+      let fetched = 'no';
+      try {
+        await fetch(`${origin}/csp-probe`);
+        fetched = 'yes';
+      } catch {
+        fetched = 'blocked';
+      }
+      const holder = document.createElement('div');
+      holder.innerHTML = '<p id="styled" style="color: rgb(1, 2, 3)">x</p>';
+      document.body.append(holder);
+      await new Promise((r) => setTimeout(r, 50));
+      return {
+        injected: (window as unknown as { injected?: boolean }).injected === true,
+        fetched,
+        colour: getComputedStyle(document.getElementById('styled')!).color,
+      };
+    }, server.origin);
+    assert.equal(outcome.injected, false);
+    assert.equal(outcome.fetched, 'blocked');
+    assert.notEqual(outcome.colour, 'rgb(1, 2, 3)');
+    const directives = (await fakeHost(page)).violations.map((v) => v.directive).sort();
+    assert.deepEqual(directives, ['connect-src', 'script-src-elem', 'style-src-attr']);
+    assert.ok(!server.requests.includes('/csp-probe'), 'the blocked fetch never reached the server');
+    assert.ok(errors.every((e) => /Content Security Policy/u.test(e)), errors.join('\n'));
+  });
+
+  void test('1,000 reports a second: every point kept, drawn once a frame, frames keep coming', async () => {
+    const { page } = await open();
+    await postToPage(page, initMessage(10, 100));
+    const points = trainingPoints(9, 10, 100);
+    const result = await page.evaluate(async ({ points, modelId }) => {
+      const rendersBefore = window.trainingDashboard.renders();
+      const frameGaps: number[] = [];
+      let last = performance.now();
+      let running = true;
+      const tick = (t: number): void => {
+        frameGaps.push(t - last);
+        last = t;
+        if (running) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      const started = performance.now();
+      // One message per report, 1,000 in (at least) one second: 100 every 100 ms.
+      for (let i = 0; i < points.length; i += 100) {
+        for (const p of points.slice(i, i + 100)) window.postMessage({ type: 'metrics', modelId, points: [p] }, '*');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      running = false;
+      const elapsed = performance.now() - started;
+      frameGaps.sort((a, b) => a - b);
+      return {
+        elapsed,
+        renders: window.trainingDashboard.renders() - rendersBefore,
+        frames: frameGaps.length,
+        p90Gap: frameGaps[Math.floor(frameGaps.length * 0.9)]!,
+        points: window.trainingDashboard.state().steps.length,
+      };
+    }, { points, modelId: MODEL_ID });
+    console.log(`1,000 reports in ${result.elapsed.toFixed(0)} ms: ${result.renders} draws, ${result.frames} frames, 90th-percentile frame gap ${result.p90Gap.toFixed(1)} ms`);
+    assert.equal(result.points, 1_000);
+    await drawn(page, 1_000);
+    assert.ok(result.renders <= result.frames + 1, `${result.renders} draws in ${result.frames} frames`);
+    assert.ok(result.renders < 300, `${result.renders} draws for 1,000 messages`);
+    // Smooth enough: frames keep coming while the reports stream in (generous: the machine may be busy).
+    assert.ok(result.p90Gap < 250, `90th-percentile frame gap ${result.p90Gap.toFixed(1)} ms`);
+  });
+
+  void test('the collapse alarm shows when the loss sits at the margin with every triplet active', async () => {
+    const { page } = await open();
+    await postToPage(page, initMessage(1, 100));
+    const random = mulberry32(3);
+    const healthy = Array.from({ length: 30 }, (_, i) => point(i, 0.3 - i * 0.003 + 0.01 * random(), { activeTriplets: 0.8 }));
+    const collapsed = Array.from({ length: COLLAPSE_WINDOW }, (_, i) => point(30 + i, 0.2, { activeTriplets: 1 }));
+    await postToPage(page, { type: 'metrics', modelId: MODEL_ID, points: healthy });
+    await drawn(page, 30);
+    assert.equal(await page.isVisible('.banner'), false);
+    await postToPage(page, { type: 'metrics', modelId: MODEL_ID, points: collapsed });
+    await drawn(page, 30 + COLLAPSE_WINDOW);
+    assert.match((await page.textContent('.banner')) ?? '', /^⚠ Step 49: Embeddings look collapsed: .* 0\.2000 \(the margin\)/u);
+    await page.screenshot({ path: path.join(SHOTS, 'trainingDashboard-collapse.png') });
+  });
+});
