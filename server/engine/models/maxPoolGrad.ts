@@ -27,6 +27,10 @@ export function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Ar
   if (x.length !== batch * H * W * C || dx.length !== x.length) throw new Error(`maxPoolGrad: x has ${x.length} values, expected ${batch * H * W * C}`);
   if (dy.length !== batch * OH * OW * C) throw new Error(`maxPoolGrad: dy has ${dy.length} values, expected ${batch * OH * OW * C}`);
   dx.fill(0);
+  if (g.filterHeight === 2 && g.filterWidth === 2 && g.strideHeight === 2 && g.strideWidth === 2 && g.padTop === 0 && g.padLeft === 0 && OH * 2 <= H && OW * 2 <= W) {
+    maxPool2x2GradInto(x, dy, dx, g);
+    return;
+  }
   let o = 0;
   for (let b = 0; b < batch; b++) {
     const imageBase = b * H * W * C;
@@ -52,6 +56,48 @@ export function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Ar
             }
           }
           if (at >= 0) dx[at] = (dx[at] as number) + (dy[o] as number);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The common 2×2, stride-2, unpadded pool, unrolled: the four candidates of each window are read
+ * per channel from four contiguous rows, same first-strict-maximum rule as above.
+ */
+function maxPool2x2GradInto(x: Float32Array, dy: Float32Array, dx: Float32Array, g: Pool2DGeometry): void {
+  const { batch, inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = g;
+  const rowStep = W * C;
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const row = (b * H + 2 * oy) * rowStep;
+      for (let ox = 0; ox < OW; ox++, o += C) {
+        const p00 = row + 2 * ox * C;
+        const p01 = p00 + C;
+        const p10 = p00 + rowStep;
+        const p11 = p10 + C;
+        for (let ch = 0; ch < C; ch++) {
+          let best = -Infinity;
+          let at = -1;
+          const a = x[p00 + ch] as number;
+          if (a > best) {
+            best = a;
+            at = p00 + ch;
+          }
+          const b2 = x[p01 + ch] as number;
+          if (b2 > best) {
+            best = b2;
+            at = p01 + ch;
+          }
+          const c = x[p10 + ch] as number;
+          if (c > best) {
+            best = c;
+            at = p10 + ch;
+          }
+          if ((x[p11 + ch] as number) > best) at = p11 + ch;
+          if (at >= 0) dx[at] = dy[o + ch] as number;
         }
       }
     }

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/engine/models/backend';
 import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
+import { sumRowsInto } from '../../../server/engine/models/sumRows';
 import { mulberry32 } from '../features/rng';
 
 type Backend = 'cpu' | 'wasm';
@@ -54,7 +55,7 @@ before(async () => {
 void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
-    const replaced = ['Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'MaxPoolGrad'];
+    const replaced = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'MaxPoolGrad', 'Sum'];
     assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', ...replaced].sort());
     assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
     assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
@@ -225,6 +226,51 @@ void describe('wasm training kernels', () => {
       }),
       { numRuns: 60, seed: 3 },
     );
+  });
+
+  void it('sums over leading axes (bias gradients) and transposed matMuls match cpu', async () => {
+    const cases = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
+      lead: fc.integer({ min: 1, max: 3 }),
+      keepDims: fc.boolean(),
+      m: fc.integer({ min: 1, max: 40 }),
+      k: fc.integer({ min: 1, max: 40 }),
+      n: fc.integer({ min: 1, max: 40 }),
+      batch: fc.integer({ min: 1, max: 3 }),
+      transposeA: fc.boolean(),
+      transposeB: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async (s) => {
+        const shape = [64, ...s.shape]; // ≥ 64 rows, so the leading-axes path is taken
+        const lead = Math.min(s.lead, shape.length - 1);
+        const xv = normals(size(shape), s.seed);
+        const aShape = [s.batch, s.transposeA ? s.k : s.m, s.transposeA ? s.m : s.k];
+        const bShape = [s.batch, s.transposeB ? s.n : s.k, s.transposeB ? s.k : s.n];
+        const av = normals(size(aShape), s.seed + 1);
+        const bv = normals(size(bShape), s.seed + 2);
+        const outputs = (): tf.Tensor[] => [
+          tf.sum(tf.tensor(xv, shape), Array.from({ length: lead }, (_, i) => i), s.keepDims),
+          tf.sum(tf.tensor(xv, shape), [shape.length - 1]),
+          tf.matMul(tf.tensor3d(av, aShape as [number, number, number]), tf.tensor3d(bv, bShape as [number, number, number]), s.transposeA, s.transposeB),
+        ];
+        const cpu = await on('cpu', outputs);
+        const wasm = await on('wasm', outputs);
+        for (let i = 0; i < 3; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `${JSON.stringify(s)} output ${i}`);
+        await tf.setBackend('wasm');
+        const shapes = tf.tidy(() => outputs().map((t) => t.shape));
+        assert.deepEqual(shapes[0], s.keepDims ? [...new Array<number>(lead).fill(1), ...shape.slice(lead)] : shape.slice(lead));
+      }),
+      { numRuns: 40, seed: 11 },
+    );
+  });
+
+  void it('sumRowsInto adds the rows of a matrix, and rejects a size that is not rows × cols', () => {
+    const out = new Float32Array(3);
+    sumRowsInto(Float32Array.from([1, 2, 3, 10, 20, 30, 100, 200, 300, 1000, 2000, 3000]), 4, out);
+    assert.deepEqual([...out], [1111, 2222, 3333]);
+    assert.throws(() => sumRowsInto(new Float32Array(10), 4, out), /10 values are not 4 rows of 3/);
   });
 
   void it('one Adam step of a small conv net gives the same weights on wasm as on cpu, and a training loop leaks no tensors', async () => {
