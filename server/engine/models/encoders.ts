@@ -10,7 +10,8 @@
  *   conv3d  [d, h, w, c]    volumes (c = 1 for a plain volume)
  *
  * A conv block is conv (padding same) → batch norm → ReLU → max pool 2 (padding same, so a side
- * of 1 stays 1 and tiny inputs work). The default 2-D encoder is the reference net of DESIGN.md,
+ * of 1 stays 1 and tiny inputs work). Conv3D maps use BatchNormalization3D (batchNorm3d.ts):
+ * tf.layers' batch norm refuses rank 5. The default 2-D encoder is the reference net of DESIGN.md,
  * conv32-pool-conv64-pool-dense64: with the defaults `encoderFor('conv2d', [28, 28, 1])` is
  * conv(32, 3×3) → BN → ReLU → pool → conv(64, 3×3) → BN → ReLU → pool → flatten → dense(64).
  * The embedding layer is linear; after it comes DimensionAttention (attention.ts: learned
@@ -19,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DimensionAttention, L2Normalize } from './attention';
+import { batchNormalization3d } from './batchNorm3d';
 
 export type EncoderKind = 'dense' | 'conv1d' | 'conv2d' | 'conv3d';
 
@@ -125,8 +127,8 @@ export function encoderFor(kind: EncoderKind, inputShape: readonly number[], con
 }
 
 function batchNormFor(kind: EncoderKind): tf.layers.Layer {
-  if (kind === 'conv3d') throw new Error('conv3d with batch norm needs the rank-5 BatchNorm layer (batchNorm3d.ts)');
-  return tf.layers.batchNormalization();
+  // tfjs-layers' batchNormalization refuses rank 5 (DESIGN.md): Conv3D maps get our own layer.
+  return kind === 'conv3d' ? batchNormalization3d() : tf.layers.batchNormalization();
 }
 
 function addVectoriser(model: tf.Sequential, kind: EncoderKind, pool: ResolvedEncoderConfig['globalPool']): void {

@@ -96,7 +96,7 @@ void describe('Siamese training step', () => {
       ['conv3d', [4, 4, 4, 1]],
     ];
     for (const [kind, shape] of shapes) {
-      const encoder = encoderFor(kind, shape, { filters: [3], embeddingDim: 4, batchNorm: kind !== 'conv3d' });
+      const encoder = encoderFor(kind, shape, { filters: [3], embeddingDim: 4 });
       const weightsBefore = encoder.getWeights().map((w) => Array.from(w.dataSync()));
       const x = tf.add(tf.randomNormal([8, ...shape], 0, 1, 'float32', 6), 1);
       const optimizer = tf.train.sgd(0.1);
