@@ -41,7 +41,7 @@ async function report(err: unknown, what: string, output: vscode.LogOutputChanne
 export async function clusterDataset(deps: DatasetCommandDeps, arg?: unknown): Promise<ClusterRequest.Result | undefined> {
   const uri = targetUri(arg);
   if (!uri) {
-    await vscode.window.showInformationMessage('Open a dataset file (FASTA/FASTQ) or pick one in the Explorer, then run Cluster This Dataset.');
+    await vscode.window.showInformationMessage('Open a dataset file (FASTA/FASTQ, CSV/TSV, JSONL) or pick one — or a folder of images — in the Explorer, then run Cluster This Dataset.');
     return undefined;
   }
   try {

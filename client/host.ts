@@ -30,11 +30,11 @@ export class HostUnavailableError extends Error {
 
 /** Datasets whose editors the host follows (DESIGN.md, "Datasets and records"). */
 const DATASET_FILES: LanguageClientOptions['documentSelector'] = [
-  { scheme: 'file', pattern: '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,csv,tsv,jsonl}' },
+  { scheme: 'file', pattern: '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,csv,tsv,jsonl,ndjson}' },
 ];
 
 /** Files whose changes the host hears of (it re-indexes only what changed). */
-const WATCHED_FILES = '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,gz,csv,tsv,jsonl}';
+const WATCHED_FILES = '**/*.{fa,fasta,fna,ffn,faa,frn,fas,fq,fastq,gz,csv,tsv,jsonl,ndjson,npy,png,jpg,jpeg}';
 
 /** Crash restarts: at most this many within the window, then the user decides. */
 export const MAX_RESTARTS = 3;

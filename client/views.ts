@@ -62,8 +62,9 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetInfo> {
 
 type ClusterNode =
   | { kind: 'cluster'; cluster: ClusterRequest.Cluster; uri: string }
-  | { kind: 'noise'; ids: string[]; lines: number[]; uri: string }
-  | { kind: 'record'; id: string; line: number; uri: string };
+  | { kind: 'noise'; ids: string[]; lines: number[]; uris?: string[]; uri: string }
+  /** `file`: the record is a file of its own (an image or volume of a folder dataset). */
+  | { kind: 'record'; id: string; line: number; uri: string; file?: boolean };
 
 /** Clusters of the last clustered dataset. */
 export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
@@ -81,11 +82,12 @@ export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
     if (!r) return [];
     if (!node) {
       const nodes: ClusterNode[] = r.clusters.map((cluster) => ({ kind: 'cluster', cluster, uri: r.uri }));
-      if (r.noise.length) nodes.push({ kind: 'noise', ids: r.noise, lines: r.noiseLines, uri: r.uri });
+      if (r.noise.length) nodes.push({ kind: 'noise', ids: r.noise, lines: r.noiseLines, ...(r.noiseUris ? { uris: r.noiseUris } : {}), uri: r.uri });
       return nodes;
     }
-    if (node.kind === 'cluster') return node.cluster.members.map((id, i) => ({ kind: 'record', id, line: node.cluster.memberLines[i] ?? 0, uri: node.uri }));
-    if (node.kind === 'noise') return node.ids.map((id, i) => ({ kind: 'record', id, line: node.lines[i] ?? 0, uri: node.uri }));
+    const record = (id: string, line: number, own: string | undefined, uri: string): ClusterNode => (own ? { kind: 'record', id, line: 0, uri: own, file: true } : { kind: 'record', id, line, uri });
+    if (node.kind === 'cluster') return node.cluster.members.map((id, i) => record(id, node.cluster.memberLines[i] ?? 0, node.cluster.memberUris?.[i], node.uri));
+    if (node.kind === 'noise') return node.ids.map((id, i) => record(id, node.lines[i] ?? 0, node.uris?.[i], node.uri));
     return [];
   }
 
@@ -103,6 +105,12 @@ export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
       return item;
     }
     const item = new vscode.TreeItem(node.id, vscode.TreeItemCollapsibleState.None);
+    if (node.file) {
+      item.resourceUri = vscode.Uri.parse(node.uri);
+      item.iconPath = vscode.ThemeIcon.File;
+      item.command = openCommand(node.uri);
+      return item;
+    }
     item.description = `line ${node.line + 1}`;
     item.iconPath = new vscode.ThemeIcon('symbol-field');
     item.command = openCommand(node.uri, node.line);
@@ -132,11 +140,17 @@ export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.I
   getTreeItem(it: FindSimilarRequest.Item): vscode.TreeItem {
     const files = this.result?.kind === 'files';
     const item = new vscode.TreeItem(it.recordId, vscode.TreeItemCollapsibleState.None);
+    const where = it.range ? ` · line ${it.range.start.line + 1}` : '';
+    // Numeric data (the result names its metric): a distance in that metric, not an identity.
+    const metric = this.result?.metric;
     item.description = files
       ? `Jaccard ${it.score.toFixed(3)}`
-      : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}${it.range ? ` · line ${it.range.start.line + 1}` : ''}`;
+      : metric
+        ? `${metric} distance ${Number(it.distance.toPrecision(4))}${where}`
+        : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}${where}`;
     item.tooltip = `${vscode.Uri.parse(it.uri).fsPath}${it.range ? `:${it.range.start.line + 1}` : ''}\nscore ${it.score} · distance ${it.distance}`;
-    item.iconPath = new vscode.ThemeIcon(files ? 'file' : 'symbol-field');
+    if (!it.range && !files) item.resourceUri = vscode.Uri.parse(it.uri);
+    item.iconPath = files || !it.range ? vscode.ThemeIcon.File : new vscode.ThemeIcon('symbol-field');
     item.command = openCommand(it.uri, undefined, it.range ? { start: it.range.start, end: it.range.start } : undefined);
     return item;
   }

@@ -69,10 +69,12 @@ export interface Range {
 
 /** Clustering parameters a client may set; each absent one comes from the settings, then the defaults. */
 export interface ClusterParamsInput {
-  /** Identity threshold in (0, 1]; default 0.93. */
+  /** Sequences and text: identity threshold in (0, 1]; default 0.93. */
   threshold?: number;
-  /** DBSCAN minPts, the record itself included; default 2. */
+  /** DBSCAN minPts, the record itself included; default 2 (sequences, text) or 5 (numeric data). */
   minPts?: number;
+  /** Numeric data (tables, images, volumes): DBSCAN radius in the metric's units; default read off the k-distance curve. */
+  eps?: number;
 }
 
 /**
@@ -93,12 +95,17 @@ export namespace ClusterRequest {
     members: string[];
     /** 0-based header line of each member, parallel to `members` (ids may repeat in a file). */
     memberLines: number[];
+    /** Folder datasets (images, volumes): each member's own file, parallel to `members`. */
+    memberUris?: string[];
   }
   export interface Stats {
     records: number;
     clusters: number;
     noise: number;
-    threshold: number;
+    /** Sequences and text: the identity threshold. */
+    threshold?: number;
+    /** Numeric data: the DBSCAN radius used (given, or read off the k-distance curve). */
+    eps?: number;
     minPts: number;
     /** True when the MinHash index came from the cache (nothing was sketched). */
     fromCache: boolean;
@@ -114,6 +121,8 @@ export namespace ClusterRequest {
     clusters: Cluster[];
     noise: string[];
     noiseLines: number[];
+    /** Folder datasets: each noise record's own file, parallel to `noise`. */
+    noiseUris?: string[];
     stats: Stats;
   }
   /** A protocol request type: its handler also gets the work-done reporter of the client's token. */
@@ -127,6 +136,9 @@ export namespace ClusterRequest {
  * dataset files of the workspace: each file's MinHash is the slot-wise minimum of its records'
  * signatures (the MinHash of the union of their k-mers), score = estimated Jaccard of the two
  * files' k-mer sets, distance = 1 − score.
+ * Numeric data: the record at the line of a table, or — for an image or .npy volume file, no
+ * position — that file among the other files of its dataset folder (exact kNN on the features;
+ * distance in the metric's units, score = 1 − distance for cosine, else 1 / (1 + distance)).
  */
 export namespace FindSimilarRequest {
   export const method = 'similarityLab/findSimilar' as const;
@@ -138,7 +150,7 @@ export namespace FindSimilarRequest {
   }
   export interface Item {
     uri: string;
-    /** The record's lines (absent for a whole file). */
+    /** The record's lines (absent for a whole file, and for an image or volume, whose uri is its own file). */
     range?: Range;
     /** The record id, or the file's workspace-relative path for a whole file. */
     recordId: string;
@@ -149,6 +161,8 @@ export namespace FindSimilarRequest {
     /** What was asked: the record id, or the file's path. */
     query: string;
     kind: 'records' | 'files';
+    /** Numeric data: the metric of `distance` (absent for sequences and text, whose score is identity). */
+    metric?: string;
     items: Item[];
   }
   export const type = new RequestType<Params, Result, void>(method);

@@ -4,6 +4,7 @@
  * button), then publishes the file's record diagnostics (via the service's change hook).
  */
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { ClusterRequest } from '../protocol';
 import type { HostContext } from './context';
@@ -15,7 +16,7 @@ export function registerCluster(host: HostContext, service: DatasetService): voi
     try {
       const entry = service.entry((params as { uri?: unknown } | null)?.uri);
       const settings = await service.settings(entry.uri);
-      const clusterParams = DatasetService.clusterParams(params.params, settings);
+      const clusterParams = DatasetService.clusterParams(params.params, settings, await service.isVector(entry));
       const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
         params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
       const view = await runCluster(host, service, entry, clusterParams, token, progress);
@@ -57,23 +58,32 @@ export async function runCluster(
 
 export function toResult(entry: DatasetEntry, view: ClusterView): ClusterRequest.Result {
   const { outcome, params } = view;
-  const records = outcome.index.records;
+  const records: readonly { id: string; startLine: number; file?: string }[] = outcome.index.records;
+  // Folder datasets: each record is a file of its own, which the Clusters view opens.
+  const folder = records.length > 0 && records[0]?.file !== undefined;
+  const uris = (members: readonly number[]) => (folder ? { uris: members.map((m) => pathToFileURL(records[m]?.file ?? entry.path).href) } : {});
+  const noiseUris = uris(outcome.summary.noise).uris;
   return {
     datasetId: outcome.index.contentHash.slice(0, 16),
     uri: entry.uri,
-    clusters: outcome.summary.clusters.map((c) => ({
-      id: c.id,
-      size: c.size,
-      members: c.members.map((m) => records[m]?.id ?? String(m)),
-      memberLines: c.members.map((m) => records[m]?.startLine ?? 0),
-    })),
+    clusters: outcome.summary.clusters.map((c) => {
+      const memberUris = uris(c.members).uris;
+      return {
+        id: c.id,
+        size: c.size,
+        members: c.members.map((m) => records[m]?.id ?? String(m)),
+        memberLines: c.members.map((m) => records[m]?.startLine ?? 0),
+        ...(memberUris ? { memberUris } : {}),
+      };
+    }),
     noise: outcome.summary.noise.map((m) => records[m]?.id ?? String(m)),
     noiseLines: outcome.summary.noise.map((m) => records[m]?.startLine ?? 0),
+    ...(noiseUris ? { noiseUris } : {}),
     stats: {
       records: records.length,
       clusters: outcome.summary.stats.clusters,
       noise: outcome.summary.stats.noise,
-      threshold: params.threshold,
+      ...(view.vector ? { eps: view.outcome.eps } : { threshold: view.params.threshold }),
       minPts: params.minPts,
       fromCache: outcome.stats.fromCache,
       edges: outcome.stats.edges,

@@ -10,20 +10,28 @@ import { discoverDatasets, matchesDataset } from '../jobs/discovery';
 import type { IndexCache } from '../jobs/indexCache';
 import { nearestNeighbours, type Neighbour } from '../jobs/recordNeighbours';
 import { buildSequenceIndex, type SequenceIndex } from '../jobs/sequenceIndex';
+import { vectorFormatOf } from '../engine/data/vectorDataset';
+import { buildVectorIndex, type VectorIndex } from '../jobs/vectorIndex';
+import { clusterVectorDataset, DEFAULT_VECTOR_MIN_PTS, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
 import { InvalidInputError } from '../jobs/errors';
 import { DatasetsChangedNotification, type DatasetInfo, type DatasetState } from '../protocol';
 import type { HostContext } from './context';
 import { loadSettings, type HostSettings } from './settings';
 
-/** A finished clustering of one version of a file, shaped for the editor features. */
-export interface ClusterView {
-  outcome: ClusterOutcome;
-  /** Record index → its best verified neighbours. */
-  neighbours: Neighbour[][];
-  /** Cluster id → size. */
-  sizes: Map<number, number>;
-  params: ClusterParams;
+/** Either kind of index: sequences and text (MinHash), or numeric data (feature vectors). */
+export type DatasetIndex = SequenceIndex | VectorIndex;
+
+export function isVectorIndex(index: DatasetIndex): index is VectorIndex {
+  return 'features' in index;
 }
+
+/** The clustering parameters of either path. */
+export type AnyClusterParams = ClusterParams | (VectorClusterParams & { vector: true });
+
+/** A finished clustering of one version of a file, shaped for the editor features. */
+export type ClusterView =
+  | { vector?: false; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
+  | { vector: true; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
 
 export interface DatasetEntry {
   uri: string;
@@ -32,8 +40,10 @@ export interface DatasetEntry {
   message?: string;
   /** A parse error of the last read, for its Error diagnostic. */
   parseError?: { line: number; column: number; message: string };
-  index?: SequenceIndex;
-  indexing?: Promise<SequenceIndex>;
+  index?: DatasetIndex;
+  indexing?: Promise<DatasetIndex>;
+  /** Numeric data (a table, IDX, .npy, or a folder of images or volumes), known after the first look. */
+  vector?: boolean;
   clustered?: ClusterView;
   fileSignature?: Uint32Array;
   /** Bumped on every change of the file: work started on an older version is dropped. */
@@ -140,23 +150,34 @@ export class DatasetService {
   }
 
   /** The entry's index: in memory, else built in the pool (from the disk cache when it holds it). */
-  ensureIndex(entry: DatasetEntry, onProgress?: ProgressSink): Promise<SequenceIndex> {
+  /** Is the entry numeric data (tables, images, volumes)? Decided once per entry, by name and first bytes. */
+  async isVector(entry: DatasetEntry): Promise<boolean> {
+    entry.vector ??= (await vectorFormatOf(entry.path)) !== undefined;
+    return entry.vector;
+  }
+
+  ensureIndex(entry: DatasetEntry, onProgress?: ProgressSink): Promise<DatasetIndex> {
     this.checkTrusted();
     if (entry.index) return Promise.resolve(entry.index);
     if (entry.indexing) return entry.indexing;
     const generation = entry.generation;
     // Not tied to one request's cancellation: several requests may wait for the same index,
     // and a finished index is worth keeping (it is also what the disk cache saves).
-    const work = this.host.status.track(`Indexing ${path.basename(entry.path)}`, (setLabel) =>
-      buildSequenceIndex(entry.path, {
+    const work = this.host.status.track(`Indexing ${path.basename(entry.path)}`, async (setLabel) => {
+      const common = {
         pool: this.host.jobs(),
         ...(this.cache ? { cache: this.cache } : {}),
-        onProgress: (stage, done, total) => {
+        onProgress: (stage: string, done: number, total: number) => {
           setLabel(`Indexing ${path.basename(entry.path)}: ${stage}${total > 0 ? ` ${Math.floor((100 * done) / total)}%` : ''}`);
           onProgress?.(stage, done, total);
         },
-      }),
-    );
+      };
+      if (await this.isVector(entry)) {
+        const s = await this.settings(entry.uri);
+        return buildVectorIndex(entry.path, { ...common, features: s.vectors.features, metric: s.vectors.metric });
+      }
+      return buildSequenceIndex(entry.path, common);
+    });
     entry.indexing = work;
     this.setState(entry, 'indexing');
     work.then(
@@ -179,22 +200,24 @@ export class DatasetService {
   }
 
   /** Clusters the file (the index from memory/disk cache, the rest in the pool) and keeps the result. */
-  async cluster(entry: DatasetEntry, params: ClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
+  async cluster(entry: DatasetEntry, params: AnyClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
     this.checkTrusted();
     const generation = entry.generation;
     const before = entry.state;
     this.setState(entry, 'clustering');
     try {
-      const outcome = await clusterDataset(entry.path, {
-        pool: this.host.jobs(),
-        params,
-        signal,
-        ...(this.cache ? { cache: this.cache } : {}),
-        onProgress,
-      });
-      const sizes = new Map<number, number>();
-      for (const c of outcome.summary.clusters) sizes.set(c.id, c.size);
-      const view: ClusterView = { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes, params };
+      const common = { pool: this.host.jobs(), signal, ...(this.cache ? { cache: this.cache } : {}), onProgress };
+      let view: ClusterView;
+      if ('vector' in params) {
+        const s = await this.settings(entry.uri);
+        const { vector: _v, ...vectorParams } = params;
+        const outcome = await clusterVectorDataset(entry.path, { ...common, params: vectorParams, features: s.vectors.features, metric: s.vectors.metric });
+        view = { vector: true, outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: vectorParams };
+      } else {
+        const outcome = await clusterDataset(entry.path, { ...common, params });
+        view = { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params };
+      }
+      const outcome = view.outcome;
       if (entry.generation === generation) {
         entry.index = outcome.index;
         entry.clustered = view;
@@ -233,9 +256,31 @@ export class DatasetService {
     return wasClustered ? entry : undefined;
   }
 
-  /** ClusterParams from the request, the settings, then the defaults (as the CLI's). */
-  static clusterParams(input: unknown, settings: HostSettings): ClusterParams {
+  /**
+   * A file inside a folder dataset (an image, a volume) changed: forget the folders' results.
+   * Returns the folders that had been clustered (to cluster again).
+   */
+  invalidateFoldersOf(file: string): DatasetEntry[] {
+    const again: DatasetEntry[] = [];
+    for (const e of [...this.entries.values()]) {
+      if (e.path !== file && file.startsWith(e.path + path.sep) && e.vector) {
+        const clustered = this.invalidate(e.uri, false);
+        if (clustered) again.push(clustered);
+      }
+    }
+    return again;
+  }
+
+  /** ClusterParams from the request, the settings, then the defaults (as the CLI's); numeric data take eps and their own minPts. */
+  static clusterParams(input: unknown, settings: HostSettings, vector = false): AnyClusterParams {
     const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+    if (vector) {
+      const eps = given['eps'] ?? (settings.vectors.eps > 0 ? settings.vectors.eps : undefined);
+      const minPts = given['minPts'] ?? DEFAULT_VECTOR_MIN_PTS;
+      if (eps !== undefined && (typeof eps !== 'number' || !(eps > 0 && Number.isFinite(eps)))) throw new InvalidInputError(`eps is a positive radius, got ${JSON.stringify(eps)}`);
+      if (typeof minPts !== 'number' || !Number.isInteger(minPts) || minPts < 1) throw new InvalidInputError(`minPts needs a positive integer, got ${JSON.stringify(minPts)}`);
+      return { vector: true, minPts, ...(eps !== undefined ? { eps } : {}) };
+    }
     const threshold = given['threshold'] ?? settings.threshold;
     const minPts = given['minPts'] ?? settings.minPts;
     if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new InvalidInputError(`threshold is an identity in (0, 1], got ${JSON.stringify(threshold)}`);
@@ -248,7 +293,7 @@ export class DatasetService {
     };
   }
 
-  private checkTrusted(): void {
+  checkTrusted(): void {
     if (!this.trusted) throw new InvalidInputError('The workspace is not trusted: Similarity Lab does not read dataset files in it.');
   }
 
@@ -272,4 +317,10 @@ export class DatasetService {
   notifyChanged(): void {
     void this.host.connection.sendNotification(DatasetsChangedNotification.type, {}).catch(() => undefined);
   }
+}
+
+function sizesOf(clusters: readonly { id: number; size: number }[]): Map<number, number> {
+  const sizes = new Map<number, number>();
+  for (const c of clusters) sizes.set(c.id, c.size);
+  return sizes;
 }

@@ -32,6 +32,20 @@ function pct(identity: number): string {
   return `${(identity * 100).toFixed(1)} %`;
 }
 
+/** How close a neighbour is: identity for sequences and text, the distance for numeric data. */
+function closeness(nb: { identity: number; distance?: number }): string {
+  return nb.distance !== undefined ? `distance ${formatDistance(nb.distance)}` : `${pct(nb.identity)} identity`;
+}
+
+function formatDistance(d: number): string {
+  return Number.isInteger(d) ? String(d) : d.toPrecision(3);
+}
+
+/** The neighbourhood a record failed to find enough neighbours in. */
+function radius(view: ClusterView): string {
+  return view.vector ? `within distance ${formatDistance(view.outcome.eps)}` : `at ≥ ${pct(view.params.threshold)} identity`;
+}
+
 function headerRange(record: RecordMeta, doc: TextDocument | undefined): Range {
   const line = record.startLine;
   // The whole header line when the document is open; otherwise the id (VS Code clamps ranges anyway).
@@ -58,7 +72,7 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
       .slice(0, 3)
       .map((nb) => {
         const other = records[nb.record] as RecordMeta;
-        return { location: { uri: entry.uri, range: headerRange(other, doc) }, message: `${other.id} · ${pct(nb.identity)} identity` };
+        return { location: { uri: entry.uri, range: headerRange(other, doc) }, message: `${other.id} · ${closeness(nb)}` };
       });
   for (const r of records) {
     if (out.length >= d.maxPerFile) break;
@@ -68,18 +82,20 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
     if (label >= 0 && d.cluster !== undefined) {
       out.push({ range, severity: d.cluster, source: SOURCE, code: 'cluster', message: `cluster ${label} · ${view.sizes.get(label) ?? 0} members`, relatedInformation: related(r, 'cluster') });
     } else if (label < 0 && d.outlier !== undefined) {
-      const why = best ? `nearest ${records[best.record]?.id ?? '?'} at ${pct(best.identity)}, too few neighbours for a cluster` : `no neighbour at ≥ ${pct(view.params.threshold)} identity`;
+      const why = best ? `nearest ${records[best.record]?.id ?? '?'} at ${closeness(best)}, too few neighbours for a cluster` : `no neighbour ${radius(view)}`;
       out.push({ range, severity: d.outlier, source: SOURCE, code: 'outlier', message: `outlier (noise) · ${why}`, relatedInformation: related(r, 'any') });
     }
-    if (best && best.identity >= d.nearDuplicateIdentity && d.nearDuplicate !== undefined && out.length < d.maxPerFile) {
+    // Near-duplicates: identity ≥ the setting for sequences and text; distance 0 (the same vector) for numeric data.
+    const nearDuplicate = best && (best.distance !== undefined ? best.distance === 0 : best.identity >= d.nearDuplicateIdentity);
+    if (best && nearDuplicate && d.nearDuplicate !== undefined && out.length < d.maxPerFile) {
       const other = records[best.record] as RecordMeta;
       out.push({
         range,
         severity: d.nearDuplicate,
         source: SOURCE,
         code: 'near-duplicate',
-        message: `near-duplicate of ${other.id} · ${pct(best.identity)} identity`,
-        relatedInformation: [{ location: { uri: entry.uri, range: headerRange(other, doc) }, message: `${other.id} · ${pct(best.identity)} identity` }],
+        message: `near-duplicate of ${other.id} · ${closeness(best)}`,
+        relatedInformation: [{ location: { uri: entry.uri, range: headerRange(other, doc) }, message: `${other.id} · ${closeness(best)}` }],
       });
     }
   }
@@ -91,20 +107,21 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
   if (!index) return undefined;
   const record = recordAtLine(index.records, line);
   if (!record) return undefined;
-  const lines = [`**${record.id}** · ${record.length} ${index.kind === 'sequence' ? 'bases' : 'characters'}`];
+  const unit = index.kind === 'sequence' ? 'bases' : index.kind === 'text' ? 'characters' : 'values';
+  const lines = [`**${record.id}** · ${record.length} ${unit}${record.label !== undefined ? ` · label ${record.label}` : ''}`];
   const view: ClusterView | undefined = entry.clustered;
   if (!view) {
     lines.push('', 'Not clustered yet: run *Similarity Lab: Cluster This Dataset*.');
     return lines.join('\n');
   }
   const label = view.outcome.labels[record.index] as number;
-  lines.push('', label >= 0 ? `Cluster ${label} · ${view.sizes.get(label) ?? 0} members` : `Outlier (noise) at ≥ ${pct(view.params.threshold)} identity`);
+  lines.push('', label >= 0 ? `Cluster ${label} · ${view.sizes.get(label) ?? 0} members` : `Outlier (noise): too few neighbours ${radius(view)}`);
   const nbs = (view.neighbours[record.index] ?? []).slice(0, 3);
   if (nbs.length) {
     lines.push('', 'Nearest neighbours:');
     for (const nb of nbs) {
       const other = view.outcome.index.records[nb.record] as RecordMeta;
-      lines.push(`- ${other.id} — ${pct(nb.identity)} identity (line ${other.startLine + 1})`);
+      lines.push(`- ${other.id} — ${closeness(nb)} (line ${other.startLine + 1})`);
     }
   }
   return lines.join('\n');
@@ -190,6 +207,20 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
 
   /** Re-index only the file that changed; re-cluster it if it had been clustered. */
   function fileChanged(uri: string, deleted: boolean): void {
+    let file: string | undefined;
+    try {
+      file = DatasetService.pathOf(uri);
+    } catch {
+      file = undefined;
+    }
+    // An image or volume of a folder dataset: the folder's results are stale; re-cluster it if it was clustered.
+    for (const folder of file ? service.invalidateFoldersOf(file) : []) {
+      void (async () => {
+        const settings = await service.settings(folder.uri);
+        const progress = await connection.window.createWorkDoneProgress();
+        await runCluster(host, service, folder, DatasetService.clusterParams(undefined, settings, true), undefined, progress);
+      })().catch((err: unknown) => connection.console.warn(`re-clustering ${path.basename(folder.path)}: ${String(err)}`));
+    }
     const wasClustered = service.invalidate(uri, deleted);
     if (deleted) {
       void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
@@ -200,7 +231,7 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
     void (async () => {
       const settings = await service.settings(uri);
       if (wasClustered) {
-        const params = DatasetService.clusterParams(undefined, settings);
+        const params = DatasetService.clusterParams(undefined, settings, await service.isVector(entry));
         const progress = await connection.window.createWorkDoneProgress();
         await runCluster(host, service, entry, params, undefined, progress);
       } else if (settings.indexOnOpen && documents.get(uri)) {

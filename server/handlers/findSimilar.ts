@@ -10,10 +10,13 @@ import { InvalidInputError } from '../jobs/errors';
 import { estimateJaccard, fileSignature, recordAtLine } from '../jobs/recordNeighbours';
 import { similarInIndex } from '../jobs/similarRecords';
 import type { SequenceIndex } from '../jobs/sequenceIndex';
+import { similarVectors } from '../jobs/vectorClusterDataset';
+import type { VectorIndex } from '../jobs/vectorIndex';
+import { datasetFolderOfImage, vectorFormatOf } from '../engine/data/vectorDataset';
 import { withTokenSignal } from '../jobs/cancellation';
 import { FindSimilarRequest } from '../protocol';
 import type { HostContext } from './context';
-import { DatasetService, type DatasetEntry } from './datasets';
+import { DatasetService, isVectorIndex, type DatasetEntry } from './datasets';
 import { classify, toResponseError } from './errors';
 
 const DEFAULT_K = 10;
@@ -24,9 +27,10 @@ export function registerFindSimilar(host: HostContext, service: DatasetService):
     try {
       const p = checkParams(params);
       const entry = service.entry(p.uri);
-      return await host.status.track(`Finding items like ${path.basename(entry.path)}`, () =>
-        p.position ? similarRecords(host, service, entry, p.position.line, p.k, token) : similarFiles(service, entry, p.k, token),
-      );
+      return await host.status.track(`Finding items like ${path.basename(entry.path)}`, async () => {
+        if (!p.position && (await isRecordFile(entry.path))) return similarMemberFiles(host, service, entry.path, p.k, token);
+        return p.position ? similarRecords(host, service, entry, p.position.line, p.k, token) : similarFiles(service, entry, p.k, token);
+      });
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`findSimilar failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       throw toResponseError(err, 'findSimilar');
@@ -58,10 +62,43 @@ function untilCancelled<T>(promise: Promise<T>, token: CancellationToken): Promi
   );
 }
 
+/** An image, or a .npy volume inside a folder of volumes: a record that is a file of its own. */
+async function isRecordFile(file: string): Promise<boolean> {
+  const format = await vectorFormatOf(file);
+  if (format === 'image-file') return true;
+  return format === 'npy' && (await vectorFormatOf(path.dirname(file))) === 'volume-folder';
+}
+
+/** Find Similar on an image (or volume) file: the nearest files of its dataset folder, by their features. */
+async function similarMemberFiles(host: HostContext, service: DatasetService, file: string, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
+  service.checkTrusted();
+  const folder = await datasetFolderOfImage(file);
+  const entry = service.entry(pathToFileURL(folder).href);
+  const index = (await untilCancelled(service.ensureIndex(entry), token)) as VectorIndex;
+  const query = index.records.find((r) => r.file === file);
+  if (!query) throw new InvalidInputError(`${path.basename(file)} is not one of the ${index.records.length} records of ${folder}`);
+  const hits = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
+  return {
+    query: query.id,
+    kind: 'records',
+    metric: index.metric,
+    items: hits.map((h) => ({ uri: pathToFileURL(h.record.file ?? folder).href, recordId: h.record.id, score: h.score, distance: h.distance })),
+  };
+}
+
 async function similarRecords(host: HostContext, service: DatasetService, entry: DatasetEntry, line: number, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
   const index = await untilCancelled(service.ensureIndex(entry), token);
   const query = recordAtLine(index.records, line);
   if (!query) throw new InvalidInputError(`${path.basename(entry.path)}: no record at line ${line + 1}`);
+  if (isVectorIndex(index)) {
+    const near = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
+    return {
+      query: query.id,
+      kind: 'records',
+      metric: index.metric,
+      items: near.map((h) => ({ uri: entry.uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, score: h.score, distance: h.distance })),
+    };
+  }
   const hits = await withTokenSignal(token, (signal) => similarInIndex(index, query.index, k, host.jobs(), signal));
   return {
     query: query.id,
@@ -78,6 +115,9 @@ async function similarRecords(host: HostContext, service: DatasetService, entry:
 
 async function similarFiles(service: DatasetService, entry: DatasetEntry, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
   const index = await untilCancelled(service.ensureIndex(entry), token);
+  if (isVectorIndex(index)) {
+    throw new InvalidInputError(`${path.basename(entry.path)} is numeric data: Find Similar works on one of its records (a row in the editor, or an image or volume file in the Explorer), not on the whole file`);
+  }
   const query = signatureOf(entry, index);
   const others = (await service.datasets()).filter((f) => f !== entry.path);
   const scored: FindSimilarRequest.Item[] = [];
@@ -86,7 +126,10 @@ async function similarFiles(service: DatasetService, entry: DatasetEntry, k: num
     const other = service.entry(pathToFileURL(file).href);
     let otherIndex: SequenceIndex;
     try {
-      otherIndex = await untilCancelled(service.ensureIndex(other), token);
+      if (await service.isVector(other)) continue; // MinHash signatures exist for sequence and text files only
+      const got = await untilCancelled(service.ensureIndex(other), token);
+      if (isVectorIndex(got)) continue;
+      otherIndex = got;
     } catch (err) {
       if (err instanceof Error && err.name === 'CancelledError') throw err;
       continue; // an unreadable or malformed file shows its own Error diagnostic; it is just not a match

@@ -6,8 +6,17 @@
 import type { Connection } from 'vscode-languageserver/node';
 import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
+import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
+import type { FeatureKind } from '../engine/features/vectorFeatures';
 
-export const DEFAULT_INCLUDE = ['**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}', '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}.gz'];
+export const DEFAULT_INCLUDE = [
+  '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}',
+  '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}.gz',
+  '**/*.{csv,tsv,jsonl,ndjson,npy}',
+  '**/*.{csv,tsv,jsonl,ndjson,npy}.gz',
+  '**/*-ubyte{,.gz}',
+];
+const FEATURE_KINDS = ['auto', 'raw', 'hog', 'scaled'] as const;
 export const DEFAULT_NEAR_DUPLICATE = 0.99;
 export const DEFAULT_MAX_DIAGNOSTICS = 1000;
 
@@ -29,6 +38,13 @@ export interface HostSettings {
     maxPerFile: number;
   };
   codeLens: boolean;
+  /** Numeric datasets (tables, images, volumes). */
+  vectors: {
+    features: FeatureKind | 'auto';
+    metric: VectorMetric;
+    /** DBSCAN radius; 0 = read off the k-distance curve. */
+    eps: number;
+  };
 }
 
 export function defaultSettings(): HostSettings {
@@ -68,6 +84,9 @@ function bool(v: unknown, fallback: boolean): boolean {
 function num(v: unknown, fallback: number, ok: (n: number) => boolean): number {
   return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
 }
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], fallback: T): T {
+  return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : fallback;
+}
 function severity(v: unknown, fallback: SeverityName): DiagnosticSeverity | undefined {
   const name = typeof v === 'string' ? v.toLowerCase() : fallback;
   switch (name) {
@@ -106,5 +125,10 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
       maxPerFile: num(get(own, 'diagnostics.maxPerFile'), DEFAULT_MAX_DIAGNOSTICS, (n) => Number.isInteger(n) && n >= 0),
     },
     codeLens: bool(get(own, 'codeLens.enabled'), true),
+    vectors: {
+      features: oneOf(get(own, 'vectors.features'), FEATURE_KINDS, 'auto'),
+      metric: oneOf(get(own, 'vectors.metric'), VECTOR_METRICS.filter((m) => m !== 'minkowski'), 'euclidean'),
+      eps: num(get(own, 'vectors.eps'), 0, (n) => n >= 0),
+    },
   };
 }
