@@ -46,6 +46,8 @@ const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
 const NODE_PACKAGE = '@tensorflow/tfjs-node';
 
 let current: { choice: BackendChoice; key: string } | null = null;
+const loaderIds = new WeakMap<() => unknown, number>();
+let nextLoaderId = 1;
 let pending: { promise: Promise<BackendChoice>; key: string } | null = null;
 
 function message(e: unknown): string {
@@ -125,7 +127,9 @@ async function choose(preference: BackendPreference, options: BackendOptions): P
  */
 export async function initBackend(preference: BackendPreference = 'auto', log: (msg: string) => void = () => undefined, options: BackendOptions = {}): Promise<BackendChoice> {
   if (!BACKEND_PREFERENCES.includes(preference)) throw new Error(`backend: unknown preference '${String(preference)}' (expected ${BACKEND_PREFERENCES.join(', ')})`);
-  const key = JSON.stringify([preference, options.wasmDirs ?? null, options.loadNodeBinding ? 'custom' : 'default']);
+  const loader = options.loadNodeBinding;
+  if (loader && !loaderIds.has(loader)) loaderIds.set(loader, nextLoaderId++);
+  const key = JSON.stringify([preference, options.wasmDirs ?? null, loader ? loaderIds.get(loader) : 0]);
   if (current && current.key === key && tf.getBackend() === current.choice.backend) return current.choice;
   if (pending && pending.key === key) return pending.promise;
   const promise = choose(preference, options).then(
