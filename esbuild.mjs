@@ -3,7 +3,7 @@
 //   node esbuild.mjs --production  minified, no source maps (what the .vsix ships)
 //   node esbuild.mjs --watch       rebuild on change
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -44,8 +44,16 @@ if (existsSync('webviews')) {
 }
 const browserBuild = { ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: webviewEntries };
 
+/** The tfjs wasm backend's binaries go beside the bundles: server/engine/models/backend.ts looks there first. */
+function copyWasmBinaries() {
+  const from = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+  mkdirSync('dist', { recursive: true });
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(path.join(from, f), path.join('dist', f));
+}
+
 const builds = [nodeBuild, ...(Object.keys(webviewEntries).length ? [browserBuild] : [])];
 
+copyWasmBinaries();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('esbuild: watching for changes');
