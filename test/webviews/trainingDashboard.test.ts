@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Browser, Page } from 'playwright-core';
+import { DashboardFeed } from '../../webviews/trainingDashboard/feed';
 import { contentSecurityPolicy, trainingDashboardHtml } from '../../webviews/trainingDashboard/html';
 import {
   LIMITS,
@@ -19,6 +20,7 @@ import {
   parseHostMessage,
   parseWebviewMessage,
   type DashboardState,
+  type HostMessage,
   type MetricPoint,
 } from '../../webviews/trainingDashboard/messages';
 import { appendPoints, collapseAlarm, COLLAPSE_WINDOW, emptyState, progressOf, startRun, thin } from '../../webviews/trainingDashboard/store';
@@ -155,6 +157,74 @@ void describe('Training Dashboard store', () => {
     assert.equal(progressOf(state).fraction, 0.5);
     delete state.run!.totalSteps;
     assert.equal(progressOf(state).fraction, 0.25);
+  });
+});
+
+void describe('Training Dashboard feed (the extension side)', () => {
+  const make = (flushMs = 5) => {
+    const posted: HostMessage[] = [];
+    const logs: string[] = [];
+    const stops: string[] = [];
+    const feed = new DashboardFeed({ onStop: (id) => stops.push(id), log: (m) => logs.push(m), flushMs });
+    feed.connect((m) => posted.push(structuredClone(m)));
+    return { feed, posted, logs, stops };
+  };
+
+  void test('nothing is posted before the page is ready; then the whole run, then batches', async () => {
+    const { feed, posted } = make();
+    feed.startRun(initMessage(1, 10).run);
+    for (const p of trainingPoints(1, 1, 4)) feed.addMetrics({ modelId: MODEL_ID, ...p });
+    assert.equal(posted.length, 0);
+    feed.receive({ type: 'ready' });
+    assert.equal(posted.length, 1);
+    assert.equal(posted[0]!.type, 'restore');
+    assert.equal((posted[0] as { state: DashboardState }).state.steps.length, 4);
+    for (const p of trainingPoints(1, 1, 10).slice(4)) feed.addMetrics({ modelId: MODEL_ID, ...p });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(posted.slice(1).map((m) => (m.type === 'metrics' ? m.points.map((p) => p.step) : m.type)), [[4, 5, 6, 7, 8, 9]]);
+  });
+
+  void test('a bad report is skipped and logged; reports for an unknown run are ignored', () => {
+    const { feed, logs } = make();
+    feed.startRun(initMessage(1, 10).run);
+    feed.addMetrics({ modelId: MODEL_ID, epoch: 0, step: 0, loss: Number.NaN, metrics: {} });
+    feed.addMetrics({ modelId: 'other', epoch: 0, step: 0, loss: 1, metrics: {} });
+    assert.equal(feed.history(MODEL_ID)!.steps.length, 0);
+    assert.match(logs[0]!, /loss: expected a finite number, got NaN/u);
+    assert.match(logs[1]!, /unknown run other/u);
+  });
+
+  void test('Stop from the page reaches onStop once, only for a running run', () => {
+    const { feed, stops, logs } = make();
+    feed.startRun(initMessage(1, 10).run);
+    feed.receive({ type: 'stop', modelId: MODEL_ID });
+    feed.receive({ type: 'stop', modelId: MODEL_ID });
+    feed.receive({ type: 'stop', modelId: 'unknown' });
+    feed.receive({ type: 'stop' });
+    assert.deepEqual(stops, [MODEL_ID]);
+    assert.equal(feed.history(MODEL_ID)!.status, 'stopping');
+    assert.match(logs[0]!, /malformed message from the page \(modelId: expected a string/u);
+  });
+
+  void test('a page restored after a window reload shows its run as stopped, not running', () => {
+    const { feed, posted } = make();
+    const saved = startRun(initMessage(1, 10).run);
+    appendPoints(saved, trainingPoints(2, 1, 10));
+    feed.adoptRestored(JSON.parse(JSON.stringify(saved)));
+    feed.receive({ type: 'ready', modelId: MODEL_ID, status: 'running' });
+    const restore = posted[0] as { type: string; state: DashboardState };
+    assert.equal(restore.type, 'restore');
+    assert.equal(restore.state.status, 'stopped');
+    assert.match(restore.state.statusMessage ?? '', /window was reloaded/u);
+    assert.equal(restore.state.steps.length, 10);
+  });
+
+  void test('only the newest runs are kept, never the one shown', () => {
+    const feed = new DashboardFeed({ onStop: () => undefined, log: () => undefined, maxRuns: 2 });
+    for (const id of ['a', 'b', 'c']) feed.startRun({ ...initMessage(1, 1).run, modelId: id });
+    assert.equal(feed.history('a'), undefined);
+    assert.ok(feed.history('b') && feed.history('c'));
+    assert.equal(feed.shownModelId, 'c');
   });
 });
 
@@ -460,5 +530,42 @@ void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? fa
     await drawn(page, 30 + COLLAPSE_WINDOW);
     assert.match((await page.textContent('.banner')) ?? '', /^⚠ Step 49: Embeddings look collapsed: .* 0\.2000 \(the margin\)/u);
     await page.screenshot({ path: path.join(SHOTS, 'trainingDashboard-collapse.png') });
+  });
+
+  void test('the panel\'s feed drives the real page: ready, batched reports, Stop, a reloaded page gets the run back', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    pages.push(page);
+    const stops: string[] = [];
+    const toPage: HostMessage[] = [];
+    const feed = new DashboardFeed({ onStop: (id) => stops.push(id), log: (m) => assert.fail(m), flushMs: 50 });
+    // What the panel does: page messages to feed.receive, feed messages to webview.postMessage.
+    await page.exposeFunction('toExtension', (m: unknown) => feed.receive(m));
+    feed.connect((m) => {
+      toPage.push(m);
+      void postToPage(page, m);
+    });
+    await installFakeVsCodeApi(page);
+    await page.goto(`${server.origin}/`);
+    feed.startRun(initMessage(EPOCHS, PER_EPOCH).run);
+    await page.waitForFunction(() => window.fakeVsCodeHost.posted.length > 0);
+    await page.waitForFunction(() => document.querySelector('.run-title')?.textContent?.includes('siamese-fashion-mnist-1'));
+    for (const p of trainingPoints(42, EPOCHS, PER_EPOCH)) feed.addMetrics({ modelId: MODEL_ID, ...p });
+    await drawn(page, EPOCHS * PER_EPOCH);
+    const metricsMessages = toPage.filter((m) => m.type === 'metrics').length;
+    assert.ok(metricsMessages <= 2, `${metricsMessages} metrics messages for ${EPOCHS * PER_EPOCH} reports`);
+
+    await page.click('button.stop');
+    await page.waitForFunction(() => window.fakeVsCodeHost.posted.length >= 2);
+    assert.deepEqual(stops, [MODEL_ID]);
+    feed.setStatus(MODEL_ID, 'stopped', 'Stopped by the user.');
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'stopped');
+
+    // Hidden and shown again: VS Code loads the page anew; the feed sends the whole run once it is ready.
+    feed.disconnect();
+    await page.reload();
+    await drawn(page, EPOCHS * PER_EPOCH);
+    assert.equal(await page.textContent('.status'), 'stopped');
+    assert.equal(await page.textContent('.status-message'), 'Stopped by the user.');
+    assert.ok((await pixelsOfColour(page, '.chart-loss canvas', BLUE)) > 300);
   });
 });

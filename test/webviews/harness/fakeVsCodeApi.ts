@@ -3,7 +3,8 @@
  * own script, it defines `acquireVsCodeApi()` the way VS Code does (callable once; state kept as
  * JSON, as VS Code keeps it) and records what the page posts and saves, plus any Content-
  * Security-Policy violation. Messages "from the extension" are `window.postMessage` calls, which
- * is how they reach a real webview too.
+ * is how they reach a real webview too. When the test exposes `window.toExtension`, what the page
+ * posts is also handed to it, as VS Code hands it to `onDidReceiveMessage`.
  */
 import type { Page } from 'playwright-core';
 
@@ -37,7 +38,11 @@ const FAKE_HOST_SOURCE = `(() => {
     if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
     acquired = true;
     return Object.freeze({
-      postMessage: (message) => { host.posted.push(clone(message)); },
+      postMessage: (message) => {
+        host.posted.push(clone(message));
+        // Set by tests that connect the page to the extension side (page.exposeFunction).
+        if (typeof window.toExtension === 'function') void window.toExtension(clone(message));
+      },
       getState: () => clone(host.state),
       setState: (s) => { host.state = clone(s); host.setStateCalls++; return s; },
     });
