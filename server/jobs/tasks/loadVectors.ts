@@ -6,6 +6,7 @@
  */
 import { readVectorDataset, type VectorReadOptions } from '../../engine/data/vectorDataset';
 import type { VectorFormat, VectorKind } from '../../engine/data/vectors';
+import { DatasetOptionError } from '../../engine/data/records';
 import { defaultFeatureKind, featuresOf, type FeatureKind } from '../../engine/features/vectorFeatures';
 import type { StandardScalerJson } from '../../engine/features/scaler';
 import { CancelledError } from '../errors';
@@ -60,7 +61,14 @@ export async function loadVectors(p: LoadVectorsPayload, isCancelled: () => bool
     },
   });
   const featureKind = p.features === 'auto' ? defaultFeatureKind(dataset.kind) : p.features;
-  const f = featuresOf(dataset, { kind: featureKind }, { checkCancelled, onProgress: (done: number, total: number) => progress('features', done, total) });
+  let f: ReturnType<typeof featuresOf>;
+  try {
+    f = featuresOf(dataset, { kind: featureKind }, { checkCancelled, onProgress: (done: number, total: number) => progress('features', done, total) });
+  } catch (err) {
+    // A feature kind that does not fit the data (HOG of a table) is the user's choice, not a bug.
+    if (err instanceof RangeError) throw new DatasetOptionError(`${p.read.displayName ?? p.file}: ${err.message}`);
+    throw err;
+  }
   const records: VectorRecordMeta[] = dataset.records.map((r) => ({
     index: r.index,
     id: r.id,
