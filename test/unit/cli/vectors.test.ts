@@ -56,12 +56,8 @@ function tsvRows(text: string): string[][] {
   return text.trimEnd().split('\n').map((l) => l.split('\t'));
 }
 
-function scores(text: string): Record<string, number> {
-  return Object.fromEntries(tsvRows(text).map(([k, v]) => [k as string, Number(v)]));
-}
-
-describe('simlab on tables', () => {
-  test('cluster iris: one row per record, eps read off the k-distance curve and printed; eval scores the species', async () => {
+void describe('simlab on tables', () => {
+  void test('cluster iris: one row per record, eps read off the k-distance curve and printed; eval scores the species', async () => {
     const r = await simlab('cluster', IRIS);
     assert.equal(r.status, 0, r.stderr);
     const rows = tsvRows(r.stdout);
@@ -80,7 +76,7 @@ describe('simlab on tables', () => {
     assert.ok((s['ari'] as number) > 0.4, `ARI ${s['ari']}`);
   });
 
-  test('--eps and --min-pts are used as given; a smaller eps gives more noise', async () => {
+  void test('--eps and --min-pts are used as given; a smaller eps gives more noise', async () => {
     const wide = await simlab('cluster', IRIS, '--eps', '1.5', '--format', 'json');
     const tight = await simlab('cluster', IRIS, '--eps', '0.3', '--format', 'json');
     assert.equal(wide.status, 0, wide.stderr);
@@ -92,7 +88,7 @@ describe('simlab on tables', () => {
     assert.ok(t.noise.length > w.noise.length, `${t.noise.length} noise at 0.3 vs ${w.noise.length} at 1.5`);
   });
 
-  test('similar: the nearest rows of a setosa row are setosa rows, closest first', async () => {
+  void test('similar: the nearest rows of a setosa row are setosa rows, closest first', async () => {
     const r = await simlab('similar', IRIS, '--id', '0', '-k', '5', '--format', 'json');
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { query: string; metric: string; items: { recordId: string; distance: number; score: number; line: number; label: string }[] };
@@ -106,7 +102,7 @@ describe('simlab on tables', () => {
     assert.equal(out.items[0]!.line, Number(out.items[0]!.recordId) + 2);
   });
 
-  test('usage errors exit 2: sequence options on a table, a bad metric, an unknown id', async () => {
+  void test('usage errors exit 2: sequence options on a table, a bad metric, an unknown id', async () => {
     const t = await simlab('cluster', IRIS, '--threshold', '0.9');
     assert.equal(t.status, 2);
     assert.match(t.stderr, /--threshold applies to sequences and text; numeric datasets take --eps/);
@@ -121,7 +117,7 @@ describe('simlab on tables', () => {
     assert.match(f.stderr, /hog.*need images/);
   });
 
-  test('bad input exits 2 naming the file, line and column', async () => {
+  void test('bad input exits 2 naming the file, line and column', async () => {
     const bad = path.join(dir, 'ragged.csv');
     writeFileSync(bad, 'a,b,c\n1,2,3\n4,5\n');
     const r = await simlab('cluster', bad);
@@ -130,8 +126,8 @@ describe('simlab on tables', () => {
   });
 });
 
-describe('simlab on images and volumes', () => {
-  test('IDX: eval reads the paired labels file; similar on image 0 answers 0-based indexes', async () => {
+void describe('simlab on images and volumes', () => {
+  void test('IDX: eval reads the paired labels file; similar on image 0 answers 0-based indexes', async () => {
     const e = await simlab('eval', IDX, '--json', '--eps', '3');
     assert.equal(e.status, 0, e.stderr);
     const s = JSON.parse(e.stdout) as Record<string, number>;
@@ -146,7 +142,7 @@ describe('simlab on images and volumes', () => {
     for (const [id] of rows.slice(1)) assert.match(id as string, /^\d+$/);
   });
 
-  test('a folder of PNGs in class folders: ids are relative paths; the nearest image of a trouser is a trouser', async () => {
+  void test('a folder of PNGs in class folders: ids are relative paths; the nearest image of a trouser is a trouser', async () => {
     const trouser = readdirSync(path.join(PNGS, 'trouser')).sort()[0] as string;
     const r = await simlab('similar', PNGS, '--id', `trouser/${trouser}`, '-k', '3', '--format', 'json');
     assert.equal(r.status, 0, r.stderr);
@@ -161,7 +157,7 @@ describe('simlab on images and volumes', () => {
     assert.ok(rows.every(([id]) => /^(bag|sneaker|trouser)\/\d+\.png$/.test(id as string)));
   });
 
-  test('.npy volumes in class folders: raw voxels, labels from the folders, exact distances', async () => {
+  void test('.npy volumes in class folders: raw voxels, labels from the folders, exact distances', async () => {
     const r = await simlab('eval', VOLUMES, '--eps', '6', '--min-pts', '2', '--json');
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout) as Record<string, number>;
@@ -178,7 +174,7 @@ describe('simlab on images and volumes', () => {
     assert.deepEqual(rows.map((x) => x[0]).sort(), ['ball/r3.npy', 'cube/h1.npy', 'cube/h2.npy']);
   });
 
-  test('a folder with nothing to read is refused with exit 2', async () => {
+  void test('a folder with nothing to read is refused with exit 2', async () => {
     const empty = mkdtempSync(path.join(dir, 'empty-'));
     const r = await simlab('cluster', empty);
     assert.equal(r.status, 2);
@@ -186,4 +182,4 @@ describe('simlab on images and volumes', () => {
   });
 });
 
-void scores;
+
