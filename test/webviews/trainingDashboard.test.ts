@@ -568,4 +568,22 @@ void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? fa
     assert.equal(await page.textContent('.status-message'), 'Stopped by the user.');
     assert.ok((await pixelsOfColour(page, '.chart-loss canvas', BLUE)) > 300);
   });
+
+  void test('the charts take VS Code\'s theme colours and follow a theme switch', async () => {
+    const { page } = await open();
+    await runThreeEpochs(page);
+    assert.ok((await pixelsOfColour(page, '.chart-loss canvas', BLUE)) > 300);
+    // What VS Code does on a theme switch: new variables on <html>, the theme kind on <body>.
+    await page.evaluate(() => {
+      document.documentElement.style.setProperty('--vscode-charts-blue', '#e00000');
+      document.documentElement.style.setProperty('--vscode-editor-background', '#ffffff');
+      document.body.className = 'vscode-light';
+    });
+    await page.waitForFunction(() => window.trainingDashboard.renders() > 0 && getComputedStyle(document.body).backgroundColor === 'rgb(255, 255, 255)');
+    await page.waitForTimeout(100);
+    const red = await pixelsOfColour(page, '.chart-loss canvas', [0xe0, 0, 0], 30);
+    const blue = await pixelsOfColour(page, '.chart-loss canvas', BLUE, 30);
+    assert.ok(red > 300, `${red} train-loss pixels in the theme's colour`);
+    assert.ok(blue < 20, `${blue} pixels still in the old colour`);
+  });
 });

@@ -128,11 +128,14 @@ view.stopButton.addEventListener('click', () => {
   saveNow();
 });
 
-// Theme switches change the variables on <body> (its class and style): redraw in the new colours.
-new MutationObserver(() => {
+// A theme switch sets VS Code's colour variables on <html> and the theme's kind and name on
+// <body>: read the colours again and redraw.
+const themeObserver = new MutationObserver(() => {
   view.retheme();
   scheduleDraw(true);
-}).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+});
+themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class', 'style', 'data-vscode-theme-name'] });
 
 /** Read-only handle for tests and debugging from the developer tools. */
 Object.defineProperty(window, 'trainingDashboard', {
