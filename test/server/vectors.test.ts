@@ -1,0 +1,116 @@
+/**
+ * Numeric datasets in the editor, over a real stdio LSP connection to the built host: a CSV table
+ * (the iris fixture) gets per-row cluster diagnostics and hovers with distances, Find Similar on a
+ * row answers rows of the same species, and Find Similar on a PNG of a class-folder dataset lists
+ * the nearest image files. Needs `npm run build` first.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { HoverRequest, type Diagnostic, type Hover, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { ClusterRequest, DatasetsRequest, FindSimilarRequest } from '../../server/protocol';
+import { LspTestClient } from './lspClient';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures');
+
+function text(d: Diagnostic): string {
+  return typeof d.message === 'string' ? d.message : d.message.value;
+}
+
+void describe('numeric datasets in the editor (host over stdio)', { timeout: 180_000 }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-server-vectors-'));
+  const workspace = path.join(tmp, 'workspace');
+  const irisFile = path.join(workspace, 'tables', 'iris.csv');
+  const irisUri = pathToFileURL(irisFile).href;
+  const images = path.join(workspace, 'images', 'fashion');
+  let host: LspTestClient;
+
+  before(async () => {
+    mkdirSync(path.dirname(irisFile), { recursive: true });
+    cpSync(path.join(FIXTURES, 'tables', 'iris.csv'), irisFile);
+    cpSync(path.join(FIXTURES, 'images', 'fashion'), images, { recursive: true });
+    host = LspTestClient.start();
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+  });
+
+  after(async () => {
+    await host.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  void test('the CSV table is discovered as a dataset', async () => {
+    const { datasets } = await host.connection.sendRequest(DatasetsRequest.type, {});
+    assert.ok(datasets.some((d) => d.uri === irisUri), datasets.map((d) => d.uri).join(', '));
+  });
+
+  void test('cluster a CSV: every row has a diagnostic on its own line, related information gives distances', async () => {
+    const csv = readFileSync(irisFile, 'utf8');
+    await host.openDocument(irisUri, 'csv', csv);
+    const mark = host.mark();
+    const result = await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri });
+    assert.equal(result.stats.records, 150);
+    assert.ok(result.stats.eps !== undefined && result.stats.eps > 0, 'eps read off the k-distance curve');
+    assert.equal(result.stats.minPts, 5);
+    assert.equal(result.clusters.reduce((s, c) => s + c.size, 0) + result.noise.length, 150);
+    // Rows are on lines 1..150 (line 0 is the sklearn header): record id i is on line i + 1.
+    for (const c of result.clusters) c.members.forEach((id, i) => assert.equal(c.memberLines[i], Number(id) + 1));
+    const published = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.length > 0, { after: mark });
+    const diags = published.diagnostics;
+    const rows = new Set(diags.map((d) => d.range.start.line));
+    assert.equal(rows.size, 150, 'one line per row');
+    assert.ok(!rows.has(0), 'nothing on the header line');
+    const clusterDiag = diags.find((d) => /^cluster \d+ · \d+ members$/u.test(text(d)) && (d.relatedInformation?.length ?? 0) > 0);
+    assert.ok(clusterDiag, 'a cluster diagnostic with related information');
+    assert.match(clusterDiag.relatedInformation?.[0]?.message ?? '', /^\d+ · distance [\d.]+$/u);
+    for (const d of diags.filter((x) => text(x).startsWith('outlier'))) assert.match(text(d), /within distance|distance [\d.]+, too few neighbours/u);
+  });
+
+  void test('hover on a row: values, label, cluster and nearest rows by distance', async () => {
+    const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: irisUri }, position: { line: 1, character: 2 } })) as Hover;
+    const value = (hover.contents as MarkupContent).value;
+    assert.match(value, /^\*\*0\*\* · 4 values · label setosa/u);
+    assert.match(value, /Cluster \d+ · \d+ members|Outlier/u);
+    assert.match(value, /- \d+ — distance [\d.]+ \(line \d+\)/u);
+  });
+
+  void test('Find Similar on a row: rows of the same species, nearest first, with their line ranges', async () => {
+    const result = await host.connection.sendRequest(FindSimilarRequest.type, { uri: irisUri, position: { line: 11, character: 0 }, k: 5 });
+    assert.equal(result.query, '10');
+    assert.equal(result.metric, 'euclidean');
+    assert.equal(result.items.length, 5);
+    const lines = readFileSync(irisFile, 'utf8').split('\n');
+    for (const it of result.items) {
+      assert.equal(it.uri, irisUri);
+      assert.equal(it.range?.start.line, Number(it.recordId) + 1);
+      assert.match(lines[it.range?.start.line ?? 0] ?? '', /,0$/u, 'a setosa row (class 0)');
+    }
+    for (let i = 1; i < result.items.length; i++) assert.ok(result.items[i]!.distance >= result.items[i - 1]!.distance);
+  });
+
+  void test('Find Similar on an image file: the nearest images of its folder dataset, as files', async () => {
+    const query = path.join(images, 'trouser', '00016.png');
+    const result = await host.connection.sendRequest(FindSimilarRequest.type, { uri: pathToFileURL(query).href, k: 4 });
+    assert.equal(result.query, 'trouser/00016.png');
+    assert.equal(result.items.length, 4);
+    for (const it of result.items) {
+      assert.equal(it.range, undefined);
+      const file = fileURLToPath(it.uri);
+      assert.ok(file.startsWith(images + path.sep) && file.endsWith('.png'), file);
+      assert.notEqual(file, query);
+      assert.equal(it.recordId, path.relative(images, file).split(path.sep).join('/'));
+    }
+    assert.equal(path.basename(path.dirname(fileURLToPath(result.items[0]!.uri))), 'trouser', 'the nearest image is another trouser');
+  });
+
+  void test('cluster an image folder: members carry their own file URIs', async () => {
+    const result = await host.connection.sendRequest(ClusterRequest.type, { uri: pathToFileURL(images).href, params: { eps: 0.8, minPts: 2 } });
+    assert.equal(result.stats.records, 12);
+    assert.equal(result.stats.eps, 0.8);
+    const uris = [...result.clusters.flatMap((c) => c.memberUris ?? []), ...(result.noiseUris ?? [])];
+    assert.equal(uris.length, 12);
+    for (const u of uris) assert.ok(fileURLToPath(u).startsWith(images + path.sep));
+  });
+});
