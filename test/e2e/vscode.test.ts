@@ -2,12 +2,12 @@
  * The packaged extension in a real VS Code (code-server 4.139 = VS Code 1.139) driven through
  * Debian's chromium with playwright-core: Cluster This Dataset from the command palette →
  * diagnostics in the Problems panel → Find Similar Files from the Explorer context menu → the
- * Similar Items view → a click opens the item. Screenshots of each step go to test-results/e2e/.
+ * Similar Items view → a click opens the item; the same for an image of a class-folder image dataset. Screenshots of each step go to test-results/e2e/.
  * SIMLAB_SKIP_E2E=1 skips it (with a printed line). Needs `npm run build` first.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +17,7 @@ import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer
 const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
+const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images', 'fashion');
 const CHROMIUM = process.env['SIMLAB_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
 if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
@@ -76,6 +77,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     const records = readFileSync(FIXTURE, 'utf8').split(/(?=^>)/mu);
     writeFileSync(path.join(workspace, 'first-half.fasta'), records.slice(0, 138).join(''));
     writeFileSync(path.join(workspace, 'last-third.fa'), records.slice(184).join(''));
+    cpSync(IMAGES, path.join(workspace, 'fashion'), { recursive: true });
     const install = ensureCodeServer();
     const vsix = packageVsix(tmp);
     server = await startCodeServer({
@@ -180,6 +182,32 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await first.click();
     await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`, 'u') }).first().waitFor({ timeout: 20_000 });
     await shot('record-revealed');
+  }));
+
+  void test('Find Similar Files on an image of a class-folder dataset lists similar images; a click opens one', guarded('find-similar-image', async () => {
+    await page.keyboard.press('Control+Shift+E');
+    const explorer = page.locator('.explorer-folders-view');
+    const row = (name: string) => explorer.locator('.monaco-list-row', { hasText: new RegExp(`^${name}$`, 'u') }).first();
+    await row('fashion').click();
+    await row('trouser').click();
+    await row('00016.png').waitFor({ timeout: 20_000 });
+    await row('00016.png').click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await shot('image-context-menu');
+    await item.click();
+    const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
+    const first = similarPane.locator('.monaco-list-row', { hasText: 'euclidean distance' }).first();
+    await first.waitFor({ timeout: 60_000 });
+    const label = (await first.textContent()) ?? '';
+    // The nearest image of a trouser is another trouser (ids are paths relative to the dataset folder).
+    assert.match(label, /trouser\/\d+\.png/u);
+    assert.doesNotMatch(label, /00016\.png/u);
+    await shot('similar-images');
+    const name = /trouser\/(\d+\.png)/u.exec(label)?.[1] as string;
+    await first.click();
+    await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 20_000 });
+    await shot('image-opened');
   }));
 
   void test('a crashed host is restarted with a message, and the diagnostics come back', guarded('host-crash', async () => {
