@@ -152,4 +152,6 @@ Object.defineProperty(window, 'trainingDashboard', {
 });
 
 scheduleDraw(true);
-vscode.postMessage({ type: 'ready', ...(state.run ? { modelId: state.run.modelId, status: state.status === 'idle' ? 'running' : state.status } : {}) });
+// Tells the extension the page can take messages, and which run it restored (if any).
+const restored = state.status === 'idle' ? {} : { status: state.status };
+vscode.postMessage({ type: 'ready', ...(state.run ? { modelId: state.run.modelId, ...restored } : {}) });
