@@ -219,6 +219,22 @@ void describe('Training Dashboard feed (the extension side)', () => {
     assert.equal(restore.state.steps.length, 10);
   });
 
+  void test('a run first heard of in a report with its description is shown; the host\'s backend replaces the client\'s guess', () => {
+    const { feed, posted, logs } = make();
+    feed.receive({ type: 'ready' });
+    const [first, second] = trainingPoints(4, 1, 2);
+    feed.addMetrics({ modelId: MODEL_ID, ...first!, run: initMessage(1, 2).run });
+    assert.equal(feed.shownModelId, MODEL_ID);
+    assert.equal(posted[0]!.type, 'init');
+    assert.equal(feed.history(MODEL_ID)!.steps.length, 1);
+    feed.addMetrics({ modelId: MODEL_ID, ...second!, run: { ...initMessage(1, 2).run, backend: 'tensorflow' } });
+    assert.equal(feed.history(MODEL_ID)!.run!.backend, 'tensorflow');
+    assert.equal(feed.history(MODEL_ID)!.steps.length, 2);
+    assert.equal(posted[1]!.type, 'restore');
+    feed.addMetrics({ modelId: 'x', ...first!, run: { ...initMessage(1, 2).run, kind: 'gan' as 'siamese' } });
+    assert.match(logs[0]!, /bad run description: trainingMetrics\.run\.kind/u);
+  });
+
   void test('only the newest runs are kept, never the one shown', () => {
     const feed = new DashboardFeed({ onStop: () => undefined, log: () => undefined, maxRuns: 2 });
     for (const id of ['a', 'b', 'c']) feed.startRun({ ...initMessage(1, 1).run, modelId: id });

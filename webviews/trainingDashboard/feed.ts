@@ -9,6 +9,7 @@
  */
 import {
   parseMetricPoint,
+  parseRunInfo,
   parseWebviewMessage,
   parseDashboardState,
   type DashboardState,
@@ -19,9 +20,14 @@ import {
 } from './messages';
 import { appendPoints, setStatus, startRun } from './store';
 
-/** The `similarityLab/trainingMetrics` notification's params: a `MetricPoint` of a run. */
+/**
+ * The `similarityLab/trainingMetrics` notification's params: a `MetricPoint` of a run. `run`
+ * (optional, sent by the host with a run's first report) describes the run, so the dashboard can
+ * show a run it was not told about (the backend is only known in the host's worker).
+ */
 export interface TrainingMetricsParams extends MetricPoint {
   modelId: string;
+  run?: RunInfo;
 }
 
 export interface DashboardFeedOptions {
@@ -101,6 +107,18 @@ export class DashboardFeed {
 
   /** One `trainingMetrics` notification. A malformed report (a NaN loss…) is logged and skipped. */
   addMetrics(params: TrainingMetricsParams): void {
+    if (params.run && (!this.runs.has(params.modelId) || this.runs.get(params.modelId)!.run?.backend !== params.run.backend)) {
+      try {
+        const run = parseRunInfo(params.run, 'trainingMetrics.run');
+        if (run.modelId !== params.modelId) throw new Error(`run.modelId ${run.modelId} ≠ modelId ${params.modelId}`);
+        const known = this.runs.get(params.modelId);
+        if (known) known.run = run;
+        else this.startRun(run);
+        if (known && params.modelId === this.shown) this.sendWhole();
+      } catch (err) {
+        this.options.log(`Training Dashboard: bad run description: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const state = this.runs.get(params.modelId);
     if (!state) {
       this.options.log(`Training Dashboard: metrics for unknown run ${params.modelId} ignored`);
