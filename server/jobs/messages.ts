@@ -6,6 +6,8 @@ export interface TaskProgress {
   done: number;
   total: number;
   message?: string;
+  /** Structured payload for the caller (e.g. training metrics); must be cloneable. */
+  data?: unknown;
 }
 
 /** Pool → worker. */

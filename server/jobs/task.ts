@@ -12,9 +12,10 @@ export interface TaskContext {
   throwIfCancelled(): void;
   /**
    * Reports progress to the caller's `onProgress`. Throttled (a report at most every 100 ms, plus
-   * the final `done === total` one), so calling it once per item is fine.
+   * the final `done === total` one), so calling it once per item is fine. A report carrying
+   * `data` (structured, e.g. training metrics) is never dropped: the task paces those itself.
    */
-  progress(done: number, total: number, message?: string): void;
+  progress(done: number, total: number, message?: string, data?: unknown): void;
   /** Moves these buffers to the caller with the result instead of copying them. */
   transferResult(...buffers: Transferable[]): void;
 }

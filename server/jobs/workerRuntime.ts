@@ -49,11 +49,11 @@ async function runTask(port: MessagePort, tasks: TaskRegistry, message: RunMessa
     throwIfCancelled: () => {
       if (Atomics.load(cancelFlag, 0) !== 0) throw new CancelledError();
     },
-    progress: (done, total, note) => {
+    progress: (done, total, note, data) => {
       const now = Date.now();
-      if (done < total && now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+      if (data === undefined && done < total && now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
       lastProgressAt = now;
-      post({ type: 'progress', id, progress: note === undefined ? { done, total } : { done, total, message: note } });
+      post({ type: 'progress', id, progress: { done, total, ...(note !== undefined ? { message: note } : {}), ...(data !== undefined ? { data } : {}) } });
     },
     transferResult: (...buffers) => {
       resultTransfer.push(...buffers);
