@@ -115,7 +115,7 @@ function checkP(p: number | undefined): number {
 }
 
 /** The metric actually computed: minkowski with p = 1, 2, ∞ is manhattan, euclidean, chebyshev. */
-function resolveMetric(options: MetricOptions): { metric: VectorMetric; p: number } {
+export function resolveMetric(options: MetricOptions): { metric: VectorMetric; p: number } {
   const metric = options.metric ?? 'euclidean';
   vectorDistance(options); // validates the name and p
   if (metric !== 'minkowski') return { metric, p: 2 };
@@ -138,7 +138,7 @@ export function checkMatrix(data: Float32Array, n: number, dim: number, what = '
 }
 
 /** Σ a[i]² over each row, summed in order (the same loop as the tile's dot products). */
-function squaredNorms(m: Float32Array, rows: number, dim: number): Float64Array {
+export function squaredNorms(m: Float32Array, rows: number, dim: number): Float64Array {
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
@@ -335,7 +335,8 @@ function directTile(Q: Float32Array, D: Float32Array, dim: number, metric: Vecto
   }
 }
 
-interface Plan {
+/** Which rows are the queries (shared with the GEMM path of ./knnGemm.ts). */
+export interface Plan {
   Q: Float32Array;
   nq: number;
   /** Data row of query q (self-exclusion, onlyAfter) is selfOffset + q, or selfRows[q]; −1: external queries. */
@@ -345,11 +346,11 @@ interface Plan {
 }
 
 /** The data row query q is, or −1. */
-function ownRow(pl: Plan, q: number): number {
+export function ownRow(pl: Plan, q: number): number {
   return pl.selfRows ? pl.selfRows[q] : pl.selfOffset >= 0 ? pl.selfOffset + q : -1;
 }
 
-function plan(data: Float32Array, n: number, dim: number, options: QueryOptions): Plan {
+export function plan(data: Float32Array, n: number, dim: number, options: QueryOptions): Plan {
   resolveMetric(options);
   checkMatrix(data, n, dim);
   if (options.queries) {
@@ -446,7 +447,7 @@ export function knnExact(data: Float32Array, n: number, dim: number, k: number, 
 }
 
 /** Max-heap on (key, index) in keys/idx[h .. h + size): sift up a new last element. */
-function heapPush(keys: Float64Array, idx: Int32Array, h: number, at: number, key: number, j: number): void {
+export function heapPush(keys: Float64Array, idx: Int32Array, h: number, at: number, key: number, j: number): void {
   let c = at;
   while (c > 0) {
     const parent = (c - 1) >> 1;
@@ -461,7 +462,7 @@ function heapPush(keys: Float64Array, idx: Int32Array, h: number, at: number, ke
 }
 
 /** Replaces the top (largest) of a full heap of `size` and sifts it down. */
-function heapReplaceTop(keys: Float64Array, idx: Int32Array, h: number, size: number, key: number, j: number): void {
+export function heapReplaceTop(keys: Float64Array, idx: Int32Array, h: number, size: number, key: number, j: number): void {
   let c = 0;
   for (;;) {
     let child = 2 * c + 1;
@@ -557,7 +558,7 @@ export function rangeQuery(data: Float32Array, n: number, dim: number, eps: numb
   return { nq, offsets, neighbours: nbr.slice(0, len), distances: dist.slice(0, len) };
 }
 
-function grow<T extends Int32Array | Float32Array>(a: T): T {
+export function grow<T extends Int32Array | Float32Array>(a: T): T {
   const b = new (a.constructor as new (length: number) => T)(a.length * 2);
   b.set(a);
   return b;

@@ -1,0 +1,93 @@
+/**
+ * Matrix products A·Bᵀ for the exact-kNN tiles (./knnGemm.ts), run by TensorFlow.js on its wasm
+ * backend (XNNPACK's float32 GEMM, SIMD), about 6–8× the plain-JavaScript tile of ./knnExact.ts
+ * on one core; or on native TensorFlow when tfjs-node is already the active backend.
+ *
+ * The arithmetic is float32: each product differs from the exact dot product by at most
+ * γ(dim)·Σ|aᵢbᵢ| with γ(m) = m·u/(1 − m·u), u = 2⁻²⁴ — true for any order of summation (blocked,
+ * SIMD lanes, fused multiply-adds), plus underflow: at most 2⁻¹²⁶ per term even when subnormals
+ * are flushed. Overflow gives ±Infinity or NaN, which callers treat as "undecided". Callers turn
+ * this bound into a slack on the distances and decide near pairs with exact loops (knnGemm.ts).
+ *
+ * `loadGemm` initialises the backend once per thread (each pool worker has its own); it returns
+ * null when only the plain-JavaScript tfjs backend is available (no faster than our own tiles).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../models/backend';
+
+/** An operand uploaded once and reused across products: rows × dim (left) or dim × rows (right, transposed). */
+export interface GemmOperand {
+  readonly rows: number;
+  readonly dim: number;
+  /** The tensor (left: rows × dim; right: dim × rows). */
+  readonly tensor: tf.Tensor2D;
+}
+
+export interface Gemm {
+  /** Backend that runs the products ('wasm' or 'tensorflow'). */
+  readonly backend: string;
+  /** Unit roundoff of the products' arithmetic (float32: 2⁻²⁴). */
+  readonly unitRoundoff: number;
+  /** Rows [r0, r1) of a row-major (· × dim) matrix, as the left operand. */
+  left(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
+  /** Rows [r0, r1) of a row-major (· × dim) matrix, transposed once, as the right operand. */
+  right(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
+  /** a·bᵀ as a row-major (a.rows × b.rows) Float32Array (a fresh copy out of the backend). */
+  multiply(a: GemmOperand, b: GemmOperand): Float32Array;
+  /** Frees operands. */
+  dispose(...operands: GemmOperand[]): void;
+}
+
+/** γ(dim) for the products of a Gemm: |fl(a·b) − a·b| ≤ gamma·Σ|aᵢbᵢ| + dim·2⁻¹²⁶. */
+export function productErrorBound(gemm: Pick<Gemm, 'unitRoundoff'>, dim: number): { gamma: number; underflow: number } {
+  const mu = dim * gemm.unitRoundoff;
+  return { gamma: mu < 0.5 ? mu / (1 - mu) : Infinity, underflow: dim * 2 ** -126 };
+}
+
+/** Copies rows [r0, r1) (tfjs copies typed arrays that live in a SharedArrayBuffer anyway). */
+function rowsOf(m: Float32Array, r0: number, r1: number, dim: number): Float32Array {
+  return m.subarray(r0 * dim, r1 * dim);
+}
+
+function makeGemm(backend: string): Gemm {
+  return {
+    backend,
+    unitRoundoff: 2 ** -24,
+    left: (m, r0, r1, dim) => ({ rows: r1 - r0, dim, tensor: tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32') }),
+    // Transposed here, once: the wasm backend multiplies an untransposed right operand several
+    // times faster than a transposed one.
+    right: (m, r0, r1, dim) => ({ rows: r1 - r0, dim, tensor: tf.tidy(() => tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32').transpose()) }),
+    multiply: (a, b) => {
+      const out = tf.tidy(() => tf.matMul(a.tensor, b.tensor));
+      try {
+        return out.dataSync() as Float32Array;
+      } finally {
+        out.dispose();
+      }
+    },
+    dispose: (...operands) => {
+      for (const o of operands) o.tensor.dispose();
+    },
+  };
+}
+
+let wasmUnavailable = false;
+
+/**
+ * The GEMM of this thread: native TensorFlow or wasm when one of them is the active backend
+ * (another task of this worker may have chosen it), else the wasm backend, initialised here; null
+ * when neither is available (the failure is remembered). `log` hears the backend choice.
+ */
+export async function loadGemm(log: (msg: string) => void = () => undefined): Promise<Gemm | null> {
+  const active = tf.engine().backendName;
+  if (active === 'tensorflow' || active === 'wasm') return makeGemm(active);
+  if (wasmUnavailable) return null;
+  try {
+    const choice = await initBackend('wasm', log);
+    if (choice.backend === 'wasm') return makeGemm('wasm');
+  } catch (e) {
+    log(`kNN GEMM: no wasm backend (${e instanceof Error ? e.message : String(e)}); the JavaScript tiles are used`);
+  }
+  wasmUnavailable = true;
+  return null;
+}

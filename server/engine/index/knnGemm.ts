@@ -1,0 +1,419 @@
+// Exact kNN and range queries with the dot products done by a float32 GEMM (./gemm.ts: the tfjs
+// wasm backend's XNNPACK kernel), for the metrics of the dot-product form: euclidean and
+// sqeuclidean (‖a‖² + ‖b‖² − 2a·b) and cosine (1 − a·b/(‖a‖‖b‖)). Other metrics, and data
+// whose norms could overflow float32 products, go to the JavaScript tiles of ./knnExact.ts.
+//
+// Same answers as knnExact / rangeQuery, bit for bit. A tile value t differs from the exact
+// a·b by at most γ(dim)·‖a‖‖b‖ + dim·2⁻¹²⁶ (gemm.ts), and 2‖a‖‖b‖ ≤ ‖a‖² + ‖b‖², so
+//   exact key ≥ fast key − slack,  slack = c·(‖a‖² + ‖b‖²) + 4·dim·2⁻¹²⁶,
+//   c = 2·(γ(dim) + (2·dim + 4)·2⁻⁵³)
+// (the second term covers the float64 norms and the rounding of vector.ts's own loop, as in
+// knnExact.ts; the factor 2 is margin). The "lower key" fast − slack only rules pairs out:
+// a pair is dropped when its lower key is beyond the current k-th exact key (kNN) or beyond
+// eps (range); every other pair is computed exactly with vector.ts's loop, so the heaps,
+// the reported distances and the ties are those of knnExact. With ‖a‖² ≈ ‖b‖² ≈ 784 (scaled
+// pixels) the slack is about 0.15 on squared distances in the hundreds: a few exact loops per
+// query, against thousands of pairs ruled out.
+//
+// Loop order: data blocks outside (each uploaded and transposed once), query blocks inside (all
+// uploaded once), heaps for every query. Progress is reported after each data block.
+
+import { cosineDistance } from '../measures/vector';
+import { loadGemm, productErrorBound, type Gemm } from './gemm';
+import {
+  grow,
+  knnExact,
+  ownRow,
+  plan,
+  rangeQuery,
+  resolveMetric,
+  squaredNorms,
+  type KnnResult,
+  type QueryOptions,
+  type RangeOptions,
+  type RangeResult,
+} from './knnExact';
+
+/** Query rows per left operand and data rows per right operand of a GEMM tile. */
+const QUERY_BLOCK = 256;
+const DATA_BLOCK = 2048;
+const U64 = 2 ** -53;
+/** Products of norms at or above this could overflow float32 (largest float32 ≈ 2¹²⁸). */
+const MAX_NORM_PRODUCT = 2 ** 126;
+
+export interface GemmQueryOptions {
+  /** The GEMM to use; default loadGemm() (null: the JavaScript tiles of knnExact.ts). */
+  gemm?: Gemm | null;
+  /** Rows per query block and per data block of a tile (default 256 and 2048; tests use small ones). */
+  blocks?: [number, number];
+}
+
+function blockSizes(options: GemmQueryOptions): [number, number] {
+  const [qb, db] = options.blocks ?? [QUERY_BLOCK, DATA_BLOCK];
+  if (!(Number.isInteger(qb) && qb >= 1 && Number.isInteger(db) && db >= 1)) throw new RangeError(`blocks must be two positive integers, got ${qb}, ${db}`);
+  return [qb, db];
+}
+
+/**
+ * How a pair's key is bounded by its tile value t, and computed exactly. Euclidean family:
+ * lower = lowerQ[q] + lowerD[j] − 2t, upper = upperQ[q] + upperD[j] − 2t. Cosine: lower =
+ * 1 − c + lowerQ[q]·lowerD[j]·(t + cosUnder), upper = 1 + c + lowerQ[q]·lowerD[j]·(t − cosUnder)
+ * (lowerQ = −1/‖a‖, lowerD = 1/‖b‖); a zero query (`zero[q]`) has no bounds: all its pairs are
+ * computed exactly (vector.ts defines them specially).
+ */
+interface DotForm {
+  lowerQ: Float64Array;
+  lowerD: Float64Array;
+  upperQ: Float64Array;
+  upperD: Float64Array;
+  cosine: boolean;
+  zero: Uint8Array | null;
+  /** Cosine's c. */
+  cosSlack: number;
+  cosUnder: number;
+  exact(q: number, j: number): number;
+  toDistance(key: number): number;
+  toKey(distance: number): number;
+}
+
+function maxOf(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
+}
+
+/** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
+function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
+  const { metric } = resolveMetric(options);
+  if (metric !== 'euclidean' && metric !== 'sqeuclidean' && metric !== 'cosine') return null;
+  const qn = squaredNorms(Q, nq, dim);
+  const dn = Q === D ? qn : squaredNorms(D, n, dim);
+  if (Math.sqrt(maxOf(qn)) * Math.sqrt(maxOf(dn)) >= MAX_NORM_PRODUCT) return null;
+  const { gamma, underflow } = productErrorBound(gemm, dim);
+  if (metric === 'cosine') {
+    // |t·(1/‖a‖)(1/‖b‖) − cos| ≤ γ + underflow·(1/‖a‖)(1/‖b‖); c adds vector.ts's rounding.
+    const c = 2 * (gamma + 2 * (2 * dim + 4) * U64 + 8 * U64);
+    const lowerQ = qn.map((s) => (s > 0 ? -1 / Math.sqrt(s) : 0));
+    const lowerD = dn.map((s) => (s > 0 ? 1 / Math.sqrt(s) : 0));
+    const zero = Uint8Array.from(qn, (s) => (s > 0 ? 0 : 1));
+    const row = (m: Float32Array, r: number) => m.subarray(r * dim, (r + 1) * dim);
+    return {
+      lowerQ,
+      lowerD,
+      upperQ: lowerQ,
+      upperD: lowerD,
+      cosine: true,
+      zero,
+      cosSlack: c,
+      cosUnder: 2 * underflow,
+      exact: (q, j) => cosineDistance(row(Q, q), row(D, j)),
+      toDistance: (key) => key,
+      toKey: (d) => d,
+    };
+  }
+  // fast key ‖a‖² + ‖b‖² − 2t, ± c·(‖a‖² + ‖b‖²) + 4·underflow.
+  const c = 2 * (gamma + (2 * dim + 4) * U64);
+  const sq = metric === 'sqeuclidean';
+  return {
+    lowerQ: qn.map((s) => (1 - c) * s - 4 * underflow),
+    lowerD: dn.map((s) => (1 - c) * s),
+    upperQ: qn.map((s) => (1 + c) * s + 4 * underflow),
+    upperD: dn.map((s) => (1 + c) * s),
+    cosine: false,
+    zero: null,
+    cosSlack: 0,
+    cosUnder: 0,
+    // vector.ts's sqeuclidean loop, on offsets (same order of summation, same value).
+    exact: (q, j) => {
+      const a = q * dim;
+      const b = j * dim;
+      let s = 0;
+      for (let t = 0; t < dim; t++) {
+        const d = Q[a + t] - D[b + t];
+        s += d * d;
+      }
+      return s;
+    },
+    toDistance: sq ? (key) => key : Math.sqrt,
+    toKey: sq ? (d) => d : (d) => d * d,
+  };
+}
+
+/**
+ * knnExact with the GEMM: the same result (see the file comment). Falls back to knnExact for
+ * metrics without a dot form and for data whose norms could overflow float32 products.
+ *
+ * Selection: per query, a max-heap of the k smallest upper keys gives U, an upper bound on the
+ * k-th exact key (k pairs have exact keys ≤ U); a pair whose lower key exceeds U cannot be among
+ * the k nearest (U only decreases), every other pair is kept as a candidate (lists are pruned
+ * against the current U as they grow). At the end the candidates with lower key ≤ U — the k
+ * nearest, pairs within the rounding slack of them, nothing else — get their exact key, and the
+ * k smallest by (exact key, index) are the answer. So the exact loop runs about k times a query.
+ */
+export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: QueryOptions & GemmQueryOptions = {}): KnnResult {
+  const [QB, DB] = blockSizes(options);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  const pl = plan(data, n, dim, options);
+  const { Q, nq } = pl;
+  const self = pl.excludeSelf;
+  k = Math.min(k, self ? n - 1 : n);
+  if (k <= 0 || nq === 0) return { nq, k: Math.max(k, 0), indices: new Int32Array(0), distances: new Float32Array(0) };
+  const D = data.subarray(0, n * dim);
+  const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
+  const form = dotForm(gemm, Qm, nq, D, n, dim, options);
+  if (!form) return knnExact(data, n, dim, k, options);
+  const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
+  const own = new Int32Array(nq);
+  for (let q = 0; q < nq; q++) own[q] = self ? ownRow(pl, q) : -1;
+  const sel = new Candidates(nq, k);
+
+  const left = [];
+  try {
+    for (let q0 = 0; q0 < nq; q0 += QB) left.push(gemm.left(Qm, q0, Math.min(nq, q0 + QB), dim));
+    for (let j0 = 0; j0 < n; j0 += DB) {
+      const j1 = Math.min(n, j0 + DB);
+      const w = j1 - j0;
+      const right = gemm.right(D, j0, j1, dim);
+      try {
+        for (let b = 0; b < left.length; b++) {
+          const tile = gemm.multiply(left[b], right);
+          const q0 = b * QB;
+          const q1 = q0 + left[b].rows;
+          for (let q = q0; q < q1; q++) {
+            const o = (q - q0) * w - j0;
+            const skip = own[q];
+            let bound = sel.bound[q];
+            if (zero && zero[q]) {
+              for (let j = j0; j < j1; j++) if (j !== skip) sel.add(q, j, -Infinity, Infinity);
+            } else if (cosine) {
+              const aq = lowerQ[q];
+              for (let j = j0; j < j1; j++) {
+                const ab = aq * lowerD[j];
+                const t = tile[o + j];
+                const lower = 1 - cosSlack + ab * (t + cosUnder);
+                if (lower > bound || j === skip) continue;
+                bound = sel.add(q, j, lower, 1 + cosSlack + ab * (t - cosUnder));
+              }
+            } else {
+              const lq = lowerQ[q];
+              const uq = upperQ[q];
+              for (let j = j0; j < j1; j++) {
+                const t2 = 2 * tile[o + j];
+                const lower = lq + lowerD[j] - t2;
+                if (lower > bound || j === skip) continue;
+                bound = sel.add(q, j, lower, uq + upperD[j] - t2);
+              }
+            }
+          }
+        }
+      } finally {
+        gemm.dispose(right);
+      }
+      options.onProgress?.(Math.round((nq * j1) / n), nq);
+    }
+  } finally {
+    gemm.dispose(...left);
+  }
+  const indices = new Int32Array(nq * k);
+  const distances = new Float32Array(nq * k);
+  for (let q = 0; q < nq; q++) sel.finish(q, form.exact, form.toDistance, indices, distances);
+  return { nq, k, indices, distances };
+}
+
+/** Per-query candidate lists and heaps of upper keys (see knnExactGemm). */
+class Candidates {
+  /** U per query: the k-th smallest upper key so far (∞ until k pairs were seen). */
+  readonly bound: Float64Array;
+  private readonly upper: Float64Array;
+  private readonly upperSize: Int32Array;
+  private readonly js: Int32Array[];
+  private readonly lows: Float64Array[];
+  private readonly count: Int32Array;
+
+  constructor(
+    nq: number,
+    private readonly k: number,
+  ) {
+    this.bound = new Float64Array(nq).fill(Infinity);
+    this.upper = new Float64Array(nq * k);
+    this.upperSize = new Int32Array(nq);
+    this.count = new Int32Array(nq);
+    const cap = 2 * k + 16;
+    this.js = Array.from({ length: nq }, () => new Int32Array(cap));
+    this.lows = Array.from({ length: nq }, () => new Float64Array(cap));
+  }
+
+  /** Adds a candidate; returns the query's (possibly lowered) bound. */
+  add(q: number, j: number, lower: number, upper: number): number {
+    let c = this.count[q];
+    if (c === this.js[q].length) c = this.makeRoom(q);
+    this.js[q][c] = j;
+    this.lows[q][c] = lower;
+    this.count[q] = c + 1;
+    const k = this.k;
+    const h = q * k;
+    const heap = this.upper;
+    const size = this.upperSize[q];
+    if (size < k) {
+      // Sift up in a max-heap of keys.
+      let at = size;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (heap[h + parent] >= upper) break;
+        heap[h + at] = heap[h + parent];
+        at = parent;
+      }
+      heap[h + at] = upper;
+      this.upperSize[q] = size + 1;
+      if (size + 1 === k) this.bound[q] = heap[h];
+    } else if (upper < heap[h]) {
+      let at = 0;
+      for (;;) {
+        let child = 2 * at + 1;
+        if (child >= k) break;
+        if (child + 1 < k && heap[h + child + 1] > heap[h + child]) child++;
+        if (heap[h + child] <= upper) break;
+        heap[h + at] = heap[h + child];
+        at = child;
+      }
+      heap[h + at] = upper;
+      this.bound[q] = heap[h];
+    }
+    return this.bound[q];
+  }
+
+  /** Drops candidates beyond the bound; doubles the list when that frees less than half. */
+  private makeRoom(q: number): number {
+    const js = this.js[q];
+    const lows = this.lows[q];
+    const bound = this.bound[q];
+    let c = 0;
+    for (let t = 0; t < js.length; t++) {
+      if (lows[t] > bound) continue;
+      js[c] = js[t];
+      lows[c] = lows[t];
+      c++;
+    }
+    if (c > js.length / 2) {
+      const bigJ = new Int32Array(js.length * 2);
+      const bigL = new Float64Array(js.length * 2);
+      bigJ.set(js.subarray(0, c));
+      bigL.set(lows.subarray(0, c));
+      this.js[q] = bigJ;
+      this.lows[q] = bigL;
+    }
+    return c;
+  }
+
+  /** Exact keys of the surviving candidates; the k smallest by (key, index) into row q. */
+  finish(q: number, exact: (q: number, j: number) => number, toDistance: (key: number) => number, indices: Int32Array, distances: Float32Array): void {
+    const js = this.js[q];
+    const lows = this.lows[q];
+    const bound = this.bound[q];
+    const keep: { j: number; key: number }[] = [];
+    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: exact(q, js[t]) });
+    keep.sort((a, b) => a.key - b.key || a.j - b.j);
+    const k = this.k;
+    for (let t = 0; t < k; t++) {
+      indices[q * k + t] = keep[t].j;
+      distances[q * k + t] = toDistance(keep[t].key);
+    }
+  }
+}
+
+/** rangeQuery with the GEMM: the same result (see the file comment). */
+export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: RangeOptions & GemmQueryOptions = {}): RangeResult {
+  const [QB, DB] = blockSizes(options);
+  if (!(eps >= 0) || eps === Infinity) throw new RangeError(`eps must be a finite number ≥ 0, got ${eps}`);
+  const pl = plan(data, n, dim, options);
+  const { Q, nq } = pl;
+  const D = data.subarray(0, n * dim);
+  const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
+  const form = dotForm(gemm, Qm, nq, D, n, dim, options);
+  if (!form) return rangeQuery(data, n, dim, eps, options);
+  const { lowerQ, lowerD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const after = options.onlyAfter === true && pl.selfOffset >= 0 && !pl.selfRows;
+  const threshold = form.toKey(eps);
+  const own = new Int32Array(nq);
+  for (let q = 0; q < nq; q++) own[q] = ownRow(pl, q);
+  let hq = new Int32Array(1024);
+  let hj = new Int32Array(1024);
+  let hd = new Float32Array(1024);
+  let hits = 0;
+  const left = [];
+  try {
+    for (let q0 = 0; q0 < nq; q0 += QB) left.push(gemm.left(Qm, q0, Math.min(nq, q0 + QB), dim));
+    for (let j0 = 0; j0 < n; j0 += DB) {
+      const j1 = Math.min(n, j0 + DB);
+      const w = j1 - j0;
+      // onlyAfter: queries whose own row is ≥ j1 − 1 have nothing in this block.
+      const qEnd = after ? Math.min(nq, j1 - 1 - pl.selfOffset) : nq;
+      if (qEnd <= 0) {
+        options.onProgress?.(Math.round((nq * j1) / n), nq);
+        continue;
+      }
+      const right = gemm.right(D, j0, j1, dim);
+      try {
+        for (let b = 0; b * QB < qEnd; b++) {
+          const tile = gemm.multiply(left[b], right);
+          const q0 = b * QB;
+          const q1 = Math.min(q0 + left[b].rows, qEnd);
+          for (let q = q0; q < q1; q++) {
+            const o = (q - q0) * w - j0;
+            const mine = own[q];
+            const skip = pl.excludeSelf ? mine : -1;
+            const lq = lowerQ[q];
+            const undecided = zero !== null && zero[q] === 1;
+            const start = after ? Math.max(j0, mine + 1) : j0;
+            for (let j = start; j < j1; j++) {
+              if (j === skip) continue;
+              const lower = cosine ? 1 - cosSlack + lq * lowerD[j] * (tile[o + j] + cosUnder) : lq + lowerD[j] - 2 * tile[o + j];
+              if (lower > threshold && !undecided) continue;
+              const key = exact(q, j);
+              if (key > threshold) continue;
+              if (hits === hq.length) {
+                hq = grow(hq);
+                hj = grow(hj);
+                hd = grow(hd);
+              }
+              hq[hits] = q;
+              hj[hits] = j;
+              hd[hits] = form.toDistance(key);
+              hits++;
+            }
+          }
+        }
+      } finally {
+        gemm.dispose(right);
+      }
+      options.onProgress?.(Math.round((nq * j1) / n), nq);
+    }
+  } finally {
+    gemm.dispose(...left);
+  }
+  // Hits come in data-block order, ascending j per query: a stable counting sort by query keeps it.
+  const offsets = new Int32Array(nq + 1);
+  for (let t = 0; t < hits; t++) offsets[hq[t] + 1]++;
+  for (let q = 0; q < nq; q++) offsets[q + 1] += offsets[q];
+  const fill = offsets.slice(0, nq);
+  const neighbours = new Int32Array(hits);
+  const distances = new Float32Array(hits);
+  for (let t = 0; t < hits; t++) {
+    const at = fill[hq[t]]++;
+    neighbours[at] = hj[t];
+    distances[at] = hd[t];
+  }
+  return { nq, offsets, neighbours, distances };
+}
+
+/** knnExact on the fastest kernel available in this thread (the GEMM, else the JavaScript tiles). */
+export async function knnExactFast(data: Float32Array, n: number, dim: number, k: number, options: QueryOptions & GemmQueryOptions = {}): Promise<KnnResult> {
+  const gemm = options.gemm === undefined ? await loadGemm() : options.gemm;
+  return gemm ? knnExactGemm(gemm, data, n, dim, k, options) : knnExact(data, n, dim, k, options);
+}
+
+/** rangeQuery on the fastest kernel available in this thread. */
+export async function rangeQueryFast(data: Float32Array, n: number, dim: number, eps: number, options: RangeOptions & GemmQueryOptions = {}): Promise<RangeResult> {
+  const gemm = options.gemm === undefined ? await loadGemm() : options.gemm;
+  return gemm ? rangeQueryGemm(gemm, data, n, dim, eps, options) : rangeQuery(data, n, dim, eps, options);
+}
