@@ -7,12 +7,16 @@
  * - `range`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
  * - `cluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller.
- * Progress per block of queries; the pool's cancellation flag is checked at each block.
+ * Progress per block of queries (per data block on the GEMM path); the pool's cancellation flag
+ * is checked at each block. kNN and range queries run on the GEMM of this worker's TensorFlow.js
+ * wasm backend (engine/index/knnGemm.ts, initialised on first use) when it loads, else on the
+ * JavaScript tiles; both give the same answers.
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
 import { clusterVectors } from '../../engine/cluster/vectorClustering';
-import { knnExact, rangeQuery, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
 import type { TaskContext } from '../task';
 
 interface Common extends MetricOptions {
@@ -29,7 +33,7 @@ export type VectorKnnPayload =
 
 export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number };
 
-export function vectorKnnTask(payload: unknown, ctx: TaskContext): VectorKnnTaskResult {
+export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise<VectorKnnTaskResult> {
   const p = payload as VectorKnnPayload;
   const onProgress = (done: number, total: number) => {
     ctx.throwIfCancelled();
@@ -43,7 +47,7 @@ export function vectorKnnTask(payload: unknown, ctx: TaskContext): VectorKnnTask
         : p.queries
           ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
           : { ...metric, from: p.from, to: p.to, excludeSelf: p.excludeSelf ?? true, onProgress };
-      const r = knnExact(p.data, p.n, p.dim, p.k, options);
+      const r = await knnExactFast(p.data, p.n, p.dim, p.k, options);
       ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
       return r;
     }
@@ -52,7 +56,7 @@ export function vectorKnnTask(payload: unknown, ctx: TaskContext): VectorKnnTask
       const options = p.queries
         ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
         : { ...metric, from: p.from, to: p.to, onlyAfter: p.onlyAfter ?? false, excludeSelf: p.excludeSelf ?? true, onProgress };
-      const r = rangeQuery(p.data, p.n, p.dim, p.eps, options);
+      const r = await rangeQueryFast(p.data, p.n, p.dim, p.eps, options);
       ctx.transferResult(r.offsets.buffer as ArrayBuffer, r.neighbours.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
       return r;
     }

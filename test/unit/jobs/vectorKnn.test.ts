@@ -5,8 +5,7 @@
  * error, the pool still usable afterwards).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
@@ -22,7 +21,11 @@ let dir: string;
 let pool: WorkerPool;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-vector-knn-test-'));
+  // Inside the repository, so that the bundled worker resolves @tensorflow/tfjs-backend-wasm's
+  // binaries from node_modules and runs the GEMM path (from the system temp folder it would fall back).
+  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  dir = mkdtempSync(path.join(cache, 'simlab-vector-knn-test-'));
   const workerFile = path.join(dir, 'worker.js');
   const jobs = path.resolve(__dirname, '../../../server/jobs');
   await build({
