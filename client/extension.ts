@@ -4,7 +4,9 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
-import { DatasetsRequest } from '../server/protocol';
+import { DatasetsRequest, EmbeddingMapRequest, TrainingMetricsNotification } from '../server/protocol';
+import { EMBEDDING_MAP_VIEW_TYPE, EmbeddingMapPanels } from './embeddingMap';
+import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashboard';
 import { compareSelections } from './compareCommand';
 import { COMPARE_SCHEME, ComparisonResults } from './compareResults';
 import { clusterDataset, findSimilar, findSimilarFiles, type DatasetCommandDeps } from './datasetCommands';
@@ -21,6 +23,8 @@ const Commands = {
   findSimilar: 'similarityLab.findSimilar',
   findSimilarFiles: 'similarityLab.findSimilarFiles',
   refreshDatasets: 'similarityLab.refreshDatasets',
+  showEmbeddingMap: 'similarityLab.showEmbeddingMap',
+  showTrainingDashboard: 'similarityLab.showTrainingDashboard',
 } as const;
 
 /**
@@ -90,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(Commands.findSimilar, (arg?: unknown, position?: unknown) => findSimilar(deps, arg, position)),
     vscode.commands.registerCommand(Commands.findSimilarFiles, (arg?: unknown) => findSimilarFiles(deps, arg)),
     vscode.commands.registerCommand(Commands.refreshDatasets, () => datasets.refresh()),
+    ...webviewPanels(context, activeHost, output),
     // Trust granted: the host was started without reading datasets; start it afresh with them.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void activeHost.restart()),
   );
@@ -97,6 +102,38 @@ export function activate(context: vscode.ExtensionContext): void {
   void vscode.commands.executeCommand('setContext', ACTIVE_KEY, true);
   void activeHost.start();
 }
+
+/** The Embedding Map and Training Dashboard panels: their commands, and their serializers (restored after a reload). */
+function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHost, output: vscode.LogOutputChannel): vscode.Disposable[] {
+  const maps = new EmbeddingMapPanels(
+    context.extensionUri,
+    async (source, token) => {
+      const client = await activeHost.ready();
+      return client.sendRequest(EmbeddingMapRequest.type, { uri: source.uri, ...(source.modelId !== undefined ? { modelId: source.modelId } : {}) }, token);
+    },
+    output,
+  );
+  const dashboard = new TrainingDashboard(context.extensionUri, { onStop: (modelId) => trainingRuns.get(modelId)?.cancel(), log: output });
+  return [
+    maps,
+    dashboard,
+    vscode.window.registerWebviewPanelSerializer(EMBEDDING_MAP_VIEW_TYPE, maps),
+    vscode.window.registerWebviewPanelSerializer(TRAINING_DASHBOARD_VIEW_TYPE, dashboard),
+    activeHost.onNotification(TrainingMetricsNotification.type, (p) => dashboard.addMetrics(p)),
+    vscode.commands.registerCommand(Commands.showEmbeddingMap, async (arg?: unknown, modelId?: unknown) => {
+      const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
+      if (!uri) {
+        await vscode.window.showInformationMessage('Open a dataset file, or pick one (or a folder of images) in the Explorer, then run Show Embedding Map.');
+        return;
+      }
+      await maps.show({ uri: uri.toString(), ...(typeof modelId === 'string' ? { modelId } : {}) });
+    }),
+    vscode.commands.registerCommand(Commands.showTrainingDashboard, (modelId?: unknown) => dashboard.show(typeof modelId === 'string' ? modelId : undefined)),
+  ];
+}
+
+/** Training runs in flight, by model id: Stop in the dashboard cancels the run's request. */
+const trainingRuns = new Map<string, vscode.CancellationTokenSource>();
 
 export async function deactivate(): Promise<void> {
   await host?.dispose();

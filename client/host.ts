@@ -14,6 +14,7 @@ import {
   type ErrorHandler,
   type ErrorHandlerResult,
   type LanguageClientOptions,
+  type NotificationType,
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { DatasetsChangedNotification, ServerStatusNotification, type InitializationOptions } from '../server/protocol';
@@ -93,10 +94,28 @@ export class AnalysisHost implements vscode.Disposable {
   /** Fires when the host runs again after a crash (the client restarted it). */
   readonly onDidRecover = this.recoveredEmitter.event;
 
+  /** Handlers of host → client notifications, registered on every client (a restart makes a new one). */
+  private readonly notificationHandlers: { method: string; handler: (params: unknown) => void }[] = [];
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
   ) {}
+
+  /** Listens to a host → client notification, across restarts of the host. */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    const entry = { method: type.method, handler: handler as (params: unknown) => void };
+    this.notificationHandlers.push(entry);
+    const client = this.current?.client;
+    const live = client?.onNotification(type.method, (p: unknown) => {
+      if (this.current?.client === client) entry.handler(p);
+    });
+    return new vscode.Disposable(() => {
+      const i = this.notificationHandlers.indexOf(entry);
+      if (i >= 0) this.notificationHandlers.splice(i, 1);
+      live?.dispose();
+    });
+  }
 
   get currentState(): HostState {
     return this.state;
@@ -185,6 +204,11 @@ export class AnalysisHost implements vscode.Disposable {
     client.onNotification(ServerStatusNotification.type, (status) => {
       if (this.current?.client === client) this.statusEmitter.fire(status);
     });
+    for (const entry of this.notificationHandlers) {
+      client.onNotification(entry.method, (p: unknown) => {
+        if (this.current?.client === client && this.notificationHandlers.includes(entry)) entry.handler(p);
+      });
+    }
     const started = client.start().catch((err: unknown) => {
       this.output.error(`The analysis host did not start: ${err instanceof Error ? err.message : String(err)}`);
       if (this.current?.client === client) this.setState('stopped');

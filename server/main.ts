@@ -13,6 +13,7 @@ import { registerCompare } from './handlers/compare';
 import type { HostContext } from './handlers/context';
 import { DatasetService } from './handlers/datasets';
 import { registerEditorFeatures } from './handlers/editor';
+import { registerEmbeddingMap } from './handlers/embeddingMap';
 import { registerFindSimilar } from './handlers/findSimilar';
 import { StatusReporter } from './handlers/status';
 import { IndexCache } from './jobs/indexCache';
@@ -70,6 +71,7 @@ connection.onInitialized(() => {
 registerCompare(host);
 registerCluster(host, datasets);
 registerFindSimilar(host, datasets);
+registerEmbeddingMap(host, datasets);
 registerEditorFeatures(host, datasets, documents);
 
 connection.onShutdown(async () => {

@@ -168,6 +168,72 @@ export namespace FindSimilarRequest {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
+/** A small picture or excerpt of a record, for the Embedding Map's hover card. */
+export type MapPreview = { type: 'text'; text: string } | { type: 'pixels'; width: number; height: number; channels: 1 | 3; data: string };
+
+/**
+ * Sent by the client → host: the 2-D UMAP map of a dataset file or folder (an image file: its
+ * dataset folder). Reports work-done progress and is cancellable. Points are the records'
+ * features (tables, images, volumes) or 4-mer / trigram profiles (sequences, text), scaled,
+ * projected with UMAP (seeded: the same data gives the same map) and clustered with DBSCAN on the map.
+ */
+export namespace EmbeddingMapRequest {
+  export const method = 'similarityLab/embeddingMap' as const;
+  export interface Params {
+    uri: string;
+    /** A trained model whose embeddings are mapped (with model training). */
+    modelId?: string;
+    workDoneToken?: string | number;
+  }
+  export interface Result {
+    map: {
+      title: string;
+      kind: 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
+      ids: string[];
+      /** base64 of a little-endian Float32Array: x0, y0, x1, y1, … */
+      points: string;
+      labels?: (string | null)[];
+      /** Cluster per record, −1 = noise. */
+      clusters?: number[];
+      previews?: (MapPreview | null)[];
+    };
+    /** Parallel to map.ids: the record's lines, or its own file (no range). */
+    records: { uri: string; range?: Range }[];
+    /** The dataset; `headerLines` leading lines (a table's header) go first in a saved subset. */
+    dataset: { uri: string; headerLines?: number };
+    stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; seconds: Record<string, number> };
+  }
+  export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
+}
+
+/**
+ * Sent by the host → client while a model trains: one report per optimizer step (epoch from 0,
+ * step the run's global step). `metrics` holds per-step values (activeTriplets, samplesPerSecond,
+ * learningRate, embeddingStd) and per-epoch validation ones (valLoss, precisionAt1, mapAtR,
+ * tripletAccuracy); `attention` the learned dimension weights; `run` (first report) describes the run.
+ */
+export namespace TrainingMetricsNotification {
+  export const method = 'similarityLab/trainingMetrics' as const;
+  export interface Params {
+    modelId: string;
+    epoch: number;
+    step: number;
+    loss: number;
+    metrics: Record<string, number>;
+    attention?: number[];
+    run?: {
+      modelId: string;
+      kind: 'siamese' | 'autoencoder';
+      backend: string;
+      dataset?: string;
+      epochs?: number;
+      totalSteps?: number;
+      config: Record<string, string | number | boolean>;
+    };
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
 /** What the host knows of a dataset file. */
 export type DatasetState = 'discovered' | 'indexing' | 'indexed' | 'clustering' | 'clustered' | 'error';
 

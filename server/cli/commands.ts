@@ -5,7 +5,8 @@
 import type { Command } from './command';
 import cluster from './cluster';
 import compare from './compare';
+import embed from './embed';
 import evaluate from './eval';
 import similar from './similar';
 
-export const commands: readonly Command[] = [compare, cluster, similar, evaluate];
+export const commands: readonly Command[] = [compare, cluster, similar, evaluate, embed];

@@ -8,6 +8,7 @@ import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
 import { loadVectorsTask } from './tasks/loadVectors';
+import { profilesTask } from './tasks/profiles';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
@@ -19,6 +20,7 @@ export const tasks: TaskRegistry = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
   loadVectors: loadVectorsTask,
+  profiles: profilesTask,
   sketch: sketchTask,
   lshCandidates: candidatesTask,
   selectCandidates: selectCandidatesTask,

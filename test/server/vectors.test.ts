@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HoverRequest, type Diagnostic, type Hover, type MarkupContent } from 'vscode-languageserver-protocol/node';
-import { ClusterRequest, DatasetsRequest, FindSimilarRequest } from '../../server/protocol';
+import { ClusterRequest, DatasetsRequest, EmbeddingMapRequest, FindSimilarRequest } from '../../server/protocol';
 import { LspTestClient } from './lspClient';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
@@ -112,5 +112,34 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     const uris = [...result.clusters.flatMap((c) => c.memberUris ?? []), ...(result.noiseUris ?? [])];
     assert.equal(uris.length, 12);
     for (const u of uris) assert.ok(fileURLToPath(u).startsWith(images + path.sep));
+  });
+
+  void test('embeddingMap of a table and of an image folder: one point per record, labels, clusters, previews, locations', async () => {
+    const iris = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri });
+    assert.equal(iris.map.kind, 'rows');
+    assert.equal(iris.map.ids.length, 150);
+    const xy = new Float32Array(Uint8Array.from(Buffer.from(iris.map.points, 'base64')).buffer);
+    assert.equal(xy.length, 300);
+    assert.ok(xy.every((v) => Number.isFinite(v)));
+    assert.equal(iris.map.labels?.[0], 'setosa');
+    assert.equal(iris.map.clusters?.length, 150);
+    assert.deepEqual(iris.map.previews?.[0], { type: 'text', text: '5.1, 3.5, 1.4, 0.2' });
+    assert.deepEqual(iris.records[0], { uri: irisUri, range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } } });
+    assert.equal(iris.dataset.headerLines, 1);
+    // Setosa stands apart on the map: no cluster mixes it with another species.
+    const setosa = new Set(iris.map.clusters?.slice(0, 50).filter((c) => c >= 0));
+    assert.ok(setosa.size >= 1);
+    assert.ok(!iris.map.clusters?.slice(50).some((c) => setosa.has(c)));
+    // The same data gives the same map (seeded UMAP).
+    const again = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri });
+    assert.equal(again.map.points, iris.map.points);
+
+    const query = pathToFileURL(path.join(images, 'bag', '00023.png')).href;
+    const imgs = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: query });
+    assert.equal(imgs.map.kind, 'images');
+    assert.equal(imgs.map.ids.length, 12);
+    const preview = imgs.map.previews?.[0];
+    assert.ok(preview && preview.type === 'pixels' && preview.width === 28 && preview.height === 28 && Buffer.from(preview.data, 'base64').length === 784);
+    for (const r of imgs.records) assert.ok(r.range === undefined && fileURLToPath(r.uri).startsWith(images + path.sep));
   });
 });

@@ -7,6 +7,7 @@
 import { readVectorDataset, type VectorReadOptions } from '../../engine/data/vectorDataset';
 import type { VectorFormat, VectorKind } from '../../engine/data/vectors';
 import { DatasetOptionError } from '../../engine/data/records';
+import { resizeImage } from '../../engine/data/images';
 import { defaultFeatureKind, featuresOf, type FeatureKind } from '../../engine/features/vectorFeatures';
 import type { StandardScalerJson } from '../../engine/features/scaler';
 import { CancelledError } from '../errors';
@@ -24,7 +25,12 @@ export interface LoadVectorsPayload {
   file: string;
   read: VectorReadOptions;
   features: FeatureKind | 'auto';
+  /** Also return a small picture or excerpt of every record (for the embedding map's hover card). */
+  previews?: boolean;
 }
+
+/** A record's preview: 8-bit pixels (images; volumes: their middle slice) or a text excerpt (table rows). */
+export type RecordPreview = { type: 'pixels'; width: number; height: number; channels: 1 | 3; data: Uint8Array } | { type: 'text'; text: string };
 
 export interface LoadedVectors {
   contentHash: string;
@@ -40,6 +46,7 @@ export interface LoadedVectors {
   scaler?: StandardScalerJson;
   columns?: string[];
   warnings: string[];
+  previews?: RecordPreview[];
 }
 
 function shared(values: Float32Array): Float32Array {
@@ -90,9 +97,49 @@ export async function loadVectors(p: LoadVectorsPayload, isCancelled: () => bool
     ...(f.scaler ? { scaler: f.scaler.toJSON() } : {}),
     ...(dataset.columns ? { columns: dataset.columns } : {}),
     warnings: dataset.summary.warnings.map((w) => w.message),
+    ...(p.previews ? { previews: previewsOf(dataset) } : {}),
   };
+}
+
+/** Thumbnails are at most this many pixels a side (Fashion-MNIST's 28 × 28 stay as they are). */
+const THUMBNAIL = 48;
+
+function toBytes(values: Float32Array, max: number): Uint8Array {
+  const out = new Uint8Array(values.length);
+  const scale = max > 0 ? 255 / max : 1;
+  for (let i = 0; i < values.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((values[i] as number) * scale)));
+  return out;
+}
+
+function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; data: Float32Array; columns?: string[]; records: unknown[] }): RecordPreview[] {
+  const n = dataset.records.length;
+  const out: RecordPreview[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = dataset.data.subarray(i * dataset.dim, (i + 1) * dataset.dim);
+    if (dataset.kind === 'table') {
+      const values = Array.from(row.subarray(0, 12), (v, j) => `${dataset.columns?.[j] !== undefined && !/^\d+$/u.test(dataset.columns[j] as string) ? `${dataset.columns[j]}=` : ''}${Number(v.toPrecision(4))}`);
+      out.push({ type: 'text', text: `${values.join(', ')}${dataset.dim > 12 ? `, … (${dataset.dim} values)` : ''}` });
+      continue;
+    }
+    let [h, w, c] = dataset.kind === 'image' ? (dataset.shape as [number, number, number]) : [dataset.shape[1] as number, dataset.shape[2] as number, 1];
+    let pixels = dataset.kind === 'image' ? row : row.subarray(Math.floor((dataset.shape[0] as number) / 2) * h * w, (Math.floor((dataset.shape[0] as number) / 2) + 1) * h * w);
+    if (h > THUMBNAIL || w > THUMBNAIL) {
+      const f = THUMBNAIL / Math.max(h, w);
+      const H = Math.max(1, Math.round(h * f));
+      const W = Math.max(1, Math.round(w * f));
+      pixels = resizeImage(pixels, h, w, c, H, W);
+      [h, w] = [H, W];
+    }
+    let max = 0;
+    for (const v of pixels) if (v > max) max = v;
+    // Images are 0–255 as read; volumes of floats are stretched to the full grey range.
+    out.push({ type: 'pixels', width: w, height: h, channels: c === 3 ? 3 : 1, data: toBytes(pixels, dataset.kind === 'image' || max > 1 ? Math.max(255, max) : max) });
+    c = c === 3 ? 3 : 1;
+  }
+  return out;
 }
 
 export function loadVectorsTask(payload: unknown, ctx: TaskContext): Promise<LoadedVectors> {
   return loadVectors(payload as LoadVectorsPayload, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
+
 }
