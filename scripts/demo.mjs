@@ -1,6 +1,7 @@
 // `npm run demo`: clusters the bundled 16S sample (276 real 16S rRNA genes of 20 genera, from the
 // RDP gold set) with the simlab CLI, writes the TSV, and prints a readable summary: the largest
-// clusters with the genera of their members, and the scores against the genus labels.
+// clusters with the genera of their members, and the scores against the genus labels; then
+// writes the embedding map of the sample as a self-contained page.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,3 +51,9 @@ if (clusters.length > 15) console.log(`    … and ${clusters.length - 15} small
 console.log('\nAgreement with the genus labels:');
 process.stdout.write(run(['eval', sample, '--clusters', tsv, '--label-regex', genusRegex]));
 console.log(`\nWrote ${path.relative(process.cwd(), tsv)} (record_id<TAB>cluster, noise = -1).`);
+
+// The embedding map of the sample (4-mer profiles → UMAP), as a page that opens without a network.
+const map = path.join(outDir, '16S-sample.map.html');
+console.log('\nMapping the sample (4-mer profiles → StandardScaler → kNN → UMAP → DBSCAN on the map)…');
+execFileSync(process.execPath, [cli, 'embed', sample, '--label-regex', genusRegex, '--out', map], { stdio: ['ignore', 'inherit', 'inherit'] });
+console.log(`Open ${path.relative(process.cwd(), map)} in a browser: hover a point for its record, colour by cluster or genus.`);
