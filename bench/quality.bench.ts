@@ -1,0 +1,141 @@
+/**
+ * Quality of the trained Siamese models (issue 6 §8), measured on data held out of training:
+ *
+ * - Fashion-MNIST (../shared/data/images, the 60,000-image training split): the last 10,000
+ *   images are held out, the encoder (the reference conv net, conv32-pool-conv64-pool-dense64)
+ *   trains on the first 50,000 (2,000 of them its validation split) under a time budget
+ *   (default 600 s, QUALITY_SECONDS), once per distance (QUALITY_DISTANCES, default all three);
+ *   then precision@1, MAP@R and triplet accuracy (10,000 seeded triplets) on the held-out 10,000
+ *   in that distance. Targets (DESIGN.md): precision@1 ≥ 0.90, triplet accuracy ≥ 0.995.
+ *   Beside it, the same scores of raw pixels / 255 (Euclidean): what training must beat.
+ * - digits (8×8, 1,797): dense encoder on standardised pixels, first 1,297 train, last 500 held out.
+ * - 16S (the 276-record fixture, 20 genera): Conv1D on one-hot sequences (first 1,536 bases),
+ *   held-out third of each genus.
+ * The backend is the default ('auto': wasm here unless tfjs-node is installed).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { readDataset } from '../server/engine/data';
+import { readVectorDataset } from '../server/engine/data/vectorDataset';
+import { retrievalScores, tripletAccuracy, type EvalDistance } from '../server/engine/eval/retrieval';
+import { StandardScaler } from '../server/engine/features/scaler';
+import { initBackend } from '../server/engine/models/backend';
+import { encodeLabels } from '../server/engine/models/batching';
+import { DISTANCE_KINDS, type DistanceKind } from '../server/engine/models/losses';
+import { oneHotInputs } from '../server/engine/models/oneHot';
+import { denseInputs, embedInputs, trainSiamese, type TrainingConfig, type TrainingInputs } from '../server/engine/models/training';
+import { row, skippedRow, type BenchContext, type BenchRow } from './harness';
+
+const HELD_OUT = 10_000;
+const GENUS = /;\s*([^;\s]+)[^;]*$/;
+
+interface Scores {
+  precisionAt1: number;
+  mapAtR: number;
+  tripletAccuracy: number;
+}
+
+function score(e: Float32Array, dim: number, labels: Int32Array, distance: EvalDistance): Scores {
+  const r = retrievalScores(e, dim, labels, { distance, ks: [1] });
+  return { precisionAt1: r.precisionAt1, mapAtR: r.mapAtR, tripletAccuracy: tripletAccuracy(e, dim, labels, { distance, triplets: 10_000, seed: 7 }) };
+}
+
+/** Trains on every labelled item of `inputs` but the `test` ones, then scores the embeddings of `test`. */
+async function trainAndScore(ctx: BenchContext, name: string, inputs: TrainingInputs, labels: Int32Array, test: Int32Array, config: TrainingConfig): Promise<Scores & { seconds: number; epochs: number; stopReason: string; samplesPerSecond: number }> {
+  const trainLabels = Int32Array.from(labels);
+  for (const i of test) trainLabels[i] = -1;
+  const result = await trainSiamese({ inputs, labels: trainLabels }, config, {
+    onEpoch: (e) => ctx.log(`  ${name} epoch ${e.epoch}: loss ${e.loss.toFixed(4)} active ${e.activeShare.toFixed(3)} ${e.samplesPerSecond.toFixed(0)} samples/s${e.validation ? ` val P@1 ${e.validation.precisionAt1.toFixed(3)} MAP@R ${e.validation.mapAtR.toFixed(3)} trip ${e.validation.tripletAccuracy.toFixed(4)}` : ''}`),
+  });
+  try {
+    const e = embedInputs(result.encoder, inputs, test);
+    const dim = e.length / test.length;
+    const distance = result.config.loss.distance;
+    const s = score(e, dim, Int32Array.from(test, (i) => labels[i]!), distance);
+    return { ...s, seconds: result.seconds, epochs: result.history.length, stopReason: result.stopReason, samplesPerSecond: result.samplesPerSecond };
+  } finally {
+    result.encoder.dispose();
+  }
+}
+
+async function fashion(ctx: BenchContext): Promise<BenchRow[]> {
+  const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
+  if (!existsSync(images)) return [skippedRow('quality', 'Fashion-MNIST P@1', 'target', `${images} not found`)];
+  const seconds = Number(process.env.QUALITY_SECONDS ?? 600);
+  const distances = (process.env.QUALITY_DISTANCES?.split(',') ?? DISTANCE_KINDS) as DistanceKind[];
+  const d = await readVectorDataset(images);
+  const n = d.records.length;
+  const labels = encodeLabels(d.records.map((r) => r.label)).codes;
+  const pixels = Float32Array.from(d.data, (v) => v / 255);
+  const inputs = denseInputs(pixels, d.shape);
+  const test = Int32Array.from({ length: HELD_OUT }, (_, i) => n - HELD_OUT + i);
+  const testLabels = Int32Array.from(test, (i) => labels[i]!);
+  const raw = score(pixels.subarray((n - HELD_OUT) * d.dim), d.dim, testLabels, 'euclidean');
+  ctx.log(`  raw pixels on the held-out ${HELD_OUT}: P@1 ${raw.precisionAt1.toFixed(4)} triplets ${raw.tripletAccuracy.toFixed(4)}`);
+  const rows: BenchRow[] = [];
+  for (const distance of distances) {
+    const config: TrainingConfig = {
+      loss: { distance, mining: (process.env.QUALITY_MINING as 'semi-hard' | undefined) ?? 'semi-hard' },
+      classesPerBatch: 10,
+      perClass: Number(process.env.QUALITY_K ?? 8),
+      stepsPerEpoch: 100,
+      epochs: 1000,
+      maxSeconds: seconds,
+      learningRate: 1e-3,
+      validationSplit: 2000 / (n - HELD_OUT),
+      patience: 0,
+      seed: 1,
+    };
+    const r = await trainAndScore(ctx, `fashion ${distance}`, inputs, labels, test, config);
+    const note = `${r.epochs} × 100 steps in ${r.seconds.toFixed(0)} s (${r.stopReason}), ${r.samplesPerSecond.toFixed(0)} samples/s; MAP@R ${r.mapAtR.toFixed(3)}`;
+    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k P@1, ${distance}`, ours: r.precisionAt1, anchor: raw.precisionAt1, anchorName: 'raw pixels, euclidean', higherIsBetter: true, target: 'ours ≥ 0.90', note }));
+    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k triplet accuracy, ${distance}`, ours: r.tripletAccuracy, anchor: raw.tripletAccuracy, anchorName: 'raw pixels, euclidean', higherIsBetter: true, target: 'ours ≥ 0.995' }));
+  }
+  return rows;
+}
+
+async function digits(ctx: BenchContext): Promise<BenchRow[]> {
+  const file = path.join(ctx.sharedData, 'images', 'digits.csv.gz');
+  if (!existsSync(file)) return [skippedRow('quality', 'digits P@1', 'raw pixels', `${file} not found`)];
+  const d = await readVectorDataset(file, { labelColumn: -1 });
+  const labels = encodeLabels(d.records.map((r) => r.label)).codes;
+  const heldOut = 500;
+  const n = d.records.length;
+  const test = Int32Array.from({ length: heldOut }, (_, i) => n - heldOut + i);
+  const scaler = StandardScaler.fit(d.data.subarray(0, (n - heldOut) * d.dim), d.dim);
+  const x = scaler.transform(d.data);
+  const testLabels = Int32Array.from(test, (i) => labels[i]!);
+  const raw = score(x.subarray((n - heldOut) * d.dim), d.dim, testLabels, 'euclidean');
+  const r = await trainAndScore(ctx, 'digits', denseInputs(x, [d.dim]), labels, test, { epochs: 30, loss: { distance: 'cosine' }, patience: 8, seed: 1 });
+  return [row({ bench: 'quality', metric: 'digits held-out 500 P@1 (dense, cosine)', ours: r.precisionAt1, anchor: raw.precisionAt1, anchorName: 'scaled pixels, euclidean', higherIsBetter: true, note: `triplet accuracy ${r.tripletAccuracy.toFixed(4)} (raw ${raw.tripletAccuracy.toFixed(4)}); ${r.epochs} epochs in ${r.seconds.toFixed(1)} s (${r.stopReason})` })];
+}
+
+async function genus16S(ctx: BenchContext): Promise<BenchRow[]> {
+  const file = path.join(__dirname, '..', 'test', 'fixtures', 'dna', '16S-sample.fasta');
+  const ds = await readDataset(file, { labelRegex: GENUS });
+  if (ds.kind !== 'sequence') throw new Error(`${file}: not a sequence dataset`);
+  const labels = encodeLabels(ds.records.map((r) => r.label)).codes;
+  // A third of each genus held out (every third member in file order).
+  const seen = new Map<number, number>();
+  const test: number[] = [];
+  labels.forEach((c, i) => {
+    const k = seen.get(c) ?? 0;
+    seen.set(c, k + 1);
+    if (k % 3 === 2) test.push(i);
+  });
+  const length = 1536;
+  const inputs = oneHotInputs(ds.records.length, (i) => ds.records[i]!.sequence, length);
+  const r = await trainAndScore(ctx, '16S', inputs, labels, Int32Array.from(test), { epochs: 30, classesPerBatch: 10, perClass: 4, loss: { distance: 'cosine' }, patience: 8, validationSplit: 0, seed: 1 });
+  return [row({ bench: 'quality', metric: '16S genus held-out third P@1 (Conv1D one-hot, cosine)', ours: r.precisionAt1, anchor: null, anchorName: '—', higherIsBetter: true, note: `MAP@R ${r.mapAtR.toFixed(3)}, triplet accuracy ${r.tripletAccuracy.toFixed(4)}; ${r.epochs} epochs in ${r.seconds.toFixed(1)} s` })];
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const choice = await initBackend('auto', ctx.log);
+  ctx.log(`quality: backend ${choice.backend}`);
+  const only = process.env.QUALITY_ONLY?.split(',');
+  const rows: BenchRow[] = [];
+  if (!only || only.includes('digits')) rows.push(...(await digits(ctx)));
+  if (!only || only.includes('16s')) rows.push(...(await genus16S(ctx)));
+  if (!only || only.includes('fashion')) rows.push(...(await fashion(ctx)));
+  return rows;
+}

@@ -1,0 +1,210 @@
+/**
+ * Task `train`: trains a Siamese encoder in this worker (engine/models/training.ts) and saves it
+ * into `out` (engine/models/modelStore.ts) — at each new best epoch (a checkpoint that survives a
+ * cancelled or crashed run) and at the end with the whole history.
+ *
+ * Progress: every report carries `data`, a TrainingMetricsReport — the fields of the
+ * `similarityLab/trainingMetrics` notification ({ modelId, epoch, step, loss, metrics,
+ * attention?, run? }) plus `event`. Step reports are paced (`reportEverySeconds`); epoch reports
+ * (validation scores, attention weights) are all sent. The first report carries `run`.
+ * Cancellation is checked between steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendPreference } from '../../engine/models/backend';
+import { attentionWeights } from '../../engine/models/attention';
+import { saveModel, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
+import { oneHotInputs } from '../../engine/models/oneHot';
+import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
+import { symbolsAt, type PackedSymbols } from '../packedSymbols';
+import type { TaskContext } from '../task';
+
+export type TrainInputsPayload = { kind: 'dense'; data: Float32Array; inputShape: number[] } | { kind: 'one-hot'; packed: PackedSymbols; length: number };
+
+/** What the orchestrator knows of the model before training (the rest is filled in here). */
+export type ManifestBase = Pick<ModelManifest, 'modelId' | 'created' | 'model' | 'data' | 'preprocessing' | 'classes'>;
+
+export interface TrainTaskPayload {
+  out: string;
+  backend: BackendPreference;
+  inputs: TrainInputsPayload;
+  /** One class code per record (< 0: unlabelled). */
+  labels: Int32Array;
+  config: TrainingConfig;
+  manifest: ManifestBase;
+  /** Dataset name for the dashboard's title. */
+  dataset: string;
+  /** Seconds between step reports; default 0.25. */
+  reportEverySeconds?: number;
+}
+
+/** The run described once, in the first report (the dashboard's RunInfo). */
+export interface TrainingRunInfo {
+  modelId: string;
+  kind: 'siamese';
+  backend: string;
+  dataset: string;
+  epochs: number;
+  totalSteps: number;
+  config: Record<string, string | number | boolean>;
+}
+
+/** One progress report: the `similarityLab/trainingMetrics` params, plus what it reports. */
+export interface TrainingMetricsReport {
+  modelId: string;
+  /** 0-based epoch in progress. */
+  epoch: number;
+  /** Global optimizer step (1-based); an epoch report repeats its last step's number. */
+  step: number;
+  loss: number;
+  /** Step: activeTriplets, embeddingStd, learningRate, samplesPerSecond, collapsed (0/1). Epoch: the validation scores too. */
+  metrics: Record<string, number>;
+  attention?: number[];
+  run?: TrainingRunInfo;
+  event: 'step' | 'epoch';
+}
+
+export interface TrainTaskResult {
+  modelId: string;
+  out: string;
+  manifest: ModelManifest;
+  metrics: Record<string, number>;
+  stopReason: TrainingResult['stopReason'];
+  bestEpoch: number;
+  epochs: number;
+  seconds: number;
+  samplesPerSecond: number;
+  backend: string;
+}
+
+function inputsOf(p: TrainInputsPayload): TrainingInputs {
+  if (p.kind === 'dense') return denseInputs(p.data, p.inputShape);
+  const count = p.packed.offsets.length - 1;
+  return oneHotInputs(count, (i) => symbolsAt(p.packed, i) as Uint8Array, p.length);
+}
+
+function historySummary(r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
+  return {
+    epochs: r.history.length,
+    bestEpoch: r.bestEpoch,
+    stopReason: r.stopReason,
+    seconds: r.seconds,
+    samplesPerSecond: r.samplesPerSecond,
+    perEpoch: r.history.map((e) => ({ epoch: e.epoch, loss: e.loss, ...(e.validation ? { precisionAt1: e.validation.precisionAt1, mapAtR: e.validation.mapAtR, tripletAccuracy: e.validation.tripletAccuracy } : {}) })),
+  };
+}
+
+function epochMetrics(e: EpochMetrics): Record<string, number> {
+  const v = e.validation;
+  return {
+    loss: e.loss,
+    activeTriplets: e.activeShare,
+    embeddingStd: e.spread,
+    learningRate: e.learningRate,
+    samplesPerSecond: e.samplesPerSecond,
+    collapsedSteps: e.collapsedSteps,
+    ...(v ? { precisionAt1: v.precisionAt1, mapAtR: v.mapAtR, rPrecision: v.rPrecision, tripletAccuracy: v.tripletAccuracy, validationItems: v.items } : {}),
+  };
+}
+
+export async function trainTask(payload: unknown, ctx: TaskContext): Promise<TrainTaskResult> {
+  const p = payload as TrainTaskPayload;
+  const choice = await initBackend(p.backend, (msg) => console.error(msg));
+  const inputs = inputsOf(p.inputs);
+  const modelId = p.manifest.modelId;
+  const reportEvery = p.reportEverySeconds ?? 0.25;
+  let run: TrainingRunInfo | undefined;
+  let lastReport = -Infinity;
+  let lastStep = 0;
+  let totalSteps = 1;
+  const epochs = p.config.epochs ?? 20;
+  const report = (r: Omit<TrainingMetricsReport, 'modelId'>, note: string) => {
+    const first = run === undefined;
+    if (first) {
+      run = { modelId, kind: 'siamese', backend: choice.backend, dataset: p.dataset, epochs, totalSteps, config: runConfig(p.config) };
+    }
+    ctx.progress(Math.min(lastStep, totalSteps), totalSteps, note, { modelId, ...r, ...(first ? { run } : {}) } satisfies TrainingMetricsReport);
+  };
+  const baseManifest = (r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond' | 'config'>, metrics: Record<string, number>, encoder: tf.LayersModel) => {
+    const outShape = encoder.outputs[0]!.shape;
+    return {
+      ...p.manifest,
+      config: r.config,
+      metrics,
+      history: historySummary(r),
+      backend: choice.backend,
+      embeddingDim: outShape[outShape.length - 1] as number,
+      distance: r.config.loss.distance,
+      euclideanWeight: r.config.loss.euclideanWeight,
+    };
+  };
+  const history: EpochMetrics[] = [];
+  // Set by onStart: the encoder (for attention weights) and the resolved configuration.
+  let currentEncoder: tf.LayersModel | null = null;
+  let resolved: TrainingResult['config'] | null = null;
+  const started = performance.now() / 1000;
+  const result = await trainSiamese(
+    { inputs, labels: p.labels },
+    p.config,
+    {
+      checkCancelled: () => ctx.throwIfCancelled(),
+      onStep: (s: StepMetrics) => {
+        totalSteps = s.totalSteps;
+        lastStep = s.step;
+        const now = performance.now() / 1000;
+        if (now - lastReport < reportEvery && s.step < s.totalSteps) return;
+        lastReport = now;
+        const metrics = { activeTriplets: s.activeShare, embeddingStd: s.spread, learningRate: s.learningRate, samplesPerSecond: s.samplesPerSecond, collapsed: s.collapsed ? 1 : 0 };
+        report({ epoch: s.epoch - 1, step: s.step, loss: s.loss, metrics, event: 'step' }, `epoch ${s.epoch}/${epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`);
+      },
+      onEpoch: (e: EpochMetrics) => {
+        history.push(e);
+        const v = e.validation;
+        const note = `epoch ${e.epoch}/${epochs} loss ${e.loss.toFixed(4)}${v ? ` P@1 ${v.precisionAt1.toFixed(3)} MAP@R ${v.mapAtR.toFixed(3)} triplets ${v.tripletAccuracy.toFixed(4)}` : ''}${e.best ? ' (best)' : ''}`;
+        report({ epoch: e.epoch - 1, step: lastStep, loss: e.loss, metrics: epochMetrics(e), event: 'epoch', ...attentionOf(currentEncoder) }, note);
+      },
+      onCheckpoint: async (encoder, e) => {
+        const partial = { history, bestEpoch: e.epoch, stopReason: 'epochs' as const, seconds: performance.now() / 1000 - started, samplesPerSecond: e.samplesPerSecond, config: resolved! };
+        await saveModel(p.out, encoder, baseManifest(partial, epochMetrics(e), encoder));
+      },
+      onStart: (encoder, plan) => {
+        currentEncoder = encoder;
+        resolved = plan.config;
+        totalSteps = plan.totalSteps;
+      },
+    },
+  );
+  try {
+    const best = result.history.find((e) => e.epoch === result.bestEpoch);
+    const metrics = best ? epochMetrics(best) : {};
+    const manifest = await saveModel(p.out, result.encoder, baseManifest(result, metrics, result.encoder));
+    return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend: choice.backend };
+  } finally {
+    result.encoder.dispose();
+  }
+}
+
+function attentionOf(encoder: tf.LayersModel | null): { attention?: number[] } {
+  if (!encoder) return {};
+  const w = attentionWeights(encoder);
+  return w ? { attention: Array.from(w) } : {};
+}
+
+/** The hyper-parameters shown on the dashboard (flat, short). */
+function runConfig(c: TrainingConfig): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const put = (k: string, v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+  };
+  put('distance', c.loss?.distance ?? 'cosine');
+  put('mining', c.loss?.mining ?? 'semi-hard');
+  put('margin', c.loss?.margin ?? 0.2);
+  put('embeddingDim', c.encoder?.embeddingDim ?? 64);
+  put('classesPerBatch', c.classesPerBatch ?? 10);
+  put('perClass', c.perClass ?? 8);
+  put('learningRate', c.learningRate ?? 1e-3);
+  put('schedule', c.schedule ?? 'cosine');
+  put('validationSplit', c.validationSplit ?? 0.1);
+  put('patience', c.patience ?? 5);
+  put('seed', c.seed ?? 1);
+  return out;
+}

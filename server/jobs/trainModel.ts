@@ -1,0 +1,192 @@
+/**
+ * Training a similarity model on a labelled dataset, end to end: read the dataset in the pool,
+ * turn its records into encoder inputs, run the `train` task in ONE worker (tasks/train.ts), and
+ * return where the model went and how good it is.
+ *
+ * Inputs by kind of dataset (the preprocessing is saved in the model's manifest and repeated by
+ * modelEmbeddings.ts):
+ *   tables, JSONL vectors     dense encoder on standardised columns (a StandardScaler fitted here)
+ *   images (folders, IDX)     conv2d on pixels / 255, [h, w, c]
+ *   volumes (.npy)            conv3d on voxels as vectorFeatures 'raw' gives them, [d, h, w, 1]
+ *   FASTA / FASTQ             conv1d on one-hot bases, [length, 4] (oneHot.ts: first bases kept)
+ * Labels come with the dataset (class folders, IDX labels, a label column) or from the read
+ * options (--labels, --label-column, --label-field, --label-regex). Text datasets are refused.
+ */
+import path from 'node:path';
+import type { VectorReadOptions } from '../engine/data/vectorDataset';
+import { vectorFormatOf } from '../engine/data/vectorDataset';
+import { StandardScaler } from '../engine/features/scaler';
+import type { BackendPreference } from '../engine/models/backend';
+import { encodeLabels } from '../engine/models/batching';
+import { encoderKindForShape } from '../engine/models/encoders';
+import { newModelId, type ModelDataKind, type ModelPreprocessing } from '../engine/models/modelStore';
+import { defaultOneHotLength } from '../engine/models/oneHot';
+import { resolveTrainingConfig, type TrainingConfig } from '../engine/models/training';
+import { InvalidInputError } from './errors';
+import type { WorkerPool } from './pool';
+import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
+import type { LoadedVectors } from './tasks/loadVectors';
+import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from './tasks/train';
+
+export type { TrainingMetricsReport, TrainTaskResult };
+
+export interface TrainModelOptions {
+  pool: WorkerPool;
+  /** The model folder (created; its files replaced). */
+  out: string;
+  /** Default 'auto'. */
+  backend?: BackendPreference;
+  config?: TrainingConfig;
+  /** Numeric datasets: how to read them (labels, image size...). */
+  vectorRead?: VectorReadOptions;
+  /** Sequence datasets: how to read them (header labels...). */
+  sequenceRead?: CloneableReadOptions;
+  /** Sequences: the one-hot length; default: the longest record rounded up to 8, at most 4,096. */
+  oneHotLength?: number;
+  signal?: AbortSignal;
+  /** Reading progress. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Every training report: forward as `similarityLab/trainingMetrics`. */
+  onMetrics?: (report: TrainingMetricsReport) => void;
+  /** The model id; default from the dataset's name and the time. */
+  modelId?: string;
+  /** Seconds between step reports; default 0.25. */
+  reportEverySeconds?: number;
+}
+
+export interface PreparedTraining {
+  inputs: TrainInputsPayload;
+  labels: Int32Array;
+  classes: string[];
+  kind: ModelDataKind;
+  format: string;
+  preprocessing: ModelPreprocessing;
+  records: number;
+  warnings: string[];
+}
+
+const TABLE_FORMATS = new Set(['csv', 'tsv', 'jsonl-vectors']);
+
+function input(message: string): InvalidInputError {
+  return new InvalidInputError(message);
+}
+
+/** Reads a dataset in the pool and builds the encoder inputs and labels (no training). */
+export async function prepareTraining(file: string, options: Pick<TrainModelOptions, 'pool' | 'vectorRead' | 'sequenceRead' | 'oneHotLength' | 'signal' | 'onProgress'>): Promise<PreparedTraining> {
+  const { pool, signal } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const format = await vectorFormatOf(file);
+  let prepared: PreparedTraining;
+  let labelsOf: (string | undefined)[];
+  if (format !== undefined) {
+    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: 'raw' }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    labelsOf = loaded.records.map((r) => r.label);
+    const kind: ModelDataKind = TABLE_FORMATS.has(loaded.format) || loaded.kind === 'table' ? 'table' : loaded.kind;
+    if (kind === 'table') {
+      const scaler = StandardScaler.fit(loaded.features, loaded.dim);
+      prepared = {
+        inputs: { kind: 'dense', data: scaler.transform(loaded.features), inputShape: [loaded.dim] },
+        labels: new Int32Array(0),
+        classes: [],
+        kind,
+        format: loaded.format,
+        preprocessing: { features: 'scaled', scaler: scaler.toJSON(), ...(loaded.columns ? { columns: loaded.columns } : {}) },
+        records: loaded.records.length,
+        warnings: loaded.warnings,
+      };
+    } else if (kind === 'image') {
+      const [h, w, c] = loaded.shape as [number, number, number];
+      prepared = {
+        inputs: { kind: 'dense', data: loaded.features, inputShape: [h, w, c] },
+        labels: new Int32Array(0),
+        classes: [],
+        kind,
+        format: loaded.format,
+        preprocessing: { features: 'raw', imageSize: [h, w], channels: c === 3 ? 3 : 1 },
+        records: loaded.records.length,
+        warnings: loaded.warnings,
+      };
+    } else {
+      prepared = {
+        inputs: { kind: 'dense', data: loaded.features, inputShape: [...loaded.shape, 1] },
+        labels: new Int32Array(0),
+        classes: [],
+        kind,
+        format: loaded.format,
+        preprocessing: { features: 'raw' },
+        records: loaded.records.length,
+        warnings: loaded.warnings,
+      };
+    }
+  } else {
+    const read = options.sequenceRead ?? {};
+    const loaded = await pool.run<LoadedDataset>('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress('reading', p.done, p.total) });
+    if (loaded.kind !== 'sequence') throw input(`${file}: a ${loaded.format} text dataset; Siamese training takes tables, images, volumes or DNA sequences (FASTA/FASTQ)`);
+    labelsOf = loaded.records.map((r) => r.label);
+    const length = options.oneHotLength ?? defaultOneHotLength(loaded.records.map((r) => r.length));
+    if (!(Number.isInteger(length) && length > 0)) throw input(`one-hot length: ${length} must be a positive integer`);
+    prepared = {
+      inputs: { kind: 'one-hot', packed: loaded.packed, length },
+      labels: new Int32Array(0),
+      classes: [],
+      kind: 'sequence',
+      format: loaded.format,
+      preprocessing: { features: 'one-hot', oneHotLength: length },
+      records: loaded.records.length,
+      warnings: loaded.warnings,
+    };
+  }
+  const { codes, classes } = encodeLabels(labelsOf);
+  const labelled = codes.filter((c) => c >= 0).length;
+  const sizes = new Map<number, number>();
+  for (const c of codes) if (c >= 0) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+  const usable = [...sizes.values()].filter((s) => s >= 2).length;
+  if (labelled === 0) throw input(`${file}: no record has a label; training needs labels (class folders, IDX labels, --labels FILE, --label-column, --label-field or --label-regex)`);
+  if (usable < 2) throw input(`${file}: ${classes.length} class(es) and ${usable} with at least 2 records; training needs 2 or more classes of 2 or more records`);
+  prepared.labels = codes;
+  prepared.classes = classes;
+  if (labelled < codes.length) prepared.warnings.push(`${codes.length - labelled} record(s) without a label are not trained on`);
+  return prepared;
+}
+
+/** A bad configuration is the caller's input error, found before any reading (the encoder kind does not change what is checked). */
+function checkTrainingConfig(config: TrainingConfig): void {
+  try {
+    resolveTrainingConfig('dense', config);
+  } catch (err) {
+    throw input(`training configuration: ${(err as Error).message}`);
+  }
+}
+
+/** Trains a Siamese model on `file` and saves it into `options.out`. */
+export async function trainModel(file: string, options: TrainModelOptions): Promise<TrainTaskResult & { warnings: string[]; classes: string[] }> {
+  checkTrainingConfig(options.config ?? {});
+  const prepared = await prepareTraining(file, options);
+  options.signal?.throwIfAborted();
+  const inputShape = prepared.inputs.kind === 'dense' ? prepared.inputs.inputShape : [prepared.inputs.length, 4];
+  const manifest: ManifestBase = {
+    modelId: options.modelId ?? newModelId(path.basename(file).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '')),
+    created: new Date().toISOString(),
+    model: 'siamese',
+    data: { kind: prepared.kind, format: prepared.format, dataset: file, records: prepared.records, inputShape, encoderKind: encoderKindForShape(inputShape) },
+    preprocessing: prepared.preprocessing,
+    classes: prepared.classes,
+  };
+  const payload: TrainTaskPayload = {
+    out: path.resolve(options.out),
+    backend: options.backend ?? 'auto',
+    inputs: prepared.inputs,
+    labels: prepared.labels,
+    config: options.config ?? {},
+    manifest,
+    dataset: path.basename(file),
+    ...(options.reportEverySeconds !== undefined ? { reportEverySeconds: options.reportEverySeconds } : {}),
+  };
+  const result = await options.pool.run<TrainTaskResult>('train', payload, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (p) => {
+      if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);
+    },
+  });
+  return { ...result, warnings: prepared.warnings, classes: prepared.classes };
+}
