@@ -12,6 +12,7 @@ import { profilesTask } from './tasks/profiles';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
+import { trainTask } from './tasks/train';
 import { umapTask } from './tasks/umap';
 import { vectorKnnTask } from './tasks/vectorKnn';
 import { verifyTask } from './tasks/verify';
@@ -31,4 +32,5 @@ export const tasks: TaskRegistry = {
   similarQuery: similarTask,
   vectorKnn: vectorKnnTask,
   umap: umapTask,
+  train: trainTask,
 };
