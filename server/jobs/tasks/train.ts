@@ -76,7 +76,8 @@ export interface TrainTaskResult {
   backend: string;
 }
 
-function inputsOf(p: TrainInputsPayload): TrainingInputs {
+/** The engine's view of prepared inputs (one-hot rows are built per batch). */
+export function inputsOf(p: TrainInputsPayload): TrainingInputs {
   if (p.kind === 'dense') return denseInputs(p.data, p.inputShape);
   const count = p.packed.offsets.length - 1;
   return oneHotInputs(count, (i) => symbolsAt(p.packed, i) as Uint8Array, p.length);
