@@ -9,6 +9,7 @@ import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
 import { loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
+import { embedModelTask } from './tasks/embedModel';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
@@ -33,4 +34,5 @@ export const tasks: TaskRegistry = {
   vectorKnn: vectorKnnTask,
   umap: umapTask,
   train: trainTask,
+  embedModel: embedModelTask,
 };
