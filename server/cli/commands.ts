@@ -8,5 +8,6 @@ import compare from './compare';
 import embed from './embed';
 import evaluate from './eval';
 import similar from './similar';
+import train from './train';
 
-export const commands: readonly Command[] = [compare, cluster, similar, evaluate, embed];
+export const commands: readonly Command[] = [compare, cluster, similar, evaluate, embed, train];
