@@ -3,6 +3,13 @@
  * pixels) → StandardScaler → exact kNN in the worker pool → UMAP in a worker, epoch by epoch →
  * optional DBSCAN, on the 2-D map or on the scaled vectors → a cluster label per record.
  *
+ * kNN method (`knnMethod`, default 'auto'): exact (engine/index/knnGemm.ts, GEMM tiles) while
+ * n²·dim ≤ 2·10¹⁰ (about 5,000 rows of 784) or dim ≤ 128, where projecting gains little; above
+ * that, projected (engine/index/projectedKnn.ts: candidates from the top 64 principal directions,
+ * 4·k per query, re-ranked exactly; recall@14 ≈ 0.99 on Fashion-MNIST 10k), which costs a GEMM
+ * of n²·64 instead of n²·dim: 10,000 × 784 maps faster than with exact kNN, and 60,000 in
+ * minutes rather than the better part of an hour. Seeded, so deterministic.
+ *
  * The kNN graph follows umap-learn: nNeighbors counts the point itself (first, at distance 0),
  * so 15 means the 14 nearest others. Every stage reports progress and stops on the caller's
  * AbortSignal. The scaler runs on the calling thread: one O(n·dim) pass (≈ 0.1 s for 60,000 ×
@@ -14,7 +21,7 @@ import { StandardScaler } from '../engine/features/scaler';
 import { CancelledError } from './errors';
 import type { WorkerPool } from './pool';
 import type { UmapPayload, UmapResult, UmapTaskOptions } from './tasks/umap';
-import { clusterVectorsInPool, knnInPool } from './vectorKnn';
+import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorKnn';
 
 export type EmbedStage = 'scale' | 'kNN' | 'UMAP' | 'cluster';
 
@@ -37,6 +44,10 @@ export interface EmbedMapOptions {
   nNeighbors?: number;
   /** UMAP options (seed, minDist, spread, nEpochs, nComponents, ...); see engine/embed/umap.ts. */
   umap?: UmapTaskOptions;
+  /** 'auto' (default; see the file comment), 'exact' or 'projected' (approximate). */
+  knnMethod?: 'auto' | 'exact' | 'projected';
+  /** Seed of the projected kNN's sample and start (default 1). */
+  knnSeed?: number;
   /** A kNN graph computed before (rows: the point itself first): the kNN stage is skipped. */
   knn?: KnnGraph;
   /** DBSCAN after the map; none by default. */
@@ -52,6 +63,8 @@ export interface EmbedMapResult {
   clusters: Int32Array | null;
   clustering?: { on: 'map' | 'embedding'; eps: number; minPts: number; method: VectorClustering['method']; count: number; noise: number };
   knn: KnnGraph;
+  /** How the kNN graph was made ('given': options.knn). */
+  knnMethod: 'exact' | 'projected' | 'given';
   nEpochs: number;
   edgeCount: number;
   /** Wall seconds per stage. */
@@ -60,6 +73,14 @@ export interface EmbedMapResult {
 
 const DEFAULT_NEIGHBOURS = 15;
 const DEFAULT_MIN_PTS = 10;
+/** 'auto' uses exact kNN up to this n²·dim (see the file comment). */
+const EXACT_KNN_WORK = 2e10;
+const PROJECTED_MIN_DIM = 128;
+
+/** The kNN method 'auto' picks for n rows of dim values. */
+export function chooseKnnMethod(n: number, dim: number): 'exact' | 'projected' {
+  return n * n * dim <= EXACT_KNN_WORK || dim <= PROJECTED_MIN_DIM ? 'exact' : 'projected';
+}
 
 export async function embedMap(features: Float32Array, dim: number, options: EmbedMapOptions): Promise<EmbedMapResult> {
   const n = features.length / dim;
@@ -89,15 +110,20 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     return scaled;
   });
 
+  let knnMethod: EmbedMapResult['knnMethod'] = 'exact';
   const knn = await timed('kNN', async () => {
     if (options.knn) {
       if (options.knn.n !== n) throw new RangeError(`the kNN graph has ${options.knn.n} rows, the features ${n}`);
+      knnMethod = 'given';
       return options.knn;
     }
-    const others = await knnInPool(vectors, n, dim, nNeighbors - 1, {
-      ...jobOptions,
-      onProgress: (_stage, done, total) => onProgress?.('kNN', done, total, `kNN ${done}/${total}`),
-    });
+    const wantedMethod = options.knnMethod ?? 'auto';
+    if (!['auto', 'exact', 'projected'].includes(wantedMethod)) throw new RangeError(`knnMethod must be 'auto', 'exact' or 'projected', got '${String(wantedMethod)}'`);
+    const method = wantedMethod === 'auto' ? chooseKnnMethod(n, dim) : wantedMethod;
+    const progress = { ...jobOptions, onProgress: (stage: string, done: number, total: number) => onProgress?.('kNN', done, total, `${stage} ${done}/${total}`) };
+    let others = method === 'projected' ? await knnProjectedInPool(vectors, n, dim, nNeighbors - 1, { ...progress, seed: options.knnSeed ?? 1 }) : null;
+    knnMethod = others ? 'projected' : 'exact';
+    others ??= await knnInPool(vectors, n, dim, nNeighbors - 1, progress);
     return withSelf(others.indices, others.distances, n, others.k);
   });
 
@@ -141,6 +167,7 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     clusters,
     ...(clustering ? { clustering } : {}),
     knn,
+    knnMethod,
     nEpochs: umap.nEpochs,
     edgeCount: umap.edgeCount,
     seconds,

@@ -120,6 +120,48 @@ export async function knnInPool(data: Float32Array, n: number, dim: number, k: n
   return { nq, k: kk, indices, distances };
 }
 
+export interface ProjectedKnnJobOptions extends VectorJobOptions {
+  /** Principal directions kept (default 64). */
+  components?: number;
+  /** Candidates per query, re-ranked exactly (default 4k). */
+  candidates?: number;
+  seed?: number;
+}
+
+/**
+ * Approximate kNN of every data row (each without itself), euclidean or sqeuclidean: the rows
+ * projected onto their top principal directions in one worker, candidates from the projection
+ * and exact re-ranking over the pool (engine/index/projectedKnn.ts). Null when the workers have
+ * no GEMM (the caller then runs knnInPool).
+ */
+export async function knnProjectedInPool(data: Float32Array, n: number, dim: number, k: number, options: ProjectedKnnJobOptions): Promise<KnnResult | null> {
+  checkMatrix(data, n, dim);
+  const metric = options.metric ?? 'euclidean';
+  if (metric !== 'euclidean' && metric !== 'sqeuclidean') throw new RangeError(`projected kNN supports euclidean and sqeuclidean, not ${metric}`);
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  options.onProgress?.('project', 0, 1);
+  const projection = await options.pool.run<{ points: Float32Array; m: number } | null>(
+    'vectorKnn',
+    { mode: 'project', data: shared, n, dim, components: options.components ?? 64, seed: options.seed ?? 1 } satisfies VectorKnnPayload,
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (!projection) return null;
+  options.onProgress?.('project', 1, 1);
+  const points = sharedCopy(projection.points);
+  const kk = Math.min(k, n - 1);
+  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const cuts = cutByWork(n, chunks, () => 1);
+  const candidates = options.candidates ?? 4 * kk;
+  const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({ mode: 'knnProjected', data: shared, n, dim, metric, points, m: projection.m, k: kk, candidates, from, to }));
+  const indices = new Int32Array(n * kk);
+  const distances = new Float32Array(n * kk);
+  for (let c = 0; c < parts.length; c++) {
+    indices.set(parts[c].indices, cuts[c] * kk);
+    distances.set(parts[c].distances, cuts[c] * kk);
+  }
+  return { nq: n, k: kk, indices, distances };
+}
+
 export interface EdgeListWithDistance {
   i: Uint32Array;
   j: Uint32Array;

@@ -6,7 +6,10 @@
  *   of the data rows listed in `rows`;
  * - `range`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
  * - `cluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
- * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller.
+ * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller;
+ * - `project`: the rows projected onto their top principal directions (engine/index/
+ *   projectedKnn.ts), or null when this worker has no GEMM;
+ * - `knnProjected`: approximate kNN of rows [from, to) from such a projection, re-ranked exactly.
  * Progress per block of queries (per data block on the GEMM path); the pool's cancellation flag
  * is checked at each block. kNN and range queries run on the GEMM of this worker's TensorFlow.js
  * wasm backend (engine/index/knnGemm.ts, initialised on first use) when it loads, else on the
@@ -16,7 +19,9 @@ import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
 import { clusterVectors } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
+import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../task';
 
 interface Common extends MetricOptions {
@@ -29,9 +34,11 @@ export type VectorKnnPayload =
   | (Common & { mode: 'knn'; k: number; from: number; to: number; queries?: Float32Array; rows?: Int32Array; excludeSelf?: boolean })
   | (Common & { mode: 'range'; eps: number; from: number; to: number; queries?: Float32Array; onlyAfter?: boolean; excludeSelf?: boolean })
   | (Common & { mode: 'cluster'; eps: number; minPts: number })
-  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array };
+  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array }
+  | (Common & { mode: 'project'; components: number; seed: number })
+  | (Common & { mode: 'knnProjected'; points: Float32Array; m: number; k: number; candidates: number; from: number; to: number; metric?: 'euclidean' | 'sqeuclidean' });
 
-export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number };
+export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number } | Projection | null;
 
 export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise<VectorKnnTaskResult> {
   const p = payload as VectorKnnPayload;
@@ -72,6 +79,19 @@ export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise
       const labels = dbscanGraph(graph, p.minPts);
       ctx.transferResult(labels.buffer as ArrayBuffer);
       return { labels, edges: graph.neighbours.length / 2 };
+    }
+    case 'project': {
+      if (!(await loadGemm())) return null;
+      const r = projectRows(p.data, p.n, p.dim, { components: p.components, seed: p.seed });
+      ctx.transferResult(r.points.buffer as ArrayBuffer);
+      return r;
+    }
+    case 'knnProjected': {
+      const gemm = await loadGemm();
+      if (!gemm) throw new Error('vectorKnn: knnProjected needs the GEMM (the wasm backend did not load)');
+      const r = knnProjected(gemm, p.data, p.n, p.dim, { points: p.points, m: p.m }, p.k, { candidates: p.candidates, from: p.from, to: p.to, ...(p.metric ? { metric: p.metric } : {}), onProgress });
+      ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+      return r;
     }
     default:
       throw new Error(`vectorKnn: unknown mode '${String((p as { mode: unknown }).mode)}'`);
