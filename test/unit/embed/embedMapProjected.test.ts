@@ -27,7 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('auto: exact up to n²·dim = 2·10¹⁰ or dim ≤ 128, projected above', () => {
+void test('auto: exact up to n²·dim = 2·10¹⁰ or dim ≤ 128, projected above', () => {
   assert.equal(chooseKnnMethod(5000, 784), 'exact');
   assert.equal(chooseKnnMethod(10_000, 784), 'projected');
   assert.equal(chooseKnnMethod(60_000, 784), 'projected');
@@ -35,7 +35,7 @@ test('auto: exact up to n²·dim = 2·10¹⁰ or dim ≤ 128, projected above', 
   assert.equal(chooseKnnMethod(20_000, 1296), 'projected');
 });
 
-test('projected kNN map: reported, seeded (same map twice), graph close to the exact one', async () => {
+void test('projected kNN map: reported, seeded (same map twice), graph close to the exact one', async () => {
   const data = blobs(4, 150, 160, 21);
   const options = { pool, scale: false, nNeighbors: 10, knnMethod: 'projected' as const, umap: { seed: 3, nEpochs: 60 } };
   const out = await embedMap(data.data, data.dim, options);
