@@ -7,7 +7,8 @@
  * 2. `wasm` from `@tensorflow/tfjs-backend-wasm` (SIMD, single-threaded under Node), with our
  *    training kernels registered (wasmKernels.ts); its .wasm binaries are found beside the
  *    bundle (dist/, where esbuild.mjs copies them) or in node_modules;
- * 3. `cpu`, the plain-JavaScript backend, always there (about 10× slower than wasm to train).
+ * 3. `cpu`, the plain-JavaScript backend, always there, with our conv2d gradient kernels (its
+ *    own take minutes a step); still far slower than wasm to train.
  *
  * `initBackend` returns which backend is in use and why, and logs it.
  */
@@ -16,7 +17,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { registerWasmTrainingKernels, type WasmKernelReport } from './wasmKernels';
+import { registerCpuTrainingKernels, registerWasmTrainingKernels, type WasmKernelReport } from './wasmKernels';
 
 export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -31,7 +32,7 @@ export interface BackendChoice {
   /** wasm only: whether the SIMD binary is in use, and the folder it came from. */
   simd?: boolean;
   wasmDir?: string;
-  /** wasm only: the kernels we registered (wasmKernels.ts). */
+  /** The kernels we registered for this backend (wasmKernels.ts); none for tfjs-node. */
   kernels?: WasmKernelReport;
 }
 
@@ -116,8 +117,9 @@ async function choose(preference: BackendPreference, options: BackendOptions): P
     skipped.push(wasm);
   }
   if (!(await tf.setBackend('cpu'))) throw new Error(`no TensorFlow.js backend: cpu failed to initialise after: ${skipped.join('; ')}`);
-  const what = 'cpu (plain JavaScript)';
-  return { preference, backend: 'cpu', reason: skipped.length ? `${what}, because ${skipped.join('; ')}` : `${what}, as asked` };
+  const kernels = registerCpuTrainingKernels();
+  const what = `cpu (plain JavaScript; our kernels: ${kernels.registered.join(', ')})`;
+  return { preference, backend: 'cpu', reason: skipped.length ? `${what}, because ${skipped.join('; ')}` : `${what}, as asked`, kernels };
 }
 
 /**

@@ -31,7 +31,6 @@ import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './con
 import { maxPoolGradInto } from './maxPoolGrad';
 import { sumRowsInto } from './sumRows';
 
-const BACKEND = 'wasm';
 
 /** Which kernels we registered for wasm, and what each replaced (null: none existed). */
 export interface WasmKernelReport {
@@ -40,6 +39,7 @@ export interface WasmKernelReport {
 }
 
 let installed: WasmKernelReport | null = null;
+let installedCpu: WasmKernelReport | null = null;
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -195,15 +195,15 @@ function batchMatMulKernel(original: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
-function register(report: WasmKernelReport, kernelName: string, make: (original: tf.KernelConfig | undefined) => tf.KernelFunc | null): void {
-  const original = tf.getKernel(kernelName, BACKEND);
+function register(report: WasmKernelReport, kernelName: string, make: (original: tf.KernelConfig | undefined) => tf.KernelFunc | null, backendName = 'wasm'): void {
+  const original = tf.getKernel(kernelName, backendName);
   const kernelFunc = make(original);
   if (!kernelFunc) return;
   if (original) {
-    tf.unregisterKernel(kernelName, BACKEND);
+    tf.unregisterKernel(kernelName, backendName);
     report.replaced.push(kernelName);
   }
-  tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  tf.registerKernel({ kernelName, backendName, kernelFunc });
   report.registered.push(kernelName);
 }
 
@@ -226,4 +226,22 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
   }
   installed = report;
   return report;
+}
+
+/**
+ * The cpu backend's conv2d gradients are loops through TensorBuffer.get: one training step of the
+ * reference net takes minutes (Conv2DBackpropFilter alone ~170 s). The forward-conv forms
+ * (conv2dGrad.ts) run on its im2col conv2d instead. Registered once, when cpu is chosen.
+ */
+export function registerCpuTrainingKernels(): WasmKernelReport {
+  if (installedCpu) return installedCpu;
+  const report: WasmKernelReport = { registered: [], replaced: [] };
+  register(report, tf.Conv2DBackpropFilter, (original) => (original ? fallbackForNCHW(original, conv2DBackpropFilterKernel) : conv2DBackpropFilterKernel), 'cpu');
+  register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null), 'cpu');
+  installedCpu = report;
+  return report;
+}
+
+function fallbackForNCHW(original: tf.KernelConfig, ours: tf.KernelFunc): tf.KernelFunc {
+  return (args) => (isNCHW((args.attrs ?? {})['dataFormat']) ? original.kernelFunc(args) : ours(args));
 }

@@ -8,6 +8,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, wasmBinaryDirs } from '../../../server/engine/models/backend';
 
+// The cpu backend's own conv2d gradient kernels, before initBackend('cpu') replaces them.
+const cpuOriginals = {
+  filter: tf.getKernel('Conv2DBackpropFilter', 'cpu'),
+  input: tf.getKernel('Conv2DBackpropInput', 'cpu'),
+};
+
 function logger(): { lines: string[]; log: (m: string) => void } {
   const lines: string[] = [];
   return { lines, log: (m) => lines.push(m) };
@@ -70,6 +76,28 @@ void describe('initBackend', () => {
     assert.equal(missing.backend, 'cpu');
     assert.match(missing.reason, /tfjs-backend-wasm-simd\.wasm\) are in none of \/nonexistent\/dist/);
     assert.equal((await initBackend('wasm')).backend, 'wasm', 'found again with the default folders');
+  });
+
+  void it("on cpu, our conv2d gradient kernels give the cpu backend's own kernels' values", async () => {
+    const choice = await initBackend('cpu');
+    assert.deepEqual(choice.kernels?.replaced, ['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    assert.ok(cpuOriginals.filter && cpuOriginals.input);
+    for (const [stride, pad] of [[1, 'same'], [2, 'valid'], [2, 'same'], [3, 'valid']] as const) {
+      const x = tf.tensor4d(Float32Array.from({ length: 2 * 9 * 8 * 3 }, (_, i) => Math.sin(i * 1.3)), [2, 9, 8, 3]);
+      const f = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i * 0.7)), [3, 3, 3, 4]);
+      const y = tf.conv2d(x, f, stride, pad);
+      const dy = tf.tensor4d(Float32Array.from({ length: y.size }, (_, i) => Math.sin(i * 0.37)), y.shape);
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(dy).sum())([x, f]);
+      const attrs = { strides: stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const run = (k: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, extra: object): tf.Tensor =>
+        tf.engine().makeTensorFromTensorInfo(k.kernelFunc({ inputs, backend: tf.backend(), attrs: { ...attrs, ...extra } as unknown as tf.NamedAttrMap }) as tf.TensorInfo);
+      const refF = run(cpuOriginals.filter, { x, dy }, { filterShape: f.shape });
+      const refX = run(cpuOriginals.input, { dy, filter: f }, { inputShape: x.shape });
+      const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number;
+      assert.ok(maxDiff(gf as tf.Tensor, refF) < 1e-4, `filter gradient, stride ${stride} ${pad}`);
+      assert.ok(maxDiff(gx as tf.Tensor, refX) < 1e-4, `input gradient, stride ${stride} ${pad}`);
+    }
+    await initBackend('wasm');
   });
 
   void it('looks for the wasm binaries beside the bundle first, then in node_modules', () => {
