@@ -9,13 +9,17 @@
  *      our k-distance knee: ours (range queries over the worker pool, then graph DBSCAN) vs sklearn
  *      with n_jobs = 2; SIMLAB_BENCH_HOG_N changes n;
  *  (c) exact kNN (k = 10) on 10,000 × 784 Fashion-MNIST pixels: seconds per 1,000 queries, one
- *      thread and the pool, vs sklearn NearestNeighbors(algorithm='brute'); approximate kNN
- *      (LSH, target recall 0.9) of all 10,000 rows: recall@10 on the first 1,000 and speed-up.
+ *      thread (GEMM tiles, and the plain-JS tiles for comparison) and the pool, vs sklearn
+ *      NearestNeighbors(algorithm='brute'); approximate kNN of all 10,000 rows by projection
+ *      (top 64 principal directions, 4k candidates re-ranked exactly): recall@10 on the first
+ *      1,000 and speed-up over exact in the pool; LSH (target recall 0.9) only with
+ *      SIMLAB_BENCH_LSH=1 (minutes on this data).
  * The pool's worker is bundled here from server/jobs (task vectorKnn only), so this bench does
- * not depend on the rest of dist/.
+ * not depend on the rest of dist/; it is written under .bench/ so that it resolves the tfjs wasm
+ * binaries from node_modules (from the system temp folder the GEMM could not load).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -25,9 +29,11 @@ import { readIdxData } from '../server/engine/data/idx';
 import { adjustedRandIndex } from '../server/engine/eval/clustering';
 import { DEFAULT_HOG, hogMatrix } from '../server/engine/features/hog';
 import { knnApprox, recallAtK } from '../server/engine/index/knnApprox';
+import { loadGemm } from '../server/engine/index/gemm';
 import { knnExact } from '../server/engine/index/knnExact';
+import { knnExactGemm } from '../server/engine/index/knnGemm';
 import { WorkerPool } from '../server/jobs/pool';
-import { clusterVectorsInPool, estimateEpsInPool, knnInPool } from '../server/jobs/vectorKnn';
+import { clusterVectorsInPool, estimateEpsInPool, knnInPool, knnProjectedInPool } from '../server/jobs/vectorKnn';
 import { row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -90,7 +96,9 @@ async function makePool(tmp: string): Promise<WorkerPool> {
 
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-bench-vectors-'));
+  const benchDir = path.join(__dirname, '..', '.bench');
+  mkdirSync(benchDir, { recursive: true });
+  const tmp = mkdtempSync(path.join(benchDir, 'vectors-'));
   const pool = await makePool(tmp);
   const anchored = hasSklearn();
   try {
@@ -193,38 +201,63 @@ async function fashionKnn(ctx: BenchContext, tmp: string, images: string, pool: 
   const nq = 1000;
   const k = 10;
   const data = await loadImages(images, n);
-  ctx.log(`${bench}: exact, one thread …`);
+  const gemm = await loadGemm(ctx.log);
+  ctx.log(`${bench}: exact, one thread (GEMM ${gemm ? gemm.backend : 'unavailable'}, then JS tiles) …`);
   let exact = knnExact(data, n, dim, 1, { to: 1 });
-  const single = seconds(() => (exact = knnExact(data, n, dim, k, { from: 0, to: nq })));
+  const singleGemm = gemm ? seconds(() => (exact = knnExactGemm(gemm, data, n, dim, k, { from: 0, to: nq }))) : NaN;
+  const singleJs = seconds(() => (exact = knnExact(data, n, dim, k, { from: 0, to: nq })));
   ctx.log(`${bench}: exact, pool …`);
   const queries = data.slice(0, nq * dim);
   const pooled = await secondsAsync(() => knnInPool(data, n, dim, k + 1, { pool, queries }));
   const out: BenchRow[] = [];
+  const oneThread = `one thread: GEMM ${singleGemm.toFixed(2)} s, JS tiles ${singleJs.toFixed(2)} s (×${(singleJs / singleGemm).toFixed(1)})`;
   if (anchored) {
     ctx.log(`${bench}: scikit-learn brute …`);
     const file = path.join(tmp, 'fashion.f32');
     writeMatrix(file, data);
     const sk = sklearn(['knn', file, String(n), String(dim), String(nq), String(k)]);
-    out.push(row({ bench, metric: 'seconds / 1,000 queries (pool)', ours: pooled, anchor: sk.seconds, anchorName: 'sklearn brute (BLAS)', higherIsBetter: false, note: `one thread: ${single.toFixed(2)} s; sklearn time includes fit (a copy)` }));
-  } else out.push(skippedRow(bench, 'seconds / 1,000 queries', 'scikit-learn', 'python3 with sklearn not found', false));
-  ctx.log(`${bench}: approximate (LSH, target recall 0.9), all ${n} rows …`);
-  let approx = knnApprox(data, 1, dim, 1);
-  const approxSeconds = seconds(() => (approx = knnApprox(data, n, dim, k, { metric: 'euclidean', recall: 0.9, seed: 1 })));
-  const firstRows = { ...approx, nq, indices: approx.indices.subarray(0, nq * k), distances: approx.distances.subarray(0, nq * k) };
-  const recall = recallAtK(firstRows, exact, k);
-  const perQueryExact = single / nq;
-  const perQueryApprox = approxSeconds / n;
-  const p = approx.params;
-  out.push(
-    row({
-      bench,
-      metric: 'approx. speed-up vs exact (one thread)',
-      ours: perQueryExact / perQueryApprox,
-      anchor: null,
-      anchorName: '—',
-      higherIsBetter: true,
-      note: `recall@10 = ${recall.toFixed(3)} (predicted ${(p.predictedRecall ?? NaN).toFixed(3)}); L=${p.tables}, K=${p.bits}, w=${(p.width ?? NaN).toFixed(0)}; ${approx.meanCandidates.toFixed(0)} candidates/query; ${approxSeconds.toFixed(1)} s for all ${n} incl. index`,
-    }),
-  );
+    out.push(row({ bench, metric: 'seconds / 1,000 queries (pool)', ours: pooled, anchor: sk.seconds, anchorName: 'sklearn brute (BLAS)', higherIsBetter: false, note: `${oneThread}; sklearn time includes fit (a copy)` }));
+  } else out.push(skippedRow(bench, 'seconds / 1,000 queries', 'scikit-learn', `python3 with sklearn not found; ${oneThread}`, false));
+  ctx.log(`${bench}: exact, all ${n} rows in the pool …`);
+  const allExactSeconds = await secondsAsync(() => knnInPool(data, n, dim, k, { pool }));
+  ctx.log(`${bench}: projected (64 directions, 4k candidates), all ${n} rows in the pool …`);
+  const t0 = performance.now();
+  const projected = await knnProjectedInPool(data, n, dim, k, { pool, seed: 1 });
+  const projectedSeconds = (performance.now() - t0) / 1000;
+  if (projected) {
+    const p = projected;
+    const firstRows = { ...p, nq, indices: p.indices.subarray(0, nq * k), distances: p.distances.subarray(0, nq * k) };
+    const recall = recallAtK(firstRows, exact, k);
+    out.push(
+      row({
+        bench,
+        metric: 'projected kNN speed-up vs exact (pool, all rows)',
+        ours: allExactSeconds / projectedSeconds,
+        anchor: null,
+        anchorName: '—',
+        higherIsBetter: true,
+        note: `recall@10 = ${recall.toFixed(4)} (first 1,000 rows); projected ${projectedSeconds.toFixed(1)} s vs exact ${allExactSeconds.toFixed(1)} s for all ${n}`,
+      }),
+    );
+  } else out.push(skippedRow(bench, 'projected kNN speed-up', '—', 'the workers have no GEMM', true));
+  if (process.env.SIMLAB_BENCH_LSH === '1') {
+    ctx.log(`${bench}: approximate (LSH, target recall 0.9), all ${n} rows …`);
+    let approx = knnApprox(data, 1, dim, 1);
+    const approxSeconds = seconds(() => (approx = knnApprox(data, n, dim, k, { metric: 'euclidean', recall: 0.9, seed: 1 })));
+    const firstRows = { ...approx, nq, indices: approx.indices.subarray(0, nq * k), distances: approx.distances.subarray(0, nq * k) };
+    const recall = recallAtK(firstRows, exact, k);
+    const p = approx.params;
+    out.push(
+      row({
+        bench,
+        metric: 'LSH speed-up vs exact (one thread, GEMM)',
+        ours: singleGemm / nq / (approxSeconds / n),
+        anchor: null,
+        anchorName: '—',
+        higherIsBetter: true,
+        note: `recall@10 = ${recall.toFixed(3)} (predicted ${(p.predictedRecall ?? NaN).toFixed(3)}); L=${p.tables}, K=${p.bits}, w=${(p.width ?? NaN).toFixed(0)}; ${approx.meanCandidates.toFixed(0)} candidates/query; ${approxSeconds.toFixed(1)} s for all ${n} incl. index`,
+      }),
+    );
+  }
   return out;
 }
