@@ -4,7 +4,7 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
-import { DatasetsRequest, EmbeddingMapRequest, TrainingMetricsNotification } from '../server/protocol';
+import { DatasetsRequest, EmbeddingMapRequest, ModelsRequest, TrainingMetricsNotification } from '../server/protocol';
 import { EMBEDDING_MAP_VIEW_TYPE, EmbeddingMapPanels } from './embeddingMap';
 import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashboard';
 import { compareSelections } from './compareCommand';
@@ -13,7 +13,8 @@ import { clusterDataset, findSimilar, findSimilarFiles, type DatasetCommandDeps 
 import { AnalysisHost } from './host';
 import { SelectionTracker } from './selections';
 import { HostStatusItem } from './statusBar';
-import { ClustersView, DatasetsView, ModelsView, SimilarView } from './views';
+import { ClustersView, DatasetsView, SimilarView } from './views';
+import { adoptRun, findSimilarWithModel, ModelsView, trainSimilarityModel } from './modelCommands';
 
 const Commands = {
   compareSelections: 'similarityLab.compareSelections',
@@ -25,6 +26,9 @@ const Commands = {
   refreshDatasets: 'similarityLab.refreshDatasets',
   showEmbeddingMap: 'similarityLab.showEmbeddingMap',
   showTrainingDashboard: 'similarityLab.showTrainingDashboard',
+  trainSimilarityModel: 'similarityLab.trainSimilarityModel',
+  findSimilarWithModel: 'similarityLab.findSimilarWithModel',
+  refreshModels: 'similarityLab.refreshModels',
 } as const;
 
 /**
@@ -84,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView('similarityLab.datasets', { treeDataProvider: datasets }),
     vscode.window.createTreeView('similarityLab.clusters', { treeDataProvider: clusters, showCollapseAll: true }),
     vscode.window.createTreeView('similarityLab.similar', { treeDataProvider: similar }),
-    vscode.window.createTreeView('similarityLab.models', { treeDataProvider: new ModelsView() }),
+
     activeHost.onDidChangeDatasets(() => datasets.refresh()),
     activeHost.onDidChangeState(() => datasets.refresh()),
     activeHost.onDidRecover(() => {
@@ -94,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(Commands.findSimilar, (arg?: unknown, position?: unknown) => findSimilar(deps, arg, position)),
     vscode.commands.registerCommand(Commands.findSimilarFiles, (arg?: unknown) => findSimilarFiles(deps, arg)),
     vscode.commands.registerCommand(Commands.refreshDatasets, () => datasets.refresh()),
-    ...webviewPanels(context, activeHost, output),
+    ...webviewPanels(context, activeHost, output, clusters, similar),
     // Trust granted: the host was started without reading datasets; start it afresh with them.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void activeHost.restart()),
   );
@@ -104,22 +108,40 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 /** The Embedding Map and Training Dashboard panels: their commands, and their serializers (restored after a reload). */
-function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHost, output: vscode.LogOutputChannel): vscode.Disposable[] {
+function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHost, output: vscode.LogOutputChannel, clusters: ClustersView, similar: SimilarView): vscode.Disposable[] {
   const maps = new EmbeddingMapPanels(
     context.extensionUri,
     async (source, token) => {
       const client = await activeHost.ready();
-      return client.sendRequest(EmbeddingMapRequest.type, { uri: source.uri, ...(source.modelId !== undefined ? { modelId: source.modelId } : {}) }, token);
+      const data = await client.sendRequest(EmbeddingMapRequest.type, { uri: source.uri, ...(source.modelId !== undefined ? { modelId: source.modelId } : {}) }, token);
+      // The map's clusters go to the Clusters view, like a clustering's.
+      if (data.clustering) clusters.show(data.clustering);
+      return data;
     },
     output,
   );
   const dashboard = new TrainingDashboard(context.extensionUri, { onStop: (modelId) => trainingRuns.get(modelId)?.cancel(), log: output });
+  const models = new ModelsView(async () => {
+    if (activeHost.currentState !== 'running') return [];
+    const client = await activeHost.ready();
+    return (await client.sendRequest(ModelsRequest.type, {})).models;
+  });
+  const modelDeps = { host: activeHost, models, similar, dashboard, output, runs: trainingRuns };
   return [
     maps,
     dashboard,
+    models,
+    vscode.window.createTreeView('similarityLab.models', { treeDataProvider: models }),
+    activeHost.onDidChangeState(() => models.refresh()),
+    vscode.commands.registerCommand(Commands.trainSimilarityModel, (arg?: unknown) => trainSimilarityModel(modelDeps, arg)),
+    vscode.commands.registerCommand(Commands.findSimilarWithModel, (arg?: unknown) => findSimilarWithModel(modelDeps, arg)),
+    vscode.commands.registerCommand(Commands.refreshModels, () => models.refresh()),
     vscode.window.registerWebviewPanelSerializer(EMBEDDING_MAP_VIEW_TYPE, maps),
     vscode.window.registerWebviewPanelSerializer(TRAINING_DASHBOARD_VIEW_TYPE, dashboard),
-    activeHost.onNotification(TrainingMetricsNotification.type, (p) => dashboard.addMetrics(p)),
+    activeHost.onNotification(TrainingMetricsNotification.type, (p) => {
+      adoptRun(modelDeps, p.modelId);
+      dashboard.addMetrics(p);
+    }),
     vscode.commands.registerCommand(Commands.showEmbeddingMap, async (arg?: unknown, modelId?: unknown) => {
       const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {

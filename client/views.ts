@@ -1,8 +1,7 @@
 /**
  * The tree views of the Similarity Lab container: Datasets (each file and its state), Clusters
  * (the last clustering: cluster → members; a click reveals the record), Similar Items (the last
- * Find Similar: items with scores; a click opens the item at its range) and Models (empty until
- * training exists; its welcome text says so).
+ * Find Similar: items with scores; a click opens the item at its range). Models: modelCommands.ts.
  */
 import * as vscode from 'vscode';
 import type { ClusterRequest, DatasetInfo, FindSimilarRequest, Range } from '../server/protocol';
@@ -157,15 +156,5 @@ export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.I
 
   dispose(): void {
     this.changed.dispose();
-  }
-}
-
-/** No models until training exists: the view's welcome content says so. */
-export class ModelsView implements vscode.TreeDataProvider<never> {
-  getChildren(): never[] {
-    return [];
-  }
-  getTreeItem(): vscode.TreeItem {
-    throw new Error('no models');
   }
 }

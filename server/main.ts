@@ -14,6 +14,7 @@ import type { HostContext } from './handlers/context';
 import { DatasetService } from './handlers/datasets';
 import { registerEditorFeatures } from './handlers/editor';
 import { registerEmbeddingMap } from './handlers/embeddingMap';
+import { registerModels } from './handlers/models';
 import { registerFindSimilar } from './handlers/findSimilar';
 import { StatusReporter } from './handlers/status';
 import { IndexCache } from './jobs/indexCache';
@@ -72,6 +73,7 @@ registerCompare(host);
 registerCluster(host, datasets);
 registerFindSimilar(host, datasets);
 registerEmbeddingMap(host, datasets);
+registerModels(host, datasets);
 registerEditorFeatures(host, datasets, documents);
 
 connection.onShutdown(async () => {

@@ -147,6 +147,8 @@ export namespace FindSimilarRequest {
     position?: Position;
     /** How many items; default 10, at most 1000. */
     k?: number;
+    /** A trained model (ModelInfo.modelId): compare the records by its embeddings. */
+    modelId?: string;
   }
   export interface Item {
     uri: string;
@@ -201,7 +203,9 @@ export namespace EmbeddingMapRequest {
     records: { uri: string; range?: Range }[];
     /** The dataset; `headerLines` leading lines (a table's header) go first in a saved subset. */
     dataset: { uri: string; headerLines?: number };
-    stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; seconds: Record<string, number> };
+    stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; minPts: number; seconds: Record<string, number> };
+    /** The map's clusters shaped like a `cluster` result, for the Clusters view. */
+    clustering?: ClusterRequest.Result;
   }
   export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
 }
@@ -232,6 +236,63 @@ export namespace TrainingMetricsNotification {
     };
   }
   export const type = new NotificationType<Params>(method);
+}
+
+/**
+ * Sent by the client → host: train a Siamese similarity model on a labelled dataset in a worker,
+ * reporting `trainingMetrics` as it goes (work-done progress too); cancellable (the model keeps its
+ * best checkpoint so far). The model is saved under `.similarity-lab/models/<modelId>` in the
+ * dataset's workspace folder. Labels come with the dataset (class folders, IDX labels, a label
+ * column), or from `config.labelRegex` / `labelField` (FASTA headers) / `labelColumn` (tables).
+ */
+export namespace TrainRequest {
+  export const method = 'similarityLab/train' as const;
+  export interface Config {
+    distance?: 'euclidean' | 'cosine' | 'combined';
+    epochs?: number;
+    mining?: 'batch-all' | 'batch-hard' | 'semi-hard';
+    embeddingDim?: number;
+    labelRegex?: string;
+    labelField?: number;
+    labelColumn?: string;
+  }
+  export interface Params {
+    uri: string;
+    model: 'siamese' | 'autoencoder';
+    config?: Config;
+    workDoneToken?: string | number;
+  }
+  export interface Result {
+    modelId: string;
+    /** The model folder. */
+    uri: string;
+    metrics: Record<string, number>;
+    stopReason: string;
+  }
+  export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
+}
+
+/** A trained model the host found in the workspace. */
+export interface ModelInfo {
+  modelId: string;
+  /** The model folder. */
+  uri: string;
+  model: 'siamese' | 'autoencoder';
+  /** The dataset it was trained on. */
+  dataset: string;
+  dataKind: string;
+  distance: string;
+  created: string;
+  metrics: Record<string, number>;
+}
+
+/** Sent by the client → host: the trained models of the workspace (`.similarity-lab/models/*`). */
+export namespace ModelsRequest {
+  export const method = 'similarityLab/models' as const;
+  export interface Result {
+    models: ModelInfo[];
+  }
+  export const type = new RequestType<Record<string, never> | null | undefined, Result, void>(method);
 }
 
 /** What the host knows of a dataset file. */

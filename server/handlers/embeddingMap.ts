@@ -7,10 +7,44 @@ import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languag
 import { datasetFolderOfImage, vectorFormatOf } from '../engine/data/vectorDataset';
 import { InvalidInputError } from '../jobs/errors';
 import { buildEmbeddingMap } from '../jobs/embeddingMapData';
-import { EmbeddingMapRequest } from '../protocol';
+import { ClusterRequest, EmbeddingMapRequest } from '../protocol';
 import type { HostContext } from './context';
 import { DatasetService } from './datasets';
 import { classify, toResponseError } from './errors';
+
+/** The map's DBSCAN clusters as a `cluster` result: the Clusters view lists them like any clustering. */
+export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.Result {
+  const byCluster = new Map<number, number[]>();
+  const noise: number[] = [];
+  (data.map.clusters ?? []).forEach((c, i) => {
+    if (c < 0) noise.push(i);
+    else {
+      const list = byCluster.get(c);
+      if (list) list.push(i);
+      else byCluster.set(c, [i]);
+    }
+  });
+  const ordered = [...byCluster.values()].sort((a, b) => b.length - a.length || (a[0] as number) - (b[0] as number));
+  const own = (i: number) => data.records[i]?.range === undefined;
+  const place = (members: number[]) => ({
+    members: members.map((i) => data.map.ids[i] as string),
+    lines: members.map((i) => data.records[i]?.range?.start.line ?? 0),
+    ...(members.some(own) ? { uris: members.map((i) => data.records[i]?.uri ?? data.dataset.uri) } : {}),
+  });
+  const noisePlace = place(noise);
+  return {
+    datasetId: `map:${data.map.title}`,
+    uri: data.dataset.uri,
+    clusters: ordered.map((members, id) => {
+      const p = place(members);
+      return { id, size: members.length, members: p.members, memberLines: p.lines, ...(p.uris ? { memberUris: p.uris } : {}) };
+    }),
+    noise: noisePlace.members,
+    noiseLines: noisePlace.lines,
+    ...(noisePlace.uris ? { noiseUris: noisePlace.uris } : {}),
+    stats: { records: data.map.ids.length, clusters: ordered.length, noise: noise.length, eps: data.stats.eps, minPts: data.stats.minPts, fromCache: false, edges: 0, seconds: data.stats.seconds },
+  };
+}
 
 export function registerEmbeddingMap(host: HostContext, service: DatasetService): void {
   host.connection.onRequest(EmbeddingMapRequest.type, async (params, token) => {
@@ -28,7 +62,7 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
       const name = path.basename(file);
       progress.begin(`Mapping ${name}`, 0, 'reading', true);
       try {
-        return await host.status.track(`Mapping ${name}`, (setLabel) =>
+        const data = await host.status.track(`Mapping ${name}`, (setLabel) =>
           buildEmbeddingMap(file, {
             pool: host.jobs(),
             signal: controller.signal,
@@ -41,6 +75,7 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             },
           }),
         );
+        return { ...data, clustering: mapClustering(data) };
       } finally {
         for (const l of listeners) l?.dispose();
         progress.done();

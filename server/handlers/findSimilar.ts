@@ -13,6 +13,8 @@ import type { SequenceIndex } from '../jobs/sequenceIndex';
 import { similarVectors } from '../jobs/vectorClusterDataset';
 import type { VectorIndex } from '../jobs/vectorIndex';
 import { datasetFolderOfImage, vectorFormatOf } from '../engine/data/vectorDataset';
+import { modelEmbeddings } from '../jobs/modelEmbeddings';
+import { modelDir } from './models';
 import { withTokenSignal } from '../jobs/cancellation';
 import { FindSimilarRequest } from '../protocol';
 import type { HostContext } from './context';
@@ -28,6 +30,7 @@ export function registerFindSimilar(host: HostContext, service: DatasetService):
       const p = checkParams(params);
       const entry = service.entry(p.uri);
       return await host.status.track(`Finding items like ${path.basename(entry.path)}`, async () => {
+        if (p.modelId !== undefined) return similarByModel(host, service, entry.path, p.modelId, p.position?.line, p.k, token);
         if (!p.position && (await isRecordFile(entry.path))) return similarMemberFiles(host, service, entry.path, p.k, token);
         return p.position ? similarRecords(host, service, entry, p.position.line, p.k, token) : similarFiles(service, entry, p.k, token);
       });
@@ -38,16 +41,18 @@ export function registerFindSimilar(host: HostContext, service: DatasetService):
   });
 }
 
-function checkParams(params: unknown): { uri: string; position?: { line: number }; k: number } {
-  if (typeof params !== 'object' || params === null) throw new InvalidInputError('findSimilar needs { uri, position?, k? }');
-  const { uri, position, k } = params as Record<string, unknown>;
+function checkParams(params: unknown): { uri: string; position?: { line: number }; k: number; modelId?: string } {
+  if (typeof params !== 'object' || params === null) throw new InvalidInputError('findSimilar needs { uri, position?, k?, modelId? }');
+  const { uri, position, k, modelId } = params as Record<string, unknown>;
   if (typeof uri !== 'string') throw new InvalidInputError('findSimilar: uri must be a string');
+  if (modelId !== undefined && typeof modelId !== 'string') throw new InvalidInputError('findSimilar: modelId must be a string');
   const kk = k ?? DEFAULT_K;
   if (typeof kk !== 'number' || !Number.isInteger(kk) || kk < 1 || kk > MAX_K) throw new InvalidInputError(`findSimilar: k must be an integer in 1..${MAX_K}, got ${JSON.stringify(k)}`);
-  if (position === undefined || position === null) return { uri, k: kk };
+  const model = modelId !== undefined ? { modelId } : {};
+  if (position === undefined || position === null) return { uri, k: kk, ...model };
   const line = (position as { line?: unknown }).line;
   if (typeof line !== 'number' || !Number.isInteger(line) || line < 0) throw new InvalidInputError('findSimilar: position.line must be a non-negative integer');
-  return { uri, position: { line }, k: kk };
+  return { uri, position: { line }, k: kk, ...model };
 }
 
 /** Waits for `promise` unless the request is cancelled first (the shared index build goes on). */
@@ -67,6 +72,33 @@ async function isRecordFile(file: string): Promise<boolean> {
   const format = await vectorFormatOf(file);
   if (format === 'image-file') return true;
   return format === 'npy' && (await vectorFormatOf(path.dirname(file))) === 'volume-folder';
+}
+
+/**
+ * Find Similar by a trained model's embeddings: the dataset read as the model was trained
+ * (jobs/modelEmbeddings.ts), embedded in a worker, then exact kNN on the embeddings. The query is
+ * the record at `line`, or the file itself (an image or volume of a folder dataset).
+ */
+async function similarByModel(host: HostContext, service: DatasetService, file: string, modelId: string, line: number | undefined, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
+  service.checkTrusted();
+  const dir = await modelDir(service, modelId);
+  const own = line === undefined && (await isRecordFile(file));
+  const dataset = own ? await datasetFolderOfImage(file) : file;
+  const { index } = await withTokenSignal(token, (signal) => modelEmbeddings(dataset, { pool: host.jobs(), modelDir: dir, signal }));
+  const query = own ? index.records.find((r) => r.file === file) : line !== undefined ? recordAtLine(index.records, line) : undefined;
+  if (!query) throw new InvalidInputError(line === undefined ? `${path.basename(file)}: Find Similar with a model needs a record (a line of the file, or an image or volume file)` : `${path.basename(file)}: no record at line ${line + 1}`);
+  const hits = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
+  const uri = pathToFileURL(dataset).href;
+  return {
+    query: query.id,
+    kind: 'records',
+    metric: `${index.metric} (model ${modelId})`,
+    items: hits.map((h) =>
+      h.record.file !== undefined
+        ? { uri: pathToFileURL(h.record.file).href, recordId: h.record.id, score: h.score, distance: h.distance }
+        : { uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, score: h.score, distance: h.distance },
+    ),
+  };
 }
 
 /** Find Similar on an image (or volume) file: the nearest files of its dataset folder, by their features. */

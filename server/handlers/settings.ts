@@ -8,6 +8,7 @@ import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/backend';
 
 export const DEFAULT_INCLUDE = [
   '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}',
@@ -38,6 +39,8 @@ export interface HostSettings {
     maxPerFile: number;
   };
   codeLens: boolean;
+  /** TensorFlow.js backend for training: auto = tfjs-node when installed, else wasm, else cpu. */
+  backend: BackendPreference;
   /** Numeric datasets (tables, images, volumes). */
   vectors: {
     features: FeatureKind | 'auto';
@@ -125,6 +128,7 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
       maxPerFile: num(get(own, 'diagnostics.maxPerFile'), DEFAULT_MAX_DIAGNOSTICS, (n) => Number.isInteger(n) && n >= 0),
     },
     codeLens: bool(get(own, 'codeLens.enabled'), true),
+    backend: oneOf(get(own, 'backend'), BACKEND_PREFERENCES, 'auto'),
     vectors: {
       features: oneOf(get(own, 'vectors.features'), FEATURE_KINDS, 'auto'),
       metric: oneOf(get(own, 'vectors.metric'), VECTOR_METRICS.filter((m) => m !== 'minkowski'), 'euclidean'),

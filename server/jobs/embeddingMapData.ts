@@ -42,7 +42,7 @@ export interface EmbeddingMapData {
   records: MapRecordLocation[];
   dataset: { uri: string; headerLines?: number };
   /** How the map was made, for logs and the CLI. */
-  stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; seconds: Record<string, number> };
+  stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; minPts: number; seconds: Record<string, number> };
 }
 
 export interface EmbeddingMapOptions {
@@ -79,8 +79,8 @@ function title(file: string): string {
   return file.replace(/^.*[\\/]/u, '');
 }
 
-function clusterStats(result: EmbedMapResult): { clusters: number; noise: number; eps: number } {
-  return { clusters: result.clustering?.count ?? 0, noise: result.clustering?.noise ?? 0, eps: result.clustering?.eps ?? Number.NaN };
+function clusterStats(result: EmbedMapResult): { clusters: number; noise: number; eps: number; minPts: number } {
+  return { clusters: result.clustering?.count ?? 0, noise: result.clustering?.noise ?? 0, eps: result.clustering?.eps ?? Number.NaN, minPts: result.clustering?.minPts ?? 0 };
 }
 
 /** The map of a dataset file or folder. */

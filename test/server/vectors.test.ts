@@ -130,6 +130,11 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     const setosa = new Set(iris.map.clusters?.slice(0, 50).filter((c) => c >= 0));
     assert.ok(setosa.size >= 1);
     assert.ok(!iris.map.clusters?.slice(50).some((c) => setosa.has(c)));
+    // The Clusters view gets the map's clusters: every record once, members on their rows.
+    const c = iris.clustering;
+    assert.ok(c);
+    assert.equal(c.clusters.reduce((n, x) => n + x.size, 0) + c.noise.length, 150);
+    for (const x of c.clusters) x.members.forEach((id, i) => assert.equal(x.memberLines[i], Number(id) + 1));
     // The same data gives the same map (seeded UMAP).
     const again = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri });
     assert.equal(again.map.points, iris.map.points);

@@ -1,0 +1,150 @@
+/**
+ * Trained models in the editor: `similarityLab/train` (a Siamese model trained in one worker of
+ * the pool, its reports forwarded as `similarityLab/trainingMetrics`, work-done progress with
+ * Cancel) and `similarityLab/models` (the model folders of the workspace, with their metrics).
+ * Models live in `<workspace folder>/.similarity-lab/models/<modelId>/` (model.json, weights.bin,
+ * manifest.json): next to the data they were trained on, never inside a data file.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { newModelId, readManifest, type ModelManifest } from '../engine/models/modelStore';
+import { InvalidInputError } from '../jobs/errors';
+import { trainModel } from '../jobs/trainModel';
+import { ModelsRequest, TrainRequest, TrainingMetricsNotification, type ModelInfo } from '../protocol';
+import type { HostContext } from './context';
+import { DatasetService } from './datasets';
+import { classify, toResponseError } from './errors';
+
+export const MODELS_FOLDER = path.join('.similarity-lab', 'models');
+
+/** The models folder for a dataset: in its workspace folder, else beside it. */
+function modelsRoot(service: DatasetService, file: string): string {
+  const folder = service.folders.find((f) => file === f || file.startsWith(f + path.sep));
+  return path.join(folder ?? path.dirname(file), MODELS_FOLDER);
+}
+
+function info(dir: string, m: ModelManifest): ModelInfo {
+  return { modelId: m.modelId, uri: pathToFileURL(dir).href, model: m.model, dataset: m.data.dataset, dataKind: m.data.kind, distance: m.distance, created: m.created, metrics: m.metrics };
+}
+
+/** Every readable model folder of the workspace folders (unreadable ones are skipped). */
+export async function listModels(service: DatasetService): Promise<{ info: ModelInfo; dir: string }[]> {
+  const out: { info: ModelInfo; dir: string }[] = [];
+  for (const folder of service.folders) {
+    const root = path.join(folder, MODELS_FOLDER);
+    let names: string[];
+    try {
+      names = await readdir(root);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      const dir = path.join(root, name);
+      try {
+        out.push({ info: info(dir, await readManifest(dir)), dir });
+      } catch {
+        // A half-written or foreign folder is not a model.
+      }
+    }
+  }
+  return out;
+}
+
+/** The folder of a model by id; InvalidInputError when there is none. */
+export async function modelDir(service: DatasetService, modelId: string): Promise<string> {
+  const found = (await listModels(service)).find((m) => m.info.modelId === modelId);
+  if (!found) throw new InvalidInputError(`no trained model '${modelId}' in ${MODELS_FOLDER} of the workspace`);
+  return found.dir;
+}
+
+function checkConfig(input: unknown): TrainRequest.Config {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object') throw new InvalidInputError('train: config must be an object');
+  const c = input as Record<string, unknown>;
+  const out: TrainRequest.Config = {};
+  if (c['distance'] !== undefined) {
+    if (c['distance'] !== 'euclidean' && c['distance'] !== 'cosine' && c['distance'] !== 'combined') throw new InvalidInputError(`train: distance is euclidean, cosine or combined, got ${JSON.stringify(c['distance'])}`);
+    out.distance = c['distance'];
+  }
+  if (c['mining'] !== undefined) {
+    if (c['mining'] !== 'batch-all' && c['mining'] !== 'batch-hard' && c['mining'] !== 'semi-hard') throw new InvalidInputError(`train: mining is batch-all, batch-hard or semi-hard, got ${JSON.stringify(c['mining'])}`);
+    out.mining = c['mining'];
+  }
+  for (const k of ['epochs', 'embeddingDim', 'labelField'] as const) {
+    const v = c[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || (k !== 'labelField' && v < 1)) throw new InvalidInputError(`train: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  for (const k of ['labelRegex', 'labelColumn'] as const) {
+    const v = c[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new InvalidInputError(`train: ${k} must be a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function registerModels(host: HostContext, service: DatasetService): void {
+  host.connection.onRequest(ModelsRequest.type, async () => {
+    try {
+      service.checkTrusted();
+      return { models: (await listModels(service)).map((m) => m.info) };
+    } catch (err) {
+      throw toResponseError(err, 'models');
+    }
+  });
+
+  host.connection.onRequest(TrainRequest.type, async (params, token) => {
+    try {
+      service.checkTrusted();
+      const file = DatasetService.pathOf(params?.uri);
+      if (params.model === 'autoencoder') throw new InvalidInputError('train: autoencoders are not available in this version yet; train a Siamese model (model: "siamese")');
+      if (params.model !== 'siamese') throw new InvalidInputError(`train: model is "siamese" or "autoencoder", got ${JSON.stringify(params.model)}`);
+      const config = checkConfig(params.config);
+      const settings = await service.settings(params.uri);
+      const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
+        params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
+      const controller = new AbortController();
+      const listeners = [token.onCancellationRequested(() => controller.abort()), progress.token?.onCancellationRequested(() => controller.abort())];
+      const name = path.basename(file);
+      progress.begin(`Training a similarity model on ${name}`, 0, 'reading', true);
+      const modelId = newModelId(name.replace(/(\.gz)?$/u, '').replace(/\.[^.]*$/u, ''));
+      try {
+        const result = await host.status.track(`Training on ${name}`, (setLabel) =>
+          trainModel(file, {
+            pool: host.jobs(),
+            out: path.join(modelsRoot(service, file), modelId),
+            modelId,
+            signal: controller.signal,
+            backend: settings.backend,
+            config: {
+              ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+              loss: { ...(config.distance ? { distance: config.distance } : {}), ...(config.mining ? { mining: config.mining } : {}) },
+              ...(config.embeddingDim !== undefined ? { encoder: { embeddingDim: config.embeddingDim } } : {}),
+            },
+            ...(config.labelColumn !== undefined ? { vectorRead: { labelColumn: /^-?\d+$/u.test(config.labelColumn) ? Number(config.labelColumn) : config.labelColumn } } : {}),
+            ...(config.labelRegex !== undefined || config.labelField !== undefined ? { sequenceRead: { ...(config.labelRegex !== undefined ? { labelRegex: config.labelRegex } : {}), ...(config.labelField !== undefined ? { labelField: config.labelField } : {}) } } : {}),
+            onProgress: (stage, done, total) => progress.report(total > 0 ? Math.floor((100 * done) / total) : 0, stage),
+            onMetrics: (report) => {
+              const { event: _event, ...params } = report;
+              void host.connection.sendNotification(TrainingMetricsNotification.type, params as TrainingMetricsNotification.Params).catch(() => undefined);
+              const epochs = report.run?.epochs;
+              setLabel(`Training on ${name}: epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
+              if (epochs) progress.report(Math.min(100, Math.floor((100 * report.epoch) / epochs)), `epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
+            },
+          }),
+        );
+        return { modelId: result.modelId, uri: pathToFileURL(result.out).href, metrics: result.metrics, stopReason: String(result.stopReason) };
+      } finally {
+        for (const l of listeners) l?.dispose();
+        progress.done();
+      }
+    } catch (err) {
+      if (classify(err) === 'internal') host.connection.console.error(`train failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      throw toResponseError(err, 'train');
+    }
+  });
+}
