@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HoverRequest, type Diagnostic, type Hover, type MarkupContent } from 'vscode-languageserver-protocol/node';
-import { ClusterRequest, DatasetsRequest, EmbeddingMapRequest, FindSimilarRequest } from '../../server/protocol';
+import { existsSync } from 'node:fs';
+import { ClusterRequest, DatasetsRequest, EmbeddingMapRequest, FindSimilarRequest, ModelsRequest, TrainingMetricsNotification, TrainRequest } from '../../server/protocol';
 import { LspTestClient } from './lspClient';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
@@ -146,5 +147,37 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     const preview = imgs.map.previews?.[0];
     assert.ok(preview && preview.type === 'pixels' && preview.width === 28 && preview.height === 28 && Buffer.from(preview.data, 'base64').length === 784);
     for (const r of imgs.records) assert.ok(r.range === undefined && fileURLToPath(r.uri).startsWith(images + path.sep));
+  });
+
+  void test('train a Siamese model on the table: live trainingMetrics, a model folder in the workspace, the Models list, Find Similar by the model', async () => {
+    const mark = host.mark();
+    const result = await host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'siamese', config: { epochs: 2, distance: 'euclidean' } });
+    assert.match(result.modelId, /^iris/u);
+    const dir = fileURLToPath(result.uri);
+    assert.equal(path.dirname(dir), path.join(workspace, '.similarity-lab', 'models'));
+    for (const f of ['model.json', 'weights.bin', 'manifest.json']) assert.ok(existsSync(path.join(dir, f)), f);
+    assert.ok(Number.isFinite(result.metrics['precisionAt1']), JSON.stringify(result.metrics));
+    const reports = host.notifications(TrainingMetricsNotification.type).filter((n) => n.seq > mark);
+    assert.ok(reports.length > 0, 'trainingMetrics reports');
+    assert.ok(reports.every((r) => r.params.modelId === result.modelId && Number.isFinite(r.params.loss)));
+    assert.ok(reports.some((r) => r.params.run?.backend), 'the run and its backend are described');
+    const { models } = await host.connection.sendRequest(ModelsRequest.type, {});
+    const listed = models.find((m) => m.modelId === result.modelId);
+    assert.ok(listed);
+    assert.equal(listed.dataKind, 'table');
+    assert.equal(listed.distance, 'euclidean');
+    const similar = await host.connection.sendRequest(FindSimilarRequest.type, { uri: irisUri, position: { line: 11, character: 0 }, k: 3, modelId: result.modelId });
+    assert.equal(similar.query, '10');
+    assert.equal(similar.items.length, 3);
+    assert.match(similar.metric ?? '', /model/u);
+    for (const it of similar.items) assert.equal(it.range?.start.line, Number(it.recordId) + 1);
+  });
+
+  void test('train refuses what it cannot do with a clear message, and the host keeps answering', async () => {
+    await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'autoencoder' }), /autoencoders are not available/u);
+    await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'siamese', config: { distance: 'manhattan' as 'cosine' } }), /distance is euclidean, cosine or combined/u);
+    await assert.rejects(host.connection.sendRequest(FindSimilarRequest.type, { uri: irisUri, position: { line: 1, character: 0 }, modelId: 'nope' }), /no trained model 'nope'/u);
+    const { datasets } = await host.connection.sendRequest(DatasetsRequest.type, {});
+    assert.ok(datasets.length > 0);
   });
 });
