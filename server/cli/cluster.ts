@@ -9,6 +9,8 @@ import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome
 import { formatNumber } from './format';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, parseThreshold, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
+import { clusterModelEmbeddings } from '../jobs/modelEmbeddings';
+import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 export const CLUSTER_OPTIONS = {
   threshold: { type: 'number', valueName: 'T', description: `Identity threshold for sequences and text (default ${DEFAULT_THRESHOLD})` },
@@ -107,23 +109,52 @@ export function describeOutcome(outcome: ClusterOutcome, threshold: number): str
 export default defineCommand({
   name: 'cluster',
   summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
-  usage: ['cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]', 'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]'],
+  usage: [
+    'cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]',
+    'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
+    'cluster <dataset> --model DIR [--eps D] [--min-pts 5] [--format tsv|json] [--out FILE]',
+  ],
   details: [
     'Output (tsv): a header `record_id<TAB>cluster`, then one row per record; noise is -1.',
     'Identity = 1 − (edit distance − length difference) / shorter length (cd-hit-est\'s sense).',
     'Numeric datasets: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
     'Indexes are cached by file content and parameters; the second run on a file skips sketching.',
+    "--model DIR: DBSCAN on a trained model's embeddings, in its distance (eps in that distance's units).",
   ].join('\n'),
   options: {
     ...CLUSTER_OPTIONS,
     format: { type: 'string', valueName: 'tsv|json', description: 'Output format (default tsv)' },
     out: { type: 'string', valueName: 'FILE', description: 'Write the result to FILE instead of stdout' },
+    model: { type: 'string', valueName: 'DIR', description: 'Cluster a trained model\'s embeddings (simlab train)' },
+    ...MODEL_BACKEND_OPTION,
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
     const file = await datasetPath(positionals, 'cluster');
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
+    refuseBackendWithoutModel(options);
+    if (options.model !== undefined) {
+      const params = vectorClusterParams(options);
+      const modelDir = options.model;
+      const { embedded, outcome } = await withPool(async (pool) => {
+        const e = await embedWithModel(file, modelDir, options, pool, io);
+        return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
+      });
+      reportWarnings(io, 'cluster', outcome.index.warnings);
+      let text = formatClusters(outcome, format);
+      if (format === 'json') {
+        // The embeddings are the features here: say so instead of the index's 'raw'.
+        const json = JSON.parse(text) as { stats: Record<string, unknown> };
+        json.stats.features = 'model';
+        json.stats.model = embedded.manifest.modelId;
+        text = `${JSON.stringify(json, null, 2)}\n`;
+      }
+      if (options.out !== undefined) await writeFile(options.out, text);
+      else io.stdout.write(text);
+      io.stderr.write(`${describeVectorOutcome(outcome).replace('raw features, ', 'embeddings, ')}; ${describeModel(embedded)}\n`);
+      return;
+    }
     if (await isVectorDataset(file)) {
       const params = vectorClusterParams(options);
       const v = vectorOptions(options);

@@ -2,7 +2,9 @@
  * `simlab eval <dataset> [--clusters FILE] [cluster options] (--label-field N | --label-regex RE | --labels FILE)`
  * Scores a clustering against the dataset's labels: ARI, NMI, homogeneity, completeness, V-measure.
  * Without --clusters, the dataset is clustered first (same options as `simlab cluster`).
- * `--model DIR` (retrieval metrics of a trained model) comes with the model training commands.
+ * `--model DIR`: retrieval scores of a trained model's embeddings in its distance (precision@1,
+ * R-precision, MAP@R, recall@k, triplet accuracy, verification accuracy at the best threshold),
+ * and ARI/NMI of DBSCAN on the embeddings (eps given or read off the k-distance curve).
  */
 import { readFile } from 'node:fs/promises';
 import { evaluateClustering } from '../engine/eval/clustering';
@@ -15,6 +17,10 @@ import { buildVectorIndex } from '../jobs/vectorIndex';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { checkIndexOptions, CLUSTER_OPTIONS, clusterParams, describeOutcome, describeVectorOutcome, vectorClusterParams } from './cluster';
 import { InputError, UsageError } from './errors';
+import { pairVerification, retrievalScores, tripletAccuracy } from '../engine/eval/retrieval';
+import { encodeLabels, mulberry32, shuffleInPlace } from '../engine/models/batching';
+import { clusterModelEmbeddings } from '../jobs/modelEmbeddings';
+import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 /** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`); a header line is optional. */
 async function readClusterTsv(file: string): Promise<Map<string, string>> {
@@ -29,14 +35,23 @@ async function readClusterTsv(file: string): Promise<Map<string, string>> {
   return map;
 }
 
+/** --model: retrieval scores are O(n²); beyond this many labelled records, a seeded sample is scored. */
+const MAX_RETRIEVAL_QUERIES = 10_000;
+
 const command = defineCommand({
   name: 'eval',
   summary: 'Score a clustering against the labels: ARI, NMI, homogeneity, completeness',
-  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]'],
-  details: 'Noise (-1) counts as one singleton cluster per record, as scikit-learn scores it when each noise point is its own label.',
+  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]', 'eval <dataset> --model DIR [label options] [--eps D] [--min-pts N] [--json]'],
+  details: [
+    'Noise (-1) counts as one singleton cluster per record, as scikit-learn scores it when each noise point is its own label.',
+    `--model DIR: retrieval scores of the model's embeddings (each labelled record a query against the others; at most ${MAX_RETRIEVAL_QUERIES.toLocaleString('en-US')} records, a seeded sample beyond),`,
+    'triplet accuracy on 10,000 seeded triplets, verification accuracy at the best threshold on 10,000 balanced pairs, and ARI/NMI of DBSCAN on the embeddings.',
+    'Score a model on records it was not trained on: the scores on its own training data are optimistic.',
+  ].join('\n'),
   options: {
     clusters: { type: 'string', valueName: 'FILE', description: 'Score this `record_id<TAB>cluster` TSV instead of clustering' },
-    model: { type: 'string', valueName: 'DIR', description: 'Retrieval metrics of a trained model (with model training)' },
+    model: { type: 'string', valueName: 'DIR', description: 'Score a trained model (simlab train) on this dataset' },
+    ...MODEL_BACKEND_OPTION,
     json: { type: 'boolean', description: 'Print the scores as one JSON object' },
     ...CLUSTER_OPTIONS,
     kmer: CLUSTER_OPTIONS.kmer,
@@ -45,7 +60,11 @@ const command = defineCommand({
   },
   async run({ options, positionals }, io) {
     const file = await datasetPath(positionals, 'eval');
-    if (options.model !== undefined) throw new UsageError('--model needs a trained model; model training is not part of this version yet — score a clustering with --clusters FILE or the cluster options');
+    refuseBackendWithoutModel(options);
+    if (options.model !== undefined) {
+      await evalModel(file, options.model, options, io);
+      return;
+    }
     const { truth, predicted, note } = (await isVectorDataset(file)) ? await evalVectors(file, options, io) : await evalSequences(file, options, io);
     const unlabeled = truth.filter((l) => l === '').length;
     if (unlabeled === truth.length) throw new InputError(`${file}: no record has a label with the label option given`);
@@ -58,6 +77,67 @@ const command = defineCommand({
 });
 
 type EvalOptions = Parameters<(typeof command)['run']>[0]['options'];
+
+/** A trained model's scores on this dataset (see the module comment). */
+async function evalModel(file: string, modelDir: string, options: EvalOptions, io: CliIO): Promise<void> {
+  if (options.clusters !== undefined) throw new UsageError('--clusters scores a clustering file; with --model the embeddings are clustered here');
+  const params = vectorClusterParams({ ...(options.eps !== undefined ? { eps: options.eps } : {}), ...(options['min-pts'] !== undefined ? { 'min-pts': options['min-pts'] } : {}) });
+  for (const k of ['threshold', 'mutual-k', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps and --min-pts)`);
+  }
+  const { embedded, outcome } = await withPool(async (pool) => {
+    const e = await embedWithModel(file, modelDir, options, pool, io);
+    return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
+  });
+  reportWarnings(io, 'eval', embedded.index.warnings);
+  const { index, manifest } = embedded;
+  const truth = index.records.map((r) => r.label ?? '');
+  const { codes, classes } = encodeLabels(truth);
+  const labelledRows = codes.reduce((n, c) => n + (c >= 0 ? 1 : 0), 0);
+  if (labelledRows === 0) throw new InputError(`${file}: no record has a label with the label option given`);
+  // Retrieval over all labelled records, or a seeded sample of them.
+  let rows = Int32Array.from(codes.keys()).filter((i) => codes[i]! >= 0);
+  if (rows.length > MAX_RETRIEVAL_QUERIES) rows = shuffleInPlace(rows, mulberry32(1)).subarray(0, MAX_RETRIEVAL_QUERIES).sort();
+  const dim = index.dim;
+  const e = new Float32Array(rows.length * dim);
+  rows.forEach((r, k) => e.set(index.features.subarray(r * dim, (r + 1) * dim), k * dim));
+  const sampleCodes = Int32Array.from(rows, (r) => codes[r]!);
+  const distance = { distance: manifest.distance, euclideanWeight: manifest.euclideanWeight };
+  const r = retrievalScores(e, dim, sampleCodes, { ...distance, ks: [1, 5, 10] });
+  if (r.queries === 0) throw new InputError(`${file}: no class has 2 labelled records; retrieval scores need positives`);
+  const all = { ...distance };
+  let triplets = Number.NaN;
+  let verification = { accuracy: Number.NaN, threshold: Number.NaN };
+  try {
+    triplets = tripletAccuracy(index.features, dim, codes, { ...all, triplets: 10_000, seed: 1 });
+    verification = pairVerification(index.features, dim, codes, { ...all, pairs: 10_000, seed: 1 });
+  } catch {
+    // A single class: no negatives, no triplets (NaN says so).
+  }
+  const c = evaluateClustering(truth, Array.from(outcome.labels));
+  const scores = {
+    records: index.records.length,
+    classes: classes.length,
+    queries: r.queries,
+    precision_at_1: r.precisionAt1,
+    r_precision: r.rPrecision,
+    map_at_r: r.mapAtR,
+    recall_at_1: r.recallAt[1]!,
+    recall_at_5: r.recallAt[5]!,
+    recall_at_10: r.recallAt[10]!,
+    triplet_accuracy: triplets,
+    verification_accuracy: verification.accuracy,
+    verification_threshold: verification.threshold,
+    clusters: c.clusters,
+    noise: c.noisePoints,
+    ari: c.ari,
+    nmi: c.nmi,
+  };
+  if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
+  else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
+  const sampled = rows.length < labelledRows ? `; retrieval on a seeded sample of ${rows.length} of ${labelledRows} labelled records` : '';
+  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${sampled}\n`);
+}
 interface Scored {
   truth: string[];
   predicted: (string | number)[];

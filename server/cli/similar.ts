@@ -2,19 +2,21 @@
 import { similarRecords } from '../jobs/similarRecords';
 import { formatNumber } from './format';
 import { defineCommand } from './command';
-import { similarVectorRecords } from '../jobs/vectorClusterDataset';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { checkIndexOptions } from './cluster';
-import { UsageError } from './errors';
+import { InputError, UsageError } from './errors';
+import { similarVectorRecords, similarVectors } from '../jobs/vectorClusterDataset';
+import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 export default defineCommand({
   name: 'similar',
   summary: 'The records most similar to one record',
-  usage: ['similar <dataset> --id <record_id> [-k 10] [--format tsv|json]'],
+  usage: ['similar <dataset> --id <record_id> [-k 10] [--format tsv|json]', 'similar <dataset> --model DIR --id <record_id> [-k 10] [--format tsv|json]'],
   details: [
     'Output (tsv): a header `record_id<TAB>score<TAB>distance`, most similar first.',
     'Sequences and text: score = identity, distance = edit distance.',
     'Tables, images, volumes: distance in the --metric (exact kNN on the features); score = 1 − distance for cosine, else 1 / (1 + distance).',
+    "--model DIR: exact kNN on a trained model's embeddings, in its distance (any dataset kind the model was trained on).",
   ].join('\n'),
   options: {
     id: { type: 'string', valueName: 'RECORD_ID', description: 'The query record' },
@@ -22,6 +24,8 @@ export default defineCommand({
     format: { type: 'string', valueName: 'tsv|json', description: 'Output format (default tsv)' },
     kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
     hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length (default 128)' },
+    model: { type: 'string', valueName: 'DIR', description: 'Rank by a trained model\'s embeddings (simlab train)' },
+    ...MODEL_BACKEND_OPTION,
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
@@ -31,6 +35,26 @@ export default defineCommand({
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k needs a positive integer, got ${k}`);
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
+    refuseBackendWithoutModel(options);
+    if (options.model !== undefined) {
+      if (options.kmer !== undefined || options.hashes !== undefined) throw new UsageError('--kmer and --hashes do not apply with --model');
+      const modelDir = options.model;
+      const { embedded, items } = await withPool(async (pool) => {
+        const e = await embedWithModel(file, modelDir, options, pool, io);
+        const query = e.index.records.find((r) => r.id === options.id);
+        if (!query) throw new InputError(`${file}: no record with id '${options.id}' (${e.index.records.length} records)`);
+        return { embedded: e, items: await similarVectors(e.index, query.index, k, pool) };
+      });
+      reportWarnings(io, 'similar', embedded.index.warnings);
+      if (format === 'json') {
+        const out = { query: options.id, model: embedded.manifest.modelId, metric: embedded.index.metric, items: items.map((it) => ({ recordId: it.record.id, score: it.score, distance: it.distance, ...(it.record.file !== undefined ? { file: it.record.file } : { line: it.record.startLine + 1 }), ...(it.record.label !== undefined ? { label: it.record.label } : {}) })) };
+        io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      } else {
+        io.stdout.write(`${['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)].join('\n')}\n`);
+      }
+      io.stderr.write(`${describeModel(embedded)}\n`);
+      return;
+    }
     if (await isVectorDataset(file)) {
       if (options.kmer !== undefined || options.hashes !== undefined) throw new UsageError('--kmer and --hashes apply to sequences and text');
       const v = vectorOptions(options);
