@@ -142,8 +142,11 @@ function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHos
       adoptRun(modelDeps, p.modelId);
       dashboard.addMetrics(p);
     }),
-    vscode.commands.registerCommand(Commands.showEmbeddingMap, async (arg?: unknown, modelId?: unknown) => {
-      const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
+    vscode.commands.registerCommand(Commands.showEmbeddingMap, async (arg?: unknown, modelIdArg?: unknown) => {
+      // From the Models view: the model's own dataset, mapped by its embeddings.
+      const model = typeof arg === 'object' && arg !== null && 'modelId' in arg && 'dataset' in arg ? (arg as { modelId: string; dataset: string }) : undefined;
+      const modelId = model?.modelId ?? modelIdArg;
+      const uri = model ? vscode.Uri.file(model.dataset) : arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {
         await vscode.window.showInformationMessage('Open a dataset file, or pick one (or a folder of images) in the Explorer, then run Show Embedding Map.');
         return;

@@ -183,7 +183,7 @@ export namespace EmbeddingMapRequest {
   export const method = 'similarityLab/embeddingMap' as const;
   export interface Params {
     uri: string;
-    /** A trained model whose embeddings are mapped (with model training). */
+    /** A trained model (ModelInfo.modelId) whose embeddings of the records are mapped. */
     modelId?: string;
     workDoneToken?: string | number;
   }

@@ -41,7 +41,7 @@ export default defineCommand({
     out: { type: 'string', valueName: 'FILE', description: 'map.html (a page) or map.json (coordinates, labels, clusters)' },
     seed: { type: 'number', valueName: 'N', description: 'UMAP seed (default 42): the same seed gives the same map' },
     'cluster-on': { type: 'string', valueName: 'map|embedding', description: 'DBSCAN on the 2-D map (default) or on the scaled features' },
-    model: { type: 'string', valueName: 'DIR', description: 'A trained model: map its embeddings (with model training)' },
+    model: { type: 'string', valueName: 'DIR', description: 'A trained model folder (simlab train --out): map its embeddings of the records' },
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
@@ -53,11 +53,10 @@ export default defineCommand({
     const clusterOn = options['cluster-on'] ?? 'map';
     if (clusterOn !== 'map' && clusterOn !== 'embedding') throw new UsageError(`--cluster-on is map or embedding, got '${clusterOn}'`);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new UsageError(`--seed needs an integer, got ${options.seed}`);
-    if (options.model !== undefined) throw new UsageError('--model needs a trained model; model training is not part of this version yet');
     const vector = await isVectorDataset(file);
     const choice = vector ? { vectorRead: vectorOptions(options).read, features: vectorOptions(options).features } : (refuseVectorOptions(options, file), { read: readOptions(options) });
     const data = await withPool((pool) =>
-      buildEmbeddingMap(file, { pool, ...choice, cache: cacheOf(options), clusterOn, ...(options.seed !== undefined ? { seed: options.seed } : {}), onProgress: progressReporter(io) }),
+      buildEmbeddingMap(file, { pool, ...choice, cache: cacheOf(options), clusterOn, ...(options.model !== undefined ? { modelDir: options.model } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}), onProgress: progressReporter(io) }),
     );
     if (ext === '.json') await writeFile(out, mapJson(data));
     else {

@@ -11,6 +11,7 @@ import { ClusterRequest, EmbeddingMapRequest } from '../protocol';
 import type { HostContext } from './context';
 import { DatasetService } from './datasets';
 import { classify, toResponseError } from './errors';
+import { modelDir } from './models';
 
 /** The map's DBSCAN clusters as a `cluster` result: the Clusters view lists them like any clustering. */
 export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.Result {
@@ -50,7 +51,8 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
   host.connection.onRequest(EmbeddingMapRequest.type, async (params, token) => {
     try {
       service.checkTrusted();
-      if (params?.modelId !== undefined) throw new InvalidInputError('embeddingMap: maps of a trained model need model training, which this version does not have yet');
+      if (params?.modelId !== undefined && typeof params.modelId !== 'string') throw new InvalidInputError('embeddingMap: modelId must be a string');
+      const dir = params.modelId !== undefined ? await modelDir(service, params.modelId) : undefined;
       let file = DatasetService.pathOf(params?.uri);
       const format = await vectorFormatOf(file);
       if (format === 'image-file' || (format === 'npy' && (await vectorFormatOf(path.dirname(file))) === 'volume-folder')) file = await datasetFolderOfImage(file);
@@ -68,6 +70,7 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             signal: controller.signal,
             ...(service.cache ? { cache: service.cache } : {}),
             features: settings.vectors.features,
+            ...(dir ? { modelDir: dir } : {}),
             onProgress: (stage, done, total) => {
               const pct = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
               progress.report(pct, stage);

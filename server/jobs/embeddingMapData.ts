@@ -15,6 +15,8 @@ import type { IndexCache } from './indexCache';
 import { InvalidInputError } from './errors';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex } from './sequenceIndex';
+import { modelEmbeddings } from './modelEmbeddings';
+import type { CloneableReadOptions } from './tasks/loadDataset';
 import type { LoadedVectors, RecordPreview } from './tasks/loadVectors';
 import type { ProfilesResult } from './tasks/profiles';
 
@@ -56,6 +58,8 @@ export interface EmbeddingMapOptions {
   read?: DatasetReadOptions;
   /** UMAP seed (default 42). */
   seed?: number;
+  /** A trained model's folder: map its embeddings of the records instead of the features. */
+  modelDir?: string;
   /** DBSCAN on the 2-D map (default) or on the scaled embedding. */
   clusterOn?: 'map' | 'embedding';
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -103,9 +107,15 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
     });
   };
 
+  // A model: its embeddings are the points (read as the model was trained); the dataset is still read for its previews.
+  const embedded = options.modelDir
+    ? await modelEmbeddings(file, { pool, modelDir: options.modelDir, ...run, ...(options.vectorRead ? { vectorRead: options.vectorRead } : {}), ...(options.read ? { sequenceRead: stripFunctions(options.read) } : {}), onProgress: progress })
+    : undefined;
+  const featuresName = (fallback: string) => (embedded ? `embeddings of model ${embedded.manifest.modelId}` : fallback);
+
   if ((await vectorFormatOf(file)) !== undefined) {
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: options.features ?? 'auto', previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
-    const result = await embed(loaded.features, loaded.dim);
+    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(loaded.features, loaded.dim);
     const kind: MapRecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
     const textRows = loaded.format === 'csv' || loaded.format === 'tsv' || loaded.format === 'jsonl-vectors';
     return {
@@ -122,13 +132,13 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
         r.file !== undefined ? { uri: pathToFileURL(r.file).href } : textRows ? { uri, range: { start: { line: r.startLine, character: 0 }, end: { line: r.endLine + 1, character: 0 } } } : { uri },
       ),
       dataset: { uri, ...(textRows && loaded.format !== 'jsonl-vectors' ? { headerLines: loaded.records[0]?.startLine ?? 0 } : {}) },
-      stats: { records: loaded.records.length, dim: loaded.dim, features: loaded.featureKind, ...clusterStats(result), seconds: result.seconds },
+      stats: { records: loaded.records.length, dim: embedded?.index.dim ?? loaded.dim, features: featuresName(loaded.featureKind), ...clusterStats(result), seconds: result.seconds },
     };
   }
 
   const index = await buildSequenceIndex(file, { pool, ...run, ...(options.cache ? { cache: options.cache } : {}), ...(options.read ? { read: options.read } : {}), onProgress: progress });
   const profiles = await pool.run<ProfilesResult>('profiles', { packed: index.packed, excerpt: EXCERPT }, { ...run, onProgress: (p) => progress('profiles', p.done, p.total) });
-  const result = await embed(profiles.features, profiles.dim);
+  const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(profiles.features, profiles.dim);
   return {
     map: {
       title: title(file),
@@ -141,6 +151,12 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
     },
     records: index.records.map((r) => ({ uri, range: { start: { line: r.startLine, character: 0 }, end: { line: r.endLine + 1, character: 0 } } })),
     dataset: { uri },
-    stats: { records: index.records.length, dim: profiles.dim, features: index.kind === 'sequence' ? '4-mer profile' : 'trigram profile', ...clusterStats(result), seconds: result.seconds },
+    stats: { records: index.records.length, dim: embedded?.index.dim ?? profiles.dim, features: featuresName(index.kind === 'sequence' ? '4-mer profile' : 'trigram profile'), ...clusterStats(result), seconds: result.seconds },
   };
+}
+
+/** The plain-data read options (functions cannot cross to a worker). */
+function stripFunctions(read: DatasetReadOptions): CloneableReadOptions {
+  const { labelOf: _l, onWarning: _w, onProgress: _p, ...rest } = read;
+  return rest;
 }

@@ -171,6 +171,10 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     assert.equal(similar.items.length, 3);
     assert.match(similar.metric ?? '', /model/u);
     for (const it of similar.items) assert.equal(it.range?.start.line, Number(it.recordId) + 1);
+    const map = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri, modelId: result.modelId });
+    assert.equal(map.map.ids.length, 150);
+    assert.equal(map.stats.features, `embeddings of model ${result.modelId}`);
+    assert.equal(map.stats.dim, 64);
   });
 
   void test('train refuses what it cannot do with a clear message, and the host keeps answering', async () => {
