@@ -16,9 +16,12 @@ import type { VectorKnnPayload } from './tasks/vectorKnn';
 export interface VectorJobOptions extends MetricOptions {
   pool: WorkerPool;
   signal?: AbortSignal;
-  /** Stage ('kNN', 'eps', 'neighbours', 'DBSCAN'), then work done of total. */
+  /** Stage ('kNN', 'project', 'eps', 'neighbours', 'DBSCAN'), then work done of total. */
   onProgress?: (stage: string, done: number, total: number) => void;
-  /** Chunks per worker (default 4). */
+  /**
+   * Chunks per worker (default 2): each chunk uploads and transposes the whole data matrix for its
+   * worker's GEMM, and GEMM tiles want many query rows, so few large chunks (cut at equal work).
+   */
   chunksPerWorker?: number;
 }
 
@@ -94,7 +97,7 @@ export async function knnInPool(data: Float32Array, n: number, dim: number, k: n
   const queries = options.queries ? sharedCopy(options.queries) : undefined;
   const nq = options.rows ? options.rows.length : queries ? queries.length / dim : n;
   if (!Number.isInteger(nq)) throw new RangeError(`queries: ${queries?.length} values are not a whole number of rows of ${dim}`);
-  const chunks = Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const chunks = Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(nq, chunks, () => 1);
   const metric = metricOf(options);
   const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({
@@ -149,7 +152,7 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   options.onProgress?.('project', 1, 1);
   const points = sharedCopy(projection.points);
   const kk = Math.min(k, n - 1);
-  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, () => 1);
   const candidates = options.candidates ?? 4 * kk;
   const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({ mode: 'knnProjected', data: shared, n, dim, metric, points, m: projection.m, k: kk, candidates, from, to }));
@@ -172,7 +175,7 @@ export interface EdgeListWithDistance {
 export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<EdgeListWithDistance> {
   checkMatrix(data, n, dim);
   const shared = sharedCopy(data.subarray(0, n * dim));
-  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 4)));
+  const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
   const parts = await runChunks<RangeResult>(options, 'neighbours', cuts, (from, to) => ({ mode: 'range', data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
