@@ -1,0 +1,140 @@
+/**
+ * `simlab train` and `--model DIR` on eval, similar and cluster, as a user runs them: the built
+ * dist/cli.js (`node esbuild.mjs` first) in a child process on the committed fixtures.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+const FIXTURES = path.resolve(__dirname, '../../fixtures');
+const IRIS = path.join(FIXTURES, 'tables/iris.csv');
+const FASTA = path.join(FIXTURES, 'dna/16S-sample.fasta');
+const VOLUMES = path.join(FIXTURES, 'volumes');
+const GENUS = ';\\s*([^;\\s]+)[^;]*$';
+const FAST = ['--epochs', '2', '--steps-per-epoch', '3', '--backend', 'cpu', '--embedding-dim', '8'];
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-cli-train-test-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function simlab(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+const tsv = (text: string) => new Map(text.trimEnd().split('\n').map((l) => l.split('\t') as [string, string]));
+
+void describe('simlab train', () => {
+  void test('iris: trains, prints the best epoch’s scores, one line per epoch on stderr, saves the model into the default folder', async () => {
+    const r = await simlab('train', IRIS, '--model', 'siamese', '--distance', 'euclidean', ...FAST);
+    assert.equal(r.status, 0, r.stderr);
+    const out = tsv(r.stdout);
+    assert.match(out.get('modelId')!, /^iris-siamese-\d{8}T\d{6}Z$/);
+    assert.equal(out.get('out'), path.join(dir, 'simlab-models', 'iris'));
+    assert.equal(out.get('backend'), 'cpu');
+    assert.equal(out.get('classes'), '3');
+    assert.ok(Number(out.get('precisionAt1')) > 0 && Number(out.get('tripletAccuracy')) > 0, r.stdout);
+    assert.match(r.stderr, /^epoch 1\/2: loss [\d.]+, active triplets [\d.]+, validation P@1 [\d.]+, MAP@R [\d.]+, triplet accuracy [\d.]+, \d+ samples\/s$/m);
+    assert.match(r.stderr, /^epoch 2\/2: /m);
+    assert.doesNotMatch(r.stderr, /\r/, 'no redrawn progress when stderr is not a terminal');
+    assert.deepEqual(readdirSync(path.join(dir, 'simlab-models', 'iris')).sort(), ['manifest.json', 'model.json', 'weights.bin']);
+  });
+
+  void test('eval, similar and cluster take --model DIR', async () => {
+    const model = path.join(dir, 'simlab-models', 'iris');
+    const [evaluated, similar, clustered] = await Promise.all([simlab('eval', IRIS, '--model', model, '--json'), simlab('similar', IRIS, '--model', model, '--id', '0', '-k', '3'), simlab('cluster', IRIS, '--model', model, '--format', 'json')]);
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    const s = JSON.parse(evaluated.stdout) as Record<string, number>;
+    for (const k of ['precision_at_1', 'r_precision', 'map_at_r', 'recall_at_1', 'recall_at_5', 'recall_at_10', 'triplet_accuracy', 'verification_accuracy', 'ari', 'nmi']) assert.ok(s[k]! >= 0 && s[k]! <= 1, `${k} ${s[k]}`);
+    assert.equal(s.records, 150);
+    assert.equal(s.queries, 150);
+    assert.ok(s.recall_at_10! >= s.recall_at_1!);
+    assert.equal(s.recall_at_1, s.precision_at_1);
+    assert.match(evaluated.stderr, /model iris-siamese-\S+ \(dense encoder, 8-dim embeddings, euclidean distance\); DBSCAN eps/);
+    assert.equal(similar.status, 0, similar.stderr);
+    const rows = similar.stdout.trimEnd().split('\n');
+    assert.equal(rows[0], 'record_id\tscore\tdistance');
+    assert.equal(rows.length, 4);
+    const distances = rows.slice(1).map((l) => Number(l.split('\t')[2]));
+    assert.deepEqual([...distances].sort((a, b) => a - b), distances);
+    assert.ok(!rows.slice(1).some((l) => l.startsWith('0\t')), 'the query is not its own neighbour');
+    assert.equal(clustered.status, 0, clustered.stderr);
+    const c = JSON.parse(clustered.stdout) as { stats: { features: string; model: string; records: number } };
+    assert.equal(c.stats.features, 'model');
+    assert.match(c.stats.model, /^iris-siamese-/);
+  });
+
+  void test('16S FASTA with genus labels: conv1d on one-hot, then similar --model ranks sequences', async () => {
+    const out = path.join(dir, 'genus-model');
+    const r = await simlab('train', FASTA, '--model', 'siamese', '--label-regex', GENUS, '--sequence-length', '128', '--out', out, '--classes-per-batch', '4', '--per-class', '3', ...FAST);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(tsv(r.stdout).get('classes'), '20');
+    const s = await simlab('similar', FASTA, '--model', out, '--id', '7000004128190197', '-k', '2', '--format', 'json');
+    assert.equal(s.status, 0, s.stderr);
+    const j = JSON.parse(s.stdout) as { items: { recordId: string; line: number }[] };
+    assert.equal(j.items.length, 2);
+    assert.ok(j.items.every((it) => it.line >= 1));
+  });
+
+  void test('usage and input errors exit 2 with a message naming the problem', async () => {
+    const model = path.join(dir, 'simlab-models', 'iris');
+    const taken = path.join(dir, 'taken');
+    mkdirSync(taken);
+    writeFileSync(path.join(taken, 'manifest.json'), '{}');
+    const runs = await Promise.all([
+      simlab('train', IRIS, '--model', 'autoencoder'),
+      simlab('train', IRIS),
+      simlab('train', IRIS, '--model', 'siamese', '--distance', 'manhattan'),
+      simlab('train', IRIS, '--model', 'siamese', '--out', taken),
+      simlab('train', VOLUMES, '--model', 'siamese', '--out', path.join(VOLUMES, 'models')),
+      simlab('train', IRIS, '--model', 'siamese', '--features', 'raw'),
+      simlab('train', path.join(FIXTURES, 'tables/points.csv'), '--model', 'siamese', ...FAST),
+      simlab('similar', IRIS, '--model', model, '--id', '0', '--metric', 'cosine'),
+      simlab('eval', IRIS, '--backend', 'cpu'),
+    ]);
+    runs.forEach((r, i) => assert.equal(r.status, 2, `run ${i}: ${r.stderr}`));
+    assert.match(runs[0]!.stderr, /autoencoders are not available yet/);
+    assert.match(runs[1]!.stderr, /train needs --model siamese/);
+    assert.match(runs[2]!.stderr, /--distance is one of euclidean, cosine, combined, got 'manhattan'/);
+    assert.match(runs[3]!.stderr, /already holds a model; pass --overwrite/);
+    assert.match(runs[4]!.stderr, /is the dataset or inside its folder/);
+    assert.match(runs[5]!.stderr, /--features does not apply to training/);
+    assert.match(runs[6]!.stderr, /points\.csv: 2 class\(es\) and 0 with at least 2 records; training needs 2 or more classes/);
+    assert.match(runs[7]!.stderr, /--metric does not apply with --model/);
+    assert.match(runs[8]!.stderr, /--backend applies with --model DIR/);
+    assert.ok(!existsSync(path.join(VOLUMES, 'models')));
+  });
+
+  void test('a model folder with its weights gone: exit 2 naming the file', async () => {
+    const out = path.join(dir, 'broken');
+    const t = await simlab('train', IRIS, '--model', 'siamese', '--out', out, ...FAST);
+    assert.equal(t.status, 0, t.stderr);
+    unlinkSync(path.join(out, 'weights.bin'));
+    const r = await simlab('eval', IRIS, '--model', out);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /broken\/weights\.bin: missing/);
+  });
+});
