@@ -7,7 +7,7 @@
  *   (default 600 s, QUALITY_SECONDS), once per distance (QUALITY_DISTANCES, default all three);
  *   then precision@1, MAP@R and triplet accuracy (10,000 seeded triplets) on the held-out 10,000
  *   in that distance. Targets (DESIGN.md): precision@1 ≥ 0.90, triplet accuracy ≥ 0.995.
- *   Beside it, the same scores of raw pixels / 255 (Euclidean): what training must beat.
+ *   With QUALITY_RAW=1, beside it the same scores of raw pixels / 255 (Euclidean): what training must beat.
  * - digits (8×8, 1,797): dense encoder on standardised pixels, first 1,297 train, last 500 held out.
  * - 16S (the 276-record fixture, 20 genera): Conv1D on one-hot sequences (first 1,536 bases),
  *   held-out third of each genus.
@@ -70,8 +70,9 @@ async function fashion(ctx: BenchContext): Promise<BenchRow[]> {
   const inputs = denseInputs(pixels, d.shape);
   const test = Int32Array.from({ length: HELD_OUT }, (_, i) => n - HELD_OUT + i);
   const testLabels = Int32Array.from(test, (i) => labels[i]!);
-  const raw = score(pixels.subarray((n - HELD_OUT) * d.dim), d.dim, testLabels, 'euclidean');
-  ctx.log(`  raw pixels on the held-out ${HELD_OUT}: P@1 ${raw.precisionAt1.toFixed(4)} triplets ${raw.tripletAccuracy.toFixed(4)}`);
+  // The raw-pixel baseline is 10,000² × 784 distances in plain JS (minutes on a loaded machine): on request only.
+  const raw = process.env.QUALITY_RAW === '1' ? score(pixels.subarray((n - HELD_OUT) * d.dim), d.dim, testLabels, 'euclidean') : null;
+  if (raw) ctx.log(`  raw pixels on the held-out ${HELD_OUT}: P@1 ${raw.precisionAt1.toFixed(4)} triplets ${raw.tripletAccuracy.toFixed(4)}`);
   const rows: BenchRow[] = [];
   for (const distance of distances) {
     const config: TrainingConfig = {
@@ -88,8 +89,8 @@ async function fashion(ctx: BenchContext): Promise<BenchRow[]> {
     };
     const r = await trainAndScore(ctx, `fashion ${distance}`, inputs, labels, test, config);
     const note = `${r.epochs} × 100 steps in ${r.seconds.toFixed(0)} s (${r.stopReason}), ${r.samplesPerSecond.toFixed(0)} samples/s; MAP@R ${r.mapAtR.toFixed(3)}`;
-    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k P@1, ${distance}`, ours: r.precisionAt1, anchor: raw.precisionAt1, anchorName: 'raw pixels, euclidean', higherIsBetter: true, target: 'ours ≥ 0.90', note }));
-    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k triplet accuracy, ${distance}`, ours: r.tripletAccuracy, anchor: raw.tripletAccuracy, anchorName: 'raw pixels, euclidean', higherIsBetter: true, target: 'ours ≥ 0.995' }));
+    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k P@1, ${distance}`, ours: r.precisionAt1, anchor: raw?.precisionAt1 ?? null, anchorName: raw ? 'raw pixels, euclidean' : 'raw pixels (QUALITY_RAW=1)', higherIsBetter: true, note: `target ours ≥ 0.90 (${r.precisionAt1 >= 0.9 ? 'met' : 'not met'}); ${note}` }));
+    rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k triplet accuracy, ${distance}`, ours: r.tripletAccuracy, anchor: raw?.tripletAccuracy ?? null, anchorName: raw ? 'raw pixels, euclidean' : 'raw pixels (QUALITY_RAW=1)', higherIsBetter: true, note: `target ours ≥ 0.995 (${r.tripletAccuracy >= 0.995 ? 'met' : 'not met'})` }));
   }
   return rows;
 }
