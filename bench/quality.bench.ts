@@ -11,7 +11,9 @@
  * - digits (8×8, 1,797): dense encoder on standardised pixels, first 1,297 train, last 500 held out.
  * - 16S (the 276-record fixture, 20 genera): Conv1D on one-hot sequences (first 1,536 bases),
  *   held-out third of each genus.
- * The backend is the default ('auto': wasm here unless tfjs-node is installed).
+ * The backend is the default ('auto': wasm here unless tfjs-node is installed). QUALITY_BATCHNORM=0
+ * trains the encoder without batch norm: on wasm its gradient (tfjs-core's FusedBatchNorm grad
+ * tiles the scale over the whole activation, and wasm's Tile is slow) is over half the step time.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -87,7 +89,9 @@ async function fashion(ctx: BenchContext): Promise<BenchRow[]> {
       patience: 0,
       seed: 1,
     };
+    if (process.env.QUALITY_BATCHNORM === '0') config.encoder = { batchNorm: false };
     const r = await trainAndScore(ctx, `fashion ${distance}`, inputs, labels, test, config);
+    ctx.log(`  fashion ${distance} held-out ${HELD_OUT}: P@1 ${r.precisionAt1.toFixed(4)} MAP@R ${r.mapAtR.toFixed(4)} triplets ${r.tripletAccuracy.toFixed(4)}`);
     const note = `${r.epochs} × 100 steps in ${r.seconds.toFixed(0)} s (${r.stopReason}), ${r.samplesPerSecond.toFixed(0)} samples/s; MAP@R ${r.mapAtR.toFixed(3)}`;
     rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k P@1, ${distance}`, ours: r.precisionAt1, anchor: raw?.precisionAt1 ?? null, anchorName: raw ? 'raw pixels, euclidean' : 'raw pixels (QUALITY_RAW=1)', higherIsBetter: true, note: `target ours ≥ 0.90 (${r.precisionAt1 >= 0.9 ? 'met' : 'not met'}); ${note}` }));
     rows.push(row({ bench: 'quality', metric: `Fashion-MNIST held-out 10k triplet accuracy, ${distance}`, ours: r.tripletAccuracy, anchor: raw?.tripletAccuracy ?? null, anchorName: raw ? 'raw pixels, euclidean' : 'raw pixels (QUALITY_RAW=1)', higherIsBetter: true, note: `target ours ≥ 0.995 (${r.tripletAccuracy >= 0.995 ? 'met' : 'not met'})` }));

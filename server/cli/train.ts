@@ -50,6 +50,7 @@ export function trainingConfigOf(o: {
   mining?: string;
   margin?: number;
   'embedding-dim'?: number;
+  'batch-norm'?: boolean;
   'classes-per-batch'?: number;
   'per-class'?: number;
   lr?: number;
@@ -77,7 +78,7 @@ export function trainingConfigOf(o: {
   const loss = { ...(distance ? { distance } : {}), ...(mining ? { mining } : {}), ...(o.margin !== undefined ? { margin: o.margin } : {}) };
   return {
     ...(Object.keys(loss).length ? { loss } : {}),
-    ...(embeddingDim !== undefined ? { encoder: { embeddingDim } } : {}),
+    ...(embeddingDim !== undefined || o['batch-norm'] !== undefined ? { encoder: { ...(embeddingDim !== undefined ? { embeddingDim } : {}), ...(o['batch-norm'] !== undefined ? { batchNorm: o['batch-norm'] } : {}) } } : {}),
     ...(positiveInt('--epochs', o.epochs) !== undefined ? { epochs: o.epochs } : {}),
     ...(positiveInt('--steps-per-epoch', o['steps-per-epoch']) !== undefined ? { stepsPerEpoch: o['steps-per-epoch'] } : {}),
     ...(p !== undefined ? { classesPerBatch: p } : {}),
@@ -145,6 +146,7 @@ export default defineCommand({
     mining: { type: 'string', valueName: 'NAME', description: `${MINING_KINDS.join(', ')} (default semi-hard)` },
     margin: { type: 'number', valueName: 'M', description: 'Triplet margin (default 0.2)' },
     'embedding-dim': { type: 'number', valueName: 'D', description: 'Embedding size (default 64)' },
+    'batch-norm': { type: 'boolean', description: 'Batch norm in the encoder (default on; --no-batch-norm trains faster on wasm)' },
     'classes-per-batch': { type: 'number', valueName: 'P', description: 'Classes per P×K batch (default 10)' },
     'per-class': { type: 'number', valueName: 'K', description: 'Records per class in a batch (default 8)' },
     lr: { type: 'number', valueName: 'RATE', description: 'Adam learning rate (default 0.001)' },
