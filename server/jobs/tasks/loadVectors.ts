@@ -121,7 +121,9 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
       out.push({ type: 'text', text: `${values.join(', ')}${dataset.dim > 12 ? `, … (${dataset.dim} values)` : ''}` });
       continue;
     }
-    let [h, w, c] = dataset.kind === 'image' ? (dataset.shape as [number, number, number]) : [dataset.shape[1] as number, dataset.shape[2] as number, 1];
+    // Images [h, w, c]; volumes [depth, h, w] show their middle slice.
+    let [h, w] = dataset.kind === 'image' ? (dataset.shape as [number, number]) : [dataset.shape[1] as number, dataset.shape[2] as number];
+    const c = dataset.kind === 'image' ? (dataset.shape[2] as number) : 1;
     let pixels = dataset.kind === 'image' ? row : row.subarray(Math.floor((dataset.shape[0] as number) / 2) * h * w, (Math.floor((dataset.shape[0] as number) / 2) + 1) * h * w);
     if (h > THUMBNAIL || w > THUMBNAIL) {
       const f = THUMBNAIL / Math.max(h, w);
@@ -134,7 +136,6 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
     for (const v of pixels) if (v > max) max = v;
     // Images are 0–255 as read; volumes of floats are stretched to the full grey range.
     out.push({ type: 'pixels', width: w, height: h, channels: c === 3 ? 3 : 1, data: toBytes(pixels, dataset.kind === 'image' || max > 1 ? Math.max(255, max) : max) });
-    c = c === 3 ? 3 : 1;
   }
   return out;
 }
