@@ -10,6 +10,7 @@
 // `sampleSize` points (each against all n): the curve's shape, and so its knee, is a quantile
 // property and needs no more, and it keeps the estimate O(sample · n · dim).
 
+import { mulberry32 } from '../random';
 import { knnExact, type MetricOptions } from '../index/knnExact';
 
 export interface EpsEstimate {
@@ -70,16 +71,6 @@ export function sampleRows(n: number, size: number, seed = 1): Int32Array {
   return Int32Array.from([...chosen].sort((a, b) => a - b));
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The estimate from k-distances already computed (e.g. by workers): sorts them and finds the knee. */
 export function epsFromKDistances(kDistances: Float32Array, k: number, rows: Int32Array): EpsEstimate {

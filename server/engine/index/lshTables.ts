@@ -5,6 +5,8 @@
 // two typed arrays and a lookup is a binary search. Sorting packs (key, row) into one float64
 // (key·2²¹ + row, exact for n ≤ 2²¹) and uses the native typed-array sort.
 
+import { mulberry32 } from '../random';
+
 /** A seeded family of L keys per vector. */
 export interface LshFamily {
   readonly tables: number;
@@ -25,17 +27,7 @@ export interface LshTables {
 const ROW_BITS = 21;
 export const MAX_LSH_ROWS = 1 << ROW_BITS;
 
-/** Mulberry32: uniform in [0, 1), seeded. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** rows × dim standard normal values (Box–Muller), seeded. */
 export function gaussianMatrix(rows: number, dim: number, seed: number): Float32Array {

@@ -14,18 +14,10 @@
  *
  * Pure TypeScript (no tfjs): siamese.ts turns the indices into tensors.
  */
+import { mulberry32 } from '../random';
 
-/** mulberry32: a small, fast, seeded 32-bit generator; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator, re-exported for the callers that take it from here. */
+export { mulberry32 };
 
 /** Fisher–Yates shuffle in place. */
 export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(xs: T, random: () => number): T {
