@@ -5,13 +5,12 @@
  * temp --cache-dir (never the user's ~/.cache).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCli, type Run } from './runCli';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const DNA = path.resolve(__dirname, '../../fixtures/dna');
 const SAMPLE = path.join(DNA, '16S-sample.fasta');
 const RECORDS = 276;
@@ -29,30 +28,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `simlab ARGS --cache-dir <temp>` (unless ARGS name one) with stdout and stderr as pipes (not terminals). */
 function simlab(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, ...(args.includes('--cache-dir') ? [] : ['--cache-dir', cacheDir])], {
-      env: { ...process.env, NODE_OPTIONS: '', XDG_CACHE_HOME: path.join(dir, 'xdg-never-used') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  return runCli([...args, ...(args.includes('--cache-dir') ? [] : ['--cache-dir', cacheDir])], { env: { XDG_CACHE_HOME: path.join(dir, 'xdg-never-used') } });
 }
 
 function tsvRows(text: string): string[][] {

@@ -3,13 +3,12 @@
  * dist/cli.js (`node esbuild.mjs` first) in a child process on the committed fixtures.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCli, type Run } from './runCli';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const FIXTURES = path.resolve(__dirname, '../../fixtures');
 const IRIS = path.join(FIXTURES, 'tables/iris.csv');
 const FASTA = path.join(FIXTURES, 'dna/16S-sample.fasta');
@@ -23,26 +22,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function simlab(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  return runCli(args, { cwd: dir, timeoutMs: 180_000 });
 }
 
 const tsv = (text: string) => new Map(text.trimEnd().split('\n').map((l) => l.split('\t') as [string, string]));

@@ -5,13 +5,12 @@
  * subfolders, and .npy volumes in class folders. Every run gets a temp --cache-dir.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCli, type Run } from './runCli';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const FIXTURES = path.resolve(__dirname, '../../fixtures');
 const IRIS = path.join(FIXTURES, 'tables/iris.csv');
 const IDX = path.join(FIXTURES, 'images/fashion64-images-idx3-ubyte.gz');
@@ -27,29 +26,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function simlab(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, ...(args.includes('--no-cache') ? [] : ['--cache-dir', cacheDir])], {
-      env: { ...process.env, NODE_OPTIONS: '', XDG_CACHE_HOME: path.join(dir, 'xdg-never-used') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  return runCli([...args, ...(args.includes('--no-cache') ? [] : ['--cache-dir', cacheDir])], { env: { XDG_CACHE_HOME: path.join(dir, 'xdg-never-used') }, timeoutMs: 120_000 });
 }
 
 function tsvRows(text: string): string[][] {
