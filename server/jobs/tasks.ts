@@ -7,7 +7,7 @@ import { candidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
-import { loadVectorsTask } from './tasks/loadVectors';
+import { contentHashTask, loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
 import { embedModelTask } from './tasks/embedModel';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
@@ -22,6 +22,7 @@ export const tasks: TaskRegistry = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
   loadVectors: loadVectorsTask,
+  contentHash: contentHashTask,
   profiles: profilesTask,
   sketch: sketchTask,
   lshCandidates: candidatesTask,

@@ -11,7 +11,6 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import type { VectorMetric } from '../engine/index/knnExact';
 import { indexKey, type IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
-import { contentHashOf } from './vectorContent';
 import { loadVectors, type LoadedVectors, type VectorRecordMeta } from './tasks/loadVectors';
 
 export type { VectorRecordMeta };
@@ -75,9 +74,11 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   const read = options.read ?? {};
   const features = options.features ?? 'auto';
   const metric = options.metric ?? DEFAULT_VECTOR_METRIC;
+  let known: string | undefined;
   if (options.cache) {
-    // The key needs the content hash; for a folder that is its listing (cheap), for a file one read.
-    const contentHash = await contentHashOf(file, () => signal?.throwIfAborted());
+    // The key needs the content hash (a folder: its listing; a file: one read), hashed in a worker.
+    const contentHash = await pool.run<string>('contentHash', { file }, { signal });
+    known = contentHash;
     const key = cacheKeyOf(contentHash, read, features);
     const cached = await options.cache.load<CacheHeader>(key);
     const h = cached?.header;
@@ -87,10 +88,12 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
       return { file, format: h.format, kind: h.kind, shape: h.shape, records: h.records, features: featuresArray, dim: h.dim, featureKind: h.featureKind, metric, ...(h.scaler ? { scaler: h.scaler } : {}), ...(h.columns ? { columns: h.columns } : {}), contentHash, fromCache: true, warnings: h.warnings };
     }
   }
+  const payload = { file, read, features, ...(known ? { contentHash: known } : {}) };
+  // Read options holding functions cannot cross to a worker: then the caller's thread reads.
   const plainRead = read.onProgress || read.onWarning;
   const loaded: LoadedVectors = plainRead
-    ? await loadVectors({ file, read, features }, () => signal?.aborted === true, progress)
-    : await pool.run<LoadedVectors>('loadVectors', { file, read, features }, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    ? await loadVectors(payload, () => signal?.aborted === true, progress)
+    : await pool.run<LoadedVectors>('loadVectors', payload, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
   signal?.throwIfAborted();
   const index: VectorIndex = { file, ...loaded, metric, fromCache: false };
   if (options.cache) {

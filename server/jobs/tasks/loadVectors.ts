@@ -27,6 +27,8 @@ export interface LoadVectorsPayload {
   features: FeatureKind | 'auto';
   /** Also return a small picture or excerpt of every record (for the embedding map's hover card). */
   previews?: boolean;
+  /** The content key when the caller already has it (it looked in the cache first): not hashed twice. */
+  contentHash?: string;
 }
 
 /** A record's preview: 8-bit pixels (images; volumes: their middle slice) or a text excerpt (table rows). */
@@ -59,7 +61,7 @@ export async function loadVectors(p: LoadVectorsPayload, isCancelled: () => bool
   const checkCancelled = (): void => {
     if (isCancelled()) throw new CancelledError(`Reading ${p.file} was cancelled.`);
   };
-  const contentHash = await contentHashOf(p.file, checkCancelled);
+  const contentHash = p.contentHash ?? (await contentHashOf(p.file, checkCancelled));
   const dataset = await readVectorDataset(p.file, {
     ...p.read,
     onProgress: (done: number, total: number) => {
@@ -143,4 +145,9 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
 export function loadVectorsTask(payload: unknown, ctx: TaskContext): Promise<LoadedVectors> {
   return loadVectors(payload as LoadVectorsPayload, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
 
+}
+
+/** Task `contentHash`: a dataset's cache key, computed in a worker (hashing a large file must not hold the LSP thread). */
+export function contentHashTask(payload: unknown, ctx: TaskContext): Promise<string> {
+  return contentHashOf((payload as { file: string }).file, () => ctx.throwIfCancelled());
 }
