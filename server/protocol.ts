@@ -177,7 +177,8 @@ export type MapPreview = { type: 'text'; text: string } | { type: 'pixels'; widt
  * Sent by the client → host: the 2-D UMAP map of a dataset file or folder (an image file: its
  * dataset folder). Reports work-done progress and is cancellable. Points are the records'
  * features (tables, images, volumes) or 4-mer / trigram profiles (sequences, text), scaled,
- * projected with UMAP (seeded: the same data gives the same map) and clustered with DBSCAN on the map.
+ * projected with UMAP (seeded: the same data gives the same map) and clustered with DBSCAN on the map
+ * or on the embedding; a text dataset's records then show those clusters as diagnostics.
  */
 export namespace EmbeddingMapRequest {
   export const method = 'similarityLab/embeddingMap' as const;
@@ -185,6 +186,8 @@ export namespace EmbeddingMapRequest {
     uri: string;
     /** A trained model (ModelInfo.modelId) whose embeddings of the records are mapped. */
     modelId?: string;
+    /** DBSCAN on the 2-D map or on the embedding before UMAP; default the setting `similarityLab.map.clusterOn`. */
+    clusterOn?: 'map' | 'embedding';
     workDoneToken?: string | number;
   }
   export interface Result {

@@ -33,6 +33,17 @@ export type ClusterView =
   | { vector?: false; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
   | { vector: true; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
 
+/** The clusters of the file's Embedding Map, by record (the editor shows the latest of a map and a clustering). */
+export interface MapClusters {
+  /** Per mapped record: its id, its first line and its cluster (−1 = noise). */
+  ids: string[];
+  lines: number[];
+  clusters: number[];
+  sizes: Map<number, number>;
+  /** Where DBSCAN ran: on the 2-D map or on the embedding it was made from. */
+  on: 'map' | 'embedding';
+}
+
 export interface DatasetEntry {
   uri: string;
   path: string;
@@ -45,6 +56,8 @@ export interface DatasetEntry {
   /** Numeric data (a table, IDX, .npy, or a folder of images or volumes), known after the first look. */
   vector?: boolean;
   clustered?: ClusterView;
+  /** The clusters of the last Embedding Map of this file, when it is newer than `clustered`. */
+  mapped?: MapClusters;
   fileSignature?: Uint32Array;
   /** Bumped on every change of the file: work started on an older version is dropped. */
   generation: number;
@@ -221,6 +234,7 @@ export class DatasetService {
       if (entry.generation === generation) {
         entry.index = outcome.index;
         entry.clustered = view;
+        delete entry.mapped;
         delete entry.parseError;
         delete entry.message;
         this.setState(entry, 'clustered');
@@ -236,6 +250,13 @@ export class DatasetService {
     }
   }
 
+  /** Keeps the clusters of a map of `entry` made from its version `generation`, and publishes them. */
+  mapped(entry: DatasetEntry, generation: number, clusters: MapClusters): void {
+    if (entry.generation !== generation) return;
+    entry.mapped = clusters;
+    this.onDidChangeResults(entry);
+  }
+
   /** The file changed on disk (or was saved): forget what was computed from the old content. */
   invalidate(uri: string, deleted: boolean): DatasetEntry | undefined {
     const entry = this.find(uri);
@@ -245,6 +266,7 @@ export class DatasetService {
     delete entry.index;
     delete entry.indexing;
     delete entry.clustered;
+    delete entry.mapped;
     delete entry.fileSignature;
     delete entry.parseError;
     delete entry.message;

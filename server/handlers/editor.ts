@@ -21,7 +21,7 @@ import { recordAtLine } from '../jobs/recordNeighbours';
 import { DatasetsRequest, type Range } from '../protocol';
 import { runCluster } from './cluster';
 import type { HostContext } from './context';
-import { DatasetService, type ClusterView, type DatasetEntry } from './datasets';
+import { DatasetService, type ClusterView, type DatasetEntry, type MapClusters } from './datasets';
 import type { HostSettings } from './settings';
 
 export const SOURCE = 'Similarity Lab';
@@ -46,7 +46,7 @@ function radius(view: ClusterView): string {
   return view.vector ? `within distance ${formatDistance(view.outcome.eps)}` : `at ≥ ${pct(view.params.threshold)} identity`;
 }
 
-function headerRange(record: RecordMeta, doc: TextDocument | undefined): Range {
+function headerRange(record: Pick<RecordMeta, 'startLine' | 'id'>, doc: TextDocument | undefined): Range {
   const line = record.startLine;
   // The whole header line when the document is open; otherwise the id (VS Code clamps ranges anyway).
   const end = doc ? doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/u, '').length : record.id.length + 1;
@@ -62,6 +62,7 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
     out.push({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity: DiagnosticSeverity.Error, source: SOURCE, message });
   }
   const d = settings.diagnostics;
+  if (d.enabled && entry.mapped) return [...out, ...mapDiagnostics(entry.mapped, settings, doc)];
   const view = entry.clustered;
   if (!d.enabled || !view) return out;
   const records = view.outcome.index.records;
@@ -102,16 +103,33 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
   return out;
 }
 
+/** One diagnostic per mapped record: its cluster on the Embedding Map, or noise. */
+function mapDiagnostics(mapped: MapClusters, settings: HostSettings, doc: TextDocument | undefined): Diagnostic[] {
+  const d = settings.diagnostics;
+  const where = mapped.on === 'map' ? 'on the embedding map' : 'in the embedding before UMAP';
+  const out: Diagnostic[] = [];
+  for (let i = 0; i < mapped.ids.length && out.length < d.maxPerFile; i++) {
+    const c = mapped.clusters[i] as number;
+    const severity = c >= 0 ? d.cluster : d.outlier;
+    if (severity === undefined) continue;
+    const range = headerRange({ startLine: mapped.lines[i] as number, id: mapped.ids[i] as string }, doc);
+    const message = c >= 0 ? `map cluster ${c} · ${mapped.sizes.get(c) ?? 0} members ${where}` : `outlier (noise) ${where}`;
+    out.push({ range, severity, source: SOURCE, code: c >= 0 ? 'map-cluster' : 'map-outlier', message });
+  }
+  return out;
+}
+
 export function hoverText(entry: DatasetEntry, line: number): string | undefined {
+  const onMap = entry.mapped ? mapHoverLine(entry.mapped, line) : undefined;
   const index = entry.clustered?.outcome.index ?? entry.index;
-  if (!index) return undefined;
-  const record = recordAtLine(index.records, line);
-  if (!record) return undefined;
+  const record = index ? recordAtLine(index.records, line) : undefined;
+  if (!index || !record) return onMap ? `**${onMap.id}**\n\n${onMap.text}` : undefined;
   const unit = index.kind === 'sequence' ? 'bases' : index.kind === 'text' ? 'characters' : 'values';
   const lines = [`**${record.id}** · ${record.length} ${unit}${record.label !== undefined ? ` · label ${record.label}` : ''}`];
+  if (onMap) lines.push('', onMap.text);
   const view: ClusterView | undefined = entry.clustered;
   if (!view) {
-    lines.push('', 'Not clustered yet: run *Similarity Lab: Cluster This Dataset*.');
+    if (!onMap) lines.push('', 'Not clustered yet: run *Similarity Lab: Cluster This Dataset*.');
     return lines.join('\n');
   }
   const label = view.outcome.labels[record.index] as number;
@@ -125,6 +143,23 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
     }
   }
   return lines.join('\n');
+}
+
+/** The mapped record starting at or before `line` (records are in file order), and its map cluster. */
+function mapHoverLine(mapped: MapClusters, line: number): { id: string; text: string } | undefined {
+  let lo = 0;
+  let hi = mapped.lines.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((mapped.lines[mid] as number) <= line) {
+      at = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (at < 0) return undefined;
+  const c = mapped.clusters[at] as number;
+  return { id: mapped.ids[at] as string, text: c >= 0 ? `Embedding map: cluster ${c} · ${mapped.sizes.get(c) ?? 0} members` : 'Embedding map: outlier (noise)' };
 }
 
 export function registerEditorFeatures(host: HostContext, service: DatasetService, documents: TextDocuments<TextDocument>): void {
@@ -184,7 +219,7 @@ export function registerEditorFeatures(host: HostContext, service: DatasetServic
     void (async () => {
       if (!service.trusted || !document.uri.startsWith('file:')) return;
       const entry = service.entry(document.uri);
-      if (entry.clustered || entry.parseError) return publish(entry);
+      if (entry.clustered || entry.mapped || entry.parseError) return publish(entry);
       const settings = await service.settings(document.uri);
       // Only files the include globs call datasets: a CSV opened for reading is not indexed as text lines.
       if (settings.indexOnOpen && (await service.isDataset(entry.path))) await service.ensureIndex(entry);

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../jobs/errors';
 import { buildEmbeddingMap } from '../jobs/embeddingMapData';
 import { ClusterRequest, EmbeddingMapRequest } from '../protocol';
 import type { HostContext } from './context';
-import { DatasetService } from './datasets';
+import { DatasetService, type DatasetEntry, type MapClusters } from './datasets';
 import { classify, toResponseError } from './errors';
 import { modelDir } from './models';
 
@@ -47,16 +47,30 @@ export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.
   };
 }
 
+/** The map's clusters by record, for diagnostics: only for records that are lines of the dataset file itself. */
+export function mapClustersOf(data: EmbeddingMapRequest.Result, on: MapClusters['on']): MapClusters | undefined {
+  const clusters = data.map.clusters;
+  if (!clusters || data.records.length === 0 || data.records.some((r) => r.range === undefined || r.uri !== data.dataset.uri)) return undefined;
+  const sizes = new Map<number, number>();
+  for (const c of clusters) if (c >= 0) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+  return { ids: data.map.ids, lines: data.records.map((r) => r.range?.start.line ?? 0), clusters, sizes, on };
+}
+
 export function registerEmbeddingMap(host: HostContext, service: DatasetService): void {
   host.connection.onRequest(EmbeddingMapRequest.type, async (params, token) => {
     try {
       service.checkTrusted();
       if (params?.modelId !== undefined && typeof params.modelId !== 'string') throw new InvalidInputError('embeddingMap: modelId must be a string');
+      if (params?.clusterOn !== undefined && params.clusterOn !== 'map' && params.clusterOn !== 'embedding') throw new InvalidInputError(`embeddingMap: clusterOn is 'map' or 'embedding', got ${JSON.stringify(params.clusterOn)}`);
       const dir = params.modelId !== undefined ? await modelDir(service, params.modelId) : undefined;
       let file = DatasetService.pathOf(params?.uri);
       const format = await vectorFormatOf(file);
       if (format === 'image-file' || (format === 'npy' && (await vectorFormatOf(path.dirname(file))) === 'volume-folder')) file = await datasetFolderOfImage(file);
       const settings = await service.settings(params.uri);
+      const clusterOn = params.clusterOn ?? settings.map.clusterOn;
+      // A file dataset's records get the map's clusters as diagnostics, unless the file changes meanwhile.
+      const entry: DatasetEntry | undefined = file === DatasetService.pathOf(params.uri) ? service.entry(params.uri) : undefined;
+      const generation = entry?.generation ?? 0;
       const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
         params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
       const controller = new AbortController();
@@ -70,6 +84,7 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             signal: controller.signal,
             ...(service.cache ? { cache: service.cache } : {}),
             features: settings.vectors.features,
+            clusterOn,
             ...(dir ? { modelDir: dir } : {}),
             onProgress: (stage, done, total) => {
               const pct = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
@@ -78,6 +93,8 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             },
           }),
         );
+        const byRecord = entry ? mapClustersOf(data, clusterOn) : undefined;
+        if (entry && byRecord) service.mapped(entry, generation, byRecord);
         return { ...data, clustering: mapClustering(data) };
       } finally {
         for (const l of listeners) l?.dispose();

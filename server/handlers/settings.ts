@@ -48,6 +48,8 @@ export interface HostSettings {
     /** DBSCAN radius; 0 = read off the k-distance curve. */
     eps: number;
   };
+  /** The Embedding Map's DBSCAN: on the 2-D map, or on the scaled embedding it was made from. */
+  map: { clusterOn: 'map' | 'embedding' };
 }
 
 export function defaultSettings(): HostSettings {
@@ -134,5 +136,6 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
       metric: oneOf(get(own, 'vectors.metric'), VECTOR_METRICS.filter((m) => m !== 'minkowski'), 'euclidean'),
       eps: num(get(own, 'vectors.eps'), 0, (n) => n >= 0),
     },
+    map: { clusterOn: oneOf(get(own, 'map.clusterOn'), ['map', 'embedding'] as const, 'map') },
   };
 }

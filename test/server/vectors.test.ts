@@ -137,8 +137,32 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     assert.equal(c.clusters.reduce((n, x) => n + x.size, 0) + c.noise.length, 150);
     for (const x of c.clusters) x.members.forEach((id, i) => assert.equal(x.memberLines[i], Number(id) + 1));
     // The same data gives the same map (seeded UMAP).
+    const mark = host.mark();
     const again = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri });
     assert.equal(again.map.points, iris.map.points);
+    // The rows show their map cluster as diagnostics (replacing the earlier clustering's), and in the hover.
+    const published = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.some((d) => d.code === 'map-cluster'), { after: mark });
+    assert.equal(published.diagnostics.length, 150);
+    for (const d of published.diagnostics) {
+      const row = d.range.start.line - 1;
+      const c = iris.map.clusters?.[row] as number;
+      assert.equal(d.code, c >= 0 ? 'map-cluster' : 'map-outlier');
+      if (c >= 0) assert.match(text(d), new RegExp(`^map cluster ${c} · \\d+ members on the embedding map$`, 'u'));
+    }
+    const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: irisUri }, position: { line: 1, character: 2 } })) as Hover;
+    assert.match((hover.contents as MarkupContent).value, /Embedding map: (cluster \d+ · \d+ members|outlier)/u);
+    // DBSCAN on the embedding instead of the map: asked per request (the setting's default is the map).
+    const onEmbedding = host.mark();
+    const emb = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri, clusterOn: 'embedding' });
+    assert.equal(emb.map.points, iris.map.points, 'the same map, clustered elsewhere');
+    const embDiags = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.some((d) => / in the embedding /u.test(text(d))), { after: onEmbedding });
+    assert.equal(embDiags.diagnostics.length, 150);
+    await assert.rejects(host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri, clusterOn: 'sideways' as 'map' }), /clusterOn/u);
+    // Clustering again makes the clustering's diagnostics the current ones.
+    const recluster = host.mark();
+    await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri });
+    const back = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.length > 0, { after: recluster });
+    assert.ok(back.diagnostics.every((d) => d.code !== 'map-cluster' && d.code !== 'map-outlier'));
 
     const query = pathToFileURL(path.join(images, 'bag', '00023.png')).href;
     const imgs = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: query });
