@@ -8,21 +8,23 @@
  *   Validation items are hidden from the sampler by marking them unlabelled.
  * - Steps: class-balanced P×K batches (batching.ts), one `siameseTrainStep` each (siamese.ts).
  *   An epoch is ⌈training items / (P·K)⌉ steps unless `stepsPerEpoch` says otherwise.
- * - Learning rate: 'constant', 'cosine' (from `learningRate` down to `minLearningRate` over all
- *   epochs' steps) or 'step' (× `decayFactor` every `decayEvery` epochs); an optional linear warm-up.
  * - After each epoch: the validation items are embedded (inference mode) and scored — precision@1,
  *   R-precision, MAP@R, triplet accuracy (eval/retrieval.ts) in the training distance. The best
- *   epoch by `monitor` is kept (its weights copied off the backend as typed arrays: no tensors
- *   held) and offered to `onCheckpoint`; `patience` epochs without improvement stop early.
- * - Between steps: `shouldStop` (a graceful stop: the best weights are restored and returned) and
- *   `checkCancelled` (throws: the caller abandons the run); `maxSeconds` stops gracefully too.
+ *   epoch by `monitor` is kept and offered to `onCheckpoint`; `patience` epochs without
+ *   improvement stop early.
+ * - The epochs, learning-rate schedule, best-epoch checkpoints, early stopping, `shouldStop` (a
+ *   graceful stop: the best weights are restored and returned), `checkCancelled` (throws) and
+ *   `maxSeconds` are trainingLoop.ts's, shared with the autoencoder's loop.
  * Every tensor a step or an evaluation makes is disposed: `tf.memory().numTensors` stays flat.
  */
 import * as tf from '@tensorflow/tfjs';
 import { retrievalScores, tripletAccuracy } from '../eval/retrieval';
 import { ClassBalancedSampler, mulberry32, shuffleInPlace } from './batching';
 import { encoderFor, encoderKindForShape, resolveEncoderConfig, type EncoderConfig, type EncoderKind, type ResolvedEncoderConfig } from './encoders';
-import { resolveSiameseLossConfig, siameseTrainStep, type ResolvedSiameseLossConfig, type SiameseLossConfig } from './siamese';
+import { resolveSiameseLossConfig, siameseTrainStep, type ResolvedSiameseLossConfig, type SiameseLossConfig, type SiameseStepResult } from './siamese';
+import { resolveLoopConfig, runTrainingLoop, type LearningRateSchedule, type StopReason } from './trainingLoop';
+
+export { learningRateAt, LR_SCHEDULES, type LearningRateSchedule, type StopReason } from './trainingLoop';
 
 /** Training items: `count` items of `inputShape`; `rows` builds the row-major values of some of them. */
 export interface TrainingInputs {
@@ -52,10 +54,8 @@ export function denseInputs(data: Float32Array, inputShape: readonly number[]): 
   };
 }
 
-export type LearningRateSchedule = 'constant' | 'cosine' | 'step';
 export type MonitoredMetric = 'mapAtR' | 'precisionAt1' | 'rPrecision' | 'tripletAccuracy';
 
-export const LR_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine', 'step'];
 export const MONITORED_METRICS: readonly MonitoredMetric[] = ['mapAtR', 'precisionAt1', 'rPrecision', 'tripletAccuracy'];
 
 export interface TrainingConfig {
@@ -125,42 +125,25 @@ const isPositiveInt = (x: number) => Number.isInteger(x) && x > 0;
 export function resolveTrainingConfig(kind: EncoderKind, config: TrainingConfig = {}): ResolvedTrainingConfig {
   const seed = config.seed ?? 1;
   check(Number.isInteger(seed), `seed: ${seed} must be an integer`);
-  const learningRate = config.learningRate ?? 1e-3;
+  const loop = resolveLoopConfig(config);
   const r: ResolvedTrainingConfig = {
     encoder: resolveEncoderConfig(kind, { seed, ...config.encoder }),
     loss: resolveSiameseLossConfig(config.loss),
-    epochs: config.epochs ?? 20,
+    ...loop,
     stepsPerEpoch: config.stepsPerEpoch ?? null,
     classesPerBatch: config.classesPerBatch ?? 10,
     perClass: config.perClass ?? 8,
-    learningRate,
-    schedule: config.schedule ?? 'cosine',
-    minLearningRate: config.minLearningRate ?? learningRate / 100,
-    decayEvery: config.decayEvery ?? 5,
-    decayFactor: config.decayFactor ?? 0.5,
-    warmupEpochs: config.warmupEpochs ?? 0,
     validationSplit: config.validationSplit ?? 0.1,
     maxValidation: config.maxValidation ?? 2000,
-    patience: config.patience ?? 5,
     monitor: config.monitor ?? 'mapAtR',
-    maxSeconds: config.maxSeconds ?? null,
     seed,
   };
-  check(isPositiveInt(r.epochs), `epochs: ${r.epochs} must be a positive integer`);
   check(r.stepsPerEpoch === null || isPositiveInt(r.stepsPerEpoch), `stepsPerEpoch: ${r.stepsPerEpoch} must be a positive integer`);
   check(Number.isInteger(r.classesPerBatch) && r.classesPerBatch >= 2, `classesPerBatch: ${r.classesPerBatch} must be an integer ≥ 2`);
   check(Number.isInteger(r.perClass) && r.perClass >= 2, `perClass: ${r.perClass} must be an integer ≥ 2`);
-  check(r.learningRate > 0 && Number.isFinite(r.learningRate), `learningRate: ${r.learningRate} must be a positive number`);
-  check(LR_SCHEDULES.includes(r.schedule), `schedule: unknown '${String(r.schedule)}' (expected ${LR_SCHEDULES.join(', ')})`);
-  check(r.minLearningRate >= 0 && r.minLearningRate <= r.learningRate, `minLearningRate: ${r.minLearningRate} must be in [0, learningRate]`);
-  check(isPositiveInt(r.decayEvery), `decayEvery: ${r.decayEvery} must be a positive integer`);
-  check(r.decayFactor > 0 && r.decayFactor <= 1, `decayFactor: ${r.decayFactor} must be in (0, 1]`);
-  check(Number.isInteger(r.warmupEpochs) && r.warmupEpochs >= 0, `warmupEpochs: ${r.warmupEpochs} must be an integer ≥ 0`);
   check(r.validationSplit >= 0 && r.validationSplit < 1, `validationSplit: ${r.validationSplit} must be in [0, 1)`);
   check(Number.isInteger(r.maxValidation) && r.maxValidation >= 0, `maxValidation: ${r.maxValidation} must be an integer ≥ 0`);
-  check(Number.isInteger(r.patience) && r.patience >= 0, `patience: ${r.patience} must be an integer ≥ 0`);
   check(MONITORED_METRICS.includes(r.monitor), `monitor: unknown '${String(r.monitor)}' (expected ${MONITORED_METRICS.join(', ')})`);
-  check(r.maxSeconds === null || r.maxSeconds > 0, `maxSeconds: ${r.maxSeconds} must be positive`);
   return r;
 }
 
@@ -196,34 +179,6 @@ export function stratifiedSplit(labels: ArrayLike<number>, fraction: number, max
     train.push(...members.slice(v));
   }
   return { train: Int32Array.from(train).sort(), validation: Int32Array.from(validation).sort() };
-}
-
-/**
- * The learning rate at a global step (0-based) for the schedule. 'cosine' follows the run's
- * progress: step / total steps, or — with a time limit — elapsed / maxSeconds when that is
- * further along, so a run cut short by its budget still ends at the low rate.
- */
-export function learningRateAt(config: ResolvedTrainingConfig, step: number, stepsPerEpoch: number, elapsedSeconds = 0): number {
-  const epoch = Math.floor(step / stepsPerEpoch);
-  const total = config.epochs * stepsPerEpoch;
-  let lr: number;
-  switch (config.schedule) {
-    case 'constant':
-      lr = config.learningRate;
-      break;
-    case 'step':
-      lr = config.learningRate * config.decayFactor ** Math.floor(epoch / config.decayEvery);
-      break;
-    case 'cosine': {
-      const byTime = config.maxSeconds !== null ? elapsedSeconds / config.maxSeconds : 0;
-      const t = Math.min(1, Math.max(total > 1 ? step / (total - 1) : 1, byTime));
-      lr = config.minLearningRate + 0.5 * (config.learningRate - config.minLearningRate) * (1 + Math.cos(Math.PI * t));
-      break;
-    }
-  }
-  const warmup = config.warmupEpochs * stepsPerEpoch;
-  if (step < warmup) lr *= 0.1 + (0.9 * step) / warmup;
-  return lr;
 }
 
 export interface StepMetrics {
@@ -268,8 +223,6 @@ export interface EpochMetrics {
   /** This epoch is the best so far (by the monitored metric; without validation, by the loss). */
   best: boolean;
 }
-
-export type StopReason = 'epochs' | 'early-stopping' | 'stopped' | 'time-limit';
 
 export interface TrainingPlan {
   config: ResolvedTrainingConfig;
@@ -334,7 +287,7 @@ export function embedInputs(encoder: tf.LayersModel, inputs: TrainingInputs, ind
 }
 
 /** Retrieval scores of the encoder on `indices` (their codes from `labels`), in the training distance. */
-export function validationMetrics(encoder: tf.LayersModel, inputs: TrainingInputs, labels: ArrayLike<number>, indices: Int32Array, loss: ResolvedSiameseLossConfig, seed = 1): ValidationMetrics {
+export function validationMetrics(encoder: tf.LayersModel, inputs: TrainingInputs, labels: ArrayLike<number>, indices: Int32Array, loss: Pick<ResolvedSiameseLossConfig, 'distance' | 'euclideanWeight'>, seed = 1): ValidationMetrics {
   const e = embedInputs(encoder, inputs, indices);
   const dim = e.length / Math.max(1, indices.length);
   const codes = Int32Array.from(indices, (i) => labels[i]!);
@@ -347,23 +300,6 @@ export function validationMetrics(encoder: tf.LayersModel, inputs: TrainingInput
     // No class with 2 validation items beside another class: no triplet to score.
   }
   return { items: indices.length, precisionAt1: r.precisionAt1, rPrecision: r.rPrecision, mapAtR: r.mapAtR, tripletAccuracy: triplets };
-}
-
-type WeightCopy = { values: Float32Array; shape: number[] }[];
-
-function copyWeights(model: tf.LayersModel): WeightCopy {
-  return model.getWeights().map((w) => ({ values: w.dataSync().slice() as Float32Array, shape: w.shape }));
-}
-
-function restoreWeights(model: tf.LayersModel, copy: WeightCopy): void {
-  const tensors = copy.map((w) => tf.tensor(w.values, w.shape));
-  model.setWeights(tensors);
-  tf.dispose(tensors);
-}
-
-/** tfjs keeps Adam's rate in a field its typings mark protected; the schedule sets it per step. */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /**
@@ -389,115 +325,70 @@ export async function trainSiamese(data: TrainingData, config: TrainingConfig = 
   const encoder = encoderFor(kind, inputs.inputShape, c.encoder);
   const optimizer = tf.train.adam(c.learningRate);
   callbacks.onStart?.(encoder, { config: c, stepsPerEpoch, totalSteps, trainItems: split.train.length, validationItems: split.validation.length });
-  const history: EpochMetrics[] = [];
-  let best: { score: number; epoch: number; weights: WeightCopy; metrics?: ValidationMetrics } | null = null;
-  let stopReason: StopReason = 'epochs';
-  let samples = 0;
-  let stepSeconds = 0;
-  let step = 0;
+  let sums = { loss: 0, activeShare: 0, spread: 0, collapsed: 0 };
   try {
-    epochs: for (let epoch = 1; epoch <= c.epochs; epoch++) {
-      const epochStart = now();
-      let epochSamples = 0;
-      let epochStepSeconds = 0;
-      const sums = { loss: 0, activeShare: 0, spread: 0, collapsed: 0, steps: 0 };
-      let lr = c.learningRate;
-      for (let s = 1; s <= stepsPerEpoch; s++) {
-        callbacks.checkCancelled?.();
-        if (callbacks.shouldStop?.()) {
-          stopReason = 'stopped';
-          if (sums.steps === 0) break epochs;
-          break;
-        }
-        if (c.maxSeconds !== null && now() - started >= c.maxSeconds) {
-          stopReason = 'time-limit';
-          if (sums.steps === 0) break epochs;
-          break;
-        }
-        lr = learningRateAt(c, step, stepsPerEpoch, now() - started);
-        setLearningRate(optimizer, lr);
-        const t0 = now();
-        const indices = sampler.next();
-        const x = tf.tensor(inputs.rows(indices), [indices.length, ...inputs.inputShape]);
-        const batchLabels = Int32Array.from(indices, (i) => trainLabels[i]!);
-        let r;
-        try {
-          r = siameseTrainStep(encoder, optimizer, { x, labels: batchLabels }, c.loss);
-        } finally {
-          x.dispose();
-        }
-        const dt = now() - t0;
-        step++;
-        epochStepSeconds += dt;
-        epochSamples += indices.length;
-        sums.loss += r.loss;
-        sums.activeShare += r.activeShare;
-        sums.spread += r.spread;
-        sums.collapsed += r.collapsed ? 1 : 0;
-        sums.steps++;
-        callbacks.onStep?.({
-          epoch,
-          stepInEpoch: s,
-          stepsPerEpoch,
-          step,
-          totalSteps,
-          loss: r.loss,
-          activeShare: r.activeShare,
-          spread: r.spread,
-          collapsed: r.collapsed,
-          learningRate: lr,
-          samplesPerSecond: epochStepSeconds > 0 ? epochSamples / epochStepSeconds : 0,
-        });
-      }
-      samples += epochSamples;
-      stepSeconds += epochStepSeconds;
-      const validation = validate ? validationMetrics(encoder, inputs, labels, split.validation, c.loss, c.seed) : undefined;
-      const meanLoss = sums.loss / sums.steps;
-      // Higher is better for every monitored metric; without validation, a lower loss is better.
-      const score = validation ? validation[c.monitor] : -meanLoss;
-      const isBest = best === null || score > best.score;
-      const metrics: EpochMetrics = {
-        epoch,
-        loss: meanLoss,
-        activeShare: sums.activeShare / sums.steps,
-        spread: sums.spread / sums.steps,
-        collapsedSteps: sums.collapsed,
-        steps: sums.steps,
-        learningRate: lr,
-        samplesPerSecond: epochStepSeconds > 0 ? epochSamples / epochStepSeconds : 0,
-        seconds: now() - epochStart,
-        ...(validation ? { validation } : {}),
-        best: isBest,
-      };
-      history.push(metrics);
-      if (isBest) {
-        best = { score, epoch, weights: copyWeights(encoder), ...(validation ? { metrics: validation } : {}) };
-      }
-      callbacks.onEpoch?.(metrics);
-      if (isBest) await callbacks.onCheckpoint?.(encoder, metrics);
-      if (stopReason !== 'epochs') break;
-      if (validate && c.patience > 0 && best && epoch - best.epoch >= c.patience) {
-        stopReason = 'early-stopping';
-        break;
-      }
-    }
-    if (best) restoreWeights(encoder, best.weights);
+    const outcome = await runTrainingLoop<SiameseStepResult, EpochMetrics>(
+      {
+        model: encoder,
+        optimizer,
+        config: c,
+        stepsPerEpoch,
+        earlyStopping: validate,
+        step: () => {
+          const indices = sampler.next();
+          const x = tf.tensor(inputs.rows(indices), [indices.length, ...inputs.inputShape]);
+          const batchLabels = Int32Array.from(indices, (i) => trainLabels[i]!);
+          try {
+            return { result: siameseTrainStep(encoder, optimizer, { x, labels: batchLabels }, c.loss), samples: indices.length };
+          } finally {
+            x.dispose();
+          }
+        },
+        afterStep: (r, at) => {
+          sums.loss += r.loss;
+          sums.activeShare += r.activeShare;
+          sums.spread += r.spread;
+          sums.collapsed += r.collapsed ? 1 : 0;
+          callbacks.onStep?.({ ...at, loss: r.loss, activeShare: r.activeShare, spread: r.spread, collapsed: r.collapsed });
+        },
+        endEpoch: (e) => {
+          const validation = validate ? validationMetrics(encoder, inputs, labels, split.validation, c.loss, c.seed) : undefined;
+          const meanLoss = sums.loss / e.steps;
+          const metrics: Omit<EpochMetrics, 'best'> = {
+            epoch: e.epoch,
+            loss: meanLoss,
+            activeShare: sums.activeShare / e.steps,
+            spread: sums.spread / e.steps,
+            collapsedSteps: sums.collapsed,
+            steps: e.steps,
+            learningRate: e.learningRate,
+            samplesPerSecond: e.samplesPerSecond,
+            seconds: e.seconds,
+            ...(validation ? { validation } : {}),
+          };
+          sums = { loss: 0, activeShare: 0, spread: 0, collapsed: 0 };
+          // Higher is better for every monitored metric; without validation, a lower loss is better.
+          return { score: validation ? validation[c.monitor] : -meanLoss, metrics };
+        },
+      },
+      { ...callbacks, now },
+    );
+    return {
+      encoder,
+      encoderKind: kind,
+      config: c,
+      history: outcome.history,
+      bestEpoch: outcome.bestEpoch,
+      ...(outcome.best?.validation ? { best: outcome.best.validation } : {}),
+      stopReason: outcome.stopReason,
+      split,
+      seconds: now() - started,
+      samplesPerSecond: outcome.samplesPerSecond,
+    };
   } catch (err) {
     encoder.dispose();
     throw err;
   } finally {
     optimizer.dispose();
   }
-  return {
-    encoder,
-    encoderKind: kind,
-    config: c,
-    history,
-    bestEpoch: best?.epoch ?? 0,
-    ...(best?.metrics ? { best: best.metrics } : {}),
-    stopReason,
-    split,
-    seconds: now() - started,
-    samplesPerSecond: stepSeconds > 0 ? samples / stepSeconds : 0,
-  };
 }
