@@ -201,6 +201,8 @@ export namespace EmbeddingMapRequest {
       /** Cluster per record, −1 = noise. */
       clusters?: number[];
       previews?: (MapPreview | null)[];
+      /** Maps of an autoencoder's embeddings: each record's reconstruction, shown beside its preview (null: none). */
+      reconstructions?: (MapPreview | null)[];
     };
     /** Parallel to map.ids: the record's lines, or its own file (no range). */
     records: { uri: string; range?: Range }[];
@@ -242,19 +244,31 @@ export namespace TrainingMetricsNotification {
 }
 
 /**
- * Sent by the client → host: train a Siamese similarity model on a labelled dataset in a worker,
- * reporting `trainingMetrics` as it goes (work-done progress too); cancellable (the model keeps its
- * best checkpoint so far). The model is saved under `.similarity-lab/models/<modelId>` in the
- * dataset's workspace folder. Labels come with the dataset (class folders, IDX labels, a label
- * column), or from `config.labelRegex` / `labelField` (FASTA headers) / `labelColumn` (tables).
+ * Sent by the client → host: train a Siamese similarity model on a labelled dataset, or an
+ * autoencoder on any dataset (labels optional: latent positives and validation scores), in a
+ * worker, reporting `trainingMetrics` as it goes (work-done progress too). Cancellable: the run is
+ * abandoned (its last best-epoch checkpoint stays on disk); `similarityLab/stopTraining` instead
+ * stops it gracefully and this request resolves with the best epoch saved (stopReason 'stopped').
+ * The model is saved under `.similarity-lab/models/<modelId>` in the dataset's workspace folder.
+ * Labels come with the dataset (class folders, IDX labels, a label column), or from
+ * `config.labelRegex` / `labelField` (FASTA headers) / `labelColumn` (tables).
  */
 export namespace TrainRequest {
   export const method = 'similarityLab/train' as const;
   export interface Config {
+    /** Siamese: the triplet loss's distance; autoencoder: the latent loss's (default cosine). */
     distance?: 'euclidean' | 'cosine' | 'combined';
     epochs?: number;
     mining?: 'batch-all' | 'batch-hard' | 'semi-hard';
     embeddingDim?: number;
+    /** Autoencoders: 'dense' (the traditional one) or 'conv' (convolutional with batch norm, for sequences, images, volumes). */
+    autoencoder?: 'dense' | 'conv';
+    /** Autoencoders: the latent size. */
+    latentDim?: number;
+    /** Autoencoders: the loss weights (defaults 1, 0.1, 0). */
+    lossWeights?: { reconstruction?: number; latent?: number; perceptual?: number };
+    /** Autoencoders: the latent loss (default contrastive). */
+    latentLoss?: 'contrastive' | 'triplet';
     labelRegex?: string;
     labelField?: number;
     labelColumn?: string;
@@ -275,6 +289,23 @@ export namespace TrainRequest {
   export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
 }
 
+/**
+ * Sent by the client → host: stop a training run gracefully (the dashboard's Stop). The run
+ * finishes its current step, scores the epoch in progress, keeps and saves its best epoch, and
+ * its `train` request resolves with stopReason 'stopped': a usable model. `stopping` is false
+ * when no run of that model id is training (already finished, or unknown).
+ */
+export namespace StopTrainingRequest {
+  export const method = 'similarityLab/stopTraining' as const;
+  export interface Params {
+    modelId: string;
+  }
+  export interface Result {
+    stopping: boolean;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 /** A trained model the host found in the workspace. */
 export interface ModelInfo {
   modelId: string;
@@ -285,6 +316,8 @@ export interface ModelInfo {
   dataset: string;
   dataKind: string;
   distance: string;
+  /** Autoencoders: dense, conv1d, conv2d or conv3d, and the latent size. */
+  autoencoder?: { kind: string; latentDim: number };
   created: string;
   metrics: Record<string, number>;
 }
