@@ -11,7 +11,6 @@
 // per query. Everything random is drawn from the seed.
 
 import * as tf from '@tensorflow/tfjs';
-import { sqeuclidean } from '../measures/vector';
 import type { Gemm } from './gemm';
 import { checkMatrix, type KnnResult } from './knnExact';
 import { knnExactGemm } from './knnGemm';
@@ -126,21 +125,34 @@ export function knnProjected(gemm: Gemm, data: Float32Array, n: number, dim: num
   const indices = new Int32Array(nq * kk);
   const distances = new Float32Array(nq * kk);
   const sq = options.metric === 'sqeuclidean';
-  const js = new Int32Array(c);
-  const ds = new Float64Array(c);
-  const order = Array.from({ length: c }, (_, i) => i);
+  // Re-rank: vector.ts's sqeuclidean loop on offsets (no subarray per pair), and the kk smallest
+  // by (distance, index) kept by insertion (kk ≪ c) instead of sorting all c.
+  const topD = new Float64Array(kk);
+  const topJ = new Int32Array(kk);
   for (let q = 0; q < nq; q++) {
-    const a = data.subarray((from + q) * dim, (from + q + 1) * dim);
+    const a = (from + q) * dim;
+    let size = 0;
     for (let t = 0; t < c; t++) {
       const j = cand.indices[q * c + t];
-      js[t] = j;
-      ds[t] = sqeuclidean(a, data.subarray(j * dim, (j + 1) * dim));
+      const b = j * dim;
+      let d = 0;
+      for (let u = 0; u < dim; u++) {
+        const x = data[a + u] - data[b + u];
+        d += x * x;
+      }
+      if (size === kk && (d > topD[kk - 1] || (d === topD[kk - 1] && j > topJ[kk - 1]))) continue;
+      let at = size < kk ? size++ : kk - 1;
+      while (at > 0 && (topD[at - 1] > d || (topD[at - 1] === d && topJ[at - 1] > j))) {
+        topD[at] = topD[at - 1];
+        topJ[at] = topJ[at - 1];
+        at--;
+      }
+      topD[at] = d;
+      topJ[at] = j;
     }
-    for (let t = 0; t < c; t++) order[t] = t;
-    order.sort((x, y) => ds[x] - ds[y] || js[x] - js[y]);
     for (let t = 0; t < kk; t++) {
-      indices[q * kk + t] = js[order[t]];
-      distances[q * kk + t] = sq ? ds[order[t]] : Math.sqrt(ds[order[t]]);
+      indices[q * kk + t] = topJ[t];
+      distances[q * kk + t] = sq ? topD[t] : Math.sqrt(topD[t]);
     }
   }
   return { nq, k: kk, indices, distances };
