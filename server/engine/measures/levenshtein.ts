@@ -123,19 +123,24 @@ let tLen = 0;
 let sigma = 0;
 
 function mapBytes(p: Uint8Array, m: number, t: Uint8Array, n: number): void {
+  // Module-level buffers are read into locals: a hot loop over a module \`let\` re-loads it (with
+  // its initialisation check) at every access.
+  const map = byteMap;
+  const pOut = pat;
+  const tOut = txt;
   let s = 0;
   for (let i = 0; i < m; i++) {
     const c = p[i];
-    let d = byteMap[c];
+    let d = map[c];
     if (d === 0) {
       d = ++s;
-      byteMap[c] = d;
+      map[c] = d;
       byteSeen[d] = c;
     }
-    pat[i] = d;
+    pOut[i] = d;
   }
-  for (let j = 0; j < n; j++) txt[j] = byteMap[t[j]];
-  for (let d = 1; d <= s; d++) byteMap[byteSeen[d]] = 0;
+  for (let j = 0; j < n; j++) tOut[j] = map[t[j]];
+  for (let d = 1; d <= s; d++) map[byteSeen[d]] = 0;
   sigma = s;
 }
 
@@ -174,11 +179,13 @@ function prepare(a: SymbolSequence, b: SymbolSequence): void {
   if (ra instanceof Uint8Array && rb instanceof Uint8Array) mapBytes(ra, la, rb, lb);
   else mapGeneric(ra, la, rb, lb);
   // Common prefix and suffix never change the distance; dropping them shrinks the matrix.
+  const p = pat;
+  const t = txt;
   let start = 0;
-  while (start < la && pat[start] === txt[start]) start++;
+  while (start < la && p[start] === t[start]) start++;
   let endP = la;
   let endT = lb;
-  while (endP > start && pat[endP - 1] === txt[endT - 1]) {
+  while (endP > start && p[endP - 1] === t[endT - 1]) {
     endP--;
     endT--;
   }
@@ -192,9 +199,13 @@ function prepare(a: SymbolSequence, b: SymbolSequence): void {
 function buildPeq(w: number): void {
   const size = (sigma + 1) * w;
   if (peq.length < size) peq = grow(peq, size);
-  peq.fill(0, 0, size);
-  for (let i = 0; i < pLen; i++) {
-    peq[pat[pOff + i] * w + (i >>> 5)] |= 1 << (i & 31);
+  const eqs = peq;
+  const p = pat;
+  eqs.fill(0, 0, size);
+  const end = pOff + pLen;
+  for (let i = pOff; i < end; i++) {
+    const r = i - pOff;
+    eqs[p[i] * w + (r >>> 5)] |= 1 << (r & 31);
   }
 }
 
@@ -498,6 +509,116 @@ function bandedScore(k: number, earlyStop: boolean): number {
   return score;
 }
 
+/**
+ * Banded Myers in one word that follows the band down its diagonals (the diagonal-wise
+ * formulation of Hyyrö 2003, section 4), for a band of W = δ + 2L + 1 ≤ 32 diagonals
+ * (δ = n − m ≤ k, L = ⌊(k − δ)/2⌋, the same band as `bandedScore`). Bit r is diagonal δ + L − r
+ * in every column, i.e. row j − δ − L + r of column j: from one column to the next the vertical
+ * deltas shift down one bit, the bottom bit enters as +1 ("one more per row", as in
+ * `bandedScore`), the top takes +1 from above, and the match bits are a 32-bit window of the
+ * pattern's Peq row. One word step per text symbol instead of one per block and column: the
+ * typical clustering check (≈ 400 bases, k ≈ 12) has a 13-diagonal band.
+ *
+ * Rows above row 0 are virtual, with D[i][j] = j − i (consistent with the recurrence when they
+ * match nothing), so the first columns need no special case: at column 0 the band's rows ≤ 0
+ * have vertical delta −1 and the rest +1, and the score on diagonal δ starts at D[−δ][0] = δ.
+ * Diagonal δ is bit L; along it D[i][j] − D[i−1][j−1] = Δh[i−1][j] + Δv[i][j]. Early stop: the
+ * value on diagonal δ only grows, and exceeding k there proves D(m, n) > k (see `bandedScore`).
+ *
+ * `eqs` holds the pattern's match bits, row `symbol · stride` (stride ≥ words + 1: the window's
+ * second read may touch one zero word past the pattern); `text[from, from + n)` are the symbols.
+ * Returns C(m, n), or −1 when stopped early.
+ */
+function diagonalBand(eqs: Int32Array, stride: number, text: Uint8Array | Int32Array, from: number, m: number, n: number, k: number): number {
+  const delta = n - m;
+  const half = (k - delta) >> 1;
+  const width = delta + 2 * half + 1; // ≤ 32
+  const bottom = 1 << (width - 1);
+  const keep = width === 32 ? -1 : (1 << width) - 1; // bits 0..width − 1
+  // Column 0: rows −δ − L + r; rows ≤ 0 (r ≤ δ + L) are virtual (−1), the others +1.
+  const virtualRows = delta + half + 1;
+  let mv = (virtualRows >= 32 ? -1 : (1 << virtualRows) - 1) & keep;
+  let pv = ~mv & keep;
+  let score = delta;
+  const diag = half; // the bit of diagonal δ
+  // Pattern index (0-based) of bit 0's row in column j is j − δ − L − 1.
+  let x = -delta - half;
+  const end = from + n;
+  for (let j = from; j < end; j++, x++) {
+    // Match bits of rows x + 1 … x + width against text symbol j.
+    const base = text[j] * stride;
+    let eq: number;
+    if (x >= 0) {
+      const word = base + (x >>> 5);
+      const shift = x & 31;
+      eq = shift === 0 ? eqs[word] : (eqs[word] >>> shift) | (eqs[word + 1] << (32 - shift));
+    } else eq = x > -32 ? eqs[base] << -x : 0;
+    // Shift the band down one row: the new bottom row enters with +1.
+    pv = (pv >>> 1) | bottom;
+    mv = (mv >>> 1) & ~bottom;
+    const xv = eq | mv;
+    const xh = (((eq & pv) + pv) ^ pv) | eq;
+    let ph = mv | ~(xh | pv);
+    let mh = pv & xh;
+    ph = (ph << 1) | 1;
+    mh <<= 1;
+    pv = mh | ~(xv | ph);
+    mv = ph & xv;
+    score += ((ph >>> diag) & 1) - ((mh >>> diag) & 1) + ((pv >>> diag) & 1) - ((mv >>> diag) & 1);
+    if (score > k) return -1;
+  }
+  return score;
+}
+
+/** True when the band of `bandedScore` for these lengths and bound has at most 32 diagonals. */
+function bandFitsWord(m: number, n: number, k: number): boolean {
+  return n - m + 2 * ((k - (n - m)) >> 1) < 32;
+}
+
+/** `diagonalBand` on the prepared (mapped, stripped) inputs. */
+function diagonalBandScore(k: number): number {
+  const stride = ((pLen + 31) >>> 5) + 1;
+  buildPeq(stride);
+  return diagonalBand(peq, stride, txt, tOff, pLen, tLen, k);
+}
+
+/**
+ * Match bits indexed by the byte itself (row byte · stride), for byte inputs: no symbol
+ * mapping of either sequence. All zero between calls (a call clears the bits it set).
+ */
+let bytePeq = new Int32Array(256 * 16);
+
+/**
+ * levenshteinWithin for two byte arrays whose band fits one word (n − m ≤ k checked by the
+ * caller): common ends stripped on the raw bytes, then `diagonalBand` straight on the text bytes.
+ */
+function bytesWithinOneWord(a: Uint8Array, b: Uint8Array, k: number): number {
+  let p = a;
+  let t = b;
+  if (p.length > t.length) {
+    p = b;
+    t = a;
+  }
+  let endP = p.length;
+  let endT = t.length;
+  let start = 0;
+  while (start < endP && p[start] === t[start]) start++;
+  while (endP > start && p[endP - 1] === t[endT - 1]) {
+    endP--;
+    endT--;
+  }
+  const m = endP - start;
+  const n = endT - start;
+  if (m === 0) return n; // n = the length difference ≤ k
+  const stride = ((m + 31) >>> 5) + 1;
+  if (bytePeq.length < 256 * stride) bytePeq = new Int32Array(256 * stride);
+  const eqs = bytePeq;
+  for (let i = 0; i < m; i++) eqs[p[start + i] * stride + (i >>> 5)] |= 1 << (i & 31);
+  const s = diagonalBand(eqs, stride, t, start, m, n, k);
+  for (let i = 0; i < m; i++) eqs[p[start + i] * stride + (i >>> 5)] = 0;
+  return s >= 0 && s <= k ? s : k + 1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Public API.
 
@@ -542,13 +663,23 @@ export function levenshteinWithin(a: SymbolSequence, b: SymbolSequence, k: numbe
   if (!(k >= 0)) throw new MeasureError(`levenshteinWithin: k must be a non-negative number (got ${k})`);
   k = Math.floor(k);
   // Length difference alone exceeds k (string lengths are checked after decoding code points).
-  if (typeof a !== 'string' && typeof b !== 'string' && Math.abs(a.length - b.length) > k) return k + 1;
+  if (typeof a !== 'string' && typeof b !== 'string') {
+    const la = a.length;
+    const lb = b.length;
+    if (Math.abs(la - lb) > k) return k + 1;
+    if (a instanceof Uint8Array && b instanceof Uint8Array && k > 0 && bandFitsWord(Math.min(la, lb), Math.max(la, lb), k)) return bytesWithinOneWord(a, b, k);
+  }
   prepare(a, b);
   const m = pLen;
   const n = tLen;
   if (n - m > k) return k + 1;
   if (m === 0) return n;
   if (k === 0) return 1; // stripping left a difference
+  if (bandFitsWord(m, n, k)) {
+    // The band fits one word: follow it down its diagonals.
+    const s = diagonalBandScore(k);
+    return s >= 0 && s <= k ? s : k + 1;
+  }
   const w = (m + 31) >>> 5;
   if (((k + 1) >>> 5) + 2 >= w) {
     // The band would cover (almost) every block: the plain algorithm is cheaper.

@@ -200,6 +200,23 @@ void describe('levenshteinWithin', () => {
     );
   });
 
+  void it('matches the reference on every k whose band fits one word (the diagonal kernel), bytes and strings', () => {
+    // k ≤ 31 with any length difference up to k: the one-word diagonal band, byte and mapped paths,
+    // including ambiguity codes and lower case (distinct symbols), trimmed ends and tiny inputs.
+    const IUPAC = fc.constantFrom('A', 'C', 'G', 'T', 'N', 'R', 'a', 't');
+    fc.assert(
+      fc.property(fc.oneof(relatedPair(IUPAC, 0, 450), fc.tuple(str(IUPAC, 0, 40), str(IUPAC, 0, 40))), ([a, b]) => {
+        const d = refLevenshtein(a, b);
+        const bytes = [Buffer.from(a), Buffer.from(b)] as const;
+        for (let k = 0; k <= 34; k++) {
+          assert.equal(levenshteinWithin(bytes[0], bytes[1], k), withinExpected(d, k), `bytes, k = ${k}, d = ${d}`);
+          assert.equal(levenshteinWithin(a, b, k), withinExpected(d, k), `string, k = ${k}, d = ${d}`);
+        }
+      }),
+      { seed: 7, numRuns: 300, endOnFailure: true },
+    );
+  });
+
   void it('matches the reference on long related DNA at the clustering threshold (k = 7 %)', () => {
     fc.assert(
       fc.property(relatedPair(DNA, 1200, 2500), ([a, b]) => {
