@@ -2,7 +2,8 @@
  * Training kernels for the tfjs wasm backend, registered over (or beside) its own:
  *
  * - `Conv2DBackpropFilter`: missing from the wasm backend, so any Conv2D training fails there;
- *   computed as a forward conv2d (conv2dGrad.ts), which runs on XNNPACK.
+ *   computed as a forward conv2d, or for inputs of few channels as an im2col (our
+ *   `SimilarityLabIm2RowsT` kernel, im2col.ts) times dy (conv2dGrad.ts), both on XNNPACK.
  * - `Conv2DBackpropInput`: the wasm one is a plain loop (half of a training step of the
  *   reference net); replaced by a forward conv2d of dy with the rotated filter (conv2dGrad.ts).
  *   Geometries it cannot express (negative padding, NCHW) go to the original kernel.
@@ -14,6 +15,10 @@
  *   (sumRows.ts) instead of a transpose and a loop; `BatchMatMul` with transposed operands (dense
  *   layers' gradients): the operand transposed first, then the untransposed product, which is
  *   several times faster in the wasm backend than its transposed variants.
+ * - `Mean` over leading axes likewise (batch-norm moments); `Tile` as block copies (tile.ts:
+ *   the wasm one computes an index per value, ~0.4 s a batch-norm step); `Identity` sharing its
+ *   input's data instead of copying it. The batch-norm and Mean gradients themselves are
+ *   replaced too (batchNormGrad.ts; a global registry, so for cpu as well).
  * - `Conv2D`, `FusedConv2D`, `DepthwiseConv2dNative`, `FusedDepthwiseConv2D`: with 'same'
  *   padding whose total is clamped to 0 (a stride larger than the kernel, e.g. 3×3 input,
  *   2×2 kernel, stride 3) the wasm kernels return zeros; they get the same padding spelled out
@@ -30,6 +35,10 @@ import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, inputGradien
 import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './conv3dGrad';
 import { maxPoolGradInto } from './maxPoolGrad';
 import { sumRowsInto } from './sumRows';
+import { tileInto } from './tile';
+import { installBatchNormGradients } from './batchNormGrad';
+import { IM2ROWS_T, im2rowsTInto } from './im2col';
+import type { Conv2DGeometry } from './conv2dGrad';
 
 
 /** Which kernels we registered for wasm, and what each replaced (null: none existed). */
@@ -156,10 +165,11 @@ function explicitSamePadding(original: tf.KernelConfig, depthwise: boolean): tf.
   };
 }
 
-/** Reductions over fewer rows than this stay with the original Sum. */
+/** Reductions over fewer rows than this stay with the original Sum / Mean. */
 const MIN_SUM_ROWS = 64;
 
-function sumKernel(original: tf.KernelConfig): tf.KernelFunc {
+/** Sum (mean = false) or Mean over the leading axes of a float32 tensor as one row pass; else the original. */
+function rowReductionKernel(original: tf.KernelConfig, mean: boolean): tf.KernelFunc {
   return (args) => {
     const x = args.inputs.x;
     const attrs = (args.attrs ?? {}) as unknown as tf.SumAttrs;
@@ -171,9 +181,63 @@ function sumKernel(original: tf.KernelConfig): tf.KernelFunc {
     const kept = x.shape.slice(axes.length);
     const backend = args.backend as unknown as BackendWasm;
     const out = backend.makeOutput(attrs.keepDims ? [...new Array<number>(axes.length).fill(1), ...kept] : kept, 'float32');
-    sumRowsInto(backend.typedArrayFromHeap(x) as Float32Array, rows, backend.typedArrayFromHeap(out) as Float32Array);
+    const values = backend.typedArrayFromHeap(out) as Float32Array;
+    sumRowsInto(backend.typedArrayFromHeap(x) as Float32Array, rows, values);
+    if (mean) for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / rows;
     return out;
   };
+}
+
+/** The wasm Tile computes an index per output value; block copies instead (tile.ts). */
+function tileKernel(original: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x;
+    const { reps } = (args.attrs ?? {}) as unknown as tf.TileAttrs;
+    if (!x || x.dtype === 'string' || x.dtype === 'complex64') return original.kernelFunc(args);
+    const backend = args.backend as unknown as BackendWasm;
+    const out = backend.makeOutput(x.shape.map((d, i) => d * (reps[i] as number)), x.dtype);
+    tileInto(backend.typedArrayFromHeap(x) as Float32Array, x.shape, reps, backend.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  };
+}
+
+/**
+ * The wasm Identity copies its input; tensors are immutable, so sharing the data (with a
+ * reference count, as Reshape and the cpu backend's Identity do) is enough. Identity runs for
+ * every gradient passed through unchanged and every tf.clone: several full-size copies a step.
+ */
+function identityKernel(original: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x;
+    if (!x || x.dtype === 'string') return original.kernelFunc(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+function im2rowsTShape(x: tf.TensorInfo, g: Conv2DGeometry): [number, number] {
+  if (x.dtype !== 'float32' || x.shape.length !== 4) throw new Error(`${IM2ROWS_T}: x must be a float32 NHWC tensor, got ${x.dtype} [${x.shape.join(', ')}]`);
+  return [g.filterHeight * g.filterWidth * g.inChannels, g.batch * g.outHeight * g.outWidth];
+}
+
+function im2rowsTWasm(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x;
+  const g = (args.attrs ?? {})['geometry'] as unknown as Conv2DGeometry;
+  if (!x) throw new Error(`${IM2ROWS_T}: missing x`);
+  const backend = args.backend as unknown as BackendWasm;
+  const out = backend.makeOutput(im2rowsTShape(x, g), 'float32');
+  im2rowsTInto(backend.typedArrayFromHeap(x) as Float32Array, g, backend.typedArrayFromHeap(out) as Float32Array);
+  return out;
+}
+
+function im2rowsTCpu(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x;
+  const g = (args.attrs ?? {})['geometry'] as unknown as Conv2DGeometry;
+  if (!x) throw new Error(`${IM2ROWS_T}: missing x`);
+  const shape = im2rowsTShape(x, g);
+  const out = new Float32Array(shape[0] * shape[1]);
+  im2rowsTInto((args.backend as tf.KernelBackend).readSync(x.dataId) as Float32Array, g, out);
+  return (args.backend as unknown as { makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', out);
 }
 
 function batchMatMulKernel(original: tf.KernelConfig): tf.KernelFunc {
@@ -216,10 +280,15 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
   const report: WasmKernelReport = { registered: [], replaced: [] };
   register(report, tf.Conv2DBackpropFilter, () => conv2DBackpropFilterKernel);
   register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null));
+  register(report, IM2ROWS_T, () => im2rowsTWasm);
   register(report, tf.MaxPoolGrad, () => maxPoolGradKernel);
   register(report, tf.Conv3DBackpropInputV2, () => conv3DBackpropInputKernel);
   register(report, tf.Conv3DBackpropFilterV2, () => conv3DBackpropFilterKernel);
-  register(report, tf.Sum, (original) => (original ? sumKernel(original) : null));
+  register(report, tf.Sum, (original) => (original ? rowReductionKernel(original, false) : null));
+  register(report, tf.Mean, (original) => (original ? rowReductionKernel(original, true) : null));
+  register(report, tf.Tile, (original) => (original ? tileKernel(original) : null));
+  register(report, tf.Identity, (original) => (original ? identityKernel(original) : null));
+  installBatchNormGradients();
   register(report, tf.BatchMatMul, (original) => (original ? batchMatMulKernel(original) : null));
   for (const [name, depthwise] of [[tf.Conv2D, false], [tf.FusedConv2D, false], [tf.DepthwiseConv2dNative, true], [tf.FusedDepthwiseConv2D, true]] as const) {
     register(report, name, (original) => (original ? explicitSamePadding(original, depthwise) : null));
@@ -238,6 +307,8 @@ export function registerCpuTrainingKernels(): WasmKernelReport {
   const report: WasmKernelReport = { registered: [], replaced: [] };
   register(report, tf.Conv2DBackpropFilter, (original) => (original ? fallbackForNCHW(original, conv2DBackpropFilterKernel) : conv2DBackpropFilterKernel), 'cpu');
   register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null), 'cpu');
+  register(report, IM2ROWS_T, () => im2rowsTCpu, 'cpu');
+  installBatchNormGradients();
   installedCpu = report;
   return report;
 }

@@ -11,6 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/engine/models/backend';
 import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
 import { sumRowsInto } from '../../../server/engine/models/sumRows';
+import { tileInto } from '../../../server/engine/models/tile';
+import { IM2ROWS_T, im2rowsTInto } from '../../../server/engine/models/im2col';
+import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry } from '../../../server/engine/models/conv2dGrad';
 import { mulberry32 } from '../features/rng';
 
 type Backend = 'cpu' | 'wasm';
@@ -55,8 +58,8 @@ before(async () => {
 void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
-    const replaced = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'MaxPoolGrad', 'Sum'];
-    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', ...replaced].sort());
+    const replaced = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile'];
+    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, ...replaced].sort());
     assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
     assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
   });
@@ -103,7 +106,7 @@ void describe('wasm training kernels', () => {
       batch: fc.integer({ min: 1, max: 3 }),
       h: fc.integer({ min: 3, max: 12 }),
       w: fc.integer({ min: 3, max: 12 }),
-      inC: fc.integer({ min: 1, max: 4 }),
+      inC: fc.integer({ min: 1, max: 7 }),
       outC: fc.integer({ min: 1, max: 5 }),
       k: fc.integer({ min: 1, max: 3 }),
       stride: fc.integer({ min: 1, max: 3 }),
@@ -228,6 +231,118 @@ void describe('wasm training kernels', () => {
     );
   });
 
+  void it('both filter-gradient forms (im2col GEMM and transposed conv) agree on wasm, for any channel count', async () => {
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 3, max: 11 }),
+      w: fc.integer({ min: 3, max: 11 }),
+      inC: fc.integer({ min: 1, max: 9 }),
+      outC: fc.integer({ min: 1, max: 5 }),
+      kh: fc.integer({ min: 1, max: 3 }),
+      kw: fc.integer({ min: 1, max: 3 }),
+      sh: fc.integer({ min: 1, max: 3 }),
+      sw: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await tf.setBackend('wasm');
+    fc.assert(
+      fc.property(shapes, (s) => {
+        const xShape: [number, number, number, number] = [s.batch, s.h, s.w, s.inC];
+        const g = conv2dGeometry(xShape, [s.kh, s.kw, s.inC, s.outC], [s.sh, s.sw], s.pad);
+        const [gemm, conv] = tf.tidy(() => {
+          const x = tf.tensor4d(normals(size(xShape), s.seed), xShape);
+          const dy = tf.tensor4d(normals(g.batch * g.outHeight * g.outWidth * s.outC, s.seed + 1), [g.batch, g.outHeight, g.outWidth, s.outC]);
+          return [conv2dFilterGradientByGemm(x, dy, g).dataSync() as Float32Array, conv2dFilterGradientByConv(x, dy, g).dataSync() as Float32Array];
+        });
+        assertClose(gemm, conv, 1e-4, JSON.stringify(s));
+      }),
+      { numRuns: 60, seed: 5150 },
+    );
+  });
+
+  void it('im2rowsTInto matches a plain gather of the input under each filter tap (strides 1–3, padding, zeros outside)', () => {
+    const cases = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 9 }),
+      w: fc.integer({ min: 1, max: 9 }),
+      c: fc.integer({ min: 1, max: 4 }),
+      kh: fc.integer({ min: 1, max: 3 }),
+      kw: fc.integer({ min: 1, max: 3 }),
+      sh: fc.integer({ min: 1, max: 3 }),
+      sw: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    fc.assert(
+      fc.property(cases, (s) => {
+        if (s.pad === 'valid' && (s.kh > s.h || s.kw > s.w)) return;
+        const g = conv2dGeometry([s.batch, s.h, s.w, s.c], [s.kh, s.kw, s.c, 1], [s.sh, s.sw], s.pad);
+        const x = normals(s.batch * s.h * s.w * s.c, s.seed);
+        const cols = g.batch * g.outHeight * g.outWidth;
+        const out = new Float32Array(s.kh * s.kw * s.c * cols).fill(NaN);
+        im2rowsTInto(x, g, out);
+        for (let i = 0; i < s.kh; i++)
+          for (let j = 0; j < s.kw; j++)
+            for (let c = 0; c < s.c; c++)
+              for (let b = 0; b < g.batch; b++)
+                for (let oy = 0; oy < g.outHeight; oy++)
+                  for (let ox = 0; ox < g.outWidth; ox++) {
+                    const y = oy * s.sh + i - g.padTop;
+                    const xx = ox * s.sw + j - g.padLeft;
+                    const want = y >= 0 && y < s.h && xx >= 0 && xx < s.w ? (x[((b * s.h + y) * s.w + xx) * s.c + c] as number) : 0;
+                    const at = ((i * s.kw + j) * s.c + c) * cols + (b * g.outHeight + oy) * g.outWidth + ox;
+                    if (out[at] !== want) assert.fail(`${JSON.stringify(s)}: tap (${i}, ${j}) channel ${c} at (${b}, ${oy}, ${ox}): ${out[at]} vs ${want}`);
+                  }
+      }),
+      { numRuns: 200, seed: 31 },
+    );
+    const g = conv2dGeometry([1, 4, 4, 2], [3, 3, 2, 1], 1, 'valid');
+    assert.throws(() => im2rowsTInto(new Float32Array(31), g, new Float32Array(72)), /x has 31 values, expected 32/);
+    assert.throws(() => im2rowsTInto(new Float32Array(32), g, new Float32Array(71)), /out has 71 values, expected 72/);
+  });
+
+  void it('tile matches cpu for ranks 1–4, repetitions 1–3, float32, int32 and bool', async () => {
+    const cases = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+      reps: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }),
+      dtype: fc.constantFrom<'float32' | 'int32' | 'bool'>('float32', 'int32', 'bool'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async (s) => {
+        const reps = s.reps.slice(0, s.shape.length);
+        const values = Array.from(normals(size(s.shape), s.seed), (v) => (s.dtype === 'float32' ? v : s.dtype === 'int32' ? Math.round(4 * v) : Number(v > 0)));
+        const outputs = (): tf.Tensor[] => [tf.tile(tf.tensor(values, s.shape, s.dtype), reps).cast('float32')];
+        const cpu = await on('cpu', outputs);
+        const wasm = await on('wasm', outputs);
+        assertClose(wasm[0] as Float32Array, cpu[0] as Float32Array, 0, JSON.stringify(s));
+      }),
+      { numRuns: 80, seed: 8 },
+    );
+    const out = new Float32Array(12);
+    tileInto(Float32Array.from([1, 2, 3]), [1, 3], [2, 2], out);
+    assert.deepEqual([...out], [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    assert.throws(() => tileInto(new Float32Array(3), [3], [2, 2], out), /2 repetitions for a rank-1 tensor/);
+    assert.throws(() => tileInto(new Float32Array(3), [1, 3], [2, 3], out), /out has 12 values, expected 18/);
+  });
+
+  void it('Identity shares the data: a clone reads the same values and disposing either leaves the other intact', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    const b = tf.clone(a);
+    assert.deepEqual([...(await b.data())], [1, 2, 3, 4]);
+    a.dispose();
+    assert.deepEqual([...(await b.data())], [1, 2, 3, 4]);
+    const c = tf.clone(b);
+    b.dispose();
+    const d = c.add(1);
+    assert.deepEqual([...(await d.data())], [2, 3, 4, 5]);
+    tf.dispose([c, d]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   void it('sums over leading axes (bias gradients) and transposed matMuls match cpu', async () => {
     const cases = fc.record({
       shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
@@ -254,10 +369,11 @@ void describe('wasm training kernels', () => {
           tf.sum(tf.tensor(xv, shape), Array.from({ length: lead }, (_, i) => i), s.keepDims),
           tf.sum(tf.tensor(xv, shape), [shape.length - 1]),
           tf.matMul(tf.tensor3d(av, aShape as [number, number, number]), tf.tensor3d(bv, bShape as [number, number, number]), s.transposeA, s.transposeB),
+          tf.mean(tf.tensor(xv, shape), Array.from({ length: lead }, (_, i) => i), s.keepDims),
         ];
         const cpu = await on('cpu', outputs);
         const wasm = await on('wasm', outputs);
-        for (let i = 0; i < 3; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `${JSON.stringify(s)} output ${i}`);
+        for (let i = 0; i < 4; i++) assertClose(wasm[i] as Float32Array, cpu[i] as Float32Array, 1e-4, `${JSON.stringify(s)} output ${i}`);
         await tf.setBackend('wasm');
         const shapes = tf.tidy(() => outputs().map((t) => t.shape));
         assert.deepEqual(shapes[0], s.keepDims ? [...new Array<number>(lead).fill(1), ...shape.slice(lead)] : shape.slice(lead));
@@ -266,10 +382,16 @@ void describe('wasm training kernels', () => {
     );
   });
 
-  void it('sumRowsInto adds the rows of a matrix, and rejects a size that is not rows × cols', () => {
+  void it('sumRowsInto adds the rows of a matrix (blocks of eight rows and the rest), and rejects a size that is not rows × cols', () => {
     const out = new Float32Array(3);
     sumRowsInto(Float32Array.from([1, 2, 3, 10, 20, 30, 100, 200, 300, 1000, 2000, 3000]), 4, out);
     assert.deepEqual([...out], [1111, 2222, 3333]);
+    for (const rows of [1, 7, 8, 9, 17, 64, 67]) {
+      const x = normals(rows * 3, rows);
+      const want = [0, 1, 2].map((c) => Array.from({ length: rows }, (_, r) => x[r * 3 + c] as number).reduce((p, v) => p + v, 0));
+      sumRowsInto(x, rows, out);
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs((out[c] as number) - (want[c] as number)) < 1e-5, `rows ${rows} col ${c}`);
+    }
     assert.throws(() => sumRowsInto(new Float32Array(10), 4, out), /10 values are not 4 rows of 3/);
   });
 

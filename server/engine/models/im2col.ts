@@ -1,0 +1,46 @@
+/**
+ * Transposed im2col for the conv2d filter gradient: out [kh·kw·inC, batch·outH·outW] with
+ * out[(i, j, c), (b, oy, ox)] = x[b, oy·sh + i − padTop, ox·sw + j − padLeft, c] (0 outside x),
+ * x in NHWC. Rows are written in order, so each output row is one sequential run; the wasm
+ * backend's Slice (the op-level way to build it: nine strided slices and a concat) was ~2 ms a
+ * slice for the reference net's conv2, longer than the matrix product it feeds.
+ */
+import type { Conv2DGeometry } from './conv2dGrad';
+
+/** The kernel (registered for wasm and cpu in wasmKernels.ts): input x, attr `geometry`, output [kh·kw·inC, batch·outH·outW]. */
+export const IM2ROWS_T = 'SimilarityLabIm2RowsT';
+
+export function im2rowsTInto(x: Float32Array, g: Conv2DGeometry, out: Float32Array): void {
+  const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, padTop, padLeft } = g;
+  if (x.length !== B * H * W * C) throw new Error(`im2rowsT: x has ${x.length} values, expected ${B * H * W * C}`);
+  const cols = B * OH * OW;
+  if (out.length !== KH * KW * C * cols) throw new Error(`im2rowsT: out has ${out.length} values, expected ${KH * KW * C * cols}`);
+  const rowStep = W * C;
+  const imageStep = H * rowStep;
+  const colStep = SW * C;
+  let o = 0;
+  for (let i = 0; i < KH; i++) {
+    for (let j = 0; j < KW; j++) {
+      // The output columns whose input column ox·sw + j − padLeft lies inside x.
+      const oxFirst = Math.max(0, Math.ceil((padLeft - j) / SW));
+      const oxEnd = Math.min(OW, Math.max(oxFirst, Math.floor((W - 1 + padLeft - j) / SW) + 1));
+      for (let c = 0; c < C; c++) {
+        for (let b = 0; b < B; b++) {
+          for (let oy = 0; oy < OH; oy++) {
+            const y = oy * SH + i - padTop;
+            if (y < 0 || y >= H) {
+              out.fill(0, o, o + OW);
+              o += OW;
+              continue;
+            }
+            if (oxFirst > 0) out.fill(0, o, o + oxFirst);
+            let src = b * imageStep + y * rowStep + (oxFirst * SW + j - padLeft) * C + c;
+            for (let ox = oxFirst; ox < oxEnd; ox++, src += colStep) out[o + ox] = x[src] as number;
+            if (oxEnd < OW) out.fill(0, o + oxEnd, o + OW);
+            o += OW;
+          }
+        }
+      }
+    }
+  }
+}
