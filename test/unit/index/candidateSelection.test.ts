@@ -21,7 +21,7 @@ interface Case {
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
     n: fc.integer({ min: 2, max: 20 }),
-    numHashes: fc.constantFrom(1, 3, 8, 10, 16, 100, 128),
+    numHashes: fc.constantFrom(1, 3, 8, 10, 16, 100, 128, 253, 1024), // > 252: the lane counts are folded more than once
     alphabet: fc.integer({ min: 1, max: 4 }),
   })
   .chain(({ n, numHashes, alphabet }) => {
