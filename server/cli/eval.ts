@@ -86,7 +86,8 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
     if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps and --min-pts)`);
   }
   const { embedded, outcome } = await withPool(async (pool) => {
-    const e = await embedWithModel(file, modelDir, options, pool, io);
+    // An autoencoder's reconstruction error is scored too (on the first records, as retrieval is).
+    const e = await embedWithModel(file, modelDir, options, pool, io, { reconstruct: MAX_RETRIEVAL_QUERIES });
     return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
   });
   reportWarnings(io, 'eval', embedded.index.warnings);
@@ -94,6 +95,20 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   const truth = index.records.map((r) => r.label ?? '');
   const { codes, classes } = encodeLabels(truth);
   const labelledRows = codes.reduce((n, c) => n + (c >= 0 ? 1 : 0), 0);
+  const mse = embedded.reconstructionMse !== undefined ? { reconstruction_mse: embedded.reconstructionMse } : {};
+  const decoded = embedded.reconstructions ? embedded.reconstructions.length / manifest.data.inputShape.reduce((a, b) => a * b, 1) : 0;
+  const mseNote = decoded > 0 && decoded < index.records.length ? `; reconstruction error on the first ${decoded} records` : '';
+  const sizes = new Map<number, number>();
+  for (const c of codes) if (c >= 0) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+  const retrievable = [...sizes.values()].some((n) => n >= 2);
+  if (!retrievable && manifest.model === 'autoencoder') {
+    // An autoencoder needs no labels: its reconstruction and the clusters of its latent codes.
+    const scores = { records: index.records.length, ...mse, clusters: outcome.summary.clusters.length, noise: outcome.summary.noise.length };
+    if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
+    else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
+    io.stderr.write(`${describeModel(embedded)}; ${labelledRows === 0 ? 'no labels' : 'no class with 2 labelled records'}, so no retrieval scores; DBSCAN eps ${formatNumber(outcome.eps)}, min-pts ${params.minPts}${mseNote}\n`);
+    return;
+  }
   if (labelledRows === 0) throw new InputError(`${file}: no record has a label with the label option given`);
   // Retrieval over all labelled records, or a seeded sample of them.
   let rows = Int32Array.from(codes.keys()).filter((i) => codes[i]! >= 0);
@@ -132,11 +147,12 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
     noise: c.noisePoints,
     ari: c.ari,
     nmi: c.nmi,
+    ...mse,
   };
   if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
   else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
   const sampled = rows.length < labelledRows ? `; retrieval on a seeded sample of ${rows.length} of ${labelledRows} labelled records` : '';
-  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${sampled}\n`);
+  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${sampled}${mseNote}\n`);
 }
 interface Scored {
   truth: string[];

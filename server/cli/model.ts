@@ -18,19 +18,20 @@ export const MODEL_BACKEND_OPTION = {
 type Options = ParsedOptions<typeof DATASET_OPTIONS> & { backend?: string };
 
 /** Reads and embeds `file` with the model in `modelDir` (exit 2 on options that do not fit). */
-export async function embedWithModel(file: string, modelDir: string, options: Options, pool: WorkerPool, io: CliIO): Promise<ModelEmbeddings> {
+export async function embedWithModel(file: string, modelDir: string, options: Options, pool: WorkerPool, io: CliIO, extra: { reconstruct?: number } = {}): Promise<ModelEmbeddings> {
   for (const k of ['features', 'metric', 'p', 'image-size', 'channels'] as const) {
     if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model: the model's manifest fixes the inputs and the distance`);
   }
   const backend = options.backend ?? 'auto';
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw new UsageError(`--backend is one of ${BACKEND_PREFERENCES.join(', ')}, got '${backend}'`);
   const reads = (await isVectorDataset(file)) ? { vectorRead: vectorOptions(options).read } : { sequenceRead: readOptions(options) };
-  return modelEmbeddings(file, { pool, modelDir, backend: backend as BackendPreference, ...reads, onProgress: progressReporter(io) });
+  return modelEmbeddings(file, { pool, modelDir, backend: backend as BackendPreference, ...reads, ...extra, onProgress: progressReporter(io) });
 }
 
 /** One line saying which model and distance were used. */
 export function describeModel(e: ModelEmbeddings): string {
   const m = e.manifest;
+  if (m.autoencoder) return `model ${m.modelId} (${m.autoencoder.kind} autoencoder, ${m.embeddingDim}-dim latent, ${m.distance} distance${m.distance === 'combined' ? ', ranked as euclidean' : ''})`;
   return `model ${m.modelId} (${m.data.encoderKind} encoder, ${m.embeddingDim}-dim embeddings, ${m.distance} distance${m.distance === 'combined' ? ', ranked as euclidean' : ''})`;
 }
 

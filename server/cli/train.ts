@@ -1,8 +1,9 @@
 /**
- * `simlab train <dataset> --model siamese [--labels FILE] [--distance euclidean|cosine|combined] [--epochs N] [--out DIR]`
- * Trains a Siamese model on a labelled dataset (tables, JSONL vectors, images, volumes, FASTA/FASTQ)
- * and saves it into a folder (model.json, weights.bin, manifest.json) that `eval`, `similar`,
- * `cluster` and `embed` take with `--model DIR`.
+ * `simlab train <dataset> --model siamese|autoencoder [--labels FILE] [--distance euclidean|cosine|combined] [--epochs N] [--out DIR]`
+ * Trains a Siamese model on a labelled dataset, or an autoencoder on any dataset (tables, JSONL
+ * vectors, images, volumes, FASTA/FASTQ), and saves it into a folder (model.json, weights.bin,
+ * manifest.json) that `eval`, `similar`, `cluster` and `embed` take with `--model DIR` (an
+ * autoencoder's embeddings are its latent codes).
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { DISTANCE_KINDS, type DistanceKind } from '../engine/models/losses';
 import { MINING_KINDS, type MiningKind } from '../engine/models/mining';
 import { MODEL_FILES } from '../engine/models/modelStore';
 import { LR_SCHEDULES, type LearningRateSchedule, type TrainingConfig } from '../engine/models/training';
+import { LATENT_POSITIVES, type AutoencoderTrainingConfig, type LatentPositives } from '../engine/models/autoencoderTraining';
+import { LATENT_LOSS_KINDS, type LatentLossKind } from '../engine/models/autoencoderStep';
 import { trainModel, type TrainingMetricsReport } from '../jobs/trainModel';
 import { defineCommand, type CliIO } from './command';
 import { DATASET_OPTIONS, datasetPath, isVectorDataset, readOptions, reportWarnings, vectorOptions, withPool } from './dataset';
@@ -19,12 +22,54 @@ import { formatNumber } from './format';
 
 export const MODEL_KINDS = ['siamese', 'autoencoder'] as const;
 
-/** The one place that knows autoencoders are not trained yet (issue 7 replaces it). */
-export function checkModelKind(model: string | undefined): 'siamese' {
-  if (model === undefined) throw new UsageError('train needs --model siamese (or autoencoder)');
-  if (model === 'autoencoder') throw new UsageError('autoencoders are not available yet; train a Siamese model with --model siamese (it needs labels)');
-  if (model !== 'siamese') throw new UsageError(`--model is siamese or autoencoder, got '${model}'`);
+export function checkModelKind(model: string | undefined): (typeof MODEL_KINDS)[number] {
+  if (model === undefined) throw new UsageError('train needs --model siamese (labelled data) or --model autoencoder');
+  if (model !== 'siamese' && model !== 'autoencoder') throw new UsageError(`--model is siamese or autoencoder, got '${model}'`);
   return model;
+}
+
+/** Options that only one kind of model takes: given to the other, a usage error. */
+const SIAMESE_ONLY = ['classes-per-batch', 'per-class', 'embedding-dim'] as const;
+const AUTOENCODER_ONLY = ['ae', 'latent', 'latent-loss', 'reconstruction-weight', 'latent-weight', 'perceptual-weight', 'perceptual-model', 'positives', 'batch-size'] as const;
+
+function weightOf(flag: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UsageError(`${flag} needs a number ≥ 0, got ${v}`);
+  return v;
+}
+
+/** The autoencoder's configuration from the options (exit 2 on a bad value). */
+export function autoencoderConfigOf(o: Parameters<typeof trainingConfigOf>[0] & {
+  ae?: string;
+  latent?: number;
+  'latent-loss'?: string;
+  'reconstruction-weight'?: number;
+  'latent-weight'?: number;
+  'perceptual-weight'?: number;
+  positives?: string;
+  'batch-size'?: number;
+}): AutoencoderTrainingConfig {
+  const { loss, encoder, classesPerBatch: _p, perClass: _k, ...common } = trainingConfigOf(o);
+  const kind = oneOf<'dense' | 'conv'>('--ae', o.ae, ['dense', 'conv']);
+  const latentLoss = oneOf<LatentLossKind>('--latent-loss', o['latent-loss'], LATENT_LOSS_KINDS);
+  const positives = oneOf<LatentPositives>('--positives', o.positives, LATENT_POSITIVES);
+  const latentDim = positiveInt('--latent', o.latent);
+  const batchSize = positiveInt('--batch-size', o['batch-size']);
+  if (batchSize !== undefined && batchSize < 2) throw new UsageError('--batch-size needs at least 2');
+  const weights = {
+    ...(weightOf('--reconstruction-weight', o['reconstruction-weight']) !== undefined ? { reconstruction: o['reconstruction-weight'] } : {}),
+    ...(weightOf('--latent-weight', o['latent-weight']) !== undefined ? { latent: o['latent-weight'] } : {}),
+    ...(weightOf('--perceptual-weight', o['perceptual-weight']) !== undefined ? { perceptual: o['perceptual-weight'] } : {}),
+  };
+  if ((weights.reconstruction ?? 1) + (weights.latent ?? 0.1) + (weights.perceptual ?? 0) === 0) throw new UsageError('the loss weights are all 0: give --reconstruction-weight, --latent-weight or --perceptual-weight a positive value');
+  const aeLoss = { ...loss, ...(latentLoss ? { latentLoss } : {}), ...(Object.keys(weights).length ? { weights } : {}) };
+  const model = { ...(kind ? { kind } : {}), ...(latentDim !== undefined ? { latentDim } : {}), ...(encoder?.batchNorm !== undefined ? { batchNorm: encoder.batchNorm } : {}) };
+  return {
+    ...common,
+    ...(Object.keys(model).length ? { autoencoder: model } : {}),
+    ...(Object.keys(aeLoss).length ? { loss: aeLoss } : {}),
+    ...(positives ? { positives } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+  };
 }
 
 /** Default model folder: ./simlab-models/<dataset name without extensions>. */
@@ -106,6 +151,12 @@ export function checkOutDir(out: string, dataset: string, overwrite: boolean): s
 
 function epochLine(r: TrainingMetricsReport, epochs: number): string {
   const m = r.metrics;
+  if (r.run?.kind === 'autoencoder' || m.reconstructionLoss !== undefined || m.valLoss !== undefined) {
+    const parts = (['reconstructionLoss', 'contrastiveLoss', 'tripletLoss', 'perceptualLoss'] as const).filter((k) => m[k] !== undefined).map((k) => `${k.replace(/Loss$/u, '')} ${formatNumber(round(m[k]!))}`);
+    const v = m.valLoss !== undefined ? `, validation loss ${formatNumber(round(m.valLoss))}` : '';
+    const q = m.precisionAt1 !== undefined ? `, latent P@1 ${formatNumber(round(m.precisionAt1))}, MAP@R ${formatNumber(round(m.mapAtR!))}` : '';
+    return `epoch ${r.epoch + 1}/${epochs}: loss ${formatNumber(round(r.loss))}${parts.length ? ` (${parts.join(', ')})` : ''}${v}${q}, ${Math.round(m.samplesPerSecond!)} samples/s`;
+  }
   const v = m.precisionAt1 !== undefined ? `, validation P@1 ${formatNumber(round(m.precisionAt1))}, MAP@R ${formatNumber(round(m.mapAtR!))}, triplet accuracy ${formatNumber(round(m.tripletAccuracy!))}` : '';
   return `epoch ${r.epoch + 1}/${epochs}: loss ${formatNumber(round(r.loss))}, active triplets ${formatNumber(round(m.activeTriplets!))}${v}, ${Math.round(m.samplesPerSecond!)} samples/s${m.collapsedSteps ? `, ${m.collapsedSteps} collapsed step(s)` : ''}`;
 }
@@ -127,7 +178,7 @@ function metricsReporter(io: CliIO, epochs: number): (r: TrainingMetricsReport) 
 
 export default defineCommand({
   name: 'train',
-  summary: 'Train a Siamese similarity model on a labelled dataset',
+  summary: 'Train a Siamese similarity model on a labelled dataset, or an autoencoder',
   usage: ['train <dataset> --model siamese|autoencoder [--labels FILE] [--distance euclidean|cosine|combined] [--epochs N] [--out DIR]'],
   details: [
     'Inputs: tables and JSONL vectors → dense encoder on standardised columns; images → conv2d on pixels / 255;',
@@ -135,9 +186,14 @@ export default defineCommand({
     'Labels: class folders and IDX labels come with the data; else --labels, --label-column, --label-field or --label-regex.',
     'The model folder (default ./simlab-models/<dataset name>) gets model.json, weights.bin and manifest.json, saved at',
     'each new best validation epoch and at the end. Prints the best epoch\'s validation scores (tsv, or --json).',
+    'Autoencoders (--model autoencoder): --ae dense (any data) or conv (sequences, images, volumes; batch norm); labels are',
+    'optional: the latent loss takes its positives from labels where there are some, else from augmented views (--positives),',
+    'and labelled held-out records get latent retrieval scores. Loss = reconstruction MSE + latent contrastive/triplet +',
+    'perceptual (features of a fixed random conv net, or of --perceptual-model DIR, a trained Siamese model), weighted.',
+    'The best epoch is the one with the lowest validation loss. Its embeddings (for eval, similar, cluster, embed) are the latent codes.',
   ].join('\n'),
   options: {
-    model: { type: 'string', valueName: 'siamese|autoencoder', description: 'The kind of model (autoencoders: not yet)' },
+    model: { type: 'string', valueName: 'siamese|autoencoder', description: 'The kind of model' },
     out: { type: 'string', valueName: 'DIR', description: 'The model folder (default ./simlab-models/<dataset name>)' },
     overwrite: { type: 'boolean', description: 'Replace a model already in --out' },
     distance: { type: 'string', valueName: 'NAME', description: `${DISTANCE_KINDS.join(', ')} (default cosine)` },
@@ -147,6 +203,15 @@ export default defineCommand({
     margin: { type: 'number', valueName: 'M', description: 'Triplet margin (default 0.2)' },
     'embedding-dim': { type: 'number', valueName: 'D', description: 'Embedding size (default 64)' },
     'batch-norm': { type: 'boolean', description: 'Batch norm in the encoder (default on; --no-batch-norm trains faster on wasm)' },
+    ae: { type: 'string', valueName: 'dense|conv', description: 'Autoencoder: dense layers, or convolutional with batch norm (default: dense for tables, conv otherwise)' },
+    latent: { type: 'number', valueName: 'D', description: 'Autoencoder: latent size (default 32; dense: at most half the input)' },
+    'latent-loss': { type: 'string', valueName: 'NAME', description: 'Autoencoder: contrastive or triplet loss on the latent (default contrastive)' },
+    'reconstruction-weight': { type: 'number', valueName: 'W', description: 'Autoencoder: weight of the reconstruction MSE (default 1)' },
+    'latent-weight': { type: 'number', valueName: 'W', description: 'Autoencoder: weight of the latent loss (default 0.1; 0 = none)' },
+    'perceptual-weight': { type: 'number', valueName: 'W', description: 'Autoencoder: weight of the perceptual loss (default 0 = none)' },
+    'perceptual-model': { type: 'string', valueName: 'DIR', description: 'Autoencoder: a trained Siamese model whose encoder gives the perceptual features' },
+    positives: { type: 'string', valueName: 'NAME', description: `Autoencoder: latent positives from ${LATENT_POSITIVES.join(', ')} (default auto: labels where known, else views)` },
+    'batch-size': { type: 'number', valueName: 'N', description: 'Autoencoder: batch size (default 64)' },
     'classes-per-batch': { type: 'number', valueName: 'P', description: 'Classes per P×K batch (default 10)' },
     'per-class': { type: 'number', valueName: 'K', description: 'Records per class in a batch (default 8)' },
     lr: { type: 'number', valueName: 'RATE', description: 'Adam learning rate (default 0.001)' },
@@ -161,22 +226,42 @@ export default defineCommand({
     ...DATASET_OPTIONS,
   },
   async run({ options, positionals }, io) {
-    checkModelKind(options.model);
+    const model = checkModelKind(options.model);
     const file = await datasetPath(positionals, 'train');
     for (const k of ['features', 'metric', 'p', 'cache-dir', 'no-cache'] as const) {
       if (options[k] !== undefined) throw new UsageError(`--${k} does not apply to training: the model learns its own features from the records`);
     }
-    const config = trainingConfigOf(options);
+    for (const k of model === 'autoencoder' ? SIAMESE_ONLY : AUTOENCODER_ONLY) {
+      if (options[k] !== undefined) throw new UsageError(`--${k} applies to ${model === 'autoencoder' ? 'Siamese models' : 'autoencoders (--model autoencoder)'}`);
+    }
+    const autoencoder = model === 'autoencoder' ? autoencoderConfigOf(options) : undefined;
+    const config = autoencoder ? {} : trainingConfigOf(options);
+    const perceptualModel = options['perceptual-model'];
+    if (perceptualModel !== undefined && !existsSync(path.join(perceptualModel, MODEL_FILES.manifest))) throw new UsageError(`--perceptual-model ${perceptualModel}: no model there (train a Siamese model with \`simlab train --model siamese\`)`);
     const backend = oneOf<BackendPreference>('--backend', options.backend, BACKEND_PREFERENCES) ?? 'auto';
     const out = checkOutDir(options.out ?? defaultOutDir(file), file, options.overwrite === true);
     const vector = await isVectorDataset(file);
     const oneHotLength = positiveInt('--sequence-length', options['sequence-length']);
     if (vector && oneHotLength !== undefined) throw new UsageError('--sequence-length applies to FASTA/FASTQ datasets');
     const reads = vector ? { vectorRead: vectorOptions(options).read } : { sequenceRead: readOptions(options) };
-    const epochs = config.epochs ?? 20;
-    const result = await withPool((pool) => trainModel(file, { pool, out, backend, config, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), onMetrics: metricsReporter(io, epochs) }));
+    const epochs = (autoencoder ?? config).epochs ?? 20;
+    const kind = autoencoder ? { model: 'autoencoder' as const, autoencoder, ...(perceptualModel !== undefined ? { perceptualModelDir: perceptualModel } : {}) } : { config };
+    const result = await withPool((pool) => trainModel(file, { pool, out, backend, ...kind, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), onMetrics: metricsReporter(io, epochs) }));
     reportWarnings(io, 'train', result.warnings);
-    const summary = { modelId: result.modelId, out: result.out, backend: result.backend, epochs: result.epochs, bestEpoch: result.bestEpoch, stopReason: result.stopReason, seconds: round(result.seconds), samplesPerSecond: Math.round(result.samplesPerSecond), classes: result.classes.length, ...result.metrics };
+    const ae = result.manifest.autoencoder;
+    const summary = {
+      modelId: result.modelId,
+      out: result.out,
+      backend: result.backend,
+      ...(ae ? { autoencoder: ae.kind, latentDim: ae.latentDim } : {}),
+      epochs: result.epochs,
+      bestEpoch: result.bestEpoch,
+      stopReason: result.stopReason,
+      seconds: round(result.seconds),
+      samplesPerSecond: Math.round(result.samplesPerSecond),
+      classes: result.classes.length,
+      ...result.metrics,
+    };
     if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else io.stdout.write(`${Object.entries(summary).map(([k, v]) => `${k}\t${typeof v === 'number' ? formatNumber(v) : v}`).join('\n')}\n`);
     io.stderr.write(`saved ${result.modelId} to ${result.out} (best epoch ${result.bestEpoch} of ${result.epochs}, ${result.stopReason})\n`);

@@ -1,7 +1,8 @@
 /**
- * Trained models in the editor: `similarityLab/train` (a Siamese model trained in one worker of
- * the pool, its reports forwarded as `similarityLab/trainingMetrics`, work-done progress with
- * Cancel) and `similarityLab/models` (the model folders of the workspace, with their metrics).
+ * Trained models in the editor: `similarityLab/train` (a Siamese model or an autoencoder trained
+ * in one worker of the pool, its reports forwarded as `similarityLab/trainingMetrics`, work-done
+ * progress with Cancel), `similarityLab/stopTraining` (a graceful stop: the run keeps and saves
+ * its best epoch) and `similarityLab/models` (the model folders of the workspace, with their metrics).
  * Models live in `<workspace folder>/.similarity-lab/models/<modelId>/` (model.json, weights.bin,
  * manifest.json): next to the data they were trained on, never inside a data file.
  */
@@ -12,7 +13,9 @@ import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languag
 import { newModelId, readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from '../jobs/errors';
 import { trainModel } from '../jobs/trainModel';
-import { ModelsRequest, TrainRequest, TrainingMetricsNotification, type ModelInfo } from '../protocol';
+import type { AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
+import type { TrainingConfig } from '../engine/models/training';
+import { ModelsRequest, StopTrainingRequest, TrainRequest, TrainingMetricsNotification, type ModelInfo } from '../protocol';
 import type { HostContext } from './context';
 import { DatasetService } from './datasets';
 import { classify, toResponseError } from './errors';
@@ -26,7 +29,17 @@ function modelsRoot(service: DatasetService, file: string): string {
 }
 
 function info(dir: string, m: ModelManifest): ModelInfo {
-  return { modelId: m.modelId, uri: pathToFileURL(dir).href, model: m.model, dataset: m.data.dataset, dataKind: m.data.kind, distance: m.distance, created: m.created, metrics: m.metrics };
+  return {
+    modelId: m.modelId,
+    uri: pathToFileURL(dir).href,
+    model: m.model,
+    dataset: m.data.dataset,
+    dataKind: m.data.kind,
+    distance: m.distance,
+    created: m.created,
+    metrics: m.metrics,
+    ...(m.autoencoder ? { autoencoder: { kind: m.autoencoder.kind, latentDim: m.autoencoder.latentDim } } : {}),
+  };
 }
 
 /** Every readable model folder of the workspace folders (unreadable ones are skipped). */
@@ -72,7 +85,26 @@ function checkConfig(input: unknown): TrainRequest.Config {
     if (c['mining'] !== 'batch-all' && c['mining'] !== 'batch-hard' && c['mining'] !== 'semi-hard') throw new InvalidInputError(`train: mining is batch-all, batch-hard or semi-hard, got ${JSON.stringify(c['mining'])}`);
     out.mining = c['mining'];
   }
-  for (const k of ['epochs', 'embeddingDim', 'labelField'] as const) {
+  if (c['autoencoder'] !== undefined) {
+    if (c['autoencoder'] !== 'dense' && c['autoencoder'] !== 'conv') throw new InvalidInputError(`train: autoencoder is dense or conv, got ${JSON.stringify(c['autoencoder'])}`);
+    out.autoencoder = c['autoencoder'];
+  }
+  if (c['latentLoss'] !== undefined) {
+    if (c['latentLoss'] !== 'contrastive' && c['latentLoss'] !== 'triplet') throw new InvalidInputError(`train: latentLoss is contrastive or triplet, got ${JSON.stringify(c['latentLoss'])}`);
+    out.latentLoss = c['latentLoss'];
+  }
+  if (c['lossWeights'] !== undefined) {
+    const w = c['lossWeights'];
+    if (typeof w !== 'object' || w === null) throw new InvalidInputError('train: lossWeights must be an object');
+    out.lossWeights = {};
+    for (const k of ['reconstruction', 'latent', 'perceptual'] as const) {
+      const v = (w as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidInputError(`train: lossWeights.${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+      out.lossWeights[k] = v;
+    }
+  }
+  for (const k of ['epochs', 'embeddingDim', 'latentDim', 'labelField'] as const) {
     const v = c[k];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || (k !== 'labelField' && v < 1)) throw new InvalidInputError(`train: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
@@ -87,7 +119,41 @@ function checkConfig(input: unknown): TrainRequest.Config {
   return out;
 }
 
+function siameseConfig(config: TrainRequest.Config): TrainingConfig {
+  return {
+    ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+    loss: { ...(config.distance ? { distance: config.distance } : {}), ...(config.mining ? { mining: config.mining } : {}) },
+    ...(config.embeddingDim !== undefined ? { encoder: { embeddingDim: config.embeddingDim } } : {}),
+  };
+}
+
+function autoencoderConfig(config: TrainRequest.Config): AutoencoderTrainingConfig {
+  const loss = {
+    ...(config.distance ? { distance: config.distance } : {}),
+    ...(config.latentLoss ? { latentLoss: config.latentLoss } : {}),
+    ...(config.mining ? { mining: config.mining } : {}),
+    ...(config.lossWeights ? { weights: config.lossWeights } : {}),
+  };
+  const latentDim = config.latentDim ?? config.embeddingDim;
+  return {
+    ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+    ...(config.autoencoder !== undefined || latentDim !== undefined ? { autoencoder: { ...(config.autoencoder ? { kind: config.autoencoder } : {}), ...(latentDim !== undefined ? { latentDim } : {}) } } : {}),
+    ...(Object.keys(loss).length ? { loss } : {}),
+  };
+}
+
 export function registerModels(host: HostContext, service: DatasetService): void {
+  /** Runs in progress: model id → what Stop aborts (the graceful stop, not the cancellation). */
+  const stops = new Map<string, AbortController>();
+
+  host.connection.onRequest(StopTrainingRequest.type, (params) => {
+    const modelId = typeof params?.modelId === 'string' ? params.modelId : '';
+    const stop = stops.get(modelId);
+    if (!stop || stop.signal.aborted) return { stopping: false };
+    stop.abort();
+    return { stopping: true };
+  });
+
   host.connection.onRequest(ModelsRequest.type, async () => {
     try {
       service.checkTrusted();
@@ -101,8 +167,7 @@ export function registerModels(host: HostContext, service: DatasetService): void
     try {
       service.checkTrusted();
       const file = DatasetService.pathOf(params?.uri);
-      if (params.model === 'autoencoder') throw new InvalidInputError('train: autoencoders are not available in this version yet; train a Siamese model (model: "siamese")');
-      if (params.model !== 'siamese') throw new InvalidInputError(`train: model is "siamese" or "autoencoder", got ${JSON.stringify(params.model)}`);
+      if (params.model !== 'siamese' && params.model !== 'autoencoder') throw new InvalidInputError(`train: model is "siamese" or "autoencoder", got ${JSON.stringify(params.model)}`);
       const config = checkConfig(params.config);
       const settings = await service.settings(params.uri);
       const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
@@ -110,8 +175,11 @@ export function registerModels(host: HostContext, service: DatasetService): void
       const controller = new AbortController();
       const listeners = [token.onCancellationRequested(() => controller.abort()), progress.token?.onCancellationRequested(() => controller.abort())];
       const name = path.basename(file);
-      progress.begin(`Training a similarity model on ${name}`, 0, 'reading', true);
-      const modelId = newModelId(name.replace(/(\.gz)?$/u, '').replace(/\.[^.]*$/u, ''));
+      const autoencoder = params.model === 'autoencoder';
+      progress.begin(`Training ${autoencoder ? 'an autoencoder' : 'a similarity model'} on ${name}`, 0, 'reading', true);
+      const modelId = newModelId(name.replace(/(\.gz)?$/u, '').replace(/\.[^.]*$/u, ''), new Date(), params.model);
+      const stop = new AbortController();
+      stops.set(modelId, stop);
       try {
         const result = await host.status.track(`Training on ${name}`, (setLabel) =>
           trainModel(file, {
@@ -119,12 +187,9 @@ export function registerModels(host: HostContext, service: DatasetService): void
             out: path.join(modelsRoot(service, file), modelId),
             modelId,
             signal: controller.signal,
+            stopSignal: stop.signal,
             backend: settings.backend,
-            config: {
-              ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
-              loss: { ...(config.distance ? { distance: config.distance } : {}), ...(config.mining ? { mining: config.mining } : {}) },
-              ...(config.embeddingDim !== undefined ? { encoder: { embeddingDim: config.embeddingDim } } : {}),
-            },
+            ...(autoencoder ? { model: 'autoencoder' as const, autoencoder: autoencoderConfig(config) } : { config: siameseConfig(config) }),
             ...(config.labelColumn !== undefined ? { vectorRead: { labelColumn: /^-?\d+$/u.test(config.labelColumn) ? Number(config.labelColumn) : config.labelColumn } } : {}),
             ...(config.labelRegex !== undefined || config.labelField !== undefined ? { sequenceRead: { ...(config.labelRegex !== undefined ? { labelRegex: config.labelRegex } : {}), ...(config.labelField !== undefined ? { labelField: config.labelField } : {}) } } : {}),
             onProgress: (stage, done, total) => progress.report(total > 0 ? Math.floor((100 * done) / total) : 0, stage),
@@ -139,6 +204,7 @@ export function registerModels(host: HostContext, service: DatasetService): void
         );
         return { modelId: result.modelId, uri: pathToFileURL(result.out).href, metrics: result.metrics, stopReason: String(result.stopReason) };
       } finally {
+        stops.delete(modelId);
         for (const l of listeners) l?.dispose();
         progress.done();
       }

@@ -3,7 +3,9 @@
  * vectors (table features, image HOG, volume voxels; or a trained model's embeddings, given as
  * `embeddings`) or, for sequences and text, their 4-mer / trigram profiles → StandardScaler →
  * kNN → UMAP (seeded) → DBSCAN on the map → one point per record with its id, label, cluster,
- * a preview for the hover card and where the record lives.
+ * a preview for the hover card and where the record lives. With an autoencoder's folder as
+ * `modelDir`, each record's reconstruction too (drawn beside the original in the hover card), for
+ * the first MAX_RECONSTRUCTIONS records.
  */
 import { pathToFileURL } from 'node:url';
 import type { VectorReadOptions } from '../engine/data/vectorDataset';
@@ -16,6 +18,7 @@ import { InvalidInputError } from './errors';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex } from './sequenceIndex';
 import { modelEmbeddings } from './modelEmbeddings';
+import { reconstructionPreviews } from './modelReconstructions';
 import type { CloneableReadOptions } from './tasks/loadDataset';
 import type { LoadedVectors, RecordPreview } from './tasks/loadVectors';
 import type { ProfilesResult } from './tasks/profiles';
@@ -40,6 +43,8 @@ export interface EmbeddingMapData {
     labels?: (string | null)[];
     clusters?: number[];
     previews?: (MapPreview | null)[];
+    /** Autoencoder maps: each record's reconstruction (null beyond MAX_RECONSTRUCTIONS). */
+    reconstructions?: (MapPreview | null)[];
   };
   records: MapRecordLocation[];
   dataset: { uri: string; headerLines?: number };
@@ -66,6 +71,8 @@ export interface EmbeddingMapOptions {
 }
 
 const EXCERPT = 120;
+/** Reconstructions are decoded for at most this many records (the rest show the original only). */
+export const MAX_RECONSTRUCTIONS = 20_000;
 /** The map's DBSCAN: minPts 10 and eps from the k-distance knee, on the 2-D map where the grid makes it O(n). */
 const MAP_MIN_PTS = 10;
 /** UMAP's neighbours per point, the point itself included (umap-learn's default). */
@@ -109,8 +116,9 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
 
   // A model: its embeddings are the points (read as the model was trained); the dataset is still read for its previews.
   const embedded = options.modelDir
-    ? await modelEmbeddings(file, { pool, modelDir: options.modelDir, ...run, ...(options.vectorRead ? { vectorRead: options.vectorRead } : {}), ...(options.read ? { sequenceRead: stripFunctions(options.read) } : {}), onProgress: progress })
+    ? await modelEmbeddings(file, { pool, modelDir: options.modelDir, reconstruct: MAX_RECONSTRUCTIONS, ...run, ...(options.vectorRead ? { vectorRead: options.vectorRead } : {}), ...(options.read ? { sequenceRead: stripFunctions(options.read) } : {}), onProgress: progress })
     : undefined;
+  const reconstructions = embedded?.reconstructions ? padded(reconstructionPreviews(embedded.manifest, embedded.reconstructions, embedded.reconstructions.length / embedded.manifest.data.inputShape.reduce((a, b) => a * b, 1)), embedded.index.records.length) : undefined;
   const featuresName = (fallback: string) => (embedded ? `embeddings of model ${embedded.manifest.modelId}` : fallback);
 
   if ((await vectorFormatOf(file)) !== undefined) {
@@ -127,6 +135,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
         labels: loaded.records.map((r) => r.label ?? null),
         ...(result.clusters ? { clusters: Array.from(result.clusters) } : {}),
         ...(loaded.previews ? { previews: loaded.previews.map(mapPreview) } : {}),
+        ...(reconstructions ? { reconstructions } : {}),
       },
       records: loaded.records.map((r) =>
         r.file !== undefined ? { uri: pathToFileURL(r.file).href } : textRows ? { uri, range: { start: { line: r.startLine, character: 0 }, end: { line: r.endLine + 1, character: 0 } } } : { uri },
@@ -148,11 +157,17 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
       labels: index.records.map((r) => r.label ?? null),
       ...(result.clusters ? { clusters: Array.from(result.clusters) } : {}),
       previews: profiles.excerpts.map((text) => ({ type: 'text', text })),
+      ...(reconstructions ? { reconstructions } : {}),
     },
     records: index.records.map((r) => ({ uri, range: { start: { line: r.startLine, character: 0 }, end: { line: r.endLine + 1, character: 0 } } })),
     dataset: { uri },
     stats: { records: index.records.length, dim: embedded?.index.dim ?? profiles.dim, features: featuresName(index.kind === 'sequence' ? '4-mer profile' : 'trigram profile'), ...clusterStats(result), seconds: result.seconds },
   };
+}
+
+/** `n` entries: the previews, then null. */
+function padded(previews: MapPreview[], n: number): (MapPreview | null)[] {
+  return Array.from({ length: n }, (_, i) => previews[i] ?? null);
 }
 
 /** The plain-data read options (functions cannot cross to a worker). */

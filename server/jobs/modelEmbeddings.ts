@@ -5,6 +5,9 @@
  * channels, / 255; volumes as vectorFeatures 'raw'; DNA one-hot at the trained length), then embed
  * in one worker (tasks/embedModel.ts).
  *
+ * An autoencoder's embeddings are its latent codes (tasks/embedModel.ts); with `reconstruct`,
+ * its reconstructions of the first records come back too (for the Embedding Map's hover card).
+ *
  * The result doubles as a VectorIndex whose features are the embeddings, so the vector kNN and
  * DBSCAN jobs work on it unchanged. Its metric: the model's distance — 'cosine', or 'euclidean'
  * for 'euclidean' and 'combined' (on the unit-length embeddings every encoder ends in, combined
@@ -41,12 +44,18 @@ export interface ModelEmbeddingsOptions {
   sequenceRead?: CloneableReadOptions;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Autoencoders: also reconstruct the first this many records (ignored for Siamese models). */
+  reconstruct?: number;
 }
 
 export interface ModelEmbeddings {
   manifest: ModelManifest;
   /** The embeddings as a vector index (features = embeddings, featureKind reported as 'raw'). */
   index: VectorIndex;
+  /** Autoencoders asked to `reconstruct`: the first records' reconstructions, m × prod(inputShape) (model units). */
+  reconstructions?: Float32Array;
+  /** ... and their mean squared error against the model's inputs. */
+  reconstructionMse?: number;
 }
 
 /** The kNN metric for a model's distance (see the module comment). */
@@ -100,7 +109,8 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
     throw new InvalidInputError(`${file}: records of shape [${shape.join(', ')}]; the model ${options.modelDir} takes [${manifest.data.inputShape.join(', ')}]`);
   }
   progress('embedding', 0, records.length);
-  const payload: EmbedModelPayload = { modelDir: options.modelDir, backend: options.backend ?? 'auto', inputs };
+  const reconstruct = manifest.model === 'autoencoder' ? Math.min(options.reconstruct ?? 0, records.length) : 0;
+  const payload: EmbedModelPayload = { modelDir: options.modelDir, backend: options.backend ?? 'auto', inputs, ...(reconstruct > 0 ? { reconstruct } : {}) };
   const r = await pool.run<EmbedModelResult>('embedModel', payload, { ...runOptions, onProgress: (p) => progress('embedding', p.done, p.total) });
   const index: VectorIndex = {
     file,
@@ -117,7 +127,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
     fromCache: false,
     warnings,
   };
-  return { manifest, index };
+  return { manifest, index, ...(r.reconstructions ? { reconstructions: r.reconstructions, reconstructionMse: r.reconstructionMse! } : {}) };
 }
 
 /** DBSCAN on a model's embeddings (eps given, or read off the k-distance curve), as a VectorClusterOutcome. */

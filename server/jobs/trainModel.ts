@@ -1,7 +1,9 @@
 /**
- * Training a similarity model on a labelled dataset, end to end: read the dataset in the pool,
- * turn its records into encoder inputs, run the `train` task in ONE worker (tasks/train.ts), and
- * return where the model went and how good it is.
+ * Training a similarity model on a dataset, end to end: read the dataset in the pool, turn its
+ * records into encoder inputs, run the `train` task in ONE worker (tasks/train.ts), and return
+ * where the model went and how good it is. A Siamese model needs labels; an autoencoder
+ * (`model: 'autoencoder'`) takes them when there are some (latent positives, validation
+ * retrieval scores) and trains without them otherwise.
  *
  * Inputs by kind of dataset (the preprocessing is saved in the model's manifest and repeated by
  * modelEmbeddings.ts):
@@ -11,6 +13,10 @@
  *   FASTA / FASTQ             conv1d on one-hot bases, [length, 4] (oneHot.ts: first bases kept)
  * Labels come with the dataset (class folders, IDX labels, a label column) or from the read
  * options (--labels, --label-column, --label-field, --label-regex). Text datasets are refused.
+ *
+ * Stop: `stopSignal` aborted asks the worker to stop gracefully (a flag in shared memory it polls
+ * between steps): the best epoch is kept and saved and the call resolves with it. `signal`
+ * cancels: the call rejects and only the last checkpoint stays on disk.
  */
 import path from 'node:path';
 import type { VectorReadOptions } from '../engine/data/vectorDataset';
@@ -22,6 +28,8 @@ import { encoderKindForShape } from '../engine/models/encoders';
 import { newModelId, type ModelDataKind, type ModelPreprocessing } from '../engine/models/modelStore';
 import { defaultOneHotLength } from '../engine/models/oneHot';
 import { resolveTrainingConfig, type TrainingConfig } from '../engine/models/training';
+import { resolveAutoencoderTrainingConfig, type AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
+import type { ModelKind } from '../engine/models/modelStore';
 import { InvalidInputError } from './errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
@@ -36,7 +44,16 @@ export interface TrainModelOptions {
   out: string;
   /** Default 'auto'. */
   backend?: BackendPreference;
+  /** Default 'siamese'. */
+  model?: ModelKind;
+  /** Siamese models. */
   config?: TrainingConfig;
+  /** Autoencoders (every field optional). */
+  autoencoder?: AutoencoderTrainingConfig;
+  /** Autoencoders: a trained Siamese model folder whose encoder is the perceptual loss's extractor. */
+  perceptualModelDir?: string;
+  /** Aborted: stop gracefully after the current step, keeping and saving the best epoch. */
+  stopSignal?: AbortSignal;
   /** Numeric datasets: how to read them (labels, image size...). */
   vectorRead?: VectorReadOptions;
   /** Sequence datasets: how to read them (header labels...). */
@@ -72,7 +89,7 @@ function input(message: string): InvalidInputError {
 }
 
 /** Reads a dataset in the pool and builds the encoder inputs and labels (no training). */
-export async function prepareTraining(file: string, options: Pick<TrainModelOptions, 'pool' | 'vectorRead' | 'sequenceRead' | 'oneHotLength' | 'signal' | 'onProgress'>): Promise<PreparedTraining> {
+export async function prepareTraining(file: string, options: Pick<TrainModelOptions, 'pool' | 'vectorRead' | 'sequenceRead' | 'oneHotLength' | 'signal' | 'onProgress'> & { requireLabels?: boolean }): Promise<PreparedTraining> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
   const format = await vectorFormatOf(file);
@@ -121,7 +138,7 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
   } else {
     const read = options.sequenceRead ?? {};
     const loaded = await pool.run<LoadedDataset>('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress('reading', p.done, p.total) });
-    if (loaded.kind !== 'sequence') throw input(`${file}: a ${loaded.format} text dataset; Siamese training takes tables, images, volumes or DNA sequences (FASTA/FASTQ)`);
+    if (loaded.kind !== 'sequence') throw input(`${file}: a ${loaded.format} text dataset; ${options.requireLabels === false ? 'an autoencoder' : 'Siamese training'} takes tables, images, volumes or DNA sequences (FASTA/FASTQ)`);
     labelsOf = loaded.records.map((r) => r.label);
     const length = options.oneHotLength ?? defaultOneHotLength(loaded.records.map((r) => r.length));
     if (!(Number.isInteger(length) && length > 0)) throw input(`one-hot length: ${length} must be a positive integer`);
@@ -141,52 +158,86 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
   const sizes = new Map<number, number>();
   for (const c of codes) if (c >= 0) sizes.set(c, (sizes.get(c) ?? 0) + 1);
   const usable = [...sizes.values()].filter((s) => s >= 2).length;
-  if (labelled === 0) throw input(`${file}: no record has a label; training needs labels (class folders, IDX labels, --labels FILE, --label-column, --label-field or --label-regex)`);
-  if (usable < 2) throw input(`${file}: ${classes.length} class(es) and ${usable} with at least 2 records; training needs 2 or more classes of 2 or more records`);
   prepared.labels = codes;
   prepared.classes = classes;
+  if (options.requireLabels === false) {
+    if (prepared.records < 2) throw input(`${file}: ${prepared.records} record(s); an autoencoder needs at least 2`);
+    return prepared;
+  }
+  if (labelled === 0) throw input(`${file}: no record has a label; training needs labels (class folders, IDX labels, --labels FILE, --label-column, --label-field or --label-regex)`);
+  if (usable < 2) throw input(`${file}: ${classes.length} class(es) and ${usable} with at least 2 records; training needs 2 or more classes of 2 or more records`);
   if (labelled < codes.length) prepared.warnings.push(`${codes.length - labelled} record(s) without a label are not trained on`);
   return prepared;
 }
 
-/** A bad configuration is the caller's input error, found before any reading (the encoder kind does not change what is checked). */
-function checkTrainingConfig(config: TrainingConfig): void {
+/**
+ * A bad configuration is the caller's input error, found before any reading (the encoder kind
+ * does not change what is checked; an autoencoder's kind is checked against the inputs later).
+ */
+function checkTrainingConfig(options: TrainModelOptions): void {
   try {
-    resolveTrainingConfig('dense', config);
+    if (options.model === 'autoencoder') {
+      const { autoencoder: a, ...rest } = options.autoencoder ?? {};
+      resolveAutoencoderTrainingConfig([1], { ...rest, ...(a ? { autoencoder: { ...a, kind: 'dense' } } : {}) });
+    } else resolveTrainingConfig('dense', options.config ?? {});
   } catch (err) {
     throw input(`training configuration: ${(err as Error).message}`);
   }
 }
 
-/** Trains a Siamese model on `file` and saves it into `options.out`. */
+/** The autoencoder's configuration against the prepared inputs (a conv kind needs the right rank). */
+function checkAutoencoderConfig(config: AutoencoderTrainingConfig, inputShape: number[]): void {
+  try {
+    resolveAutoencoderTrainingConfig(inputShape, config);
+  } catch (err) {
+    throw input(`training configuration: ${(err as Error).message}`);
+  }
+}
+
+/** Trains a Siamese model (or an autoencoder) on `file` and saves it into `options.out`. */
 export async function trainModel(file: string, options: TrainModelOptions): Promise<TrainTaskResult & { warnings: string[]; classes: string[] }> {
-  checkTrainingConfig(options.config ?? {});
-  const prepared = await prepareTraining(file, options);
+  const model = options.model ?? 'siamese';
+  checkTrainingConfig(options);
+  const prepared = await prepareTraining(file, { ...options, requireLabels: model === 'siamese' });
   options.signal?.throwIfAborted();
   const inputShape = prepared.inputs.kind === 'dense' ? prepared.inputs.inputShape : [prepared.inputs.length, 4];
+  if (model === 'autoencoder') checkAutoencoderConfig(options.autoencoder ?? {}, inputShape);
   const manifest: ManifestBase = {
-    modelId: options.modelId ?? newModelId(path.basename(file).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '')),
+    modelId: options.modelId ?? newModelId(path.basename(file).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, ''), new Date(), model),
     created: new Date().toISOString(),
-    model: 'siamese',
+    model,
     data: { kind: prepared.kind, format: prepared.format, dataset: file, records: prepared.records, inputShape, encoderKind: encoderKindForShape(inputShape) },
     preprocessing: prepared.preprocessing,
     classes: prepared.classes,
   };
-  const payload: TrainTaskPayload = {
+  // The worker polls this flag between steps; a SharedArrayBuffer is shared, not copied, by postMessage.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const onStop = () => Atomics.store(stopFlag, 0, 1);
+  if (options.stopSignal?.aborted) onStop();
+  options.stopSignal?.addEventListener('abort', onStop, { once: true });
+  const common = {
     out: path.resolve(options.out),
     backend: options.backend ?? 'auto',
     inputs: prepared.inputs,
     labels: prepared.labels,
-    config: options.config ?? {},
     manifest,
     dataset: path.basename(file),
+    stopFlag,
     ...(options.reportEverySeconds !== undefined ? { reportEverySeconds: options.reportEverySeconds } : {}),
   };
-  const result = await options.pool.run<TrainTaskResult>('train', payload, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (p) => {
-      if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);
-    },
-  });
-  return { ...result, warnings: prepared.warnings, classes: prepared.classes };
+  const payload: TrainTaskPayload =
+    model === 'autoencoder'
+      ? { ...common, model, config: options.autoencoder ?? {}, ...(options.perceptualModelDir !== undefined ? { perceptualModelDir: path.resolve(options.perceptualModelDir) } : {}) }
+      : { ...common, model, config: options.config ?? {} };
+  try {
+    const result = await options.pool.run<TrainTaskResult>('train', payload, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => {
+        if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);
+      },
+    });
+    return { ...result, warnings: prepared.warnings, classes: prepared.classes };
+  } finally {
+    options.stopSignal?.removeEventListener('abort', onStop);
+  }
 }

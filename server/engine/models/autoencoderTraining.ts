@@ -20,7 +20,7 @@
  * - Loss (autoencoderStep.ts): w_r · MSE + w_l · latent contrastive/triplet + w_p · perceptual.
  *   Latent positives (`positives`): 'labels' (items of a class), 'views' (each item and its seeded
  *   augmented view, augment.ts), or 'auto' (default): labels where the item has one, views for
- *   the rest. The perceptual extractor: `perceptual.extractor` (e.g. a trained Siamese encoder),
+ *   the rest (all views when no class has 2 training items). The perceptual extractor: `perceptual.extractor` (e.g. a trained Siamese encoder),
  *   else a fixed random-weight conv net (see autoencoderStep.ts for why that is a fair choice).
  * - Split: a seeded random share of ALL items (labelled or not) is held out; every other item
  *   trains, in shuffled batches of `batchSize` (each epoch a new permutation).
@@ -315,11 +315,15 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
   const retrievalOn = labels && labelledValidation.length >= 2 && new Set(labelledValidation.map((i) => labels[i]!)).size < labelledValidation.length ? labelledValidation : null;
   if (c.monitor !== 'valLoss' && validate && !retrievalOn) throw new Error(`monitor: ${c.monitor} needs labelled held-out items (2 or more of a class); monitor valLoss instead`);
 
-  const trainLabelled = labels ? split.train.filter((i) => labels[i]! >= 0).length : 0;
+  // Labels give positives only through a class with 2 or more training items.
+  const classSizes = new Map<number, number>();
+  if (labels) for (const i of split.train) if (labels[i]! >= 0) classSizes.set(labels[i]!, (classSizes.get(labels[i]!) ?? 0) + 1);
+  const trainLabelled = [...classSizes.values()].reduce((a, b) => a + b, 0);
+  const labelsGivePairs = [...classSizes.values()].some((size) => size >= 2);
   const latent = c.loss.weights.latent > 0;
-  const usesLabels = latent && c.positives !== 'views' && trainLabelled > 0;
-  const usesViews = latent && (c.positives === 'views' || (c.positives === 'auto' && trainLabelled < split.train.length));
-  if (latent && c.positives === 'labels' && trainLabelled === 0) throw new Error('positives: labels, but no training item has a label (use views, or give labels)');
+  const usesLabels = latent && c.positives !== 'views' && labelsGivePairs;
+  const usesViews = latent && (c.positives === 'views' || (c.positives === 'auto' && (!usesLabels || trainLabelled < split.train.length)));
+  if (latent && c.positives === 'labels' && !labelsGivePairs) throw new Error('positives: labels, but no class has 2 training items with its label (use views, or give labels)');
 
   const batchSize = Math.min(c.batchSize, split.train.length);
   const stepsPerEpoch = c.stepsPerEpoch ?? Math.max(1, Math.ceil(split.train.length / batchSize));

@@ -17,10 +17,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StandardScalerJson } from '../features/scaler';
+import type { AutoencoderKind } from './autoencoder';
 import type { EncoderKind } from './encoders';
-// Registers the custom layers (attention, 3-D batch norm) with tfjs serialization before any load.
+// Registers the custom layers (attention, 3-D batch norm, the autoencoder's upsampling and crop)
+// with tfjs serialization before any load.
 import './attention';
 import './batchNorm3d';
+import './spatialLayers';
 
 export const MODEL_FORMAT = 'similarity-lab-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -50,7 +53,24 @@ export interface ModelHistorySummary {
   seconds: number;
   samplesPerSecond: number;
   /** One entry per epoch: mean loss and the validation scores. */
-  perEpoch: { epoch: number; loss: number; precisionAt1?: number; mapAtR?: number; tripletAccuracy?: number }[];
+  perEpoch: { epoch: number; loss: number; valLoss?: number; precisionAt1?: number; mapAtR?: number; tripletAccuracy?: number }[];
+}
+
+export type ModelKind = 'siamese' | 'autoencoder';
+export const MODEL_KINDS: readonly ModelKind[] = ['siamese', 'autoencoder'];
+
+/** What an autoencoder model is (the saved model is input → reconstruction; its `latent` layer gives the embeddings). */
+export interface AutoencoderSummary {
+  kind: AutoencoderKind;
+  latentDim: number;
+  output: 'sigmoid' | 'linear';
+  /** The loss weights it was trained with. */
+  weights: { reconstruction: number; latent: number; perceptual: number };
+  latentLoss: 'contrastive' | 'triplet';
+  /** Where the latent loss's positives came from. */
+  positives: { labels: boolean; views: boolean };
+  /** The perceptual loss's extractor: 'random' (fixed random conv net), 'siamese' (a trained encoder), or none. */
+  perceptual: 'random' | 'siamese' | null;
 }
 
 export interface ModelManifest {
@@ -59,7 +79,8 @@ export interface ModelManifest {
   modelId: string;
   /** ISO 8601. */
   created: string;
-  model: 'siamese';
+  /** 'siamese': model.json is the encoder. 'autoencoder': model.json is input → reconstruction; embeddings are its latent (autoencoderFromModel). */
+  model: ModelKind;
   data: {
     kind: ModelDataKind;
     /** The reader's format name (csv, idx, image-folder, fasta...). */
@@ -69,8 +90,11 @@ export interface ModelManifest {
     records: number;
     /** One encoder input, without the batch dimension. */
     inputShape: number[];
+    /** The encoder's kind (an autoencoder's: its kind too). */
     encoderKind: EncoderKind;
   };
+  /** Autoencoders only. */
+  autoencoder?: AutoencoderSummary;
   preprocessing: ModelPreprocessing;
   /** The resolved training configuration (training.ts). */
   config: unknown;
@@ -81,8 +105,9 @@ export interface ModelManifest {
   backend: string;
   /** Class names; the model's labels were codes into this list. */
   classes: string[];
+  /** Siamese: the embedding size; autoencoders: the latent size. */
   embeddingDim: number;
-  /** The distance the model was trained for (and scores with). */
+  /** The distance the model was trained for (and scores with); an autoencoder's: its latent loss's. */
   distance: 'euclidean' | 'cosine' | 'combined';
   euclideanWeight: number;
   /** SHA-256 (hex) of model.json and weights.bin as saved. */
@@ -115,10 +140,10 @@ function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(buffer);
 }
 
-/** A new model id: the name (letters, digits, - _ .) and a timestamp. */
-export function newModelId(name: string, date = new Date()): string {
+/** A new model id: the name (letters, digits, - _ .), the kind of model and a timestamp. */
+export function newModelId(name: string, date = new Date(), kind: ModelKind = 'siamese'): string {
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-  return `${safe}-siamese-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${safe}-${kind}-${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /**
@@ -179,6 +204,8 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   for (const field of ['modelId', 'model', 'data', 'preprocessing', 'files', 'classes', 'distance'] as const) {
     if (m[field] === undefined) throw new ModelFileError(`${file}: field '${field}' is missing`);
   }
+  if (!MODEL_KINDS.includes(m.model as ModelKind)) throw new ModelFileError(`${file}: field 'model' is ${JSON.stringify(m.model)}, expected ${MODEL_KINDS.join(' or ')}`);
+  if (m.model === 'autoencoder' && !isObject(m.autoencoder)) throw new ModelFileError(`${file}: field 'autoencoder' is missing (an autoencoder model describes its kind and latent size there)`);
   const data = m.data;
   if (!isObject(data) || !Array.isArray(data.inputShape) || !data.inputShape.every((d) => Number.isInteger(d) && (d as number) > 0)) throw new ModelFileError(`${file}: field 'data.inputShape' must be a list of positive integers`);
   if (!['table', 'sequence', 'image', 'volume'].includes(data.kind as string)) throw new ModelFileError(`${file}: field 'data.kind' is ${JSON.stringify(data.kind)}, expected table, sequence, image or volume`);

@@ -1,46 +1,66 @@
 /**
- * Task `train`: trains a Siamese encoder in this worker (engine/models/training.ts) and saves it
- * into `out` (engine/models/modelStore.ts) — at each new best epoch (a checkpoint that survives a
+ * Task `train`: trains a Siamese encoder (engine/models/training.ts) or, with `model:
+ * 'autoencoder'`, an autoencoder (tasks/trainAutoencoder.ts) in this worker and saves it into
+ * `out` (engine/models/modelStore.ts) — at each new best epoch (a checkpoint that survives a
  * cancelled or crashed run) and at the end with the whole history.
  *
  * Progress: every report carries `data`, a TrainingMetricsReport — the fields of the
  * `similarityLab/trainingMetrics` notification ({ modelId, epoch, step, loss, metrics,
  * attention?, run? }) plus `event`. Step reports are paced (`reportEverySeconds`); epoch reports
  * (validation scores, attention weights) are all sent. The first report carries `run`.
- * Cancellation is checked between steps.
+ * Cancellation is checked between steps (the run is abandoned; its last checkpoint stays on
+ * disk). `stopFlag` set non-zero asks for a graceful stop: after the current step the epoch in
+ * progress is scored, the best epoch's weights are restored and saved, and the task resolves.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendPreference } from '../../engine/models/backend';
 import { attentionWeights } from '../../engine/models/attention';
-import { saveModel, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
+import type { AutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
+import { saveModel, type ModelHistorySummary, type ModelKind, type ModelManifest } from '../../engine/models/modelStore';
 import { oneHotInputs } from '../../engine/models/oneHot';
 import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../task';
+import { RunReporter, stopRequested } from './runReporter';
+import { trainAutoencoderTask } from './trainAutoencoder';
 
 export type TrainInputsPayload = { kind: 'dense'; data: Float32Array; inputShape: number[] } | { kind: 'one-hot'; packed: PackedSymbols; length: number };
 
 /** What the orchestrator knows of the model before training (the rest is filled in here). */
 export type ManifestBase = Pick<ModelManifest, 'modelId' | 'created' | 'model' | 'data' | 'preprocessing' | 'classes'>;
 
-export interface TrainTaskPayload {
+export type { ModelKind };
+
+interface TrainTaskCommon {
   out: string;
   backend: BackendPreference;
   inputs: TrainInputsPayload;
   /** One class code per record (< 0: unlabelled). */
   labels: Int32Array;
-  config: TrainingConfig;
   manifest: ManifestBase;
   /** Dataset name for the dashboard's title. */
   dataset: string;
   /** Seconds between step reports; default 0.25. */
   reportEverySeconds?: number;
+  /** Int32Array over a SharedArrayBuffer: index 0 set non-zero = stop gracefully (keep the best epoch). */
+  stopFlag?: Int32Array;
 }
+
+export type TrainTaskPayload = TrainTaskCommon &
+  (
+    | { model?: 'siamese'; config: TrainingConfig }
+    | {
+        model: 'autoencoder';
+        config: AutoencoderTrainingConfig;
+        /** A trained Siamese model folder whose encoder is the perceptual loss's extractor. */
+        perceptualModelDir?: string;
+      }
+  );
 
 /** The run described once, in the first report (the dashboard's RunInfo). */
 export interface TrainingRunInfo {
   modelId: string;
-  kind: 'siamese';
+  kind: ModelKind;
   backend: string;
   dataset: string;
   epochs: number;
@@ -83,7 +103,7 @@ export function inputsOf(p: TrainInputsPayload): TrainingInputs {
   return oneHotInputs(count, (i) => symbolsAt(p.packed, i) as Uint8Array, p.length);
 }
 
-function historySummary(r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
+export function historySummary(r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
   return {
     epochs: r.history.length,
     bestEpoch: r.bestEpoch,
@@ -110,21 +130,11 @@ function epochMetrics(e: EpochMetrics): Record<string, number> {
 export async function trainTask(payload: unknown, ctx: TaskContext): Promise<TrainTaskResult> {
   const p = payload as TrainTaskPayload;
   const choice = await initBackend(p.backend, (msg) => console.error(msg));
+  if (p.model === 'autoencoder') return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
   const inputs = inputsOf(p.inputs);
   const modelId = p.manifest.modelId;
-  const reportEvery = p.reportEverySeconds ?? 0.25;
-  let run: TrainingRunInfo | undefined;
-  let lastReport = -Infinity;
-  let lastStep = 0;
-  let totalSteps = 1;
   const epochs = p.config.epochs ?? 20;
-  const report = (r: Omit<TrainingMetricsReport, 'modelId'>, note: string) => {
-    const first = run === undefined;
-    if (first) {
-      run = { modelId, kind: 'siamese', backend: choice.backend, dataset: p.dataset, epochs, totalSteps, config: runConfig(p.config) };
-    }
-    ctx.progress(Math.min(lastStep, totalSteps), totalSteps, note, { modelId, ...r, ...(first ? { run } : {}) } satisfies TrainingMetricsReport);
-  };
+  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'siamese', backend: choice.backend, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
   const baseManifest = (r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond' | 'config'>, metrics: Record<string, number>, encoder: tf.LayersModel) => {
     const outShape = encoder.outputs[0]!.shape;
     return {
@@ -148,20 +158,17 @@ export async function trainTask(payload: unknown, ctx: TaskContext): Promise<Tra
     p.config,
     {
       checkCancelled: () => ctx.throwIfCancelled(),
+      shouldStop: stopRequested(p.stopFlag),
       onStep: (s: StepMetrics) => {
-        totalSteps = s.totalSteps;
-        lastStep = s.step;
-        const now = performance.now() / 1000;
-        if (now - lastReport < reportEvery && s.step < s.totalSteps) return;
-        lastReport = now;
+        if (!reporter.stepDue(s.step, s.totalSteps)) return;
         const metrics = { activeTriplets: s.activeShare, embeddingStd: s.spread, learningRate: s.learningRate, samplesPerSecond: s.samplesPerSecond, collapsed: s.collapsed ? 1 : 0 };
-        report({ epoch: s.epoch - 1, step: s.step, loss: s.loss, metrics, event: 'step' }, `epoch ${s.epoch}/${epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`);
+        reporter.report({ epoch: s.epoch - 1, step: s.step, loss: s.loss, metrics, event: 'step' }, `epoch ${s.epoch}/${epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`);
       },
       onEpoch: (e: EpochMetrics) => {
         history.push(e);
         const v = e.validation;
         const note = `epoch ${e.epoch}/${epochs} loss ${e.loss.toFixed(4)}${v ? ` P@1 ${v.precisionAt1.toFixed(3)} MAP@R ${v.mapAtR.toFixed(3)} triplets ${v.tripletAccuracy.toFixed(4)}` : ''}${e.best ? ' (best)' : ''}`;
-        report({ epoch: e.epoch - 1, step: lastStep, loss: e.loss, metrics: epochMetrics(e), event: 'epoch', ...attentionOf(currentEncoder) }, note);
+        reporter.report({ epoch: e.epoch - 1, step: reporter.lastStep, loss: e.loss, metrics: epochMetrics(e), event: 'epoch', ...attentionOf(currentEncoder) }, note);
       },
       onCheckpoint: async (encoder, e) => {
         const partial = { history, bestEpoch: e.epoch, stopReason: 'epochs' as const, seconds: performance.now() / 1000 - started, samplesPerSecond: e.samplesPerSecond, config: resolved! };
@@ -170,7 +177,7 @@ export async function trainTask(payload: unknown, ctx: TaskContext): Promise<Tra
       onStart: (encoder, plan) => {
         currentEncoder = encoder;
         resolved = plan.config;
-        totalSteps = plan.totalSteps;
+        reporter.totalSteps = plan.totalSteps;
       },
     },
   );

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { runCli, type Run } from './runCli';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,8 @@ const FASTA = path.join(FIXTURES, 'dna/16S-sample.fasta');
 const VOLUMES = path.join(FIXTURES, 'volumes');
 const GENUS = ';\\s*([^;\\s]+)[^;]*$';
 const FAST = ['--epochs', '2', '--steps-per-epoch', '3', '--backend', 'cpu', '--embedding-dim', '8'];
+const AE_FAST = ['--epochs', '2', '--steps-per-epoch', '2', '--backend', 'cpu', '--latent', '8'];
+const FASHION64 = path.join(FIXTURES, 'images/fashion64-images-idx3-ubyte.gz');
 
 let dir: string;
 before(() => {
@@ -86,7 +88,7 @@ void describe('simlab train', () => {
     mkdirSync(taken);
     writeFileSync(path.join(taken, 'manifest.json'), '{}');
     const runs = await Promise.all([
-      simlab('train', IRIS, '--model', 'autoencoder'),
+      simlab('train', IRIS, '--model', 'autoencoder', '--classes-per-batch', '4'),
       simlab('train', IRIS),
       simlab('train', IRIS, '--model', 'siamese', '--distance', 'manhattan'),
       simlab('train', IRIS, '--model', 'siamese', '--out', taken),
@@ -95,9 +97,13 @@ void describe('simlab train', () => {
       simlab('train', path.join(FIXTURES, 'tables/points.csv'), '--model', 'siamese', ...FAST),
       simlab('similar', IRIS, '--model', model, '--id', '0', '--metric', 'cosine'),
       simlab('eval', IRIS, '--backend', 'cpu'),
+      simlab('train', IRIS, '--model', 'autoencoder', '--ae', 'conv', ...AE_FAST),
+      simlab('train', IRIS, '--model', 'siamese', '--latent', '4'),
+      simlab('train', IRIS, '--model', 'autoencoder', '--reconstruction-weight', '0', '--latent-weight', '0'),
+      simlab('train', IRIS, '--model', 'autoencoder', '--positives', 'pairs'),
     ]);
     runs.forEach((r, i) => assert.equal(r.status, 2, `run ${i}: ${r.stderr}`));
-    assert.match(runs[0]!.stderr, /autoencoders are not available yet/);
+    assert.match(runs[0]!.stderr, /--classes-per-batch applies to Siamese models/);
     assert.match(runs[1]!.stderr, /train needs --model siamese/);
     assert.match(runs[2]!.stderr, /--distance is one of euclidean, cosine, combined, got 'manhattan'/);
     assert.match(runs[3]!.stderr, /already holds a model; pass --overwrite/);
@@ -106,7 +112,53 @@ void describe('simlab train', () => {
     assert.match(runs[6]!.stderr, /points\.csv: 2 class\(es\) and 0 with at least 2 records; training needs 2 or more classes/);
     assert.match(runs[7]!.stderr, /--metric does not apply with --model/);
     assert.match(runs[8]!.stderr, /--backend applies with --model DIR/);
+    assert.match(runs[9]!.stderr, /training configuration: autoencoder\.kind: a convolutional autoencoder needs sequences, images or volumes; these inputs have shape \[4\]/);
+    assert.match(runs[10]!.stderr, /--latent applies to autoencoders \(--model autoencoder\)/);
+    assert.match(runs[11]!.stderr, /the loss weights are all 0/);
+    assert.match(runs[12]!.stderr, /--positives is one of auto, labels, views, got 'pairs'/);
     assert.ok(!existsSync(path.join(VOLUMES, 'models')));
+  });
+
+  void test('autoencoder on 64 Fashion-MNIST images: trains (labels from the IDX file as latent positives), and its latent codes serve eval, similar and embed --model; the map carries reconstructions', async () => {
+    const out = path.join(dir, 'fashion-ae');
+    const t = await simlab('train', FASHION64, '--model', 'autoencoder', '--ae', 'dense', '--out', out, '--json', ...AE_FAST);
+    assert.equal(t.status, 0, t.stderr);
+    const s = JSON.parse(t.stdout) as Record<string, number | string>;
+    assert.match(String(s.modelId), /^fashion64-images-idx3-ubyte-autoencoder-\d{8}T\d{6}Z$/);
+    assert.deepEqual([s.autoencoder, s.latentDim, s.epochs, s.classes], ['dense', 8, 2, 10]);
+    assert.ok(Number(s.reconstructionLoss) > 0 && Number(s.reconstructionLoss) < 0.5 && Number(s.valLoss) > 0, t.stdout);
+    assert.ok(Number(s.contrastiveLoss) >= 0, 'the latent loss is reported under its kind');
+    assert.match(t.stderr, /^epoch 1\/2: loss [\d.]+ \(reconstruction [\d.]+, contrastive [\d.]+\), validation loss [\d.]+, latent P@1 [\d.]+, MAP@R [\d.]+, \d+ samples\/s$/m);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { model: string; embeddingDim: number; autoencoder: { kind: string; positives: { labels: boolean } } };
+    assert.deepEqual([manifest.model, manifest.embeddingDim, manifest.autoencoder.kind, manifest.autoencoder.positives.labels], ['autoencoder', 8, 'dense', true]);
+
+    const html = path.join(dir, 'fashion-ae.html');
+    const [evaluated, similar, embedded] = await Promise.all([simlab('eval', FASHION64, '--model', out, '--json'), simlab('similar', FASHION64, '--model', out, '--id', '3', '-k', '2'), simlab('embed', FASHION64, '--model', out, '--out', html)]);
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    const e = JSON.parse(evaluated.stdout) as Record<string, number>;
+    assert.equal(e.records, 64);
+    assert.ok(e.precision_at_1! >= 0 && e.map_at_r! > 0 && e.reconstruction_mse! > 0 && e.reconstruction_mse! < 0.5, evaluated.stdout);
+    assert.match(evaluated.stderr, /\(dense autoencoder, 8-dim latent, cosine distance\)/);
+    assert.equal(similar.status, 0, similar.stderr);
+    assert.equal(similar.stdout.trimEnd().split('\n').length, 3);
+    assert.equal(embedded.status, 0, embedded.stderr);
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /"reconstructions":\[\{"type":"pixels","width":28,"height":28,"channels":1/);
+  });
+
+  void test('autoencoder without labels (points.csv): views as latent positives; eval reports the reconstruction error and the latent clusters', async () => {
+    const out = path.join(dir, 'points-ae');
+    const t = await simlab('train', path.join(FIXTURES, 'tables/points.csv'), '--model', 'autoencoder', '--out', out, '--epochs', '2', '--backend', 'cpu');
+    assert.equal(t.status, 0, t.stderr);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { autoencoder: { kind: string; output: string; positives: { labels: boolean; views: boolean } } };
+    assert.deepEqual(manifest.autoencoder.positives, { labels: false, views: true });
+    assert.equal(manifest.autoencoder.output, 'linear', 'standardised columns are not in [0, 1]');
+    const r = await simlab('eval', path.join(FIXTURES, 'tables/points.csv'), '--model', out, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const e = JSON.parse(r.stdout) as Record<string, number>;
+    assert.deepEqual(Object.keys(e).sort(), ['clusters', 'noise', 'reconstruction_mse', 'records']);
+    assert.ok(e.reconstruction_mse! > 0);
+    assert.match(r.stderr, /no class with 2 labelled records, so no retrieval scores/);
   });
 
   void test('a model folder with its weights gone: exit 2 naming the file', async () => {

@@ -6,8 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { disposeAutoencoder } from '../../../server/engine/models/autoencoder';
 import { reconstructionError } from '../../../server/engine/models/autoencoderStep';
-import { latentCodes, randomSplit, resolveAutoencoderTrainingConfig, trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderTrainingPlan } from '../../../server/engine/models/autoencoderTraining';
-import { denseInputs } from '../../../server/engine/models/training';
+import { latentCodes, randomSplit, resolveAutoencoderTrainingConfig, trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingPlan } from '../../../server/engine/models/autoencoderTraining';
+import { denseInputs, type TrainingInputs } from '../../../server/engine/models/training';
 
 /** The 600 8×8 digits of the fixture, pixels / 16, as [8, 8, 1] images. */
 function digits() {
@@ -38,10 +38,11 @@ void describe('autoencoder training loop', () => {
   });
 
   void it('tf.memory().numTensors is the same after every epoch: dense with views, conv with batch norm, labels and a perceptual loss', async () => {
-    for (const [inputs, config] of [
-      [flat, { ...small, positives: 'views' as const }],
-      [images, { autoencoder: { kind: 'conv' as const, filters: [4, 8], latentDim: 8 }, batchSize: 16, loss: { weights: { perceptual: 0.5 } }, perceptual: { filters: [4] } }],
-    ] as const) {
+    const cases: [TrainingInputs, AutoencoderTrainingConfig][] = [
+      [flat, { ...small, positives: 'views' }],
+      [images, { autoencoder: { kind: 'conv', filters: [4, 8], latentDim: 8 }, batchSize: 16, loss: { weights: { perceptual: 0.5 } }, perceptual: { filters: [4] } }],
+    ];
+    for (const [inputs, config] of cases) {
       const counts: number[] = [];
       const start = tf.memory().numTensors;
       const r = await trainAutoencoder({ inputs, labels }, { ...config, epochs: 4, stepsPerEpoch: 3, patience: 0 }, {

@@ -1,0 +1,169 @@
+/**
+ * The autoencoder half of task `train` (tasks/train.ts dispatches here on `model:
+ * 'autoencoder'`): trains with engine/models/autoencoderTraining.ts and saves the whole
+ * autoencoder (input → reconstruction; its `latent` layer gives the embeddings) with a manifest
+ * saying what it is — at each new best epoch and at the end.
+ *
+ * Reports: step — `reconstructionLoss`, `contrastiveLoss` or `tripletLoss` (the latent part),
+ * `perceptualLoss` (each when its weight is > 0; unweighted), `embeddingStd` (the latent's
+ * spread, for the collapse alarm), `learningRate`, `samplesPerSecond`, and `activeTriplets` only
+ * for a triplet latent loss (a contrastive one has no triplets to count). Epoch — the means, plus
+ * `valLoss` and the latent's retrieval scores on labelled held-out items.
+ */
+import { disposeAutoencoder, type Autoencoder } from '../../engine/models/autoencoder';
+import type { AutoencoderLossParts } from '../../engine/models/autoencoderStep';
+import { trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderStepMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingResult, type ResolvedAutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
+import { loadModel, saveModel, type AutoencoderSummary, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
+import type { TrainingInputs } from '../../engine/models/training';
+import { InvalidInputError } from '../errors';
+import type { TaskContext } from '../task';
+import { RunReporter, stopRequested } from './runReporter';
+import type { TrainTaskPayload, TrainTaskResult } from './train';
+
+type AutoencoderPayload = Extract<TrainTaskPayload, { model: 'autoencoder' }>;
+
+function partMetrics(parts: AutoencoderLossParts, latentLoss: 'contrastive' | 'triplet'): Record<string, number> {
+  return {
+    ...(parts.reconstruction !== null ? { reconstructionLoss: parts.reconstruction } : {}),
+    ...(parts.latent !== null ? { [`${latentLoss}Loss`]: parts.latent } : {}),
+    ...(parts.perceptual !== null ? { perceptualLoss: parts.perceptual } : {}),
+  };
+}
+
+function epochMetrics(e: AutoencoderEpochMetrics, c: ResolvedAutoencoderTrainingConfig): Record<string, number> {
+  const v = e.validation;
+  const r = v?.retrieval;
+  return {
+    loss: e.loss,
+    ...partMetrics(e.parts, c.loss.latentLoss),
+    ...(c.loss.latentLoss === 'triplet' && e.parts.latent !== null ? { activeTriplets: e.activeShare } : {}),
+    embeddingStd: e.spread,
+    learningRate: e.learningRate,
+    samplesPerSecond: e.samplesPerSecond,
+    // With a perceptual part valLoss is a mix: its two parts are drawn too.
+    ...(v ? { valLoss: v.valLoss, ...(v.perceptual !== null ? { valReconstructionLoss: v.reconstruction, valPerceptualLoss: v.perceptual } : {}) } : {}),
+    ...(r ? { precisionAt1: r.precisionAt1, mapAtR: r.mapAtR, rPrecision: r.rPrecision, tripletAccuracy: r.tripletAccuracy } : {}),
+  };
+}
+
+function historySummary(r: Pick<AutoencoderTrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
+  return {
+    epochs: r.history.length,
+    bestEpoch: r.bestEpoch,
+    stopReason: r.stopReason,
+    seconds: r.seconds,
+    samplesPerSecond: r.samplesPerSecond,
+    perEpoch: r.history.map((e) => {
+      const v = e.validation;
+      const q = v?.retrieval;
+      return { epoch: e.epoch, loss: e.loss, ...(v ? { valLoss: v.valLoss } : {}), ...(q ? { precisionAt1: q.precisionAt1, mapAtR: q.mapAtR, tripletAccuracy: q.tripletAccuracy } : {}) };
+    }),
+  };
+}
+
+/** The hyper-parameters shown on the dashboard (flat, short). */
+function runConfig(c: AutoencoderTrainingConfig): Record<string, string | number | boolean> {
+  const a = c.autoencoder ?? {};
+  const w = c.loss?.weights ?? {};
+  const out: Record<string, string | number | boolean> = {
+    autoencoder: a.kind ?? 'auto',
+    reconstructionWeight: w.reconstruction ?? 1,
+    latentWeight: w.latent ?? 0.1,
+    perceptualWeight: w.perceptual ?? 0,
+    latentLoss: c.loss?.latentLoss ?? 'contrastive',
+    distance: c.loss?.distance ?? 'cosine',
+    positives: c.positives ?? 'auto',
+    batchSize: c.batchSize ?? 64,
+    learningRate: c.learningRate ?? 1e-3,
+    schedule: c.schedule ?? 'cosine',
+    validationSplit: c.validationSplit ?? 0.1,
+    patience: c.patience ?? 5,
+    seed: c.seed ?? 1,
+  };
+  if (a.latentDim !== undefined) out['latentDim'] = a.latentDim;
+  return out;
+}
+
+export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: TrainingInputs, ctx: TaskContext, backend: string): Promise<TrainTaskResult> {
+  const modelId = p.manifest.modelId;
+  const epochs = p.config.epochs ?? 20;
+  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'autoencoder', backend, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
+  const labels = p.labels.length === inputs.count && p.labels.some((l) => l >= 0) ? p.labels : undefined;
+  const extractor = p.perceptualModelDir !== undefined ? await loadModel(p.perceptualModelDir) : undefined;
+  try {
+    if (extractor && extractor.manifest.model !== 'siamese') throw new InvalidInputError(`${p.perceptualModelDir}: a ${extractor.manifest.model} model; the perceptual loss takes a trained Siamese model's encoder`);
+    let resolved: ResolvedAutoencoderTrainingConfig | null = null;
+    let plan: { usesLabels: boolean; usesViews: boolean } = { usesLabels: false, usesViews: false };
+    const history: AutoencoderEpochMetrics[] = [];
+    const started = performance.now() / 1000;
+    const manifestOf = (models: Autoencoder, r: Pick<AutoencoderTrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>, c: ResolvedAutoencoderTrainingConfig, metrics: Record<string, number>): Omit<ModelManifest, 'files' | 'format' | 'version'> => {
+      const summary: AutoencoderSummary = {
+        kind: c.autoencoder.kind,
+        latentDim: models.latentDim,
+        output: c.autoencoder.output,
+        weights: { ...c.loss.weights },
+        latentLoss: c.loss.latentLoss,
+        positives: { labels: plan.usesLabels, views: plan.usesViews },
+        perceptual: c.perceptual?.source ?? null,
+      };
+      return {
+        ...p.manifest,
+        data: { ...p.manifest.data, encoderKind: c.autoencoder.kind },
+        autoencoder: summary,
+        config: c,
+        metrics,
+        history: historySummary(r),
+        backend,
+        embeddingDim: models.latentDim,
+        distance: c.loss.distance,
+        euclideanWeight: c.loss.euclideanWeight,
+      };
+    };
+    const result = await trainAutoencoder(
+      { inputs, ...(labels ? { labels } : {}) },
+      { ...p.config, ...(extractor ? { perceptual: { ...p.config.perceptual, extractor: extractor.model } } : {}) },
+      {
+        checkCancelled: () => ctx.throwIfCancelled(),
+        shouldStop: stopRequested(p.stopFlag),
+        onStart: (_models, start) => {
+          resolved = start.config;
+          plan = { usesLabels: start.usesLabels, usesViews: start.usesViews };
+          reporter.totalSteps = start.totalSteps;
+        },
+        onStep: (s: AutoencoderStepMetrics) => {
+          if (!reporter.stepDue(s.step, s.totalSteps)) return;
+          const c = resolved!;
+          const metrics = {
+            ...partMetrics(s.parts, c.loss.latentLoss),
+            ...(c.loss.latentLoss === 'triplet' && s.parts.latent !== null ? { activeTriplets: s.activeShare } : {}),
+            embeddingStd: s.spread,
+            learningRate: s.learningRate,
+            samplesPerSecond: s.samplesPerSecond,
+          };
+          reporter.report({ epoch: s.epoch - 1, step: s.step, loss: s.loss, metrics, event: 'step' }, `epoch ${s.epoch}/${epochs} step ${s.stepInEpoch}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`);
+        },
+        onEpoch: (e) => {
+          history.push(e);
+          const v = e.validation;
+          const q = v?.retrieval;
+          const note = `epoch ${e.epoch}/${epochs} loss ${e.loss.toFixed(4)}${v ? ` validation loss ${v.valLoss.toFixed(4)}` : ''}${q ? ` P@1 ${q.precisionAt1.toFixed(3)} MAP@R ${q.mapAtR.toFixed(3)}` : ''}${e.best ? ' (best)' : ''}`;
+          reporter.report({ epoch: e.epoch - 1, step: reporter.lastStep, loss: e.loss, metrics: epochMetrics(e, resolved!), event: 'epoch' }, note);
+        },
+        onCheckpoint: async (models, e) => {
+          const partial = { history, bestEpoch: e.epoch, stopReason: 'epochs' as const, seconds: performance.now() / 1000 - started, samplesPerSecond: e.samplesPerSecond };
+          await saveModel(p.out, models.autoencoder, manifestOf(models, partial, resolved!, epochMetrics(e, resolved!)));
+        },
+      },
+    );
+    try {
+      const best = result.history.find((e) => e.epoch === result.bestEpoch);
+      const metrics = best ? epochMetrics(best, result.config) : {};
+      const manifest = await saveModel(p.out, result.models.autoencoder, manifestOf(result.models, result, result.config, metrics));
+      return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend };
+    } finally {
+      disposeAutoencoder(result.models);
+    }
+  } finally {
+    extractor?.model.dispose();
+  }
+}
