@@ -14,7 +14,7 @@ import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
 import { trainTask } from './tasks/train';
-import { umapTask } from './tasks/umap';
+import { umapLayoutTask, umapPrepareTask, umapTask } from './tasks/umap';
 import { vectorKnnTask } from './tasks/vectorKnn';
 import { verifyTask } from './tasks/verify';
 
@@ -34,6 +34,8 @@ export const tasks: TaskRegistry = {
   similarQuery: similarTask,
   vectorKnn: vectorKnnTask,
   umap: umapTask,
+  umapPrepare: umapPrepareTask,
+  umapLayout: umapLayoutTask,
   train: trainTask,
   embedModel: embedModelTask,
 };
