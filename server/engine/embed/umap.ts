@@ -9,8 +9,8 @@
  */
 import { findAbParams } from './abCurve';
 import { checkKnnGraph, fuzzySimplicialSet, type FuzzyGraph, type KnnGraph } from './fuzzySet';
-import { LayoutOptimizer, makeEpochsPerSample, type LayoutEdges } from './layout';
-import { seededRandom, type RandomSource } from './random';
+import { createLayoutState, LayoutOptimizer, makeEpochsPerSample, type LayoutEdges, type LayoutState } from './layout';
+import { SeededStream, type RandomSource } from './random';
 
 export type { KnnGraph } from './fuzzySet';
 
@@ -41,6 +41,21 @@ export interface UmapOptions {
   seed?: number;
   /** Injectable random source (uniform in [0, 1)); overrides `seed`. */
   random?: RandomSource;
+  /**
+   * Layout partitions (layout.ts): 1 (default) is umap-learn's sequential loop; 2 lets two threads
+   * share the epochs (parallelLayout.ts) with the same map whatever the number of threads.
+   */
+  partitions?: number;
+}
+
+/** A fit ready to run: the layout state (on SharedArrayBuffers when asked) and what it came from. */
+export interface UmapSetup {
+  state: LayoutState;
+  n: number;
+  nComponents: number;
+  nEpochs: number;
+  /** Edges the layout samples (both directions of each graph edge). */
+  edgeCount: number;
 }
 
 export function defaultEpochs(n: number): number {
@@ -83,6 +98,48 @@ export function layoutEdges(graph: FuzzyGraph, nEpochs: number): LayoutEdges {
   return { head, tail, epochsPerSample: makeEpochsPerSample(weights, nEpochs) };
 }
 
+/**
+ * Graph, curve, edges and random start of a fit. Draws, in order: the random start (n·nComponents
+ * numbers), one seed per partition after the first, then partition 0's negative samples. With an
+ * injected source, partition 0 keeps drawing from it (returned as `source`); with a seed, every
+ * stream lives in the state, so the setup can cross to worker threads.
+ */
+export function prepareUmap(knnGraph: KnnGraph, options: UmapOptions = {}, shared = false): { setup: UmapSetup; source: RandomSource | null } {
+  checkKnnGraph(knnGraph);
+  const knn = truncateKnn(knnGraph, options.nNeighbors ?? knnGraph.k);
+  const nComponents = options.nComponents ?? 2;
+  if (!Number.isInteger(nComponents) || nComponents < 1) throw new RangeError(`nComponents must be a positive integer, got ${nComponents}`);
+  const nEpochs = options.nEpochs ?? defaultEpochs(knn.n);
+  if (!Number.isInteger(nEpochs) || nEpochs < 1) throw new RangeError(`nEpochs must be a positive integer, got ${nEpochs}`);
+  const negativeSampleRate = options.negativeSampleRate ?? 5;
+  if (!(negativeSampleRate > 0)) throw new RangeError(`negativeSampleRate must be positive, got ${negativeSampleRate}`);
+  const partitions = options.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 64) throw new RangeError(`partitions must be an integer in [1, 64], got ${partitions}`);
+  const { a, b } = findAbParams(options.spread ?? 1, options.minDist ?? 0.1);
+  const stream = options.random ? null : new SeededStream(options.seed ?? 42);
+  const random = options.random ?? (stream as SeededStream).next;
+
+  const graph = fuzzySimplicialSet(knn, { localConnectivity: options.localConnectivity, setOpMixRatio: options.setOpMixRatio });
+  const edges = layoutEdges(graph, nEpochs);
+
+  let init: Float32Array;
+  if (options.init instanceof Float32Array) {
+    if (options.init.length !== knn.n * nComponents) {
+      throw new RangeError(`init has ${options.init.length} values, expected n·nComponents = ${knn.n * nComponents}`);
+    }
+    init = options.init;
+  } else {
+    init = new Float32Array(knn.n * nComponents);
+    for (let i = 0; i < init.length; i++) init[i] = random() * 20 - 10;
+  }
+  const seeds = [0];
+  for (let p = 1; p < partitions; p++) seeds.push(Math.floor(random() * 4294967296));
+  if (stream) seeds[0] = stream.state;
+  const params = { a, b, nEpochs, negativeSampleRate, learningRate: options.learningRate ?? 1, repulsionStrength: options.repulsionStrength ?? 1 };
+  const state = createLayoutState(init, nComponents, edges, params, { partitions, seeds, shared });
+  return { setup: { state, n: knn.n, nComponents, nEpochs, edgeCount: edges.head.length }, source: stream ? null : random };
+}
+
 export class UmapFit {
   readonly n: number;
   readonly nComponents: number;
@@ -92,48 +149,12 @@ export class UmapFit {
   private readonly optimizer: LayoutOptimizer;
 
   constructor(knnGraph: KnnGraph, options: UmapOptions = {}) {
-    checkKnnGraph(knnGraph);
-    const knn = truncateKnn(knnGraph, options.nNeighbors ?? knnGraph.k);
-    const nComponents = options.nComponents ?? 2;
-    if (!Number.isInteger(nComponents) || nComponents < 1) throw new RangeError(`nComponents must be a positive integer, got ${nComponents}`);
-    const nEpochs = options.nEpochs ?? defaultEpochs(knn.n);
-    if (!Number.isInteger(nEpochs) || nEpochs < 1) throw new RangeError(`nEpochs must be a positive integer, got ${nEpochs}`);
-    const negativeSampleRate = options.negativeSampleRate ?? 5;
-    if (!(negativeSampleRate > 0)) throw new RangeError(`negativeSampleRate must be positive, got ${negativeSampleRate}`);
-    const { a, b } = findAbParams(options.spread ?? 1, options.minDist ?? 0.1);
-    const random = options.random ?? seededRandom(options.seed ?? 42);
-
-    const graph = fuzzySimplicialSet(knn, { localConnectivity: options.localConnectivity, setOpMixRatio: options.setOpMixRatio });
-    const edges = layoutEdges(graph, nEpochs);
-
-    let embedding: Float32Array;
-    if (options.init instanceof Float32Array) {
-      if (options.init.length !== knn.n * nComponents) {
-        throw new RangeError(`init has ${options.init.length} values, expected n·nComponents = ${knn.n * nComponents}`);
-      }
-      embedding = Float32Array.from(options.init);
-    } else {
-      embedding = new Float32Array(knn.n * nComponents);
-      for (let i = 0; i < embedding.length; i++) embedding[i] = random() * 20 - 10;
-    }
-    this.n = knn.n;
-    this.nComponents = nComponents;
-    this.nEpochs = nEpochs;
-    this.edgeCount = edges.head.length;
-    this.optimizer = new LayoutOptimizer(
-      embedding,
-      nComponents,
-      edges,
-      {
-        a,
-        b,
-        nEpochs,
-        negativeSampleRate,
-        learningRate: options.learningRate ?? 1,
-        repulsionStrength: options.repulsionStrength ?? 1,
-      },
-      random,
-    );
+    const { setup, source } = prepareUmap(knnGraph, options);
+    this.n = setup.n;
+    this.nComponents = setup.nComponents;
+    this.nEpochs = setup.nEpochs;
+    this.edgeCount = setup.edgeCount;
+    this.optimizer = new LayoutOptimizer(setup.state, source);
   }
 
   /** Epochs done so far. */

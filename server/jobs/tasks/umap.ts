@@ -1,9 +1,18 @@
 /**
- * Task `umap`: fits UMAP to a precomputed kNN graph in the worker, epoch by epoch, reporting
- * progress after each epoch (the pool throttles the messages) and stopping at the next epoch
- * when cancelled. Returns the n·nComponents map (moved, not copied).
+ * Tasks of the UMAP layout:
+ * - `umap`: a whole fit in this worker, epoch by epoch, reporting progress after each epoch (the
+ *   pool throttles the messages) and stopping at the next epoch when cancelled. Returns the
+ *   n·nComponents map (moved, not copied).
+ * - `umapPrepare` + `umapLayout` (the map over several threads, server/jobs/embedMap.ts): the
+ *   first builds the fit (graph, edges, random start, partitions: engine/embed/umap.ts
+ *   prepareUmap) on SharedArrayBuffers and returns it; then one `umapLayout` per thread shares
+ *   its epochs (engine/embed/parallelLayout.ts). Role 0 reports progress. Any of them cancelled
+ *   stops them all (the shared stop flag). The map is the same whatever the number of threads.
  */
-import { UmapFit, type KnnGraph, type UmapOptions } from '../../engine/embed/umap';
+import { runLayoutShare } from '../../engine/embed/parallelLayout';
+import type { LayoutState } from '../../engine/embed/layout';
+import { prepareUmap, UmapFit, type KnnGraph, type UmapOptions, type UmapSetup } from '../../engine/embed/umap';
+import { CancelledError } from '../errors';
 import type { TaskContext } from '../task';
 
 /** Everything but the injectable random source, which cannot cross threads: a seed does. */
@@ -35,4 +44,31 @@ export function umapTask(payload: unknown, ctx: TaskContext): UmapResult {
   const embedding = fit.embedding;
   ctx.transferResult(embedding.buffer as ArrayBuffer);
   return { embedding, nComponents: fit.nComponents, nEpochs: fit.nEpochs, edgeCount: fit.edgeCount };
+}
+
+/** The fit, on SharedArrayBuffers, for `umapLayout` tasks. */
+export function umapPrepareTask(payload: unknown): UmapSetup {
+  const { knn, options = {} } = payload as UmapPayload;
+  return prepareUmap(knn, options, true).setup;
+}
+
+export interface UmapLayoutPayload {
+  state: LayoutState;
+  /** engine/embed/parallelLayout.ts createLayoutControl(), one per fit. */
+  control: Int32Array;
+  /** 0 reports progress. */
+  role: number;
+}
+
+/** Shares the epochs of a prepared fit; the map is in state.published when every such task has returned. */
+export function umapLayoutTask(payload: unknown, ctx: TaskContext): { stopped: boolean } {
+  const { state, control, role } = payload as UmapLayoutPayload;
+  const nEpochs = state.params.nEpochs;
+  if (role === 0) ctx.progress(0, nEpochs, 'UMAP: optimising the layout');
+  const outcome = runLayoutShare(state, control, {
+    shouldStop: () => ctx.isCancelled(),
+    ...(role === 0 ? { onEpoch: (done: number) => ctx.progress(done, nEpochs, `UMAP epoch ${done}/${nEpochs}`) } : {}),
+  });
+  if (outcome === 'stopped' && ctx.isCancelled()) throw new CancelledError('The UMAP layout was cancelled.');
+  return { stopped: outcome === 'stopped' };
 }

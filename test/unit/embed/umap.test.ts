@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { dbscanVectors } from '../../../server/engine/cluster/dbscanVectors';
 import { findAbParams } from '../../../server/engine/embed/abCurve';
 import { fuzzySimplicialSet } from '../../../server/engine/embed/fuzzySet';
-import { LayoutOptimizer } from '../../../server/engine/embed/layout';
+import { createLayoutState, LayoutOptimizer } from '../../../server/engine/embed/layout';
 import { seededRandom } from '../../../server/engine/embed/random';
 import { trustworthiness } from '../../../server/engine/embed/trustworthiness';
 import { defaultEpochs, layoutEdges, UmapFit } from '../../../server/engine/embed/umap';
@@ -65,7 +65,8 @@ void test('layout epochs match the umap-learn transcription (same draws; pow to 
   const { a, b } = findAbParams(1, 0.1);
   const init = seededRandom(3);
   const start = Float32Array.from({ length: knn.n * 2 }, () => init() * 20 - 10);
-  const ours = new LayoutOptimizer(Float32Array.from(start), 2, edges, { a, b, nEpochs, negativeSampleRate: 5, learningRate: 1, repulsionStrength: 1 }, seededRandom(4));
+  const params = { a, b, nEpochs, negativeSampleRate: 5, learningRate: 1, repulsionStrength: 1 };
+  const ours = new LayoutOptimizer(createLayoutState(start, 2, edges, params, { seeds: [0] }), seededRandom(4));
   const emb = Array.from({ length: knn.n }, (_, i) => [start[2 * i], start[2 * i + 1]]);
   const perNeg = edges.epochsPerSample.map((e) => e / 5);
   const state = { next: Float64Array.from(edges.epochsPerSample), nextNeg: Float64Array.from(perNeg), perNeg };
