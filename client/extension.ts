@@ -14,7 +14,7 @@ import { AnalysisHost } from './host';
 import { SelectionTracker } from './selections';
 import { HostStatusItem } from './statusBar';
 import { ClustersView, DatasetsView, SimilarView } from './views';
-import { adoptRun, findSimilarWithModel, ModelsView, trainSimilarityModel } from './modelCommands';
+import { adoptRun, findSimilarWithModel, ModelsView, stopRun, trainAutoencoder, trainSimilarityModel } from './modelCommands';
 
 const Commands = {
   compareSelections: 'similarityLab.compareSelections',
@@ -27,6 +27,7 @@ const Commands = {
   showEmbeddingMap: 'similarityLab.showEmbeddingMap',
   showTrainingDashboard: 'similarityLab.showTrainingDashboard',
   trainSimilarityModel: 'similarityLab.trainSimilarityModel',
+  trainAutoencoder: 'similarityLab.trainAutoencoder',
   findSimilarWithModel: 'similarityLab.findSimilarWithModel',
   refreshModels: 'similarityLab.refreshModels',
 } as const;
@@ -120,7 +121,8 @@ function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHos
     },
     output,
   );
-  const dashboard = new TrainingDashboard(context.extensionUri, { onStop: (modelId) => trainingRuns.get(modelId)?.cancel(), log: output });
+  // Stop: a graceful stop in the host (the best epoch is kept and saved), not a cancellation.
+  const dashboard = new TrainingDashboard(context.extensionUri, { onStop: (modelId) => void stopRun({ host: activeHost, runs: trainingRuns, output }, modelId), log: output });
   const models = new ModelsView(async () => {
     if (activeHost.currentState !== 'running') return [];
     const client = await activeHost.ready();
@@ -134,6 +136,7 @@ function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHos
     vscode.window.createTreeView('similarityLab.models', { treeDataProvider: models }),
     activeHost.onDidChangeState(() => models.refresh()),
     vscode.commands.registerCommand(Commands.trainSimilarityModel, (arg?: unknown) => trainSimilarityModel(modelDeps, arg)),
+    vscode.commands.registerCommand(Commands.trainAutoencoder, (arg?: unknown) => trainAutoencoder(modelDeps, arg)),
     vscode.commands.registerCommand(Commands.findSimilarWithModel, (arg?: unknown) => findSimilarWithModel(modelDeps, arg)),
     vscode.commands.registerCommand(Commands.refreshModels, () => models.refresh()),
     vscode.window.registerWebviewPanelSerializer(EMBEDDING_MAP_VIEW_TYPE, maps),
@@ -157,7 +160,7 @@ function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHos
   ];
 }
 
-/** Training runs in flight, by model id: Stop in the dashboard cancels the run's request. */
+/** Training runs in flight, by model id: their requests' cancellation (Stop falls back to it when the host cannot be asked). */
 const trainingRuns = new Map<string, vscode.CancellationTokenSource>();
 
 export async function deactivate(): Promise<void> {

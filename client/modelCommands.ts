@@ -1,12 +1,17 @@
 /**
  * Trained models in the editor: *Train Similarity Model* (asks the distance and epochs, and the
- * label regex for FASTA/FASTQ; the Training Dashboard follows the run, Stop cancels it), the Models
- * view (the workspace's models with their metrics) and *Find Similar With Model…* (the record at
- * the cursor, or an image file, by a model's embeddings).
+ * label regex for FASTA/FASTQ), *Train Autoencoder* (asks dense or convolutional, epochs and the
+ * latent size; labels optional), the Models view (the workspace's models with their metrics) and
+ * *Find Similar With Model…* (the record at the cursor, or an image file, by a model's embeddings
+ * — an autoencoder's are its latent codes).
+ *
+ * A run's two ways to end early: the dashboard's Stop asks the host to stop gracefully
+ * (`stopTraining`: the best epoch is kept and saved, a usable model), the progress notification's
+ * Cancel cancels the request (the run is abandoned).
  */
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
-import { FindSimilarRequest, ModelsRequest, TrainRequest, type ModelInfo } from '../server/protocol';
+import { FindSimilarRequest, ModelsRequest, StopTrainingRequest, TrainRequest, type ModelInfo } from '../server/protocol';
 import type { AnalysisHost } from './host';
 import type { TrainingDashboard } from './trainingDashboard';
 import type { SimilarView } from './views';
@@ -35,11 +40,21 @@ export class ModelsView implements vscode.TreeDataProvider<ModelInfo> {
     const item = new vscode.TreeItem(m.modelId, vscode.TreeItemCollapsibleState.None);
     const p1 = m.metrics['precisionAt1'];
     const map = m.metrics['mapAtR'];
-    item.description = [p1 !== undefined ? `P@1 ${p1.toFixed(3)}` : '', map !== undefined ? `MAP@R ${map.toFixed(3)}` : '', m.distance].filter(Boolean).join(' · ');
-    item.tooltip = `${m.model} model on ${m.dataset} (${m.dataKind})\n${m.created}\n${Object.entries(m.metrics)
+    const valLoss = m.metrics['valLoss'];
+    const ae = m.autoencoder;
+    item.description = [
+      ae ? `${ae.kind} autoencoder, latent ${ae.latentDim}` : '',
+      ae && valLoss !== undefined ? `val loss ${valLoss.toPrecision(3)}` : '',
+      p1 !== undefined ? `P@1 ${p1.toFixed(3)}` : '',
+      map !== undefined ? `MAP@R ${map.toFixed(3)}` : '',
+      m.distance,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    item.tooltip = `${ae ? `${ae.kind} autoencoder (${ae.latentDim}-dim latent)` : `${m.model} model`} on ${m.dataset} (${m.dataKind})\n${m.created}\n${Object.entries(m.metrics)
       .map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`)
       .join('\n')}`;
-    item.iconPath = new vscode.ThemeIcon('symbol-class');
+    item.iconPath = new vscode.ThemeIcon(ae ? 'symbol-interface' : 'symbol-class');
     item.contextValue = 'similarityLab.model';
     item.command = { title: 'Show Training Dashboard', command: 'similarityLab.showTrainingDashboard', arguments: [m.modelId] };
     return item;
@@ -56,8 +71,23 @@ export interface ModelCommandDeps {
   similar: SimilarView;
   dashboard: TrainingDashboard;
   output: vscode.LogOutputChannel;
-  /** Runs in flight: Stop in the dashboard cancels the one with that model id. */
+  /** Runs in flight, by model id once known (before: `pending:<uri>`): their requests' cancellation. */
   runs: Map<string, vscode.CancellationTokenSource>;
+}
+
+/**
+ * The dashboard's Stop: ask the host to stop the run gracefully. A host that does not know the
+ * run (it ended meanwhile) says so; a host that cannot be asked gets the request cancelled.
+ */
+export async function stopRun(deps: Pick<ModelCommandDeps, 'host' | 'runs' | 'output'>, modelId: string): Promise<void> {
+  try {
+    const client = await deps.host.ready();
+    const { stopping } = await client.sendRequest(StopTrainingRequest.type, { modelId });
+    if (!stopping) deps.output.info(`Stop: ${modelId} is not training any more`);
+  } catch (err) {
+    deps.output.warn(`Stop: the host could not be asked to stop ${modelId} gracefully (${err instanceof Error ? err.message : String(err)}); cancelling it`);
+    deps.runs.get(modelId)?.cancel();
+  }
 }
 
 function targetUri(arg: unknown): vscode.Uri | undefined {
@@ -71,6 +101,12 @@ async function fail(err: unknown, what: string, output: vscode.LogOutputChannel)
   const message = err instanceof Error ? err.message : String(err);
   output.error(`${what}: ${message}`);
   await vscode.window.showErrorMessage(`Similarity Lab: ${what} failed: ${message}`);
+}
+
+const FASTA = /\.(fa|fasta|fna|ffn|frn|fas|fq|fastq)(\.gz)?$/iu;
+
+function askEpochs(title: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({ title: `${title}: epochs`, value: '10', validateInput: (v) => (/^[1-9]\d*$/u.test(v) ? undefined : 'a positive integer') });
 }
 
 export async function trainSimilarityModel(deps: ModelCommandDeps, arg?: unknown): Promise<void> {
@@ -88,30 +124,67 @@ export async function trainSimilarityModel(deps: ModelCommandDeps, arg?: unknown
     { title: 'Train Similarity Model: distance of the triplet loss' },
   );
   if (!distance) return;
-  const epochs = await vscode.window.showInputBox({ title: 'Train Similarity Model: epochs', value: '10', validateInput: (v) => (/^[1-9]\d*$/u.test(v) ? undefined : 'a positive integer') });
+  const epochs = await askEpochs('Train Similarity Model');
   if (!epochs) return;
   const config: TrainRequest.Config = { distance: distance.label as TrainRequest.Config['distance'], epochs: Number(epochs) };
-  if (/\.(fa|fasta|fna|ffn|frn|fas|fq|fastq)(\.gz)?$/iu.test(uri.path)) {
+  if (FASTA.test(uri.path)) {
     const regex = await vscode.window.showInputBox({ title: 'Train Similarity Model: label of each sequence (regex on the header, first group)', value: ';\\s*([^;\\s]+)[^;]*$' });
     if (regex === undefined) return;
     config.labelRegex = regex;
   }
+  await runTraining(deps, uri, 'siamese', config, 'Train Similarity Model');
+}
+
+export async function trainAutoencoder(deps: ModelCommandDeps, arg?: unknown): Promise<void> {
+  const uri = targetUri(arg);
+  if (!uri) {
+    await vscode.window.showInformationMessage('Open a dataset (or pick one, or a folder of images, in the Explorer), then run Train Autoencoder.');
+    return;
+  }
+  const kind = await vscode.window.showQuickPick(
+    [
+      { label: 'convolutional', description: 'conv encoder and decoder with batch norm (sequences, images, volumes)', value: 'conv' as const },
+      { label: 'dense', description: 'fully connected layers (any data, tables included)', value: 'dense' as const },
+    ],
+    { title: 'Train Autoencoder: kind' },
+  );
+  if (!kind) return;
+  const epochs = await askEpochs('Train Autoencoder');
+  if (!epochs) return;
+  const latent = await vscode.window.showInputBox({ title: 'Train Autoencoder: latent size (the embedding)', value: '32', validateInput: (v) => (/^[1-9]\d*$/u.test(v) ? undefined : 'a positive integer') });
+  if (!latent) return;
+  const config: TrainRequest.Config = { autoencoder: kind.value, epochs: Number(epochs), latentDim: Number(latent) };
+  if (FASTA.test(uri.path)) {
+    // Labels are optional for an autoencoder (latent positives, validation scores): an empty regex trains without.
+    const regex = await vscode.window.showInputBox({ title: 'Train Autoencoder: label of each sequence, optional (regex on the header, first group; empty: none)', value: '' });
+    if (regex === undefined) return;
+    if (regex !== '') config.labelRegex = regex;
+  }
+  await runTraining(deps, uri, 'autoencoder', config, 'Train Autoencoder');
+}
+
+/** Sends the train request and follows it in the dashboard until it ends (finished, stopped with a model, cancelled or failed). */
+async function runTraining(deps: ModelCommandDeps, uri: vscode.Uri, model: TrainRequest.Params['model'], config: TrainRequest.Config, what: string): Promise<void> {
   const cts = new vscode.CancellationTokenSource();
   const pending = `pending:${uri.toString()}`;
   deps.runs.set(pending, cts);
   try {
     const client = await deps.host.ready();
     deps.dashboard.show(undefined, true);
-    const result = await client.sendRequest(TrainRequest.type, { uri: uri.toString(), model: 'siamese', config }, cts.token);
-    deps.dashboard.setStatus(result.modelId, 'finished', `saved to ${vscode.Uri.parse(result.uri).fsPath}`);
+    const result = await client.sendRequest(TrainRequest.type, { uri: uri.toString(), model, config }, cts.token);
+    const folder = vscode.Uri.parse(result.uri).fsPath;
+    const stopped = result.stopReason === 'stopped';
+    deps.dashboard.setStatus(result.modelId, stopped ? 'stopped' : 'finished', stopped ? `stopped; its best epoch is saved to ${folder}` : `saved to ${folder}`);
     deps.models.refresh();
     const p1 = result.metrics['precisionAt1'];
-    void vscode.window.showInformationMessage(`Similarity Lab: trained ${result.modelId}${p1 !== undefined ? ` (validation P@1 ${p1.toFixed(3)})` : ''}.`);
+    const valLoss = result.metrics['valLoss'];
+    const score = p1 !== undefined ? ` (validation P@1 ${p1.toFixed(3)})` : valLoss !== undefined ? ` (validation loss ${valLoss.toPrecision(3)})` : '';
+    void vscode.window.showInformationMessage(`Similarity Lab: ${stopped ? 'stopped' : 'trained'} ${result.modelId}${score}${stopped ? '; its best epoch is saved and ready to use' : ''}.`);
   } catch (err) {
     const cancelled = err instanceof ResponseError && err.code === LSPErrorCodes.RequestCancelled;
-    for (const [id, source] of deps.runs) if (source === cts && !id.startsWith('pending:')) deps.dashboard.setStatus(id, cancelled ? 'stopped' : 'failed', cancelled ? 'stopped' : String(err));
+    for (const [id, source] of deps.runs) if (source === cts && !id.startsWith('pending:')) deps.dashboard.setStatus(id, cancelled ? 'stopped' : 'failed', cancelled ? 'cancelled: the run was abandoned' : String(err));
     deps.models.refresh();
-    await fail(err, 'Train Similarity Model', deps.output);
+    await fail(err, what, deps.output);
   } finally {
     for (const [id, source] of [...deps.runs]) if (source === cts) deps.runs.delete(id);
     cts.dispose();
@@ -139,11 +212,11 @@ export async function findSimilarWithModel(deps: ModelCommandDeps, arg?: unknown
     const client = await deps.host.ready();
     const { models } = await client.sendRequest(ModelsRequest.type, {});
     if (models.length === 0) {
-      await vscode.window.showInformationMessage('No trained models in this workspace yet: run Train Similarity Model first.');
+      await vscode.window.showInformationMessage('No trained models in this workspace yet: run Train Similarity Model or Train Autoencoder first.');
       return;
     }
     const pick = await vscode.window.showQuickPick(
-      models.map((m) => ({ label: m.modelId, description: `${m.dataKind} · ${m.distance}`, model: m })),
+      models.map((m) => ({ label: m.modelId, description: `${m.autoencoder ? `${m.autoencoder.kind} autoencoder · ` : ''}${m.dataKind} · ${m.distance}`, model: m })),
       { title: 'Find Similar With Model' },
     );
     if (!pick) return;

@@ -19,7 +19,7 @@ export const TRAINING_DASHBOARD_VIEW_TYPE = 'similarityLab.trainingDashboard';
 export type { TrainingMetricsParams };
 
 export interface TrainingDashboardOptions {
-  /** Stop was pressed for a run: cancel its train request. */
+  /** Stop was pressed for a run: stop it gracefully (the host keeps and saves its best epoch). */
   onStop(modelId: string): void;
   log?: vscode.LogOutputChannel;
 }
