@@ -80,3 +80,15 @@ void test('cancelling during UMAP rejects with a cancellation', async () => {
   });
   await assert.rejects(run, isCancellation);
 });
+
+void test('layout threads: 1 thread gives the default 2-thread map bit for bit; partitions 1 is the sequential fit', async () => {
+  const knn = bruteKnn(data.data, data.dim, 15);
+  const base = { pool, knn, scale: false } as const;
+  const two = await embedMap(data.data, data.dim, { ...base, umap: { seed: 2, nEpochs: 80 } });
+  const one = await embedMap(data.data, data.dim, { ...base, layoutThreads: 1, umap: { seed: 2, nEpochs: 80 } });
+  assert.deepEqual(one.points, two.points);
+  assert.deepEqual(two.points, new UmapFit(knn, { seed: 2, nEpochs: 80, partitions: 2 }).run());
+  const sequential = await embedMap(data.data, data.dim, { ...base, umap: { seed: 2, nEpochs: 80, partitions: 1 } });
+  assert.deepEqual(sequential.points, new UmapFit(knn, { seed: 2, nEpochs: 80 }).run());
+  assert.notDeepEqual(sequential.points, two.points);
+});

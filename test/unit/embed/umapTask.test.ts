@@ -12,7 +12,9 @@ import { CancelledError, isCancellation } from '../../../server/jobs/errors';
 import type { TaskProgress } from '../../../server/jobs/messages';
 import { WorkerPool } from '../../../server/jobs/pool';
 import type { TaskContext } from '../../../server/jobs/task';
-import { umapTask, type UmapPayload, type UmapResult } from '../../../server/jobs/tasks/umap';
+import { createLayoutControl } from '../../../server/engine/embed/parallelLayout';
+import type { UmapSetup } from '../../../server/engine/embed/umap';
+import { umapTask, type UmapLayoutPayload, type UmapPayload, type UmapResult } from '../../../server/jobs/tasks/umap';
 import { blobs, bruteKnn } from './blobs';
 
 let dir: string;
@@ -87,4 +89,40 @@ void test('with a stub context: one progress report per epoch, cancellation chec
   checks = 0;
   assert.throws(() => umapTask({ knn, options: { nEpochs: 50 } }, ctx(3)), CancelledError);
   assert.deepEqual(reports, [0, 1, 2, 3], 'stopped at the fourth check');
+});
+
+void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitioned map bit for bit; one thread alone finishes it too', async () => {
+  const big = blobs(4, 400, 10, 6);
+  const bigKnn = bruteKnn(big.data, big.dim, 10);
+  const options = { seed: 12, partitions: 2, nEpochs: 60 };
+  const reference = new UmapFit(bigKnn, options).run();
+  for (const threads of [2, 1]) {
+    const setup = await pool.run<UmapSetup>('umapPrepare', { knn: bigKnn, options } satisfies UmapPayload);
+    assert.ok(setup.state.published.buffer instanceof SharedArrayBuffer);
+    const control = createLayoutControl();
+    const progress: TaskProgress[] = [];
+    const runs = Array.from({ length: threads }, (_, role) =>
+      pool.run<{ stopped: boolean }>('umapLayout', { state: setup.state, control, role } satisfies UmapLayoutPayload, role === 0 ? { onProgress: (p) => progress.push(p) } : {}),
+    );
+    assert.deepEqual(await Promise.all(runs), Array.from({ length: threads }, () => ({ stopped: false })));
+    assert.deepEqual(setup.state.published, reference, `${threads} thread(s)`);
+    assert.deepEqual(progress.at(-1), { done: 60, total: 60, message: 'UMAP epoch 60/60' });
+  }
+});
+
+void test('cancelling one umapLayout stops the other thread too', async () => {
+  const big = blobs(4, 1500, 10, 5);
+  const options = { seed: 1, partitions: 2, nEpochs: 100_000 };
+  const setup = await pool.run<UmapSetup>('umapPrepare', { knn: bruteKnn(big.data, big.dim, 10), options } satisfies UmapPayload);
+  const control = createLayoutControl();
+  const controller = new AbortController();
+  const first = pool.run('umapLayout', { state: setup.state, control, role: 0 } satisfies UmapLayoutPayload, {
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.done > 0) controller.abort();
+    },
+  });
+  const second = pool.run<{ stopped: boolean }>('umapLayout', { state: setup.state, control, role: 1 } satisfies UmapLayoutPayload);
+  await assert.rejects(first, (e) => isCancellation(e));
+  assert.deepEqual(await second, { stopped: true });
 });
