@@ -14,7 +14,8 @@
 //   fmix32 outputs themselves) the bias is below what 64–256 hashes can resolve — the unit tests
 //   check the estimator against exact Jaccard on random sets, mean and spread included;
 // - it costs one Math.imul, one add and one min per (shingle, hash), all in 32-bit ints
-//   (about 1 ns on this machine: 16S gold, 7.4 M k-mers × 128 hashes, in about 1 s).
+//   (about 1 ns on this machine: 16S gold, 7.4 M k-mers × 128 hashes, in about 1 s), and with
+//   WebAssembly SIMD four of them per instruction (minhashSimd.ts, the default where available).
 //
 // Layout: the signatures of n records are packed in one Uint32Array(n·numHashes), record r at
 // [r·numHashes, (r + 1)·numHashes). The empty set has the defined signature "all 0xFFFFFFFF"
@@ -22,6 +23,7 @@
 
 import { fmix32, splitmix32 } from '../features/hash';
 import { PackedSets } from '../features/sets';
+import { createSimdMinHash, type SimdMinHash } from './minhashSimd';
 
 export const EMPTY_SLOT = 0xffffffff;
 export const DEFAULT_NUM_HASHES = 128;
@@ -63,15 +65,32 @@ interface Kernel {
   readonly addShifted: Int32Array;
   readonly seedMix: number;
   mixed: Int32Array;
+  /** The WebAssembly SIMD loop (minhashSimd.ts), when the runtime has it. */
+  readonly simd: SimdMinHash | undefined;
 }
 
+let simdEnabled = true;
+
+/**
+ * Turns the WebAssembly SIMD loop on or off for this thread (on by default when available).
+ * Both give the same signatures; the switch exists so tests and benchmarks can compare them.
+ */
+export function useSimdMinHash(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/** One kernel per family and thread, kept while the family lives (a SIMD instance is costly to set up). */
+const kernels = new WeakMap<MinHashFamily, Kernel>();
+
 function kernelOf(family: MinHashFamily): Kernel {
-  return {
-    mul: new Int32Array(family.mul.buffer, family.mul.byteOffset, family.numHashes),
-    addShifted: Int32Array.from(family.add, (b) => (b + 0x80000000) | 0),
-    seedMix: family.seedMix,
-    mixed: new Int32Array(256),
-  };
+  let kernel = kernels.get(family);
+  if (!kernel) {
+    const mul = new Int32Array(family.mul.buffer, family.mul.byteOffset, family.numHashes);
+    const addShifted = Int32Array.from(family.add, (b) => (b + 0x80000000) | 0);
+    kernel = { mul, addShifted, seedMix: family.seedMix, mixed: new Int32Array(256), simd: createSimdMinHash(mul, addShifted) };
+    kernels.set(family, kernel);
+  }
+  return kernel;
 }
 
 const SIGN = 0x80000000;
@@ -87,6 +106,10 @@ function signatureWithKernel(kernel: Kernel, set: ArrayLike<number>, out: Uint32
   const x = kernel.mixed;
   const seedMix = kernel.seedMix;
   for (let e = 0; e < len; e++) x[e] = fmix32((set[e] ^ seedMix) >>> 0) | 0;
+  if (simdEnabled && kernel.simd) {
+    kernel.simd.run(x, len, out, offset);
+    return;
+  }
   const mul = kernel.mul;
   const add = kernel.addShifted;
   // Eight permutations per pass over the set: eight running minima in registers, each element

@@ -9,7 +9,9 @@ import {
   isEmptySignature,
   minhashSignature,
   minhashSignatures,
+  useSimdMinHash,
 } from '../../../server/engine/index/minhash';
+import { simdMinHashAvailable } from '../../../server/engine/index/minhashSimd';
 import { packSets } from '../../../server/engine/features/sets';
 import { distinctUint32, mulberry32, randomInt } from '../features/rng';
 
@@ -96,6 +98,29 @@ void describe('minhash', () => {
     assert.deepEqual(minhashSignatures(family, packSets(sets), 10, 17), all.slice(10 * m, 17 * m));
     assert.equal(estimateJaccardAt(all, m, 3, 3), 1);
     assert.throws(() => minhashSignatures(family, sets, 5, 31), RangeError);
+  });
+
+  void it('gives the same signatures with the WebAssembly SIMD loop as with the scalar one', { skip: simdMinHashAvailable() ? false : 'no WebAssembly SIMD in this runtime' }, () => {
+    // numHashes not a multiple of 16 (padded lanes), sets of 1 to 40,000 values (memory growth),
+    // values near 0 and 2³² (the signed-minimum shift).
+    const edge = fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff);
+    const value = fc.oneof(fc.nat({ max: 0xffffffff }), edge);
+    try {
+      fc.assert(
+        fc.property(fc.constantFrom(1, 7, 16, 33, 128, 256), fc.integer({ min: 0, max: 2 ** 31 }), fc.array(value, { minLength: 0, maxLength: 600 }), fc.nat({ max: 40_000 }), (m, seed, values, extra) => {
+          const family = createMinHashFamily(m, seed);
+          const random = mulberry32(seed);
+          const set = Uint32Array.from([...values, ...Array.from({ length: extra % 3 === 0 ? extra : 0 }, () => randomInt(random, 0, 0x100000000))]);
+          useSimdMinHash(false);
+          const scalar = minhashSignature(family, set);
+          useSimdMinHash(true);
+          assert.deepEqual(minhashSignature(family, set), scalar);
+        }),
+        { seed: 11, numRuns: 120 },
+      );
+    } finally {
+      useSimdMinHash(true);
+    }
   });
 
   void it('derives the family deterministically from the seed, with odd multipliers', () => {
