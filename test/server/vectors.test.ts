@@ -202,7 +202,8 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
   });
 
   void test('train refuses what it cannot do with a clear message, and the host keeps answering', async () => {
-    await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'autoencoder' }), /autoencoders are not available/u);
+    await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'gan' as 'siamese' }), /model is "siamese" or "autoencoder", got "gan"/u);
+    await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'autoencoder', config: { autoencoder: 'rnn' as 'dense' } }), /autoencoder is dense or conv, got "rnn"/u);
     await assert.rejects(host.connection.sendRequest(TrainRequest.type, { uri: irisUri, model: 'siamese', config: { distance: 'manhattan' as 'cosine' } }), /distance is euclidean, cosine or combined/u);
     await assert.rejects(host.connection.sendRequest(FindSimilarRequest.type, { uri: irisUri, position: { line: 1, character: 0 }, modelId: 'nope' }), /no trained model 'nope'/u);
     const { datasets } = await host.connection.sendRequest(DatasetsRequest.type, {});
