@@ -1,15 +1,19 @@
 /**
  * UMAP to 2-D (issue 7): the first 10,000 Fashion-MNIST training images (raw pixels / 255, no
- * scaler, as umap-learn gets them), n_neighbors 15, min_dist 0.1:
+ * scaler, as umap-learn gets them), n_neighbors 15, min_dist 0.1, 500 epochs for both:
  *  - ours end to end: kNN in the worker pool (2 workers; embedMap's 'auto' method: projected
- *    kNN at this size, see server/jobs/embedMap.ts) + our UMAP in a worker (embedMap);
+ *    kNN at this size, see server/jobs/embedMap.ts) + our UMAP (embedMap's default: 2 layout
+ *    partitions on 2 worker threads, seeded and reproducible);
  *  - umap-learn (Debian, /usr/bin/python3 bench/anchors/umap_learn.py: its own NNDescent + UMAP,
  *    numba in parallel, JIT included as a fresh process pays it);
  *  - umap-js as shipped (its own NN-descent, fit() in this process).
  * Each map's trustworthiness (k = 10) is computed by the same code on the same 1,000 sampled
  * query points (ranks over all 10,000 points: the full O(n²·784) computation would take longer
  * than the maps). Then the whole 60,000-image split end to end (target < 2 min).
- * SIMLAB_BENCH_UMAP_FULL=0 skips the 60,000 run; SIMLAB_BENCH_UMAPJS=0 skips umap-js.
+ * The machine is shared and noisy: ours and umap-learn run back to back in each of
+ * SIMLAB_BENCH_UMAP_ROUNDS rounds (default 3); the rows give the medians (ratio = median over
+ * median) and the note each round's pair. SIMLAB_BENCH_UMAP_FULL=0 skips the 60,000 run;
+ * SIMLAB_BENCH_UMAPJS=0 skips umap-js.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +24,7 @@ import { UMAP } from 'umap-js';
 import { trustworthiness } from '../server/engine/embed/trustworthiness';
 import { embedMap } from '../server/jobs/embedMap';
 import { WorkerPool } from '../server/jobs/pool';
-import { row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
+import { median, row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const root = path.resolve(__dirname, '..');
 const BENCH = 'umap';
@@ -59,27 +63,42 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const queries = Int32Array.from({ length: 1000 }, () => Math.floor(rng() * n));
     const tw = (map: Float32Array) => trustworthiness(data, dim, map, 2, { k: 10, queries });
 
-    const t0 = performance.now();
-    const ours = await embedMap(data, dim, { pool, scale: false, umap: { seed: 42 } });
-    const oursSeconds = (performance.now() - t0) / 1000;
-    const oursTw = tw(ours.points);
-    const stages = `kNN (${ours.knnMethod}) ${ours.seconds.kNN.toFixed(1)} s + UMAP ${ours.seconds.UMAP.toFixed(1)} s (${ours.nEpochs} epochs)`;
-    ctx.log(`umap: ours ${oursSeconds.toFixed(1)} s (${stages}), trustworthiness ${oursTw.toFixed(4)}`);
-
+    const rounds = Math.max(1, Number(process.env.SIMLAB_BENCH_UMAP_ROUNDS ?? 3) || 3);
     const missing = python();
+    const oursSeconds: number[] = [];
+    const theirSeconds: number[] = [];
+    const theirTws: number[] = [];
+    let oursTw = Number.NaN;
+    let stages = '';
+    let version = '';
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      const ours = await embedMap(data, dim, { pool, scale: false, umap: { seed: 42 } });
+      oursSeconds.push((performance.now() - t0) / 1000);
+      // Seeded: the same map every round, so its trustworthiness once.
+      if (r === 0) oursTw = tw(ours.points);
+      stages = `kNN (${ours.knnMethod}) ${ours.seconds.kNN.toFixed(1)} s + UMAP ${ours.seconds.UMAP.toFixed(1)} s (${ours.nEpochs} epochs)`;
+      ctx.log(`umap: round ${r + 1}/${rounds}: ours ${oursSeconds[r].toFixed(1)} s (${stages}), trustworthiness ${oursTw.toFixed(4)}`);
+      if (missing) continue;
+      const out = path.join(dir, 'umap-learn');
+      const res = spawnSync('/usr/bin/python3', [path.join(root, 'bench/anchors/umap_learn.py'), file, String(n), out], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (res.status !== 0) throw new Error(`umap_learn.py failed (${res.status}): ${res.stderr.slice(-2000)}`);
+      const info = JSON.parse(res.stdout.trim().split('\n').pop() as string) as { seconds: number; version: string };
+      version = info.version;
+      theirSeconds.push(info.seconds);
+      // Unseeded (its parallel mode): a different map each round.
+      theirTws.push(tw(new Float32Array(readFileSync(`${out}.f32`).buffer.slice(0))));
+      ctx.log(`umap: round ${r + 1}/${rounds}: umap-learn ${info.version} ${info.seconds.toFixed(1)} s, trustworthiness ${theirTws[r].toFixed(4)}`);
+    }
+    const oursMedian = median(oursSeconds);
+    const pairs = oursSeconds.map((o, r) => (theirSeconds[r] !== undefined ? `${o.toFixed(1)}/${theirSeconds[r].toFixed(1)}` : o.toFixed(1))).join(', ');
     if (missing) {
       rows.push(skippedRow(BENCH, 'UMAP 10k × 784 wall s', 'umap-learn', `umap-learn not importable (${missing})`, false));
-      rows.push(row({ bench: BENCH, metric: 'trustworthiness k=10 (ours)', ours: oursTw, anchor: null, anchorName: 'umap-learn', higherIsBetter: true, note: 'anchor skipped' }));
+      rows.push(row({ bench: BENCH, metric: 'trustworthiness k=10 (ours)', ours: oursTw, anchor: null, anchorName: 'umap-learn', higherIsBetter: true, note: `anchor skipped; ours ${oursMedian.toFixed(1)} s median of ${rounds}` }));
     } else {
-      const out = path.join(dir, 'umap-learn');
-      const r = spawnSync('/usr/bin/python3', [path.join(root, 'bench/anchors/umap_learn.py'), file, String(n), out], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (r.status !== 0) throw new Error(`umap_learn.py failed (${r.status}): ${r.stderr.slice(-2000)}`);
-      const info = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { seconds: number; version: string };
-      const theirs = new Float32Array(readFileSync(`${out}.f32`).buffer.slice(0));
-      const theirTw = tw(theirs);
-      ctx.log(`umap: umap-learn ${info.version} ${info.seconds.toFixed(1)} s, trustworthiness ${theirTw.toFixed(4)}`);
-      rows.push(row({ bench: BENCH, metric: 'UMAP 10k × 784 wall s (kNN + layout)', ours: oursSeconds, anchor: info.seconds, anchorName: `umap-learn ${info.version}`, higherIsBetter: false, target: '≥ 2×', note: `ours: ${stages}; target ≤ 10 s` }));
-      rows.push(row({ bench: BENCH, metric: 'trustworthiness k=10 (1,000 queries)', ours: oursTw, anchor: theirTw, anchorName: `umap-learn ${info.version}`, higherIsBetter: true, target: '≥ 0.99×' }));
+      const theirTw = median(theirTws);
+      rows.push(row({ bench: BENCH, metric: `UMAP 10k × 784 wall s (kNN + layout), median of ${rounds}`, ours: oursMedian, anchor: median(theirSeconds), anchorName: `umap-learn ${version}`, higherIsBetter: false, target: '≥ 2×', note: `ours: ${stages}; rounds ours/umap-learn s: ${pairs}; target ≤ 10 s on a quiet machine (umap-learn 20 s)` }));
+      rows.push(row({ bench: BENCH, metric: 'trustworthiness k=10 (1,000 queries)', ours: oursTw, anchor: theirTw, anchorName: `umap-learn ${version} (median)`, higherIsBetter: true, target: '≥ 0.995×', note: `difference ${(oursTw - theirTw).toFixed(4)} (issue 7: within 0.005); umap-learn rounds ${theirTws.map((t) => t.toFixed(4)).join(', ')}` }));
     }
 
     if (process.env.SIMLAB_BENCH_UMAPJS !== '0') {
@@ -90,7 +109,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       const jsSeconds = (performance.now() - t1) / 1000;
       const jsTw = tw(Float32Array.from(fitted.flat()));
       ctx.log(`umap: umap-js ${jsSeconds.toFixed(1)} s, trustworthiness ${jsTw.toFixed(4)}`);
-      rows.push(row({ bench: BENCH, metric: 'UMAP 10k × 784 wall s vs umap-js', ours: oursSeconds, anchor: jsSeconds, anchorName: 'umap-js 1.4 (fit)', higherIsBetter: false, note: `umap-js trustworthiness ${jsTw.toFixed(4)} (its NN-descent, 200 epochs)` }));
+      rows.push(row({ bench: BENCH, metric: 'UMAP 10k × 784 wall s vs umap-js', ours: oursMedian, anchor: jsSeconds, anchorName: 'umap-js 1.4 (fit)', higherIsBetter: false, note: `umap-js trustworthiness ${jsTw.toFixed(4)} (its NN-descent, 200 epochs)` }));
     }
 
     if (process.env.SIMLAB_BENCH_UMAP_FULL !== '0') {
