@@ -374,6 +374,40 @@ void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? fa
     assert.deepEqual(errors, []);
   });
 
+  void test('an autoencoder run (no labels): the loss parts and validation loss share the loss chart; no retrieval or active-triplet chart is shown empty', async () => {
+    const { page, errors } = await open();
+    const modelId = 'fashion-autoencoder-1';
+    const random = mulberry32(7);
+    const points: MetricPoint[] = [];
+    for (let step = 1; step <= 60; step++) {
+      const t = step / 60;
+      const reconstructionLoss = 0.1 * Math.exp(-2 * t) + 0.02 + 0.004 * (random() - 0.5);
+      const contrastiveLoss = 0.3 * Math.exp(-t) + 0.02 * random();
+      // As tasks/trainAutoencoder.ts reports them: the parts, the latent's spread, no activeTriplets.
+      const metrics: Record<string, number> = { reconstructionLoss, contrastiveLoss, embeddingStd: 0.6, learningRate: 1e-3, samplesPerSecond: 900 };
+      if (step % 20 === 0) metrics['valLoss'] = reconstructionLoss * 1.1;
+      points.push({ epoch: Math.floor((step - 1) / 20), step, loss: reconstructionLoss + 0.1 * contrastiveLoss, metrics });
+    }
+    await postToPage(
+      page,
+      { type: 'init', run: { modelId, kind: 'autoencoder', backend: 'wasm', dataset: 'fashion64', epochs: 3, totalSteps: 60, config: { autoencoder: 'conv', latentWeight: 0.1, latentLoss: 'contrastive' } } },
+      { type: 'metrics', modelId, points },
+    );
+    await drawn(page, 60);
+    const byId = Object.fromEntries((await charts(page)).map((c) => [c.id, c]));
+    assert.deepEqual(byId['loss']?.series, ['loss', 'valLoss', 'reconstructionLoss', 'contrastiveLoss']);
+    const legend = await page.locator('.chart-loss .u-legend .u-series .u-label').allTextContents();
+    assert.deepEqual(legend, ['step', 'train loss', 'validation loss', 'reconstruction loss', 'contrastive loss']);
+    assert.equal(await page.isVisible('.chart-metrics'), false, 'no retrieval metrics without labels');
+    assert.equal(await page.isVisible('.chart-active'), false, 'a contrastive latent loss has no active triplets');
+    assert.equal(await page.isVisible('.chart-attention'), false);
+    assert.equal(await page.isVisible('.banner'), false, 'a healthy latent spread raises no collapse alarm');
+    assert.equal(await page.textContent('h1.run-title'), 'Autoencoder · fashion-autoencoder-1');
+    assert.match((await page.textContent('.info')) ?? '', /embedding spread 0\.60/u);
+    await page.screenshot({ path: path.join(SHOTS, 'trainingDashboard-autoencoder.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
   void test('Stop posts the run\'s modelId once; the host\'s status then shows', async () => {
     const { page } = await open();
     await runThreeEpochs(page);

@@ -97,7 +97,7 @@ void describe('simlab train', () => {
       simlab('train', path.join(FIXTURES, 'tables/points.csv'), '--model', 'siamese', ...FAST),
       simlab('similar', IRIS, '--model', model, '--id', '0', '--metric', 'cosine'),
       simlab('eval', IRIS, '--backend', 'cpu'),
-      simlab('train', IRIS, '--model', 'autoencoder', '--ae', 'conv', ...AE_FAST),
+      simlab('train', IRIS, '--model', 'autoencoder', '--ae', 'conv', '--out', path.join(dir, 'iris-conv'), ...AE_FAST),
       simlab('train', IRIS, '--model', 'siamese', '--latent', '4'),
       simlab('train', IRIS, '--model', 'autoencoder', '--reconstruction-weight', '0', '--latent-weight', '0'),
       simlab('train', IRIS, '--model', 'autoencoder', '--positives', 'pairs'),
@@ -133,7 +133,14 @@ void describe('simlab train', () => {
     assert.deepEqual([manifest.model, manifest.embeddingDim, manifest.autoencoder.kind, manifest.autoencoder.positives.labels], ['autoencoder', 8, 'dense', true]);
 
     const html = path.join(dir, 'fashion-ae.html');
-    const [evaluated, similar, embedded] = await Promise.all([simlab('eval', FASHION64, '--model', out, '--json'), simlab('similar', FASHION64, '--model', out, '--id', '3', '-k', '2'), simlab('embed', FASHION64, '--model', out, '--out', html)]);
+    const [evaluated, similar, embedded, notSiamese] = await Promise.all([
+      simlab('eval', FASHION64, '--model', out, '--json'),
+      simlab('similar', FASHION64, '--model', out, '--id', '3', '-k', '2'),
+      simlab('embed', FASHION64, '--model', out, '--out', html),
+      simlab('train', FASHION64, '--model', 'autoencoder', '--perceptual-model', out, '--perceptual-weight', '1', '--out', path.join(dir, 'never'), ...AE_FAST),
+    ]);
+    assert.equal(notSiamese.status, 2, notSiamese.stderr);
+    assert.match(notSiamese.stderr, /fashion-ae: an autoencoder model; the perceptual loss takes a trained Siamese model's encoder/);
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const e = JSON.parse(evaluated.stdout) as Record<string, number>;
     assert.equal(e.records, 64);
