@@ -15,7 +15,7 @@
  * backend's kernel there.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IM2ROWS_T } from './im2col';
+import { COL2IM, IM2ROWS_T } from './im2col';
 
 export interface Conv2DGeometry {
   batch: number;
@@ -107,8 +107,38 @@ export function inputGradientPadding(g: Conv2DGeometry): tf.backend_util.Explici
   return [[0, 0], [top, bottom], [left, right], [0, 0]];
 }
 
-/** ∂loss/∂x of conv2d, from dy and the filter [kh, kw, inC, outC]; throws where inputGradientPadding is null. */
+/**
+ * ∂loss/∂x of conv2d for inputs of few channels: cols = dy [rows, outC] · filterᵀ [outC, kh·kw·inC]
+ * (a GEMM with a small packed operand), scattered back onto x's grid (col2im, im2col.ts). Needs
+ * the col2im kernel on the active backend (wasm, cpu).
+ */
+export function conv2dInputGradientByGemm(dy: tf.Tensor4D, filter: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
+  return tf.tidy(() => {
+    const cols = tf.matMul(dy.reshape([g.batch * g.outHeight * g.outWidth, g.outChannels]), filter.reshape([g.filterHeight * g.filterWidth * g.inChannels, g.outChannels]), false, true);
+    return tf.engine().runKernel(COL2IM, { cols }, { geometry: g } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Single-channel inputs take the GEMM + col2im input gradient where the backend has col2im:
+ * measured on wasm (batch 64, 28×28, 3×3, 32 filters) 19.6 → 14.2 ms; with 3 or more channels
+ * the conv form is faster.
+ */
+const INPUT_GEMM_MAX_CHANNELS = 1;
+
+/** Whether conv2dInputGradient handles this geometry (else the backend's own kernel must). */
+export function conv2dInputGradientCovers(g: Conv2DGeometry): boolean {
+  return inputGradientPadding(g) !== null || (g.inChannels <= INPUT_GEMM_MAX_CHANNELS && tf.getKernel(COL2IM, tf.getBackend()) !== undefined);
+}
+
+/** ∂loss/∂x of conv2d, from dy and the filter [kh, kw, inC, outC]; throws where conv2dInputGradientCovers is false. */
 export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
+  if (g.inChannels <= INPUT_GEMM_MAX_CHANNELS && tf.getKernel(COL2IM, tf.getBackend())) return conv2dInputGradientByGemm(dy, filter, g);
+  return conv2dInputGradientByConv(dy, filter, g);
+}
+
+/** ∂loss/∂x as a forward conv2d of dilated dy with the rotated filter; throws where inputGradientPadding is null. */
+export function conv2dInputGradientByConv(dy: tf.Tensor4D, filter: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
   const pad = inputGradientPadding(g);
   if (!pad) throw new Error(`conv2dInputGradient: the forward padding (${g.padTop}, ${g.padLeft}) exceeds the kernel (${g.filterHeight}×${g.filterWidth})`);
   return tf.tidy(() => {
@@ -135,7 +165,11 @@ export function conv2dFilterGradientByGemm(x: tf.Tensor4D, dy: tf.Tensor4D, g: C
   if (tf.getKernel(IM2ROWS_T, tf.getBackend())) {
     return tf.tidy(() => {
       const patchesT = tf.engine().runKernel(IM2ROWS_T, { x }, { geometry: g } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
-      return tf.matMul(patchesT, dy.reshape([rows, g.outChannels])).reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
+      const dy2 = dy.reshape([rows, g.outChannels]);
+      // XNNPACK packs the second operand on every call (dy is new each step): the smaller of the
+      // two [rows, ·] operands goes there. First layers (kh·kw·inC = 9 < outC) pack the patches.
+      const product = patchesT.shape[0] < g.outChannels ? tf.matMul(dy2.transpose(), patchesT, false, true).transpose() : tf.matMul(patchesT, dy2);
+      return product.reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
     });
   }
   return tf.tidy(() => {

@@ -44,3 +44,41 @@ export function im2rowsTInto(x: Float32Array, g: Conv2DGeometry, out: Float32Arr
     }
   }
 }
+
+/** The kernel: input cols [batch·outH·outW, kh·kw·inC], attr `geometry`, output [batch, inH, inW, inC]. */
+export const COL2IM = 'SimilarityLabCol2Im';
+
+/**
+ * The adjoint of im2col: dx [b, h, w, c] (zeroed here) ← Σ over filter taps of cols[(b, oy, ox),
+ * (i, j, c)] at x[b, oy·sh + i − padTop, ox·sw + j − padLeft, c] (taps outside x dropped). With
+ * cols = dy · filterᵀ this is the conv2d input gradient: for inputs of few channels (an image's
+ * first layer) XNNPACK's convolution computing it has as few output channels and runs slowly.
+ */
+export function col2imInto(cols: Float32Array, g: Conv2DGeometry, dx: Float32Array): void {
+  const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, padTop, padLeft } = g;
+  const K = KH * KW * C;
+  if (cols.length !== B * OH * OW * K) throw new Error(`col2im: cols has ${cols.length} values, expected ${B * OH * OW * K}`);
+  if (dx.length !== B * H * W * C) throw new Error(`col2im: dx has ${dx.length} values, expected ${B * H * W * C}`);
+  dx.fill(0);
+  let r = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++, r += K) {
+        let t = r;
+        for (let i = 0; i < KH; i++) {
+          const y = oy * SH + i - padTop;
+          if (y < 0 || y >= H) {
+            t += KW * C;
+            continue;
+          }
+          for (let j = 0; j < KW; j++, t += C) {
+            const xx = ox * SW + j - padLeft;
+            if (xx < 0 || xx >= W) continue;
+            const at = ((b * H + y) * W + xx) * C;
+            for (let c = 0; c < C; c++) dx[at + c] = (dx[at + c] as number) + (cols[t + c] as number);
+          }
+        }
+      }
+    }
+  }
+}

@@ -31,13 +31,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, inputGradientPadding } from './conv2dGrad';
+import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, conv2dInputGradientCovers } from './conv2dGrad';
 import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './conv3dGrad';
 import { maxPoolGradInto } from './maxPoolGrad';
 import { sumRowsInto } from './sumRows';
 import { tileInto } from './tile';
 import { installBatchNormGradients } from './batchNormGrad';
-import { IM2ROWS_T, im2rowsTInto } from './im2col';
+import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from './im2col';
 import type { Conv2DGeometry } from './conv2dGrad';
 
 
@@ -82,7 +82,7 @@ function conv2DBackpropInputKernel(original: tf.KernelConfig): tf.KernelFunc {
       const filterInfo = args.inputs.filter;
       if (!filterInfo) throw new Error(`missing kernel input 'filter'`);
       const g = conv2dGeometry(attrs.inputShape, filterInfo.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
-      if (inputGradientPadding(g)) {
+      if (conv2dInputGradientCovers(g)) {
         return tf.tidy(() => {
           const dy = asTensor<tf.Rank.R4>(args.inputs.dy, 'dy', args.backend);
           const filter = asTensor<tf.Rank.R4>(filterInfo, 'filter', args.backend);
@@ -240,6 +240,28 @@ function im2rowsTCpu(args: KernelArgs): tf.TensorInfo {
   return (args.backend as unknown as { makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', out);
 }
 
+function col2imArgs(args: KernelArgs): { cols: tf.TensorInfo; g: Conv2DGeometry; shape: number[] } {
+  const cols = args.inputs.cols;
+  const g = (args.attrs ?? {})['geometry'] as unknown as Conv2DGeometry;
+  if (!cols || cols.dtype !== 'float32') throw new Error(`${COL2IM}: cols must be a float32 tensor`);
+  return { cols, g, shape: [g.batch, g.inHeight, g.inWidth, g.inChannels] };
+}
+
+function col2imWasm(args: KernelArgs): tf.TensorInfo {
+  const { cols, g, shape } = col2imArgs(args);
+  const backend = args.backend as unknown as BackendWasm;
+  const out = backend.makeOutput(shape, 'float32');
+  col2imInto(backend.typedArrayFromHeap(cols) as Float32Array, g, backend.typedArrayFromHeap(out) as Float32Array);
+  return out;
+}
+
+function col2imCpu(args: KernelArgs): tf.TensorInfo {
+  const { cols, g, shape } = col2imArgs(args);
+  const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  col2imInto((args.backend as tf.KernelBackend).readSync(cols.dataId) as Float32Array, g, out);
+  return (args.backend as unknown as { makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', out);
+}
+
 function batchMatMulKernel(original: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
     const attrs = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs;
@@ -281,6 +303,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
   register(report, tf.Conv2DBackpropFilter, () => conv2DBackpropFilterKernel);
   register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null));
   register(report, IM2ROWS_T, () => im2rowsTWasm);
+  register(report, COL2IM, () => col2imWasm);
   register(report, tf.MaxPoolGrad, () => maxPoolGradKernel);
   register(report, tf.Conv3DBackpropInputV2, () => conv3DBackpropInputKernel);
   register(report, tf.Conv3DBackpropFilterV2, () => conv3DBackpropFilterKernel);
@@ -308,6 +331,7 @@ export function registerCpuTrainingKernels(): WasmKernelReport {
   register(report, tf.Conv2DBackpropFilter, (original) => (original ? fallbackForNCHW(original, conv2DBackpropFilterKernel) : conv2DBackpropFilterKernel), 'cpu');
   register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null), 'cpu');
   register(report, IM2ROWS_T, () => im2rowsTCpu, 'cpu');
+  register(report, COL2IM, () => col2imCpu, 'cpu');
   installBatchNormGradients();
   installedCpu = report;
   return report;

@@ -12,8 +12,8 @@ import { initBackend } from '../../../server/engine/models/backend';
 import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
 import { sumRowsInto } from '../../../server/engine/models/sumRows';
 import { tileInto } from '../../../server/engine/models/tile';
-import { IM2ROWS_T, im2rowsTInto } from '../../../server/engine/models/im2col';
-import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry } from '../../../server/engine/models/conv2dGrad';
+import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
+import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
 import { mulberry32 } from '../features/rng';
 
 type Backend = 'cpu' | 'wasm';
@@ -59,7 +59,7 @@ void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
     const replaced = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile'];
-    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, ...replaced].sort());
+    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, COL2IM, ...replaced].sort());
     assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
     assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
   });
@@ -259,6 +259,87 @@ void describe('wasm training kernels', () => {
       }),
       { numRuns: 60, seed: 5150 },
     );
+  });
+
+  void it('both input-gradient forms (GEMM + col2im and conv of dilated dy) agree on wasm, for any channel count', async () => {
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 3, max: 11 }),
+      w: fc.integer({ min: 3, max: 11 }),
+      inC: fc.integer({ min: 1, max: 6 }),
+      outC: fc.integer({ min: 1, max: 5 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await tf.setBackend('wasm');
+    fc.assert(
+      fc.property(shapes, (s) => {
+        const fShape: [number, number, number, number] = [s.k, s.k, s.inC, s.outC];
+        const g = conv2dGeometry([s.batch, s.h, s.w, s.inC], fShape, s.stride, s.pad);
+        const [gemm, conv] = tf.tidy(() => {
+          const f = tf.tensor4d(normals(size(fShape), s.seed), fShape);
+          const dy = tf.tensor4d(normals(g.batch * g.outHeight * g.outWidth * s.outC, s.seed + 1), [g.batch, g.outHeight, g.outWidth, s.outC]);
+          return [conv2dInputGradientByGemm(dy, f, g).dataSync() as Float32Array, conv2dInputGradientByConv(dy, f, g).dataSync() as Float32Array];
+        });
+        assertClose(gemm, conv, 1e-4, JSON.stringify(s));
+      }),
+      { numRuns: 60, seed: 6060 },
+    );
+  });
+
+  void it('col2imInto adds each column back at its tap (the adjoint of im2rowsTInto: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩)', () => {
+    const cases = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 9 }),
+      w: fc.integer({ min: 1, max: 9 }),
+      c: fc.integer({ min: 1, max: 4 }),
+      kh: fc.integer({ min: 1, max: 3 }),
+      kw: fc.integer({ min: 1, max: 3 }),
+      sh: fc.integer({ min: 1, max: 3 }),
+      sw: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    fc.assert(
+      fc.property(cases, (s) => {
+        if (s.pad === 'valid' && (s.kh > s.h || s.kw > s.w)) return;
+        const g = conv2dGeometry([s.batch, s.h, s.w, s.c], [s.kh, s.kw, s.c, 1], [s.sh, s.sw], s.pad);
+        const rows = g.batch * g.outHeight * g.outWidth;
+        const K = s.kh * s.kw * s.c;
+        const cols = normals(rows * K, s.seed);
+        const dx = new Float32Array(s.batch * s.h * s.w * s.c).fill(NaN);
+        col2imInto(cols, g, dx);
+        // Plain reference: scatter every column entry to its input position.
+        const want = new Float64Array(dx.length);
+        for (let r = 0; r < rows; r++) {
+          const b = Math.floor(r / (g.outHeight * g.outWidth));
+          const oy = Math.floor(r / g.outWidth) % g.outHeight;
+          const ox = r % g.outWidth;
+          for (let i = 0; i < s.kh; i++)
+            for (let j = 0; j < s.kw; j++)
+              for (let c = 0; c < s.c; c++) {
+                const y = oy * s.sh + i - g.padTop;
+                const xx = ox * s.sw + j - g.padLeft;
+                if (y >= 0 && y < s.h && xx >= 0 && xx < s.w) want[((b * s.h + y) * s.w + xx) * s.c + c] += cols[r * K + (i * s.kw + j) * s.c + c] as number;
+              }
+        }
+        assertClose(dx, Float32Array.from(want), 1e-5, JSON.stringify(s));
+        // Adjointness with im2rowsT (whose layout is the transpose of cols').
+        const x = normals(dx.length, s.seed + 1);
+        const patchesT = new Float32Array(K * rows);
+        im2rowsTInto(x, g, patchesT);
+        let lhs = 0;
+        for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) lhs += (patchesT[k * rows + r] as number) * (cols[r * K + k] as number);
+        const rhs = x.reduce((p, v, i) => p + v * (dx[i] as number), 0);
+        assert.ok(Math.abs(lhs - rhs) <= 1e-3 * Math.max(1, Math.abs(lhs)), `${JSON.stringify(s)}: ${lhs} vs ${rhs}`);
+      }),
+      { numRuns: 200, seed: 41 },
+    );
+    const g = conv2dGeometry([1, 4, 4, 2], [3, 3, 2, 1], 1, 'valid');
+    assert.throws(() => col2imInto(new Float32Array(71), g, new Float32Array(32)), /cols has 71 values, expected 72/);
+    assert.throws(() => col2imInto(new Float32Array(72), g, new Float32Array(31)), /dx has 31 values, expected 32/);
   });
 
   void it('im2rowsTInto matches a plain gather of the input under each filter tap (strides 1–3, padding, zeros outside)', () => {
