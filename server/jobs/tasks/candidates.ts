@@ -3,10 +3,14 @@
  *  - `lshCandidates`: the LSH candidate pairs (i < j) whose smaller record is in [recordFrom,
  *    recordTo), sorted and unique — and, when a per-record budget follows, each pair's MinHash
  *    estimate (−1 below its floor), which is the costly, memory-bound part;
- *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate.
+ *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate;
+ *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
+ *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
 import { estimatePairs, selectByEstimates } from '../../engine/index/candidateSelection';
+import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
+import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../task';
 
 export interface CandidatesPayload {
@@ -71,4 +75,41 @@ export function selectCandidatesTask(payload: unknown, ctx: TaskContext): { i: U
   const selected = selectByEstimates(p.n, p, p.estimates, p.numHashes, p.perRecord);
   ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
   return { i: selected.i, j: selected.j };
+}
+
+export interface LocalityPayload {
+  signatures: Uint32Array;
+  packed: PackedSymbols;
+  numHashes: number;
+}
+
+export interface LocalityResult {
+  /** order[p] = the record at position p. */
+  order: Uint32Array;
+  /** Signatures and symbols in that order (shared memory, like the originals). */
+  signatures: Uint32Array;
+  packed: PackedSymbols;
+}
+
+export function localityOrderTask(payload: unknown, ctx: TaskContext): LocalityResult {
+  const p = payload as LocalityPayload;
+  const H = p.numHashes;
+  const order = localityOrder(p.signatures, H);
+  ctx.throwIfCancelled();
+  const signatures = sharedUint32(order.length * H);
+  for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
+  const records = Array.from(order, (r) => symbolsAt(p.packed, r));
+  const packed = p.packed.kind === 'bytes' ? packByteSequences(records as Uint8Array[]) : packCodePoints(records as Int32Array[]);
+  ctx.transferResult(order.buffer as ArrayBuffer);
+  return { order, signatures, packed };
+}
+
+/** Code-point records packed as they are, in shared memory (packTexts starts from strings). */
+function packCodePoints(records: readonly Int32Array[]): PackedSymbols {
+  const offsets = new Int32Array(new SharedArrayBuffer((records.length + 1) * 4));
+  for (let r = 0; r < records.length; r++) offsets[r + 1] = offsets[r] + records[r].length;
+  const total = offsets[records.length];
+  const data = new Int32Array(new SharedArrayBuffer(Math.max(1, total) * 4), 0, total);
+  for (let r = 0; r < records.length; r++) data.set(records[r], offsets[r]);
+  return { kind: 'codepoints', offsets, data };
 }
