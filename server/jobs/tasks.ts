@@ -3,7 +3,7 @@
  * is a handler in tasks/ and one line here; callers run it with `pool.run('<name>', payload)`.
  */
 import type { TaskRegistry } from './task';
-import { candidatesTask, selectCandidatesTask } from './tasks/candidates';
+import { candidatesTask, localityOrderTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
@@ -25,6 +25,7 @@ export const tasks: TaskRegistry = {
   contentHash: contentHashTask,
   profiles: profilesTask,
   sketch: sketchTask,
+  localityOrder: localityOrderTask,
   lshCandidates: candidatesTask,
   selectCandidates: selectCandidatesTask,
   verifyPairs: verifyTask,
