@@ -10,7 +10,7 @@ import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summar
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
-import type { CandidatesResult, CandidatesPayload } from './tasks/candidates';
+import type { CandidatesResult, CandidatesPayload, LocalityResult } from './tasks/candidates';
 import type { VerifyResult } from './tasks/verify';
 
 export interface ClusterParams {
@@ -93,13 +93,18 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
   const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
+  progress('candidates', 0, 1);
+  // The candidate and verification stages work on a copy of the records in locality order
+  // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
+  const local = await pool.run<LocalityResult>('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
+  const { order } = local;
+  const ordered = { ...index, signatures: local.signatures, packed: local.packed };
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
   const q = Math.pow(params.threshold, index.params.k);
   const shingles = new Int32Array(n);
-  for (let r = 0; r < n; r++) shingles[r] = Math.max(1, index.records[r]!.length - index.params.k + 1);
-  progress('candidates', 0, 1);
-  const cand = await candidatePairs(index, params, { bands, rows, lshThreshold, q, shingles }, pool, signal);
+  for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
+  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles }, pool, signal);
   lap('candidates');
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
@@ -111,7 +116,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
     const to = Math.min(total, from + VERIFY_CHUNK);
     // With a per-record budget the selection has already applied the Jaccard floor: no second estimate.
     const floor = params.candidatesPerRecord ? { minJaccard: 0 } : { minJaccard: lshThreshold, q, shingles };
-    const payload = { packed: index.packed, signatures: index.signatures, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
+    const payload = { packed: ordered.packed, signatures: ordered.signatures, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
     jobs.push(
       pool.run<VerifyResult>('verifyPairs', payload, { signal, transfer: [payload.i.buffer, payload.j.buffer] }).then((r) => {
         parts.push(r);
@@ -121,7 +126,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
     );
   }
   await Promise.all(jobs);
-  const edges = concatEdges(parts);
+  const edges = concatEdges(parts, order);
   lap('verify');
 
   progress('clustering', 0, 1);
@@ -199,17 +204,21 @@ async function candidatePairs(
   return { ...selected, lshPairs: total };
 }
 
-function concatEdges(parts: readonly VerifyResult[]): NeighbourEdges {
+/** The verified edges of all chunks, mapped from locality order back to record ids (i < j). */
+function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): NeighbourEdges {
   const m = parts.reduce((s, p) => s + p.i.length, 0);
   const i = new Uint32Array(m);
   const j = new Uint32Array(m);
   const identity = new Float32Array(m);
   let at = 0;
   for (const p of parts) {
-    i.set(p.i, at);
-    j.set(p.j, at);
-    identity.set(p.identity, at);
-    at += p.i.length;
+    for (let e = 0; e < p.i.length; e++, at++) {
+      const a = order[p.i[e]!]!;
+      const b = order[p.j[e]!]!;
+      i[at] = a < b ? a : b;
+      j[at] = a < b ? b : a;
+    }
+    identity.set(p.identity, at - p.i.length);
   }
   return { i, j, identity };
 }
