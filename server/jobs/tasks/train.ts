@@ -20,6 +20,7 @@ import { saveModel, type ModelHistorySummary, type ModelKind, type ModelManifest
 import { oneHotInputs } from '../../engine/models/oneHot';
 import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
+import { CancelledError } from '../errors';
 import type { TaskContext } from '../task';
 import { RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
@@ -182,6 +183,8 @@ export async function trainTask(payload: unknown, ctx: TaskContext): Promise<Tra
     },
   );
   try {
+    // Stopped before its first step: nothing trained, so nothing to save (a model of random weights would mislead).
+    if (result.history.length === 0) throw new CancelledError('Training was stopped before its first step: no model was saved.');
     const best = result.history.find((e) => e.epoch === result.bestEpoch);
     const metrics = best ? epochMetrics(best) : {};
     const manifest = await saveModel(p.out, result.encoder, baseManifest(result, metrics, result.encoder));

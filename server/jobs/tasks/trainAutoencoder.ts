@@ -15,7 +15,7 @@ import type { AutoencoderLossParts } from '../../engine/models/autoencoderStep';
 import { trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderStepMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingResult, type ResolvedAutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
 import { loadModel, saveModel, type AutoencoderSummary, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
 import type { TrainingInputs } from '../../engine/models/training';
-import { InvalidInputError } from '../errors';
+import { CancelledError, InvalidInputError } from '../errors';
 import type { TaskContext } from '../task';
 import { RunReporter, stopRequested } from './runReporter';
 import type { TrainTaskPayload, TrainTaskResult } from './train';
@@ -91,7 +91,7 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
   const labels = p.labels.length === inputs.count && p.labels.some((l) => l >= 0) ? p.labels : undefined;
   const extractor = p.perceptualModelDir !== undefined ? await loadModel(p.perceptualModelDir) : undefined;
   try {
-    if (extractor && extractor.manifest.model !== 'siamese') throw new InvalidInputError(`${p.perceptualModelDir}: a ${extractor.manifest.model} model; the perceptual loss takes a trained Siamese model's encoder`);
+    if (extractor && extractor.manifest.model !== 'siamese') throw new InvalidInputError(`${p.perceptualModelDir}: an ${extractor.manifest.model} model; the perceptual loss takes a trained Siamese model's encoder`);
     let resolved: ResolvedAutoencoderTrainingConfig | null = null;
     let plan: { usesLabels: boolean; usesViews: boolean } = { usesLabels: false, usesViews: false };
     const history: AutoencoderEpochMetrics[] = [];
@@ -156,6 +156,8 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
       },
     );
     try {
+      // Stopped before its first step: nothing trained, so nothing to save (a model of random weights would mislead).
+      if (result.history.length === 0) throw new CancelledError('Training was stopped before its first step: no model was saved.');
       const best = result.history.find((e) => e.epoch === result.bestEpoch);
       const metrics = best ? epochMetrics(best, result.config) : {};
       const manifest = await saveModel(p.out, result.models.autoencoder, manifestOf(result.models, result, result.config, metrics));

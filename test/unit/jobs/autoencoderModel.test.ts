@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +15,7 @@ import { latentCodes } from '../../../server/engine/models/autoencoderTraining';
 import { loadModel, readManifest } from '../../../server/engine/models/modelStore';
 import { denseInputs } from '../../../server/engine/models/training';
 import { buildEmbeddingMap } from '../../../server/jobs/embeddingMapData';
+import { isCancellation } from '../../../server/jobs/errors';
 import { modelEmbeddings } from '../../../server/jobs/modelEmbeddings';
 import { reconstruct, reconstructionPreviews } from '../../../server/jobs/modelReconstructions';
 import { WorkerPool } from '../../../server/jobs/pool';
@@ -136,5 +137,9 @@ void describe('autoencoder models through the pool', () => {
       const embedded = await modelEmbeddings(file, { pool, modelDir: dirOf, backend: 'cpu' });
       assert.ok(embedded.index.features.length > 0 && embedded.index.features.every(Number.isFinite), `${kind}: the stopped model embeds`);
     }
+    // Stopped before the first step: nothing trained, nothing saved, and the caller hears so.
+    const early = path.join(dir, 'stopped-early');
+    await assert.rejects(trainModel(FASHION64, { pool, out: early, backend: 'cpu', model: 'autoencoder', autoencoder: tinyAe, stopSignal: AbortSignal.abort() }), (e: Error) => isCancellation(e) && /stopped before its first step: no model was saved/.test(e.message));
+    assert.equal(existsSync(early), false);
   });
 });
