@@ -243,6 +243,8 @@ export function resolveAutoencoderTrainingConfig(inputShape: readonly number[], 
     ...(kind !== 'dense' && a.kernelSize !== undefined ? { kernelSize: a.kernelSize } : {}),
   };
   check(model.output === 'sigmoid' || model.output === 'linear', `autoencoder.output: unknown '${String(model.output)}' (expected sigmoid, linear)`);
+  // The extractor is built later, for the inputs (trainAutoencoder); a placeholder passes the loss
+  // config's "a perceptual weight needs an extractor" check so every other field is checked here.
   const { perceptual: _none, ...loss } = resolveAutoencoderLossConfig({ ...config.loss, ...(config.loss?.weights?.perceptual ? { perceptual: {} as PerceptualFeatures } : {}) });
   const r: ResolvedAutoencoderTrainingConfig = {
     ...loop,
