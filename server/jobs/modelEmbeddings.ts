@@ -12,7 +12,8 @@
  * DBSCAN jobs work on it unchanged. Its metric: the model's distance — 'cosine', or 'euclidean'
  * for 'euclidean' and 'combined' (on the unit-length embeddings every encoder ends in, combined
  * = w·e + (1 − w)·e²/2 is an increasing function of the Euclidean e: the same neighbours, the
- * same clusters at the matching radius).
+ * same clusters at the matching radius). An autoencoder's latent is not unit length, so for it
+ * 'combined' ranked as 'euclidean' is an approximation (its default latent distance is cosine).
  */
 import { summarizeClusters } from '../engine/cluster/summary';
 import type { VectorReadOptions } from '../engine/data/vectorDataset';
