@@ -58,7 +58,7 @@ export class DashboardView {
     this.statusPill.setAttribute('role', 'status');
     this.stopButton = el('button', 'stop', 'Stop');
     this.stopButton.type = 'button';
-    this.stopButton.title = 'Stop this training run (the model keeps the weights it has)';
+    this.stopButton.title = 'Stop after the current step: the best epoch so far is kept and saved as a usable model';
     const headline = el('div', 'headline');
     headline.append(this.title, this.statusPill, this.stopButton);
     this.info = el('p', 'info');
