@@ -149,6 +149,9 @@ void describe('Training Dashboard store', () => {
     const noSpread = startRun(initMessage(1, 100).run);
     appendPoints(noSpread, [point(0, 0.1, { embeddingStd: 1e-6 })]);
     assert.match(collapseAlarm(noSpread)?.message ?? '', /spread is 1\.0e-6/u);
+    const latent = startRun({ ...initMessage(1, 100).run, kind: 'autoencoder' });
+    appendPoints(latent, [point(0, 0.1, { embeddingStd: 1e-6, reconstructionLoss: 0.1 })]);
+    assert.match(collapseAlarm(latent)?.message ?? '', /^The latent codes have collapsed: their spread is 1\.0e-6\. Lower the learning rate, or raise the latent loss's weight or margin\.$/u);
   });
 
   void test('progress from total steps, else epochs', () => {

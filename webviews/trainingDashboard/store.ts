@@ -176,7 +176,9 @@ export function collapseAlarm(state: DashboardState): CollapseAlarm | undefined 
   const lastStep = state.steps[n - 1]!;
   const std = latest(state, 'embeddingStd');
   if (std !== undefined && std < COLLAPSE_STD) {
-    return { step: lastStep, message: `Embeddings have collapsed: their spread is ${std.toExponential(1)}. Lower the learning rate, raise the margin, or mine semi-hard negatives.` };
+    // An autoencoder's latent collapses when its latent loss is too weak against the rest (or the rate too high).
+    const advice = state.run?.kind === 'autoencoder' ? 'Lower the learning rate, or raise the latent loss\'s weight or margin.' : 'Lower the learning rate, raise the margin, or mine semi-hard negatives.';
+    return { step: lastStep, message: `${state.run?.kind === 'autoencoder' ? 'The latent codes' : 'Embeddings'} have collapsed: their spread is ${std.toExponential(1)}. ${advice}` };
   }
   const active = state.series['activeTriplets'];
   const loss = state.series['loss'];
