@@ -188,20 +188,22 @@ async function candidatePairs(
   const parts = await Promise.all(
     bounds.slice(0, -1).map((from, c) => pool.run<CandidatesResult>('lshCandidates', { ...base, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
   );
+  // Every LSH pair is counted; with a budget only those at or above their floor came back.
+  const lshPairs = parts.reduce((s, p) => s + p.stats.pairs, 0);
   const total = parts.reduce((s, p) => s + p.i.length, 0);
   const i = new Uint32Array(total);
   const j = new Uint32Array(total);
-  const estimates = R ? new Float64Array(total) : undefined;
+  const codes = R ? new Uint16Array(total) : undefined;
   let at = 0;
   for (const p of parts) {
     i.set(p.i, at);
     j.set(p.j, at);
-    if (estimates && p.estimates) estimates.set(p.estimates, at);
+    if (codes && p.codes) codes.set(p.codes, at);
     at += p.i.length;
   }
-  if (!R || !estimates) return { i, j, lshPairs: total };
-  const selected = await pool.run<{ i: Uint32Array; j: Uint32Array }>('selectCandidates', { n, numHashes: H, perRecord: R, i, j, estimates }, { signal, transfer: [i.buffer, j.buffer, estimates.buffer] });
-  return { ...selected, lshPairs: total };
+  if (!R || !codes) return { i, j, lshPairs };
+  const selected = await pool.run<{ i: Uint32Array; j: Uint32Array }>('selectCandidates', { n, numHashes: H, perRecord: R, i, j, codes }, { signal, transfer: [i.buffer, j.buffer, codes.buffer] });
+  return { ...selected, lshPairs };
 }
 
 /** The verified edges of all chunks, mapped from locality order back to record ids (i < j). */

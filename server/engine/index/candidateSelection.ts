@@ -53,13 +53,20 @@ export function selectCandidatesPerRecord(
   numHashes: number,
   options: SelectionOptions,
 ): SelectedPairs {
-  const { estimates, belowFloor } = estimatePairs(n, pairs, signatures, numHashes, options);
-  return { ...selectByEstimates(n, pairs, estimates, numHashes, options.perRecord), belowFloor };
+  const { codes, belowFloor } = estimatePairs(n, pairs, signatures, numHashes, options);
+  return { ...selectByEstimates(n, pairs, codes, numHashes, options.perRecord), belowFloor };
+}
+
+/** The Jaccard estimate from the number of equal low bytes among H slots (see the file comment). */
+export function estimateFromEqualBytes(equal: number, H: number): number {
+  return Math.max(0, (equal / H - 1 / 256) / (1 - 1 / 256));
 }
 
 /**
- * The estimate of every pair, or −1 for a pair below its floor (the first half of the selection;
- * chunkable: workers can each estimate a slice of the pairs).
+ * Each pair's estimate as a code: 1 + the number of equal low bytes (the estimate is
+ * `estimateFromEqualBytes` of it, and ranks the same way), or 0 for a pair below its floor. The
+ * first half of the selection; chunkable: workers can each estimate a slice of the pairs.
+ * Two bytes a pair instead of a float64: BioMarKs50k has 10 M candidate pairs.
  */
 export function estimatePairs(
   n: number,
@@ -67,11 +74,11 @@ export function estimatePairs(
   signatures: Uint32Array,
   numHashes: number,
   options: Omit<SelectionOptions, 'perRecord'>,
-): { estimates: Float64Array; belowFloor: number } {
+): { codes: Uint16Array; belowFloor: number } {
   const P = pairs.i.length;
   const H = numHashes;
-  // Float64: the floor is compared with the estimate exactly (in float32, 7/10 < 0.7).
-  const est = new Float64Array(P);
+  // The floor is compared with the float64 estimate (in float32, 7/10 < 0.7); codes store counts.
+  const codes = new Uint16Array(P);
   let belowFloor = 0;
   const lengthAware = options.lengthAware;
   const bytes = lowBytes(signatures, n, H);
@@ -94,21 +101,22 @@ export function estimatePairs(
       }
       equal += Math.imul(lanes, 0x01010101) >>> 24;
     }
-    const e = Math.max(0, (equal / H - 1 / 256) / (1 - 1 / 256));
+    const e = estimateFromEqualBytes(equal, H);
     const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[pairs.i[p]], lengthAware.shingles[pairs.j[p]]) : options.minJaccard;
-    if (e < floor) {
-      est[p] = -1; // below the floor: in no row
-      belowFloor++;
-    } else est[p] = e;
+    if (e < floor) belowFloor++; // code 0: in no row
+    else codes[p] = equal + 1;
   }
-  return { estimates: est, belowFloor };
+  return { codes, belowFloor };
 }
 
-/** The second half: per record, its R best pairs by estimate (−1 = below the floor, never kept). */
+/**
+ * The second half: per record, its R best pairs by estimate code (0 = below the floor, never
+ * kept); ties at the R-th value are taken in row order.
+ */
 export function selectByEstimates(
   n: number,
   pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
-  est: Float64Array,
+  codes: Uint16Array,
   numHashes: number,
   perRecord: number,
 ): Omit<SelectedPairs, 'belowFloor'> {
@@ -117,7 +125,7 @@ export function selectByEstimates(
   // Rows: for each record, the candidate pairs it is part of (CSR over both ends).
   const degree = new Uint32Array(n + 1);
   for (let p = 0; p < P; p++) {
-    if (est[p] < 0) continue;
+    if (codes[p] === 0) continue;
     degree[pairs.i[p] + 1]++;
     degree[pairs.j[p] + 1]++;
   }
@@ -125,14 +133,14 @@ export function selectByEstimates(
   const fill = degree.slice(0, n);
   const rowPairs = new Uint32Array(degree[n]);
   for (let p = 0; p < P; p++) {
-    if (est[p] < 0) continue;
+    if (codes[p] === 0) continue;
     rowPairs[fill[pairs.i[p]]++] = p;
     rowPairs[fill[pairs.j[p]]++] = p;
   }
   const keep = new Uint8Array(P);
   const R = perRecord;
-  // Estimates are multiples of 1/H: a counting pass per row finds the R-th best value exactly.
-  const count = new Uint32Array(H + 1);
+  // Codes are 1..H + 1: a counting pass per row finds the R-th best value exactly.
+  const count = new Uint32Array(H + 2);
   for (let v = 0; v < n; v++) {
     const from = degree[v];
     const to = degree[v + 1];
@@ -141,17 +149,17 @@ export function selectByEstimates(
       continue;
     }
     count.fill(0);
-    for (let t = from; t < to; t++) count[slotsOf(est[rowPairs[t]], H)]++;
-    // The smallest slot count c such that pairs with ≥ c equal slots number ≥ R.
-    let c = H;
-    let above = count[H];
-    while (c > 0 && above < R) above += count[--c];
+    for (let t = from; t < to; t++) count[codes[rowPairs[t]]]++;
+    // The smallest code c such that pairs with a code ≥ c number ≥ R.
+    let c = H + 1;
+    let above = count[c];
+    while (c > 1 && above < R) above += count[--c];
     const higher = above - count[c];
-    let ties = R - higher; // how many pairs at exactly c to take, in index order (deterministic)
+    let ties = R - higher; // how many pairs at exactly c to take, in row order (deterministic)
     for (let t = from; t < to; t++) {
-      const slots = slotsOf(est[rowPairs[t]], H);
-      if (slots > c) keep[rowPairs[t]] = 1;
-      else if (slots === c && ties > 0) {
+      const code = codes[rowPairs[t]];
+      if (code > c) keep[rowPairs[t]] = 1;
+      else if (code === c && ties > 0) {
         keep[rowPairs[t]] = 1;
         ties--;
       }
@@ -167,15 +175,10 @@ export function selectByEstimates(
     if (!keep[p]) continue;
     i[at] = pairs.i[p];
     j[at] = pairs.j[p];
-    jaccard[at] = est[p];
+    jaccard[at] = estimateFromEqualBytes(codes[p] - 1, H);
     at++;
   }
   return { i, j, jaccard };
-}
-
-/** An estimate back on the grid of 0..H it was computed on (ranking only needs the order). */
-function slotsOf(estimate: number, H: number): number {
-  return Math.min(H, Math.max(0, Math.round(estimate * H)));
 }
 
 /** The low byte of every slot, padded to whole 32-bit words per record. */

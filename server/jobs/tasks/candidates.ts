@@ -1,8 +1,8 @@
 /**
  * Candidate pairs, in two tasks so both cores share the work:
  *  - `lshCandidates`: the LSH candidate pairs (i < j) whose smaller record is in [recordFrom,
- *    recordTo), sorted and unique — and, when a per-record budget follows, each pair's MinHash
- *    estimate (−1 below its floor), which is the costly, memory-bound part;
+ *    recordTo), sorted and unique — and, when a per-record budget follows, only the pairs at or
+ *    above their floor, each with its MinHash estimate code (the costly, memory-bound part);
  *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate;
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
@@ -29,8 +29,8 @@ export interface CandidatesResult {
   i: Uint32Array;
   j: Uint32Array;
   stats: CandidateStats;
-  /** With `estimate`: one per pair, −1 below the floor. */
-  estimates?: Float64Array;
+  /** With `estimate`: one code per returned pair (engine/index/candidateSelection estimatePairs); pairs below their floor are left out. */
+  codes?: Uint16Array;
   belowFloor: number;
 }
 
@@ -44,20 +44,29 @@ export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesRe
     ...(p.recordTo === undefined ? {} : { recordTo: p.recordTo }),
   });
   ctx.throwIfCancelled();
-  const result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, belowFloor: 0 };
-  const buffers: ArrayBuffer[] = [pairs.i.buffer as ArrayBuffer, pairs.j.buffer as ArrayBuffer];
+  let result: CandidatesResult = { i: pairs.i, j: pairs.j, stats: pairs.stats, belowFloor: 0 };
   if (p.estimate) {
     const e = p.estimate;
     const n = p.signatures.length / p.numHashes;
-    const { estimates, belowFloor } = estimatePairs(n, pairs, p.signatures, p.numHashes, {
+    const { codes, belowFloor } = estimatePairs(n, pairs, p.signatures, p.numHashes, {
       minJaccard: e.minJaccard,
       ...(e.q !== undefined && e.shingles ? { lengthAware: { q: e.q, shingles: e.shingles } } : {}),
     });
-    result.estimates = estimates;
-    result.belowFloor = belowFloor;
-    buffers.push(estimates.buffer as ArrayBuffer);
+    // Only the pairs at or above their floor go back (a quarter fewer on BioMarKs50k).
+    const kept = codes.length - belowFloor;
+    const i = new Uint32Array(kept);
+    const j = new Uint32Array(kept);
+    const keptCodes = new Uint16Array(kept);
+    let w = 0;
+    for (let t = 0; t < codes.length; t++) {
+      if (codes[t] === 0) continue;
+      i[w] = pairs.i[t];
+      j[w] = pairs.j[t];
+      keptCodes[w++] = codes[t];
+    }
+    result = { i, j, stats: pairs.stats, codes: keptCodes, belowFloor };
   }
-  ctx.transferResult(...buffers);
+  ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer, ...(result.codes ? [result.codes.buffer as ArrayBuffer] : []));
   return result;
 }
 
@@ -67,12 +76,12 @@ export interface SelectPayload {
   perRecord: number;
   i: Uint32Array;
   j: Uint32Array;
-  estimates: Float64Array;
+  codes: Uint16Array;
 }
 
 export function selectCandidatesTask(payload: unknown, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
   const p = payload as SelectPayload;
-  const selected = selectByEstimates(p.n, p, p.estimates, p.numHashes, p.perRecord);
+  const selected = selectByEstimates(p.n, p, p.codes, p.numHashes, p.perRecord);
   ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
   return { i: selected.i, j: selected.j };
 }
