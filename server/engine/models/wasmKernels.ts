@@ -16,8 +16,8 @@
  *   layers' gradients): the operand transposed first, then the untransposed product, which is
  *   several times faster in the wasm backend than its transposed variants.
  * - `Mean` over leading axes likewise (batch-norm moments); `Tile` as block copies (tile.ts:
- *   the wasm one computes an index per value, ~0.4 s a batch-norm step); `Identity` sharing its
- *   input's data instead of copying it. The batch-norm and Mean gradients themselves are
+ *   the wasm one computes an index per value, ~0.4 s a batch-norm step); `Identity` (and `Cast` to the
+ *   same dtype) sharing its input's data instead of copying it. The batch-norm and Mean gradients themselves are
  *   replaced too (batchNormGrad.ts; a global registry, so for cpu as well).
  * - `Conv2D`, `FusedConv2D`, `DepthwiseConv2dNative`, `FusedDepthwiseConv2D`: with 'same'
  *   padding whose total is clamped to 0 (a stride larger than the kernel, e.g. 3×3 input,
@@ -205,11 +205,14 @@ function tileKernel(original: tf.KernelConfig): tf.KernelFunc {
  * The wasm Identity copies its input; tensors are immutable, so sharing the data (with a
  * reference count, as Reshape and the cpu backend's Identity do) is enough. Identity runs for
  * every gradient passed through unchanged and every tf.clone: several full-size copies a step.
+ * A Cast to the dtype the tensor already has (tfjs-core's relu gradient casts x to float32)
+ * is the same no-op.
  */
-function identityKernel(original: tf.KernelConfig): tf.KernelFunc {
+function identityKernel(original: tf.KernelConfig, sameDtypeOnly = false): tf.KernelFunc {
   return (args) => {
     const x = args.inputs.x;
     if (!x || x.dtype === 'string') return original.kernelFunc(args);
+    if (sameDtypeOnly && (args.attrs ?? {})['dtype'] !== x.dtype) return original.kernelFunc(args);
     (args.backend as tf.KernelBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
@@ -311,6 +314,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
   register(report, tf.Mean, (original) => (original ? rowReductionKernel(original, true) : null));
   register(report, tf.Tile, (original) => (original ? tileKernel(original) : null));
   register(report, tf.Identity, (original) => (original ? identityKernel(original) : null));
+  register(report, tf.Cast, (original) => (original ? identityKernel(original, true) : null));
   installBatchNormGradients();
   register(report, tf.BatchMatMul, (original) => (original ? batchMatMulKernel(original) : null));
   for (const [name, depthwise] of [[tf.Conv2D, false], [tf.FusedConv2D, false], [tf.DepthwiseConv2dNative, true], [tf.FusedDepthwiseConv2D, true]] as const) {

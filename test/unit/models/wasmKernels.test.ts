@@ -58,7 +58,7 @@ before(async () => {
 void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
-    const replaced = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile'];
+    const replaced = ['BatchMatMul', 'Cast', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile'];
     assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, COL2IM, ...replaced].sort());
     assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
     assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
@@ -408,7 +408,7 @@ void describe('wasm training kernels', () => {
     assert.throws(() => tileInto(new Float32Array(3), [1, 3], [2, 3], out), /out has 12 values, expected 18/);
   });
 
-  void it('Identity shares the data: a clone reads the same values and disposing either leaves the other intact', async () => {
+  void it('Identity and same-dtype Cast share the data: a clone reads the same values and disposing either leaves the other intact', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
     const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
@@ -420,7 +420,15 @@ void describe('wasm training kernels', () => {
     b.dispose();
     const d = c.add(1);
     assert.deepEqual([...(await d.data())], [2, 3, 4, 5]);
-    tf.dispose([c, d]);
+    // Cast to its own dtype shares too; to another dtype it converts.
+    const e = tf.cast(d, 'float32');
+    d.dispose();
+    const real = tf.tensor1d([1.7, -2.5, 0]);
+    const f = tf.cast(real, 'int32');
+    assert.deepEqual([...(await e.data())], [2, 3, 4, 5]);
+    assert.deepEqual([...(await f.data())], [1, -2, 0]);
+    assert.equal(f.dtype, 'int32');
+    tf.dispose([c, e, f, real]);
     assert.equal(tf.memory().numTensors, before);
   });
 
