@@ -1,0 +1,57 @@
+/**
+ * Task `nnDescent`: approximate kNN of every row (each without itself) for large n, in one worker
+ * (engine/index/nnDescent.ts). With the GEMM (this worker's wasm backend) the rows are first
+ * projected onto their top `components` principal directions (engine/index/projectedKnn.ts
+ * projectRows): NN-descent finds `candidates` neighbours per row there, 8× cheaper a distance
+ * than in 784 dimensions, and they are re-ranked by the exact full-dimensional distance. Without
+ * the GEMM, NN-descent runs on the rows themselves. Progress per tree and every 1,024 rows of a
+ * round; the pool's cancellation flag is checked at each report.
+ */
+import { loadGemm } from '../../engine/index/gemm';
+import type { KnnResult } from '../../engine/index/knnExact';
+import { nnDescent, rerankCandidates } from '../../engine/index/nnDescent';
+import { projectRows } from '../../engine/index/projectedKnn';
+import type { TaskContext } from '../task';
+
+export interface NnDescentPayload {
+  /** n × dim rows (a SharedArrayBuffer view or a copy). */
+  data: Float32Array;
+  n: number;
+  dim: number;
+  k: number;
+  metric?: 'euclidean' | 'sqeuclidean';
+  seed?: number;
+  /** Principal directions for the candidate search (default 96; 0: search the rows themselves). */
+  components?: number;
+  /** Candidates per row from the projection, re-ranked exactly (default max(k + 10, 24)). */
+  candidates?: number;
+  trees?: number;
+  maxCandidates?: number;
+}
+
+export async function nnDescentTask(payload: unknown, ctx: TaskContext): Promise<KnnResult & { projected: boolean }> {
+  const p = payload as NnDescentPayload;
+  const metric = p.metric ?? 'euclidean';
+  const components = p.components ?? 96;
+  const seed = p.seed ?? 1;
+  const onProgress = (stage: string) => (done: number, total: number) => {
+    ctx.throwIfCancelled();
+    ctx.progress(done, total, stage);
+  };
+  const tuning = { seed, ...(p.trees !== undefined ? { trees: p.trees } : {}), maxCandidates: p.maxCandidates ?? 15 };
+  const gemm = components > 0 && components < p.dim ? await loadGemm() : null;
+  if (!gemm) {
+    const r = nnDescent(p.data, p.n, p.dim, p.k, { ...tuning, metric, onProgress: onProgress('NN-descent') });
+    ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+    return { nq: r.nq, k: r.k, indices: r.indices, distances: r.distances, projected: false };
+  }
+  ctx.progress(0, 1, 'projecting');
+  const projection = projectRows(p.data, p.n, p.dim, { components, seed });
+  ctx.throwIfCancelled();
+  const c = Math.min(p.n - 1, p.candidates ?? Math.max(p.k + 10, 24));
+  const cand = nnDescent(projection.points, p.n, projection.m, c, { ...tuning, metric: 'sqeuclidean', onProgress: onProgress('NN-descent (projected)') });
+  ctx.throwIfCancelled();
+  const r = rerankCandidates(p.data, p.n, p.dim, cand, p.k, metric);
+  ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return { ...r, projected: true };
+}
