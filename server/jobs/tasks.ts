@@ -7,6 +7,7 @@ import { candidatesTask, localityOrderTask, selectCandidatesTask } from './tasks
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
+import { nnDescentTask } from './tasks/nnDescent';
 import { contentHashTask, loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
 import { embedModelTask } from './tasks/embedModel';
@@ -34,6 +35,7 @@ export const tasks: TaskRegistry = {
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,
   vectorKnn: vectorKnnTask,
+  nnDescent: nnDescentTask,
   umap: umapTask,
   umapPrepare: umapPrepareTask,
   umapLayout: umapLayoutTask,
