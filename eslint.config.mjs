@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.scratch/**', 'demo-output/**', 'test-results/**', 'test/fixtures/**', '.vscode-test/**', 'out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.scratch/**', 'demo-output/**', 'test-results/**', 'test/fixtures/**', '.vscode-test/**', 'out/**', '.bench/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
