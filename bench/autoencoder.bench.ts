@@ -122,7 +122,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     seed: 1,
   };
   const contenders: Contender[] = [
-    { name: 'dense', title: 'dense 784-500-500-2000-10 (traditional)', inputShape: [d.dim], config: { ...common, epochs: epochsFor('dense', 10), autoencoder: { kind: 'dense', hidden: [500, 500, 2000], latentDim: CLASSES, batchNorm: false } } },
+    { name: 'dense', title: 'dense 784-500-500-2000-10 (traditional)', inputShape: [d.dim], config: { ...common, epochs: epochsFor('dense', 20), autoencoder: { kind: 'dense', hidden: [500, 500, 2000], latentDim: CLASSES, batchNorm: false } } },
     { name: 'conv', title: 'conv 32-64 + batch norm, latent 10 (enhanced)', inputShape: [28, 28, 1], config: { ...common, epochs: epochsFor('conv', 2), autoencoder: { kind: 'conv2d', filters: [32, 64], latentDim: CLASSES, batchNorm: true } } },
   ];
 
