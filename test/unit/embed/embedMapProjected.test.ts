@@ -27,12 +27,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-void test('auto: exact up to n²·dim = 2·10¹⁰ or dim ≤ 128, projected above', () => {
+void test('auto: exact up to n²·dim = 2·10¹⁰ or dim ≤ 128, projected above, NN-descent from 20,000 rows', () => {
   assert.equal(chooseKnnMethod(5000, 784), 'exact');
   assert.equal(chooseKnnMethod(10_000, 784), 'projected');
-  assert.equal(chooseKnnMethod(60_000, 784), 'projected');
+  assert.equal(chooseKnnMethod(19_999, 784), 'projected');
+  assert.equal(chooseKnnMethod(60_000, 784), 'nnDescent');
   assert.equal(chooseKnnMethod(1_000_000, 128), 'exact');
-  assert.equal(chooseKnnMethod(20_000, 1296), 'projected');
+  assert.equal(chooseKnnMethod(20_000, 1296), 'nnDescent');
 });
 
 void test('projected kNN map: reported, seeded (same map twice), graph close to the exact one', async () => {
@@ -51,4 +52,21 @@ void test('projected kNN map: reported, seeded (same map twice), graph close to 
   assert.ok(recall > 0.9, `recall ${recall}`);
   assert.equal((await embedMap(data.data, data.dim, { ...options, knnMethod: 'exact' })).knnMethod, 'exact');
   await assert.rejects(embedMap(data.data, data.dim, { ...options, knnMethod: 'fast' as never }), /knnMethod must be/);
+});
+
+void test('NN-descent kNN map (task nnDescent): reported, seeded, graph close to the exact one, self first', async () => {
+  const data = blobs(4, 150, 160, 22);
+  const options = { pool, scale: false, nNeighbors: 10, knnMethod: 'nnDescent' as const, umap: { seed: 3, nEpochs: 60 } };
+  const out = await embedMap(data.data, data.dim, options);
+  assert.equal(out.knnMethod, 'nnDescent');
+  assert.deepEqual((await embedMap(data.data, data.dim, options)).knn.indices, out.knn.indices);
+  const exact = bruteKnn(data.data, data.dim, 10);
+  let found = 0;
+  for (let i = 0; i < data.n; i++) {
+    assert.equal(out.knn.indices[i * 10], i);
+    const want = new Set(exact.indices.subarray(i * 10 + 1, (i + 1) * 10));
+    for (let t = 1; t < 10; t++) if (want.has(out.knn.indices[i * 10 + t])) found++;
+  }
+  const recall = found / (data.n * 9);
+  assert.ok(recall > 0.9, `recall ${recall}`);
 });
