@@ -10,7 +10,7 @@
  * of n²·64 instead of n²·dim: 10,000 × 784 maps faster than with exact kNN, and 60,000 in
  * minutes rather than the better part of an hour. From NN_DESCENT_MIN_ROWS rows (and dim > 128),
  * NN-descent instead (task nnDescent, engine/index/nnDescent.ts: RP-tree start, candidates found
- * in a 96-direction projection, re-ranked exactly; recall@14 ≈ 0.95–0.96 on Fashion-MNIST),
+ * in a 96-direction projection, re-ranked exactly; recall@14 ≈ 0.95 on Fashion-MNIST 60k),
  * which never compares all pairs: O(n log n) where projected is O(n²). Seeded, so deterministic.
  *
  * UMAP layout: by default in 2 partitions on up to 2 threads of the pool (tasks umapPrepare +

@@ -23,9 +23,13 @@ export interface NnDescentPayload {
   seed?: number;
   /** Principal directions for the candidate search (default 96; 0: search the rows themselves). */
   components?: number;
-  /** Candidates per row from the projection, re-ranked exactly (default max(k + 10, 24)). */
+  /**
+   * Candidates per row from the projection, re-ranked exactly (default max(2k + 4, 32)): on
+   * Fashion-MNIST 60k (k = 14) 24 give recall@14 0.90, 32 give 0.95, 40 give 0.97 at 2.2× the time.
+   */
   candidates?: number;
   trees?: number;
+  /** NN-descent's sample per row a round (default 12; with 32 candidates: recall@14 0.95 at 60k in 40 s). */
   maxCandidates?: number;
 }
 
@@ -38,7 +42,7 @@ export async function nnDescentTask(payload: unknown, ctx: TaskContext): Promise
     ctx.throwIfCancelled();
     ctx.progress(done, total, stage);
   };
-  const tuning = { seed, ...(p.trees !== undefined ? { trees: p.trees } : {}), maxCandidates: p.maxCandidates ?? 15 };
+  const tuning = { seed, ...(p.trees !== undefined ? { trees: p.trees } : {}), maxCandidates: p.maxCandidates ?? 12 };
   const gemm = components > 0 && components < p.dim ? await loadGemm() : null;
   if (!gemm) {
     const r = nnDescent(p.data, p.n, p.dim, p.k, { ...tuning, metric, onProgress: onProgress('NN-descent') });
@@ -48,7 +52,7 @@ export async function nnDescentTask(payload: unknown, ctx: TaskContext): Promise
   ctx.progress(0, 1, 'projecting');
   const projection = projectRows(p.data, p.n, p.dim, { components, seed });
   ctx.throwIfCancelled();
-  const c = Math.min(p.n - 1, p.candidates ?? Math.max(p.k + 10, 24));
+  const c = Math.min(p.n - 1, p.candidates ?? Math.max(2 * p.k + 4, 32));
   const cand = nnDescent(projection.points, p.n, projection.m, c, { ...tuning, metric: 'sqeuclidean', onProgress: onProgress('NN-descent (projected)') });
   ctx.throwIfCancelled();
   const r = rerankCandidates(p.data, p.n, p.dim, cand, p.k, metric);
