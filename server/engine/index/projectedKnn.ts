@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Gemm } from './gemm';
 import { checkMatrix, type KnnResult } from './knnExact';
 import { knnExactGemm } from './knnGemm';
+import { rerankCandidates } from './rerank';
 import { mulberry32 } from './lshTables';
 
 export interface ProjectionOptions {
@@ -121,39 +122,5 @@ export function knnProjected(gemm: Gemm, data: Float32Array, n: number, dim: num
   const from = options.from ?? 0;
   const to = options.to ?? n;
   const cand = knnExactGemm(gemm, projection.points, n, projection.m, c, { metric: 'sqeuclidean', from, to, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-  const nq = to - from;
-  const indices = new Int32Array(nq * kk);
-  const distances = new Float32Array(nq * kk);
-  const sq = options.metric === 'sqeuclidean';
-  // Re-rank: vector.ts's sqeuclidean loop on offsets (no subarray per pair), and the kk smallest
-  // by (distance, index) kept by insertion (kk ≪ c) instead of sorting all c.
-  const topD = new Float64Array(kk);
-  const topJ = new Int32Array(kk);
-  for (let q = 0; q < nq; q++) {
-    const a = (from + q) * dim;
-    let size = 0;
-    for (let t = 0; t < c; t++) {
-      const j = cand.indices[q * c + t];
-      const b = j * dim;
-      let d = 0;
-      for (let u = 0; u < dim; u++) {
-        const x = data[a + u] - data[b + u];
-        d += x * x;
-      }
-      if (size === kk && (d > topD[kk - 1] || (d === topD[kk - 1] && j > topJ[kk - 1]))) continue;
-      let at = size < kk ? size++ : kk - 1;
-      while (at > 0 && (topD[at - 1] > d || (topD[at - 1] === d && topJ[at - 1] > j))) {
-        topD[at] = topD[at - 1];
-        topJ[at] = topJ[at - 1];
-        at--;
-      }
-      topD[at] = d;
-      topJ[at] = j;
-    }
-    for (let t = 0; t < kk; t++) {
-      indices[q * kk + t] = topJ[t];
-      distances[q * kk + t] = sq ? topD[t] : Math.sqrt(topD[t]);
-    }
-  }
-  return { nq, k: kk, indices, distances };
+  return rerankCandidates(data, n, dim, cand, kk, options.metric === 'sqeuclidean' ? 'sqeuclidean' : 'euclidean', from);
 }

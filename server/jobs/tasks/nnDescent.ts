@@ -9,7 +9,8 @@
  */
 import { loadGemm } from '../../engine/index/gemm';
 import type { KnnResult } from '../../engine/index/knnExact';
-import { nnDescent, rerankCandidates } from '../../engine/index/nnDescent';
+import { nnDescent } from '../../engine/index/nnDescent';
+import { rerankCandidates } from '../../engine/index/rerank';
 import { projectRows } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../task';
 

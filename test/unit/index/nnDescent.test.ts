@@ -12,7 +12,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { recallAtK } from '../../../server/engine/index/knnApprox';
 import { knnExact, type KnnResult } from '../../../server/engine/index/knnExact';
-import { nnDescent, rerankCandidates } from '../../../server/engine/index/nnDescent';
+import { nnDescent } from '../../../server/engine/index/nnDescent';
+import { rerankCandidates } from '../../../server/engine/index/rerank';
 import { gaussian, mulberry32 } from '../features/rng';
 
 function digits(): { data: Float32Array; n: number; dim: number } {
