@@ -81,8 +81,8 @@ function weight(name: string, value: number | undefined, fallback: number): numb
   return w;
 }
 
-/** Defaults filled in and every field checked; resolving a resolved config gives it back. */
-export function resolveAutoencoderLossConfig(config: AutoencoderLossConfig = {}): ResolvedAutoencoderLossConfig {
+/** Every field of the loss config but the extractor, checked (a training run builds the extractor later, for its inputs). */
+export function resolveAutoencoderLossSettings(config: AutoencoderLossConfig = {}): Omit<ResolvedAutoencoderLossConfig, 'perceptual'> {
   const weights = {
     reconstruction: weight('reconstruction', config.weights?.reconstruction, 1),
     latent: weight('latent', config.weights?.latent, 0.1),
@@ -97,8 +97,14 @@ export function resolveAutoencoderLossConfig(config: AutoencoderLossConfig = {})
   const margin = resolveMargin(config.margin, latentLoss === 'contrastive' ? 0.5 : 0.2);
   const collapseThreshold = config.collapseThreshold ?? DEFAULT_COLLAPSE_THRESHOLD;
   if (!(collapseThreshold >= 0)) throw new Error(`collapseThreshold: ${collapseThreshold} must be ≥ 0`);
-  if (weights.perceptual > 0 && !config.perceptual) throw new Error('perceptual: weights.perceptual > 0 needs an extractor (perceptualFeatures)');
-  return { weights, latentLoss, mining, distance, euclideanWeight, margin, perceptual: config.perceptual ?? null, collapseThreshold };
+  return { weights, latentLoss, mining, distance, euclideanWeight, margin, collapseThreshold };
+}
+
+/** Defaults filled in and every field checked; resolving a resolved config gives it back. */
+export function resolveAutoencoderLossConfig(config: AutoencoderLossConfig = {}): ResolvedAutoencoderLossConfig {
+  const settings = resolveAutoencoderLossSettings(config);
+  if (settings.weights.perceptual > 0 && !config.perceptual) throw new Error('perceptual: weights.perceptual > 0 needs an extractor (perceptualFeatures)');
+  return { ...settings, perceptual: config.perceptual ?? null };
 }
 
 // ---------------------------------------------------------------------------------------------

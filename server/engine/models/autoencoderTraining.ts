@@ -36,7 +36,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderFor, disposeAutoencoder, type Autoencoder, type AutoencoderKind, type AutoencoderOutput } from './autoencoder';
 import { augmentBatch, type AugmentOptions } from './augment';
-import { autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossConfig, type AutoencoderLossConfig, type AutoencoderLossParts, type AutoencoderStepResult, type PerceptualFeatures, type PerceptualOptions, type ResolvedAutoencoderLossConfig } from './autoencoderStep';
+import { autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossSettings, type AutoencoderLossConfig, type AutoencoderLossParts, type AutoencoderStepResult, type PerceptualFeatures, type PerceptualOptions, type ResolvedAutoencoderLossConfig } from './autoencoderStep';
 import { mulberry32, shuffleInPlace } from './batching';
 import { embedInputs, validationMetrics, type TrainingInputs, type ValidationMetrics, type ValidationSplit } from './training';
 import { resolveLoopConfig, runTrainingLoop, type LoopConfig, type LoopConfigInput, type LoopStepInfo, type StopReason } from './trainingLoop';
@@ -243,9 +243,8 @@ export function resolveAutoencoderTrainingConfig(inputShape: readonly number[], 
     ...(kind !== 'dense' && a.kernelSize !== undefined ? { kernelSize: a.kernelSize } : {}),
   };
   check(model.output === 'sigmoid' || model.output === 'linear', `autoencoder.output: unknown '${String(model.output)}' (expected sigmoid, linear)`);
-  // The extractor is built later, for the inputs (trainAutoencoder); a placeholder passes the loss
-  // config's "a perceptual weight needs an extractor" check so every other field is checked here.
-  const { perceptual: _none, ...loss } = resolveAutoencoderLossConfig({ ...config.loss, ...(config.loss?.weights?.perceptual ? { perceptual: {} as PerceptualFeatures } : {}) });
+  // The extractor is built later, for the inputs (trainAutoencoder).
+  const loss = resolveAutoencoderLossSettings(config.loss);
   const r: ResolvedAutoencoderTrainingConfig = {
     ...loop,
     autoencoder: model,
