@@ -1,18 +1,11 @@
 // Seeded randomness for the feature, index and cluster tests (mulberry32; deterministic runs).
 
-export type Rng = () => number;
+import type { RandomSource } from '../../../server/engine/random';
 
-/** Uniform in [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Rng = RandomSource;
+
+/** Uniform in [0, 1): the engine's own generator, so tests and engine draw the same sequences. */
+export { mulberry32 } from '../../../server/engine/random';
 
 export function randomInt(rng: Rng, lo: number, hiExclusive: number): number {
   return lo + Math.floor(rng() * (hiExclusive - lo));
