@@ -25,17 +25,8 @@ export interface BenchRow {
   note?: string;
 }
 
-/** Mulberry32: a small seeded generator, so every run draws the same pairs. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator (Mulberry32), so every run draws the same pairs. */
+export { mulberry32 as seededRandom } from '../server/engine/random';
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
