@@ -2,6 +2,7 @@
  * What both training tasks (tasks/train.ts, tasks/trainAutoencoder.ts) share: paced progress
  * reports carrying `similarityLab/trainingMetrics` params, and the graceful-stop flag.
  */
+import type { ModelHistorySummary } from '../../engine/models/modelStore';
 import type { TaskContext } from '../task';
 import type { TrainingMetricsReport, TrainingRunInfo } from './train';
 
@@ -43,3 +44,10 @@ export class RunReporter {
   }
 }
 
+/** A finished run's history for its manifest: the run's figures and one entry per epoch. */
+export function historySummary<E>(
+  r: { history: E[]; bestEpoch: number; stopReason: ModelHistorySummary['stopReason']; seconds: number; samplesPerSecond: number },
+  epochOf: (e: E) => ModelHistorySummary['perEpoch'][number],
+): ModelHistorySummary {
+  return { epochs: r.history.length, bestEpoch: r.bestEpoch, stopReason: r.stopReason, seconds: r.seconds, samplesPerSecond: r.samplesPerSecond, perEpoch: r.history.map(epochOf) };
+}

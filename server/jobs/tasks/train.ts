@@ -22,7 +22,7 @@ import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type Tr
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import { CancelledError } from '../errors';
 import type { TaskContext } from '../task';
-import { RunReporter, stopRequested } from './runReporter';
+import { historySummary, RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
 
 export type TrainInputsPayload = { kind: 'dense'; data: Float32Array; inputShape: number[] } | { kind: 'one-hot'; packed: PackedSymbols; length: number };
@@ -104,15 +104,9 @@ export function inputsOf(p: TrainInputsPayload): TrainingInputs {
   return oneHotInputs(count, (i) => symbolsAt(p.packed, i) as Uint8Array, p.length);
 }
 
-export function historySummary(r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
-  return {
-    epochs: r.history.length,
-    bestEpoch: r.bestEpoch,
-    stopReason: r.stopReason,
-    seconds: r.seconds,
-    samplesPerSecond: r.samplesPerSecond,
-    perEpoch: r.history.map((e) => ({ epoch: e.epoch, loss: e.loss, ...(e.validation ? { precisionAt1: e.validation.precisionAt1, mapAtR: e.validation.mapAtR, tripletAccuracy: e.validation.tripletAccuracy } : {}) })),
-  };
+/** A Siamese run's per-epoch entries: the loss and the validation scores. */
+function siameseEpoch(e: TrainingResult['history'][number]): ModelHistorySummary['perEpoch'][number] {
+  return { epoch: e.epoch, loss: e.loss, ...(e.validation ? { precisionAt1: e.validation.precisionAt1, mapAtR: e.validation.mapAtR, tripletAccuracy: e.validation.tripletAccuracy } : {}) };
 }
 
 function epochMetrics(e: EpochMetrics): Record<string, number> {
@@ -142,7 +136,7 @@ export async function trainTask(payload: unknown, ctx: TaskContext): Promise<Tra
       ...p.manifest,
       config: r.config,
       metrics,
-      history: historySummary(r),
+      history: historySummary(r, siameseEpoch),
       backend: choice.backend,
       embeddingDim: outShape[outShape.length - 1] as number,
       distance: r.config.loss.distance,

@@ -17,7 +17,7 @@ import { loadModel, saveModel, type AutoencoderSummary, type ModelHistorySummary
 import type { TrainingInputs } from '../../engine/models/training';
 import { CancelledError, InvalidInputError } from '../errors';
 import type { TaskContext } from '../task';
-import { RunReporter, stopRequested } from './runReporter';
+import { historySummary, RunReporter, stopRequested } from './runReporter';
 import type { TrainTaskPayload, TrainTaskResult } from './train';
 
 type AutoencoderPayload = Extract<TrainTaskPayload, { model: 'autoencoder' }>;
@@ -46,19 +46,11 @@ function epochMetrics(e: AutoencoderEpochMetrics, c: ResolvedAutoencoderTraining
   };
 }
 
-function historySummary(r: Pick<AutoencoderTrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond'>): ModelHistorySummary {
-  return {
-    epochs: r.history.length,
-    bestEpoch: r.bestEpoch,
-    stopReason: r.stopReason,
-    seconds: r.seconds,
-    samplesPerSecond: r.samplesPerSecond,
-    perEpoch: r.history.map((e) => {
-      const v = e.validation;
-      const q = v?.retrieval;
-      return { epoch: e.epoch, loss: e.loss, ...(v ? { valLoss: v.valLoss } : {}), ...(q ? { precisionAt1: q.precisionAt1, mapAtR: q.mapAtR, tripletAccuracy: q.tripletAccuracy } : {}) };
-    }),
-  };
+/** An autoencoder run's per-epoch entries: the loss, the validation loss and the latent's retrieval scores. */
+function autoencoderEpoch(e: AutoencoderTrainingResult['history'][number]): ModelHistorySummary['perEpoch'][number] {
+  const v = e.validation;
+  const q = v?.retrieval;
+  return { epoch: e.epoch, loss: e.loss, ...(v ? { valLoss: v.valLoss } : {}), ...(q ? { precisionAt1: q.precisionAt1, mapAtR: q.mapAtR, tripletAccuracy: q.tripletAccuracy } : {}) };
 }
 
 /** The hyper-parameters shown on the dashboard (flat, short). */
@@ -112,7 +104,7 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
         autoencoder: summary,
         config: c,
         metrics,
-        history: historySummary(r),
+        history: historySummary(r, autoencoderEpoch),
         backend,
         embeddingDim: models.latentDim,
         distance: c.loss.distance,
