@@ -7,7 +7,7 @@
  *   tables   the first 12 values back in the columns' units (the saved scaler inverted)
  *   DNA      the most likely base per position (one-hot argmax; '-' where the output is ~empty)
  */
-import { resizeImage } from '../engine/data/images';
+import { thumbnail } from './tasks/loadVectors';
 import { StandardScaler } from '../engine/features/scaler';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
@@ -48,7 +48,6 @@ export async function reconstruct(modelDir: string, rows: Float32Array, options:
   return { manifest, shape: [n, ...inputShape], values: r.reconstructions ?? new Float32Array(0) };
 }
 
-const THUMBNAIL = 48;
 const BASES = 'ACGT';
 
 function bytes(values: Float32Array, scale: number): string {
@@ -58,15 +57,8 @@ function bytes(values: Float32Array, scale: number): string {
 }
 
 function pixels(values: Float32Array, h: number, w: number, c: number, scale: number): MapPreview {
-  let data = values;
-  if (h > THUMBNAIL || w > THUMBNAIL) {
-    const f = THUMBNAIL / Math.max(h, w);
-    const H = Math.max(1, Math.round(h * f));
-    const W = Math.max(1, Math.round(w * f));
-    data = resizeImage(values, h, w, c, H, W);
-    [h, w] = [H, W];
-  }
-  return { type: 'pixels', width: w, height: h, channels: c === 3 ? 3 : 1, data: bytes(data, scale) };
+  const t = thumbnail(values, h, w, c);
+  return { type: 'pixels', width: t.w, height: t.h, channels: c === 3 ? 3 : 1, data: bytes(t.pixels, scale) };
 }
 
 /** One preview per reconstructed row (see the module comment). */

@@ -106,6 +106,15 @@ export async function loadVectors(p: LoadVectorsPayload, isCancelled: () => bool
 /** Thumbnails are at most this many pixels a side (Fashion-MNIST's 28 × 28 stay as they are). */
 const THUMBNAIL = 48;
 
+/** An image (h × w × c, row-major) shrunk to fit THUMBNAIL × THUMBNAIL for a hover card; smaller ones as they are. */
+export function thumbnail(pixels: Float32Array, h: number, w: number, c: number): { pixels: Float32Array; h: number; w: number } {
+  if (h <= THUMBNAIL && w <= THUMBNAIL) return { pixels, h, w };
+  const f = THUMBNAIL / Math.max(h, w);
+  const H = Math.max(1, Math.round(h * f));
+  const W = Math.max(1, Math.round(w * f));
+  return { pixels: resizeImage(pixels, h, w, c, H, W), h: H, w: W };
+}
+
 function toBytes(values: Float32Array, max: number): Uint8Array {
   const out = new Uint8Array(values.length);
   const scale = max > 0 ? 255 / max : 1;
@@ -127,13 +136,7 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
     let [h, w] = dataset.kind === 'image' ? (dataset.shape as [number, number]) : [dataset.shape[1] as number, dataset.shape[2] as number];
     const c = dataset.kind === 'image' ? (dataset.shape[2] as number) : 1;
     let pixels = dataset.kind === 'image' ? row : row.subarray(Math.floor((dataset.shape[0] as number) / 2) * h * w, (Math.floor((dataset.shape[0] as number) / 2) + 1) * h * w);
-    if (h > THUMBNAIL || w > THUMBNAIL) {
-      const f = THUMBNAIL / Math.max(h, w);
-      const H = Math.max(1, Math.round(h * f));
-      const W = Math.max(1, Math.round(w * f));
-      pixels = resizeImage(pixels, h, w, c, H, W);
-      [h, w] = [H, W];
-    }
+    ({ pixels, h, w } = thumbnail(pixels, h, w, c));
     let max = 0;
     for (const v of pixels) if (v > max) max = v;
     // Images are 0–255 as read; volumes of floats are stretched to the full grey range.
