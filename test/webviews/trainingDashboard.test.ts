@@ -35,6 +35,7 @@ const SHOTS = path.join(ROOT, 'test-results', 'webviews');
 interface DashboardHandle {
   state(): DashboardState;
   renders(): number;
+  drawnSteps(): number;
   charts(): { id: string; series: string[]; dataLengths: number[] }[];
 }
 declare global {
@@ -314,8 +315,13 @@ void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? fa
   const charts = (page: Page) => page.evaluate(() => window.trainingDashboard.charts());
 
   /** Waits until the loss chart holds `n` points (a frame has drawn them). */
+  /** A frame has drawn `n` reports (the charts' columns alias the store's arrays, so their
+   *  lengths alone run ahead of the drawing: banner and captions may not be set yet). */
   const drawn = (page: Page, n: number) =>
-    page.waitForFunction((want) => window.trainingDashboard.charts().find((c) => c.id === 'loss')?.dataLengths[0] === want, n);
+    page.waitForFunction(
+      (want) => window.trainingDashboard.drawnSteps() === want && window.trainingDashboard.charts().find((c) => c.id === 'loss')?.dataLengths[0] === want,
+      n,
+    );
 
   /** Pixels of the chart's canvas within `tolerance` of the colour, over the whole canvas. */
   const pixelsOfColour = (page: Page, selector: string, rgb: [number, number, number], tolerance = 48) =>

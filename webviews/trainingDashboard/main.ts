@@ -142,6 +142,7 @@ Object.defineProperty(window, 'trainingDashboard', {
   value: Object.freeze({
     state: (): DashboardState => state,
     renders: (): number => view.renders,
+    drawnSteps: (): number => view.drawnSteps,
     charts: () =>
       view.charts().map(({ id, chart }) => ({
         id,

@@ -49,6 +49,9 @@ export class DashboardView {
   private configShownFor: unknown;
   /** How many times the page has been drawn (the tests check redraws are batched). */
   renders = 0;
+  /** Reports the last render drew. uPlot's data columns are the store's own arrays, so their
+   *  lengths grow as reports arrive, before the next frame draws them. */
+  drawnSteps = 0;
 
   constructor(root: HTMLElement) {
     this.theme = readTheme();
@@ -118,6 +121,7 @@ export class DashboardView {
   /** `rebuild`: the run or the theme changed, so every chart is built anew. */
   render(state: DashboardState, rebuild: boolean): void {
     this.renders++;
+    this.drawnSteps = state.steps.length;
     const run = state.run;
     this.empty.hidden = run !== null;
     this.title.textContent = run ? `${KIND_TITLES[run.kind]} · ${run.modelId}` : 'Training Dashboard';
