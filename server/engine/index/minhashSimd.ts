@@ -11,54 +11,14 @@
 // writes the 16 minima over the int32 values x[0, len) to out + 64·g. len ≥ 1, groups ≥ 1.
 // When the runtime lacks SIMD (WebAssembly.validate fails) callers keep the scalar loop.
 
-const I32 = 0x7f;
-const V128 = 0x7b;
+import { BR_IF_0, END, functionBody, I32, I32_ADD, I32_LT_U, I32_SHL, i32Const, localGet as get, localSet as set, localTee as tee, LOOP, name, section, simd, V128, v128Load as v128load, v128Store as v128store, WASM_HEADER } from '../wasmAsm';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-// Locals: parameters 0–4 (x, len, params, out, groups), then g, ptr, end (i32), then
+// Locals: parameters 0–4 (x, len, params, out, groups), then g, ptr, limit (i32), then
 // a0–a3, b0–b3, m0–m3, v (v128).
-const X = 0, LEN = 1, P = 2, OUT = 3, GROUPS = 4, G = 5, PTR = 6, END = 7;
+const X = 0, LEN = 1, P = 2, OUT = 3, GROUPS = 4, G = 5, PTR = 6, LIMIT = 7;
 const A = 8, B = 12, M = 16, V = 20;
 
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
-const i32const = (n: number) => [0x41, ...sleb(n)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const v128load = (offset: number) => [...simd(0x00), 4, ...uleb(offset)];
-const v128store = (offset: number) => [...simd(0x0b), 4, ...uleb(offset)];
 const I32X4_SPLAT = 0x11, I32X4_ADD = 0xae, I32X4_MUL = 0xb5, I32X4_MIN_S = 0xb6;
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
 
 function body(): number[] {
   const code: number[] = [];
@@ -66,38 +26,35 @@ function body(): number[] {
     for (const p of parts) code.push(...p);
   };
   const int32Max = [0xff, 0xff, 0xff, 0x7f];
-  emit(i32const(0), set(G));
-  emit([0x03, 0x40]); // loop $group
+  emit(i32Const(0), set(G));
+  emit(LOOP); // loop $group
   for (let r = 0; r < 4; r++) emit(get(P), v128load(16 * r), set(A + r));
   for (let r = 0; r < 4; r++) emit(get(P), v128load(64 + 16 * r), set(B + r));
   emit(simd(0x0c), [...int32Max, ...int32Max, ...int32Max, ...int32Max], tee(M), tee(M + 1), tee(M + 2), set(M + 3));
   emit(get(X), set(PTR));
-  emit(get(X), get(LEN), i32const(2), [0x74], [0x6a], set(END)); // end = x + 4·len
-  emit([0x03, 0x40]); // loop $element
+  emit(get(X), get(LEN), i32Const(2), I32_SHL, I32_ADD, set(LIMIT)); // limit = x + 4·len
+  emit(LOOP); // loop $element
   emit(get(PTR), [0x28, 2, 0], simd(I32X4_SPLAT), set(V));
   for (let r = 0; r < 4; r++) {
     emit(get(M + r), get(A + r), get(V), simd(I32X4_MUL), get(B + r), simd(I32X4_ADD), simd(I32X4_MIN_S), set(M + r));
   }
-  emit(get(PTR), i32const(4), [0x6a], tee(PTR), get(END), [0x49], [0x0d, 0]); // br_if $element while ptr < end
-  emit([0x0b]); // end loop $element
+  emit(get(PTR), i32Const(4), I32_ADD, tee(PTR), get(LIMIT), I32_LT_U, BR_IF_0); // br_if $element while ptr < end
+  emit(END); // end loop $element
   for (let r = 0; r < 4; r++) emit(get(OUT), get(M + r), v128store(16 * r));
-  emit(get(OUT), i32const(64), [0x6a], set(OUT));
-  emit(get(P), i32const(128), [0x6a], set(P));
-  emit(get(G), i32const(1), [0x6a], tee(G), get(GROUPS), [0x49], [0x0d, 0]); // br_if $group while g < groups
-  emit([0x0b]); // end loop $group
-  emit([0x0b]); // end function
-  const locals = [2, ...uleb(3), I32, ...uleb(13), V128];
-  const fn = [...locals, ...code];
-  return [...uleb(fn.length), ...fn];
+  emit(get(OUT), i32Const(64), I32_ADD, set(OUT));
+  emit(get(P), i32Const(128), I32_ADD, set(P));
+  emit(get(G), i32Const(1), I32_ADD, tee(G), get(GROUPS), I32_LT_U, BR_IF_0); // br_if $group while g < groups
+  emit(END); // end loop $group
+  return functionBody([[3, I32], [13, V128]], code);
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]);
   const func = section(3, [1, 0]);
   const memory = section(5, [1, 0x00, 1]);
-  const exports = section(7, [2, ...str('m'), 0x02, 0, ...str('sig'), 0x00, 0]);
+  const exports = section(7, [2, ...name('m'), 0x02, 0, ...name('sig'), 0x00, 0]);
   const code = section(10, [1, ...body()]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...func, ...memory, ...exports, ...code]);
+  return new Uint8Array([...WASM_HEADER, ...type, ...func, ...memory, ...exports, ...code]);
 }
 
 export interface SimdMinHash {

@@ -8,7 +8,8 @@
  *   reference net); replaced by a forward conv2d of dy with the rotated filter (conv2dGrad.ts).
  *   Geometries it cannot express (negative padding, NCHW) go to the original kernel.
  * - `MaxPoolGrad`: the wasm one searches every window covering each input pixel; replaced by
- *   one scan of the windows (maxPoolGrad.ts) reading and writing the wasm heap in place.
+ *   one scan of the windows (maxPoolGrad.ts) reading and writing the wasm heap in place, in
+ *   SIMD on that heap for 2×2 stride-2 pools over channels in fours (maxPoolGradSimd.ts).
  * - `Conv3DBackpropInputV2`, `Conv3DBackpropFilterV2`: the wasm ones give wrong gradients
  *   (conv3dGrad.ts says where); replaced by forward conv3ds (conv3dGrad.ts).
  * - `Sum` over leading axes (bias gradients: [b, h, w, c] → [c]): one pass adding rows
@@ -33,7 +34,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, conv2dInputGradientCovers } from './conv2dGrad';
 import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './conv3dGrad';
-import { maxPoolGradInto } from './maxPoolGrad';
+import { maxPoolGradInto, type Pool2DGeometry } from './maxPoolGrad';
+import { SimdMaxPoolGrad, simdMaxPoolGradFor } from './maxPoolGradSimd';
 import { sumRowsInto } from './sumRows';
 import { tileInto } from './tile';
 import { installBatchNormGradients } from './batchNormGrad';
@@ -109,8 +111,7 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
     attrs.dimRoundingMode,
   );
   const dx = backend.makeOutput(input.shape, 'float32');
-  // Views after the allocation: growing the heap detaches earlier views.
-  maxPoolGradInto(backend.typedArrayFromHeap(input) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(dx) as Float32Array, {
+  const g: Pool2DGeometry = {
     batch: info.batchSize,
     inHeight: info.inHeight,
     inWidth: info.inWidth,
@@ -123,7 +124,12 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
     strideWidth: info.strideWidth,
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
-  });
+  };
+  // Views after the allocation: growing the heap detaches earlier views.
+  const [x, dyData, dxData] = [input, dy, dx].map((t) => backend.typedArrayFromHeap(t) as Float32Array) as [Float32Array, Float32Array, Float32Array];
+  const simd = SimdMaxPoolGrad.handles(g) ? simdMaxPoolGradFor(backend) : undefined;
+  if (simd) simd.run(x, dyData, dxData, g);
+  else maxPoolGradInto(x, dyData, dxData, g);
   return dx;
 }
 

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/engine/models/backend';
 import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
+import { SimdMaxPoolGrad, simdMaxPoolGrad } from '../../../server/engine/models/maxPoolGradSimd';
 import { sumRowsInto } from '../../../server/engine/models/sumRows';
 import { tileInto } from '../../../server/engine/models/tile';
 import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
@@ -162,7 +163,7 @@ void describe('wasm training kernels', () => {
       batch: fc.integer({ min: 1, max: 3 }),
       h: fc.integer({ min: 2, max: 10 }),
       w: fc.integer({ min: 2, max: 10 }),
-      c: fc.integer({ min: 1, max: 5 }),
+      c: fc.constantFrom(1, 2, 3, 4, 5, 8),
       pool: fc.integer({ min: 1, max: 3 }),
       stride: fc.integer({ min: 1, max: 3 }),
       pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
@@ -186,6 +187,34 @@ void describe('wasm training kernels', () => {
       }),
       { numRuns: 80, seed: 77 },
     );
+  });
+
+  void it('the SIMD 2×2 max-pool gradient equals the scalar loop bit for bit (ties, odd sizes, channels in fours)', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = simdMaxPoolGrad(memory);
+    assert.ok(kernel, 'WebAssembly SIMD is available in Node 20');
+    const rng = mulberry32(5);
+    for (const [batch, h, w, c] of [[1, 2, 2, 4], [2, 5, 7, 8], [3, 26, 26, 32], [2, 11, 11, 64], [1, 9, 4, 12]] as const) {
+      const g = { batch, inHeight: h, inWidth: w, channels: c, outHeight: Math.floor(h / 2), outWidth: Math.floor(w / 2), filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 };
+      assert.ok(SimdMaxPoolGrad.handles(g));
+      const nx = batch * h * w * c;
+      const ny = batch * g.outHeight * g.outWidth * c;
+      const need = (2 * nx + ny) * 4;
+      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+      const x = new Float32Array(memory.buffer, 0, nx);
+      const dy = new Float32Array(memory.buffer, 4 * nx, ny);
+      const dx = new Float32Array(memory.buffer, 4 * (nx + ny), nx);
+      // Values from a small set with zeros as after a relu: many ties inside windows.
+      for (let i = 0; i < nx; i++) x[i] = Math.max(0, Math.floor(rng() * 5) - 2);
+      for (let i = 0; i < ny; i++) dy[i] = rng() * 2 - 1;
+      dx.fill(Number.NaN);
+      const scalar = new Float32Array(nx);
+      maxPoolGradInto(x, dy, scalar, g);
+      kernel.run(x, dy, dx, g);
+      assert.deepEqual(Array.from(dx), Array.from(scalar), `[${batch}, ${h}, ${w}, ${c}]`);
+    }
+    assert.equal(SimdMaxPoolGrad.handles({ batch: 1, inHeight: 4, inWidth: 4, channels: 3, outHeight: 2, outWidth: 2, filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 }), false);
+    assert.throws(() => kernel.run(new Float32Array(16), new Float32Array(4), new Float32Array(16), { batch: 1, inHeight: 2, inWidth: 2, channels: 4, outHeight: 1, outWidth: 1, filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 }), /views of the kernel's memory/);
   });
 
   void it('maxPoolGradInto rejects arrays of the wrong size', () => {
