@@ -14,9 +14,18 @@ Random inputs and labels (seeded): throughput does not depend on the pixel value
 """
 import argparse
 import json
+import os
+import sys
 import time
 
-import torch
+# torch.set_num_threads bounds ATen's pool only; Debian's torch also multiplies matrices with
+# OpenBLAS, whose own threads (read from the environment when it loads) took this script to two
+# cores of CPU time per core of wall time. The same thread count means every pool's.
+if '--threads' in sys.argv[:-1]:
+    for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[var] = sys.argv[sys.argv.index('--threads') + 1]
+
+import torch  # noqa: E402 (after the thread settings)
 from torch import nn
 
 
