@@ -22,7 +22,9 @@
  * Training time dominates on the wasm backend (dense ≈ 1 min an epoch of 10,000 on a loaded
  * 2-core machine, conv + batch norm ≈ 10 min), hence the short default runs:
  * SIMLAB_BENCH_AE_EPOCHS=dense:N,conv:M changes them; SIMLAB_BENCH_AE_KINDS=dense,conv picks the
- * models; SIMLAB_BENCH_AE_LATENT the latent-loss weight.
+ * models; SIMLAB_BENCH_AE_LATENT the latent-loss weight; SIMLAB_BENCH_AE_DENSE_SHAPE=vector feeds the
+ * dense model [784] rows (noise and dropped-pixel views) instead of [28, 28, 1] images (what the
+ * product passes for an image dataset: flattened inside the model, shifted and cut-out views).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +49,8 @@ const TARGET_NMI = 0.7;
 /** Fashion-MNIST's classes: the number of clusters the mixture fits and UMAP's dimensions (N2D). */
 const CLASSES = 10;
 const LATENT_WEIGHT = Number(process.env.SIMLAB_BENCH_AE_LATENT ?? 0.1);
+/** The dense model's input shape: 'image' ([28, 28, 1]: flattened inside, shift/cutout views) or 'vector' ([784]: noise/drop views). */
+const DENSE_SHAPE = process.env.SIMLAB_BENCH_AE_DENSE_SHAPE ?? 'image';
 
 interface Contender {
   /** 'dense' ("traditional") or 'conv' ("enhanced", batch norm). */
@@ -122,7 +126,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     seed: 1,
   };
   const contenders: Contender[] = [
-    { name: 'dense', title: 'dense 784-500-500-2000-10 (traditional)', inputShape: [d.dim], config: { ...common, epochs: epochsFor('dense', 20), autoencoder: { kind: 'dense', hidden: [500, 500, 2000], latentDim: CLASSES, batchNorm: false } } },
+    { name: 'dense', title: 'dense 784-500-500-2000-10 (traditional)', inputShape: DENSE_SHAPE === 'vector' ? [d.dim] : [28, 28, 1], config: { ...common, epochs: epochsFor('dense', 20), autoencoder: { kind: 'dense', hidden: [500, 500, 2000], latentDim: CLASSES, batchNorm: false } } },
     { name: 'conv', title: 'conv 32-64 + batch norm, latent 10 (enhanced)', inputShape: [28, 28, 1], config: { ...common, epochs: epochsFor('conv', 2), autoencoder: { kind: 'conv2d', filters: [32, 64], latentDim: CLASSES, batchNorm: true } } },
   ];
 

@@ -67,3 +67,18 @@ export function functionBody(locals: [count: number, type: number][], code: numb
 }
 
 export const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The module from `bytes()`, compiled on first use and kept; null when this runtime cannot run
+ * it (no WebAssembly, or no SIMD: validation fails), so callers keep their scalar code.
+ */
+export function lazyModule(bytes: () => Uint8Array<ArrayBuffer>): () => WebAssembly.Module | null {
+  let compiled: WebAssembly.Module | null | undefined;
+  return () => {
+    if (compiled === undefined) {
+      const b = bytes();
+      compiled = typeof WebAssembly === 'object' && WebAssembly.validate(b) ? new WebAssembly.Module(b) : null;
+    }
+    return compiled;
+  };
+}

@@ -11,7 +11,7 @@
 // writes the 16 minima over the int32 values x[0, len) to out + 64·g. len ≥ 1, groups ≥ 1.
 // When the runtime lacks SIMD (WebAssembly.validate fails) callers keep the scalar loop.
 
-import { BR_IF_0, END, functionBody, I32, I32_ADD, I32_LT_U, I32_SHL, i32Const, localGet as get, localSet as set, localTee as tee, LOOP, name, section, simd, V128, v128Load as v128load, v128Store as v128store, WASM_HEADER } from '../wasmAsm';
+import { BR_IF_0, END, functionBody, I32, I32_ADD, I32_LT_U, I32_SHL, i32Const, localGet as get, localSet as set, localTee as tee, LOOP, name, section, simd, V128, v128Load as v128load, v128Store as v128store, WASM_HEADER, lazyModule } from '../wasmAsm';
 
 // Locals: parameters 0–4 (x, len, params, out, groups), then g, ptr, limit (i32), then
 // a0–a3, b0–b3, m0–m3, v (v128).
@@ -65,15 +65,7 @@ export interface SimdMinHash {
   run(mixed: Int32Array, len: number, out: Uint32Array, offset: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function compile(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    const bytes = moduleBytes();
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  }
-  return compiled;
-}
+const compile = lazyModule(moduleBytes);
 
 /** True when this runtime runs the SIMD kernel. */
 export function simdMinHashAvailable(): boolean {

@@ -36,6 +36,7 @@ import {
   v128Load,
   v128Store,
   WASM_HEADER,
+  lazyModule,
 } from '../wasmAsm';
 
 const F32X4_GT = 0x44, V128_AND = 0x4e, V128_ANDNOT = 0x4f, V128_BITSELECT = 0x52;
@@ -88,15 +89,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([...WASM_HEADER, ...type, ...imports, ...func, ...exports, ...code]);
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function compile(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    const bytes = moduleBytes();
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  }
-  return compiled;
-}
+const compile = lazyModule(moduleBytes);
 
 type RowFn = (x: number, dy: number, dxOff: number, rowBytes: number, windows: number, cBytes: number) => void;
 
