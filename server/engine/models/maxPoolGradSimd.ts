@@ -13,7 +13,7 @@
  * for one output row, `windows` windows from the input row at byte address x (the row below at
  * x + rowBytes), the `windows · cBytes / 4` floats of dy at byte address dy; dx at x + dxOff.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { perBackendKernel } from './heapKernel';
 import type { Pool2DGeometry } from './maxPoolGrad';
 import {
   BR_IF_0,
@@ -131,13 +131,4 @@ export class SimdMaxPoolGrad {
 }
 
 /** The SIMD kernel on a tfjs wasm backend's memory (once per backend), or undefined. */
-const perBackend = new WeakMap<object, SimdMaxPoolGrad | null>();
-export function simdMaxPoolGradFor(backend: BackendWasm): SimdMaxPoolGrad | undefined {
-  let k = perBackend.get(backend);
-  if (k === undefined) {
-    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-    k = memory instanceof WebAssembly.Memory ? (simdMaxPoolGrad(memory) ?? null) : null;
-    perBackend.set(backend, k);
-  }
-  return k ?? undefined;
-}
+export const simdMaxPoolGradFor = perBackendKernel(simdMaxPoolGrad);

@@ -13,9 +13,10 @@
  * - `Conv3DBackpropInputV2`, `Conv3DBackpropFilterV2`: the wasm ones give wrong gradients
  *   (conv3dGrad.ts says where); replaced by forward conv3ds (conv3dGrad.ts).
  * - `Sum` over leading axes (bias gradients: [b, h, w, c] → [c]): one pass adding rows
- *   (sumRows.ts) instead of a transpose and a loop; `BatchMatMul` with transposed operands (dense
- *   layers' gradients): the operand transposed first, then the untransposed product, which is
- *   several times faster in the wasm backend than its transposed variants.
+ *   (sumRows.ts; in SIMD on the heap, sumRowsSimd.ts) instead of a transpose and a loop;
+ *   `BatchMatMul` with transposed operands (dense layers' gradients): the operand transposed
+ *   first, then the untransposed product, which is several times faster in the wasm backend
+ *   than its transposed variants.
  * - `Mean` over leading axes likewise (batch-norm moments); `Tile` as block copies (tile.ts:
  *   the wasm one computes an index per value, ~0.4 s a batch-norm step); `Identity` (and `Cast` to the
  *   same dtype) sharing its input's data instead of copying it. The batch-norm and Mean gradients themselves are
@@ -37,6 +38,7 @@ import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './con
 import { maxPoolGradInto, type Pool2DGeometry } from './maxPoolGrad';
 import { SimdMaxPoolGrad, simdMaxPoolGradFor } from './maxPoolGradSimd';
 import { sumRowsInto } from './sumRows';
+import { simdSumRowsFor } from './sumRowsSimd';
 import { tileInto } from './tile';
 import { installBatchNormGradients } from './batchNormGrad';
 import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from './im2col';
@@ -188,7 +190,9 @@ function rowReductionKernel(original: tf.KernelConfig, mean: boolean): tf.Kernel
     const backend = args.backend as unknown as BackendWasm;
     const out = backend.makeOutput(attrs.keepDims ? [...new Array<number>(axes.length).fill(1), ...kept] : kept, 'float32');
     const values = backend.typedArrayFromHeap(out) as Float32Array;
-    sumRowsInto(backend.typedArrayFromHeap(x) as Float32Array, rows, values);
+    const simd = simdSumRowsFor(backend);
+    if (simd) simd.run(backend.typedArrayFromHeap(x) as Float32Array, rows, values);
+    else sumRowsInto(backend.typedArrayFromHeap(x) as Float32Array, rows, values);
     if (mean) for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / rows;
     return out;
   };

@@ -12,6 +12,7 @@ import { initBackend } from '../../../server/engine/models/backend';
 import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
 import { SimdMaxPoolGrad, simdMaxPoolGrad } from '../../../server/engine/models/maxPoolGradSimd';
 import { sumRowsInto } from '../../../server/engine/models/sumRows';
+import { simdSumRows } from '../../../server/engine/models/sumRowsSimd';
 import { tileInto } from '../../../server/engine/models/tile';
 import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
 import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
@@ -511,6 +512,25 @@ void describe('wasm training kernels', () => {
       for (let c = 0; c < 3; c++) assert.ok(Math.abs((out[c] as number) - (want[c] as number)) < 1e-5, `rows ${rows} col ${c}`);
     }
     assert.throws(() => sumRowsInto(new Float32Array(10), 4, out), /10 values are not 4 rows of 3/);
+  });
+
+  void it('the SIMD column sums equal the scalar loop (16-, 4- and 1-column remainders, long columns)', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = simdSumRows(memory);
+    assert.ok(kernel, 'WebAssembly SIMD is available in Node 20');
+    for (const [rows, cols] of [[1, 1], [3, 4], [9, 16], [100, 19], [5, 37], [50_176, 32], [2_000, 64]] as const) {
+      const need = 4 * (rows * cols + cols);
+      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+      const x = new Float32Array(memory.buffer, 0, rows * cols);
+      x.set(normals(rows * cols, rows + cols));
+      const out = new Float32Array(memory.buffer, 4 * rows * cols, cols).fill(Number.NaN);
+      const scalar = new Float32Array(cols);
+      sumRowsInto(x, rows, scalar);
+      kernel.run(x, rows, out);
+      // Both add in float64: the float32 results agree to the last bit but for rare rounding ties.
+      for (let c = 0; c < cols; c++) assert.ok(Math.abs((out[c] as number) - (scalar[c] as number)) <= 1e-6 * Math.max(1, Math.abs(scalar[c] as number)), `[${rows}, ${cols}] col ${c}: ${out[c]} vs ${scalar[c]}`);
+    }
+    assert.throws(() => kernel.run(new Float32Array(8), 2, new Float32Array(4)), /views of the kernel's memory/);
   });
 
   void it('one Adam step of a small conv net gives the same weights on wasm as on cpu, and a training loop leaks no tensors', async () => {
