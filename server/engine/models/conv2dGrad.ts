@@ -165,10 +165,11 @@ export function conv2dFilterGradientByGemm(x: tf.Tensor4D, dy: tf.Tensor4D, g: C
   if (tf.getKernel(IM2ROWS_T, tf.getBackend())) {
     return tf.tidy(() => {
       const patchesT = tf.engine().runKernel(IM2ROWS_T, { x }, { geometry: g } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
-      // Untransposed operands: XNNPACK packs dy (one pass) every call, which costs far less than
-      // the wasm backend's Transpose (2–7 ns a value) that any other orientation needs; for the
-      // reference net's first layer 10 → 2.2 ms.
-      return tf.matMul(patchesT, dy.reshape([rows, g.outChannels])).reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
+      const dy2 = dy.reshape([rows, g.outChannels]);
+      // XNNPACK packs the second operand on every call (dy is new each step): the smaller of the
+      // two [rows, ·] operands goes there. First layers (kh·kw·inC = 9 < outC) pack the patches.
+      const product = patchesT.shape[0] < g.outChannels ? tf.matMul(dy2.transpose(), patchesT, false, true).transpose() : tf.matMul(patchesT, dy2);
+      return product.reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
     });
   }
   return tf.tidy(() => {
