@@ -167,7 +167,9 @@ export function conv2dFilterGradientByGemm(x: tf.Tensor4D, dy: tf.Tensor4D, g: C
       const patchesT = tf.engine().runKernel(IM2ROWS_T, { x }, { geometry: g } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
       const dy2 = dy.reshape([rows, g.outChannels]);
       // XNNPACK packs the second operand on every call (dy is new each step): the smaller of the
-      // two [rows, ·] operands goes there. First layers (kh·kw·inC = 9 < outC) pack the patches.
+      // two [rows, ·] operands goes there. First layers (kh·kw·inC = 9 < outC) pack the patches:
+      // packing dy instead cost more than the two Transposes (a fresh dy per call, 64×26×26×32:
+      // 13.7 vs 9.6 ms; with the same dy each call the packed operand is cached and it looks 5× faster).
       const product = patchesT.shape[0] < g.outChannels ? tf.matMul(dy2.transpose(), patchesT, false, true).transpose() : tf.matMul(patchesT, dy2);
       return product.reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
     });
