@@ -15,7 +15,7 @@
  * backend's kernel there.
  */
 import * as tf from '@tensorflow/tfjs';
-import { COL2IM, IM2ROWS_T } from './im2col';
+import { COL2IM, IM2ROWS_T, ROWS_T_TIMES } from './im2col';
 
 export interface Conv2DGeometry {
   batch: number;
@@ -152,7 +152,8 @@ export function conv2dInputGradientByConv(dy: tf.Tensor4D, filter: tf.Tensor4D, 
  * the rows of Pᵀ [kh·kw·inC, batch·outH·outW] are the input seen through each filter tap (a
  * strided slice of x, channel-major so every slice is contiguous), times dy [batch·outH·outW, outC].
  * Pᵀ comes from our im2rowsT kernel (im2col.ts) where the backend has it (wasm, cpu), else from
- * slices and a concat. On wasm the product is XNNPACK's GEMM with dy packed once; XNNPACK's convolution with dy as an
+ * slices and a concat. On wasm with SIMD the product is our ROWS_T_TIMES kernel (filterGradSimd.ts:
+ * no packing, no transposes; first layer of the reference net ~13 → ~5 ms with im2rowsT). On wasm the product is XNNPACK's GEMM with dy packed once; XNNPACK's convolution with dy as an
  * [outH, outW]-sized filter (the transposed-conv form) repacked that big filter every call and
  * ran several times slower.
  */
@@ -166,6 +167,9 @@ export function conv2dFilterGradientByGemm(x: tf.Tensor4D, dy: tf.Tensor4D, g: C
     return tf.tidy(() => {
       const patchesT = tf.engine().runKernel(IM2ROWS_T, { x }, { geometry: g } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
       const dy2 = dy.reshape([rows, g.outChannels]);
+      if (g.outChannels % 4 === 0 && tf.getKernel(ROWS_T_TIMES, tf.getBackend())) {
+        return (tf.engine().runKernel(ROWS_T_TIMES, { patchesT, dy: dy2 }) as tf.Tensor2D).reshape([KH, KW, C, g.outChannels]) as tf.Tensor4D;
+      }
       // XNNPACK packs the second operand on every call (dy is new each step): the smaller of the
       // two [rows, ·] operands goes there. First layers (kh·kw·inC = 9 < outC) pack the patches:
       // packing dy instead cost more than the two Transposes (a fresh dy per call, 64×26×26×32:

@@ -10,6 +10,12 @@ import type { Conv2DGeometry } from './conv2dGrad';
 /** The kernel (registered for wasm and cpu in wasmKernels.ts): input x, attr `geometry`, output [kh·kw·inC, batch·outH·outW]. */
 export const IM2ROWS_T = 'SimilarityLabIm2RowsT';
 
+/**
+ * The kernel (registered for wasm where SIMD runs, filterGradSimd.ts): inputs patchesT [taps, R]
+ * and dy [R, F] (F a multiple of 4), output patchesT · dy [taps, F].
+ */
+export const ROWS_T_TIMES = 'SimilarityLabRowsTTimes';
+
 export function im2rowsTInto(x: Float32Array, g: Conv2DGeometry, out: Float32Array): void {
   const { batch: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, padTop, padLeft } = g;
   if (x.length !== B * H * W * C) throw new Error(`im2rowsT: x has ${x.length} values, expected ${B * H * W * C}`);

@@ -41,7 +41,8 @@ import { sumRowsInto } from './sumRows';
 import { simdSumRowsFor } from './sumRowsSimd';
 import { tileInto } from './tile';
 import { installBatchNormGradients } from './batchNormGrad';
-import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from './im2col';
+import { COL2IM, IM2ROWS_T, ROWS_T_TIMES, col2imInto, im2rowsTInto } from './im2col';
+import { SimdFilterGrad, simdFilterGradFor } from './filterGradSimd';
 import type { Conv2DGeometry } from './conv2dGrad';
 
 
@@ -260,6 +261,21 @@ function col2imArgs(args: KernelArgs): { cols: tf.TensorInfo; g: Conv2DGeometry;
   return { cols, g, shape: [g.batch, g.inHeight, g.inWidth, g.inChannels] };
 }
 
+/** [taps, R] · [R, F] → [taps, F] for the few-channel filter gradient (filterGradSimd.ts); registered only where SIMD runs. */
+function rowsTTimesWasm(args: KernelArgs): tf.TensorInfo {
+  const { patchesT, dy } = args.inputs;
+  if (!patchesT || !dy) throw new Error(`${ROWS_T_TIMES}: missing patchesT or dy`);
+  const [taps, rows] = patchesT.shape as [number, number];
+  const filters = dy.shape[1] as number;
+  if (dy.shape[0] !== rows || !SimdFilterGrad.handles(filters)) throw new Error(`${ROWS_T_TIMES}: [${patchesT.shape.join(', ')}] · [${dy.shape.join(', ')}] is not [taps, R] · [R, 4k]`);
+  const backend = args.backend as unknown as BackendWasm;
+  const kernel = simdFilterGradFor(backend);
+  if (!kernel) throw new Error(`${ROWS_T_TIMES}: WebAssembly SIMD is not available`);
+  const out = backend.makeOutput([taps, filters], 'float32');
+  kernel.run(backend.typedArrayFromHeap(patchesT) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, taps, rows, filters);
+  return out;
+}
+
 function col2imWasm(args: KernelArgs): tf.TensorInfo {
   const { cols, g, shape } = col2imArgs(args);
   const backend = args.backend as unknown as BackendWasm;
@@ -317,6 +333,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
   register(report, tf.Conv2DBackpropInput, (original) => (original ? conv2DBackpropInputKernel(original) : null));
   register(report, IM2ROWS_T, () => im2rowsTWasm);
   register(report, COL2IM, () => col2imWasm);
+  register(report, ROWS_T_TIMES, () => (simdFilterGradFor(tf.findBackend('wasm') as unknown as BackendWasm) ? rowsTTimesWasm : null));
   register(report, tf.MaxPoolGrad, () => maxPoolGradKernel);
   register(report, tf.Conv3DBackpropInputV2, () => conv3DBackpropInputKernel);
   register(report, tf.Conv3DBackpropFilterV2, () => conv3DBackpropFilterKernel);

@@ -13,8 +13,9 @@ import { maxPoolGradInto } from '../../../server/engine/models/maxPoolGrad';
 import { SimdMaxPoolGrad, simdMaxPoolGrad } from '../../../server/engine/models/maxPoolGradSimd';
 import { sumRowsInto } from '../../../server/engine/models/sumRows';
 import { simdSumRows } from '../../../server/engine/models/sumRowsSimd';
+import { SimdFilterGrad, simdFilterGrad } from '../../../server/engine/models/filterGradSimd';
 import { tileInto } from '../../../server/engine/models/tile';
-import { COL2IM, IM2ROWS_T, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
+import { COL2IM, IM2ROWS_T, ROWS_T_TIMES, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
 import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
 import { mulberry32 } from '../features/rng';
 
@@ -61,7 +62,7 @@ void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
     const replaced = ['BatchMatMul', 'Cast', 'Conv2D', 'Conv2DBackpropInput', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'DepthwiseConv2dNative', 'FusedConv2D', 'FusedDepthwiseConv2D', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile'];
-    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, COL2IM, ...replaced].sort());
+    assert.deepEqual([...(choice.kernels?.registered ?? [])].sort(), ['Conv2DBackpropFilter', IM2ROWS_T, COL2IM, ROWS_T_TIMES, ...replaced].sort());
     assert.deepEqual([...(choice.kernels?.replaced ?? [])].sort(), replaced);
     assert.equal((await initBackend('wasm')).kernels, choice.kernels, 'registered once');
   });
@@ -109,7 +110,8 @@ void describe('wasm training kernels', () => {
       h: fc.integer({ min: 3, max: 12 }),
       w: fc.integer({ min: 3, max: 12 }),
       inC: fc.integer({ min: 1, max: 7 }),
-      outC: fc.integer({ min: 1, max: 5 }),
+      // 4 and 8: few-channel inputs with filters in fours take the SIMD product (filterGradSimd.ts).
+      outC: fc.constantFrom(1, 2, 3, 4, 5, 8),
       k: fc.integer({ min: 1, max: 3 }),
       stride: fc.integer({ min: 1, max: 3 }),
       pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
@@ -512,6 +514,31 @@ void describe('wasm training kernels', () => {
       for (let c = 0; c < 3; c++) assert.ok(Math.abs((out[c] as number) - (want[c] as number)) < 1e-5, `rows ${rows} col ${c}`);
     }
     assert.throws(() => sumRowsInto(new Float32Array(10), 4, out), /10 values are not 4 rows of 3/);
+  });
+
+  void it('the SIMD filter-gradient product equals Pᵀ · dy summed in float64 (blocks of rows, 32- and 4-filter groups)', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = simdFilterGrad(memory);
+    assert.ok(kernel, 'WebAssembly SIMD is available in Node 20');
+    for (const [taps, rows, filters] of [[1, 1, 4], [9, 700, 32], [4, 300, 68], [36, 257, 8]] as const) {
+      const need = 4 * (taps * rows + rows * filters + taps * filters);
+      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+      const pT = new Float32Array(memory.buffer, 0, taps * rows);
+      const dy = new Float32Array(memory.buffer, 4 * taps * rows, rows * filters);
+      const out = new Float32Array(memory.buffer, 4 * (taps * rows + rows * filters), taps * filters).fill(Number.NaN);
+      pT.set(normals(pT.length, taps));
+      dy.set(normals(dy.length, filters));
+      kernel.run(pT, dy, out, taps, rows, filters);
+      for (let t = 0; t < taps; t++) {
+        for (let f = 0; f < filters; f++) {
+          let want = 0;
+          for (let r = 0; r < rows; r++) want += (pT[t * rows + r] as number) * (dy[r * filters + f] as number);
+          assert.ok(Math.abs((out[t * filters + f] as number) - want) <= 1e-4 * Math.max(1, Math.abs(want)), `[${taps}, ${rows}, ${filters}] tap ${t} filter ${f}`);
+        }
+      }
+    }
+    assert.equal(SimdFilterGrad.handles(6), false);
+    assert.throws(() => kernel.run(new Float32Array(1), new Float32Array(4), new Float32Array(4), 1, 1, 4), /views of the kernel's memory/);
   });
 
   void it('the SIMD column sums equal the scalar loop (16-, 4- and 1-column remainders, long columns)', () => {
