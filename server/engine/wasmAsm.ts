@@ -82,3 +82,17 @@ export function lazyModule(bytes: () => Uint8Array<ArrayBuffer>): () => WebAssem
     return compiled;
   };
 }
+
+/**
+ * A module that imports its memory as `e.m` (so it runs on another module's heap, e.g. the
+ * tfjs wasm backend's) and exports functions of `params` i32 parameters and no result, each
+ * [export name, body from functionBody].
+ */
+export function heapModuleBytes(params: number, functions: [exportName: string, body: number[]][]): Uint8Array<ArrayBuffer> {
+  const type = section(1, [1, 0x60, params, ...new Array<number>(params).fill(I32), 0]);
+  const imports = section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]); // memory, at least 1 page, no maximum
+  const func = section(3, [functions.length, ...functions.map(() => 0)]);
+  const exports = section(7, [functions.length, ...functions.flatMap(([exportName], i) => [...name(exportName), 0x00, i])]);
+  const code = section(10, [functions.length, ...functions.flatMap(([, body]) => body)]);
+  return new Uint8Array([...WASM_HEADER, ...type, ...imports, ...func, ...exports, ...code]);
+}

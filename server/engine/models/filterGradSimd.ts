@@ -18,23 +18,20 @@ import {
   BR_IF_0,
   END,
   functionBody,
-  I32,
   I32_ADD,
   I32_NE,
   I32_SUB,
   i32Const,
+  heapModuleBytes,
   lazyModule,
   localGet as get,
   localSet as set,
   localTee as tee,
   LOOP,
-  name,
-  section,
   simd,
   V128,
   v128Load,
   v128Store,
-  WASM_HEADER,
 } from '../wasmAsm';
 
 const F32_LOAD = [0x2a, 2, 0];
@@ -60,16 +57,7 @@ function accBody(vectors: number): number[] {
   return functionBody([[1 + vectors, V128]], code);
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]);
-  const imports = section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]);
-  const func = section(3, [2, 0, 0]);
-  const exports = section(7, [2, ...name('acc8'), 0x00, 0, ...name('acc1'), 0x00, 1]);
-  const code = section(10, [2, ...accBody(8), ...accBody(1)]);
-  return new Uint8Array([...WASM_HEADER, ...type, ...imports, ...func, ...exports, ...code]);
-}
-
-const compile = lazyModule(moduleBytes);
+const compile = lazyModule(() => heapModuleBytes(5, [['acc8', accBody(8)], ['acc1', accBody(1)]]));
 
 type AccFn = (p: number, dy: number, rows: number, dyRowBytes: number, out: number) => void;
 

@@ -29,13 +29,11 @@ import {
   localSet as set,
   localTee as tee,
   LOOP,
-  name,
-  section,
   simd,
   V128,
   v128Load,
   v128Store,
-  WASM_HEADER,
+  heapModuleBytes,
   lazyModule,
 } from '../wasmAsm';
 
@@ -80,16 +78,7 @@ function rowBody(): number[] {
   return functionBody([[5, I32], [9, V128]], code);
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]);
-  const imports = section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]); // memory, at least 1 page, no maximum
-  const func = section(3, [1, 0]);
-  const exports = section(7, [1, ...name('row'), 0x00, 0]);
-  const code = section(10, [1, ...rowBody()]);
-  return new Uint8Array([...WASM_HEADER, ...type, ...imports, ...func, ...exports, ...code]);
-}
-
-const compile = lazyModule(moduleBytes);
+const compile = lazyModule(() => heapModuleBytes(6, [['row', rowBody()]]));
 
 type RowFn = (x: number, dy: number, dxOff: number, rowBytes: number, windows: number, cBytes: number) => void;
 

@@ -16,23 +16,20 @@ import {
   BR_IF_0,
   END,
   functionBody,
-  I32,
   I32_ADD,
   I32_NE,
   I32_SUB,
   i32Const,
+  heapModuleBytes,
   lazyModule,
   localGet as get,
   localSet as set,
   localTee as tee,
   LOOP,
-  name,
-  section,
   simd,
   V128,
   v128Load,
   v128Store,
-  WASM_HEADER,
 } from '../wasmAsm';
 
 const I8X16_SHUFFLE = 0x0d, V128_CONST = 0x0c, F32X4_DEMOTE_F64X2_ZERO = 0x5e, F64X2_PROMOTE_LOW_F32X4 = 0x5f, F64X2_ADD = 0xf0;
@@ -68,16 +65,7 @@ function sumBody(vectors: number): number[] {
   return functionBody([[1 + 2 * vectors, V128]], code);
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 4, I32, I32, I32, I32, 0]);
-  const imports = section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]);
-  const func = section(3, [2, 0, 0]);
-  const exports = section(7, [2, ...name('sum16'), 0x00, 0, ...name('sum4'), 0x00, 1]);
-  const code = section(10, [2, ...sumBody(4), ...sumBody(1)]);
-  return new Uint8Array([...WASM_HEADER, ...type, ...imports, ...func, ...exports, ...code]);
-}
-
-const compile = lazyModule(moduleBytes);
+const compile = lazyModule(() => heapModuleBytes(4, [['sum16', sumBody(4)], ['sum4', sumBody(1)]]));
 
 type SumFn = (x: number, rows: number, rowBytes: number, out: number) => void;
 
