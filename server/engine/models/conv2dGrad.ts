@@ -152,8 +152,9 @@ export function conv2dInputGradientByConv(dy: tf.Tensor4D, filter: tf.Tensor4D, 
  * the rows of Pᵀ [kh·kw·inC, batch·outH·outW] are the input seen through each filter tap (a
  * strided slice of x, channel-major so every slice is contiguous), times dy [batch·outH·outW, outC].
  * Pᵀ comes from our im2rowsT kernel (im2col.ts) where the backend has it (wasm, cpu), else from
- * slices and a concat. On wasm with SIMD the product is our ROWS_T_TIMES kernel (filterGradSimd.ts:
- * no packing, no transposes; first layer of the reference net ~13 → ~5 ms with im2rowsT). On wasm the product is XNNPACK's GEMM with dy packed once; XNNPACK's convolution with dy as an
+ * slices and a concat. On wasm with SIMD and filters in fours the product is our ROWS_T_TIMES
+ * kernel (filterGradSimd.ts: no packing, no transposes; the reference net's first layer, im2rowsT
+ * included, ~13 → ~5 ms); otherwise XNNPACK's GEMM. XNNPACK's convolution with dy as an
  * [outH, outW]-sized filter (the transposed-conv form) repacked that big filter every call and
  * ran several times slower.
  */
@@ -224,11 +225,12 @@ export function conv2dFilterGradientByConv(x: tf.Tensor4D, dy: tf.Tensor4D, g: C
 }
 
 /**
- * Inputs with at most this many channels take the GEMM form: measured on wasm (batch 64, 3×3),
- * inC = 1 (an image's first layer) 29 → 6 ms; from 8 channels up both are alike, and at 64
- * the conv form is faster (the im2col copy in JavaScript grows with inC·kh·kw).
+ * Inputs with at most this many channels take the GEMM form. Measured on wasm (batch 64, 28×28,
+ * 3×3, 32 filters, 'same', a fresh dy per call; medians): inC 1: 24.5 ms as a conv → 5.8 (the
+ * SIMD product); 3: 25.8 → 12.8; 4: 27.7 → 16.2; 8: 44 → 40. From 16 channels the conv form is
+ * as fast or faster (the im2col copy in JavaScript grows with inC·kh·kw; 13×13×32: 39 vs 46).
  */
-const GEMM_MAX_CHANNELS = 4;
+const GEMM_MAX_CHANNELS = 8;
 
 /** ∂loss/∂filter of conv2d, from x and dy, shaped [kh, kw, inC, outC]. */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, g: Conv2DGeometry): tf.Tensor4D {
