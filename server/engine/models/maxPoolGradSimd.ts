@@ -3,7 +3,7 @@
  * SIMD, run on the tfjs wasm backend's own memory: four channels a step, the window's first
  * strict maximum chosen by compares and bit-selects instead of branches. The scalar loop
  * (maxPoolGrad.ts) mispredicts on post-relu data (windows of zeros and near-ties) and took
- * ~9 ms of a ~110 ms reference-net step for the 64×26×26×32 pool; this takes about a tenth.
+ * ~9–11 ms of a ~110 ms reference-net step for the 64×26×26×32 pool; this takes ~2 ms.
  *
  * Same rule as the scalar loop (ties go to the earlier position, row-major in the window), so
  * the gradients are equal bit for bit — except in a window whose values are all NaN or −∞,
