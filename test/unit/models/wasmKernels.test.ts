@@ -58,6 +58,32 @@ before(async () => {
   assert.equal(choice.backend, 'wasm', choice.reason);
 });
 
+/** Geometries for the im2col / col2im property tests: small inputs, 1–3 taps and strides, same/valid. */
+const im2colCases = fc.record({
+  batch: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 1, max: 9 }),
+  w: fc.integer({ min: 1, max: 9 }),
+  c: fc.integer({ min: 1, max: 4 }),
+  kh: fc.integer({ min: 1, max: 3 }),
+  kw: fc.integer({ min: 1, max: 3 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+  seed: fc.integer({ min: 1, max: 1e6 }),
+});
+
+/** Consecutive float32 views of the given lengths at the start of `memory`, grown to hold them. */
+function viewsIn(memory: WebAssembly.Memory, ...lengths: number[]): Float32Array[] {
+  const need = 4 * lengths.reduce((p, n) => p + n, 0);
+  if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+  let offset = 0;
+  return lengths.map((n) => {
+    const view = new Float32Array(memory.buffer, offset, n);
+    offset += 4 * n;
+    return view;
+  });
+}
+
 void describe('wasm training kernels', () => {
   void it('registers Conv2DBackpropFilter (missing in wasm) and replaces the faulty or slow kernels', async () => {
     const choice = await initBackend('wasm');
@@ -202,11 +228,7 @@ void describe('wasm training kernels', () => {
       assert.ok(SimdMaxPoolGrad.handles(g));
       const nx = batch * h * w * c;
       const ny = batch * g.outHeight * g.outWidth * c;
-      const need = (2 * nx + ny) * 4;
-      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-      const x = new Float32Array(memory.buffer, 0, nx);
-      const dy = new Float32Array(memory.buffer, 4 * nx, ny);
-      const dx = new Float32Array(memory.buffer, 4 * (nx + ny), nx);
+      const [x, dy, dx] = viewsIn(memory, nx, ny, nx) as [Float32Array, Float32Array, Float32Array];
       // Values from a small set with zeros as after a relu: many ties inside windows.
       for (let i = 0; i < nx; i++) x[i] = Math.max(0, Math.floor(rng() * 5) - 2);
       for (let i = 0; i < ny; i++) dy[i] = rng() * 2 - 1;
@@ -322,18 +344,7 @@ void describe('wasm training kernels', () => {
   });
 
   void it('col2imInto adds each column back at its tap (the adjoint of im2rowsTInto: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩)', () => {
-    const cases = fc.record({
-      batch: fc.integer({ min: 1, max: 3 }),
-      h: fc.integer({ min: 1, max: 9 }),
-      w: fc.integer({ min: 1, max: 9 }),
-      c: fc.integer({ min: 1, max: 4 }),
-      kh: fc.integer({ min: 1, max: 3 }),
-      kw: fc.integer({ min: 1, max: 3 }),
-      sh: fc.integer({ min: 1, max: 3 }),
-      sw: fc.integer({ min: 1, max: 3 }),
-      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
-      seed: fc.integer({ min: 1, max: 1e6 }),
-    });
+    const cases = im2colCases;
     fc.assert(
       fc.property(cases, (s) => {
         if (s.pad === 'valid' && (s.kh > s.h || s.kw > s.w)) return;
@@ -375,18 +386,7 @@ void describe('wasm training kernels', () => {
   });
 
   void it('im2rowsTInto matches a plain gather of the input under each filter tap (strides 1–3, padding, zeros outside)', () => {
-    const cases = fc.record({
-      batch: fc.integer({ min: 1, max: 3 }),
-      h: fc.integer({ min: 1, max: 9 }),
-      w: fc.integer({ min: 1, max: 9 }),
-      c: fc.integer({ min: 1, max: 4 }),
-      kh: fc.integer({ min: 1, max: 3 }),
-      kw: fc.integer({ min: 1, max: 3 }),
-      sh: fc.integer({ min: 1, max: 3 }),
-      sw: fc.integer({ min: 1, max: 3 }),
-      pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
-      seed: fc.integer({ min: 1, max: 1e6 }),
-    });
+    const cases = im2colCases;
     fc.assert(
       fc.property(cases, (s) => {
         if (s.pad === 'valid' && (s.kh > s.h || s.kw > s.w)) return;
@@ -521,11 +521,8 @@ void describe('wasm training kernels', () => {
     const kernel = simdFilterGrad(memory);
     assert.ok(kernel, 'WebAssembly SIMD is available in Node 20');
     for (const [taps, rows, filters] of [[1, 1, 4], [9, 700, 32], [4, 300, 68], [36, 257, 8]] as const) {
-      const need = 4 * (taps * rows + rows * filters + taps * filters);
-      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-      const pT = new Float32Array(memory.buffer, 0, taps * rows);
-      const dy = new Float32Array(memory.buffer, 4 * taps * rows, rows * filters);
-      const out = new Float32Array(memory.buffer, 4 * (taps * rows + rows * filters), taps * filters).fill(Number.NaN);
+      const [pT, dy, out] = viewsIn(memory, taps * rows, rows * filters, taps * filters) as [Float32Array, Float32Array, Float32Array];
+      out.fill(Number.NaN);
       pT.set(normals(pT.length, taps));
       dy.set(normals(dy.length, filters));
       kernel.run(pT, dy, out, taps, rows, filters);
@@ -546,11 +543,9 @@ void describe('wasm training kernels', () => {
     const kernel = simdSumRows(memory);
     assert.ok(kernel, 'WebAssembly SIMD is available in Node 20');
     for (const [rows, cols] of [[1, 1], [3, 4], [9, 16], [100, 19], [5, 37], [50_176, 32], [2_000, 64]] as const) {
-      const need = 4 * (rows * cols + cols);
-      if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-      const x = new Float32Array(memory.buffer, 0, rows * cols);
+      const [x, out] = viewsIn(memory, rows * cols, cols) as [Float32Array, Float32Array];
       x.set(normals(rows * cols, rows + cols));
-      const out = new Float32Array(memory.buffer, 4 * rows * cols, cols).fill(Number.NaN);
+      out.fill(Number.NaN);
       const scalar = new Float32Array(cols);
       sumRowsInto(x, rows, scalar);
       kernel.run(x, rows, out);
