@@ -63,6 +63,9 @@ export interface DatasetEntry {
   generation: number;
 }
 
+/** How many times a clustering starts again because its file changed meanwhile. */
+const MAX_CLUSTER_ROUNDS = 3;
+
 export interface ProgressSink {
   (stage: string, done: number, total: number): void;
 }
@@ -212,35 +215,47 @@ export class DatasetService {
     return work;
   }
 
-  /** Clusters the file (the index from memory/disk cache, the rest in the pool) and keeps the result. */
+  /**
+   * Clusters the file (the index from memory/disk cache, the rest in the pool) and keeps the result.
+   * When the file changes while it is clustered (a save, a tool rewriting it), the result of the old
+   * content is not kept: the clustering runs again on the new content, so what the caller gets is
+   * always what the editor shows. A file that keeps changing gives up after a few rounds.
+   */
   async cluster(entry: DatasetEntry, params: AnyClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
     this.checkTrusted();
-    const generation = entry.generation;
-    const before = entry.state;
-    this.setState(entry, 'clustering');
-    try {
-      const common = { pool: this.host.jobs(), signal, ...(this.cache ? { cache: this.cache } : {}), onProgress };
-      let view: ClusterView;
-      if ('vector' in params) {
-        const s = await this.settings(entry.uri);
-        const { vector: _v, ...vectorParams } = params;
-        const outcome = await clusterVectorDataset(entry.path, { ...common, params: vectorParams, features: s.vectors.features, metric: s.vectors.metric });
-        view = { vector: true, outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: vectorParams };
-      } else {
-        const outcome = await clusterDataset(entry.path, { ...common, params });
-        view = { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params };
-      }
-      const outcome = view.outcome;
+    for (let round = 1; ; round++) {
+      const generation = entry.generation;
+      const view = await this.clusterOnce(entry, params, signal, onProgress);
       if (entry.generation === generation) {
-        entry.index = outcome.index;
+        entry.index = view.outcome.index;
         entry.clustered = view;
         delete entry.mapped;
         delete entry.parseError;
         delete entry.message;
         this.setState(entry, 'clustered');
         this.onDidChangeResults(entry);
+        return view;
       }
-      return view;
+      if (this.entries.get(entry.path) !== entry) throw new InvalidInputError(`${path.basename(entry.path)} was deleted while it was clustered.`);
+      if (round >= MAX_CLUSTER_ROUNDS) throw new InvalidInputError(`${path.basename(entry.path)} changed ${round} times while it was clustered; run Cluster This Dataset again once it is written.`);
+    }
+  }
+
+  /** One clustering of the file's current content; the entry's state shows it meanwhile. */
+  private async clusterOnce(entry: DatasetEntry, params: AnyClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
+    const generation = entry.generation;
+    const before = entry.state;
+    this.setState(entry, 'clustering');
+    try {
+      const common = { pool: this.host.jobs(), signal, ...(this.cache ? { cache: this.cache } : {}), onProgress };
+      if ('vector' in params) {
+        const s = await this.settings(entry.uri);
+        const { vector: _v, ...vectorParams } = params;
+        const outcome = await clusterVectorDataset(entry.path, { ...common, params: vectorParams, features: s.vectors.features, metric: s.vectors.metric });
+        return { vector: true, outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: vectorParams };
+      }
+      const outcome = await clusterDataset(entry.path, { ...common, params });
+      return { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params };
     } catch (err) {
       if (entry.generation === generation) {
         if (err instanceof Error && err.name === 'ParseError') this.recordFailure(entry, err);

@@ -292,6 +292,31 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     assert.deepEqual(result.noise, firstClusters?.noise);
   });
 
+  void test('a file rewritten while it is clustered is clustered again: the answer and the diagnostics are of the new content', async () => {
+    const file = path.join(workspace, 'data', 'rewritten.fasta');
+    const uri = pathToFileURL(file).href;
+    writeFileSync(file, familiesFasta(4000, 1500, 11));
+    const mark = host.mark();
+    const job = host.connection.sendRequest(ClusterRequest.type, { uri });
+    // Past the reading stage: the old content is in memory and being clustered.
+    await host.waitForNotification(ServerStatusNotification.type, (s) => /^Clustering rewritten.*(sketching|candidates|verifying)/u.test(s.message), { after: mark, timeoutMs: 30_000 });
+    writeFileSync(file, familiesFasta(300, 600, 12));
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type: FileChangeType.Changed }] });
+    const result = await job;
+    assert.equal(result.stats.records, 300, 'the answer is the clustering of the new content');
+    // One diagnostic per record of the new content (no near-duplicates there), on its header line.
+    const published = await host.waitForDiagnostics(uri, (p) => p.diagnostics.length > 0, { after: mark, timeoutMs: 30_000 });
+    assert.deepEqual(
+      published.diagnostics.map((d) => d.range.start.line),
+      Array.from({ length: 300 }, (_, i) => 2 * i),
+    );
+    const inClusters = published.diagnostics.filter((d) => /^cluster \d+ · \d+ members$/u.test(text(d))).length;
+    assert.equal(inClusters, 300 - result.stats.noise);
+    assert.ok(result.stats.clusters > 0 && inClusters > 0, 'the families form clusters');
+    const { datasets } = await host.connection.sendRequest(DatasetsRequest.type, {});
+    assert.equal(datasets.find((d) => d.uri === uri)?.state, 'clustered');
+  });
+
   void test('a changed file is re-indexed and re-clustered; only that file', async () => {
     const { datasets: before } = await host.connection.sendRequest(DatasetsRequest.type, {});
     const half = before.find((d) => d.uri.endsWith('first-half.fasta'));
