@@ -55,14 +55,50 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   let page: Page;
   let step = 0;
 
-  /** Runs a test's steps; on failure the screen is kept too, for the report. */
+  /** Runs a test's steps; on failure the screen is kept, and what the extension logged and the panel showed are printed. */
   const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
     try {
       await body();
     } catch (err) {
       await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
+      const panel = await page.locator('.panel').first().innerText({ timeout: 2000 }).catch(() => '(no panel)');
+      const toasts = await page.locator('.notifications-toasts').first().innerText({ timeout: 2000 }).catch(() => '');
+      console.log(`e2e failure "${name}": the extension's log\n${extensionLog()}\n-- the panel --\n${panel.slice(0, 3000)}\n-- notifications --\n${toasts}`);
       throw err;
     }
+  };
+
+  /** The extension's output channel (client and host messages), from code-server's log folder. */
+  const extensionLog = (): string => {
+    const logs = path.join(tmp, 'code-server', 'user-data', 'logs');
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name === 'Similarity Lab.log') found.push(readFileSync(p, 'utf8'));
+      }
+    };
+    try {
+      walk(logs);
+    } catch (err) {
+      return `(no logs: ${String(err)})`;
+    }
+    return found.join('\n') || '(empty)';
+  };
+
+  /**
+   * Shows the Problems view filtered to the cluster diagnostics (warnings sort first, and the list
+   * is virtual). Ctrl+Shift+M toggles, so it is pressed only while the view is hidden; the filter
+   * is the visible one of the panel (other panel views have filters of their own).
+   */
+  const showClusterProblems = async (): Promise<void> => {
+    const markers = page.locator('.panel .markers-panel');
+    if (!(await markers.isVisible())) await page.keyboard.press('Control+Shift+M');
+    await markers.waitFor({ state: 'visible', timeout: 20_000 });
+    const filter = page.locator('.panel .viewpane-filter input:visible').first();
+    await filter.waitFor({ state: 'visible' });
+    if ((await filter.inputValue()) !== 'members') await filter.fill('members');
   };
 
   const shot = async (name: string): Promise<void> => {
@@ -137,11 +173,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.statusbar-item', { hasText: 'Similarity Lab' }).first().waitFor({ timeout: 60_000 });
     await shot('workspace-open');
     await palette('Similarity Lab: Cluster This Dataset');
-    await page.keyboard.press('Control+Shift+M');
-    // Warnings sort first: filter the panel down to the cluster diagnostics.
-    const filter = page.locator('.panel .viewpane-filter input').first();
-    await filter.waitFor({ state: 'visible' });
-    await filter.fill('members');
+    // The command has its answer (its status bar message), so the diagnostics are published.
+    await page.locator('.statusbar-item', { hasText: /Similarity Lab: \d+ clusters, \d+ outliers/u }).first().waitFor({ timeout: 60_000 });
+    await showClusterProblems();
     const row = page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first();
     await row.waitFor({ timeout: 60_000 });
     assert.match((await row.textContent()) ?? '', /cluster \d+ · \d+ members/u);
@@ -219,7 +253,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await shot('host-restarted');
     const datasets = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Datasets' }) });
     await datasets.locator('.monaco-list-row', { hasText: /16S-sample\.fasta\s*clustered/u }).waitFor({ timeout: 60_000 });
-    await page.keyboard.press('Control+Shift+M');
+    await showClusterProblems();
     await page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first().waitFor({ timeout: 60_000 });
     assert.notEqual(findHostPid(path.join(tmp, 'code-server', 'extensions')), hostPid, 'a new host process');
     await shot('diagnostics-back');
