@@ -225,7 +225,14 @@ export class DatasetService {
     this.checkTrusted();
     for (let round = 1; ; round++) {
       const generation = entry.generation;
-      const view = await this.clusterOnce(entry, params, signal, onProgress);
+      let view: ClusterView;
+      try {
+        view = await this.clusterOnce(entry, params, signal, onProgress);
+      } catch (err) {
+        // A failure of content that has since changed (a half-written file) is not the answer either.
+        if (entry.generation === generation || signal.aborted || this.entries.get(entry.path) !== entry || round >= MAX_CLUSTER_ROUNDS) throw err;
+        continue;
+      }
       if (entry.generation === generation) {
         entry.index = view.outcome.index;
         entry.clustered = view;
