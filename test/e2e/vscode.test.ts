@@ -94,8 +94,12 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
    */
   const showClusterProblems = async (): Promise<void> => {
     const markers = page.locator('.panel .markers-panel');
-    if (!(await markers.isVisible())) await page.keyboard.press('Control+Shift+M');
-    await markers.waitFor({ state: 'visible', timeout: 20_000 });
+    // A key pressed while the command palette is still closing can be lost: press again if so.
+    for (let attempt = 1; !(await markers.isVisible()); attempt++) {
+      await page.keyboard.press('Control+Shift+M');
+      const shown = await markers.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false);
+      if (!shown && attempt >= 3) throw new Error('the Problems view did not open (Ctrl+Shift+M, three times)');
+    }
     const filter = page.locator('.panel .viewpane-filter input:visible').first();
     await filter.waitFor({ state: 'visible' });
     if ((await filter.inputValue()) !== 'members') await filter.fill('members');
@@ -173,8 +177,6 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.statusbar-item', { hasText: 'Similarity Lab' }).first().waitFor({ timeout: 60_000 });
     await shot('workspace-open');
     await palette('Similarity Lab: Cluster This Dataset');
-    // The command has its answer (its status bar message), so the diagnostics are published.
-    await page.locator('.statusbar-item', { hasText: /Similarity Lab: \d+ clusters, \d+ outliers/u }).first().waitFor({ timeout: 60_000 });
     await showClusterProblems();
     const row = page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first();
     await row.waitFor({ timeout: 60_000 });
