@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchNormalization3D, batchNormalization3d } from '../../../server/engine/models/batchNorm3d';
 import { initBackend } from '../../../server/engine/models/backend';
 import { mulberry32 } from '../features/rng';
+import { assertClose } from './tensorChecks';
 
 const shape: [number, number, number, number, number] = [3, 4, 2, 5, 3];
 const C = 3;
@@ -32,15 +33,6 @@ function referenceMoments(x: Float32Array): { mean: number[]; variance: number[]
 
 function referenceNormalise(x: Float32Array, mean: number[], variance: number[], gamma: number[], beta: number[], eps: number): number[] {
   return Array.from(x, (v, i) => ((v - (mean[i % C] as number)) / Math.sqrt((variance[i % C] as number) + eps)) * (gamma[i % C] as number) + (beta[i % C] as number));
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, what);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs((actual[i] as number) - (expected[i] as number)) <= tol * Math.max(1, Math.abs(expected[i] as number)))) {
-      assert.fail(`${what}: [${i}] ${actual[i]} vs ${expected[i]}`);
-    }
-  }
 }
 
 function withWeights(layer: BatchNormalization3D): { gamma: number[]; beta: number[] } {

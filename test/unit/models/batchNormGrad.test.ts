@@ -11,25 +11,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/engine/models/backend';
 import { mulberry32 } from '../features/rng';
-
-type Backend = 'cpu' | 'wasm';
-
-async function on(backend: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i] as number;
-    const a = actual[i] as number;
-    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) assert.fail(`${what}: [${i}] ${a} vs reference ${e}`);
-  }
-}
+import { assertClose, on, type Backend } from './tensorChecks';
 
 function uniforms(n: number, seed: number, lo: number, hi: number): Float32Array {
   const rng = mulberry32(seed);

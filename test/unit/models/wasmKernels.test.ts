@@ -18,26 +18,7 @@ import { tileInto } from '../../../server/engine/models/tile';
 import { COL2IM, IM2ROWS_T, ROWS_T_TIMES, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
 import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
 import { mulberry32 } from '../features/rng';
-
-type Backend = 'cpu' | 'wasm';
-
-/** Runs fn on a backend and returns its outputs as plain arrays (inputs are made from plain arrays inside fn). */
-async function on(backend: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i] as number;
-    const a = actual[i] as number;
-    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) assert.fail(`${what}: [${i}] wasm ${a} vs cpu ${e}`);
-  }
-}
+import { assertClose, on, type Backend } from './tensorChecks';
 
 function normals(n: number, seed: number): Float32Array {
   const rng = mulberry32(seed);
