@@ -71,20 +71,12 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   /** The extension's output channel (client and host messages), from code-server's log folder. */
   const extensionLog = (): string => {
     const logs = path.join(tmp, 'code-server', 'user-data', 'logs');
-    const found: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name === 'Similarity Lab.log') found.push(readFileSync(p, 'utf8'));
-      }
-    };
     try {
-      walk(logs);
+      const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'Similarity Lab.log');
+      return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n') || '(empty)';
     } catch (err) {
       return `(no logs: ${String(err)})`;
     }
-    return found.join('\n') || '(empty)';
   };
 
   /**
