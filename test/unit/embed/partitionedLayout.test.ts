@@ -4,20 +4,15 @@
 // by claimed tasks (runLayoutShare, here on one thread; the worker-thread run is in
 // umapTask.test.ts); the cuts balance the edges; a stop request stops the fit.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
 import { createLayoutState, LayoutOptimizer } from '../../../server/engine/embed/layout';
 import { createLayoutControl, epochsDone, runLayoutShare } from '../../../server/engine/embed/parallelLayout';
 import { trustworthiness } from '../../../server/engine/embed/trustworthiness';
 import { prepareUmap, UmapFit } from '../../../server/engine/embed/umap';
 import { bruteKnn } from './blobs';
+import { readDigits } from '../digitsFixture';
 
-const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-const rows = text.trim().split('\n').map((line) => line.split(',').slice(0, 64).map(Number));
-const dim = 64;
-const data = Float32Array.from(rows.flat());
+const { data, dim } = readDigits(1);
 const knn = bruteKnn(data, dim, 15);
 
 void test('digits: 2 partitions are as trustworthy as 1 (within 0.01, seeds 1–3); each map reproducible', () => {

@@ -6,27 +6,13 @@
  * lists; rerankCandidates with every row as a candidate is exactly knnExact.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { recallAtK } from '../../../server/engine/index/knnApprox';
 import { knnExact, type KnnResult } from '../../../server/engine/index/knnExact';
 import { nnDescent } from '../../../server/engine/index/nnDescent';
 import { rerankCandidates } from '../../../server/engine/index/rerank';
 import { gaussian, mulberry32 } from '../features/rng';
-
-function digits(): { data: Float32Array; n: number; dim: number } {
-  const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-  const lines = text.trim().split('\n');
-  const dim = 64;
-  const data = new Float32Array(lines.length * dim);
-  lines.forEach((line, i) => {
-    const v = line.split(',').map(Number);
-    for (let t = 0; t < dim; t++) data[i * dim + t] = v[t];
-  });
-  return { data, n: lines.length, dim };
-}
+import { readDigits } from '../digitsFixture';
 
 /** n rows of dim values around `clusters` random centres (spread 1 around centres of scale 4). */
 function clustered(seed: number, n: number, dim: number, clusters: number): Float32Array {
@@ -59,7 +45,7 @@ function assertWellFormed(r: KnnResult, data: Float32Array, n: number, dim: numb
 
 void describe('nnDescent', () => {
   void it('digits (600 × 64): recall@15 ≥ 0.95, well-formed, seeded', () => {
-    const { data, n, dim } = digits();
+    const { data, n, dim } = readDigits(1);
     const options = { trees: 2, leafSize: 12, seed: 5 };
     const got = nnDescent(data, n, dim, 15, options);
     const want = knnExact(data, n, dim, 15);

@@ -1,8 +1,5 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { convAutoencoder, denseAutoencoder, disposeAutoencoder, type Autoencoder } from '../../../server/engine/models/autoencoder';
 import {
@@ -20,20 +17,7 @@ import { encoderFor } from '../../../server/engine/models/encoders';
 import { mulberry32, shuffleInPlace } from '../../../server/engine/models/batching';
 import { retrievalScores } from '../../../server/engine/eval/retrieval';
 import { initBackend } from '../../../server/engine/models/backend';
-
-/** The 600 8×8 digits of the fixture, pixels / 16. */
-function readDigits() {
-  const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-  const rows = text.trim().split('\n');
-  const data = new Float32Array(rows.length * 64);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((line, i) => {
-    const values = line.split(',').map(Number);
-    for (let k = 0; k < 64; k++) data[i * 64 + k] = values[k]! / 16;
-    labels[i] = values[64]!;
-  });
-  return { data, labels, n: rows.length };
-}
+import { readDigits } from '../digitsFixture';
 
 function weightsOf(model: tf.LayersModel): Float32Array[] {
   return model.getWeights().map((w) => (w.dataSync() as Float32Array).slice());

@@ -1,29 +1,13 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { disposeAutoencoder } from '../../../server/engine/models/autoencoder';
 import { reconstructionError } from '../../../server/engine/models/autoencoderStep';
 import { latentCodes, randomSplit, resolveAutoencoderTrainingConfig, trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingPlan } from '../../../server/engine/models/autoencoderTraining';
 import { denseInputs, type TrainingInputs } from '../../../server/engine/models/training';
+import { readDigits } from '../digitsFixture';
 
-/** The 600 8×8 digits of the fixture, pixels / 16, as [8, 8, 1] images. */
-function digits() {
-  const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-  const rows = text.trim().split('\n');
-  const data = new Float32Array(rows.length * 64);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((line, i) => {
-    const values = line.split(',').map(Number);
-    for (let k = 0; k < 64; k++) data[i * 64 + k] = values[k]! / 16;
-    labels[i] = values[64]!;
-  });
-  return { data, labels };
-}
-
-const { data, labels } = digits();
+const { data, labels } = readDigits();
 const flat = denseInputs(data, [64]);
 const images = denseInputs(data, [8, 8, 1]);
 const small = { autoencoder: { hidden: [32], latentDim: 8 }, batchSize: 32 };

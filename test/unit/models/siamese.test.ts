@@ -1,8 +1,5 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { encoderFor, type EncoderKind } from '../../../server/engine/models/encoders';
 import { ClassBalancedSampler, mulberry32 } from '../../../server/engine/models/batching';
@@ -11,6 +8,7 @@ import { MINING_KINDS } from '../../../server/engine/models/mining';
 import { DISTANCE_KINDS } from '../../../server/engine/models/losses';
 import { attentionWeights } from '../../../server/engine/models/attention';
 import { retrievalScores, tripletAccuracy } from '../../../server/engine/eval/retrieval';
+import { readDigits } from '../digitsFixture';
 
 /**
  * Blobs that raw distances cannot separate: 6 classes on a circle of radius 3 in 2 dimensions
@@ -31,19 +29,6 @@ function noisyBlobs(seed: number) {
     for (let k = 0; k < dim; k++) data[i * dim + k] = k < 2 ? 3 * Math.cos((2 * Math.PI * c) / classes + (k * Math.PI) / 2) + 0.5 * gauss() : 3 * gauss();
   }
   return { data, labels, dim, n };
-}
-
-function readDigits() {
-  const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-  const rows = text.trim().split('\n');
-  const data = new Float32Array(rows.length * 64);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((line, i) => {
-    const values = line.split(',').map(Number);
-    for (let k = 0; k < 64; k++) data[i * 64 + k] = values[k]! / 16;
-    labels[i] = values[64]!;
-  });
-  return { data, labels, n: rows.length };
 }
 
 void describe('Siamese training step', () => {

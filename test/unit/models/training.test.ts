@@ -1,11 +1,9 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../../server/engine/models/batching';
 import { denseInputs, embedInputs, learningRateAt, resolveTrainingConfig, stratifiedSplit, trainSiamese, validationMetrics, type EpochMetrics } from '../../../server/engine/models/training';
+import { readDigits } from '../digitsFixture';
 
 /** 6 classes on a circle in 2 dimensions under 6 dimensions of noise. */
 function blobs(n = 180, seed = 3) {
@@ -20,19 +18,6 @@ function blobs(n = 180, seed = 3) {
     for (let k = 0; k < dim; k++) data[i * dim + k] = k < 2 ? 3 * Math.cos((2 * Math.PI * c) / 6 + (k * Math.PI) / 2) + 0.4 * gauss() : 2 * gauss();
   }
   return { inputs: denseInputs(data, [dim]), labels };
-}
-
-function digits() {
-  const text = gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/models/digits600.csv.gz'))).toString('utf8');
-  const rows = text.trim().split('\n');
-  const data = new Float32Array(rows.length * 64);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((line, i) => {
-    const values = line.split(',').map(Number);
-    for (let k = 0; k < 64; k++) data[i * 64 + k] = values[k]! / 16;
-    labels[i] = values[64]!;
-  });
-  return { data, labels };
 }
 
 const small = { encoder: { hidden: [16], embeddingDim: 8 }, classesPerBatch: 6, perClass: 4 };
@@ -59,7 +44,7 @@ void describe('training loop', () => {
   });
 
   void it('learns digits: held-out validation P@1 and MAP@R rise; the best epoch is restored and reported', async () => {
-    const { data, labels } = digits();
+    const { data, labels } = readDigits();
     const inputs = denseInputs(data, [64]);
     const history: EpochMetrics[] = [];
     const r = await trainSiamese({ inputs, labels }, { epochs: 4, stepsPerEpoch: 10, perClass: 4, validationSplit: 0.25, patience: 0, seed: 2 }, { onEpoch: (e) => history.push(e) });
