@@ -28,6 +28,7 @@ import {
   type PageState,
   type Preview,
 } from '../../webviews/embeddingMap/messages';
+import { mulberry32 } from '../../server/engine/random';
 import { MessageError } from '../../webviews/shared/validate';
 import { chromiumSkipReason, launchChromium } from './browser';
 import { DIST_WEBVIEWS, ROOT, hostRecord, installFakeHost, postToPage, serveEmbeddingMap, type MapServer } from './embeddingMapHarness';
@@ -44,17 +45,6 @@ declare global {
   interface Window {
     simlabEmbeddingMap: { screenPosition(index: number): [number, number] | undefined };
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {

@@ -28,7 +28,8 @@ import { MessageError } from '../../webviews/shared/validate';
 import { chromiumSkipReason, launchChromium } from './browser';
 import { fakeHost, installFakeVsCodeApi, postToPage } from './harness/fakeVsCodeApi';
 import { DIST_WEBVIEWS, ROOT, servePage, type PageServer } from './harness/server';
-import { initMessage, metricsMessages, MODEL_ID, mulberry32, trainingPoints } from './harness/trainingRun';
+import { mulberry32 } from '../../server/engine/random';
+import { initMessage, metricsMessages, MODEL_ID, trainingPoints } from './harness/trainingRun';
 
 const SHOTS = path.join(ROOT, 'test-results', 'webviews');
 

@@ -10,22 +10,11 @@ import { test } from 'node:test';
 import { once } from 'node:events';
 import { constants, createGzip } from 'node:zlib';
 import { readAllFasta, readFasta } from '../../../server/engine/data/fasta';
+import { mulberry32 } from '../features/rng';
 import { fixture, tempDir } from './helpers';
 
-/** Seeded PRNG (mulberry32), so the generated file is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function writeGzFasta(file: string, records: number, length: number): Promise<void> {
-  const random = rng(1234);
+  const random = mulberry32(1234);
   const gzip = createGzip({ level: 1 }); // fast: the test is about reading
   const out = createWriteStream(file);
   gzip.pipe(out);

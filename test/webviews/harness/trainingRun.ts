@@ -3,18 +3,8 @@
  * falls with noise, validation metrics come once an epoch, the share of active triplets falls,
  * attention weights sharpen. Same seed, same run.
  */
+import { mulberry32 } from '../../../server/engine/random';
 import type { InitMessage, MetricPoint, MetricsMessage } from '../../../webviews/trainingDashboard/messages';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const MODEL_ID = 'siamese-fashion-mnist-1';
 
