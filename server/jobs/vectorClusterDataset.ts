@@ -22,8 +22,11 @@ export interface VectorClusterParams {
 export const DEFAULT_VECTOR_MIN_PTS = 5;
 
 /**
- * Nearest neighbours for the editor's related information are computed when n² · dim stays below
- * this (a few seconds on two cores); above it the diagnostics name the cluster without neighbours.
+ * The editor's related information: each record's nearest neighbours within eps. On the graph
+ * path DBSCAN's range queries already measured every pair within eps, and the worker picks them
+ * from there. The grid path (≤ 3 dimensions) measures no pairs, so a kNN pass computes them when
+ * n² · dim stays below this (a few seconds on two cores); above it the diagnostics name the
+ * cluster without neighbours.
  */
 const NEIGHBOUR_BUDGET = 1e10;
 const NEIGHBOURS_KEPT = 5;
@@ -71,10 +74,15 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
   const n = index.records.length;
   const metric = { metric: index.metric, ...(options.p !== undefined ? { p: options.p } : {}) };
   const jobs = { pool, ...(signal ? { signal } : {}), onProgress: progress };
-  const clustering = await clusterVectorsInPool(index.features, n, index.dim, { ...jobs, ...metric, minPts: params.minPts, ...(params.eps !== undefined ? { eps: params.eps } : {}) });
+  const clustering = await clusterVectorsInPool(index.features, n, index.dim, { ...jobs, ...metric, minPts: params.minPts, nearest: NEIGHBOURS_KEPT, ...(params.eps !== undefined ? { eps: params.eps } : {}) });
   lap('DBSCAN');
-  const edges = await neighbourEdges(index, clustering.eps, { ...jobs, ...metric });
-  if (edges.i.length > 0) lap('neighbours');
+  let edges: NeighbourEdges;
+  if (clustering.nearest) {
+    edges = { ...clustering.nearest, identity: clustering.nearest.distance.map((d) => scoreOfDistance(index.metric, d)) };
+  } else {
+    edges = await knnNeighbourEdges(index, clustering.eps, { ...jobs, ...metric });
+    if (edges.i.length > 0) lap('neighbours');
+  }
   return {
     index,
     labels: clustering.labels,
@@ -86,8 +94,8 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
   };
 }
 
-/** Each record's few nearest neighbours within eps, as an edge list (each unordered pair once). */
-async function neighbourEdges(index: VectorIndex, eps: number, options: { pool: WorkerPool; signal?: AbortSignal; metric: VectorMetric; p?: number; onProgress?: (stage: string, done: number, total: number) => void }): Promise<NeighbourEdges> {
+/** Each record's few nearest neighbours within eps from a kNN pass, as an edge list (each unordered pair once). */
+async function knnNeighbourEdges(index: VectorIndex, eps: number, options: { pool: WorkerPool; signal?: AbortSignal; metric: VectorMetric; p?: number; onProgress?: (stage: string, done: number, total: number) => void }): Promise<NeighbourEdges> {
   const n = index.records.length;
   const empty = { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0), distance: new Float32Array(0) };
   if (n < 2 || !Number.isFinite(eps) || n * n * index.dim > NEIGHBOUR_BUDGET) return empty;

@@ -8,6 +8,7 @@
  * by the task at each query block).
  */
 import { epsFromKDistances, sampleRows, type EpsEstimate } from '../engine/cluster/epsEstimate';
+import type { WeightedEdges } from '../engine/cluster/graph';
 import { usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
@@ -165,14 +166,8 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   return { nq: n, k: kk, indices, distances };
 }
 
-export interface EdgeListWithDistance {
-  i: Uint32Array;
-  j: Uint32Array;
-  distance: Float32Array;
-}
-
 /** Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j). */
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<EdgeListWithDistance> {
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<WeightedEdges> {
   checkMatrix(data, n, dim);
   const shared = sharedCopy(data.subarray(0, n * dim));
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
@@ -215,7 +210,12 @@ export async function estimateEpsInPool(data: Float32Array, n: number, dim: numb
  * path runs in one worker (it is O(n)); the graph path computes its range queries in all of them,
  * then DBSCAN on the graph in one.
  */
-export async function clusterVectorsInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & VectorClusterOptions): Promise<VectorClustering> {
+export interface PoolClusterOptions extends VectorJobOptions, VectorClusterOptions {
+  /** Graph path: also each record's this-many nearest neighbours within eps, from the range edges. */
+  nearest?: number;
+}
+
+export async function clusterVectorsInPool(data: Float32Array, n: number, dim: number, options: PoolClusterOptions): Promise<VectorClustering & { nearest?: WeightedEdges }> {
   const { minPts } = options;
   if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
   if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new RangeError(`eps must be a positive finite number, got ${options.eps}`);
@@ -240,10 +240,11 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   }
   const edges = await rangeEdgesInPool(data, n, dim, eps, options);
   options.onProgress?.('DBSCAN', 0, 1);
-  const r = await options.pool.run<{ labels: Int32Array; edges: number }>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j } satisfies VectorKnnPayload, {
+  const nearest = options.nearest !== undefined ? { distance: edges.distance, nearest: options.nearest } : {};
+  const r = await options.pool.run<{ labels: Int32Array; edges: number; nearest?: WeightedEdges }>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j, ...nearest } satisfies VectorKnnPayload, {
     ...run,
-    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer],
+    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(options.nearest !== undefined ? [edges.distance.buffer as ArrayBuffer] : [])],
   });
   options.onProgress?.('DBSCAN', 1, 1);
-  return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...withEstimate };
+  return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };
 }

@@ -117,3 +117,43 @@ export function buildNeighbourGraph(n: number, edges: EdgeList, options: GraphOp
   };
   return graph;
 }
+
+/** An edge list with a distance on each edge. */
+export interface WeightedEdges {
+  i: Uint32Array;
+  j: Uint32Array;
+  distance: Float32Array;
+}
+
+/**
+ * The edges of `graph` (each once, i < j) among the k nearest neighbours of either end (ties at
+ * the k-th distance included). When the graph holds every pair within eps, these are each
+ * record's nearest neighbours within eps — what a kNN pass would give, without computing a
+ * distance again. O(edges · log degree).
+ */
+export function nearestInGraph(graph: NeighbourGraph, k: number): WeightedEdges {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  const { n, offsets, neighbours, distances } = graph;
+  if (!distances) throw new RangeError('nearestInGraph needs a graph built with edge distances');
+  // cutoff[v]: the distance of v's k-th nearest neighbour (∞ when it has at most k: all are kept).
+  const cutoff = new Float64Array(n);
+  for (let v = 0; v < n; v++) {
+    const row = distances.subarray(offsets[v], offsets[v + 1]);
+    cutoff[v] = row.length <= k ? Infinity : (row.slice().sort()[k - 1] as number);
+  }
+  const i: number[] = [];
+  const j: number[] = [];
+  const distance: number[] = [];
+  for (let a = 0; a < n; a++) {
+    for (let e = offsets[a]; e < offsets[a + 1]; e++) {
+      const b = neighbours[e];
+      const d = distances[e];
+      if (b > a && (d <= cutoff[a] || d <= cutoff[b])) {
+        i.push(a);
+        j.push(b);
+        distance.push(d);
+      }
+    }
+  }
+  return { i: Uint32Array.from(i), j: Uint32Array.from(j), distance: Float32Array.from(distance) };
+}

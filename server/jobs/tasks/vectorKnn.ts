@@ -6,7 +6,8 @@
  *   of the data rows listed in `rows`;
  * - `range`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
  * - `cluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
- * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller;
+ * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller (with
+ *   their distances and `nearest`: also each record's `nearest` closest neighbours in that graph);
  * - `project`: the rows projected onto their top principal directions (engine/index/
  *   projectedKnn.ts), or null when this worker has no GEMM;
  * - `knnProjected`: approximate kNN of rows [from, to) from such a projection, re-ranked exactly.
@@ -16,7 +17,7 @@
  * JavaScript tiles; both give the same answers.
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
-import { buildNeighbourGraph } from '../../engine/cluster/graph';
+import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
 import { clusterVectors } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
@@ -34,11 +35,11 @@ export type VectorKnnPayload =
   | (Common & { mode: 'knn'; k: number; from: number; to: number; queries?: Float32Array; rows?: Int32Array; excludeSelf?: boolean })
   | (Common & { mode: 'range'; eps: number; from: number; to: number; queries?: Float32Array; onlyAfter?: boolean; excludeSelf?: boolean })
   | (Common & { mode: 'cluster'; eps: number; minPts: number })
-  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array }
+  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array; distance?: Float32Array; nearest?: number }
   | (Common & { mode: 'project'; components: number; seed: number })
   | (Common & { mode: 'knnProjected'; points: Float32Array; m: number; k: number; candidates: number; from: number; to: number; metric?: 'euclidean' | 'sqeuclidean' });
 
-export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number } | Projection | null;
+export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number; nearest?: WeightedEdges } | Projection | null;
 
 export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise<VectorKnnTaskResult> {
   const p = payload as VectorKnnPayload;
@@ -74,11 +75,18 @@ export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise
       return { labels: r.labels, edges: r.edges ?? 0 };
     }
     case 'graphDbscan': {
-      const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j });
+      const withNearest = p.nearest !== undefined && p.distance !== undefined;
+      const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(withNearest ? { distance: p.distance } : {}) });
       ctx.throwIfCancelled();
       const labels = dbscanGraph(graph, p.minPts);
-      ctx.transferResult(labels.buffer as ArrayBuffer);
-      return { labels, edges: graph.neighbours.length / 2 };
+      if (!withNearest) {
+        ctx.transferResult(labels.buffer as ArrayBuffer);
+        return { labels, edges: graph.neighbours.length / 2 };
+      }
+      ctx.throwIfCancelled();
+      const nearest = nearestInGraph(graph, p.nearest as number);
+      ctx.transferResult(labels.buffer as ArrayBuffer, nearest.i.buffer as ArrayBuffer, nearest.j.buffer as ArrayBuffer, nearest.distance.buffer as ArrayBuffer);
+      return { labels, edges: graph.neighbours.length / 2, nearest };
     }
     case 'project': {
       if (!(await loadGemm())) return null;

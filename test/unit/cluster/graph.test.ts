@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildNeighbourGraph, degree } from '../../../server/engine/cluster/graph';
+import { buildNeighbourGraph, degree, nearestInGraph } from '../../../server/engine/cluster/graph';
 
 /** Reference: a Map of neighbour → smallest distance per vertex. */
 function referenceGraph(n: number, edges: [number, number, number][], eps?: number): Map<number, number>[] {
@@ -58,5 +58,27 @@ void describe('neighbour graph (CSR)', () => {
     assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(2) }), RangeError);
     assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1) }, { eps: 1 }), RangeError);
     assert.throws(() => buildNeighbourGraph(2, { i: Uint32Array.of(0, 1), j: Uint32Array.of(1) }), RangeError);
+  });
+
+  void it('nearestInGraph: the edges among either end\'s k nearest (ties included), each once, i < j', () => {
+    fc.assert(
+      fc.property(edgeCase, fc.integer({ min: 1, max: 4 }), ({ n, edges }, k) => {
+        const g = buildNeighbourGraph(n, { i: Uint32Array.from(edges.map((e) => e[0])), j: Uint32Array.from(edges.map((e) => e[1])), distance: Float32Array.from(edges.map((e) => e[2])) });
+        const ref = referenceGraph(n, edges);
+        const kth = ref.map((row) => [...row.values()].sort((a, b) => a - b)[k - 1] ?? Infinity);
+        const want = new Map<string, number>();
+        for (let v = 0; v < n; v++) {
+          for (const [u, d] of ref[v]) if (v < u && (d <= kth[v] || d <= kth[u])) want.set(`${v},${u}`, d);
+        }
+        const got = nearestInGraph(g, k);
+        const pairs = Array.from(got.i, (a, t) => `${a},${got.j[t]}`);
+        assert.ok(Array.from(got.i).every((a, t) => a < got.j[t]), 'i < j');
+        assert.equal(new Set(pairs).size, pairs.length, 'each pair once');
+        assert.deepEqual(new Map(pairs.map((key, t) => [key, got.distance[t]])), want);
+      }),
+      { seed: 5102, numRuns: 300 },
+    );
+    assert.throws(() => nearestInGraph(buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1) }), 1), RangeError);
+    assert.throws(() => nearestInGraph(buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1), distance: Float32Array.of(1) }), 0), RangeError);
   });
 });

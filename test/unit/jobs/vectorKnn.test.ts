@@ -13,6 +13,7 @@ import { clusterVectors } from '../../../server/engine/cluster/vectorClustering'
 import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
 import { knnExact } from '../../../server/engine/index/knnExact';
 import { isCancellation } from '../../../server/jobs/errors';
+import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorKnn';
 import { gaussian, mulberry32 } from '../features/rng';
@@ -95,6 +96,19 @@ void describe('vector kNN over the pool', () => {
     const pooled = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5 });
     assert.equal(pooled.method, 'graph');
     assert.deepEqual(pooled, local);
+    // With `nearest`, the same labels and each row's 5 nearest within eps, picked from the range edges.
+    const withNearest = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5, nearest: 5 });
+    assert.deepEqual(withNearest.labels, local.labels);
+    const knn = knnExact(data, n, dim, 5);
+    const lists = nearestNeighbours(n, { ...withNearest.nearest!, identity: withNearest.nearest!.distance.map((d) => -d) });
+    let linked = 0;
+    for (let q = 0; q < n; q++) {
+      const want: number[] = [];
+      for (let r = 0; r < 5 && knn.distances[q * 5 + r] <= local.eps; r++) want.push(knn.indices[q * 5 + r]);
+      assert.deepEqual(lists[q].map((x) => x.record), want, `row ${q}`);
+      linked += want.length;
+    }
+    assert.ok(linked > n, `rows have neighbours within eps (${linked} links)`);
     const flat = blobs(5604, 5000, 2, 8);
     const grid = await clusterVectorsInPool(flat, 5000, 2, { pool, eps: 0.4, minPts: 4 });
     assert.equal(grid.method, 'grid');
