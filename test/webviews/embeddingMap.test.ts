@@ -302,6 +302,39 @@ void describe('Embedding Map page in Chromium', { skip: chromiumSkipReason }, ()
     }
   });
 
+  void test('a pane narrower than tall shows the whole map; it stays fitted when resized; Reset view fits it again', async () => {
+    const map = blobsMap();
+    const n = map.ids.length;
+    const { page, errors } = await open({ type: 'load', map }, undefined, { width: 360, height: 700 });
+    try {
+      // Every point (the noise sits at the map's left and right edges) is inside the canvas.
+      const allInside = async (): Promise<string[]> => {
+        const box = await page.evaluate(() => document.querySelector('.plot-canvas')!.getBoundingClientRect().toJSON() as DOMRect);
+        const at = await screenPositions(page, n);
+        return at.flatMap(([x, y], i) => (x >= box.left && x <= box.right && y >= box.top && y <= box.bottom ? [] : [`${map.ids[i]} at ${x.toFixed(0)},${y.toFixed(0)} outside ${box.left}–${box.right} × ${box.top}–${box.bottom}`]));
+      };
+      assert.deepEqual(await allInside(), []);
+      await page.setViewportSize({ width: 1000, height: 500 });
+      await page.waitForFunction(() => document.querySelector('.plot-canvas')!.getBoundingClientRect().width > 600);
+      await page.setViewportSize({ width: 300, height: 800 });
+      await page.waitForFunction(() => document.querySelector('.plot-canvas')!.getBoundingClientRect().width < 320);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await allInside(), []);
+      // Zoomed in, some points leave the view; Reset view brings them all back.
+      const centre = (await screenPositions(page, 1))[0]!;
+      await page.mouse.move(centre[0], centre[1]);
+      for (let k = 0; k < 6; k++) await page.mouse.wheel(0, -300);
+      await page.waitForTimeout(300);
+      assert.ok((await allInside()).length > 0, 'zoomed in: some points out of view');
+      await page.click('.btn-reset-view');
+      await page.waitForTimeout(300);
+      assert.deepEqual(await allInside(), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   void test('hover shows the record: text excerpt, pixel preview with its reconstruction, PNG thumbnail', async () => {
     const map = blobsMap();
     const { page, errors } = await open({ type: 'load', map });

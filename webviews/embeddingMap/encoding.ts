@@ -32,6 +32,15 @@ export function fitToView(xy: Float32Array): { x: Float32Array; y: Float32Array 
   return { x, y };
 }
 
+/**
+ * The camera distance that shows all of [−1, 1]² (where fitToView puts the map) in a plot of
+ * this size: regl-scatterplot shows y in [−d, d] and x in [−d·w/h, d·w/h] at distance d, so a
+ * plot narrower than tall (a map beside an editor) needs d = h/w, else its sides are cut off.
+ */
+export function fitDistance(width: number, height: number): number {
+  return width > 0 && height > width ? height / width : 1;
+}
+
 export interface LegendEntry {
   /** The category index points carry (0 = grey). */
   category: number;

@@ -7,7 +7,7 @@
  * page says `ready`; camera, colour mode and selection persist through setState), or the
  * standalone export (the map is an inline JSON block; nothing is posted, nothing persists).
  */
-import { clusterCategories, fitToView, labelCategories, palette, type Categories } from './encoding';
+import { clusterCategories, fitDistance, fitToView, labelCategories, palette, type Categories } from './encoding';
 import { HoverCard, el } from './hoverCard';
 import { EMBEDDED_MAP_ID, decodeMap, parseHostMessage, parsePageState, type ColorMode, type DecodedMap, type LoadMessage, type PageMessage, type PageState } from './messages';
 import './style.css';
@@ -45,6 +45,8 @@ class EmbeddingMapPage {
   private readonly card: HoverCard;
 
   private scatterplot: Scatterplot | undefined;
+  /** The camera distance of the last fit (fitDistance): a view still there has not been moved by the user. */
+  private lastFit = 1;
   private map: DecodedMap | undefined;
   private mapKey = '';
   private readOnly = false;
@@ -92,7 +94,7 @@ class EmbeddingMapPage {
     this.clusterButton.addEventListener('click', () => this.setMode('cluster'));
     this.labelButton.addEventListener('click', () => this.setMode('label'));
     this.lassoButton.addEventListener('click', () => this.toggleLasso());
-    resetButton.addEventListener('click', () => void this.scatterplot?.reset());
+    resetButton.addEventListener('click', () => this.fitView());
     this.clearButton.addEventListener('click', () => this.scatterplot?.deselect());
     this.saveButton.addEventListener('click', () => this.post({ type: 'saveSelection', ...this.selection() }));
     this.plotHost.addEventListener('mousemove', (e) => {
@@ -174,6 +176,7 @@ class EmbeddingMapPage {
       canvas: this.canvas,
       width: Math.max(1, Math.floor(width)),
       height: Math.max(1, Math.floor(height)),
+      cameraDistance: (this.lastFit = fitDistance(width, height)),
       // The k-d tree is built on the page thread: a blob: worker would need a looser CSP (and
       // regl-scatterplot only wants one above a million points).
       spatialIndexUseWorker: false,
@@ -275,7 +278,30 @@ class EmbeddingMapPage {
 
   private resize(): void {
     const { width, height } = this.plotHost.getBoundingClientRect();
-    if (this.scatterplot && width > 0 && height > 0) void this.scatterplot.set({ width: Math.floor(width), height: Math.floor(height) });
+    const plot = this.scatterplot;
+    if (!plot || width <= 0 || height <= 0) return;
+    // A view the user has not moved stays fitted to the new shape; a moved one is left alone.
+    const fitted = this.isFitted();
+    void plot.set({ width: Math.floor(width), height: Math.floor(height) }).then(() => {
+      if (fitted) this.fitView();
+    });
+  }
+
+  /** The whole map in view: centred, unrotated, at the distance that fits the plot's current shape. */
+  private fitView(): void {
+    const plot = this.scatterplot;
+    if (!plot) return;
+    const { width, height } = this.plotHost.getBoundingClientRect();
+    this.lastFit = fitDistance(width, height);
+    void plot.set({ cameraTarget: [0, 0], cameraRotation: 0, cameraDistance: this.lastFit });
+  }
+
+  private isFitted(): boolean {
+    const plot = this.scatterplot;
+    if (!plot) return false;
+    const target = plot.get('cameraTarget') as number[];
+    const near = (a: number, b: number) => Math.abs(a - b) < 1e-6 * Math.max(1, Math.abs(b));
+    return near(target[0]!, 0) && near(target[1]!, 0) && near(plot.get('cameraRotation') as number, 0) && near(plot.get('cameraDistance') as number, this.lastFit);
   }
 
   /** Plot colours from the theme: background (for selection outlines), foreground (hover), focus colour (selection, lasso). */
