@@ -2,7 +2,10 @@
  * The packaged extension in a real VS Code (code-server 4.139 = VS Code 1.139) driven through
  * Debian's chromium with playwright-core: Cluster This Dataset from the command palette →
  * diagnostics in the Problems panel → Find Similar Files from the Explorer context menu → the
- * Similar Items view → a click opens the item; the same for an image of a class-folder image dataset. Screenshots of each step go to test-results/e2e/.
+ * Similar Items view → a click opens the item; the same for an image of a class-folder image
+ * dataset; Train Similarity Model on a table → the Training Dashboard webview → the Models view →
+ * Find Similar With Model; the model's Embedding Map → hover and click a point → the record is
+ * selected in its file; a crashed host restarts. Screenshots of each step go to test-results/e2e/.
  * SIMLAB_SKIP_E2E=1 skips it (with a printed line). Needs `npm run build` first.
  */
 import assert from 'node:assert/strict';
@@ -11,13 +14,14 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images', 'fashion');
+const TABLE = path.join(ROOT, 'test', 'fixtures', 'tables', 'iris.csv');
 const CHROMIUM = process.env['SIMLAB_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
 if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
@@ -110,6 +114,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     writeFileSync(path.join(workspace, 'first-half.fasta'), records.slice(0, 138).join(''));
     writeFileSync(path.join(workspace, 'last-third.fa'), records.slice(184).join(''));
     cpSync(IMAGES, path.join(workspace, 'fashion'), { recursive: true });
+    copyFileSync(TABLE, path.join(workspace, 'iris.csv'));
     const install = ensureCodeServer();
     const vsix = packageVsix(tmp);
     server = await startCodeServer({
@@ -160,6 +165,25 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
     await page.keyboard.press('Enter');
     await page.locator('.tab.active', { hasText: name }).waitFor();
+  };
+
+  /** Picks the quick-pick row (or accepts the input box) that is open now. */
+  const answer = async (text: string, row?: string): Promise<void> => {
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    if (row) await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+
+  /** The webview frame (code-server nests each webview in two iframes) that shows `selector`. */
+  const webviewFrame = async (selector: string, timeout = 60_000): Promise<Frame> => {
+    for (const deadline = Date.now() + timeout; Date.now() < deadline; await page.waitForTimeout(250)) {
+      for (const frame of page.frames()) {
+        if (frame !== page.mainFrame() && (await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+      }
+    }
+    throw new Error(`no webview shows ${selector} after ${timeout / 1000} s`);
   };
 
   void test('Cluster This Dataset from the palette puts cluster diagnostics in the Problems panel', guarded('cluster', async () => {
@@ -236,6 +260,58 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await first.click();
     await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 20_000 });
     await shot('image-opened');
+  }));
+
+  void test('Train Similarity Model on a table: the dashboard follows the run, the Models view lists the model, Find Similar With Model answers', guarded('train', async () => {
+    await openFile('iris.csv');
+    await palette('Similarity Lab: Train Similarity Model');
+    await answer('cosine', 'cosine');
+    await answer('4');
+    const dashboard = await webviewFrame('.status');
+    await dashboard.locator('.status[data-status="finished"]').waitFor({ timeout: 120_000 });
+    assert.match((await dashboard.locator('.run-title').textContent()) ?? '', /iris/u);
+    assert.ok((await dashboard.locator('.chart canvas').count()) > 0, 'the dashboard draws its curves');
+    await shot('training-dashboard');
+    const models = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+    const model = models.locator('.monaco-list-row', { hasText: 'iris' }).first();
+    await model.waitFor({ timeout: 30_000 });
+    const modelId = /iris-siamese-\d{8}T\d{6}Z/u.exec((await model.textContent()) ?? '')?.[0];
+    assert.ok(modelId, 'the model row names the model');
+    // The cursor on a record (line 20 holds a data row; line 1 is the header), then the model's nearest rows.
+    await page.locator('.tab', { hasText: 'iris.csv' }).first().click();
+    await page.keyboard.press('Control+G');
+    await answer(':20');
+    await page.locator('.statusbar-item', { hasText: /Ln 20,/u }).first().waitFor({ timeout: 10_000 });
+    await palette('Similarity Lab: Find Similar With Model');
+    await answer(modelId, modelId);
+    const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
+    // Rows of the table in the model's distance (the earlier image results say "euclidean distance").
+    await similarPane.locator('.monaco-list-row', { hasText: `cosine (model ${modelId}) distance` }).first().waitFor({ timeout: 60_000 });
+    await shot('similar-with-model');
+  }));
+
+  void test("Show Embedding Map from the model's row: the map shows its points; a click on one reveals the record", guarded('embedding-map', async () => {
+    const models = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+    const model = models.locator('.monaco-list-row', { hasText: 'iris' }).first();
+    await model.hover();
+    await model.locator('.action-label[aria-label*="Show Embedding Map"]').click();
+    const map = await webviewFrame('.legend-item');
+    assert.ok((await map.locator('.legend-item').count()) >= 1, 'a legend');
+    await shot('embedding-map');
+    // Where point 0 is drawn (the page's test hook), moved into the page's coordinates by the
+    // webview frame's box (Playwright gives a nested frame's box in the page's coordinates).
+    const at = await map.evaluate(() => (window as unknown as { simlabEmbeddingMap: { screenPosition(i: number): [number, number] | undefined } }).simlabEmbeddingMap.screenPosition(0));
+    assert.ok(at, 'point 0 is drawn');
+    const box = await (await map.frameElement()).boundingBox();
+    assert.ok(box, 'the webview frame has a box');
+    const [x, y] = [box.x + at[0], box.y + at[1]];
+    await page.mouse.move(x + 30, y + 30);
+    await page.mouse.move(x, y, { steps: 4 });
+    await map.locator('.hover-card:not([hidden])').waitFor({ timeout: 10_000 });
+    await page.mouse.click(x, y);
+    // The record's line is selected in iris.csv (the status bar counts the selected characters).
+    await page.locator('.statusbar-item', { hasText: /\(\d+ selected\)/u }).first().waitFor({ timeout: 20_000 });
+    await shot('map-record-revealed');
   }));
 
   void test('a crashed host is restarted with a message, and the diagnostics come back', guarded('host-crash', async () => {
