@@ -18,7 +18,7 @@ export const CLUSTER_OPTIONS = {
   'min-pts': { type: 'number', valueName: 'N', description: `DBSCAN minPts, the record itself included (default ${DEFAULT_MIN_PTS}; ${DEFAULT_VECTOR_MIN_PTS} for numeric data)` },
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
-  'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours, or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
+  'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours (sequences and text: or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity; numeric data in more than 3 dimensions: of the eps-graph) (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
   'max-candidates': { type: 'number', valueName: 'R', description: `Align each record with at most R of its best LSH candidates by MinHash estimate (default ${DEFAULT_CANDIDATES_PER_RECORD}; 0 = all)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
 } as const;
@@ -56,13 +56,15 @@ export function checkIndexOptions(options: { kmer?: number; hashes?: number }): 
 
 /** DBSCAN parameters of a numeric dataset (no identity: a radius in the metric's units). */
 export function vectorClusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number }): VectorClusterParams {
-  for (const k of ['threshold', 'mutual-k', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
-    if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --eps D (a radius in the metric's units) and --min-pts`);
+  for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --eps D (a radius in the metric's units), --min-pts and --mutual-k`);
   }
   const minPts = options['min-pts'] ?? DEFAULT_VECTOR_MIN_PTS;
   if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
   if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new UsageError(`--eps needs a positive number, got ${options.eps}`);
-  return { minPts, ...(options.eps !== undefined ? { eps: options.eps } : {}) };
+  const mutual = options['mutual-k'] ?? DEFAULT_MUTUAL_NEIGHBOURS;
+  if (!Number.isInteger(mutual) || mutual < 0) throw new UsageError(`--mutual-k needs a non-negative integer, got ${mutual}`);
+  return { minPts, ...(options.eps !== undefined ? { eps: options.eps } : {}), ...(mutual > 0 ? { mutualNeighbours: mutual } : {}) };
 }
 
 export function describeVectorOutcome(outcome: VectorClusterOutcome): string {
@@ -73,7 +75,7 @@ export function describeVectorOutcome(outcome: VectorClusterOutcome): string {
   const time = Object.entries(stats.seconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
-  return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${index.featureKind} features, ${index.dim} dims, ${index.metric}; ${eps}; ${stats.path === 'grid' ? 'grid' : `eps-graph of ${stats.edges} links`}; ${time})`;
+  return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${index.featureKind} features, ${index.dim} dims, ${index.metric}; ${eps}; ${stats.path === 'grid' ? 'grid' : `eps-graph of ${stats.edges} links${stats.keptEdges !== undefined ? `, ${stats.keptEdges} between mutual neighbours` : ''}`}; ${time})`;
 }
 
 export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, format: 'tsv' | 'json'): string {
@@ -111,7 +113,7 @@ export default defineCommand({
   summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
   usage: [
     'cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]',
-    'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
+    'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--mutual-k 8] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
     'cluster <dataset> --model DIR [--eps D] [--min-pts 5] [--format tsv|json] [--out FILE]',
   ],
   details: [

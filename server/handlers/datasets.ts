@@ -323,7 +323,7 @@ export class DatasetService {
       const minPts = given['minPts'] ?? DEFAULT_VECTOR_MIN_PTS;
       if (eps !== undefined && (typeof eps !== 'number' || !(eps > 0 && Number.isFinite(eps)))) throw new InvalidInputError(`eps is a positive radius, got ${JSON.stringify(eps)}`);
       if (typeof minPts !== 'number' || !Number.isInteger(minPts) || minPts < 1) throw new InvalidInputError(`minPts needs a positive integer, got ${JSON.stringify(minPts)}`);
-      return { vector: true, minPts, ...(eps !== undefined ? { eps } : {}) };
+      return { vector: true, minPts, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS, ...(eps !== undefined ? { eps } : {}) };
     }
     const threshold = given['threshold'] ?? settings.threshold;
     const minPts = given['minPts'] ?? settings.minPts;

@@ -135,7 +135,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
 export async function clusterModelEmbeddings(embedded: ModelEmbeddings, params: VectorClusterParams, options: { pool: WorkerPool; signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void }): Promise<VectorClusterOutcome> {
   const { index } = embedded;
   const t = performance.now();
-  const clustering = await clusterVectorsInPool(index.features, index.records.length, index.dim, { pool: options.pool, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}), metric: index.metric, minPts: params.minPts, ...(params.eps !== undefined ? { eps: params.eps } : {}) });
+  const clustering = await clusterVectorsInPool(index.features, index.records.length, index.dim, { pool: options.pool, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}), metric: index.metric, minPts: params.minPts, ...(params.eps !== undefined ? { eps: params.eps } : {}), ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) });
   return {
     index,
     labels: clustering.labels,
@@ -143,6 +143,6 @@ export async function clusterModelEmbeddings(embedded: ModelEmbeddings, params: 
     edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0), distance: new Float32Array(0) },
     eps: clustering.eps,
     ...(clustering.epsEstimate ? { epsEstimate: clustering.epsEstimate } : {}),
-    stats: { path: clustering.method, edges: clustering.edges ?? 0, fromCache: false, seconds: { DBSCAN: (performance.now() - t) / 1000 } },
+    stats: { path: clustering.method, edges: clustering.edges ?? 0, ...(clustering.keptEdges !== undefined ? { keptEdges: clustering.keptEdges } : {}), fromCache: false, seconds: { DBSCAN: (performance.now() - t) / 1000 } },
   };
 }

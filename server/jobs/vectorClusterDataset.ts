@@ -16,6 +16,8 @@ export interface VectorClusterParams {
   /** Neighbourhood radius in the metric's units; read off the k-distance curve when absent. */
   eps?: number;
   minPts: number;
+  /** DBSCAN on the links between mutual M-nearest neighbours only (engine/cluster/vectorClustering.ts); absent or 0: every link. */
+  mutualNeighbours?: number;
 }
 
 /** minPts for numeric data: scikit-learn's default (with minPts 2, DBSCAN is single linkage and chains). */
@@ -42,6 +44,8 @@ export interface VectorClusterOutcome {
   stats: {
     path: 'grid' | 'graph';
     edges: number;
+    /** With mutualNeighbours on the graph path: the links DBSCAN kept. */
+    keptEdges?: number;
     fromCache: boolean;
     seconds: Record<string, number>;
   };
@@ -74,7 +78,14 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
   const n = index.records.length;
   const metric = { metric: index.metric, ...(options.p !== undefined ? { p: options.p } : {}) };
   const jobs = { pool, ...(signal ? { signal } : {}), onProgress: progress };
-  const clustering = await clusterVectorsInPool(index.features, n, index.dim, { ...jobs, ...metric, minPts: params.minPts, nearest: NEIGHBOURS_KEPT, ...(params.eps !== undefined ? { eps: params.eps } : {}) });
+  const clustering = await clusterVectorsInPool(index.features, n, index.dim, {
+    ...jobs,
+    ...metric,
+    minPts: params.minPts,
+    nearest: NEIGHBOURS_KEPT,
+    ...(params.eps !== undefined ? { eps: params.eps } : {}),
+    ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}),
+  });
   lap('DBSCAN');
   let edges: NeighbourEdges;
   if (clustering.nearest) {
@@ -90,7 +101,7 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
     edges,
     eps: clustering.eps,
     ...(clustering.epsEstimate ? { epsEstimate: clustering.epsEstimate } : {}),
-    stats: { path: clustering.method, edges: clustering.edges ?? 0, fromCache: index.fromCache, seconds },
+    stats: { path: clustering.method, edges: clustering.edges ?? 0, ...(clustering.keptEdges !== undefined ? { keptEdges: clustering.keptEdges } : {}), fromCache: index.fromCache, seconds },
   };
 }
 

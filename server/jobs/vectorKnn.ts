@@ -12,7 +12,7 @@ import type { WeightedEdges } from '../engine/cluster/graph';
 import { usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
-import type { VectorKnnPayload } from './tasks/vectorKnn';
+import type { GraphDbscanResult, VectorKnnPayload } from './tasks/vectorKnn';
 
 export interface VectorJobOptions extends MetricOptions {
   pool: WorkerPool;
@@ -219,6 +219,8 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   const { minPts } = options;
   if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
   if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new RangeError(`eps must be a positive finite number, got ${options.eps}`);
+  const m = options.mutualNeighbours;
+  if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new RangeError(`mutualNeighbours must be a non-negative integer, got ${m}`);
   checkMatrix(data, n, dim);
   const metric = metricOf(options);
   const grid = usesGrid(dim, metric);
@@ -240,11 +242,13 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   }
   const edges = await rangeEdgesInPool(data, n, dim, eps, options);
   options.onProgress?.('DBSCAN', 0, 1);
-  const nearest = options.nearest !== undefined ? { distance: edges.distance, nearest: options.nearest } : {};
-  const r = await options.pool.run<{ labels: Int32Array; edges: number; nearest?: WeightedEdges }>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j, ...nearest } satisfies VectorKnnPayload, {
+  const mutual = options.mutualNeighbours ? { mutualNeighbours: options.mutualNeighbours } : {};
+  const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
+  const withDistance = options.nearest !== undefined || options.mutualNeighbours ? { distance: edges.distance } : {};
+  const r = await options.pool.run<GraphDbscanResult>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest } satisfies VectorKnnPayload, {
     ...run,
-    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(options.nearest !== undefined ? [edges.distance.buffer as ArrayBuffer] : [])],
+    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [edges.distance.buffer as ArrayBuffer] : [])],
   });
   options.onProgress?.('DBSCAN', 1, 1);
-  return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };
+  return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...(r.keptEdges !== undefined ? { keptEdges: r.keptEdges } : {}), ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };
 }

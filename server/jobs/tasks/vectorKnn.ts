@@ -7,7 +7,8 @@
  * - `range`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
  * - `cluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `graphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller (with
- *   their distances and `nearest`: also each record's `nearest` closest neighbours in that graph);
+ *   their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
+ *   record's `nearest` closest neighbours in the whole graph, with `nearest`);
  * - `project`: the rows projected onto their top principal directions (engine/index/
  *   projectedKnn.ts), or null when this worker has no GEMM;
  * - `knnProjected`: approximate kNN of rows [from, to) from such a projection, re-ranked exactly.
@@ -18,7 +19,7 @@
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
-import { clusterVectors } from '../../engine/cluster/vectorClustering';
+import { clusterVectors, mutualGraph } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
@@ -35,11 +36,20 @@ export type VectorKnnPayload =
   | (Common & { mode: 'knn'; k: number; from: number; to: number; queries?: Float32Array; rows?: Int32Array; excludeSelf?: boolean })
   | (Common & { mode: 'range'; eps: number; from: number; to: number; queries?: Float32Array; onlyAfter?: boolean; excludeSelf?: boolean })
   | (Common & { mode: 'cluster'; eps: number; minPts: number })
-  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array; distance?: Float32Array; nearest?: number }
+  | { mode: 'graphDbscan'; n: number; minPts: number; i: Uint32Array; j: Uint32Array; distance?: Float32Array; nearest?: number; mutualNeighbours?: number }
   | (Common & { mode: 'project'; components: number; seed: number })
   | (Common & { mode: 'knnProjected'; points: Float32Array; m: number; k: number; candidates: number; from: number; to: number; metric?: 'euclidean' | 'sqeuclidean' });
 
-export type VectorKnnTaskResult = KnnResult | RangeResult | { labels: Int32Array; edges: number; nearest?: WeightedEdges } | Projection | null;
+export type VectorKnnTaskResult = KnnResult | RangeResult | GraphDbscanResult | Projection | null;
+
+export interface GraphDbscanResult {
+  labels: Int32Array;
+  /** Pairs within eps. */
+  edges: number;
+  /** With `mutualNeighbours`: the pairs DBSCAN kept. */
+  keptEdges?: number;
+  nearest?: WeightedEdges;
+}
 
 export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise<VectorKnnTaskResult> {
   const p = payload as VectorKnnPayload;
@@ -75,18 +85,21 @@ export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise
       return { labels: r.labels, edges: r.edges ?? 0 };
     }
     case 'graphDbscan': {
-      const withNearest = p.nearest !== undefined && p.distance !== undefined;
-      const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(withNearest ? { distance: p.distance } : {}) });
+      // Distances come along when the nearest neighbours or the mutual-neighbour refinement need them.
+      const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(p.distance ? { distance: p.distance } : {}) });
       ctx.throwIfCancelled();
-      const labels = dbscanGraph(graph, p.minPts);
-      if (!withNearest) {
-        ctx.transferResult(labels.buffer as ArrayBuffer);
-        return { labels, edges: graph.neighbours.length / 2 };
+      const kept = p.mutualNeighbours ? mutualGraph(graph, p.mutualNeighbours) : graph;
+      ctx.throwIfCancelled();
+      const result: GraphDbscanResult = { labels: dbscanGraph(kept, p.minPts), edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}) };
+      const transfer = [result.labels.buffer as ArrayBuffer];
+      if (p.nearest !== undefined) {
+        ctx.throwIfCancelled();
+        // From the whole eps-graph: a record's nearest neighbours need not be mutual ones.
+        result.nearest = nearestInGraph(graph, p.nearest);
+        transfer.push(result.nearest.i.buffer as ArrayBuffer, result.nearest.j.buffer as ArrayBuffer, result.nearest.distance.buffer as ArrayBuffer);
       }
-      ctx.throwIfCancelled();
-      const nearest = nearestInGraph(graph, p.nearest as number);
-      ctx.transferResult(labels.buffer as ArrayBuffer, nearest.i.buffer as ArrayBuffer, nearest.j.buffer as ArrayBuffer, nearest.distance.buffer as ArrayBuffer);
-      return { labels, edges: graph.neighbours.length / 2, nearest };
+      ctx.transferResult(...transfer);
+      return result;
     }
     case 'project': {
       if (!(await loadGemm())) return null;

@@ -95,6 +95,20 @@ void describe('simlab on tables', () => {
     assert.match(f.stderr, /hog.*need images/);
   });
 
+  void test('--mutual-k: by default DBSCAN keeps the mutual 8-nearest-neighbour links of the eps-graph; 0 keeps every link', async () => {
+    const byDefault = await simlab('cluster', IRIS, '--eps', '1.5');
+    const plain = await simlab('cluster', IRIS, '--eps', '1.5', '--mutual-k', '0');
+    assert.equal(byDefault.status, 0, byDefault.stderr);
+    assert.equal(plain.status, 0, plain.stderr);
+    const kept = /eps-graph of (\d+) links, (\d+) between mutual neighbours/u.exec(byDefault.stderr);
+    assert.ok(kept, byDefault.stderr);
+    assert.ok(Number(kept[2]) < Number(kept[1]), byDefault.stderr);
+    assert.match(plain.stderr, new RegExp(`eps-graph of ${kept[1]} links;`, 'u'));
+    const bad = await simlab('cluster', IRIS, '--mutual-k', '-1');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--mutual-k needs a non-negative integer/);
+  });
+
   void test('bad input exits 2 naming the file, line and column', async () => {
     const bad = path.join(dir, 'ragged.csv');
     writeFileSync(bad, 'a,b,c\n1,2,3\n4,5\n');

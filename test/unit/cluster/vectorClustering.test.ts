@@ -10,7 +10,9 @@ import { DBSCAN } from 'density-clustering';
 import { coreMask, dbscanGraph } from '../../../server/engine/cluster/dbscan';
 import { clusterVectors, graphFromRanges, usesGrid } from '../../../server/engine/cluster/vectorClustering';
 import { rangeQuery, vectorDistance, type MetricOptions } from '../../../server/engine/index/knnExact';
-import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
+import { adjustedRandIndex, evaluateClustering } from '../../../server/engine/eval/clustering';
+import { StandardScaler } from '../../../server/engine/features/scaler';
+import { readDigits } from '../digitsFixture';
 import { gaussian, mulberry32, randomInt } from '../features/rng';
 
 /** density-clustering's labels (−1 noise); its neighbourhood is strict (d < eps). */
@@ -119,5 +121,21 @@ void describe('clusterVectors', () => {
     assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { eps: 1, minPts: 0 }), /minPts/);
     assert.throws(() => clusterVectors(Float32Array.of(1, NaN, 0, 0), 2, 2, { eps: 1, minPts: 2 }), /row 0, column 1/);
     assert.deepEqual([...clusterVectors(new Float32Array(4), 2, 2, { minPts: 3 }).labels], [-1, -1]);
+  });
+
+  void it('mutualNeighbours: on digits, where plain DBSCAN chains the classes together, the mutual 8-NN links separate them', () => {
+    const { data, labels, n, dim } = readDigits();
+    const x = StandardScaler.fit(data, dim).transform(data);
+    const plain = clusterVectors(x, n, dim, { minPts: 5 });
+    const mutual = clusterVectors(x, n, dim, { minPts: 5, mutualNeighbours: 8 });
+    assert.equal(mutual.method, 'graph');
+    assert.equal(mutual.eps, plain.eps, 'the same eps-graph');
+    assert.equal(mutual.edges, plain.edges);
+    assert.ok(mutual.keptEdges! < mutual.edges!, `kept ${mutual.keptEdges} of ${mutual.edges} links`);
+    const truth = Array.from(labels);
+    const nmiPlain = evaluateClustering(truth, Array.from(plain.labels)).nmi;
+    const nmiMutual = evaluateClustering(truth, Array.from(mutual.labels)).nmi;
+    assert.ok(nmiMutual > nmiPlain + 0.2, `NMI plain ${nmiPlain.toFixed(3)}, mutual ${nmiMutual.toFixed(3)}`);
+    assert.throws(() => clusterVectors(x, n, dim, { minPts: 5, mutualNeighbours: 1.5 }), /mutualNeighbours/);
   });
 });

@@ -96,6 +96,8 @@ void describe('vector kNN over the pool', () => {
     const pooled = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5 });
     assert.equal(pooled.method, 'graph');
     assert.deepEqual(pooled, local);
+    // The mutual-neighbour refinement in the worker gives the engine's labels.
+    assert.deepEqual(await clusterVectorsInPool(data, n, dim, { pool, minPts: 5, mutualNeighbours: 8 }), clusterVectors(data, n, dim, { minPts: 5, mutualNeighbours: 8 }));
     // With `nearest`, the same labels and each row's 5 nearest within eps, picked from the range edges.
     const withNearest = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5, nearest: 5 });
     assert.deepEqual(withNearest.labels, local.labels);
