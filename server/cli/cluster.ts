@@ -18,7 +18,7 @@ export const CLUSTER_OPTIONS = {
   'min-pts': { type: 'number', valueName: 'N', description: `DBSCAN minPts, the record itself included (default ${DEFAULT_MIN_PTS}; ${DEFAULT_VECTOR_MIN_PTS} for numeric data)` },
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
-  'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours (sequences and text: or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity; numeric data in more than 3 dimensions: of the eps-graph) (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
+  'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours (sequences and text: or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity; numeric data: of the eps-graph, used above 3 dimensions or with a metric other than Euclidean) (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
   'max-candidates': { type: 'number', valueName: 'R', description: `Align each record with at most R of its best LSH candidates by MinHash estimate (default ${DEFAULT_CANDIDATES_PER_RECORD}; 0 = all)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
 } as const;
