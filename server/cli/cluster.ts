@@ -114,7 +114,7 @@ export default defineCommand({
   usage: [
     'cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]',
     'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--mutual-k 8] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
-    'cluster <dataset> --model DIR [--eps D] [--min-pts 5] [--format tsv|json] [--out FILE]',
+    'cluster <dataset> --model DIR [--eps D] [--min-pts 5] [--mutual-k 8] [--format tsv|json] [--out FILE]',
   ],
   details: [
     'Output (tsv): a header `record_id<TAB>cluster`, then one row per record; noise is -1.',

@@ -41,7 +41,7 @@ const MAX_RETRIEVAL_QUERIES = 10_000;
 const command = defineCommand({
   name: 'eval',
   summary: 'Score a clustering against the labels: ARI, NMI, homogeneity, completeness',
-  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]', 'eval <dataset> --model DIR [label options] [--eps D] [--min-pts N] [--json]'],
+  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]', 'eval <dataset> --model DIR [label options] [--eps D] [--min-pts N] [--mutual-k M] [--json]'],
   details: [
     'Noise (-1) counts as one singleton cluster per record, as scikit-learn scores it when each noise point is its own label.',
     `--model DIR: retrieval scores of the model's embeddings (each labelled record a query against the others; at most ${MAX_RETRIEVAL_QUERIES.toLocaleString('en-US')} records, a seeded sample beyond),`,
@@ -81,9 +81,13 @@ type EvalOptions = Parameters<(typeof command)['run']>[0]['options'];
 /** A trained model's scores on this dataset (see the module comment). */
 async function evalModel(file: string, modelDir: string, options: EvalOptions, io: CliIO): Promise<void> {
   if (options.clusters !== undefined) throw new UsageError('--clusters scores a clustering file; with --model the embeddings are clustered here');
-  const params = vectorClusterParams({ ...(options.eps !== undefined ? { eps: options.eps } : {}), ...(options['min-pts'] !== undefined ? { 'min-pts': options['min-pts'] } : {}) });
-  for (const k of ['threshold', 'mutual-k', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
-    if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps and --min-pts)`);
+  const params = vectorClusterParams({
+    ...(options.eps !== undefined ? { eps: options.eps } : {}),
+    ...(options['min-pts'] !== undefined ? { 'min-pts': options['min-pts'] } : {}),
+    ...(options['mutual-k'] !== undefined ? { 'mutual-k': options['mutual-k'] } : {}),
+  });
+  for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps, --min-pts and --mutual-k)`);
   }
   const { embedded, outcome } = await withPool(async (pool) => {
     // An autoencoder's reconstruction error is scored too (on the first records, as retrieval is).
@@ -152,7 +156,8 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
   else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
   const sampled = rows.length < labelledRows ? `; retrieval on a seeded sample of ${rows.length} of ${labelledRows} labelled records` : '';
-  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${sampled}${mseNote}\n`);
+  const mutual = outcome.stats.keptEdges !== undefined ? ` on the ${outcome.stats.keptEdges} of ${outcome.stats.edges} links between mutual neighbours` : '';
+  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${mutual}${sampled}${mseNote}\n`);
 }
 interface Scored {
   truth: string[];

@@ -48,7 +48,7 @@ void describe('simlab train', () => {
 
   void test('eval, similar and cluster take --model DIR', async () => {
     const model = path.join(dir, 'simlab-models', 'iris');
-    const [evaluated, similar, clustered] = await Promise.all([simlab('eval', IRIS, '--model', model, '--json'), simlab('similar', IRIS, '--model', model, '--id', '0', '-k', '3'), simlab('cluster', IRIS, '--model', model, '--format', 'json')]);
+    const [evaluated, similar, clustered] = await Promise.all([simlab('eval', IRIS, '--model', model, '--json'), simlab('similar', IRIS, '--model', model, '--id', '0', '-k', '3'), simlab('cluster', IRIS, '--model', model, '--format', 'json', '--mutual-k', '0')]);
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const s = JSON.parse(evaluated.stdout) as Record<string, number>;
     for (const k of ['precision_at_1', 'r_precision', 'map_at_r', 'recall_at_1', 'recall_at_5', 'recall_at_10', 'triplet_accuracy', 'verification_accuracy', 'ari', 'nmi']) assert.ok(s[k]! >= 0 && s[k]! <= 1, `${k} ${s[k]}`);
@@ -68,6 +68,9 @@ void describe('simlab train', () => {
     const c = JSON.parse(clustered.stdout) as { stats: { features: string; model: string; records: number } };
     assert.equal(c.stats.features, 'model');
     assert.match(c.stats.model, /^iris-siamese-/);
+    // --mutual-k 0: plain DBSCAN on the embeddings' eps-graph; by default (eval) the mutual 8-NN links.
+    assert.doesNotMatch(clustered.stderr, /between mutual neighbours/);
+    assert.match(evaluated.stderr, /between mutual neighbours/);
   });
 
   void test('16S FASTA with genus labels: conv1d on one-hot, then similar --model ranks sequences', async () => {
