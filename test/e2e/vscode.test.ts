@@ -267,7 +267,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await palette('Similarity Lab: Train Similarity Model');
     await answer('cosine', 'cosine');
     await answer('4');
-    const dashboard = await webviewFrame('.status');
+    const dashboard = await webviewFrame('.status[data-status]');
     await dashboard.locator('.status[data-status="finished"]').waitFor({ timeout: 120_000 });
     assert.match((await dashboard.locator('.run-title').textContent()) ?? '', /iris/u);
     assert.ok((await dashboard.locator('.chart canvas').count()) > 0, 'the dashboard draws its curves');
