@@ -9,7 +9,7 @@
  */
 import { epsFromKDistances, sampleRows, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
-import { usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
 import type { GraphDbscanResult, VectorKnnPayload } from './tasks/vectorKnn';
@@ -216,11 +216,8 @@ export interface PoolClusterOptions extends VectorJobOptions, VectorClusterOptio
 }
 
 export async function clusterVectorsInPool(data: Float32Array, n: number, dim: number, options: PoolClusterOptions): Promise<VectorClustering & { nearest?: WeightedEdges }> {
+  checkVectorClusterOptions(options);
   const { minPts } = options;
-  if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
-  if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new RangeError(`eps must be a positive finite number, got ${options.eps}`);
-  const m = options.mutualNeighbours;
-  if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new RangeError(`mutualNeighbours must be a non-negative integer, got ${m}`);
   checkMatrix(data, n, dim);
   const metric = metricOf(options);
   const grid = usesGrid(dim, metric);

@@ -14,7 +14,7 @@
 // DBSCAN minPts 2: ARI 0.13, NMI 0.81; with this filter (m = 8, strong 0.98): ARI 0.62, NMI 0.914.
 // The plateau is broad (m 6–10, strong 0.975–0.99 all give ARI 0.61–0.62).
 
-import type { EdgeList, NeighbourGraph } from './graph';
+import { buildNeighbourGraph, type EdgeList, type NeighbourGraph } from './graph';
 
 export interface MutualNeighbourOptions {
   /** How many of its most similar neighbours a record links to (m ≥ 1). */
@@ -61,4 +61,15 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
     }
   }
   return { i: Uint32Array.from(keepI), j: Uint32Array.from(keepJ) };
+}
+
+/**
+ * The graph of the edges kept by the mutual-neighbour rule, the similarity of each edge derived
+ * from its distance (`graph` must carry distances): 1 − d for identities, −d for vector distances.
+ * Float32 like the distances, so 1 − d rounds as the identities it came from did.
+ */
+export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
+  const distances = graph.distances;
+  if (!distances) throw new RangeError('mutualNeighbourGraph needs a graph built with edge distances');
+  return buildNeighbourGraph(graph.n, mutualNeighbourEdges(graph, options, Float32Array.from(distances, similarityOf)));
 }

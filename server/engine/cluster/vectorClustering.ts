@@ -20,7 +20,7 @@ import { dbscanGraph } from './dbscan';
 import { dbscanVectors } from './dbscanVectors';
 import { estimateEps, type EpsEstimate } from './epsEstimate';
 import { buildNeighbourGraph, type NeighbourGraph } from './graph';
-import { mutualNeighbourEdges } from './mutualNeighbours';
+import { mutualNeighbourGraph } from './mutualNeighbours';
 import { checkMatrix, rangeQuery, type MetricOptions, type RangeResult } from '../index/knnExact';
 
 export interface VectorClusterOptions extends MetricOptions {
@@ -78,7 +78,8 @@ export function graphFromRanges(n: number, parts: readonly { from: number; range
   return buildNeighbourGraph(n, { i, j, distance });
 }
 
-function checkOptions(options: VectorClusterOptions): void {
+/** Throws a RangeError naming the first bad option (minPts, eps, mutualNeighbours). */
+export function checkVectorClusterOptions(options: VectorClusterOptions): void {
   const { minPts, eps } = options;
   if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
   if (eps !== undefined && !(eps > 0 && Number.isFinite(eps))) throw new RangeError(`eps must be a positive finite number, got ${eps}`);
@@ -88,7 +89,7 @@ function checkOptions(options: VectorClusterOptions): void {
 
 /** DBSCAN labels of the n rows of `data` (see the file comment for the two paths). */
 export function clusterVectors(data: Float32Array, n: number, dim: number, options: VectorClusterOptions): VectorClustering {
-  checkOptions(options);
+  checkVectorClusterOptions(options);
   checkMatrix(data, n, dim);
   const metric: MetricOptions = { metric: options.metric ?? 'euclidean', ...(options.p !== undefined ? { p: options.p } : {}) };
   let eps = options.eps;
@@ -105,14 +106,6 @@ export function clusterVectors(data: Float32Array, n: number, dim: number, optio
   }
   const range = rangeQuery(data, n, dim, eps, { ...metric, onlyAfter: true });
   const graph = graphFromRanges(n, [{ from: 0, range }]);
-  const kept = options.mutualNeighbours ? mutualGraph(graph, options.mutualNeighbours) : graph;
+  const kept = options.mutualNeighbours ? mutualNeighbourGraph(graph, { neighbours: options.mutualNeighbours }, (d) => -d) : graph;
   return { labels: dbscanGraph(kept, options.minPts), eps, method: 'graph', edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}), ...withEstimate };
-}
-
-/** The graph of the links between mutual m-nearest neighbours (by distance) of `graph`, which must carry distances. */
-export function mutualGraph(graph: NeighbourGraph, m: number): NeighbourGraph {
-  const distances = graph.distances;
-  if (!distances) throw new RangeError('mutualGraph needs a graph built with edge distances');
-  const similarity = Float64Array.from(distances, (d) => -d);
-  return buildNeighbourGraph(graph.n, mutualNeighbourEdges(graph, { neighbours: m }, similarity));
 }

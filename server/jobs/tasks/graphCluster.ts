@@ -4,7 +4,7 @@
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
-import { mutualNeighbourEdges, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
+import { mutualNeighbourGraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
 import type { TaskContext } from '../task';
 
 export interface GraphClusterPayload {
@@ -25,12 +25,8 @@ export function graphClusterTask(payload: unknown, ctx: TaskContext): { labels: 
   let edgesUsed = graph.neighbours.length / 2;
   if (p.mutualNeighbours) {
     ctx.throwIfCancelled();
-    const dist = graph.distances as Float32Array;
-    const sim = new Float32Array(dist.length);
-    for (let e = 0; e < dist.length; e++) sim[e] = 1 - dist[e];
-    const kept = mutualNeighbourEdges(graph, p.mutualNeighbours, sim);
-    graph = buildNeighbourGraph(p.n, kept);
-    edgesUsed = kept.i.length;
+    graph = mutualNeighbourGraph(graph, p.mutualNeighbours, (d) => 1 - d);
+    edgesUsed = graph.neighbours.length / 2;
   }
   ctx.throwIfCancelled();
   const labels = dbscanGraph(graph, p.minPts);

@@ -19,7 +19,8 @@
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
-import { clusterVectors, mutualGraph } from '../../engine/cluster/vectorClustering';
+import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
+import { clusterVectors } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
@@ -88,7 +89,7 @@ export async function vectorKnnTask(payload: unknown, ctx: TaskContext): Promise
       // Distances come along when the nearest neighbours or the mutual-neighbour refinement need them.
       const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(p.distance ? { distance: p.distance } : {}) });
       ctx.throwIfCancelled();
-      const kept = p.mutualNeighbours ? mutualGraph(graph, p.mutualNeighbours) : graph;
+      const kept = p.mutualNeighbours ? mutualNeighbourGraph(graph, { neighbours: p.mutualNeighbours }, (d) => -d) : graph;
       ctx.throwIfCancelled();
       const result: GraphDbscanResult = { labels: dbscanGraph(kept, p.minPts), edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}) };
       const transfer = [result.labels.buffer as ArrayBuffer];
