@@ -11,12 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { DashboardFeed, type TrainingMetricsParams } from '../webviews/trainingDashboard/feed';
+import type { TrainingMetricsNotification } from '../server/protocol';
+import { DashboardFeed } from '../webviews/trainingDashboard/feed';
 import { trainingDashboardHtml } from '../webviews/trainingDashboard/html';
 import type { RunInfo, RunStatus } from '../webviews/trainingDashboard/messages';
 
 export const TRAINING_DASHBOARD_VIEW_TYPE = 'similarityLab.trainingDashboard';
-export type { TrainingMetricsParams };
 
 export interface TrainingDashboardOptions {
   /** Stop was pressed for a run: stop it gracefully (the host keeps and saves its best epoch). */
@@ -63,7 +63,7 @@ export class TrainingDashboard implements vscode.WebviewPanelSerializer, vscode.
   }
 
   /** Hook for `client.onNotification('similarityLab/trainingMetrics', …)`. */
-  addMetrics(params: TrainingMetricsParams): void {
+  addMetrics(params: TrainingMetricsNotification.Params): void {
     this.feed.addMetrics(params);
   }
 

@@ -217,28 +217,46 @@ export namespace EmbeddingMapRequest {
 
 /**
  * Sent by the host → client while a model trains: one report per optimizer step (epoch from 0,
- * step the run's global step). `metrics` holds per-step values (activeTriplets, samplesPerSecond,
- * learningRate, embeddingStd) and per-epoch validation ones (valLoss, precisionAt1, mapAtR,
- * tripletAccuracy); `attention` the learned dimension weights; `run` (first report) describes the run.
+ * step the run's global step). `run` (first report) describes the run, so a client can show a run
+ * it was not told about (the backend is only known in the host's worker).
  */
 export namespace TrainingMetricsNotification {
   export const method = 'similarityLab/trainingMetrics' as const;
-  export interface Params {
+  /** What a run is: sent with its first report (the Training Dashboard also keeps it in its saved state). */
+  export interface RunInfo {
     modelId: string;
+    kind: 'siamese' | 'autoencoder';
+    /** TensorFlow.js backend name: `tensorflow`, `wasm`, `cpu`. */
+    backend: string;
+    /** The dataset's name or URI, for the title. */
+    dataset?: string;
+    /** Epochs the run will do, for the progress bar. */
+    epochs?: number;
+    /** Optimizer steps the run will do, for the progress bar (more precise than epochs). */
+    totalSteps?: number;
+    /** Hyper-parameters shown as a table (distance, margin, batch size, learning rate…). */
+    config: Record<string, string | number | boolean>;
+  }
+  /**
+   * One report's figures.
+   * - `epoch`: 0-based epoch in progress; `step`: global optimizer step (1-based), never
+   *   decreasing within a run (an epoch report repeats its last step's number).
+   * - `metrics`: named numbers. Per step: `activeTriplets` (share of the batch's triplets with a
+   *   positive loss, 0..1), `samplesPerSecond`, `learningRate`, `embeddingStd` (spread of the
+   *   batch's embeddings), `collapsed` (0/1), an autoencoder's `…Loss` parts. Per epoch, the
+   *   validation scores too: `valLoss`, `precisionAt1`, `mapAtR`, `rPrecision`, `tripletAccuracy`.
+   * - `attention`: the current attention weight of each embedding dimension.
+   */
+  export interface MetricPoint {
     epoch: number;
     step: number;
     loss: number;
     metrics: Record<string, number>;
     attention?: number[];
-    run?: {
-      modelId: string;
-      kind: 'siamese' | 'autoencoder';
-      backend: string;
-      dataset?: string;
-      epochs?: number;
-      totalSteps?: number;
-      config: Record<string, string | number | boolean>;
-    };
+  }
+  export interface Params extends MetricPoint {
+    modelId: string;
+    run?: RunInfo;
   }
   export const type = new NotificationType<Params>(method);
 }

@@ -195,7 +195,7 @@ export function registerModels(host: HostContext, service: DatasetService): void
             onProgress: (stage, done, total) => progress.report(total > 0 ? Math.floor((100 * done) / total) : 0, stage),
             onMetrics: (report) => {
               const { event: _event, ...params } = report;
-              void host.connection.sendNotification(TrainingMetricsNotification.type, params as TrainingMetricsNotification.Params).catch(() => undefined);
+              void host.connection.sendNotification(TrainingMetricsNotification.type, params).catch(() => undefined);
               const epochs = report.run?.epochs;
               setLabel(`Training on ${name}: epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
               if (epochs) progress.report(Math.min(100, Math.floor((100 * report.epoch) / epochs)), `epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);

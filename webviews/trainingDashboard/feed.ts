@@ -7,6 +7,7 @@
  * Nothing is posted before the page says `ready`: a webview drops messages posted while its page
  * is still loading or while it is hidden (VS Code then destroys the page and loads it again).
  */
+import type { TrainingMetricsNotification } from '../../server/protocol';
 import {
   parseMetricPoint,
   parseRunInfo,
@@ -19,16 +20,6 @@ import {
   type RunStatus,
 } from './messages';
 import { appendPoints, setStatus, startRun } from './store';
-
-/**
- * The `similarityLab/trainingMetrics` notification's params: a `MetricPoint` of a run. `run`
- * (optional, sent by the host with a run's first report) describes the run, so the dashboard can
- * show a run it was not told about (the backend is only known in the host's worker).
- */
-export interface TrainingMetricsParams extends MetricPoint {
-  modelId: string;
-  run?: RunInfo;
-}
 
 export interface DashboardFeedOptions {
   /** Stop was pressed in the page. */
@@ -105,8 +96,11 @@ export class DashboardFeed {
     this.send({ type: 'init', run });
   }
 
-  /** One `trainingMetrics` notification. A malformed report (a NaN loss…) is logged and skipped. */
-  addMetrics(params: TrainingMetricsParams): void {
+  /**
+   * One `trainingMetrics` notification. Its `run` (sent with a run's first report) lets the page
+   * show a run it was not told about. A malformed report (a NaN loss…) is logged and skipped.
+   */
+  addMetrics(params: TrainingMetricsNotification.Params): void {
     if (params.run && (!this.runs.has(params.modelId) || this.runs.get(params.modelId)!.run?.backend !== params.run.backend)) {
       try {
         const run = parseRunInfo(params.run, 'trainingMetrics.run');

@@ -7,53 +7,32 @@
  * `parseDashboardState`): a malformed one is an error naming the field, which the receiver logs
  * and ignores.
  *
- * The host's LSP notification `similarityLab/trainingMetrics` `{ modelId, epoch, step, loss,
- * metrics }` maps one-to-one onto a `MetricPoint`; the panel batches them into `metrics` messages.
+ * The host's LSP notification `similarityLab/trainingMetrics` (server/protocol.ts) carries a
+ * `MetricPoint` and, with a run's first report, its `RunInfo`: both are the protocol's types,
+ * imported for their shape only (nothing of the host runs in the page). The panel batches the
+ * points into `metrics` messages.
  */
+import type { TrainingMetricsNotification } from '../../server/protocol';
 import { array, finiteNumber, MessageError, nonNegativeInteger, oneOf, optional, record, string } from '../shared/validate';
 
-export const MODEL_KINDS = ['siamese', 'autoencoder'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
+export type ModelKind = TrainingMetricsNotification.RunInfo['kind'];
+export const MODEL_KINDS: readonly ModelKind[] = ['siamese', 'autoencoder'];
 
 /** `stopping`: Stop was pressed and the host has not confirmed yet. */
 export const RUN_STATUSES = ['running', 'stopping', 'stopped', 'finished', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What a run is; sent once when it starts (and inside every saved state). */
-export interface RunInfo {
-  modelId: string;
-  kind: ModelKind;
-  /** TensorFlow.js backend name: `tensorflow`, `wasm`, `cpu`. */
-  backend: string;
-  /** The dataset's name or URI, for the title. */
-  dataset?: string;
-  /** Epochs the run will do, for the progress bar. */
-  epochs?: number;
-  /** Optimizer steps the run will do, for the progress bar (more precise than epochs). */
-  totalSteps?: number;
-  /** Hyper-parameters shown as a table (distance, margin, batch size, learning rate…). */
-  config: Record<string, string | number | boolean>;
-}
+export type RunInfo = TrainingMetricsNotification.RunInfo;
 
 /**
- * One report from the trainer: the `trainingMetrics` notification's fields.
- * - `epoch`: 0-based epoch in progress; `step`: global optimizer step, never decreasing within a
- *   run (a report with the same step as the previous one, e.g. the end-of-epoch validation,
- *   is merged into it).
- * - `metrics`: named numbers. Known names: `valLoss`, any `…Loss` (drawn with the loss),
- *   `precisionAt1`, `tripletAccuracy`, `mapAtR`, `rPrecision` (and any other name: drawn with the
- *   metrics), `activeTriplets` (share of the batch's triplets with a positive loss, 0..1),
- *   `samplesPerSecond`, `learningRate`, `embeddingStd` (spread of the batch's embeddings; shown
- *   as text and used by the collapse alarm).
- * - `attention`: the current attention weight of each embedding dimension.
+ * One report from the trainer. A report with the same step as the previous one (the
+ * end-of-epoch validation) is merged into it. Metric names the page knows: `valLoss` and any
+ * `…Loss` (drawn with the loss), `precisionAt1`, `tripletAccuracy`, `mapAtR`, `rPrecision` (and
+ * any other name: drawn with the metrics), `activeTriplets`, `samplesPerSecond`, `learningRate`,
+ * `embeddingStd` (shown as text and used by the collapse alarm).
  */
-export interface MetricPoint {
-  epoch: number;
-  step: number;
-  loss: number;
-  metrics: Record<string, number>;
-  attention?: number[];
-}
+export type MetricPoint = TrainingMetricsNotification.MetricPoint;
 
 export interface InitMessage {
   type: 'init';

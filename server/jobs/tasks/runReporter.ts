@@ -4,7 +4,8 @@
  */
 import type { ModelHistorySummary } from '../../engine/models/modelStore';
 import type { TaskContext } from '../task';
-import type { TrainingMetricsReport, TrainingRunInfo } from './train';
+import type { TrainingMetricsNotification } from '../../protocol';
+import type { TrainingMetricsReport } from './train';
 
 /** A graceful stop requested through the payload's flag. */
 export function stopRequested(flag: Int32Array | undefined): () => boolean {
@@ -16,14 +17,14 @@ export function stopRequested(flag: Int32Array | undefined): () => boolean {
  * step always), epoch reports always; the first report carries the run's description.
  */
 export class RunReporter {
-  private run: TrainingRunInfo | undefined;
+  private run: TrainingMetricsNotification.RunInfo | undefined;
   private lastReport = -Infinity;
   lastStep = 0;
   totalSteps = 1;
 
   constructor(
     private readonly ctx: TaskContext,
-    private readonly describe: () => Omit<TrainingRunInfo, 'totalSteps'>,
+    private readonly describe: () => Omit<TrainingMetricsNotification.RunInfo, 'totalSteps'>,
     private readonly reportEvery: number,
   ) {}
 

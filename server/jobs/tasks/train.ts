@@ -22,6 +22,7 @@ import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type Tr
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import { CancelledError } from '../errors';
 import type { TaskContext } from '../task';
+import type { TrainingMetricsNotification } from '../../protocol';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
 
@@ -58,31 +59,8 @@ export type TrainTaskPayload = TrainTaskCommon &
       }
   );
 
-/** The run described once, in the first report (the dashboard's RunInfo). */
-export interface TrainingRunInfo {
-  modelId: string;
-  kind: ModelKind;
-  backend: string;
-  dataset: string;
-  epochs: number;
-  totalSteps: number;
-  config: Record<string, string | number | boolean>;
-}
-
 /** One progress report: the `similarityLab/trainingMetrics` params, plus what it reports. */
-export interface TrainingMetricsReport {
-  modelId: string;
-  /** 0-based epoch in progress. */
-  epoch: number;
-  /** Global optimizer step (1-based); an epoch report repeats its last step's number. */
-  step: number;
-  loss: number;
-  /** Step: activeTriplets, embeddingStd, learningRate, samplesPerSecond, collapsed (0/1). Epoch: the validation scores too. */
-  metrics: Record<string, number>;
-  attention?: number[];
-  run?: TrainingRunInfo;
-  event: 'step' | 'epoch';
-}
+export type TrainingMetricsReport = TrainingMetricsNotification.Params & { event: 'step' | 'epoch' };
 
 export interface TrainTaskResult {
   modelId: string;
