@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import * as vscode from 'vscode';
-import type { Range } from '../server/protocol';
+import type { EmbeddingMapRequest, Range } from '../server/protocol';
 import { embeddingMapHtml } from '../webviews/embeddingMap/html';
 import { parseMapPayload, parsePageMessage, parsePageState, type LoadMessage, type MapPayload, type PageMessage } from '../webviews/embeddingMap/messages';
 import { MessageError } from '../webviews/shared/validate';
@@ -27,27 +27,17 @@ const gzip = promisify(gzipCallback);
 export const EMBEDDING_MAP_VIEW_TYPE = 'similarityLab.embeddingMap';
 
 /** Which map: a dataset, and the model whose embeddings are projected (none = the raw vectors). */
-export interface EmbeddingMapSource {
-  uri: string;
-  modelId?: string;
-}
+export type EmbeddingMapSource = Pick<EmbeddingMapRequest.Params, 'uri' | 'modelId'>;
 
-/** Where one point's record lives: its lines in a text file, or a whole file (an image). */
-export interface EmbeddingMapRecord {
-  uri: string;
-  range?: Range;
-}
+/** What the panel uses of the host's `similarityLab/embeddingMap` answer. */
+export type EmbeddingMapAnswer = Pick<EmbeddingMapRequest.Result, 'map' | 'records' | 'dataset'>;
 
-/** What the loader (the host's `similarityLab/embeddingMap` answer) gives the panel. */
-export interface EmbeddingMapData {
+/** A map as an open panel keeps it: the host's answer, its map checked for the page (parseMapPayload). */
+interface CheckedMap extends Omit<EmbeddingMapAnswer, 'map'> {
   map: MapPayload;
-  /** Parallel to map.ids. */
-  records: EmbeddingMapRecord[];
-  /** The dataset file or folder; `headerLines` leading lines (a table's header) start every saved subset. */
-  dataset: { uri: string; headerLines?: number };
 }
 
-export interface SelectedRecord extends EmbeddingMapRecord {
+export interface SelectedRecord extends EmbeddingMapRequest.RecordLocation {
   index: number;
   id: string;
   label?: string | null;
@@ -59,12 +49,12 @@ export interface MapSelection {
   records: SelectedRecord[];
 }
 
-export type EmbeddingMapLoader = (source: EmbeddingMapSource, token: vscode.CancellationToken) => Promise<EmbeddingMapData>;
+export type EmbeddingMapLoader = (source: EmbeddingMapSource, token: vscode.CancellationToken) => Promise<EmbeddingMapAnswer>;
 
 interface OpenMap {
   panel: vscode.WebviewPanel;
   source: EmbeddingMapSource;
-  data?: EmbeddingMapData;
+  data?: CheckedMap;
   pageReady: boolean;
 }
 
@@ -191,7 +181,7 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
   }
 
   /** Opens the record beside the map: its lines selected, or its file (an image opens in the image preview). */
-  private async reveal(panel: vscode.WebviewPanel, record: EmbeddingMapRecord): Promise<void> {
+  private async reveal(panel: vscode.WebviewPanel, record: EmbeddingMapRequest.RecordLocation): Promise<void> {
     const viewColumn = panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     const uri = vscode.Uri.parse(record.uri);
     if (record.range) {
@@ -202,7 +192,7 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
     }
   }
 
-  private async save(data: EmbeddingMapData, indices: number[]): Promise<void> {
+  private async save(data: CheckedMap, indices: number[]): Promise<void> {
     if (indices.length === 0) return;
     const records = indices.map((i) => data.records[i]!);
     const dataset = vscode.Uri.parse(data.dataset.uri);
@@ -245,7 +235,7 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
 }
 
 /** Host answers are checked like page messages: a bad one is an error naming the field. */
-function checkData(data: EmbeddingMapData): EmbeddingMapData {
+function checkData(data: EmbeddingMapAnswer): CheckedMap {
   const map = parseMapPayload(data.map, 'map');
   if (!Array.isArray(data.records) || data.records.length !== map.ids.length) {
     throw new MessageError('records', `expected ${map.ids.length} records (one per id), got ${Array.isArray(data.records) ? data.records.length : typeof data.records}`);
@@ -253,7 +243,7 @@ function checkData(data: EmbeddingMapData): EmbeddingMapData {
   return { ...data, map };
 }
 
-function selectedRecords(data: EmbeddingMapData, indices: readonly number[]): SelectedRecord[] {
+function selectedRecords(data: CheckedMap, indices: readonly number[]): SelectedRecord[] {
   return indices.map((index) => {
     const r: SelectedRecord = { index, id: data.map.ids[index]!, ...data.records[index]! };
     const label = data.map.labels?.[index];
@@ -271,7 +261,7 @@ async function readText(uri: vscode.Uri): Promise<string> {
 }
 
 /** Lines mode: the header of the first source, then each source's selected lines, in file order. */
-async function writeLines(target: vscode.Uri, records: EmbeddingMapRecord[], headerLines: number): Promise<void> {
+async function writeLines(target: vscode.Uri, records: EmbeddingMapRequest.RecordLocation[], headerLines: number): Promise<void> {
   const bySource = new Map<string, Range[]>();
   for (const r of records) {
     const list = bySource.get(r.uri) ?? [];
@@ -291,7 +281,7 @@ async function writeLines(target: vscode.Uri, records: EmbeddingMapRecord[], hea
 }
 
 /** Files mode: a new folder with each record file at its path under the dataset folder (class folders kept). */
-async function copyFiles(target: vscode.Uri, datasetFolder: vscode.Uri, records: EmbeddingMapRecord[]): Promise<void> {
+async function copyFiles(target: vscode.Uri, datasetFolder: vscode.Uri, records: EmbeddingMapRequest.RecordLocation[]): Promise<void> {
   const exists = await vscode.workspace.fs.stat(target).then(
     () => true,
     () => false,

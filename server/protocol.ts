@@ -190,25 +190,50 @@ export namespace EmbeddingMapRequest {
     clusterOn?: 'map' | 'embedding';
     workDoneToken?: string | number;
   }
+  /** What the records are; decides how the map's hover card reads. */
+  export type RecordKind = 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
+  /**
+   * The map itself, one entry per point in every per-point array: what the Embedding Map page
+   * draws (its own input type, MapPayload, takes this and a few hand-made forms besides).
+   */
+  export interface MapContent {
+    title: string;
+    kind: RecordKind;
+    /** Record ids (may repeat in a file). */
+    ids: string[];
+    /** base64 of a little-endian Float32Array: x0, y0, x1, y1, … */
+    points: string;
+    /** Class label per record; null = unlabelled. */
+    labels?: (string | null)[];
+    /** Cluster per record, −1 = noise. */
+    clusters?: number[];
+    previews?: (MapPreview | null)[];
+    /** Maps of an autoencoder's embeddings: each record's reconstruction, shown beside its preview (null: none). */
+    reconstructions?: (MapPreview | null)[];
+  }
+  /** Where a point's record lives: its lines in a text file, or a file of its own (no range). */
+  export interface RecordLocation {
+    uri: string;
+    range?: Range;
+  }
+  /** How the map was made, for logs and the command line. */
+  export interface Stats {
+    records: number;
+    dim: number;
+    features: string;
+    clusters: number;
+    noise: number;
+    eps: number;
+    minPts: number;
+    seconds: Record<string, number>;
+  }
   export interface Result {
-    map: {
-      title: string;
-      kind: 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
-      ids: string[];
-      /** base64 of a little-endian Float32Array: x0, y0, x1, y1, … */
-      points: string;
-      labels?: (string | null)[];
-      /** Cluster per record, −1 = noise. */
-      clusters?: number[];
-      previews?: (MapPreview | null)[];
-      /** Maps of an autoencoder's embeddings: each record's reconstruction, shown beside its preview (null: none). */
-      reconstructions?: (MapPreview | null)[];
-    };
-    /** Parallel to map.ids: the record's lines, or its own file (no range). */
-    records: { uri: string; range?: Range }[];
+    map: MapContent;
+    /** Parallel to map.ids. */
+    records: RecordLocation[];
     /** The dataset; `headerLines` leading lines (a table's header) go first in a saved subset. */
     dataset: { uri: string; headerLines?: number };
-    stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; minPts: number; seconds: Record<string, number> };
+    stats: Stats;
     /** The map's clusters shaped like a `cluster` result, for the Clusters view. */
     clustering?: ClusterRequest.Result;
   }

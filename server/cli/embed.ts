@@ -7,15 +7,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { standalonePageAssets, standalonePageHtml } from '../engine/embed/standalonePage';
-import { buildEmbeddingMap, type EmbeddingMapData } from '../jobs/embeddingMapData';
-import type { MapPayload } from '../../webviews/embeddingMap/messages';
+import { buildEmbeddingMap, type BuiltEmbeddingMap } from '../jobs/embeddingMapData';
 import { defineCommand } from './command';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
 import { formatNumber } from './format';
 
 /** The map as JSON: coordinates as plain numbers (x, y per record), not base64. */
-function mapJson(data: EmbeddingMapData): string {
+function mapJson(data: BuiltEmbeddingMap): string {
   // A copy: a small Buffer lives inside Node's shared pool, at an offset that need not be 4-aligned.
   const xy = new Float32Array(Uint8Array.from(Buffer.from(data.map.points, 'base64')).buffer);
   const points = data.map.ids.map((id, i) => ({
@@ -62,7 +61,7 @@ export default defineCommand({
     else {
       const assets = standalonePageAssets(__dirname);
       const [script, css] = await Promise.all([readFile(assets.script, 'utf8'), readFile(assets.css, 'utf8')]);
-      await writeFile(out, standalonePageHtml({ script, css, map: data.map as MapPayload }));
+      await writeFile(out, standalonePageHtml({ script, css, map: data.map }));
     }
     const s = data.stats;
     const secs = Object.entries(s.seconds)

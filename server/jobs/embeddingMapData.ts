@@ -22,35 +22,13 @@ import { reconstructionPreviews } from './modelReconstructions';
 import type { CloneableReadOptions } from './tasks/loadDataset';
 import type { LoadedVectors, RecordPreview } from './tasks/loadVectors';
 import type { ProfilesResult } from './tasks/profiles';
+import type { EmbeddingMapRequest, MapPreview } from '../protocol';
 
-export type MapRecordKind = 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
-
-export type MapPreview = { type: 'text'; text: string } | { type: 'pixels'; width: number; height: number; channels: 1 | 3; data: string };
-
-/** Where a point's record lives: its lines in a text file, or a file of its own. */
-export interface MapRecordLocation {
-  uri: string;
-  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-}
-
-export interface EmbeddingMapData {
-  map: {
-    title: string;
-    kind: MapRecordKind;
-    ids: string[];
-    /** base64 of a little-endian Float32Array, x0, y0, x1, y1, … */
-    points: string;
-    labels?: (string | null)[];
-    clusters?: number[];
-    previews?: (MapPreview | null)[];
-    /** Autoencoder maps: each record's reconstruction (null beyond MAX_RECONSTRUCTIONS). */
-    reconstructions?: (MapPreview | null)[];
-  };
-  records: MapRecordLocation[];
-  dataset: { uri: string; headerLines?: number };
-  /** How the map was made, for logs and the CLI. */
-  stats: { records: number; dim: number; features: string; clusters: number; noise: number; eps: number; minPts: number; seconds: Record<string, number> };
-}
+/**
+ * The map as built here: the `similarityLab/embeddingMap` answer without `clustering` (the
+ * handler adds that, for the Clusters view); `simlab embed` writes it as a page or JSON.
+ */
+export type BuiltEmbeddingMap = Omit<EmbeddingMapRequest.Result, 'clustering'>;
 
 export interface EmbeddingMapOptions {
   pool: WorkerPool;
@@ -95,7 +73,7 @@ function clusterStats(result: EmbedMapResult): { clusters: number; noise: number
 }
 
 /** The map of a dataset file or folder. */
-export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptions): Promise<EmbeddingMapData> {
+export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptions): Promise<BuiltEmbeddingMap> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
   const run = { ...(signal ? { signal } : {}) };
@@ -124,7 +102,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   if ((await vectorFormatOf(file)) !== undefined) {
     const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
     const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(loaded.features, loaded.dim);
-    const kind: MapRecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
+    const kind: EmbeddingMapRequest.RecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
     const textRows = loaded.format === 'csv' || loaded.format === 'tsv' || loaded.format === 'jsonl-vectors';
     return {
       map: {

@@ -12,7 +12,7 @@ import { StandardScaler } from '../engine/features/scaler';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from './errors';
-import type { MapPreview } from './embeddingMapData';
+import type { MapPreview } from '../protocol';
 import type { WorkerPool } from './pool';
 import type { EmbedModelPayload, EmbedModelResult } from './tasks/embedModel';
 

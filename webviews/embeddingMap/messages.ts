@@ -2,8 +2,10 @@
  * Messages between the Embedding Map page and its host (the VS Code panel, or nothing for the
  * standalone HTML export), and the page's saved state. Everything that crosses postMessage or
  * comes back from getState is untyped at run time, so each side validates what it receives here;
- * a failure names the offending field (e.g. `map.previews[12].width`).
+ * a failure names the offending field (e.g. `map.previews[12].width`). The map's types are the
+ * protocol's (server/protocol.ts), imported for their shape only: nothing of the host runs here.
  */
+import type { EmbeddingMapRequest, MapPreview } from '../../server/protocol';
 import { MessageError, array, finiteNumber, isRecord, nonNegativeInteger, oneOf, optional, record, string } from '../shared/validate';
 
 /** Id of the inline JSON block (a LoadMessage) that carries the map in the standalone export. */
@@ -17,37 +19,35 @@ const MAX_TEXT_PREVIEW = 4_000;
 const MAX_PREVIEW_SIDE = 128;
 
 /** What the records are; decides how the hover card reads. */
-export const RECORD_KINDS = ['sequences', 'rows', 'text', 'images', 'volumes', 'vectors'] as const;
-export type RecordKind = (typeof RECORD_KINDS)[number];
+export type RecordKind = EmbeddingMapRequest.RecordKind;
+export const RECORD_KINDS: readonly RecordKind[] = ['sequences', 'rows', 'text', 'images', 'volumes', 'vectors'];
 
 export const COLOR_MODES = ['cluster', 'label'] as const;
 export type ColorMode = (typeof COLOR_MODES)[number];
 
 /**
- * A small picture of one record for the hover card: a text excerpt (a sequence, a table row),
- * a base64 PNG thumbnail, or raw 8-bit pixels (row-major, `channels` bytes per pixel) given as
- * a number array or base64 bytes.
+ * A small picture of one record for the hover card: what the host sends (`MapPreview`: a text
+ * excerpt, a table row, or base64 8-bit pixels), or — in a map made by hand — a base64 PNG
+ * thumbnail, or raw pixels (row-major, `channels` bytes per pixel: 1, 3 or 4) as base64 or a
+ * number array.
  */
 export type Preview =
-  | { type: 'text'; text: string }
+  | MapPreview
   | { type: 'png'; base64: string }
   | { type: 'pixels'; width: number; height: number; channels: 1 | 3 | 4; data: number[] | string };
 
-/** The map the host produces: one entry per point in every per-point array (all the same length n). */
-export interface MapPayload {
-  title: string;
-  kind: RecordKind;
-  /** Record ids (may repeat: messages carry the point index too). */
-  ids: string[];
+/**
+ * The map the page draws: the host's `similarityLab/embeddingMap` map (`EmbeddingMapRequest.MapContent`),
+ * whose points and previews the page also takes in the hand-made forms. One entry per point in
+ * every per-point array (all the same length n); ids may repeat, so page messages carry the
+ * point index too.
+ */
+export interface MapPayload extends Omit<EmbeddingMapRequest.MapContent, 'points' | 'previews' | 'reconstructions'> {
   /**
    * 2-D coordinates, interleaved x0, y0, x1, y1, … (2n numbers), or the same as base64 of a
    * little-endian Float32Array (8n bytes). Any scale: the page fits them to the view.
    */
   points: number[] | string;
-  /** Class label per point; null = unlabelled. */
-  labels?: (string | null)[];
-  /** Cluster id per point; -1 = noise. */
-  clusters?: number[];
   previews?: (Preview | null)[];
   /** Autoencoders: the decoded record, shown beside the original in the hover card. */
   reconstructions?: (Preview | null)[];
