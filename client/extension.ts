@@ -4,7 +4,7 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
-import { DatasetsRequest, EmbeddingMapRequest, ModelsRequest, TrainingMetricsNotification } from '../server/protocol';
+import { DatasetsRequest, EmbeddingMapRequest, ModelsRequest, TrainingMetricsNotification, type ModelInfo } from '../server/protocol';
 import { EMBEDDING_MAP_VIEW_TYPE, EmbeddingMapPanels } from './embeddingMap';
 import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashboard';
 import { compareSelections } from './compareCommand';
@@ -147,7 +147,7 @@ function webviewPanels(context: vscode.ExtensionContext, activeHost: AnalysisHos
     }),
     vscode.commands.registerCommand(Commands.showEmbeddingMap, async (arg?: unknown, modelIdArg?: unknown) => {
       // From the Models view: the model's own dataset, mapped by its embeddings.
-      const model = typeof arg === 'object' && arg !== null && 'modelId' in arg && 'dataset' in arg ? (arg as { modelId: string; dataset: string }) : undefined;
+      const model = typeof arg === 'object' && arg !== null && 'modelId' in arg && 'dataset' in arg ? (arg as Pick<ModelInfo, 'modelId' | 'dataset'>) : undefined;
       const modelId = model?.modelId ?? modelIdArg;
       const uri = model ? vscode.Uri.file(model.dataset) : arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
       if (!uri) {

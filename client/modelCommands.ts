@@ -117,16 +117,16 @@ export async function trainSimilarityModel(deps: ModelCommandDeps, arg?: unknown
   }
   const distance = await vscode.window.showQuickPick(
     [
-      { label: 'cosine', description: 'angle between embeddings' },
-      { label: 'euclidean', description: 'straight-line distance' },
-      { label: 'combined', description: 'half of each' },
+      { label: 'cosine', description: 'angle between embeddings', value: 'cosine' as const },
+      { label: 'euclidean', description: 'straight-line distance', value: 'euclidean' as const },
+      { label: 'combined', description: 'half of each', value: 'combined' as const },
     ],
     { title: 'Train Similarity Model: distance of the triplet loss' },
   );
   if (!distance) return;
   const epochs = await askEpochs('Train Similarity Model');
   if (!epochs) return;
-  const config: TrainRequest.Config = { distance: distance.label as TrainRequest.Config['distance'], epochs: Number(epochs) };
+  const config: TrainRequest.Config = { distance: distance.value, epochs: Number(epochs) };
   if (FASTA.test(uri.path)) {
     const regex = await vscode.window.showInputBox({ title: 'Train Similarity Model: label of each sequence (regex on the header, first group)', value: ';\\s*([^;\\s]+)[^;]*$' });
     if (regex === undefined) return;

@@ -2,7 +2,7 @@
  * Task `compare`: every asked (or applicable) measure between two values. Runs in a worker: two
  * 100 kB texts make the edit distances heavy.
  */
-import type { CompareRequest } from '../../protocol';
+import type { Comparable, CompareRequest } from '../../protocol';
 import { compareValues, MEASURES, parseComparable } from '../../engine/measures';
 import { InvalidInputError } from '../errors';
 import type { TaskContext } from '../task';
@@ -31,7 +31,7 @@ export function readCompareParams(value: unknown): CompareRequest.Params {
   return result;
 }
 
-function readComparable(value: unknown, name: string): string | number[] {
+function readComparable(value: unknown, name: string): Comparable {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
