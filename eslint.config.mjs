@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // The pages run in a browser: they may take the protocol's types (erased by esbuild), never host code.
+    files: ['webviews/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/server/**', '**/client/**'], allowTypeImports: true, message: 'webviews/ import only types (import type) from server/ and nothing from client/.' }],
+      }],
+    },
+  },
+  {
     files: ['server/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
