@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { standalonePageAssets, standalonePageHtml } from '../engine/embed/standalonePage';
+import { standalonePageAssets, standalonePageHtml } from './standalonePage';
 import { buildEmbeddingMap, type EmbeddingMapData } from '../jobs/embeddingMapData';
 import type { MapPayload } from '../../webviews/embeddingMap/messages';
 import { defineCommand } from './command';
