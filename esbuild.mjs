@@ -18,7 +18,7 @@ const common = {
   outdir: 'dist',
 };
 
-/** Node bundles: the VS Code client, the analysis host, its worker, and the CLI. */
+/** Node bundles: the VS Code client, the analysis host, its worker, and the CLI (light launcher + full). */
 const nodeBuild = {
   ...common,
   platform: 'node',
@@ -29,6 +29,8 @@ const nodeBuild = {
     server: 'server/main.ts',
     worker: 'server/jobs/worker.ts',
     cli: 'server/cli.ts',
+    // Every simlab command: cli.js requires it at run time for all but the light ones (server/cli.ts).
+    cliFull: 'server/cli/full.ts',
   },
   // `vscode` is provided by the editor; tfjs-node is an optional native addon loaded only if present.
   external: ['vscode', '@tensorflow/tfjs-node'],

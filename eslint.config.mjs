@@ -33,7 +33,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'engine/ is pure.' }],
-        patterns: [{ group: ['vscode-languageserver*', 'vscode-jsonrpc*', '**/protocol', '**/jobs/**', '**/client/**', '../../main', '**/cli'], message: 'engine/ imports nothing of the host, the client or vscode.' }],
+        // Every room of the host (main, protocol, handlers, host, jobs, worker), the CLI, the
+        // client and the webviews: each pattern names the folder itself and what is inside it.
+        patterns: [{
+          group: [
+            'vscode-languageserver*', 'vscode-jsonrpc*',
+            '**/main', '**/protocol',
+            '**/handlers', '**/handlers/**', '**/host', '**/host/**', '**/jobs', '**/jobs/**', '**/worker', '**/worker/**',
+            '**/cli', '**/cli/**', '**/client', '**/client/**', '**/webviews', '**/webviews/**',
+          ],
+          message: 'engine/ imports nothing of the host, the CLI, the client, the webviews or vscode.',
+        }],
       }],
     },
   },

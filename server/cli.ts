@@ -1,92 +1,27 @@
 #!/usr/bin/env node
 /**
  * `simlab`: the Similarity Lab engine on the command line, without the editor or the LSP host.
- * Bundled to dist/cli.js. Exit codes: 0 done, 1 failed, 2 bad usage or bad input.
+ * Bundled to dist/cli.js (light commands) and dist/cliFull.js (every command, loaded on demand).
+ * Exit codes: 0 done, 1 failed, 2 bad usage or bad input.
  */
-import { version } from '../package.json';
-import { describeOptions, parseArgs, type OptionSpec } from './cli/args';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { CliIO, Command } from './cli/command';
-import { commands } from './cli/commands';
-import { isInputError, UsageError } from './cli/errors';
+import compare from './cli/compare';
+import { dispatch } from './cli/dispatch';
 
-const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help' };
+/**
+ * The commands this bundle runs itself: they need only the measures, so `simlab compare` starts
+ * like bare node. Every other command line — help, --version and mistakes included, so there is
+ * one list of commands to show — goes to the full CLI, a bundle of its own beside this one.
+ */
+const LIGHT_COMMANDS: readonly Command[] = [compare];
 
-async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  const [first, ...rest] = argv;
-  if (first === undefined) {
-    io.stderr.write(`${generalHelp()}\n`);
-    return 2;
-  }
-  if (first === '--help' || first === '-h' || first === 'help') return help(rest[0], io);
-  if (first === '--version' || first === '-V') {
-    io.stdout.write(`${version}\n`);
-    return 0;
-  }
-
-  const command = commands.find((c) => c.name === first);
-  if (!command) {
-    io.stderr.write(`simlab: ${first.startsWith('-') ? `unknown option ${first}` : `unknown command '${first}'`}\n\n${generalHelp()}\n`);
-    return 2;
-  }
-  try {
-    const args = parseArgs(rest, { ...command.options, help: HELP });
-    if (args.options.help) {
-      io.stdout.write(`${commandHelp(command)}\n`);
-      return 0;
-    }
-    return (await command.run(args, io)) ?? 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`simlab ${command.name}: ${err.message}\n\n${usageLines(command)}\nRun 'simlab help ${command.name}' for details.\n`);
-      return 2;
-    }
-    if (isInputError(err)) {
-      io.stderr.write(`simlab ${command.name}: ${err.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`simlab ${command.name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
-  }
-}
-
-function help(topic: string | undefined, io: CliIO): number {
-  if (topic === undefined) {
-    io.stdout.write(`${generalHelp()}\n`);
-    return 0;
-  }
-  const command = commands.find((c) => c.name === topic);
-  if (!command) {
-    io.stderr.write(`simlab help: unknown command '${topic}'\n\n${generalHelp()}\n`);
-    return 2;
-  }
-  io.stdout.write(`${commandHelp(command)}\n`);
-  return 0;
-}
-
-function generalHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length), 'help'.length);
-  const list = [...commands.map((c) => [c.name, c.summary] as const), ['help', 'Show help for a command'] as const]
-    .map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`)
-    .join('\n');
-  return [
-    'simlab — Similarity Lab on the command line: distance measures, clustering and similarity models.',
-    '',
-    'Usage: simlab <command> [options]',
-    '',
-    'Commands:',
-    list,
-    '',
-    "Run 'simlab help <command>' or 'simlab <command> --help' for a command's options.",
-    'Exit codes: 0 done, 1 failed, 2 bad usage or bad input.',
-  ].join('\n');
-}
-
-function usageLines(command: Command): string {
-  return `Usage:\n${command.usage.map((line) => `  simlab ${line}`).join('\n')}\n`;
-}
-
-function commandHelp(command: Command): string {
-  return [usageLines(command), command.summary + '.', ...(command.details ? ['', command.details] : []), '', 'Options:', describeOptions(command.options)].join('\n');
+function main(argv: readonly string[], io: CliIO): Promise<number> {
+  if (LIGHT_COMMANDS.some((c) => c.name === argv[0])) return dispatch(argv, io, LIGHT_COMMANDS);
+  // createRequire keeps the full bundle out of esbuild's static graph (esbuild.mjs builds it as its own entry).
+  const full = createRequire(__filename)(path.join(__dirname, 'cliFull.js')) as typeof import('./cli/full');
+  return full.run(argv, io);
 }
 
 // Piping into `head` closes stdout early: that is the reader's choice, not a failure.

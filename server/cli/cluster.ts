@@ -9,7 +9,6 @@ import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome
 import { formatNumber } from './format';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, parseThreshold, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
-import { clusterModelEmbeddings } from '../jobs/modelEmbeddings';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 export const CLUSTER_OPTIONS = {
@@ -141,6 +140,7 @@ export default defineCommand({
       const modelDir = options.model;
       const { embedded, outcome } = await withPool(async (pool) => {
         const e = await embedWithModel(file, modelDir, options, pool, io);
+        const { clusterModelEmbeddings } = await import('../jobs/modelEmbeddings.js');
         return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
       });
       reportWarnings(io, 'cluster', outcome.index.warnings);

@@ -6,8 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { standalonePageAssets, standalonePageHtml } from '../engine/embed/standalonePage';
-import { buildEmbeddingMap, type BuiltEmbeddingMap } from '../jobs/embeddingMapData';
+import { standalonePageAssets, standalonePageHtml } from './standalonePage';
+import type { BuiltEmbeddingMap } from '../jobs/embeddingMapData';
 import { defineCommand } from './command';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
@@ -54,6 +54,8 @@ export default defineCommand({
     if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new UsageError(`--seed needs an integer, got ${options.seed}`);
     const vector = await isVectorDataset(file);
     const choice = vector ? { vectorRead: vectorOptions(options).read, features: vectorOptions(options).features } : (refuseVectorOptions(options, file), { read: readOptions(options) });
+    // Loaded here, not above: the map's module reaches the model stack (for --model), which no other command needs at start-up.
+    const { buildEmbeddingMap } = await import('../jobs/embeddingMapData.js');
     const data = await withPool((pool) =>
       buildEmbeddingMap(file, { pool, ...choice, cache: cacheOf(options), clusterOn, ...(options.model !== undefined ? { modelDir: options.model } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}), onProgress: progressReporter(io) }),
     );

@@ -19,7 +19,6 @@ import { checkIndexOptions, CLUSTER_OPTIONS, clusterParams, describeOutcome, des
 import { InputError, UsageError } from './errors';
 import { pairVerification, retrievalScores, tripletAccuracy } from '../engine/eval/retrieval';
 import { encodeLabels, mulberry32, shuffleInPlace } from '../engine/models/batching';
-import { clusterModelEmbeddings } from '../jobs/modelEmbeddings';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 /** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`); a header line is optional. */
@@ -92,6 +91,7 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   const { embedded, outcome } = await withPool(async (pool) => {
     // An autoencoder's reconstruction error is scored too (on the first records, as retrieval is).
     const e = await embedWithModel(file, modelDir, options, pool, io, { reconstruct: MAX_RETRIEVAL_QUERIES });
+    const { clusterModelEmbeddings } = await import('../jobs/modelEmbeddings.js');
     return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
   });
   reportWarnings(io, 'eval', embedded.index.warnings);

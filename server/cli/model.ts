@@ -3,8 +3,8 @@
  * trained model (jobs/modelEmbeddings.ts) instead of its own features. The model decides the
  * preprocessing and the distance, so the feature options do not apply.
  */
-import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/backend';
-import { modelEmbeddings, type ModelEmbeddings } from '../jobs/modelEmbeddings';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/choices';
+import type { ModelEmbeddings } from '../jobs/modelEmbeddings';
 import type { WorkerPool } from '../jobs/pool';
 import type { CliIO } from './command';
 import { DATASET_OPTIONS, isVectorDataset, progressReporter, readOptions, vectorOptions } from './dataset';
@@ -25,6 +25,8 @@ export async function embedWithModel(file: string, modelDir: string, options: Op
   const backend = options.backend ?? 'auto';
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw new UsageError(`--backend is one of ${BACKEND_PREFERENCES.join(', ')}, got '${backend}'`);
   const reads = (await isVectorDataset(file)) ? { vectorRead: vectorOptions(options).read } : { sequenceRead: readOptions(options) };
+  // The model stack (tfjs, its backend, the models) loads here, for --model only: the other paths start without it.
+  const { modelEmbeddings } = await import('../jobs/modelEmbeddings.js');
   return modelEmbeddings(file, { pool, modelDir, backend: backend as BackendPreference, ...reads, ...extra, onProgress: progressReporter(io) });
 }
 

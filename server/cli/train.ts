@@ -7,14 +7,25 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/backend';
-import { DISTANCE_KINDS, type DistanceKind } from '../engine/models/losses';
-import { MINING_KINDS, type MiningKind } from '../engine/models/mining';
-import { MODEL_FILES } from '../engine/models/modelStore';
-import { LR_SCHEDULES, type LearningRateSchedule, type TrainingConfig } from '../engine/models/training';
-import { LATENT_POSITIVES, type AutoencoderTrainingConfig, type LatentPositives } from '../engine/models/autoencoderTraining';
-import { LATENT_LOSS_KINDS, type LatentLossKind } from '../engine/models/autoencoderStep';
-import { trainModel, type TrainingMetricsReport } from '../jobs/trainModel';
+// Only names and types of the model stack here: it loads (tfjs and all) when training starts.
+import {
+  BACKEND_PREFERENCES,
+  DISTANCE_KINDS,
+  LATENT_LOSS_KINDS,
+  LATENT_POSITIVES,
+  LR_SCHEDULES,
+  MINING_KINDS,
+  MODEL_FILES,
+  type BackendPreference,
+  type DistanceKind,
+  type LatentLossKind,
+  type LatentPositives,
+  type LearningRateSchedule,
+  type MiningKind,
+} from '../engine/models/choices';
+import type { TrainingConfig } from '../engine/models/training';
+import type { AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
+import type { TrainingMetricsReport } from '../jobs/trainModel';
 import { defineCommand, type CliIO } from './command';
 import { DATASET_OPTIONS, datasetPath, isVectorDataset, readOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
@@ -246,6 +257,7 @@ export default defineCommand({
     const reads = vector ? { vectorRead: vectorOptions(options).read } : { sequenceRead: readOptions(options) };
     const epochs = (autoencoder ?? config).epochs ?? 20;
     const kind = autoencoder ? { model: 'autoencoder' as const, autoencoder, ...(perceptualModel !== undefined ? { perceptualModelDir: perceptualModel } : {}) } : { config };
+    const { trainModel } = await import('../jobs/trainModel.js');
     const result = await withPool((pool) => trainModel(file, { pool, out, backend, ...kind, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), onMetrics: metricsReporter(io, epochs) }));
     reportWarnings(io, 'train', result.warnings);
     const ae = result.manifest.autoencoder;

@@ -70,10 +70,5 @@ export function fileSignature(index: SequenceIndex): Uint32Array {
   return out;
 }
 
-/** Estimated Jaccard of two signatures: the share of equal slots (empty slots never count as equal). */
-export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
-  if (a.length !== b.length || a.length === 0) return 0;
-  let same = 0;
-  for (let h = 0; h < a.length; h++) if (a[h] === b[h] && a[h] !== EMPTY_SLOT) same++;
-  return same / a.length;
-}
+/** Estimated Jaccard of two whole signatures: the engine's one estimator (its rule for empty slots included). */
+export { signatureJaccard as estimateJaccard } from '../engine/index/minhash';

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
-import { standalonePageAssets, standalonePageHtml } from '../../server/engine/embed/standalonePage';
+import { standalonePageAssets, standalonePageHtml } from '../../server/cli/standalonePage';
 import { clusterCategories, fitToView, labelCategories, palette } from '../../webviews/embeddingMap/encoding';
 import {
   EMBEDDED_MAP_ID,

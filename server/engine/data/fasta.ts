@@ -11,7 +11,7 @@
  */
 import { fileChunks, isBlank, readLines, type ByteSource } from './lines';
 import { checkLimit, IdRegistry, newReadSummary, ParseError, type ReadSummary, type SequenceRecord } from './records';
-import { finishRecord, parseHeader, SequenceBuilder, type SequenceReadOptions } from './sequence-common';
+import { finishRecord, parseHeader, SequenceBuilder, type SequenceReadOptions } from './sequenceCommon';
 
 const GT = 0x3e; // '>'
 

@@ -16,7 +16,7 @@
  */
 import { fileChunks, isBlank, readLines, type ByteSource } from './lines';
 import { checkLimit, IdRegistry, newReadSummary, ParseError, type ReadSummary, type SequenceRecord } from './records';
-import { describeByte, finishRecord, parseHeader, SequenceBuilder, type SequenceReadOptions } from './sequence-common';
+import { describeByte, finishRecord, parseHeader, SequenceBuilder, type SequenceReadOptions } from './sequenceCommon';
 
 const AT = 0x40; // '@'
 const PLUS = 0x2b; // '+'

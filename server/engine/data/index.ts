@@ -3,7 +3,7 @@ export * from './records';
 export { LineSplitter, readLines, readFileLines, fileChunks, maybeGunzip, isGzipMagic, GzipError, type ByteSource, type Line } from './lines';
 export { parseFasta, readFasta, readAllFasta } from './fasta';
 export { parseFastq, readFastq, readAllFastq } from './fastq';
-export { type SequenceReadOptions } from './sequence-common';
+export { type SequenceReadOptions } from './sequenceCommon';
 export { parseTextLines, parseJsonl, readTextLines, readJsonl, readAllTextLines, readAllJsonl, DEFAULT_TEXT_FIELDS, type JsonlReadOptions } from './text';
 export * from './labels';
 export * from './detect';

@@ -8,7 +8,7 @@
  * `labelField` (a string or number) when asked, objects without it counted as unlabeled.
  * Blank lines are skipped and keep their line numbers.
  */
-import { jsonErrorOffset, jsonErrorReason } from './json-position';
+import { jsonErrorOffset, jsonErrorReason } from './jsonPosition';
 import { isBlank, readFileLines } from './lines';
 import { addWarning, IdRegistry, ParseError, type DuplicateIdPolicy, type ReadSummary, type ReadWarning } from './records';
 import { decodeUtf8 } from './utf8';

@@ -10,7 +10,7 @@
  * else the 0-based data-row index (blank lines not counted). Lines must be UTF-8.
  */
 import { fileChunks, isBlank, readLines, type ByteSource } from './lines';
-import { jsonErrorOffset, jsonErrorReason } from './json-position';
+import { jsonErrorOffset, jsonErrorReason } from './jsonPosition';
 import { addWarning, checkLimit, IdRegistry, newReadSummary, ParseError, type ReadOptions, type ReadSummary, type TextRecord } from './records';
 import { decodeUtf8 } from './utf8';
 

@@ -19,7 +19,7 @@
  * Verification: pairs labelled same/different; the rule "same iff d ≤ t" at the t that
  * maximises accuracy over the pairs (an upper bound: t is fitted on the pairs it scores).
  */
-import { mulberry32 } from '../models/batching';
+import { mulberry32 } from '../random';
 
 export type EvalDistance = 'euclidean' | 'cosine' | 'combined';
 

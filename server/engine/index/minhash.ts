@@ -198,6 +198,11 @@ export function isEmptySignature(signatures: Uint32Array, offset: number, numHas
 /**
  * Estimated Jaccard similarity: the fraction of equal slots. 0 when either signature is the
  * empty set's (two empty sets are not "alike": there is nothing to compare).
+ *
+ * Empty slots are judged by the whole signature, not one by one: in a non-empty set's signature a
+ * slot holding 0xFFFFFFFF is a real minimum (each h_i is a bijection, so equal minima mean the same
+ * shingle), and two such slots are a match like any other. Only the all-EMPTY_SLOT signature means
+ * "no shingles".
  */
 export function estimateJaccard(a: Uint32Array, aOffset: number, b: Uint32Array, bOffset: number, numHashes: number): number {
   let equal = 0;
@@ -211,6 +216,12 @@ export function estimateJaccard(a: Uint32Array, aOffset: number, b: Uint32Array,
     if (y !== EMPTY_SLOT) emptyB = false;
   }
   return emptyA || emptyB ? 0 : equal / numHashes;
+}
+
+/** `estimateJaccard` of two whole signatures of one family (a record's, or a file's: the slot-wise minimum of its records'). */
+export function signatureJaccard(a: Uint32Array, b: Uint32Array): number {
+  if (a.length !== b.length) throw new RangeError(`signatures of ${a.length} and ${b.length} hashes are not comparable`);
+  return estimateJaccard(a, 0, b, 0, a.length);
 }
 
 /** `estimateJaccard` for records i and j of one packed signature array. */

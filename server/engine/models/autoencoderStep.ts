@@ -32,10 +32,8 @@ import { augmentBatch, type AugmentOptions } from './augment';
 import { pairwiseDistances, resolveDistanceSpec, resolveMargin, type DistanceKind } from './losses';
 import { DEFAULT_COLLAPSE_THRESHOLD, embeddingSpread, minedLoss, MINING_KINDS, type MiningKind } from './mining';
 import { embed, gatherRows } from './siamese';
-
-export type LatentLossKind = 'contrastive' | 'triplet';
-
-export const LATENT_LOSS_KINDS: readonly LatentLossKind[] = ['contrastive', 'triplet'];
+import { LATENT_LOSS_KINDS, type LatentLossKind } from './choices';
+export { LATENT_LOSS_KINDS, type LatentLossKind };
 
 export interface AutoencoderLossWeights {
   /** Default 1. */

@@ -40,9 +40,8 @@ import { autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossSetting
 import { mulberry32, shuffleInPlace } from './batching';
 import { embedInputs, validationMetrics, type TrainingInputs, type ValidationMetrics, type ValidationSplit } from './training';
 import { resolveLoopConfig, runTrainingLoop, type LoopConfig, type LoopConfigInput, type LoopStepInfo, type StopReason } from './trainingLoop';
-
-export type LatentPositives = 'auto' | 'labels' | 'views';
-export const LATENT_POSITIVES: readonly LatentPositives[] = ['auto', 'labels', 'views'];
+import { LATENT_POSITIVES, type LatentPositives } from './choices';
+export { LATENT_POSITIVES, type LatentPositives };
 
 export type AutoencoderMonitor = 'valLoss' | 'precisionAt1' | 'mapAtR' | 'rPrecision' | 'tripletAccuracy';
 export const AUTOENCODER_MONITORS: readonly AutoencoderMonitor[] = ['valLoss', 'precisionAt1', 'mapAtR', 'rPrecision', 'tripletAccuracy'];

@@ -18,11 +18,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels, type WasmKernelReport } from './wasmKernels';
+import { BACKEND_PREFERENCES, type BackendPreference } from './choices';
+export { BACKEND_PREFERENCES, type BackendPreference };
 
-export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   preference: BackendPreference;

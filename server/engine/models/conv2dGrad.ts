@@ -15,60 +15,8 @@
  * backend's kernel there.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Conv2DGeometry } from './conv2dGeometry';
 import { COL2IM, IM2ROWS_T, ROWS_T_TIMES } from './im2col';
-
-export interface Conv2DGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
-
-type PadSpec = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-
-/** The forward geometry of conv2d(x: xShape, filter: filterShape) in NHWC with dilation 1. */
-export function conv2dGeometry(
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  strides: number | [number, number],
-  pad: PadSpec,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): Conv2DGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
-}
 
 /**
  * t with stride−1 zeros inserted between consecutive entries along `axis` (length n →

@@ -5,7 +5,7 @@
  * backend's Slice (the op-level way to build it: nine strided slices and a concat) was ~2 ms a
  * slice for the reference net's conv2, longer than the matrix product it feeds.
  */
-import type { Conv2DGeometry } from './conv2dGrad';
+import type { Conv2DGeometry } from './conv2dGeometry';
 
 /** The kernel (registered for wasm and cpu in wasmKernels.ts): input x, attr `geometry`, output [kh·kw·inC, batch·outH·outW]. */
 export const IM2ROWS_T = 'SimilarityLabIm2RowsT';

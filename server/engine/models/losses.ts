@@ -16,10 +16,8 @@
  * - contrastive (Hadsell et al. 2006): same · d² + (1 − same) · max(0, margin − d)².
  */
 import * as tf from '@tensorflow/tfjs';
-
-export type DistanceKind = 'euclidean' | 'cosine' | 'combined';
-
-export const DISTANCE_KINDS: readonly DistanceKind[] = ['euclidean', 'cosine', 'combined'];
+import { DISTANCE_KINDS, type DistanceKind } from './choices';
+export { DISTANCE_KINDS, type DistanceKind };
 
 export interface DistanceSpec {
   /** Default 'cosine'. */

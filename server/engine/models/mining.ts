@@ -19,10 +19,8 @@
  * step reports. Unlabelled items (label < 0) are neither anchors, positives nor negatives.
  */
 import * as tf from '@tensorflow/tfjs';
-
-export type MiningKind = 'batch-all' | 'batch-hard' | 'semi-hard' | 'contrastive';
-
-export const MINING_KINDS: readonly MiningKind[] = ['batch-all', 'batch-hard', 'semi-hard', 'contrastive'];
+import { MINING_KINDS, type MiningKind } from './choices';
+export { MINING_KINDS, type MiningKind };
 
 // A type alias, not an interface: tf.tidy returns it, and only aliases count as TensorContainers.
 export type MinedLoss = {

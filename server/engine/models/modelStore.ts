@@ -24,10 +24,11 @@ import type { EncoderKind } from './encoders';
 import './attention';
 import './batchNorm3d';
 import './spatialLayers';
+import { MODEL_FILES } from './choices';
+export { MODEL_FILES };
 
 export const MODEL_FORMAT = 'similarity-lab-model';
 export const MODEL_FORMAT_VERSION = 1;
-export const MODEL_FILES = { topology: 'model.json', weights: 'weights.bin', manifest: 'manifest.json' } as const;
 
 /** The kind of data a model was trained on (DESIGN.md's four kinds; tables include JSONL vectors). */
 export type ModelDataKind = 'table' | 'sequence' | 'image' | 'volume';

@@ -15,9 +15,8 @@
  *   the trainer has validation data to judge by).
  */
 import * as tf from '@tensorflow/tfjs';
-
-export type LearningRateSchedule = 'constant' | 'cosine' | 'step';
-export const LR_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine', 'step'];
+import { LR_SCHEDULES, type LearningRateSchedule } from './choices';
+export { LR_SCHEDULES, type LearningRateSchedule };
 
 export type StopReason = 'epochs' | 'early-stopping' | 'stopped' | 'time-limit';
 

@@ -33,7 +33,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dFilterGradient, conv2dGeometry, conv2dInputGradient, conv2dInputGradientCovers } from './conv2dGrad';
+import { conv2dFilterGradient, conv2dInputGradient, conv2dInputGradientCovers } from './conv2dGrad';
+import { conv2dGeometry, type Conv2DGeometry } from './conv2dGeometry';
 import { conv3dFilterGradient, conv3dGeometry, conv3dInputGradient } from './conv3dGrad';
 import { maxPoolGradInto, type Pool2DGeometry } from './maxPoolGrad';
 import { SimdMaxPoolGrad, simdMaxPoolGradFor } from './maxPoolGradSimd';
@@ -43,7 +44,6 @@ import { tileInto } from './tile';
 import { installBatchNormGradients } from './batchNormGrad';
 import { COL2IM, IM2ROWS_T, ROWS_T_TIMES, col2imInto, im2rowsTInto } from './im2col';
 import { SimdFilterGrad, simdFilterGradFor } from './filterGradSimd';
-import type { Conv2DGeometry } from './conv2dGrad';
 
 
 /** Which kernels we registered for wasm, and what each replaced (null: none existed). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { jsonErrorOffset } from '../../../server/engine/data/json-position';
+import { jsonErrorOffset } from '../../../server/engine/data/jsonPosition';
 import { parseJsonl, readAllJsonl, readAllTextLines } from '../../../server/engine/data/text';
 import { collect, fixture } from './helpers';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { discoverDatasets, globToRegExp, matchesDataset } from '../../../server/jobs/discovery';
-import { estimateJaccard, nearestNeighbours, recordAtLine } from '../../../server/jobs/recordNeighbours';
+import { nearestNeighbours, recordAtLine } from '../../../server/jobs/recordNeighbours';
 import { DEFAULT_INCLUDE, parseSettings } from '../../../server/handlers/settings';
 
 void describe('globToRegExp', () => {
@@ -60,11 +60,9 @@ void test('nearestNeighbours keeps the best few per record, best first', () => {
   assert.deepEqual(lists[3]?.map((n) => n.record), [0]);
 });
 
-void test('recordAtLine and estimateJaccard', () => {
+void test('recordAtLine', () => {
   const records = [0, 5, 9].map((startLine, index) => ({ index, id: `r${index}`, startLine, endLine: startLine + 3, length: 10 }));
   assert.equal(recordAtLine(records, 6)?.id, 'r1');
   assert.equal(recordAtLine(records, 4), undefined);
   assert.equal(recordAtLine(records, 12)?.id, 'r2');
-  const empty = 0xffffffff;
-  assert.equal(estimateJaccard(Uint32Array.from([1, 2, empty, 4]), Uint32Array.from([1, 3, empty, 4])), 0.5);
 });

@@ -9,6 +9,7 @@ import {
   isEmptySignature,
   minhashSignature,
   minhashSignatures,
+  signatureJaccard,
   useSimdMinHash,
 } from '../../../server/engine/index/minhash';
 import { simdMinHashAvailable } from '../../../server/engine/index/minhashSimd';
@@ -84,6 +85,19 @@ void describe('minhash', () => {
     assert.ok(!isEmptySignature(minhashSignature(family, Uint32Array.of(3)), 0, 64));
     assert.equal(estimateJaccard(empty, 0, empty, 0, 64), 0);
     assert.equal(estimateJaccard(empty, 0, minhashSignature(family, Uint32Array.of(3)), 0, 64), 0);
+  });
+
+  void it('judges empty slots by the whole signature: a lone 0xFFFFFFFF slot is a real minimum and matches', () => {
+    // Records' signatures, or files' (slot-wise minima): only the all-EMPTY_SLOT one is the empty set.
+    const e = EMPTY_SLOT;
+    assert.equal(signatureJaccard(Uint32Array.of(1, 2, e, 4), Uint32Array.of(1, 3, e, 4)), 0.75);
+    assert.equal(signatureJaccard(Uint32Array.of(1, 2, e, 4), Uint32Array.of(1, 3, 7, 4)), 0.5);
+    assert.equal(signatureJaccard(Uint32Array.of(e, e, e, e), Uint32Array.of(e, e, e, e)), 0);
+    assert.equal(signatureJaccard(Uint32Array.of(e, e, e, e), Uint32Array.of(e, e, e, 4)), 0);
+    assert.equal(signatureJaccard(new Uint32Array(0), new Uint32Array(0)), 0);
+    const packed = Uint32Array.of(9, 1, 2, e, 4, 1, 3, e, 4);
+    assert.equal(estimateJaccard(packed, 1, packed, 5, 4), signatureJaccard(packed.subarray(1, 5), packed.subarray(5, 9)));
+    assert.throws(() => signatureJaccard(new Uint32Array(4), new Uint32Array(8)), RangeError);
   });
 
   void it('packs signatures of many sets; any chunk [from, to) equals that slice of the whole', () => {

@@ -16,7 +16,8 @@ import { simdSumRows } from '../../../server/engine/models/sumRowsSimd';
 import { SimdFilterGrad, simdFilterGrad } from '../../../server/engine/models/filterGradSimd';
 import { tileInto } from '../../../server/engine/models/tile';
 import { COL2IM, IM2ROWS_T, ROWS_T_TIMES, col2imInto, im2rowsTInto } from '../../../server/engine/models/im2col';
-import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dGeometry, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
+import { conv2dFilterGradientByConv, conv2dFilterGradientByGemm, conv2dInputGradientByConv, conv2dInputGradientByGemm } from '../../../server/engine/models/conv2dGrad';
+import { conv2dGeometry } from '../../../server/engine/models/conv2dGeometry';
 import { mulberry32 } from '../features/rng';
 import { assertClose, on, type Backend } from './tensorChecks';
 

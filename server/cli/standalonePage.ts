@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { EMBEDDED_MAP_ID, type LoadMessage, type MapPayload } from '../../../webviews/embeddingMap/messages';
+import { EMBEDDED_MAP_ID, type LoadMessage, type MapPayload } from '../../webviews/embeddingMap/messages';
 
 export interface StandalonePageInput {
   /** Text of the built page script, dist/webviews/embeddingMap.js. */
