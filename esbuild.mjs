@@ -27,7 +27,7 @@ const nodeBuild = {
   entryPoints: {
     client: 'client/extension.ts',
     server: 'server/main.ts',
-    worker: 'server/jobs/worker.ts',
+    worker: 'server/worker/main.ts',
     cli: 'server/cli.ts',
   },
   // `vscode` is provided by the editor; tfjs-node is an optional native addon loaded only if present.

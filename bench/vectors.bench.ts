@@ -33,7 +33,7 @@ import { loadGemm } from '../server/engine/index/gemm';
 import { knnExact } from '../server/engine/index/knnExact';
 import { knnExactGemm } from '../server/engine/index/knnGemm';
 import { WorkerPool } from '../server/jobs/pool';
-import { clusterVectorsInPool, estimateEpsInPool, knnInPool, knnProjectedInPool } from '../server/jobs/vectorKnn';
+import { clusterVectorsInPool, estimateEpsInPool, knnInPool, knnProjectedInPool } from '../server/jobs/vectorSearch';
 import { row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const PYTHON = '/usr/bin/python3';

@@ -10,8 +10,8 @@ import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summar
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
-import type { CandidatesResult, CandidatesPayload, LocalityResult } from './tasks/candidates';
-import type { VerifyResult } from './tasks/verify';
+import type { CandidatesResult, CandidatesPayload, LocalityResult } from '../worker/tasks/candidates';
+import type { VerifyResult } from '../worker/tasks/verify';
 
 export interface ClusterParams {
   /** Identity threshold (0..1): records at ≥ this identity are neighbours; DBSCAN eps = 1 − threshold. */

@@ -12,16 +12,16 @@ import type { VectorReadOptions } from '../engine/data/vectorDataset';
 import { vectorFormatOf } from '../engine/data/vectorDataset';
 import type { DatasetReadOptions } from '../engine/data';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
-import { embedMap, type EmbedMapResult, type EmbedStage } from './embedMap';
+import { embedMap, type EmbedMapResult, type EmbedStage } from './mapLayout';
 import type { IndexCache } from './indexCache';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex } from './sequenceIndex';
 import { modelEmbeddings } from './modelEmbeddings';
 import { reconstructionPreviews } from './modelReconstructions';
-import type { CloneableReadOptions } from './tasks/loadDataset';
-import type { LoadedVectors, RecordPreview } from './tasks/loadVectors';
-import type { ProfilesResult } from './tasks/profiles';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { LoadedVectors, RecordPreview } from '../worker/tasks/loadVectors';
+import type { ProfilesResult } from '../worker/tasks/profiles';
 
 export type MapRecordKind = 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
 

@@ -27,14 +27,14 @@
 import type { VectorClustering } from '../engine/cluster/vectorClustering';
 import type { KnnGraph } from '../engine/embed/fuzzySet';
 import { StandardScaler } from '../engine/features/scaler';
-import { CancelledError } from './errors';
+import { CancelledError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import { createLayoutControl } from '../engine/embed/parallelLayout';
 import type { UmapSetup } from '../engine/embed/umap';
-import type { UmapLayoutPayload, UmapPayload, UmapResult, UmapTaskOptions } from './tasks/umap';
+import type { UmapLayoutPayload, UmapPayload, UmapResult, UmapTaskOptions } from '../worker/tasks/umap';
 import type { KnnResult } from '../engine/index/knnExact';
-import type { NnDescentPayload } from './tasks/nnDescent';
-import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorKnn';
+import type { NnDescentPayload } from '../worker/tasks/nnDescent';
+import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorSearch';
 
 export type EmbedStage = 'scale' | 'kNN' | 'UMAP' | 'cluster';
 

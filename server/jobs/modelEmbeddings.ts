@@ -23,14 +23,14 @@ import { StandardScaler } from '../engine/features/scaler';
 import type { VectorMetric } from '../engine/index/knnExact';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
-import type { LoadedVectors, VectorRecordMeta } from './tasks/loadVectors';
-import type { EmbedModelPayload, EmbedModelResult } from './tasks/embedModel';
-import type { TrainInputsPayload } from './tasks/train';
+import type { CloneableReadOptions, LoadedDataset } from '../worker/tasks/loadDataset';
+import type { LoadedVectors, VectorRecordMeta } from '../worker/tasks/loadVectors';
+import type { EmbedModelPayload, EmbedModelResult } from '../worker/tasks/embedModel';
+import type { TrainInputsPayload } from '../worker/tasks/train';
 import type { VectorClusterOutcome, VectorClusterParams } from './vectorClusterDataset';
-import { clusterVectorsInPool } from './vectorKnn';
+import { clusterVectorsInPool } from './vectorSearch';
 import type { VectorIndex } from './vectorIndex';
 
 export interface ModelEmbeddingsOptions {

@@ -7,14 +7,14 @@
  *   tables   the first 12 values back in the columns' units (the saved scaler inverted)
  *   DNA      the most likely base per position (one-hot argmax; '-' where the output is ~empty)
  */
-import { thumbnail } from './tasks/loadVectors';
+import { thumbnail } from '../worker/tasks/loadVectors';
 import { StandardScaler } from '../engine/features/scaler';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
-import type { MapPreview } from './embeddingMapData';
+import { InvalidInputError } from '../worker/errors';
+import type { MapPreview } from '../protocol';
 import type { WorkerPool } from './pool';
-import type { EmbedModelPayload, EmbedModelResult } from './tasks/embedModel';
+import type { EmbedModelPayload, EmbedModelResult } from '../worker/tasks/embedModel';
 
 export interface ReconstructOptions {
   pool: WorkerPool;

@@ -1,5 +1,5 @@
 /**
- * A pool of worker threads that runs named tasks (see `tasks.ts`) off the calling thread.
+ * A pool of worker threads that runs named tasks (see worker/registry.ts) off the calling thread.
  *
  * - Workers start on demand, up to `size` (default: the machine's available parallelism); a task
  *   waits in a FIFO queue while all are busy.
@@ -17,8 +17,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
-import { CancelledError, PoolDisposedError, TaskError, WorkerCrashedError } from './errors';
-import type { RunMessage, TaskProgress, WorkerMessage } from './messages';
+import { CancelledError } from '../worker/errors';
+import { PoolDisposedError, TaskError, WorkerCrashedError } from './errors';
+import type { RunMessage, TaskProgress, WorkerMessage } from '../worker/messages';
 
 export type { TaskProgress };
 

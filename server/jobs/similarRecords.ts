@@ -1,8 +1,9 @@
 /** The k records most similar to one record of a dataset (LSH + signature ranking, then exact identities). */
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
-import { buildSequenceIndex, type BuildIndexOptions, type RecordMeta, type SequenceIndex } from './sequenceIndex';
-import type { SimilarHit } from './tasks/similar';
+import type { RecordMeta } from '../worker/tasks/loadDataset';
+import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
+import type { SimilarHit } from '../worker/tasks/similar';
 
 export interface SimilarItem {
   record: RecordMeta;

@@ -30,11 +30,11 @@ import { defaultOneHotLength } from '../engine/models/oneHot';
 import { resolveTrainingConfig, type TrainingConfig } from '../engine/models/training';
 import { resolveAutoencoderTrainingConfig, type AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { ModelKind } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
-import type { LoadedVectors } from './tasks/loadVectors';
-import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from './tasks/train';
+import type { CloneableReadOptions, LoadedDataset } from '../worker/tasks/loadDataset';
+import type { LoadedVectors } from '../worker/tasks/loadVectors';
+import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/train';
 
 export type { TrainingMetricsReport, TrainTaskResult };
 

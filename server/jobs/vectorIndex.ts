@@ -11,7 +11,7 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import type { VectorMetric } from '../engine/index/knnExact';
 import { indexKey, type IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
-import { loadVectors, type LoadedVectors, type VectorRecordMeta } from './tasks/loadVectors';
+import { loadVectors, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
 
 export type { VectorRecordMeta };
 

@@ -1,6 +1,6 @@
 /**
  * Exact kNN, range queries and DBSCAN of vectors over the worker pool (task `vectorKnn`, see
- * tasks/vectorKnn.ts). The n × dim matrix goes to the workers once, in a SharedArrayBuffer
+ * worker/tasks/vectorKnn.ts). The n × dim matrix goes to the workers once, in a SharedArrayBuffer
  * (copied there only when it is not already shared); the query rows are cut into chunks, a few
  * per worker so that progress is smooth and a slow chunk does not hold the others up. For range
  * queries with j > i only, row i costs n − i − 1 pairs, so the chunks are cut at equal work, not
@@ -12,7 +12,7 @@ import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
-import type { GraphDbscanResult, VectorKnnPayload } from './tasks/vectorKnn';
+import type { GraphDbscanResult, VectorKnnPayload } from '../worker/tasks/vectorKnn';
 
 export interface VectorJobOptions extends MetricOptions {
   pool: WorkerPool;

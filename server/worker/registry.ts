@@ -2,7 +2,7 @@
  * Every task a worker can run, by name. A new kind of heavy work (verifyPairs, cluster, train, ...)
  * is a handler in tasks/ and one line here; callers run it with `pool.run('<name>', payload)`.
  */
-import type { TaskRegistry } from './task';
+import type { TaskRegistry } from './taskContext';
 import { candidatesTask, localityOrderTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';

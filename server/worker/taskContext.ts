@@ -1,6 +1,6 @@
 /**
  * The shape of a task that runs in a worker thread. A task is a function `(payload, ctx) → result`
- * registered under a name in `tasks.ts`; the pool runs it by that name.
+ * registered under a name in registry.ts; the pool runs it by that name.
  */
 import type { Transferable } from 'node:worker_threads';
 import type { TaskProgress } from './messages';

@@ -6,7 +6,7 @@
 import { parentPort, type MessagePort, type Transferable } from 'node:worker_threads';
 import { CancelledError, toErrorInfo } from './errors';
 import type { RunMessage, WorkerMessage } from './messages';
-import type { TaskContext, TaskRegistry } from './task';
+import type { TaskContext, TaskRegistry } from './taskContext';
 
 const PROGRESS_INTERVAL_MS = 100;
 

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import { CancelledError, isCancellation, PoolDisposedError, TaskError, WorkerCrashedError } from '../../server/jobs/errors';
+import { isCancellation, PoolDisposedError, TaskError, WorkerCrashedError } from '../../server/jobs/errors';
+import { CancelledError } from '../../server/worker/errors';
 import { WorkerPool, type PoolOptions } from '../../server/jobs/pool';
-import type { TaskProgress } from '../../server/jobs/messages';
+import type { TaskProgress } from '../../server/worker/messages';
 
 let dir: string;
 let workerFile: string;

@@ -11,7 +11,7 @@ import { estimatePairs, selectByEstimates } from '../../engine/index/candidateSe
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
 import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface CandidatesPayload {
   signatures: Uint32Array;

@@ -5,7 +5,7 @@
 import type { CompareRequest } from '../../protocol';
 import { compareValues, MEASURES, parseComparable } from '../../engine/measures';
 import { InvalidInputError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** Checks that an untrusted value is a well-formed `CompareRequest.Params`. */
 export function readCompareParams(value: unknown): CompareRequest.Params {

@@ -13,7 +13,7 @@ import { initBackend, type BackendPreference } from '../../engine/models/backend
 import { loadModel } from '../../engine/models/modelStore';
 import { embedInputs, type TrainingInputs } from '../../engine/models/training';
 import { InvalidInputError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 import { inputsOf, type TrainInputsPayload } from './train';
 
 export interface EmbedModelPayload {

@@ -5,7 +5,7 @@
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
 import { mutualNeighbourGraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface GraphClusterPayload {
   n: number;

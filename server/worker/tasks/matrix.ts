@@ -6,7 +6,7 @@ import { sequenceIdentity } from '../../engine/cluster/identity';
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { condensedIndex, matrixNeighbourGraph } from '../../engine/cluster/exactMatrix';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface DistanceRowsPayload {
   packed: PackedSymbols;

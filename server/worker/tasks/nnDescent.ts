@@ -12,7 +12,7 @@ import type { KnnResult } from '../../engine/index/knnExact';
 import { nnDescent } from '../../engine/index/nnDescent';
 import { rerankCandidates } from '../../engine/index/rerank';
 import { projectRows } from '../../engine/index/projectedKnn';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface NnDescentPayload {
   /** n × dim rows (a SharedArrayBuffer view or a copy). */

@@ -4,7 +4,7 @@
  */
 import { PROFILE_DIM, kmerProfile, trigramProfile } from '../../engine/features/profiles';
 import { recordCount, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface ProfilesPayload {
   packed: PackedSymbols;

@@ -3,7 +3,7 @@
  * reports carrying `similarityLab/trainingMetrics` params, and the graceful-stop flag.
  */
 import type { ModelHistorySummary } from '../../engine/models/modelStore';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 import type { TrainingMetricsReport, TrainingRunInfo } from './train';
 
 /** A graceful stop requested through the payload's flag. */

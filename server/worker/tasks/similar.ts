@@ -8,7 +8,7 @@ import { levenshtein } from '../../engine/measures';
 import { buildLshIndex, lshQuery } from '../../engine/index/lsh';
 import { estimateJaccard } from '../../engine/index/minhash';
 import { recordCount, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface SimilarPayload {
   packed: PackedSymbols;

@@ -7,7 +7,7 @@ import { KmerHasher } from '../../engine/features/kmers';
 import { sortUniqueInPlace } from '../../engine/features/hash';
 import { createMinHashFamily, minhashInto } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** What a record's shingles are: canonical DNA k-mers, or character n-grams of text. */
 export type ShingleSpec = { kind: 'kmers'; k: number; canonical: boolean } | { kind: 'chars'; n: number };

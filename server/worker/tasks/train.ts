@@ -21,7 +21,7 @@ import { oneHotInputs } from '../../engine/models/oneHot';
 import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import { CancelledError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
 

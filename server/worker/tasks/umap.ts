@@ -3,7 +3,7 @@
  * - `umap`: a whole fit in this worker, epoch by epoch, reporting progress after each epoch (the
  *   pool throttles the messages) and stopping at the next epoch when cancelled. Returns the
  *   n·nComponents map (moved, not copied).
- * - `umapPrepare` + `umapLayout` (the map over several threads, server/jobs/embedMap.ts): the
+ * - `umapPrepare` + `umapLayout` (the map over several threads, server/jobs/mapLayout.ts): the
  *   first builds the fit (graph, edges, random start, partitions: engine/embed/umap.ts
  *   prepareUmap) on SharedArrayBuffers and returns it; then one `umapLayout` per thread shares
  *   its epochs (engine/embed/parallelLayout.ts). Role 0 reports progress. Any of them cancelled
@@ -13,7 +13,7 @@ import { runLayoutShare } from '../../engine/embed/parallelLayout';
 import type { LayoutState } from '../../engine/embed/layout';
 import { prepareUmap, UmapFit, type KnnGraph, type UmapOptions, type UmapSetup } from '../../engine/embed/umap';
 import { CancelledError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** Everything but the injectable random source, which cannot cross threads: a seed does. */
 export type UmapTaskOptions = Omit<UmapOptions, 'random'>;

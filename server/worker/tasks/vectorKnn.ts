@@ -1,5 +1,5 @@
 /**
- * Task `vectorKnn`: one slice of the vector neighbour work, run by ../vectorKnn.ts over the pool.
+ * Task `vectorKnn`: one slice of the vector neighbour work, run by jobs/vectorSearch.ts over the pool.
  * The data (and any queries) arrive as Float32Array views of SharedArrayBuffers, so no worker
  * copies them. Modes:
  * - `knn`: exact k nearest neighbours of query rows [from, to) (of the data, or of `queries`), or
@@ -25,7 +25,7 @@ import { type KnnResult, type MetricOptions, type RangeResult } from '../../engi
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
 import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 interface Common extends MetricOptions {
   data: Float32Array;

@@ -8,7 +8,7 @@ import { identityWithin } from '../../engine/cluster/identity';
 import { jaccardFloor } from '../../engine/index/candidateSelection';
 import { estimateJaccardAt } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface VerifyPayload {
   packed: PackedSymbols;

@@ -8,13 +8,14 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { UmapFit } from '../../../server/engine/embed/umap';
-import { CancelledError, isCancellation } from '../../../server/jobs/errors';
-import type { TaskProgress } from '../../../server/jobs/messages';
+import { isCancellation } from '../../../server/jobs/errors';
+import { CancelledError } from '../../../server/worker/errors';
+import type { TaskProgress } from '../../../server/worker/messages';
 import { WorkerPool } from '../../../server/jobs/pool';
-import type { TaskContext } from '../../../server/jobs/task';
+import type { TaskContext } from '../../../server/worker/taskContext';
 import { createLayoutControl } from '../../../server/engine/embed/parallelLayout';
 import type { UmapSetup } from '../../../server/engine/embed/umap';
-import { umapTask, type UmapLayoutPayload, type UmapPayload, type UmapResult } from '../../../server/jobs/tasks/umap';
+import { umapTask, type UmapLayoutPayload, type UmapPayload, type UmapResult } from '../../../server/worker/tasks/umap';
 import { blobs, bruteKnn } from './blobs';
 
 let dir: string;

@@ -4,8 +4,8 @@
  */
 import { threadId } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveTasks } from '../../../server/jobs/workerRuntime';
-import type { TaskRegistry } from '../../../server/jobs/task';
+import { serveTasks } from '../../../server/worker/workerRuntime';
+import type { TaskRegistry } from '../../../server/worker/taskContext';
 
 const tasks: TaskRegistry = {
   echo: (payload) => payload,

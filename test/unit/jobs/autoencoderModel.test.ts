@@ -19,7 +19,7 @@ import { isCancellation } from '../../../server/jobs/errors';
 import { modelEmbeddings } from '../../../server/jobs/modelEmbeddings';
 import { reconstruct, reconstructionPreviews } from '../../../server/jobs/modelReconstructions';
 import { WorkerPool } from '../../../server/jobs/pool';
-import type { LoadedVectors } from '../../../server/jobs/tasks/loadVectors';
+import type { LoadedVectors } from '../../../server/worker/tasks/loadVectors';
 import { trainModel, type TrainingMetricsReport } from '../../../server/jobs/trainModel';
 
 const WORKER = path.resolve(__dirname, '../../../dist/worker.js');

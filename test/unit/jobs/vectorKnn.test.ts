@@ -15,7 +15,7 @@ import { knnExact } from '../../../server/engine/index/knnExact';
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
-import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorKnn';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
 import { gaussian, mulberry32 } from '../features/rng';
 
 let dir: string;
