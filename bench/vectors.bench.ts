@@ -80,8 +80,8 @@ async function makePool(tmp: string): Promise<WorkerPool> {
   const workerFile = path.join(tmp, 'worker.js');
   await build({
     stdin: {
-      contents: `import { serveTasks } from './workerRuntime'; import { vectorKnnTask } from './tasks/vectorKnn'; serveTasks({ vectorKnn: vectorKnnTask });`,
-      resolveDir: path.join(__dirname, '..', 'server', 'jobs'),
+      contents: `import { serveTasks } from './workerRuntime'; import { vectorTasks } from './tasks/vectorKnn'; serveTasks(vectorTasks);`,
+      resolveDir: path.join(__dirname, '..', 'server', 'worker'),
       loader: 'ts',
     },
     bundle: true,

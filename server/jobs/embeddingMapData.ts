@@ -20,8 +20,7 @@ import { buildSequenceIndex } from './sequenceIndex';
 import { modelEmbeddings } from './modelEmbeddings';
 import { reconstructionPreviews } from './modelReconstructions';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
-import type { LoadedVectors, RecordPreview } from '../worker/tasks/loadVectors';
-import type { ProfilesResult } from '../worker/tasks/profiles';
+import type { RecordPreview } from '../worker/tasks/loadVectors';
 
 export type MapRecordKind = 'sequences' | 'rows' | 'text' | 'images' | 'volumes' | 'vectors';
 
@@ -122,7 +121,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   const featuresName = (fallback: string) => (embedded ? `embeddings of model ${embedded.manifest.modelId}` : fallback);
 
   if ((await vectorFormatOf(file)) !== undefined) {
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
     const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(loaded.features, loaded.dim);
     const kind: MapRecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
     const textRows = loaded.format === 'csv' || loaded.format === 'tsv' || loaded.format === 'jsonl-vectors';
@@ -146,7 +145,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   }
 
   const index = await buildSequenceIndex(file, { pool, ...run, ...(options.cache ? { cache: options.cache } : {}), ...(options.read ? { read: options.read } : {}), onProgress: progress });
-  const profiles = await pool.run<ProfilesResult>('profiles', { packed: index.packed, excerpt: EXCERPT }, { ...run, onProgress: (p) => progress('profiles', p.done, p.total) });
+  const profiles = await pool.run('profiles', { packed: index.packed, excerpt: EXCERPT }, { ...run, onProgress: (p) => progress('profiles', p.done, p.total) });
   const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(profiles.features, profiles.dim);
   return {
     map: {

@@ -3,7 +3,6 @@ import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
-import type { SimilarHit } from '../worker/tasks/similar';
 
 export interface SimilarItem {
   record: RecordMeta;
@@ -19,7 +18,7 @@ const QUERY_IDENTITY = 0.9;
 export async function similarInIndex(index: SequenceIndex, record: number, k: number, pool: WorkerPool, signal?: AbortSignal): Promise<SimilarItem[]> {
   const H = index.params.numHashes;
   const { bands, rows } = chooseLshParams(Math.max(0.01, identityToJaccard(QUERY_IDENTITY, index.params.k)), H);
-  const hits = await pool.run<SimilarHit[]>('similarQuery', { packed: index.packed, signatures: index.signatures, numHashes: H, bands, rows, record, k }, { signal });
+  const hits = await pool.run('similarQuery', { packed: index.packed, signatures: index.signatures, numHashes: H, bands, rows, record, k }, { signal });
   return hits.map((h) => ({ record: index.records[h.index] as RecordMeta, score: h.identity, distance: h.distance }));
 }
 

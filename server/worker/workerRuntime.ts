@@ -67,7 +67,8 @@ async function runTask(port: MessagePort, tasks: TaskRegistry, message: RunMessa
         name: 'UnknownTaskError',
       });
     }
-    const value = await handler(payload, ctx);
+    // The one unchecked step: the pool's typed `run` sent this payload under this task's name.
+    const value = await (handler as (payload: unknown, ctx: TaskContext) => unknown)(payload, ctx);
     post({ type: 'result', id, value }, resultTransfer);
   } catch (err) {
     // Also reached when the result cannot be cloned (DataCloneError): the caller gets that error.

@@ -77,7 +77,8 @@ export function compareDescribed(a: string | number[], b: string | number[], mea
   return { kind: result.kind, values: result.values, skipped, about };
 }
 
-export function compareTask(payload: unknown, ctx: TaskContext): CompareRequest.Result {
+export function compareTask(payload: CompareRequest.Params, ctx: TaskContext): CompareRequest.Result {
+  // Typed, but it comes from an LSP client unchecked: the worker checks it before computing.
   const params = readCompareParams(payload);
   const { a, b } = interpretInputs(params);
   ctx.throwIfCancelled();

@@ -56,8 +56,7 @@ function decode(models: Autoencoder, inputs: TrainingInputs, indices: Int32Array
   }
 }
 
-export async function embedModelTask(payload: unknown, ctx: TaskContext): Promise<EmbedModelResult> {
-  const p = payload as EmbedModelPayload;
+export async function embedModelTask(p: EmbedModelPayload, ctx: TaskContext): Promise<EmbedModelResult> {
   await initBackend(p.backend);
   const { model, manifest } = await loadModel(p.modelDir);
   let views: Autoencoder | undefined;

@@ -26,6 +26,11 @@ export interface RecordMeta {
   length: number;
 }
 
+export interface LoadDatasetPayload {
+  file: string;
+  read: CloneableReadOptions;
+}
+
 export interface LoadedDataset {
   /** SHA-256 of the file's bytes: the index cache key. */
   contentHash: string;
@@ -65,7 +70,6 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
 }
 
-export function loadDatasetTask(payload: unknown, ctx: TaskContext): Promise<LoadedDataset> {
-  const p = payload as { file: string; read: CloneableReadOptions };
+export function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDataset> {
   return loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
 }

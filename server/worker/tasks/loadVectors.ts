@@ -145,12 +145,12 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
   return out;
 }
 
-export function loadVectorsTask(payload: unknown, ctx: TaskContext): Promise<LoadedVectors> {
-  return loadVectors(payload as LoadVectorsPayload, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
+export function loadVectorsTask(p: LoadVectorsPayload, ctx: TaskContext): Promise<LoadedVectors> {
+  return loadVectors(p, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
 
 }
 
 /** Task `contentHash`: a dataset's cache key, computed in a worker (hashing a large file must not hold the LSP thread). */
-export function contentHashTask(payload: unknown, ctx: TaskContext): Promise<string> {
-  return contentHashOf((payload as { file: string }).file, () => ctx.throwIfCancelled());
+export function contentHashTask(p: { file: string }, ctx: TaskContext): Promise<string> {
+  return contentHashOf(p.file, () => ctx.throwIfCancelled());
 }

@@ -34,8 +34,7 @@ export interface NnDescentPayload {
   maxCandidates?: number;
 }
 
-export async function nnDescentTask(payload: unknown, ctx: TaskContext): Promise<KnnResult & { projected: boolean }> {
-  const p = payload as NnDescentPayload;
+export async function nnDescentTask(p: NnDescentPayload, ctx: TaskContext): Promise<KnnResult & { projected: boolean }> {
   const metric = p.metric ?? 'euclidean';
   const components = p.components ?? 96;
   const seed = p.seed ?? 1;

@@ -30,8 +30,7 @@ export interface SimilarHit {
   jaccard: number;
 }
 
-export function similarTask(payload: unknown, ctx: TaskContext): SimilarHit[] {
-  const p = payload as SimilarPayload;
+export function similarTask(p: SimilarPayload, ctx: TaskContext): SimilarHit[] {
   const n = recordCount(p.packed);
   const H = p.numHashes;
   const self = p.record;

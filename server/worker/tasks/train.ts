@@ -122,8 +122,7 @@ function epochMetrics(e: EpochMetrics): Record<string, number> {
   };
 }
 
-export async function trainTask(payload: unknown, ctx: TaskContext): Promise<TrainTaskResult> {
-  const p = payload as TrainTaskPayload;
+export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<TrainTaskResult> {
   const choice = await initBackend(p.backend, (msg) => console.error(msg));
   if (p.model === 'autoencoder') return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
   const inputs = inputsOf(p.inputs);

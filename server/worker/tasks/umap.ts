@@ -32,8 +32,7 @@ export interface UmapResult {
   edgeCount: number;
 }
 
-export function umapTask(payload: unknown, ctx: TaskContext): UmapResult {
-  const { knn, options = {} } = payload as UmapPayload;
+export function umapTask({ knn, options = {} }: UmapPayload, ctx: TaskContext): UmapResult {
   const fit = new UmapFit(knn, options);
   ctx.progress(0, fit.nEpochs, 'UMAP: optimising the layout');
   while (!fit.done) {
@@ -47,8 +46,7 @@ export function umapTask(payload: unknown, ctx: TaskContext): UmapResult {
 }
 
 /** The fit, on SharedArrayBuffers, for `umapLayout` tasks. */
-export function umapPrepareTask(payload: unknown): UmapSetup {
-  const { knn, options = {} } = payload as UmapPayload;
+export function umapPrepareTask({ knn, options = {} }: UmapPayload): UmapSetup {
   return prepareUmap(knn, options, true).setup;
 }
 
@@ -61,8 +59,7 @@ export interface UmapLayoutPayload {
 }
 
 /** Shares the epochs of a prepared fit; the map is in state.published when every such task has returned. */
-export function umapLayoutTask(payload: unknown, ctx: TaskContext): { stopped: boolean } {
-  const { state, control, role } = payload as UmapLayoutPayload;
+export function umapLayoutTask({ state, control, role }: UmapLayoutPayload, ctx: TaskContext): { stopped: boolean } {
   const nEpochs = state.params.nEpochs;
   if (role === 0) ctx.progress(0, nEpochs, 'UMAP: optimising the layout');
   const outcome = runLayoutShare(state, control, {

@@ -32,8 +32,7 @@ export interface VerifyResult {
   aligned: number;
 }
 
-export function verifyTask(payload: unknown, ctx: TaskContext): VerifyResult {
-  const p = payload as VerifyPayload;
+export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
   const n = p.i.length;
   const outI = new Uint32Array(n);
   const outJ = new Uint32Array(n);
