@@ -28,7 +28,7 @@ import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
 import type { VectorRecordMeta } from '../worker/tasks/loadVectors';
 import type { EmbedModelPayload } from '../worker/tasks/embedModel';
-import type { TrainInputsPayload } from '../worker/tasks/train';
+import type { TrainInputsPayload } from '../worker/tasks/trainTaskTypes';
 import type { VectorClusterOutcome, VectorClusterParams } from './vectorClusterDataset';
 import { clusterVectorsInPool } from './vectorSearch';
 import type { VectorIndex } from './vectorIndex';

@@ -33,7 +33,7 @@ import type { ModelKind } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
-import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/train';
+import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
 
 export type { TrainingMetricsReport, TrainTaskResult };
 

@@ -14,7 +14,8 @@ import { loadModel } from '../../engine/models/modelStore';
 import { embedInputs, type TrainingInputs } from '../../engine/models/training';
 import { InvalidInputError } from '../errors';
 import type { TaskContext } from '../taskContext';
-import { inputsOf, type TrainInputsPayload } from './train';
+import { inputsOf } from './train';
+import type { TrainInputsPayload } from './trainTaskTypes';
 
 export interface EmbedModelPayload {
   modelDir: string;

@@ -4,7 +4,7 @@
  */
 import type { ModelHistorySummary } from '../../engine/models/modelStore';
 import type { TaskContext } from '../taskContext';
-import type { TrainingMetricsReport, TrainingRunInfo } from './train';
+import type { TrainingMetricsReport, TrainingRunInfo } from './trainTaskTypes';
 
 /** A graceful stop requested through the payload's flag. */
 export function stopRequested(flag: Int32Array | undefined): () => boolean {

@@ -18,7 +18,7 @@ import type { TrainingInputs } from '../../engine/models/training';
 import { CancelledError, InvalidInputError } from '../errors';
 import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
-import type { TrainTaskPayload, TrainTaskResult } from './train';
+import type { TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
 
 type AutoencoderPayload = Extract<TrainTaskPayload, { model: 'autoencoder' }>;
 
