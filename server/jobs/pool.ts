@@ -3,7 +3,6 @@
  *
  * - Typed by a task map (default: the product's, worker/registry.ts): `run('sketch', payload)`
  *   checks the payload against the task's parameter and resolves with the task's result type.
- *
  * - Workers start on demand, up to `size` (default: the machine's available parallelism); a task
  *   waits in a FIFO queue while all are busy.
  * - Cancellation is cooperative first: aborting a running task sets a flag in a SharedArrayBuffer
