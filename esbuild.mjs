@@ -27,7 +27,7 @@ const nodeBuild = {
   entryPoints: {
     client: 'client/extension.ts',
     server: 'server/main.ts',
-    worker: 'server/jobs/worker.ts',
+    worker: 'server/worker/main.ts',
     cli: 'server/cli.ts',
     // Every simlab command: cli.js requires it at run time for all but the light ones (server/cli.ts).
     cliFull: 'server/cli/full.ts',

@@ -29,6 +29,21 @@ export default tseslint.config(
     },
   },
   {
+    // The worker side imports the engine, never the host (DESIGN.md): what runs in a worker thread
+    // must not pull the LSP connection, the pool or the CLI into the worker bundle. protocol.ts,
+    // the shared contract, is allowed for its types only.
+    files: ['server/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'server/ never imports vscode.' }],
+        patterns: [{ group: ['vscode-languageserver*', 'vscode-jsonrpc*', '**/jobs', '**/jobs/**', '**/handlers', '**/handlers/**', '**/host', '**/host/**', '**/cli', '**/cli/**', '../main', '../../main', '../cli', '../../cli'], message: 'worker/ imports the engine (and protocol types), never the host: jobs/, handlers/, host/, main.ts, cli/.' }],
+      }],
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/protocol'], allowTypeImports: true, message: 'worker/ takes only types from protocol.ts (import type).' }],
+      }],
+    },
+  },
+  {
     files: ['server/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

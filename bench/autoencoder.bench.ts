@@ -9,7 +9,7 @@
  * default) takes each image's augmented view as its positive. Labels only score the clusters.
  *
  * Each model trains in the product's loop (engine/models/autoencoderTraining.ts trainAutoencoder)
- * for a fixed number of epochs, batch 256, seeded; then the map pipeline (server/jobs/embedMap.ts:
+ * for a fixed number of epochs, batch 256, seeded; then the map pipeline (server/jobs/mapLayout.ts:
  * StandardScaler, kNN and UMAP in the worker pool) with N2D's settings: UMAP to as many
  * dimensions as clusters (10), 20 neighbours, min_dist 0. Two clusterings of that map:
  *  - GMM with 10 components (engine/cluster/gmm.ts): N2D's own clustering step;
@@ -37,7 +37,7 @@ import { latentCodes, trainAutoencoder, type AutoencoderTrainingConfig } from '.
 import { initBackend } from '../server/engine/models/backend';
 import { encodeLabels } from '../server/engine/models/batching';
 import { denseInputs } from '../server/engine/models/training';
-import { embedMap } from '../server/jobs/embedMap';
+import { embedMap } from '../server/jobs/mapLayout';
 import { WorkerPool } from '../server/jobs/pool';
 import { row, skippedRow, type BenchContext, type BenchRow } from './harness';
 
@@ -134,7 +134,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   mkdirSync(path.join(root, '.bench'), { recursive: true });
   const dir = mkdtempSync(path.join(root, '.bench', 'autoencoder-'));
   const workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(root, 'server/jobs/worker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
+  await build({ entryPoints: [path.join(root, 'server/worker/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
   const pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
   const rows: BenchRow[] = [];
   try {

@@ -2,7 +2,7 @@
  * UMAP to 2-D (issue 7): the first 10,000 Fashion-MNIST training images (raw pixels / 255, no
  * scaler, as umap-learn gets them), n_neighbors 15, min_dist 0.1, 500 epochs for both:
  *  - ours end to end: kNN in the worker pool (2 workers; embedMap's 'auto' method: projected
- *    kNN at this size, see server/jobs/embedMap.ts) + our UMAP (embedMap's default: 2 layout
+ *    kNN at this size, see server/jobs/mapLayout.ts) + our UMAP (embedMap's default: 2 layout
  *    partitions on 2 worker threads, seeded and reproducible);
  *  - umap-learn (Debian, /usr/bin/python3 bench/anchors/umap_learn.py: its own NNDescent + UMAP,
  *    numba in parallel, JIT included as a fresh process pays it);
@@ -22,7 +22,7 @@ import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { UMAP } from 'umap-js';
 import { trustworthiness } from '../server/engine/embed/trustworthiness';
-import { embedMap } from '../server/jobs/embedMap';
+import { embedMap } from '../server/jobs/mapLayout';
 import { WorkerPool } from '../server/jobs/pool';
 import { median, row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
 
@@ -55,7 +55,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   mkdirSync(path.join(root, '.bench'), { recursive: true });
   const dir = mkdtempSync(path.join(root, '.bench', 'umap-'));
   const workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(root, 'server/jobs/worker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
+  await build({ entryPoints: [path.join(root, 'server/worker/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
   const pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
   try {
     const { data, n, dim } = readImages(file, 10_000);

@@ -33,7 +33,7 @@ import { loadGemm } from '../server/engine/index/gemm';
 import { knnExact } from '../server/engine/index/knnExact';
 import { knnExactGemm } from '../server/engine/index/knnGemm';
 import { WorkerPool } from '../server/jobs/pool';
-import { clusterVectorsInPool, estimateEpsInPool, knnInPool, knnProjectedInPool } from '../server/jobs/vectorKnn';
+import { clusterVectorsInPool, estimateEpsInPool, knnInPool, knnProjectedInPool } from '../server/jobs/vectorSearch';
 import { row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -80,8 +80,8 @@ async function makePool(tmp: string): Promise<WorkerPool> {
   const workerFile = path.join(tmp, 'worker.js');
   await build({
     stdin: {
-      contents: `import { serveTasks } from './workerRuntime'; import { vectorKnnTask } from './tasks/vectorKnn'; serveTasks({ vectorKnn: vectorKnnTask });`,
-      resolveDir: path.join(__dirname, '..', 'server', 'jobs'),
+      contents: `import { serveTasks } from './workerRuntime'; import { vectorTasks } from './tasks/vectorKnn'; serveTasks(vectorTasks);`,
+      resolveDir: path.join(__dirname, '..', 'server', 'worker'),
       loader: 'ts',
     },
     bundle: true,

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import readline from 'node:readline';
 import { isMeasureName, MEASURE_NAMES, MEASURES, parseComparable } from '../engine/measures';
-import { compareDescribed } from '../jobs/tasks/compare';
+import { compareDescribed } from '../worker/tasks/compare';
 import type { CompareRequest } from '../protocol';
 import { defineCommand, type CliIO } from './command';
 import { InputError, UsageError } from './errors';

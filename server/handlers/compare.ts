@@ -5,7 +5,7 @@ import { runRequestJob, type HostContext } from './context';
 export function registerCompare(host: HostContext): void {
   // The params are untrusted JSON: the task checks them (InvalidInputError → InvalidParams).
   host.connection.onRequest(CompareRequest.type, (params, token) =>
-    runRequestJob<CompareRequest.Result>(host, token, {
+    runRequestJob(host, token, {
       label: 'Comparing',
       what: 'compare',
       task: 'compare',

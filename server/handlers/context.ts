@@ -2,6 +2,8 @@
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import { withTokenSignal } from '../jobs/cancellation';
 import type { RunOptions, WorkerPool } from '../jobs/pool';
+import type { Tasks } from '../worker/registry';
+import type { TaskPayload, TaskResult } from '../worker/taskContext';
 import { classify, toResponseError } from './errors';
 import type { StatusReporter } from './status';
 
@@ -12,13 +14,13 @@ export interface HostContext {
   jobs(): WorkerPool;
 }
 
-export interface RequestJob {
+export interface RequestJob<K extends keyof Tasks> {
   /** Shown in the status while the job runs ("Comparing"). */
   label: string;
   /** Names the request in error messages ("compare"). */
   what: string;
-  task: string;
-  payload: unknown;
+  task: K;
+  payload: TaskPayload<Tasks, K>;
   options?: Omit<RunOptions, 'signal'>;
 }
 
@@ -28,10 +30,10 @@ export interface RequestJob {
  * (RequestCancelled, InvalidParams for bad input, InternalError otherwise — also logged and shown
  * as a warning in the status until the next job succeeds).
  */
-export async function runRequestJob<T>(host: HostContext, token: CancellationToken, job: RequestJob): Promise<T> {
+export async function runRequestJob<K extends keyof Tasks>(host: HostContext, token: CancellationToken, job: RequestJob<K>): Promise<TaskResult<Tasks, K>> {
   try {
     const value = await host.status.track(job.label, () =>
-      withTokenSignal(token, (signal) => host.jobs().run<T>(job.task, job.payload, { ...job.options, signal })),
+      withTokenSignal(token, (signal) => host.jobs().run(job.task, job.payload, { ...job.options, signal })),
     );
     host.status.clearProblem();
     return value;

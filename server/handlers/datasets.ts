@@ -13,7 +13,7 @@ import { buildSequenceIndex, type SequenceIndex } from '../jobs/sequenceIndex';
 import { vectorFormatOf } from '../engine/data/vectorDataset';
 import { buildVectorIndex, type VectorIndex } from '../jobs/vectorIndex';
 import { clusterVectorDataset, DEFAULT_VECTOR_MIN_PTS, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
-import { InvalidInputError } from '../jobs/errors';
+import { InvalidInputError } from '../worker/errors';
 import { DatasetsChangedNotification, type DatasetInfo, type DatasetState } from '../protocol';
 import type { HostContext } from './context';
 import { loadSettings, type HostSettings } from './settings';

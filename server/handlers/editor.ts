@@ -16,7 +16,7 @@ import {
   MarkupKind,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { RecordMeta } from '../jobs/sequenceIndex';
+import type { RecordMeta } from '../worker/tasks/loadDataset';
 import { recordAtLine } from '../jobs/recordNeighbours';
 import { DatasetsRequest, type Range } from '../protocol';
 import { runCluster } from './cluster';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { datasetFolderOfImage, vectorFormatOf } from '../engine/data/vectorDataset';
-import { InvalidInputError } from '../jobs/errors';
+import { InvalidInputError } from '../worker/errors';
 import { buildEmbeddingMap } from '../jobs/embeddingMapData';
 import { ClusterRequest, EmbeddingMapRequest } from '../protocol';
 import type { HostContext } from './context';

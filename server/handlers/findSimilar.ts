@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken } from 'vscode-languageserver/node';
-import { InvalidInputError } from '../jobs/errors';
+import { InvalidInputError } from '../worker/errors';
 import { estimateJaccard, fileSignature, recordAtLine } from '../jobs/recordNeighbours';
 import { similarInIndex } from '../jobs/similarRecords';
 import type { SequenceIndex } from '../jobs/sequenceIndex';

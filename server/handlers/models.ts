@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { newModelId, readManifest, type ModelManifest } from '../engine/models/modelStore';
-import { InvalidInputError } from '../jobs/errors';
+import { InvalidInputError } from '../worker/errors';
 import { trainModel } from '../jobs/trainModel';
 import type { AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { TrainingConfig } from '../engine/models/training';

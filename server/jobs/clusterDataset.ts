@@ -10,8 +10,8 @@ import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summar
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
-import type { CandidatesResult, CandidatesPayload, LocalityResult } from './tasks/candidates';
-import type { VerifyResult } from './tasks/verify';
+import type { CandidatesPayload } from '../worker/tasks/candidates';
+import type { VerifyResult } from '../worker/tasks/verify';
 
 export interface ClusterParams {
   /** Identity threshold (0..1): records at ≥ this identity are neighbours; DBSCAN eps = 1 − threshold. */
@@ -96,7 +96,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   progress('candidates', 0, 1);
   // The candidate and verification stages work on a copy of the records in locality order
   // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
-  const local = await pool.run<LocalityResult>('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
+  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
   const { order } = local;
   const ordered = { ...index, signatures: local.signatures, packed: local.packed };
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
@@ -118,7 +118,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
     const floor = params.candidatesPerRecord ? { minJaccard: 0 } : { minJaccard: lshThreshold, q, shingles };
     const payload = { packed: ordered.packed, signatures: ordered.signatures, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.slice(from, to), j: cand.j.slice(from, to) };
     jobs.push(
-      pool.run<VerifyResult>('verifyPairs', payload, { signal, transfer: [payload.i.buffer, payload.j.buffer] }).then((r) => {
+      pool.run('verifyPairs', payload, { signal, transfer: [payload.i.buffer, payload.j.buffer] }).then((r) => {
         parts.push(r);
         done += to - from;
         progress('verifying', done, total);
@@ -130,7 +130,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   lap('verify');
 
   progress('clustering', 0, 1);
-  const clustered = await pool.run<{ labels: Int32Array; edgesUsed: number }>(
+  const clustered = await pool.run(
     'graphCluster',
     { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
     { signal },
@@ -186,7 +186,7 @@ async function candidatePairs(
   for (let c = 1; c < chunks; c++) bounds.push(Math.round(n * (1 - Math.sqrt(1 - c / chunks))));
   bounds.push(n);
   const parts = await Promise.all(
-    bounds.slice(0, -1).map((from, c) => pool.run<CandidatesResult>('lshCandidates', { ...base, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
+    bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
   );
   // Every LSH pair is counted; with a budget only those at or above their floor came back.
   const lshPairs = parts.reduce((s, p) => s + p.stats.pairs, 0);
@@ -202,7 +202,7 @@ async function candidatePairs(
     at += p.i.length;
   }
   if (!R || !codes) return { i, j, lshPairs };
-  const selected = await pool.run<{ i: Uint32Array; j: Uint32Array }>('selectCandidates', { n, numHashes: H, perRecord: R, i, j, codes }, { signal, transfer: [i.buffer, j.buffer, codes.buffer] });
+  const selected = await pool.run('selectCandidates', { n, numHashes: H, perRecord: R, i, j, codes }, { signal, transfer: [i.buffer, j.buffer, codes.buffer] });
   return { ...selected, lshPairs };
 }
 
@@ -261,7 +261,7 @@ async function clusterExact(index: SequenceIndex, options: ClusterOptions, secon
   const now = performance.now();
   seconds['matrix'] = (now - start) / 1000;
   const eps = 1 - params.threshold + 1e-6;
-  const result = await pool.run<{ labels: Int32Array; edges: number }>('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
+  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
   seconds['dbscan'] = (performance.now() - now) / 1000;
   return {
     index,

@@ -12,16 +12,15 @@ import type { VectorReadOptions } from '../engine/data/vectorDataset';
 import { vectorFormatOf } from '../engine/data/vectorDataset';
 import type { DatasetReadOptions } from '../engine/data';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
-import { embedMap, type EmbedMapResult, type EmbedStage } from './embedMap';
+import { embedMap, type EmbedMapResult, type EmbedStage } from './mapLayout';
 import type { IndexCache } from './indexCache';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex } from './sequenceIndex';
 import { modelEmbeddings } from './modelEmbeddings';
 import { reconstructionPreviews } from './modelReconstructions';
-import type { CloneableReadOptions } from './tasks/loadDataset';
-import type { LoadedVectors, RecordPreview } from './tasks/loadVectors';
-import type { ProfilesResult } from './tasks/profiles';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { RecordPreview } from '../worker/tasks/loadVectors';
 import type { EmbeddingMapRequest, MapPreview } from '../protocol';
 
 /**
@@ -100,7 +99,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   const featuresName = (fallback: string) => (embedded ? `embeddings of model ${embedded.manifest.modelId}` : fallback);
 
   if ((await vectorFormatOf(file)) !== undefined) {
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
     const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(loaded.features, loaded.dim);
     const kind: EmbeddingMapRequest.RecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
     const textRows = loaded.format === 'csv' || loaded.format === 'tsv' || loaded.format === 'jsonl-vectors';
@@ -124,7 +123,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   }
 
   const index = await buildSequenceIndex(file, { pool, ...run, ...(options.cache ? { cache: options.cache } : {}), ...(options.read ? { read: options.read } : {}), onProgress: progress });
-  const profiles = await pool.run<ProfilesResult>('profiles', { packed: index.packed, excerpt: EXCERPT }, { ...run, onProgress: (p) => progress('profiles', p.done, p.total) });
+  const profiles = await pool.run('profiles', { packed: index.packed, excerpt: EXCERPT }, { ...run, onProgress: (p) => progress('profiles', p.done, p.total) });
   const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(profiles.features, profiles.dim);
   return {
     map: {

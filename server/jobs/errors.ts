@@ -1,28 +1,9 @@
 /**
- * Errors of the job system, and how an error crosses the thread boundary. Structured clone keeps
- * an Error's message but not reliably its class or custom name, so errors travel as plain
- * `{ name, message, stack }` and come back as a {@link TaskError} carrying the original name
- * (a `MeasureError` thrown in a worker is still `err.name === 'MeasureError'`).
+ * Errors of the job system on the host's side. An error thrown in a worker travels as plain
+ * `{ name, message, stack }` (worker/errors.ts) and comes back as a {@link TaskError} carrying
+ * the original name (a `MeasureError` thrown in a worker is still `err.name === 'MeasureError'`).
  */
-
-/** A serialised error. */
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  stack?: string;
-  /** A string or numeric code (`ERR_...`, an errno), when the error had one. */
-  code?: string | number;
-  /** The error's own primitive fields (a ParseError's file, line, column, reason, field). */
-  fields?: Record<string, string | number | boolean>;
-}
-
-/** Thrown by a task that stopped because it was cancelled (see `TaskContext.throwIfCancelled`). */
-export class CancelledError extends Error {
-  override readonly name = 'CancelledError';
-  constructor(message = 'The task was cancelled.') {
-    super(message);
-  }
-}
+import type { ErrorInfo } from '../worker/errors';
 
 /** An error a task threw in a worker, rebuilt on this side with the original name and message. */
 export class TaskError extends Error {
@@ -46,35 +27,6 @@ function stackFrames(stack: string): string {
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
     .join('\n');
-}
-
-export function toErrorInfo(err: unknown): ErrorInfo {
-  if (err instanceof Error) {
-    const info: ErrorInfo = { name: err.name || 'Error', message: err.message };
-    if (err.stack !== undefined) info.stack = err.stack;
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' || typeof code === 'number') info.code = code;
-    const fields: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(err)) {
-      if (key !== 'name' && key !== 'message' && key !== 'stack' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) fields[key] = value;
-    }
-    if (Object.keys(fields).length > 0) info.fields = fields;
-    return info;
-  }
-  return { name: 'Error', message: typeof err === 'string' ? err : `non-error value thrown: ${safeString(err)}` };
-}
-
-function safeString(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-/** The input of a task is malformed (the host answers such a request with InvalidParams). */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
 }
 
 /**

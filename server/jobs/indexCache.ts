@@ -8,7 +8,6 @@
  * boundary, then the Uint32Array payload (little-endian, as on x86/ARM).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -21,16 +20,6 @@ export const INDEX_FORMAT_VERSION = 2;
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   return path.join(base, 'similarity-lab');
-}
-
-/** SHA-256 of a file's bytes, streamed; stops (rejects) as soon as `signal` aborts. */
-export async function hashFile(file: string, checkCancelled?: () => void): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) {
-    checkCancelled?.();
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest('hex');
 }
 
 /** The cache key of an index: content hash + the parameters that shaped it. */

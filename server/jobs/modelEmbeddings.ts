@@ -23,14 +23,14 @@ import { StandardScaler } from '../engine/features/scaler';
 import type { VectorMetric } from '../engine/index/knnExact';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
-import type { LoadedVectors, VectorRecordMeta } from './tasks/loadVectors';
-import type { EmbedModelPayload, EmbedModelResult } from './tasks/embedModel';
-import type { TrainInputsPayload } from './tasks/train';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { VectorRecordMeta } from '../worker/tasks/loadVectors';
+import type { EmbedModelPayload } from '../worker/tasks/embedModel';
+import type { TrainInputsPayload } from '../worker/tasks/trainTaskTypes';
 import type { VectorClusterOutcome, VectorClusterParams } from './vectorClusterDataset';
-import { clusterVectorsInPool } from './vectorKnn';
+import { clusterVectorsInPool } from './vectorSearch';
 import type { VectorIndex } from './vectorIndex';
 
 export interface ModelEmbeddingsOptions {
@@ -79,7 +79,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   let datasetFormat: string;
   if (manifest.data.kind === 'sequence') {
     if (format !== undefined) throw new InvalidInputError(`${file}: a numeric dataset (${format}); the model ${options.modelDir} was trained on DNA sequences`);
-    const loaded = await pool.run<LoadedDataset>('loadDataset', { file, read: options.sequenceRead ?? {} }, { ...runOptions, onProgress: (p) => progress('reading', p.done, p.total) });
+    const loaded = await pool.run('loadDataset', { file, read: options.sequenceRead ?? {} }, { ...runOptions, onProgress: (p) => progress('reading', p.done, p.total) });
     if (loaded.kind !== 'sequence') throw new InvalidInputError(`${file}: a text dataset; the model ${options.modelDir} was trained on DNA sequences`);
     const length = pre.oneHotLength ?? manifest.data.inputShape[0]!;
     inputs = { kind: 'one-hot', packed: loaded.packed, length };
@@ -90,7 +90,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   } else {
     if (format === undefined) throw new InvalidInputError(`${file}: not a numeric dataset; the model ${options.modelDir} was trained on ${manifest.data.kind}s`);
     const read: VectorReadOptions = { ...options.vectorRead, ...(pre.imageSize ? { imageSize: pre.imageSize } : {}), ...(pre.channels ? { channels: pre.channels } : {}) };
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read, features: 'raw' }, { ...runOptions, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await pool.run('loadVectors', { file, read, features: 'raw' }, { ...runOptions, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
     const kind = loaded.kind;
     if (kind !== manifest.data.kind) throw new InvalidInputError(`${file}: holds ${kind}s of shape [${loaded.shape.join(', ')}]; the model ${options.modelDir} was trained on ${manifest.data.kind}s`);
     let data = loaded.features;
@@ -112,7 +112,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   progress('embedding', 0, records.length);
   const reconstruct = manifest.model === 'autoencoder' ? Math.min(options.reconstruct ?? 0, records.length) : 0;
   const payload: EmbedModelPayload = { modelDir: options.modelDir, backend: options.backend ?? 'auto', inputs, ...(reconstruct > 0 ? { reconstruct } : {}) };
-  const r = await pool.run<EmbedModelResult>('embedModel', payload, { ...runOptions, onProgress: (p) => progress('embedding', p.done, p.total) });
+  const r = await pool.run('embedModel', payload, { ...runOptions, onProgress: (p) => progress('embedding', p.done, p.total) });
   const index: VectorIndex = {
     file,
     // Sequence files are not a VectorFormat; the consumers of the index only show it.

@@ -7,14 +7,14 @@
  *   tables   the first 12 values back in the columns' units (the saved scaler inverted)
  *   DNA      the most likely base per position (one-hot argmax; '-' where the output is ~empty)
  */
-import { thumbnail } from './tasks/loadVectors';
+import { thumbnail } from '../worker/tasks/loadVectors';
 import { StandardScaler } from '../engine/features/scaler';
 import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { MapPreview } from '../protocol';
 import type { WorkerPool } from './pool';
-import type { EmbedModelPayload, EmbedModelResult } from './tasks/embedModel';
+import type { EmbedModelPayload } from '../worker/tasks/embedModel';
 
 export interface ReconstructOptions {
   pool: WorkerPool;
@@ -44,7 +44,7 @@ export async function reconstruct(modelDir: string, rows: Float32Array, options:
   if (!Number.isInteger(n)) throw new InvalidInputError(`reconstruct: ${rows.length} values are not whole rows of [${inputShape.join(', ')}] (${size} values each)`);
   if (n === 0) return { manifest, shape: [0, ...inputShape], values: new Float32Array(0) };
   const payload: EmbedModelPayload = { modelDir, backend: options.backend ?? 'auto', inputs: { kind: 'dense', data: rows, inputShape }, reconstruct: n, embed: false };
-  const r = await options.pool.run<EmbedModelResult>('embedModel', payload, { ...(options.signal ? { signal: options.signal } : {}) });
+  const r = await options.pool.run('embedModel', payload, { ...(options.signal ? { signal: options.signal } : {}) });
   return { manifest, shape: [n, ...inputShape], values: r.reconstructions ?? new Float32Array(0) };
 }
 

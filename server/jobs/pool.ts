@@ -1,6 +1,8 @@
 /**
- * A pool of worker threads that runs named tasks (see `tasks.ts`) off the calling thread.
+ * A pool of worker threads that runs named tasks (see worker/registry.ts) off the calling thread.
  *
+ * - Typed by a task map (default: the product's, worker/registry.ts): `run('sketch', payload)`
+ *   checks the payload against the task's parameter and resolves with the task's result type.
  * - Workers start on demand, up to `size` (default: the machine's available parallelism); a task
  *   waits in a FIFO queue while all are busy.
  * - Cancellation is cooperative first: aborting a running task sets a flag in a SharedArrayBuffer
@@ -17,8 +19,12 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
-import { CancelledError, PoolDisposedError, TaskError, WorkerCrashedError } from './errors';
-import type { RunMessage, TaskProgress, WorkerMessage } from './messages';
+import { CancelledError } from '../worker/errors';
+import { PoolDisposedError, TaskError, WorkerCrashedError } from './errors';
+import type { RunMessage, TaskProgress, WorkerMessage } from '../worker/messages';
+// Types only: the tasks themselves run in the workers and stay out of the host's bundle.
+import type { Tasks } from '../worker/registry';
+import type { TaskPayload, TaskRegistry, TaskResult } from '../worker/taskContext';
 
 export type { TaskProgress };
 
@@ -80,7 +86,8 @@ interface Slot {
 
 const DEFAULT_GRACE_MS = 2000;
 
-export class WorkerPool {
+/** `R`: the tasks the workers serve; a test pool with test-only tasks passes its own map. */
+export class WorkerPool<R extends TaskRegistry = Tasks> {
   readonly size: number;
   private readonly workerFile: string;
   private readonly graceMs: number;
@@ -103,12 +110,12 @@ export class WorkerPool {
   }
 
   /** Runs `task` with `payload` in a worker; resolves with what the task returns. */
-  run<T>(task: string, payload: unknown, options: RunOptions = {}): Promise<T> {
+  run<K extends keyof R & string>(task: K, payload: TaskPayload<R, K>, options: RunOptions = {}): Promise<TaskResult<R, K>> {
     if (this.disposed) return Promise.reject(new PoolDisposedError('The worker pool has been disposed.'));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new CancelledError(`Task '${task}' was cancelled before it started.`));
 
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<TaskResult<R, K>>((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
         task,
@@ -120,7 +127,8 @@ export class WorkerPool {
           if (job.settled) return;
           job.settled = true;
           job.detachAbort();
-          resolve(value as T);
+          // The worker answered with what this task returned (structured clone keeps the shape).
+          resolve(value as TaskResult<R, K>);
         },
         reject: (err) => {
           if (job.settled) return;

@@ -5,7 +5,8 @@
  */
 import { EMPTY_SLOT } from '../engine/index/minhash';
 import type { NeighbourEdges } from './clusterDataset';
-import type { RecordMeta, SequenceIndex } from './sequenceIndex';
+import type { RecordMeta } from '../worker/tasks/loadDataset';
+import type { SequenceIndex } from './sequenceIndex';
 
 export interface Neighbour {
   record: number;

@@ -7,22 +7,10 @@
 import type { DatasetReadOptions, DataFormat } from '../engine/data';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
 import { indexKey, type IndexCache } from './indexCache';
-import { sharedUint32, type PackedSymbols } from './packedSymbols';
-import { loadDataset, type LoadedDataset } from './tasks/loadDataset';
+import { sharedUint32, type PackedSymbols } from '../worker/packedSymbols';
+import { loadDataset, type RecordMeta } from '../worker/tasks/loadDataset';
 import type { WorkerPool } from './pool';
-import type { ShingleSpec } from './tasks/sketch';
-
-/** What the editor and the CLI need to know of a record, without its sequence. */
-export interface RecordMeta {
-  index: number;
-  id: string;
-  label?: string;
-  /** 0-based, inclusive lines of the record in its file. */
-  startLine: number;
-  endLine: number;
-  /** Symbols (bases, or characters of the normalised text). */
-  length: number;
-}
+import type { ShingleSpec } from '../worker/tasks/sketch';
 
 export interface IndexParams {
   /** DNA: k-mer length; text: characters per shingle. */
@@ -63,7 +51,7 @@ export interface BuildIndexOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-export { normaliseText } from './textNormalisation';
+export { normaliseText } from '../worker/textNormalisation';
 
 export async function buildSequenceIndex(file: string, options: BuildIndexOptions): Promise<SequenceIndex> {
   const { pool, signal } = options;
@@ -74,7 +62,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
   const dataset =
     read.labelOf || read.onWarning || read.onProgress
       ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
-      : await pool.run<LoadedDataset>('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
+      : await pool.run('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
   signal?.throwIfAborted();
   const { kind, records, packed, contentHash } = dataset;
   const params: IndexParams = {

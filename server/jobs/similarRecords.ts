@@ -1,8 +1,8 @@
 /** The k records most similar to one record of a dataset (LSH + signature ranking, then exact identities). */
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
-import { buildSequenceIndex, type BuildIndexOptions, type RecordMeta, type SequenceIndex } from './sequenceIndex';
-import type { SimilarHit } from './tasks/similar';
+import type { RecordMeta } from '../worker/tasks/loadDataset';
+import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
 
 export interface SimilarItem {
   record: RecordMeta;
@@ -18,7 +18,7 @@ const QUERY_IDENTITY = 0.9;
 export async function similarInIndex(index: SequenceIndex, record: number, k: number, pool: WorkerPool, signal?: AbortSignal): Promise<SimilarItem[]> {
   const H = index.params.numHashes;
   const { bands, rows } = chooseLshParams(Math.max(0.01, identityToJaccard(QUERY_IDENTITY, index.params.k)), H);
-  const hits = await pool.run<SimilarHit[]>('similarQuery', { packed: index.packed, signatures: index.signatures, numHashes: H, bands, rows, record, k }, { signal });
+  const hits = await pool.run('similarQuery', { packed: index.packed, signatures: index.signatures, numHashes: H, bands, rows, record, k }, { signal });
   return hits.map((h) => ({ record: index.records[h.index] as RecordMeta, score: h.identity, distance: h.distance }));
 }
 

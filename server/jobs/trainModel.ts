@@ -30,11 +30,10 @@ import { defaultOneHotLength } from '../engine/models/oneHot';
 import { resolveTrainingConfig, type TrainingConfig } from '../engine/models/training';
 import { resolveAutoencoderTrainingConfig, type AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { ModelKind } from '../engine/models/modelStore';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import type { CloneableReadOptions, LoadedDataset } from './tasks/loadDataset';
-import type { LoadedVectors } from './tasks/loadVectors';
-import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from './tasks/train';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
 
 export type { TrainingMetricsReport, TrainTaskResult };
 
@@ -96,7 +95,7 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
   let prepared: PreparedTraining;
   let labelsOf: (string | undefined)[];
   if (format !== undefined) {
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file, read: options.vectorRead ?? {}, features: 'raw' }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: 'raw' }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
     labelsOf = loaded.records.map((r) => r.label);
     const kind: ModelDataKind = TABLE_FORMATS.has(loaded.format) || loaded.kind === 'table' ? 'table' : loaded.kind;
     if (kind === 'table') {
@@ -137,7 +136,7 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
     }
   } else {
     const read = options.sequenceRead ?? {};
-    const loaded = await pool.run<LoadedDataset>('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress('reading', p.done, p.total) });
+    const loaded = await pool.run('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress('reading', p.done, p.total) });
     if (loaded.kind !== 'sequence') throw input(`${file}: a ${loaded.format} text dataset; ${options.requireLabels === false ? 'an autoencoder' : 'Siamese training'} takes tables, images, volumes or DNA sequences (FASTA/FASTQ)`);
     labelsOf = loaded.records.map((r) => r.label);
     const length = options.oneHotLength ?? defaultOneHotLength(loaded.records.map((r) => r.length));
@@ -230,7 +229,7 @@ export async function trainModel(file: string, options: TrainModelOptions): Prom
       ? { ...common, model, config: options.autoencoder ?? {}, ...(options.perceptualModelDir !== undefined ? { perceptualModelDir: path.resolve(options.perceptualModelDir) } : {}) }
       : { ...common, model, config: options.config ?? {} };
   try {
-    const result = await options.pool.run<TrainTaskResult>('train', payload, {
+    const result = await options.pool.run('train', payload, {
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) => {
         if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);

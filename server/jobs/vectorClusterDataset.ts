@@ -9,7 +9,7 @@ import type { EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { VectorMetric } from '../engine/index/knnExact';
 import type { NeighbourEdges } from './clusterDataset';
 import { buildVectorIndex, type BuildVectorIndexOptions, type VectorIndex, type VectorRecordMeta } from './vectorIndex';
-import { clusterVectorsInPool, knnInPool } from './vectorKnn';
+import { clusterVectorsInPool, knnInPool } from './vectorSearch';
 import type { WorkerPool } from './pool';
 
 export interface VectorClusterParams {

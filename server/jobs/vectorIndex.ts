@@ -11,7 +11,7 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import type { VectorMetric } from '../engine/index/knnExact';
 import { indexKey, type IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
-import { loadVectors, type LoadedVectors, type VectorRecordMeta } from './tasks/loadVectors';
+import { loadVectors, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
 
 export type { VectorRecordMeta };
 
@@ -77,7 +77,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   let known: string | undefined;
   if (options.cache) {
     // The key needs the content hash (a folder: its listing; a file: one read), hashed in a worker.
-    const contentHash = await pool.run<string>('contentHash', { file }, { signal });
+    const contentHash = await pool.run('contentHash', { file }, { signal });
     known = contentHash;
     const key = cacheKeyOf(contentHash, read, features);
     const cached = await options.cache.load<CacheHeader>(key);
@@ -93,7 +93,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   const plainRead = read.onProgress || read.onWarning;
   const loaded: LoadedVectors = plainRead
     ? await loadVectors(payload, () => signal?.aborted === true, progress)
-    : await pool.run<LoadedVectors>('loadVectors', payload, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    : await pool.run('loadVectors', payload, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
   signal?.throwIfAborted();
   const index: VectorIndex = { file, ...loaded, metric, fromCache: false };
   if (options.cache) {

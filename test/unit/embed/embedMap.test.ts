@@ -11,7 +11,7 @@ import { trustworthiness } from '../../../server/engine/embed/trustworthiness';
 import { UmapFit } from '../../../server/engine/embed/umap';
 import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
 import { StandardScaler } from '../../../server/engine/features/scaler';
-import { embedMap, type EmbedStage } from '../../../server/jobs/embedMap';
+import { embedMap, type EmbedStage } from '../../../server/jobs/mapLayout';
 import { isCancellation } from '../../../server/jobs/errors';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { blobs, bruteKnn } from './blobs';

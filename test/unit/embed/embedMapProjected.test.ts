@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
-import { chooseKnnMethod, embedMap } from '../../../server/jobs/embedMap';
+import { chooseKnnMethod, embedMap } from '../../../server/jobs/mapLayout';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { blobs, bruteKnn } from './blobs';
 

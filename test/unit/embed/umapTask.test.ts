@@ -8,13 +8,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { UmapFit } from '../../../server/engine/embed/umap';
-import { CancelledError, isCancellation } from '../../../server/jobs/errors';
-import type { TaskProgress } from '../../../server/jobs/messages';
+import { isCancellation } from '../../../server/jobs/errors';
+import { CancelledError } from '../../../server/worker/errors';
+import type { TaskProgress } from '../../../server/worker/messages';
 import { WorkerPool } from '../../../server/jobs/pool';
-import type { TaskContext } from '../../../server/jobs/task';
+import type { TaskContext } from '../../../server/worker/taskContext';
 import { createLayoutControl } from '../../../server/engine/embed/parallelLayout';
-import type { UmapSetup } from '../../../server/engine/embed/umap';
-import { umapTask, type UmapLayoutPayload, type UmapPayload, type UmapResult } from '../../../server/jobs/tasks/umap';
+import { umapTask } from '../../../server/worker/tasks/umap';
 import { blobs, bruteKnn } from './blobs';
 
 let dir: string;
@@ -37,7 +37,7 @@ const knn = bruteKnn(small.data, small.dim, 10);
 
 void test('the worker returns the same map as an in-process fit with the same seed, with progress', async () => {
   const progress: TaskProgress[] = [];
-  const result = await pool.run<UmapResult>('umap', { knn, options: { seed: 9, nEpochs: 80 } } satisfies UmapPayload, { onProgress: (p) => progress.push(p) });
+  const result = await pool.run('umap', { knn, options: { seed: 9, nEpochs: 80 } }, { onProgress: (p) => progress.push(p) });
   assert.deepEqual(result.embedding, new UmapFit(knn, { seed: 9, nEpochs: 80 }).run());
   assert.equal(result.nEpochs, 80);
   assert.equal(result.nComponents, 2);
@@ -55,7 +55,7 @@ void test('cancelling stops the fit promptly and the pool stays usable', async (
   after(() => single.dispose());
   const controller = new AbortController();
   let firstEpochAt = 0;
-  const run = single.run<UmapResult>('umap', { knn: bigKnn, options: { nEpochs: 100_000 } } satisfies UmapPayload, {
+  const run = single.run('umap', { knn: bigKnn, options: { nEpochs: 100_000 } }, {
     signal: controller.signal,
     onProgress: (p) => {
       if (p.done > 0 && !firstEpochAt) {
@@ -67,7 +67,7 @@ void test('cancelling stops the fit promptly and the pool stays usable', async (
   await assert.rejects(run, (e) => isCancellation(e) && e instanceof CancelledError);
   // The worker noticed (cooperatively, at the next epoch): the next task runs at once.
   const started = Date.now();
-  const again = await single.run<UmapResult>('umap', { knn, options: { nEpochs: 5 } } satisfies UmapPayload);
+  const again = await single.run('umap', { knn, options: { nEpochs: 5 } });
   assert.equal(again.embedding.length, knn.n * 2);
   assert.ok(Date.now() - started < 4000, 'no wait for a terminated worker');
 });
@@ -97,12 +97,12 @@ void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitio
   const options = { seed: 12, partitions: 2, nEpochs: 60 };
   const reference = new UmapFit(bigKnn, options).run();
   for (const threads of [2, 1]) {
-    const setup = await pool.run<UmapSetup>('umapPrepare', { knn: bigKnn, options } satisfies UmapPayload);
+    const setup = await pool.run('umapPrepare', { knn: bigKnn, options });
     assert.ok(setup.state.published.buffer instanceof SharedArrayBuffer);
     const control = createLayoutControl();
     const progress: TaskProgress[] = [];
     const runs = Array.from({ length: threads }, (_, role) =>
-      pool.run<{ stopped: boolean }>('umapLayout', { state: setup.state, control, role } satisfies UmapLayoutPayload, role === 0 ? { onProgress: (p) => progress.push(p) } : {}),
+      pool.run('umapLayout', { state: setup.state, control, role }, role === 0 ? { onProgress: (p) => progress.push(p) } : {}),
     );
     assert.deepEqual(await Promise.all(runs), Array.from({ length: threads }, () => ({ stopped: false })));
     assert.deepEqual(setup.state.published, reference, `${threads} thread(s)`);
@@ -113,16 +113,16 @@ void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitio
 void test('cancelling one umapLayout stops the other thread too', async () => {
   const big = blobs(4, 1500, 10, 5);
   const options = { seed: 1, partitions: 2, nEpochs: 100_000 };
-  const setup = await pool.run<UmapSetup>('umapPrepare', { knn: bruteKnn(big.data, big.dim, 10), options } satisfies UmapPayload);
+  const setup = await pool.run('umapPrepare', { knn: bruteKnn(big.data, big.dim, 10), options });
   const control = createLayoutControl();
   const controller = new AbortController();
-  const first = pool.run('umapLayout', { state: setup.state, control, role: 0 } satisfies UmapLayoutPayload, {
+  const first = pool.run('umapLayout', { state: setup.state, control, role: 0 }, {
     signal: controller.signal,
     onProgress: (p) => {
       if (p.done > 0) controller.abort();
     },
   });
-  const second = pool.run<{ stopped: boolean }>('umapLayout', { state: setup.state, control, role: 1 } satisfies UmapLayoutPayload);
+  const second = pool.run('umapLayout', { state: setup.state, control, role: 1 });
   await assert.rejects(first, (e) => isCancellation(e));
   assert.deepEqual(await second, { stopped: true });
 });

@@ -4,58 +4,59 @@
  */
 import { threadId } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveTasks } from '../../../server/jobs/workerRuntime';
-import type { TaskRegistry } from '../../../server/jobs/task';
+import { serveTasks } from '../../../server/worker/workerRuntime';
+import type { TaskContext, TaskRegistry } from '../../../server/worker/taskContext';
 
-const tasks: TaskRegistry = {
-  echo: (payload) => payload,
-  threadId: () => threadId,
-  sleep: async (payload) => {
-    await sleep((payload as { ms: number }).ms);
+export const tasks = {
+  echo: (payload: unknown) => payload,
+  threadId: (_: null) => threadId,
+  sleep: async ({ ms }: { ms: number }) => {
+    await sleep(ms);
     return threadId;
   },
   /** Busy until cancelled (checked cooperatively) or `ms` passed; returns the thread id. */
-  spin: (payload, ctx) => {
-    const until = Date.now() + ((payload as { ms?: number }).ms ?? 60_000);
+  spin: ({ ms }: { ms?: number }, ctx: TaskContext) => {
+    const until = Date.now() + (ms ?? 60_000);
     while (Date.now() < until) ctx.throwIfCancelled();
     return threadId;
   },
   /** Never looks at the cancellation flag: only termination stops it. */
-  stubborn: () => {
+  stubborn: (_: null) => {
     for (;;) {
       /* spin */
     }
   },
-  fail: (payload) => {
-    const { name, message } = payload as { name: string; message: string };
+  fail: ({ name, message }: { name: string; message: string }) => {
     throw Object.assign(new Error(message), { name });
   },
-  exit: (payload) => process.exit((payload as { code: number }).code),
-  throwLater: () =>
+  exit: ({ code }: { code: number }) => process.exit(code),
+  throwLater: (_: null) =>
     new Promise(() => {
       setTimeout(() => {
         throw new Error('boom from a timer');
       }, 0);
     }),
-  progress: async (payload, ctx) => {
-    const { steps } = payload as { steps: number };
+  progress: async ({ steps }: { steps: number }, ctx: TaskContext) => {
     for (let i = 1; i <= steps; i++) {
       ctx.progress(i, steps, `step ${i}`);
       await sleep(30);
     }
     return steps;
   },
-  byteLength: (payload) => (payload as ArrayBuffer).byteLength,
-  makeBuffer: (payload, ctx) => {
-    const data = new Float64Array((payload as { n: number }).n).map((_, i) => i);
+  byteLength: (buffer: ArrayBuffer) => buffer.byteLength,
+  makeBuffer: ({ n }: { n: number }, ctx: TaskContext) => {
+    const data = new Float64Array(n).map((_, i) => i);
     ctx.transferResult(data.buffer);
     return data;
   },
-  log: () => {
+  log: (_: null) => {
     console.log('hello from the worker');
     console.error('a warning from the worker');
     return 'logged';
   },
-};
+} satisfies TaskRegistry;
+
+/** The pool test's task map (imported there as a type: the WorkerPool it makes is typed by it). */
+export type PoolTestTasks = typeof tasks;
 
 serveTasks(tasks);

@@ -19,7 +19,6 @@ import { isCancellation } from '../../../server/jobs/errors';
 import { modelEmbeddings } from '../../../server/jobs/modelEmbeddings';
 import { reconstruct, reconstructionPreviews } from '../../../server/jobs/modelReconstructions';
 import { WorkerPool } from '../../../server/jobs/pool';
-import type { LoadedVectors } from '../../../server/jobs/tasks/loadVectors';
 import { trainModel, type TrainingMetricsReport } from '../../../server/jobs/trainModel';
 
 const WORKER = path.resolve(__dirname, '../../../dist/worker.js');
@@ -67,7 +66,7 @@ void describe('autoencoder models through the pool', () => {
   });
 
   void it('its embeddings are the latent codes, and reconstruct() its output, exactly as the model loaded here gives them', async () => {
-    const loaded = await pool.run<LoadedVectors>('loadVectors', { file: FASHION64, read: {}, features: 'raw' });
+    const loaded = await pool.run('loadVectors', { file: FASHION64, read: {}, features: 'raw' });
     const inputs = denseInputs(loaded.features, [28, 28, 1]);
     const { model } = await loadModel(out());
     const views = autoencoderFromModel(model);

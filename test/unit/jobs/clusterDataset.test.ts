@@ -19,7 +19,7 @@ import { levenshtein } from '../../../server/engine/measures';
 import { clusterDataset, type ClusterOutcome, type ClusterParams } from '../../../server/jobs/clusterDataset';
 import { isCancellation } from '../../../server/jobs/errors';
 import { IndexCache } from '../../../server/jobs/indexCache';
-import { symbolsAt } from '../../../server/jobs/packedSymbols';
+import { symbolsAt } from '../../../server/worker/packedSymbols';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { buildSequenceIndex } from '../../../server/jobs/sequenceIndex';
 import { similarInIndex, similarRecords } from '../../../server/jobs/similarRecords';

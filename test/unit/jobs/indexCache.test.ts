@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { INDEX_FORMAT_VERSION, IndexCache, hashFile, indexKey } from '../../../server/jobs/indexCache';
+import { INDEX_FORMAT_VERSION, IndexCache, indexKey } from '../../../server/jobs/indexCache';
+import { hashFile } from '../../../server/worker/contentHash';
 
 let root: string;
 let counter = 0;

@@ -2,18 +2,34 @@
  * Task `loadDataset`: reads and parses a sequence or text dataset in a worker (a large file is
  * seconds of parsing that must not run on the LSP thread), packs the symbols into shared memory,
  * and returns the records' metadata. Malformed input throws the reader's ParseError, whose file,
- * line and column cross the thread (jobs/errors.ts).
+ * line and column cross the thread (worker/errors.ts).
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
 import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
-import type { RecordMeta } from '../sequenceIndex';
 import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
-import { hashFile } from '../indexCache';
-import type { TaskContext } from '../task';
+import { hashFile } from '../contentHash';
+import type { TaskContext } from '../taskContext';
 
 /** The plain-data part of the read options (functions cannot cross to a worker). */
 export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
+
+/** What the editor and the CLI need to know of a record, without its sequence. */
+export interface RecordMeta {
+  index: number;
+  id: string;
+  label?: string;
+  /** 0-based, inclusive lines of the record in its file. */
+  startLine: number;
+  endLine: number;
+  /** Symbols (bases, or characters of the normalised text). */
+  length: number;
+}
+
+export interface LoadDatasetPayload {
+  file: string;
+  read: CloneableReadOptions;
+}
 
 export interface LoadedDataset {
   /** SHA-256 of the file's bytes: the index cache key. */
@@ -54,7 +70,6 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
 }
 
-export function loadDatasetTask(payload: unknown, ctx: TaskContext): Promise<LoadedDataset> {
-  const p = payload as { file: string; read: CloneableReadOptions };
+export function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDataset> {
   return loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
 }

@@ -1,6 +1,6 @@
 /**
- * Exact kNN, range queries and DBSCAN of vectors over the worker pool (task `vectorKnn`, see
- * tasks/vectorKnn.ts). The n × dim matrix goes to the workers once, in a SharedArrayBuffer
+ * Exact kNN, range queries and DBSCAN of vectors over the worker pool (tasks `vectorKnn`,
+ * `vectorRange`, ..., see worker/tasks/vectorKnn.ts). The n × dim matrix goes to the workers once, in a SharedArrayBuffer
  * (copied there only when it is not already shared); the query rows are cut into chunks, a few
  * per worker so that progress is smooth and a slow chunk does not hold the others up. For range
  * queries with j > i only, row i costs n − i − 1 pairs, so the chunks are cut at equal work, not
@@ -10,9 +10,10 @@
 import { epsFromKDistances, sampleRows, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, type KnnResult, type MetricOptions, type RangeResult } from '../engine/index/knnExact';
+import { checkMatrix, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
-import type { GraphDbscanResult, VectorKnnPayload } from './tasks/vectorKnn';
+import type { Tasks } from '../worker/registry';
+import type { TaskPayload, TaskResult } from '../worker/taskContext';
 
 export interface VectorJobOptions extends MetricOptions {
   pool: WorkerPool;
@@ -65,19 +66,22 @@ function metricOf(o: MetricOptions): MetricOptions {
   return { metric: o.metric ?? 'euclidean', ...(o.p !== undefined ? { p: o.p } : {}) };
 }
 
-/** Runs the chunks [cuts[c], cuts[c+1]) through the pool, summing progress in rows. */
-async function runChunks<T>(options: VectorJobOptions, stage: string, cuts: number[], payload: (from: number, to: number) => VectorKnnPayload): Promise<T[]> {
+/** The tasks that answer for a slice [from, to) of query rows. */
+type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected';
+
+/** Runs the chunks [cuts[c], cuts[c+1]) of `task` through the pool, summing progress in rows. */
+async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage: string, cuts: number[], task: K, payload: (from: number, to: number) => TaskPayload<Tasks, K>): Promise<TaskResult<Tasks, K>[]> {
   const { pool, signal } = options;
   const total = cuts[cuts.length - 1] ?? 0;
   const doneBy = new Float64Array(cuts.length);
   const report = options.onProgress;
   report?.(stage, 0, total);
-  const runs: Promise<T>[] = [];
+  const runs: Promise<TaskResult<Tasks, K>>[] = [];
   for (let c = 0; c + 1 < cuts.length; c++) {
     const from = cuts[c];
     const to = cuts[c + 1];
     runs.push(
-      pool.run<T>('vectorKnn', payload(from, to), {
+      pool.run(task, payload(from, to), {
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           doneBy[c] = (p.done / Math.max(1, p.total)) * (to - from);
@@ -101,8 +105,7 @@ export async function knnInPool(data: Float32Array, n: number, dim: number, k: n
   const chunks = Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(nq, chunks, () => 1);
   const metric = metricOf(options);
-  const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({
-    mode: 'knn',
+  const parts = await runChunks(options, 'kNN', cuts, 'vectorKnn', (from, to) => ({
     data: shared,
     n,
     dim,
@@ -144,9 +147,9 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   if (metric !== 'euclidean' && metric !== 'sqeuclidean') throw new RangeError(`projected kNN supports euclidean and sqeuclidean, not ${metric}`);
   const shared = sharedCopy(data.subarray(0, n * dim));
   options.onProgress?.('project', 0, 1);
-  const projection = await options.pool.run<{ points: Float32Array; m: number } | null>(
-    'vectorKnn',
-    { mode: 'project', data: shared, n, dim, components: options.components ?? 64, seed: options.seed ?? 1 } satisfies VectorKnnPayload,
+  const projection = await options.pool.run(
+    'vectorProject',
+    { data: shared, n, dim, components: options.components ?? 64, seed: options.seed ?? 1 },
     options.signal ? { signal: options.signal } : {},
   );
   if (!projection) return null;
@@ -156,7 +159,7 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, () => 1);
   const candidates = options.candidates ?? 4 * kk;
-  const parts = await runChunks<KnnResult>(options, 'kNN', cuts, (from, to) => ({ mode: 'knnProjected', data: shared, n, dim, metric, points, m: projection.m, k: kk, candidates, from, to }));
+  const parts = await runChunks(options, 'kNN', cuts, 'vectorKnnProjected', (from, to) => ({ data: shared, n, dim, metric, points, m: projection.m, k: kk, candidates, from, to }));
   const indices = new Int32Array(n * kk);
   const distances = new Float32Array(n * kk);
   for (let c = 0; c < parts.length; c++) {
@@ -173,7 +176,7 @@ export async function rangeEdgesInPool(data: Float32Array, n: number, dim: numbe
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
-  const parts = await runChunks<RangeResult>(options, 'neighbours', cuts, (from, to) => ({ mode: 'range', data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
+  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
   let m = 0;
   for (const r of parts) m += r.neighbours.length;
   const i = new Uint32Array(m);
@@ -233,7 +236,7 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   if (grid) {
     options.onProgress?.('DBSCAN', 0, 1);
     const shared = sharedCopy(data.subarray(0, n * dim));
-    const r = await options.pool.run<{ labels: Int32Array }>('vectorKnn', { mode: 'cluster', data: shared, n, dim, ...metric, eps: eps, minPts } satisfies VectorKnnPayload, run);
+    const r = await options.pool.run('vectorGridCluster', { data: shared, n, dim, ...metric, eps: eps, minPts }, run);
     options.onProgress?.('DBSCAN', 1, 1);
     return { labels: r.labels, eps, method: 'grid', ...withEstimate };
   }
@@ -242,7 +245,7 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   const mutual = options.mutualNeighbours ? { mutualNeighbours: options.mutualNeighbours } : {};
   const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
   const withDistance = options.nearest !== undefined || options.mutualNeighbours ? { distance: edges.distance } : {};
-  const r = await options.pool.run<GraphDbscanResult>('vectorKnn', { mode: 'graphDbscan', n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest } satisfies VectorKnnPayload, {
+  const r = await options.pool.run('vectorGraphDbscan', { n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest }, {
     ...run,
     transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [edges.distance.buffer as ArrayBuffer] : [])],
   });

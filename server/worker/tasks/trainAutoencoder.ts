@@ -16,9 +16,9 @@ import { trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderStepMet
 import { loadModel, saveModel, type AutoencoderSummary, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
 import type { TrainingInputs } from '../../engine/models/training';
 import { CancelledError, InvalidInputError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
-import type { TrainTaskPayload, TrainTaskResult } from './train';
+import type { TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
 
 type AutoencoderPayload = Extract<TrainTaskPayload, { model: 'autoencoder' }>;
 

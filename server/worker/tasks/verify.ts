@@ -8,7 +8,7 @@ import { identityWithin } from '../../engine/cluster/identity';
 import { jaccardFloor } from '../../engine/index/candidateSelection';
 import { estimateJaccardAt } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface VerifyPayload {
   packed: PackedSymbols;
@@ -32,8 +32,7 @@ export interface VerifyResult {
   aligned: number;
 }
 
-export function verifyTask(payload: unknown, ctx: TaskContext): VerifyResult {
-  const p = payload as VerifyPayload;
+export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
   const n = p.i.length;
   const outI = new Uint32Array(n);
   const outJ = new Uint32Array(n);

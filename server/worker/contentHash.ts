@@ -1,14 +1,26 @@
 /**
- * The content key of a numeric dataset for the index cache. A file: the SHA-256 of its bytes
- * (IDX also folds in its paired labels file, which changes the labels). A folder of images or
- * volumes: the SHA-256 of its listing — every member's relative path, size and modification
- * time — because hashing 60,000 image files would cost as much as decoding them; an edited image
- * changes its size or mtime, which is all a cache key needs.
+ * Content keys of datasets for the index cache, computed where the dataset is read (in a worker).
+ * A text or sequence file: the SHA-256 of its bytes ({@link hashFile}). A numeric dataset
+ * ({@link contentHashOf}): a file, the SHA-256 of its bytes (IDX also folds in its paired labels
+ * file, which changes the labels); a folder of images or volumes, the SHA-256 of its listing —
+ * every member's relative path, size and modification time — because hashing 60,000 image files
+ * would cost as much as decoding them; an edited image changes its size or mtime, which is all a
+ * cache key needs.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { hashFile } from './indexCache';
+
+/** SHA-256 of a file's bytes, streamed; stops (rejects) as soon as `signal` aborts. */
+export async function hashFile(file: string, checkCancelled?: () => void): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) {
+    checkCancelled?.();
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
 
 async function listing(root: string, dir: string, out: string[], checkCancelled?: () => void): Promise<void> {
   checkCancelled?.();

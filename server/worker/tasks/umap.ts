@@ -3,7 +3,7 @@
  * - `umap`: a whole fit in this worker, epoch by epoch, reporting progress after each epoch (the
  *   pool throttles the messages) and stopping at the next epoch when cancelled. Returns the
  *   n·nComponents map (moved, not copied).
- * - `umapPrepare` + `umapLayout` (the map over several threads, server/jobs/embedMap.ts): the
+ * - `umapPrepare` + `umapLayout` (the map over several threads, server/jobs/mapLayout.ts): the
  *   first builds the fit (graph, edges, random start, partitions: engine/embed/umap.ts
  *   prepareUmap) on SharedArrayBuffers and returns it; then one `umapLayout` per thread shares
  *   its epochs (engine/embed/parallelLayout.ts). Role 0 reports progress. Any of them cancelled
@@ -13,7 +13,7 @@ import { runLayoutShare } from '../../engine/embed/parallelLayout';
 import type { LayoutState } from '../../engine/embed/layout';
 import { prepareUmap, UmapFit, type KnnGraph, type UmapOptions, type UmapSetup } from '../../engine/embed/umap';
 import { CancelledError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** Everything but the injectable random source, which cannot cross threads: a seed does. */
 export type UmapTaskOptions = Omit<UmapOptions, 'random'>;
@@ -32,8 +32,7 @@ export interface UmapResult {
   edgeCount: number;
 }
 
-export function umapTask(payload: unknown, ctx: TaskContext): UmapResult {
-  const { knn, options = {} } = payload as UmapPayload;
+export function umapTask({ knn, options = {} }: UmapPayload, ctx: TaskContext): UmapResult {
   const fit = new UmapFit(knn, options);
   ctx.progress(0, fit.nEpochs, 'UMAP: optimising the layout');
   while (!fit.done) {
@@ -47,8 +46,7 @@ export function umapTask(payload: unknown, ctx: TaskContext): UmapResult {
 }
 
 /** The fit, on SharedArrayBuffers, for `umapLayout` tasks. */
-export function umapPrepareTask(payload: unknown): UmapSetup {
-  const { knn, options = {} } = payload as UmapPayload;
+export function umapPrepareTask({ knn, options = {} }: UmapPayload): UmapSetup {
   return prepareUmap(knn, options, true).setup;
 }
 
@@ -61,8 +59,7 @@ export interface UmapLayoutPayload {
 }
 
 /** Shares the epochs of a prepared fit; the map is in state.published when every such task has returned. */
-export function umapLayoutTask(payload: unknown, ctx: TaskContext): { stopped: boolean } {
-  const { state, control, role } = payload as UmapLayoutPayload;
+export function umapLayoutTask({ state, control, role }: UmapLayoutPayload, ctx: TaskContext): { stopped: boolean } {
   const nEpochs = state.params.nEpochs;
   if (role === 0) ctx.progress(0, nEpochs, 'UMAP: optimising the layout');
   const outcome = runLayoutShare(state, control, {

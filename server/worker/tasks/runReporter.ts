@@ -3,9 +3,9 @@
  * reports carrying `similarityLab/trainingMetrics` params, and the graceful-stop flag.
  */
 import type { ModelHistorySummary } from '../../engine/models/modelStore';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 import type { TrainingMetricsNotification } from '../../protocol';
-import type { TrainingMetricsReport } from './train';
+import type { TrainingMetricsReport } from './trainTaskTypes';
 
 /** A graceful stop requested through the payload's flag. */
 export function stopRequested(flag: Int32Array | undefined): () => boolean {

@@ -2,7 +2,7 @@
  * Task `loadVectors`: reads a numeric dataset (table, JSONL vectors, IDX, .npy, image or volume
  * folder) in a worker and turns it into feature vectors (raw, HOG, or standardised), in shared
  * memory so that the kNN and DBSCAN tasks of every worker read the same matrix.
- * Malformed input throws the reader's ParseError, whose fields cross the thread (jobs/errors.ts).
+ * Malformed input throws the reader's ParseError, whose fields cross the thread (worker/errors.ts).
  */
 import { readVectorDataset, type VectorReadOptions } from '../../engine/data/vectorDataset';
 import type { VectorFormat, VectorKind } from '../../engine/data/vectors';
@@ -11,9 +11,9 @@ import { resizeImage } from '../../engine/data/images';
 import { defaultFeatureKind, featuresOf, type FeatureKind } from '../../engine/features/vectorFeatures';
 import type { StandardScalerJson } from '../../engine/features/scaler';
 import { CancelledError } from '../errors';
-import { contentHashOf } from '../vectorContent';
-import type { RecordMeta } from '../sequenceIndex';
-import type { TaskContext } from '../task';
+import { contentHashOf } from '../contentHash';
+import type { RecordMeta } from './loadDataset';
+import type { TaskContext } from '../taskContext';
 
 /** A numeric record's place: a line range (tables, JSONL) or its own file (image and volume folders). */
 export interface VectorRecordMeta extends RecordMeta {
@@ -145,12 +145,12 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
   return out;
 }
 
-export function loadVectorsTask(payload: unknown, ctx: TaskContext): Promise<LoadedVectors> {
-  return loadVectors(payload as LoadVectorsPayload, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
+export function loadVectorsTask(p: LoadVectorsPayload, ctx: TaskContext): Promise<LoadedVectors> {
+  return loadVectors(p, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
 
 }
 
 /** Task `contentHash`: a dataset's cache key, computed in a worker (hashing a large file must not hold the LSP thread). */
-export function contentHashTask(payload: unknown, ctx: TaskContext): Promise<string> {
-  return contentHashOf((payload as { file: string }).file, () => ctx.throwIfCancelled());
+export function contentHashTask(p: { file: string }, ctx: TaskContext): Promise<string> {
+  return contentHashOf(p.file, () => ctx.throwIfCancelled());
 }

@@ -4,7 +4,7 @@
  */
 import { PROFILE_DIM, kmerProfile, trigramProfile } from '../../engine/features/profiles';
 import { recordCount, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface ProfilesPayload {
   packed: PackedSymbols;
@@ -18,8 +18,7 @@ export interface ProfilesResult {
   excerpts: string[];
 }
 
-export function profilesTask(payload: unknown, ctx: TaskContext): ProfilesResult {
-  const { packed, excerpt } = payload as ProfilesPayload;
+export function profilesTask({ packed, excerpt }: ProfilesPayload, ctx: TaskContext): ProfilesResult {
   const n = recordCount(packed);
   const features = new Float32Array(n * PROFILE_DIM);
   const excerpts: string[] = [];

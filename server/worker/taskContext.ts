@@ -1,6 +1,9 @@
 /**
  * The shape of a task that runs in a worker thread. A task is a function `(payload, ctx) → result`
- * registered under a name in `tasks.ts`; the pool runs it by that name.
+ * (or a promise of it) registered under a name in registry.ts; the pool runs it by that name.
+ * Each task declares its own payload type, and the pool's `run` takes its payload and result
+ * types from the registry ({@link TaskPayload}, {@link TaskResult}): a renamed field fails to
+ * compile on both sides of the thread boundary.
  */
 import type { Transferable } from 'node:worker_threads';
 import type { TaskProgress } from './messages';
@@ -20,9 +23,16 @@ export interface TaskContext {
   transferResult(...buffers: Transferable[]): void;
 }
 
-export type TaskHandler = (payload: unknown, ctx: TaskContext) => unknown;
+/**
+ * Task name → handler. The payload is `never` here so that a handler of any payload type fits
+ * (a parameter is checked the other way round); its real type is the handler's own.
+ */
+export type TaskRegistry = Readonly<Record<string, (payload: never, ctx: TaskContext) => unknown>>;
 
-/** Task name → handler. */
-export type TaskRegistry = Readonly<Record<string, TaskHandler>>;
+/** What task `K` of registry `R` takes. */
+export type TaskPayload<R extends TaskRegistry, K extends keyof R> = Parameters<R[K]>[0];
+
+/** What task `K` of registry `R` resolves with. */
+export type TaskResult<R extends TaskRegistry, K extends keyof R> = Awaited<ReturnType<R[K]>>;
 
 export type { TaskProgress };

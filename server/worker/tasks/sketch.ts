@@ -7,7 +7,7 @@ import { KmerHasher } from '../../engine/features/kmers';
 import { sortUniqueInPlace } from '../../engine/features/hash';
 import { createMinHashFamily, minhashInto } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** What a record's shingles are: canonical DNA k-mers, or character n-grams of text. */
 export type ShingleSpec = { kind: 'kmers'; k: number; canonical: boolean } | { kind: 'chars'; n: number };
@@ -36,8 +36,7 @@ function charShingleHashes(points: Int32Array | Uint8Array, n: number, scratch: 
   return scratch.subarray(0, sortUniqueInPlace(scratch, 0, count));
 }
 
-export function sketchTask(payload: unknown, ctx: TaskContext): { done: number } {
-  const p = payload as SketchPayload;
+export function sketchTask(p: SketchPayload, ctx: TaskContext): { done: number } {
   const family = createMinHashFamily(p.numHashes, p.seed);
   // Raw k-mers (repeats kept, unsorted): a minimum ignores both, and sorting was a fifth of the sketch's time.
   const hasher = p.shingles.kind === 'kmers' ? new KmerHasher({ k: p.shingles.k, canonical: p.shingles.canonical, distinct: false }) : undefined;

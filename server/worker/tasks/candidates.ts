@@ -11,7 +11,7 @@ import { estimatePairs, selectByEstimates } from '../../engine/index/candidateSe
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
 import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface CandidatesPayload {
   signatures: Uint32Array;
@@ -34,8 +34,7 @@ export interface CandidatesResult {
   belowFloor: number;
 }
 
-export function candidatesTask(payload: unknown, ctx: TaskContext): CandidatesResult {
-  const p = payload as CandidatesPayload;
+export function candidatesTask(p: CandidatesPayload, ctx: TaskContext): CandidatesResult {
   const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows });
   ctx.throwIfCancelled();
   const pairs = lshCandidatePairs(index, {
@@ -79,8 +78,7 @@ export interface SelectPayload {
   codes: Uint16Array;
 }
 
-export function selectCandidatesTask(payload: unknown, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
-  const p = payload as SelectPayload;
+export function selectCandidatesTask(p: SelectPayload, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
   const selected = selectByEstimates(p.n, p, p.codes, p.numHashes, p.perRecord);
   ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
   return { i: selected.i, j: selected.j };
@@ -100,8 +98,7 @@ export interface LocalityResult {
   packed: PackedSymbols;
 }
 
-export function localityOrderTask(payload: unknown, ctx: TaskContext): LocalityResult {
-  const p = payload as LocalityPayload;
+export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): LocalityResult {
   const H = p.numHashes;
   const order = localityOrder(p.signatures, H);
   ctx.throwIfCancelled();

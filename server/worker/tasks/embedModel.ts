@@ -13,8 +13,9 @@ import { initBackend, type BackendPreference } from '../../engine/models/backend
 import { loadModel } from '../../engine/models/modelStore';
 import { embedInputs, type TrainingInputs } from '../../engine/models/training';
 import { InvalidInputError } from '../errors';
-import type { TaskContext } from '../task';
-import { inputsOf, type TrainInputsPayload } from './train';
+import type { TaskContext } from '../taskContext';
+import { inputsOf } from './train';
+import type { TrainInputsPayload } from './trainTaskTypes';
 
 export interface EmbedModelPayload {
   modelDir: string;
@@ -56,8 +57,7 @@ function decode(models: Autoencoder, inputs: TrainingInputs, indices: Int32Array
   }
 }
 
-export async function embedModelTask(payload: unknown, ctx: TaskContext): Promise<EmbedModelResult> {
-  const p = payload as EmbedModelPayload;
+export async function embedModelTask(p: EmbedModelPayload, ctx: TaskContext): Promise<EmbedModelResult> {
   await initBackend(p.backend);
   const { model, manifest } = await loadModel(p.modelDir);
   let views: Autoencoder | undefined;

@@ -6,7 +6,7 @@ import { sequenceIdentity } from '../../engine/cluster/identity';
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { condensedIndex, matrixNeighbourGraph } from '../../engine/cluster/exactMatrix';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface DistanceRowsPayload {
   packed: PackedSymbols;
@@ -17,8 +17,7 @@ export interface DistanceRowsPayload {
   to: number;
 }
 
-export function distanceRowsTask(payload: unknown, ctx: TaskContext): { pairs: number } {
-  const p = payload as DistanceRowsPayload;
+export function distanceRowsTask(p: DistanceRowsPayload, ctx: TaskContext): { pairs: number } {
   let pairs = 0;
   let total = 0;
   for (let i = p.from; i < p.to; i++) total += p.n - 1 - i;
@@ -40,8 +39,7 @@ export interface MatrixClusterPayload {
   minPts: number;
 }
 
-export function matrixClusterTask(payload: unknown, ctx: TaskContext): { labels: Int32Array; edges: number } {
-  const p = payload as MatrixClusterPayload;
+export function matrixClusterTask(p: MatrixClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number } {
   const graph = matrixNeighbourGraph(p.matrix, p.n, p.eps);
   ctx.throwIfCancelled();
   const labels = dbscanGraph(graph, p.minPts);

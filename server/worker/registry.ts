@@ -1,8 +1,10 @@
 /**
- * Every task a worker can run, by name. A new kind of heavy work (verifyPairs, cluster, train, ...)
- * is a handler in tasks/ and one line here; callers run it with `pool.run('<name>', payload)`.
+ * Every task a worker can run, by name: the one task map of the product. A new kind of heavy work
+ * (verifyPairs, cluster, train, ...) is a handler in tasks/ and one line here; callers run it with
+ * `pool.run('<name>', payload)`, typed by {@link Tasks}. The host imports this module as a type
+ * only, so the server bundle does not pull in the tasks (and the engine code they run).
  */
-import type { TaskRegistry } from './task';
+import type { TaskRegistry } from './taskContext';
 import { candidatesTask, localityOrderTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
@@ -16,10 +18,10 @@ import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
 import { trainTask } from './tasks/train';
 import { umapLayoutTask, umapPrepareTask, umapTask } from './tasks/umap';
-import { vectorKnnTask } from './tasks/vectorKnn';
+import { vectorTasks } from './tasks/vectorKnn';
 import { verifyTask } from './tasks/verify';
 
-export const tasks: TaskRegistry = {
+export const tasks = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
   loadVectors: loadVectorsTask,
@@ -34,11 +36,15 @@ export const tasks: TaskRegistry = {
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,
-  vectorKnn: vectorKnnTask,
+  // vectorKnn, vectorRange, vectorGridCluster, vectorGraphDbscan, vectorProject, vectorKnnProjected
+  ...vectorTasks,
   nnDescent: nnDescentTask,
   umap: umapTask,
   umapPrepare: umapPrepareTask,
   umapLayout: umapLayoutTask,
   train: trainTask,
   embedModel: embedModelTask,
-};
+} satisfies TaskRegistry;
+
+/** The task map the host's WorkerPool is typed by. */
+export type Tasks = typeof tasks;

@@ -12,7 +12,7 @@ import type { KnnResult } from '../../engine/index/knnExact';
 import { nnDescent } from '../../engine/index/nnDescent';
 import { rerankCandidates } from '../../engine/index/rerank';
 import { projectRows } from '../../engine/index/projectedKnn';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface NnDescentPayload {
   /** n × dim rows (a SharedArrayBuffer view or a copy). */
@@ -34,8 +34,7 @@ export interface NnDescentPayload {
   maxCandidates?: number;
 }
 
-export async function nnDescentTask(payload: unknown, ctx: TaskContext): Promise<KnnResult & { projected: boolean }> {
-  const p = payload as NnDescentPayload;
+export async function nnDescentTask(p: NnDescentPayload, ctx: TaskContext): Promise<KnnResult & { projected: boolean }> {
   const metric = p.metric ?? 'euclidean';
   const components = p.components ?? 96;
   const seed = p.seed ?? 1;

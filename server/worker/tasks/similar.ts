@@ -8,7 +8,7 @@ import { levenshtein } from '../../engine/measures';
 import { buildLshIndex, lshQuery } from '../../engine/index/lsh';
 import { estimateJaccard } from '../../engine/index/minhash';
 import { recordCount, symbolsAt, type PackedSymbols } from '../packedSymbols';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface SimilarPayload {
   packed: PackedSymbols;
@@ -30,8 +30,7 @@ export interface SimilarHit {
   jaccard: number;
 }
 
-export function similarTask(payload: unknown, ctx: TaskContext): SimilarHit[] {
-  const p = payload as SimilarPayload;
+export function similarTask(p: SimilarPayload, ctx: TaskContext): SimilarHit[] {
   const n = recordCount(p.packed);
   const H = p.numHashes;
   const self = p.record;

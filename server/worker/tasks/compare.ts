@@ -5,7 +5,7 @@
 import type { Comparable, CompareRequest } from '../../protocol';
 import { compareValues, MEASURES, parseComparable } from '../../engine/measures';
 import { InvalidInputError } from '../errors';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 /** Checks that an untrusted value is a well-formed `CompareRequest.Params`. */
 export function readCompareParams(value: unknown): CompareRequest.Params {
@@ -77,7 +77,8 @@ export function compareDescribed(a: string | number[], b: string | number[], mea
   return { kind: result.kind, values: result.values, skipped, about };
 }
 
-export function compareTask(payload: unknown, ctx: TaskContext): CompareRequest.Result {
+export function compareTask(payload: CompareRequest.Params, ctx: TaskContext): CompareRequest.Result {
+  // Typed, but it comes from an LSP client unchecked: the worker checks it before computing.
   const params = readCompareParams(payload);
   const { a, b } = interpretInputs(params);
   ctx.throwIfCancelled();

@@ -5,7 +5,7 @@
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
 import { mutualNeighbourGraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
-import type { TaskContext } from '../task';
+import type { TaskContext } from '../taskContext';
 
 export interface GraphClusterPayload {
   n: number;
@@ -17,8 +17,7 @@ export interface GraphClusterPayload {
   mutualNeighbours?: MutualNeighbourOptions;
 }
 
-export function graphClusterTask(payload: unknown, ctx: TaskContext): { labels: Int32Array; edgesUsed: number } {
-  const p = payload as GraphClusterPayload;
+export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): { labels: Int32Array; edgesUsed: number } {
   const distance = new Float32Array(p.similarity.length);
   for (let e = 0; e < distance.length; e++) distance[e] = 1 - p.similarity[e];
   let graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, distance });

@@ -6,7 +6,7 @@
 import { parentPort, type MessagePort, type Transferable } from 'node:worker_threads';
 import { CancelledError, toErrorInfo } from './errors';
 import type { RunMessage, WorkerMessage } from './messages';
-import type { TaskContext, TaskRegistry } from './task';
+import type { TaskContext, TaskRegistry } from './taskContext';
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -67,7 +67,8 @@ async function runTask(port: MessagePort, tasks: TaskRegistry, message: RunMessa
         name: 'UnknownTaskError',
       });
     }
-    const value = await handler(payload, ctx);
+    // The one unchecked step: the pool's typed `run` sent this payload under this task's name.
+    const value = await (handler as (payload: unknown, ctx: TaskContext) => unknown)(payload, ctx);
     post({ type: 'result', id, value }, resultTransfer);
   } catch (err) {
     // Also reached when the result cannot be cloned (DataCloneError): the caller gets that error.

@@ -27,14 +27,11 @@
 import type { VectorClustering } from '../engine/cluster/vectorClustering';
 import type { KnnGraph } from '../engine/embed/fuzzySet';
 import { StandardScaler } from '../engine/features/scaler';
-import { CancelledError } from './errors';
+import { CancelledError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import { createLayoutControl } from '../engine/embed/parallelLayout';
-import type { UmapSetup } from '../engine/embed/umap';
-import type { UmapLayoutPayload, UmapPayload, UmapResult, UmapTaskOptions } from './tasks/umap';
-import type { KnnResult } from '../engine/index/knnExact';
-import type { NnDescentPayload } from './tasks/nnDescent';
-import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorKnn';
+import type { UmapResult, UmapTaskOptions } from '../worker/tasks/umap';
+import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorSearch';
 
 export type EmbedStage = 'scale' | 'kNN' | 'UMAP' | 'cluster';
 
@@ -143,7 +140,7 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     const progress = { ...jobOptions, onProgress: (stage: string, done: number, total: number) => onProgress?.('kNN', done, total, `${stage} ${done}/${total}`) };
     if (method === 'nnDescent') {
       knnMethod = 'nnDescent';
-      const r = await pool.run<KnnResult>('nnDescent', { data: vectors, n, dim, k: nNeighbors - 1, seed: options.knnSeed ?? 1 } satisfies NnDescentPayload, {
+      const r = await pool.run('nnDescent', { data: vectors, n, dim, k: nNeighbors - 1, seed: options.knnSeed ?? 1 }, {
         ...(signal ? { signal } : {}),
         onProgress: (p) => onProgress?.('kNN', p.done, p.total, p.message),
       });
@@ -201,7 +198,7 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
 
 function layoutOnOneThread(knn: KnnGraph, umap: UmapTaskOptions, options: EmbedMapOptions): Promise<UmapResult> {
   const { pool, signal, onProgress } = options;
-  return pool.run<UmapResult>('umap', { knn, options: umap } satisfies UmapPayload, {
+  return pool.run('umap', { knn, options: umap }, {
     ...(signal ? { signal } : {}),
     onProgress: (p) => onProgress?.('UMAP', p.done, p.total, p.message),
   });
@@ -210,12 +207,12 @@ function layoutOnOneThread(knn: KnnGraph, umap: UmapTaskOptions, options: EmbedM
 /** The fit prepared in one worker, then its epochs shared by `threads` workers (see the file comment). */
 async function layoutOnThreads(knn: KnnGraph, umap: UmapTaskOptions, threads: number, options: EmbedMapOptions): Promise<UmapResult> {
   const { pool, signal, onProgress } = options;
-  const setup = await pool.run<UmapSetup>('umapPrepare', { knn, options: umap } satisfies UmapPayload, signal ? { signal } : {});
+  const setup = await pool.run('umapPrepare', { knn, options: umap }, signal ? { signal } : {});
   const control = createLayoutControl();
   const runs = [];
   for (let role = 0; role < threads; role++) {
     runs.push(
-      pool.run<{ stopped: boolean }>('umapLayout', { state: setup.state, control, role } satisfies UmapLayoutPayload, {
+      pool.run('umapLayout', { state: setup.state, control, role }, {
         ...(signal ? { signal } : {}),
         ...(role === 0 ? { onProgress: (p: { done: number; total: number; message?: string }) => onProgress?.('UMAP', p.done, p.total, p.message) } : {}),
       }),

@@ -4,6 +4,8 @@
  * `out` (engine/models/modelStore.ts) — at each new best epoch (a checkpoint that survives a
  * cancelled or crashed run) and at the end with the whole history.
  *
+ * Payload, reports and result: trainTaskTypes.ts.
+ *
  * Progress: every report carries `data`, a TrainingMetricsReport — the fields of the
  * `similarityLab/trainingMetrics` notification ({ modelId, epoch, step, loss, metrics,
  * attention?, run? }) plus `event`. Step reports are paced (`reportEverySeconds`); epoch reports
@@ -13,67 +15,17 @@
  * progress is scored, the best epoch's weights are restored and saved, and the task resolves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendPreference } from '../../engine/models/backend';
+import { initBackend } from '../../engine/models/backend';
 import { attentionWeights } from '../../engine/models/attention';
-import type { AutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
-import { saveModel, type ModelHistorySummary, type ModelKind, type ModelManifest } from '../../engine/models/modelStore';
+import { saveModel, type ModelHistorySummary } from '../../engine/models/modelStore';
 import { oneHotInputs } from '../../engine/models/oneHot';
 import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
-import { symbolsAt, type PackedSymbols } from '../packedSymbols';
+import { symbolsAt } from '../packedSymbols';
 import { CancelledError } from '../errors';
-import type { TaskContext } from '../task';
-import type { TrainingMetricsNotification } from '../../protocol';
+import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
-
-export type TrainInputsPayload = { kind: 'dense'; data: Float32Array; inputShape: number[] } | { kind: 'one-hot'; packed: PackedSymbols; length: number };
-
-/** What the orchestrator knows of the model before training (the rest is filled in here). */
-export type ManifestBase = Pick<ModelManifest, 'modelId' | 'created' | 'model' | 'data' | 'preprocessing' | 'classes'>;
-
-export type { ModelKind };
-
-interface TrainTaskCommon {
-  out: string;
-  backend: BackendPreference;
-  inputs: TrainInputsPayload;
-  /** One class code per record (< 0: unlabelled). */
-  labels: Int32Array;
-  manifest: ManifestBase;
-  /** Dataset name for the dashboard's title. */
-  dataset: string;
-  /** Seconds between step reports; default 0.25. */
-  reportEverySeconds?: number;
-  /** Int32Array over a SharedArrayBuffer: index 0 set non-zero = stop gracefully (keep the best epoch). */
-  stopFlag?: Int32Array;
-}
-
-export type TrainTaskPayload = TrainTaskCommon &
-  (
-    | { model?: 'siamese'; config: TrainingConfig }
-    | {
-        model: 'autoencoder';
-        config: AutoencoderTrainingConfig;
-        /** A trained Siamese model folder whose encoder is the perceptual loss's extractor. */
-        perceptualModelDir?: string;
-      }
-  );
-
-/** One progress report: the `similarityLab/trainingMetrics` params, plus what it reports. */
-export type TrainingMetricsReport = TrainingMetricsNotification.Params & { event: 'step' | 'epoch' };
-
-export interface TrainTaskResult {
-  modelId: string;
-  out: string;
-  manifest: ModelManifest;
-  metrics: Record<string, number>;
-  stopReason: TrainingResult['stopReason'];
-  bestEpoch: number;
-  epochs: number;
-  seconds: number;
-  samplesPerSecond: number;
-  backend: string;
-}
+import type { TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
 
 /** The engine's view of prepared inputs (one-hot rows are built per batch). */
 export function inputsOf(p: TrainInputsPayload): TrainingInputs {
@@ -100,8 +52,7 @@ function epochMetrics(e: EpochMetrics): Record<string, number> {
   };
 }
 
-export async function trainTask(payload: unknown, ctx: TaskContext): Promise<TrainTaskResult> {
-  const p = payload as TrainTaskPayload;
+export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<TrainTaskResult> {
   const choice = await initBackend(p.backend, (msg) => console.error(msg));
   if (p.model === 'autoencoder') return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
   const inputs = inputsOf(p.inputs);

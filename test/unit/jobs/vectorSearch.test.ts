@@ -15,7 +15,7 @@ import { knnExact } from '../../../server/engine/index/knnExact';
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
-import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorKnn';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
 import { gaussian, mulberry32 } from '../features/rng';
 
 let dir: string;
@@ -28,11 +28,11 @@ before(async () => {
   mkdirSync(cache, { recursive: true });
   dir = mkdtempSync(path.join(cache, 'simlab-vector-knn-test-'));
   const workerFile = path.join(dir, 'worker.js');
-  const jobs = path.resolve(__dirname, '../../../server/jobs');
+  const worker = path.resolve(__dirname, '../../../server/worker');
   await build({
     stdin: {
-      contents: `import { serveTasks } from './workerRuntime'; import { vectorKnnTask } from './tasks/vectorKnn'; serveTasks({ vectorKnn: vectorKnnTask });`,
-      resolveDir: jobs,
+      contents: `import { serveTasks } from './workerRuntime'; import { vectorTasks } from './tasks/vectorKnn'; serveTasks(vectorTasks);`,
+      resolveDir: worker,
       loader: 'ts',
     },
     bundle: true,

@@ -1,0 +1,58 @@
+/**
+ * What task `train` (tasks/train.ts, tasks/trainAutoencoder.ts) takes, reports and returns: the
+ * types the host's orchestrator (jobs/trainModel.ts) and both training tasks share. Apart from
+ * the tasks, so that the tasks and their run reporter import them without importing each other.
+ */
+import type { AutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
+import type { ModelManifest } from '../../engine/models/modelStore';
+import type { BackendPreference } from '../../engine/models/backend';
+import type { TrainingConfig, TrainingResult } from '../../engine/models/training';
+import type { PackedSymbols } from '../packedSymbols';
+import type { TrainingMetricsNotification } from '../../protocol';
+
+export type TrainInputsPayload = { kind: 'dense'; data: Float32Array; inputShape: number[] } | { kind: 'one-hot'; packed: PackedSymbols; length: number };
+
+/** What the orchestrator knows of the model before training (the rest is filled in here). */
+export type ManifestBase = Pick<ModelManifest, 'modelId' | 'created' | 'model' | 'data' | 'preprocessing' | 'classes'>;
+
+interface TrainTaskCommon {
+  out: string;
+  backend: BackendPreference;
+  inputs: TrainInputsPayload;
+  /** One class code per record (< 0: unlabelled). */
+  labels: Int32Array;
+  manifest: ManifestBase;
+  /** Dataset name for the dashboard's title. */
+  dataset: string;
+  /** Seconds between step reports; default 0.25. */
+  reportEverySeconds?: number;
+  /** Int32Array over a SharedArrayBuffer: index 0 set non-zero = stop gracefully (keep the best epoch). */
+  stopFlag?: Int32Array;
+}
+
+export type TrainTaskPayload = TrainTaskCommon &
+  (
+    | { model?: 'siamese'; config: TrainingConfig }
+    | {
+        model: 'autoencoder';
+        config: AutoencoderTrainingConfig;
+        /** A trained Siamese model folder whose encoder is the perceptual loss's extractor. */
+        perceptualModelDir?: string;
+      }
+  );
+
+/** One progress report: the `similarityLab/trainingMetrics` params, plus what it reports. */
+export type TrainingMetricsReport = TrainingMetricsNotification.Params & { event: 'step' | 'epoch' };
+
+export interface TrainTaskResult {
+  modelId: string;
+  out: string;
+  manifest: ModelManifest;
+  metrics: Record<string, number>;
+  stopReason: TrainingResult['stopReason'];
+  bestEpoch: number;
+  epochs: number;
+  seconds: number;
+  samplesPerSecond: number;
+  backend: string;
+}

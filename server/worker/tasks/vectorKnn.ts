@@ -1,0 +1,179 @@
+/**
+ * The vector neighbour tasks: each runs one slice of the work that jobs/vectorSearch.ts spreads
+ * over the pool. The data (and any queries) arrive as Float32Array views of SharedArrayBuffers,
+ * so no worker copies them. One task per kind of work, so that each has its own payload and
+ * result type:
+ * - `vectorKnn`: exact k nearest neighbours of query rows [from, to) (of the data, or of
+ *   `queries`), or of the data rows listed in `rows`;
+ * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
+ * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
+ * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
+ *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
+ *   record's `nearest` closest neighbours in the whole graph, with `nearest`);
+ * - `vectorProject`: the rows projected onto their top principal directions (engine/index/
+ *   projectedKnn.ts), or null when this worker has no GEMM;
+ * - `vectorKnnProjected`: approximate kNN of rows [from, to) from such a projection, re-ranked
+ *   exactly.
+ * Progress per block of queries (per data block on the GEMM path); the pool's cancellation flag
+ * is checked at each block. kNN and range queries run on the GEMM of this worker's TensorFlow.js
+ * wasm backend (engine/index/knnGemm.ts, initialised on first use) when it loads, else on the
+ * JavaScript tiles; both give the same answers.
+ */
+import { dbscanGraph } from '../../engine/cluster/dbscan';
+import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
+import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
+import { clusterVectors } from '../../engine/cluster/vectorClustering';
+import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { loadGemm } from '../../engine/index/gemm';
+import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
+import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
+import type { TaskContext } from '../taskContext';
+
+interface VectorData extends MetricOptions {
+  data: Float32Array;
+  n: number;
+  dim: number;
+}
+
+export interface VectorKnnPayload extends VectorData {
+  k: number;
+  from: number;
+  to: number;
+  queries?: Float32Array;
+  rows?: Int32Array;
+  excludeSelf?: boolean;
+}
+
+export interface VectorRangePayload extends VectorData {
+  eps: number;
+  from: number;
+  to: number;
+  queries?: Float32Array;
+  onlyAfter?: boolean;
+  excludeSelf?: boolean;
+}
+
+export interface VectorGridClusterPayload extends VectorData {
+  eps: number;
+  minPts: number;
+}
+
+export interface GraphDbscanPayload {
+  n: number;
+  minPts: number;
+  i: Uint32Array;
+  j: Uint32Array;
+  distance?: Float32Array;
+  nearest?: number;
+  mutualNeighbours?: number;
+}
+
+export interface VectorProjectPayload extends VectorData {
+  components: number;
+  seed: number;
+}
+
+export interface VectorKnnProjectedPayload extends VectorData {
+  points: Float32Array;
+  m: number;
+  k: number;
+  candidates: number;
+  from: number;
+  to: number;
+  metric?: 'euclidean' | 'sqeuclidean';
+}
+
+export interface GraphDbscanResult {
+  labels: Int32Array;
+  /** Pairs within eps. */
+  edges: number;
+  /** With `mutualNeighbours`: the pairs DBSCAN kept. */
+  keptEdges?: number;
+  nearest?: WeightedEdges;
+}
+
+/** Checks cancellation and reports progress at each block of queries. */
+function blockProgress(ctx: TaskContext): (done: number, total: number) => void {
+  return (done, total) => {
+    ctx.throwIfCancelled();
+    ctx.progress(done, total);
+  };
+}
+
+export async function vectorKnnTask(p: VectorKnnPayload, ctx: TaskContext): Promise<KnnResult> {
+  const onProgress = blockProgress(ctx);
+  const metric = metricOf(p);
+  const options = p.rows
+    ? { ...metric, rows: p.rows, onProgress }
+    : p.queries
+      ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
+      : { ...metric, from: p.from, to: p.to, excludeSelf: p.excludeSelf ?? true, onProgress };
+  const r = await knnExactFast(p.data, p.n, p.dim, p.k, options);
+  ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return r;
+}
+
+export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): Promise<RangeResult> {
+  const onProgress = blockProgress(ctx);
+  const metric = metricOf(p);
+  const options = p.queries
+    ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
+    : { ...metric, from: p.from, to: p.to, onlyAfter: p.onlyAfter ?? false, excludeSelf: p.excludeSelf ?? true, onProgress };
+  const r = await rangeQueryFast(p.data, p.n, p.dim, p.eps, options);
+  ctx.transferResult(r.offsets.buffer as ArrayBuffer, r.neighbours.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return r;
+}
+
+export function vectorGridClusterTask(p: VectorGridClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number } {
+  ctx.progress(0, 1);
+  const r = clusterVectors(p.data, p.n, p.dim, { ...metricOf(p), eps: p.eps, minPts: p.minPts });
+  ctx.transferResult(r.labels.buffer as ArrayBuffer);
+  return { labels: r.labels, edges: r.edges ?? 0 };
+}
+
+export function vectorGraphDbscanTask(p: GraphDbscanPayload, ctx: TaskContext): GraphDbscanResult {
+  // Distances come along when the nearest neighbours or the mutual-neighbour refinement need them.
+  const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(p.distance ? { distance: p.distance } : {}) });
+  ctx.throwIfCancelled();
+  const kept = p.mutualNeighbours ? mutualNeighbourGraph(graph, { neighbours: p.mutualNeighbours }, (d) => -d) : graph;
+  ctx.throwIfCancelled();
+  const result: GraphDbscanResult = { labels: dbscanGraph(kept, p.minPts), edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}) };
+  const transfer = [result.labels.buffer as ArrayBuffer];
+  if (p.nearest !== undefined) {
+    ctx.throwIfCancelled();
+    // From the whole eps-graph: a record's nearest neighbours need not be mutual ones.
+    result.nearest = nearestInGraph(graph, p.nearest);
+    transfer.push(result.nearest.i.buffer as ArrayBuffer, result.nearest.j.buffer as ArrayBuffer, result.nearest.distance.buffer as ArrayBuffer);
+  }
+  ctx.transferResult(...transfer);
+  return result;
+}
+
+export async function vectorProjectTask(p: VectorProjectPayload, ctx: TaskContext): Promise<Projection | null> {
+  if (!(await loadGemm())) return null;
+  const r = projectRows(p.data, p.n, p.dim, { components: p.components, seed: p.seed });
+  ctx.transferResult(r.points.buffer as ArrayBuffer);
+  return r;
+}
+
+export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: TaskContext): Promise<KnnResult> {
+  const gemm = await loadGemm();
+  if (!gemm) throw new Error('vectorKnnProjected: needs the GEMM (the wasm backend did not load)');
+  const r = knnProjected(gemm, p.data, p.n, p.dim, { points: p.points, m: p.m }, p.k, { candidates: p.candidates, from: p.from, to: p.to, ...(p.metric ? { metric: p.metric } : {}), onProgress: blockProgress(ctx) });
+  ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return r;
+}
+
+/** The vector neighbour tasks by name: for the registry, and for test workers that serve only these. */
+export const vectorTasks = {
+  vectorKnn: vectorKnnTask,
+  vectorRange: vectorRangeTask,
+  vectorGridCluster: vectorGridClusterTask,
+  vectorGraphDbscan: vectorGraphDbscanTask,
+  vectorProject: vectorProjectTask,
+  vectorKnnProjected: vectorKnnProjectedTask,
+};
+
+function metricOf(p: MetricOptions): MetricOptions {
+  return { metric: p.metric ?? 'euclidean', ...(p.p !== undefined ? { p: p.p } : {}) };
+}
