@@ -4,7 +4,7 @@
  * sends `workspace/didChangeConfiguration`. Anything missing or of the
  * wrong type falls back to its default: a bad settings.json never breaks the host.
  */
-import { DiagnosticSeverity, DidChangeConfigurationNotification, Emitter, type ClientCapabilities, type Connection, type Event } from 'vscode-languageserver/node';
+import { DiagnosticSeverity, DidChangeConfigurationNotification, type ClientCapabilities, type Connection } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
@@ -65,15 +65,9 @@ export class SettingsCache {
   /** Does the client answer `workspace/configuration`? Without it every resource gets the defaults. */
   supported = false;
   private readonly cache = new Map<string, Promise<HostSettings>>();
-  private readonly changed = new Emitter<void>();
-  /** Fires after the cache was cleared because the client's settings changed. */
-  readonly onDidChange: Event<void> = this.changed.event;
 
   constructor(private readonly connection: Connection) {
-    connection.onDidChangeConfiguration(() => {
-      this.cache.clear();
-      this.changed.fire();
-    });
+    connection.onDidChangeConfiguration(() => this.cache.clear());
   }
 
   /**
