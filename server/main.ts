@@ -5,18 +5,23 @@
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, type ClientCapabilities, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version } from '../package.json';
 import { registerCluster } from './handlers/cluster';
 import { registerCompare } from './handlers/compare';
+import { registerCodeLens } from './handlers/codeLens';
 import type { HostContext } from './handlers/context';
-import { DatasetService } from './handlers/datasets';
-import { registerEditorFeatures } from './handlers/editor';
+import { registerDatasetList } from './handlers/datasetList';
+import { registerDiagnostics } from './handlers/diagnostics';
 import { registerEmbeddingMap } from './handlers/embeddingMap';
+import { registerFileEvents } from './handlers/fileEvents';
+import { registerHover } from './handlers/hover';
 import { registerModels } from './handlers/models';
 import { registerFindSimilar } from './handlers/findSimilar';
 import { StatusReporter } from './handlers/status';
+import { DatasetService } from './host/datasets';
+import { SettingsCache } from './host/settings';
 import { IndexCache } from './jobs/indexCache';
 import { WorkerPool } from './jobs/pool';
 import { ServerStatusNotification, type InitializationOptions } from './protocol';
@@ -41,13 +46,16 @@ const host: HostContext = {
   },
 };
 
-const datasets = new DatasetService(host);
+const settings = new SettingsCache(connection);
+const datasets = new DatasetService(host, settings);
+let clientCapabilities: ClientCapabilities = {};
 
 connection.onInitialize((params): InitializeResult => {
+  clientCapabilities = params.capabilities;
   const options = (params.initializationOptions ?? {}) as InitializationOptions;
   if (typeof options.cacheDir === 'string' && options.cacheDir) datasets.cache = new IndexCache(options.cacheDir);
   datasets.trusted = options.trusted !== false;
-  datasets.configurationSupported = params.capabilities.workspace?.configuration === true;
+  settings.supported = params.capabilities.workspace?.configuration === true;
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
   datasets.folders = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   return {
@@ -67,6 +75,7 @@ connection.onInitialized(() => {
     status.setProblem('error', `The analysis host cannot run jobs: ${err instanceof Error ? err.message : String(err)}`);
   }
   status.start();
+  settings.register(clientCapabilities).catch((err: unknown) => connection.console.warn(`registering for configuration changes: ${String(err)}`));
 });
 
 registerCompare(host);
@@ -74,7 +83,11 @@ registerCluster(host, datasets);
 registerFindSimilar(host, datasets);
 registerEmbeddingMap(host, datasets);
 registerModels(host, datasets);
-registerEditorFeatures(host, datasets, documents);
+registerDatasetList(host, datasets);
+registerDiagnostics(host, datasets, documents);
+registerHover(host, datasets);
+registerCodeLens(host, datasets);
+registerFileEvents(host, datasets, documents);
 
 connection.onShutdown(async () => {
   await pool?.dispose();

@@ -5,9 +5,10 @@
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
+import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
 import { formatNumber } from './format';
-import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, parseThreshold, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
@@ -22,22 +23,21 @@ export const CLUSTER_OPTIONS = {
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
 } as const;
 
-export function clusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean }): ClusterParams {
+/** Command-line flags the cluster parameters come from (eval takes them too). */
+type ClusterFlags = { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number };
+
+const FLAG_OF = { threshold: '--threshold', eps: '--eps', minPts: '--min-pts', mutualNeighbours: '--mutual-k', candidatesPerRecord: '--max-candidates', exact: '--exact' } as const;
+
+/** Errors name the flags, and are usage errors (exit 2). */
+const CLI_NAMING: ClusterParamsNaming = { name: (key) => FLAG_OF[key], error: (message) => new UsageError(message) };
+
+function given(options: ClusterFlags): ClusterParamsGiven {
+  return { threshold: options.threshold, eps: options.eps, minPts: options['min-pts'], mutualNeighbours: options['mutual-k'], candidatesPerRecord: options['max-candidates'], exact: options.exact };
+}
+
+export function clusterParams(options: ClusterFlags): ClusterParams {
   if (options.eps !== undefined) throw new UsageError('--eps is the radius for vector datasets; for sequences and text use --threshold (identity = 1 − eps)');
-  const minPts = options['min-pts'] ?? DEFAULT_MIN_PTS;
-  if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
-  const mutual = options['mutual-k'] ?? DEFAULT_MUTUAL_NEIGHBOURS;
-  if (!Number.isInteger(mutual) || mutual < 0) throw new UsageError(`--mutual-k needs a non-negative integer, got ${mutual}`);
-  if (options.exact && options['mutual-k'] !== undefined && mutual > 0) throw new UsageError('--exact is the study\'s plain DBSCAN on the full matrix; it takes no --mutual-k');
-  const perRecord = options['max-candidates'] ?? DEFAULT_CANDIDATES_PER_RECORD;
-  if (!Number.isInteger(perRecord) || perRecord < 0) throw new UsageError(`--max-candidates needs a non-negative integer, got ${perRecord}`);
-  return {
-    threshold: parseThreshold(options.threshold, DEFAULT_THRESHOLD),
-    ...(perRecord > 0 ? { candidatesPerRecord: perRecord } : {}),
-    minPts,
-    ...(mutual > 0 && !options.exact ? { mutualNeighbours: { neighbours: mutual, strongSimilarity: DEFAULT_STRONG_SIMILARITY } } : {}),
-    ...(options.exact ? { exact: true } : {}),
-  };
+  return resolveSequenceClusterParams(given(options), { naming: CLI_NAMING });
 }
 
 export function checkIndexOptions(options: { kmer?: number; hashes?: number }): { k?: number; numHashes?: number } {
@@ -54,19 +54,15 @@ export function checkIndexOptions(options: { kmer?: number; hashes?: number }): 
 }
 
 /** DBSCAN parameters of a numeric dataset (no identity: a radius in the metric's units). */
-export function vectorClusterParams(options: { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number }): VectorClusterParams {
+export function vectorClusterParams(options: ClusterFlags): VectorClusterParams {
   for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
     if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --eps D (a radius in the metric's units), --min-pts and --mutual-k`);
   }
-  const minPts = options['min-pts'] ?? DEFAULT_VECTOR_MIN_PTS;
-  if (!Number.isInteger(minPts) || minPts < 1) throw new UsageError(`--min-pts needs a positive integer, got ${minPts}`);
-  if (options.eps !== undefined && !(options.eps > 0 && Number.isFinite(options.eps))) throw new UsageError(`--eps needs a positive number, got ${options.eps}`);
-  const mutual = options['mutual-k'] ?? DEFAULT_MUTUAL_NEIGHBOURS;
-  if (!Number.isInteger(mutual) || mutual < 0) throw new UsageError(`--mutual-k needs a non-negative integer, got ${mutual}`);
-  return { minPts, ...(options.eps !== undefined ? { eps: options.eps } : {}), ...(mutual > 0 ? { mutualNeighbours: mutual } : {}) };
+  return resolveVectorClusterParams(given(options), { naming: CLI_NAMING });
 }
 
-export function describeVectorOutcome(outcome: VectorClusterOutcome): string {
+/** `features` names what was clustered: the index's feature kind, or a model's embeddings. */
+export function describeVectorOutcome(outcome: VectorClusterOutcome, features = `${outcome.index.featureKind} features`): string {
   const { summary, stats, index } = outcome;
   const eps = outcome.epsEstimate
     ? `eps ${formatNumber(outcome.eps)} picked from the ${outcome.epsEstimate.k}-distance curve of ${outcome.epsEstimate.rows.length} records (pass --eps to choose)`
@@ -74,10 +70,11 @@ export function describeVectorOutcome(outcome: VectorClusterOutcome): string {
   const time = Object.entries(stats.seconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
-  return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${index.featureKind} features, ${index.dim} dims, ${index.metric}; ${eps}; ${stats.path === 'grid' ? 'grid' : `eps-graph of ${stats.edges} links${stats.keptEdges !== undefined ? `, ${stats.keptEdges} between mutual neighbours` : ''}`}; ${time})`;
+  return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${features}, ${index.dim} dims, ${index.metric}; ${eps}; ${stats.path === 'grid' ? 'grid' : `eps-graph of ${stats.edges} links${stats.keptEdges !== undefined ? `, ${stats.keptEdges} between mutual neighbours` : ''}`}; ${time})`;
 }
 
-export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, format: 'tsv' | 'json'): string {
+/** `statsOverride` replaces or adds JSON stats (a model's embeddings are the features, not the index's kind). */
+export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, format: 'tsv' | 'json', statsOverride: Record<string, unknown> = {}): string {
   const ids = outcome.index.records.map((r) => r.id);
   if (format === 'tsv') {
     const lines = ['record_id\tcluster'];
@@ -91,7 +88,7 @@ export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, f
       dataset: outcome.index.file,
       clusters: summary.clusters.map((c) => ({ id: c.id, size: c.size, members: c.members.map((m) => ids[m]) })),
       noise: summary.noise.map((m) => ids[m]),
-      stats: { ...summary.stats, ...stats, ...vector },
+      stats: { ...summary.stats, ...stats, ...vector, ...statsOverride },
     },
     null,
     2,
@@ -144,20 +141,14 @@ export default defineCommand({
         return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
       });
       reportWarnings(io, 'cluster', outcome.index.warnings);
-      let text = formatClusters(outcome, format);
-      if (format === 'json') {
-        // The embeddings are the features here: say so instead of the index's 'raw'.
-        const json = JSON.parse(text) as { stats: Record<string, unknown> };
-        json.stats.features = 'model';
-        json.stats.model = embedded.manifest.modelId;
-        text = `${JSON.stringify(json, null, 2)}\n`;
-      }
+      // The embeddings are the features here: say so instead of the index's 'raw'.
+      const text = formatClusters(outcome, format, { features: 'model', model: embedded.manifest.modelId });
       if (options.out !== undefined) await writeFile(options.out, text);
       else io.stdout.write(text);
-      io.stderr.write(`${describeVectorOutcome(outcome).replace('raw features, ', 'embeddings, ')}; ${describeModel(embedded)}\n`);
+      io.stderr.write(`${describeVectorOutcome(outcome, 'embeddings')}; ${describeModel(embedded)}\n`);
       return;
     }
-    if (await isVectorDataset(file)) {
+    if ((await clusterKindOf(file)) === 'vector') {
       const params = vectorClusterParams(options);
       const v = vectorOptions(options);
       const outcome = await withPool((pool) => clusterVectorDataset(file, { pool, params, ...v, cache: cacheOf(options), onProgress: progressReporter(io) }));

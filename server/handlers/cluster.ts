@@ -5,21 +5,21 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { CancellationToken } from 'vscode-languageserver/node';
+import type { ResolvedClusterParams } from '../jobs/clusterParams';
 import { ClusterRequest } from '../protocol';
+import type { ClusterView, DatasetEntry } from '../host/datasetEntry';
+import type { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { DatasetService, type ClusterView, type DatasetEntry } from './datasets';
 import { classify, toResponseError } from './errors';
+import { requestProgress, withProgress, type RequestProgress } from './progress';
 
 export function registerCluster(host: HostContext, service: DatasetService): void {
   host.connection.onRequest(ClusterRequest.type, async (params, token) => {
     try {
       const entry = service.entry((params as { uri?: unknown } | null)?.uri);
-      const settings = await service.settings(entry.uri);
-      const clusterParams = DatasetService.clusterParams(params.params, settings, await service.isVector(entry));
-      const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
-        params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
-      const view = await runCluster(host, service, entry, clusterParams, token, progress);
+      const clusterParams = await service.clusterParams(entry, params.params);
+      const view = await runCluster(host, service, entry, clusterParams, token, await requestProgress(host, params));
       return toResult(entry, view);
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`cluster failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -33,27 +33,16 @@ export async function runCluster(
   host: HostContext,
   service: DatasetService,
   entry: DatasetEntry,
-  params: ReturnType<typeof DatasetService.clusterParams>,
+  params: ResolvedClusterParams,
   token: CancellationToken | undefined,
-  progress: WorkDoneProgressReporter & { token?: CancellationToken },
+  progress: RequestProgress,
 ): Promise<ClusterView> {
   const name = path.basename(entry.path);
-  const controller = new AbortController();
-  const listeners = [token?.onCancellationRequested(() => controller.abort()), progress.token?.onCancellationRequested(() => controller.abort())];
-  if (token?.isCancellationRequested) controller.abort();
-  progress.begin(`Clustering ${name}`, 0, 'reading', true);
-  try {
-    return await host.status.track(`Clustering ${name}`, (setLabel) =>
-      service.cluster(entry, params, controller.signal, (stage, done, total) => {
-        const pct = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
-        progress.report(pct, stage);
-        setLabel(`Clustering ${name}: ${stage} ${pct}%`);
-      }),
-    );
-  } finally {
-    for (const l of listeners) l?.dispose();
-    progress.done();
-  }
+  return withProgress(progress, token, `Clustering ${name}`, (job) =>
+    host.status.track(`Clustering ${name}`, (setLabel) =>
+      service.cluster(entry, params, job.signal, (stage, done, total) => setLabel(`Clustering ${name}: ${stage} ${job.report(stage, done, total)}%`)),
+    ),
+  );
 }
 
 export function toResult(entry: DatasetEntry, view: ClusterView): ClusterRequest.Result {
@@ -83,7 +72,7 @@ export function toResult(entry: DatasetEntry, view: ClusterView): ClusterRequest
       records: records.length,
       clusters: outcome.summary.stats.clusters,
       noise: outcome.summary.stats.noise,
-      ...(view.vector ? { eps: view.outcome.eps } : { threshold: view.params.threshold }),
+      ...(view.kind === 'vector' ? { eps: view.outcome.eps } : { threshold: view.params.threshold }),
       minPts: params.minPts,
       fromCache: outcome.stats.fromCache,
       edges: outcome.stats.edges,

@@ -3,15 +3,16 @@
  * work-done progress and cancellation. An image or volume file stands for its dataset folder.
  */
 import path from 'node:path';
-import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { datasetFolderOfImage, vectorFormatOf } from '../engine/data/vectorDataset';
 import { InvalidInputError } from '../worker/errors';
 import { buildEmbeddingMap } from '../jobs/embeddingMapData';
 import { ClusterRequest, EmbeddingMapRequest } from '../protocol';
+import type { DatasetEntry, MapClusters } from '../host/datasetEntry';
+import { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { DatasetService, type DatasetEntry, type MapClusters } from './datasets';
 import { classify, toResponseError } from './errors';
 import { modelDir } from './models';
+import { requestProgress, withProgress } from './progress';
 
 /** The map's DBSCAN clusters as a `cluster` result: the Clusters view lists them like any clustering. */
 export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.Result {
@@ -71,35 +72,23 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
       // A file dataset's records get the map's clusters as diagnostics, unless the file changes meanwhile.
       const entry: DatasetEntry | undefined = file === DatasetService.pathOf(params.uri) ? service.entry(params.uri) : undefined;
       const generation = entry?.generation ?? 0;
-      const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
-        params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
-      const controller = new AbortController();
-      const listeners = [token.onCancellationRequested(() => controller.abort()), progress.token?.onCancellationRequested(() => controller.abort())];
       const name = path.basename(file);
-      progress.begin(`Mapping ${name}`, 0, 'reading', true);
-      try {
+      return await withProgress(await requestProgress(host, params), token, `Mapping ${name}`, async (job) => {
         const data = await host.status.track(`Mapping ${name}`, (setLabel) =>
           buildEmbeddingMap(file, {
             pool: host.jobs(),
-            signal: controller.signal,
+            signal: job.signal,
             ...(service.cache ? { cache: service.cache } : {}),
             features: settings.vectors.features,
             clusterOn,
             ...(dir ? { modelDir: dir } : {}),
-            onProgress: (stage, done, total) => {
-              const pct = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
-              progress.report(pct, stage);
-              setLabel(`Mapping ${name}: ${stage} ${pct}%`);
-            },
+            onProgress: (stage, done, total) => setLabel(`Mapping ${name}: ${stage} ${job.report(stage, done, total)}%`),
           }),
         );
         const byRecord = entry ? mapClustersOf(data, clusterOn) : undefined;
         if (entry && byRecord) service.mapped(entry, generation, byRecord);
         return { ...data, clustering: mapClustering(data) };
-      } finally {
-        for (const l of listeners) l?.dispose();
-        progress.done();
-      }
+      });
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`embeddingMap failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       throw toResponseError(err, 'embeddingMap');

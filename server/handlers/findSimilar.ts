@@ -17,8 +17,9 @@ import { modelEmbeddings } from '../jobs/modelEmbeddings';
 import { modelDir } from './models';
 import { withTokenSignal } from '../jobs/cancellation';
 import { FindSimilarRequest } from '../protocol';
+import { isVectorIndex, type DatasetEntry } from '../host/datasetEntry';
+import { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { DatasetService, isVectorIndex, type DatasetEntry } from './datasets';
 import { classify, toResponseError } from './errors';
 
 const DEFAULT_K = 10;
@@ -158,7 +159,7 @@ async function similarFiles(service: DatasetService, entry: DatasetEntry, k: num
     const other = service.entry(pathToFileURL(file).href);
     let otherIndex: SequenceIndex;
     try {
-      if (await service.isVector(other)) continue; // MinHash signatures exist for sequence and text files only
+      if ((await service.kindOf(other)) === 'vector') continue; // MinHash signatures exist for sequence and text files only
       const got = await untilCancelled(service.ensureIndex(other), token);
       if (isVectorIndex(got)) continue;
       otherIndex = got;

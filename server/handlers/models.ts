@@ -9,16 +9,16 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { newModelId, readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import { trainModel } from '../jobs/trainModel';
 import type { AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { TrainingConfig } from '../engine/models/training';
 import { ModelsRequest, StopTrainingRequest, TrainRequest, TrainingMetricsNotification, type ModelInfo } from '../protocol';
+import { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { DatasetService } from './datasets';
 import { classify, toResponseError } from './errors';
+import { beginProgress, requestProgress } from './progress';
 
 export const MODELS_FOLDER = path.join('.similarity-lab', 'models');
 
@@ -170,13 +170,9 @@ export function registerModels(host: HostContext, service: DatasetService): void
       if (params.model !== 'siamese' && params.model !== 'autoencoder') throw new InvalidInputError(`train: model is "siamese" or "autoencoder", got ${JSON.stringify(params.model)}`);
       const config = checkConfig(params.config);
       const settings = await service.settings(params.uri);
-      const progress: WorkDoneProgressReporter & { token?: CancellationToken } =
-        params.workDoneToken !== undefined ? host.connection.languages.attachWorkDoneProgress(params) : await host.connection.window.createWorkDoneProgress();
-      const controller = new AbortController();
-      const listeners = [token.onCancellationRequested(() => controller.abort()), progress.token?.onCancellationRequested(() => controller.abort())];
       const name = path.basename(file);
       const autoencoder = params.model === 'autoencoder';
-      progress.begin(`Training ${autoencoder ? 'an autoencoder' : 'a similarity model'} on ${name}`, 0, 'reading', true);
+      const job = beginProgress(await requestProgress(host, params), token, `Training ${autoencoder ? 'an autoencoder' : 'a similarity model'} on ${name}`);
       const modelId = newModelId(name.replace(/(\.gz)?$/u, '').replace(/\.[^.]*$/u, ''), new Date(), params.model);
       const stop = new AbortController();
       stops.set(modelId, stop);
@@ -186,27 +182,26 @@ export function registerModels(host: HostContext, service: DatasetService): void
             pool: host.jobs(),
             out: path.join(modelsRoot(service, file), modelId),
             modelId,
-            signal: controller.signal,
+            signal: job.signal,
             stopSignal: stop.signal,
             backend: settings.backend,
             ...(autoencoder ? { model: 'autoencoder' as const, autoencoder: autoencoderConfig(config) } : { config: siameseConfig(config) }),
             ...(config.labelColumn !== undefined ? { vectorRead: { labelColumn: /^-?\d+$/u.test(config.labelColumn) ? Number(config.labelColumn) : config.labelColumn } } : {}),
             ...(config.labelRegex !== undefined || config.labelField !== undefined ? { sequenceRead: { ...(config.labelRegex !== undefined ? { labelRegex: config.labelRegex } : {}), ...(config.labelField !== undefined ? { labelField: config.labelField } : {}) } } : {}),
-            onProgress: (stage, done, total) => progress.report(total > 0 ? Math.floor((100 * done) / total) : 0, stage),
+            onProgress: (stage, done, total) => void job.report(stage, done, total),
             onMetrics: (report) => {
               const { event: _event, ...params } = report;
               void host.connection.sendNotification(TrainingMetricsNotification.type, params).catch(() => undefined);
               const epochs = report.run?.epochs;
               setLabel(`Training on ${name}: epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
-              if (epochs) progress.report(Math.min(100, Math.floor((100 * report.epoch) / epochs)), `epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
+              if (epochs) job.progress.report(Math.min(100, Math.floor((100 * report.epoch) / epochs)), `epoch ${report.epoch + 1}, loss ${report.loss.toFixed(3)}`);
             },
           }),
         );
         return { modelId: result.modelId, uri: pathToFileURL(result.out).href, metrics: result.metrics, stopReason: String(result.stopReason) };
       } finally {
         stops.delete(modelId);
-        for (const l of listeners) l?.dispose();
-        progress.done();
+        job.end();
       }
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`train failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -17,14 +17,22 @@ export interface LinkedSignal {
 
 /** An AbortSignal that aborts when `token` is cancelled (at once if it already is). */
 export function signalFromToken(token: CancellationTokenLike | undefined): LinkedSignal {
+  return signalFromTokens([token]);
+}
+
+/**
+ * An AbortSignal that aborts when any of `tokens` is cancelled: a request with work-done progress
+ * is stopped both by `$/cancelRequest` and by the progress's Cancel button, two tokens.
+ */
+export function signalFromTokens(tokens: readonly (CancellationTokenLike | undefined)[]): LinkedSignal {
   const controller = new AbortController();
-  if (!token) return { signal: controller.signal, dispose: () => undefined };
-  if (token.isCancellationRequested) {
-    controller.abort();
-    return { signal: controller.signal, dispose: () => undefined };
+  const listeners: { dispose(): void }[] = [];
+  for (const token of tokens) {
+    if (!token) continue;
+    if (token.isCancellationRequested) controller.abort();
+    else listeners.push(token.onCancellationRequested(() => controller.abort()));
   }
-  const listener = token.onCancellationRequested(() => controller.abort());
-  return { signal: controller.signal, dispose: () => listener.dispose() };
+  return { signal: controller.signal, dispose: () => listeners.forEach((l) => l.dispose()) };
 }
 
 /** Runs `work` with a signal linked to `token`, and unlinks when it settles. */

@@ -2,8 +2,9 @@
  * The editor features of the built host over a real stdio LSP connection, on a temp workspace
  * holding the 16S fixture: cluster → record diagnostics with related information, hover, code
  * lens, findSimilar (a record and a whole file), parse errors, cancellation of a long clustering,
- * hover latency while a job runs, and a SIGKILL mid-job followed by a restart that gets the same
- * clusters from the index cache. Needs `npm run build` first.
+ * hover latency while a job runs, settings cached until `workspace/didChangeConfiguration`, and a
+ * SIGKILL mid-job followed by a restart that gets the same clusters from the index cache. Needs
+ * `npm run build` first.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -20,13 +21,14 @@ import {
   ResponseError,
   WorkDoneProgress,
   DidChangeWatchedFilesNotification,
+  DidChangeConfigurationNotification,
   FileChangeType,
   type Diagnostic,
   type Hover,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
 import { ClusterRequest, DatasetsRequest, FindSimilarRequest, ServerStatusNotification } from '../../server/protocol';
-import { LspTestClient } from './lspClient';
+import { DEFAULT_CAPABILITIES, LspTestClient } from './lspClient';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/dna/16S-sample.fasta');
 
@@ -225,6 +227,7 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
       return items.map((item) => (item.section === 'similarityLab' ? { diagnostics: { maxPerFile: 10, clusterSeverity: 'warning', nearDuplicateSeverity: 'off' } } : {}));
     });
     try {
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
       const mark = host.mark();
       await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
       const published = await host.waitForDiagnostics(sampleUri, () => true, { after: mark });
@@ -234,6 +237,58 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
       assert.ok(asked.some((item) => (item as { scopeUri?: string }).scopeUri === sampleUri), 'settings asked for the file');
     } finally {
       host.handleServerRequest('workspace/configuration', (params) => ((params as { items?: unknown[] }).items ?? []).map(() => null));
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    }
+  });
+
+  void test('settings are cached per resource until workspace/didChangeConfiguration', async () => {
+    let requests = 0;
+    let clusterSeverity = 'warning';
+    host.handleServerRequest('workspace/configuration', (params) => {
+      requests++;
+      const items = (params as { items: { section?: string }[] }).items;
+      return items.map((item) => (item.section === 'similarityLab' ? { diagnostics: { clusterSeverity } } : {}));
+    });
+    const clusterSeverities = async (): Promise<(DiagnosticSeverity | undefined)[]> => {
+      const mark = host.mark();
+      await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
+      const published = await host.waitForDiagnostics(sampleUri, () => true, { after: mark });
+      return [...new Set(published.diagnostics.filter((d) => text(d).startsWith('cluster ')).map((d) => d.severity))];
+    };
+    try {
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      assert.deepEqual(await clusterSeverities(), [DiagnosticSeverity.Warning]);
+      const asked = requests;
+      assert.ok(asked > 0, 'settings asked for after the change');
+      clusterSeverity = 'error';
+      // No notification: the cached settings, without a round trip to the client.
+      assert.deepEqual(await clusterSeverities(), [DiagnosticSeverity.Warning]);
+      assert.equal(requests, asked);
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      assert.deepEqual(await clusterSeverities(), [DiagnosticSeverity.Error]);
+      assert.ok(requests > asked, 'settings asked for again after the notification');
+    } finally {
+      host.handleServerRequest('workspace/configuration', (params) => ((params as { items?: unknown[] }).items ?? []).map(() => null));
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    }
+  });
+
+  void test('a client that allows it is asked to send workspace/didChangeConfiguration for our sections', async () => {
+    const client = LspTestClient.start();
+    const registered: unknown[] = [];
+    client.handleServerRequest('client/registerCapability', (params) => {
+      registered.push(...(params as { registrations: unknown[] }).registrations);
+      return null;
+    });
+    try {
+      const capabilities = { ...DEFAULT_CAPABILITIES, workspace: { ...DEFAULT_CAPABILITIES.workspace, didChangeConfiguration: { dynamicRegistration: true } } };
+      await client.initialize(capabilities, { cacheDir }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+      await client.connection.sendRequest(DatasetsRequest.type, {}); // the registration is sent after `initialized`
+      const registration = registered.find((r) => (r as { method?: string }).method === DidChangeConfigurationNotification.method) as { registerOptions?: { section?: unknown } } | undefined;
+      assert.ok(registration, `registrations: ${JSON.stringify(registered)}`);
+      assert.deepEqual(registration.registerOptions?.section, ['similarityLab', 'files']);
+    } finally {
+      await client.dispose();
     }
   });
 
@@ -252,8 +307,8 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     const source = new CancellationTokenSource();
     const job = host.connection.sendRequest(ClusterRequest.type, { uri: bigUri }, source.token);
     const cancelled = expectCancelled(job);
-    // Sample while the pool works (sketching onwards). The reading stage streams the file on the
-    // LSP thread (buildSequenceIndex) and can still delay a message by ~0.1 s on a 30 MB file.
+    // Sample while the pool works (sketching onwards). The reading stage parses the file in a
+    // worker too, but hands its records back to the LSP thread, which can delay a message then.
     await host.waitForNotification(ServerStatusNotification.type, (s) => /^Clustering families.*(sketching|candidates|verifying)/u.test(s.message), { timeoutMs: 30_000 });
     const member = firstClusters?.clusters[0]?.memberLines[0] ?? 0;
     const times: number[] = [];

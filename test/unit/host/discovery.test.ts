@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { discoverDatasets, globToRegExp, matchesDataset } from '../../../server/jobs/discovery';
 import { nearestNeighbours, recordAtLine } from '../../../server/jobs/recordNeighbours';
-import { DEFAULT_INCLUDE, parseSettings } from '../../../server/handlers/settings';
+import { DEFAULT_INCLUDE, parseSettings } from '../../../server/host/settings';
 
 void describe('globToRegExp', () => {
   const cases: [string, string, boolean][] = [

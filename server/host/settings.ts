@@ -1,10 +1,10 @@
 /**
  * The `similarityLab.*` settings as the host uses them, pulled per resource with
- * `workspace/configuration` (a folder may override the user's values). Anything missing or of the
+ * `workspace/configuration` (a folder may override the user's values) and cached until the client
+ * sends `workspace/didChangeConfiguration`. Anything missing or of the
  * wrong type falls back to its default: a bad settings.json never breaks the host.
  */
-import type { Connection } from 'vscode-languageserver/node';
-import { DiagnosticSeverity } from 'vscode-languageserver/node';
+import { DiagnosticSeverity, DidChangeConfigurationNotification, type ClientCapabilities, type Connection } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
@@ -56,18 +56,54 @@ export function defaultSettings(): HostSettings {
   return parseSettings(undefined, undefined);
 }
 
-/** Reads the settings for `scopeUri` (a file or folder), or the window's when absent. */
-export async function loadSettings(connection: Connection, supported: boolean, scopeUri?: string): Promise<HostSettings> {
-  if (!supported) return defaultSettings();
-  try {
-    const [own, files] = (await connection.workspace.getConfiguration([
+/**
+ * The settings per resource, each pulled once with `workspace/configuration` and then kept until
+ * the client says they changed (`workspace/didChangeConfiguration`): diagnostics, hovers and code
+ * lenses read them on every use, and a round trip to the client each time would be most of their cost.
+ */
+export class SettingsCache {
+  /** Does the client answer `workspace/configuration`? Without it every resource gets the defaults. */
+  supported = false;
+  private readonly cache = new Map<string, Promise<HostSettings>>();
+
+  constructor(private readonly connection: Connection) {
+    connection.onDidChangeConfiguration(() => this.cache.clear());
+  }
+
+  /**
+   * Asks the client to send `workspace/didChangeConfiguration` for our sections. Clients that
+   * register it themselves (vscode-languageclient with `synchronize.configurationSection`) send
+   * it anyway; the others only when the server registers it.
+   */
+  async register(capabilities: ClientCapabilities): Promise<void> {
+    if (capabilities.workspace?.didChangeConfiguration?.dynamicRegistration !== true) return;
+    await this.connection.client.register(DidChangeConfigurationNotification.type, { section: ['similarityLab', 'files'] });
+  }
+
+  /** The settings for `scopeUri` (a file or folder), or the window's when absent. */
+  get(scopeUri?: string): Promise<HostSettings> {
+    if (!this.supported) return Promise.resolve(defaultSettings());
+    const key = scopeUri ?? '';
+    let settings = this.cache.get(key);
+    if (!settings) {
+      const loading = this.load(scopeUri);
+      this.cache.set(key, loading);
+      // A failed request gives the defaults this time, not until the next settings change.
+      loading.catch(() => {
+        if (this.cache.get(key) === loading) this.cache.delete(key);
+      });
+      settings = loading;
+    }
+    // A client that fails the request: the defaults still give a working host.
+    return settings.catch(() => defaultSettings());
+  }
+
+  private async load(scopeUri: string | undefined): Promise<HostSettings> {
+    const [own, files] = (await this.connection.workspace.getConfiguration([
       { ...(scopeUri ? { scopeUri } : {}), section: 'similarityLab' },
       { ...(scopeUri ? { scopeUri } : {}), section: 'files' },
     ])) as unknown[];
     return parseSettings(own, files);
-  } catch {
-    // A client that fails the request: the defaults still give a working host.
-    return defaultSettings();
   }
 }
 

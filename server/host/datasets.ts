@@ -1,74 +1,37 @@
 /**
  * The host's view of the workspace's datasets: discovery, one entry per file with its state, its
  * index (built in the pool, cached on disk) and its last clustering; invalidation when the file
- * changes. The request handlers (cluster, findSimilar, hover, code lens, diagnostics) read from it.
+ * changes. The request handlers (cluster, findSimilar, hover, code lens, diagnostics) read from it;
+ * it announces what changed by events (`onDidChangeResults`, `onDidChangeDatasets`) and sends nothing itself.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { clusterDataset, type ClusterOutcome, type ClusterParams, DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY } from '../jobs/clusterDataset';
+import { Emitter, type Event } from 'vscode-languageserver/node';
+import { clusterDataset } from '../jobs/clusterDataset';
+import { clusterKindOf, resolveClusterParams, type ClusterKind, type ResolvedClusterParams } from '../jobs/clusterParams';
 import { discoverDatasets, matchesDataset } from '../jobs/discovery';
 import type { IndexCache } from '../jobs/indexCache';
-import { nearestNeighbours, type Neighbour } from '../jobs/recordNeighbours';
-import { buildSequenceIndex, type SequenceIndex } from '../jobs/sequenceIndex';
-import { vectorFormatOf } from '../engine/data/vectorDataset';
-import { buildVectorIndex, type VectorIndex } from '../jobs/vectorIndex';
-import { clusterVectorDataset, DEFAULT_VECTOR_MIN_PTS, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
+import type { WorkerPool } from '../jobs/pool';
+import { nearestNeighbours } from '../jobs/recordNeighbours';
+import { buildSequenceIndex } from '../jobs/sequenceIndex';
+import { buildVectorIndex } from '../jobs/vectorIndex';
+import { clusterVectorDataset } from '../jobs/vectorClusterDataset';
 import { InvalidInputError } from '../worker/errors';
-import { DatasetsChangedNotification, type DatasetInfo, type DatasetState } from '../protocol';
-import type { HostContext } from './context';
-import { loadSettings, type HostSettings } from './settings';
+import type { ClusterParamsInput, DatasetInfo, DatasetState } from '../protocol';
+import type { ClusterView, DatasetEntry, DatasetIndex, MapClusters, ProgressSink } from './datasetEntry';
+import type { HostSettings, SettingsCache } from './settings';
 
-/** Either kind of index: sequences and text (MinHash), or numeric data (feature vectors). */
-export type DatasetIndex = SequenceIndex | VectorIndex;
-
-export function isVectorIndex(index: DatasetIndex): index is VectorIndex {
-  return 'features' in index;
+/** What the service needs of the host: the worker pool, and the status its work shows in. */
+export interface DatasetServiceHost {
+  jobs(): WorkerPool;
+  readonly status: { track<T>(label: string, work: (setLabel: (label: string) => void) => Promise<T>): Promise<T> };
 }
 
-/** The clustering parameters of either path. */
-export type AnyClusterParams = ClusterParams | (VectorClusterParams & { vector: true });
-
-/** A finished clustering of one version of a file, shaped for the editor features. */
-export type ClusterView =
-  | { vector?: false; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
-  | { vector: true; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
-
-/** The clusters of the file's Embedding Map, by record (the editor shows the latest of a map and a clustering). */
-export interface MapClusters {
-  /** Per mapped record: its id, its first line and its cluster (−1 = noise). */
-  ids: string[];
-  lines: number[];
-  clusters: number[];
-  sizes: Map<number, number>;
-  /** Where DBSCAN ran: on the 2-D map or on the embedding it was made from. */
-  on: 'map' | 'embedding';
-}
-
-export interface DatasetEntry {
-  uri: string;
-  path: string;
-  state: DatasetState;
-  message?: string;
-  /** A parse error of the last read, for its Error diagnostic. */
-  parseError?: { line: number; column: number; message: string };
-  index?: DatasetIndex;
-  indexing?: Promise<DatasetIndex>;
-  /** Numeric data (a table, IDX, .npy, or a folder of images or volumes), known after the first look. */
-  vector?: boolean;
-  clustered?: ClusterView;
-  /** The clusters of the last Embedding Map of this file, when it is newer than `clustered`. */
-  mapped?: MapClusters;
-  fileSignature?: Uint32Array;
-  /** Bumped on every change of the file: work started on an older version is dropped. */
-  generation: number;
-}
+/** A request's parameter names in its errors: the protocol's own. */
+const REQUEST_NAMING = { name: (key: string) => key, error: (message: string) => new InvalidInputError(message) };
 
 /** How many times a clustering starts again because its file changed meanwhile. */
 const MAX_CLUSTER_ROUNDS = 3;
-
-export interface ProgressSink {
-  (stage: string, done: number, total: number): void;
-}
 
 export class DatasetService {
   private readonly entries = new Map<string, DatasetEntry>();
@@ -76,14 +39,20 @@ export class DatasetService {
   folders: string[] = [];
   cache: IndexCache | undefined;
   trusted = true;
-  configurationSupported = false;
-  /** Called after an entry's clustering or errors change (publishes its diagnostics). */
-  onDidChangeResults: (entry: DatasetEntry) => void = () => undefined;
+  private readonly resultsChanged = new Emitter<DatasetEntry>();
+  private readonly datasetsChanged = new Emitter<void>();
+  /** Fires after an entry's clustering, map clusters or errors change (its diagnostics are stale). */
+  readonly onDidChangeResults: Event<DatasetEntry> = this.resultsChanged.event;
+  /** Fires after the list of datasets or the state of one changed (the client's Datasets view is stale). */
+  readonly onDidChangeDatasets: Event<void> = this.datasetsChanged.event;
 
-  constructor(private readonly host: HostContext) {}
+  constructor(
+    private readonly host: DatasetServiceHost,
+    private readonly settingsCache: SettingsCache,
+  ) {}
 
   settings(uri?: string): Promise<HostSettings> {
-    return loadSettings(this.host.connection, this.configurationSupported, uri);
+    return this.settingsCache.get(uri);
   }
 
   /** The file path of a `file:` URI; InvalidInputError for anything else (untrusted JSON). */
@@ -139,8 +108,10 @@ export class DatasetService {
     return path.basename(file);
   }
 
-  forgetDiscovery(): void {
+  /** Files were created or deleted: walk the folders again on next use, and say the list changed. */
+  rediscover(): void {
     this.discovery = undefined;
+    this.datasetsChanged.fire();
   }
 
   /** Is `file` a dataset by the include/exclude settings (relative to its workspace folder, else by its name)? */
@@ -165,13 +136,25 @@ export class DatasetService {
     return out;
   }
 
-  /** The entry's index: in memory, else built in the pool (from the disk cache when it holds it). */
-  /** Is the entry numeric data (tables, images, volumes)? Decided once per entry, by name and first bytes. */
-  async isVector(entry: DatasetEntry): Promise<boolean> {
-    entry.vector ??= (await vectorFormatOf(entry.path)) !== undefined;
-    return entry.vector;
+  /** How the entry is clustered (numeric data or sequences and text): decided once per entry, by name and first bytes. */
+  async kindOf(entry: DatasetEntry): Promise<ClusterKind> {
+    entry.kind ??= await clusterKindOf(entry.path);
+    return entry.kind;
   }
 
+  /** The clustering parameters for the entry: the request's, else the settings', else the defaults (as the CLI's). */
+  async clusterParams(entry: DatasetEntry, input?: unknown): Promise<ResolvedClusterParams> {
+    const given: ClusterParamsInput = typeof input === 'object' && input !== null ? (input as ClusterParamsInput) : {};
+    const s = await this.settings(entry.uri);
+    // Only the protocol's parameters: the rest keep their defaults.
+    return resolveClusterParams(
+      await this.kindOf(entry),
+      { threshold: given.threshold, minPts: given.minPts, eps: given.eps },
+      { defaults: { threshold: s.threshold, minPts: s.minPts, ...(s.vectors.eps > 0 ? { eps: s.vectors.eps } : {}) }, naming: REQUEST_NAMING },
+    );
+  }
+
+  /** The entry's index: in memory, else built in the pool (from the disk cache when it holds it). */
   ensureIndex(entry: DatasetEntry, onProgress?: ProgressSink): Promise<DatasetIndex> {
     this.checkTrusted();
     if (entry.index) return Promise.resolve(entry.index);
@@ -188,7 +171,7 @@ export class DatasetService {
           onProgress?.(stage, done, total);
         },
       };
-      if (await this.isVector(entry)) {
+      if ((await this.kindOf(entry)) === 'vector') {
         const s = await this.settings(entry.uri);
         return buildVectorIndex(entry.path, { ...common, features: s.vectors.features, metric: s.vectors.metric });
       }
@@ -204,7 +187,7 @@ export class DatasetService {
         delete entry.parseError;
         delete entry.message;
         this.setState(entry, entry.clustered ? 'clustered' : 'indexed');
-        this.onDidChangeResults(entry);
+        this.resultsChanged.fire(entry);
       },
       (err: unknown) => {
         if (entry.generation !== generation) return;
@@ -221,7 +204,7 @@ export class DatasetService {
    * content is not kept: the clustering runs again on the new content, so what the caller gets is
    * always what the editor shows. A file that keeps changing gives up after a few rounds.
    */
-  async cluster(entry: DatasetEntry, params: AnyClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
+  async cluster(entry: DatasetEntry, params: ResolvedClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
     this.checkTrusted();
     for (let round = 1; ; round++) {
       const generation = entry.generation;
@@ -240,7 +223,7 @@ export class DatasetService {
         delete entry.parseError;
         delete entry.message;
         this.setState(entry, 'clustered');
-        this.onDidChangeResults(entry);
+        this.resultsChanged.fire(entry);
         return view;
       }
       if (this.entries.get(entry.path) !== entry) throw new InvalidInputError(`${path.basename(entry.path)} was deleted while it was clustered.`);
@@ -249,20 +232,19 @@ export class DatasetService {
   }
 
   /** One clustering of the file's current content; the entry's state shows it meanwhile. */
-  private async clusterOnce(entry: DatasetEntry, params: AnyClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
+  private async clusterOnce(entry: DatasetEntry, params: ResolvedClusterParams, signal: AbortSignal, onProgress: ProgressSink): Promise<ClusterView> {
     const generation = entry.generation;
     const before = entry.state;
     this.setState(entry, 'clustering');
     try {
       const common = { pool: this.host.jobs(), signal, ...(this.cache ? { cache: this.cache } : {}), onProgress };
-      if ('vector' in params) {
+      if (params.kind === 'vector') {
         const s = await this.settings(entry.uri);
-        const { vector: _v, ...vectorParams } = params;
-        const outcome = await clusterVectorDataset(entry.path, { ...common, params: vectorParams, features: s.vectors.features, metric: s.vectors.metric });
-        return { vector: true, outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: vectorParams };
+        const outcome = await clusterVectorDataset(entry.path, { ...common, params: params.params, features: s.vectors.features, metric: s.vectors.metric });
+        return { kind: 'vector', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
       }
-      const outcome = await clusterDataset(entry.path, { ...common, params });
-      return { outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params };
+      const outcome = await clusterDataset(entry.path, { ...common, params: params.params });
+      return { kind: 'sequence', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
     } catch (err) {
       if (entry.generation === generation) {
         if (err instanceof Error && err.name === 'ParseError') this.recordFailure(entry, err);
@@ -276,7 +258,7 @@ export class DatasetService {
   mapped(entry: DatasetEntry, generation: number, clusters: MapClusters): void {
     if (entry.generation !== generation) return;
     entry.mapped = clusters;
-    this.onDidChangeResults(entry);
+    this.resultsChanged.fire(entry);
   }
 
   /** The file changed on disk (or was saved): forget what was computed from the old content. */
@@ -294,9 +276,9 @@ export class DatasetService {
     delete entry.message;
     if (deleted) {
       this.entries.delete(entry.path);
-      this.notifyChanged();
+      this.datasetsChanged.fire();
     } else this.setState(entry, 'discovered');
-    this.onDidChangeResults(entry);
+    this.resultsChanged.fire(entry);
     return wasClustered ? entry : undefined;
   }
 
@@ -307,34 +289,12 @@ export class DatasetService {
   invalidateFoldersOf(file: string): DatasetEntry[] {
     const again: DatasetEntry[] = [];
     for (const e of [...this.entries.values()]) {
-      if (e.path !== file && file.startsWith(e.path + path.sep) && e.vector) {
+      if (e.path !== file && file.startsWith(e.path + path.sep) && e.kind === 'vector') {
         const clustered = this.invalidate(e.uri, false);
         if (clustered) again.push(clustered);
       }
     }
     return again;
-  }
-
-  /** ClusterParams from the request, the settings, then the defaults (as the CLI's); numeric data take eps and their own minPts. */
-  static clusterParams(input: unknown, settings: HostSettings, vector = false): AnyClusterParams {
-    const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-    if (vector) {
-      const eps = given['eps'] ?? (settings.vectors.eps > 0 ? settings.vectors.eps : undefined);
-      const minPts = given['minPts'] ?? DEFAULT_VECTOR_MIN_PTS;
-      if (eps !== undefined && (typeof eps !== 'number' || !(eps > 0 && Number.isFinite(eps)))) throw new InvalidInputError(`eps is a positive radius, got ${JSON.stringify(eps)}`);
-      if (typeof minPts !== 'number' || !Number.isInteger(minPts) || minPts < 1) throw new InvalidInputError(`minPts needs a positive integer, got ${JSON.stringify(minPts)}`);
-      return { vector: true, minPts, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS, ...(eps !== undefined ? { eps } : {}) };
-    }
-    const threshold = given['threshold'] ?? settings.threshold;
-    const minPts = given['minPts'] ?? settings.minPts;
-    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new InvalidInputError(`threshold is an identity in (0, 1], got ${JSON.stringify(threshold)}`);
-    if (typeof minPts !== 'number' || !Number.isInteger(minPts) || minPts < 1) throw new InvalidInputError(`minPts needs a positive integer, got ${JSON.stringify(minPts)}`);
-    return {
-      threshold,
-      minPts,
-      candidatesPerRecord: DEFAULT_CANDIDATES_PER_RECORD,
-      mutualNeighbours: { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY },
-    };
   }
 
   checkTrusted(): void {
@@ -348,18 +308,13 @@ export class DatasetService {
     }
     entry.message = err instanceof Error ? err.message : String(err);
     this.setState(entry, 'error');
-    this.onDidChangeResults(entry);
+    this.resultsChanged.fire(entry);
   }
 
   private setState(entry: DatasetEntry, state: DatasetState): void {
     if (entry.state === state) return;
     entry.state = state;
-    this.notifyChanged();
-  }
-
-  /** Tells the client the list of datasets or a state changed (its Datasets view refreshes). */
-  notifyChanged(): void {
-    void this.host.connection.sendNotification(DatasetsChangedNotification.type, {}).catch(() => undefined);
+    this.datasetsChanged.fire();
   }
 }
 

@@ -1,0 +1,62 @@
+/**
+ * The hover on a record of a dataset file: its length and label, its cluster and its nearest
+ * neighbours, and its cluster on the Embedding Map. Answered from memory only: a hover never waits for a job.
+ */
+import { type Hover, MarkupKind } from 'vscode-languageserver/node';
+import { recordAtLine } from '../jobs/recordNeighbours';
+import type { RecordMeta } from '../worker/tasks/loadDataset';
+import type { ClusterView, DatasetEntry, MapClusters } from '../host/datasetEntry';
+import type { DatasetService } from '../host/datasets';
+import type { HostContext } from './context';
+import { closeness, radius } from './recordText';
+
+export function hoverText(entry: DatasetEntry, line: number): string | undefined {
+  const onMap = entry.mapped ? mapHoverLine(entry.mapped, line) : undefined;
+  const index = entry.clustered?.outcome.index ?? entry.index;
+  const record = index ? recordAtLine(index.records, line) : undefined;
+  if (!index || !record) return onMap ? `**${onMap.id}**\n\n${onMap.text}` : undefined;
+  const unit = index.kind === 'sequence' ? 'bases' : index.kind === 'text' ? 'characters' : 'values';
+  const lines = [`**${record.id}** · ${record.length} ${unit}${record.label !== undefined ? ` · label ${record.label}` : ''}`];
+  if (onMap) lines.push('', onMap.text);
+  const view: ClusterView | undefined = entry.clustered;
+  if (!view) {
+    if (!onMap) lines.push('', 'Not clustered yet: run *Similarity Lab: Cluster This Dataset*.');
+    return lines.join('\n');
+  }
+  const label = view.outcome.labels[record.index] as number;
+  lines.push('', label >= 0 ? `Cluster ${label} · ${view.sizes.get(label) ?? 0} members` : `Outlier (noise): too few neighbours ${radius(view)}`);
+  const nbs = (view.neighbours[record.index] ?? []).slice(0, 3);
+  if (nbs.length) {
+    lines.push('', 'Nearest neighbours:');
+    for (const nb of nbs) {
+      const other = view.outcome.index.records[nb.record] as RecordMeta;
+      lines.push(`- ${other.id} — ${closeness(nb)} (line ${other.startLine + 1})`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The mapped record starting at or before `line` (records are in file order), and its map cluster. */
+function mapHoverLine(mapped: MapClusters, line: number): { id: string; text: string } | undefined {
+  let lo = 0;
+  let hi = mapped.lines.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((mapped.lines[mid] as number) <= line) {
+      at = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (at < 0) return undefined;
+  const c = mapped.clusters[at] as number;
+  return { id: mapped.ids[at] as string, text: c >= 0 ? `Embedding map: cluster ${c} · ${mapped.sizes.get(c) ?? 0} members` : 'Embedding map: outlier (noise)' };
+}
+
+export function registerHover(host: HostContext, service: DatasetService): void {
+  host.connection.onHover((params): Hover | null => {
+    const entry = service.find(params.textDocument.uri);
+    const text = entry ? hoverText(entry, params.position.line) : undefined;
+    return text ? { contents: { kind: MarkupKind.Markdown, value: text } } : null;
+  });
+}

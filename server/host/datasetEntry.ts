@@ -1,0 +1,57 @@
+/**
+ * What the host knows of one dataset file: its state, its index, its last clustering and the
+ * clusters of its last Embedding Map. host/datasets.ts keeps them up to date; the handlers read them.
+ */
+import type { ClusterOutcome, ClusterParams } from '../jobs/clusterDataset';
+import type { ClusterKind } from '../jobs/clusterParams';
+import type { Neighbour } from '../jobs/recordNeighbours';
+import type { SequenceIndex } from '../jobs/sequenceIndex';
+import type { VectorClusterOutcome, VectorClusterParams } from '../jobs/vectorClusterDataset';
+import type { VectorIndex } from '../jobs/vectorIndex';
+import type { DatasetState } from '../protocol';
+
+/** Either kind of index: sequences and text (MinHash), or numeric data (feature vectors). */
+export type DatasetIndex = SequenceIndex | VectorIndex;
+
+export function isVectorIndex(index: DatasetIndex): index is VectorIndex {
+  return 'features' in index;
+}
+
+/** A finished clustering of one version of a file, shaped for the editor features. */
+export type ClusterView =
+  | { kind: 'sequence'; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
+  | { kind: 'vector'; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
+
+/** The clusters of the file's Embedding Map, by record (the editor shows the latest of a map and a clustering). */
+export interface MapClusters {
+  /** Per mapped record: its id, its first line and its cluster (−1 = noise). */
+  ids: string[];
+  lines: number[];
+  clusters: number[];
+  sizes: Map<number, number>;
+  /** Where DBSCAN ran: on the 2-D map or on the embedding it was made from. */
+  on: 'map' | 'embedding';
+}
+
+export interface DatasetEntry {
+  uri: string;
+  path: string;
+  state: DatasetState;
+  message?: string;
+  /** A parse error of the last read, for its Error diagnostic. */
+  parseError?: { line: number; column: number; message: string };
+  index?: DatasetIndex;
+  indexing?: Promise<DatasetIndex>;
+  /** Numeric data (a table, IDX, .npy, or a folder of images or volumes) or sequences and text, known after the first look. */
+  kind?: ClusterKind;
+  clustered?: ClusterView;
+  /** The clusters of the last Embedding Map of this file, when it is newer than `clustered`. */
+  mapped?: MapClusters;
+  fileSignature?: Uint32Array;
+  /** Bumped on every change of the file: work started on an older version is dropped. */
+  generation: number;
+}
+
+export interface ProgressSink {
+  (stage: string, done: number, total: number): void;
+}
