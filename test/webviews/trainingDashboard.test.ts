@@ -25,7 +25,7 @@ import {
 } from '../../webviews/trainingDashboard/messages';
 import { appendPoints, collapseAlarm, COLLAPSE_WINDOW, emptyState, progressOf, startRun, thin } from '../../webviews/trainingDashboard/store';
 import { MessageError } from '../../webviews/shared/validate';
-import { chromiumSkipReason, launchChromium } from './browser';
+import { launchChromium } from './browser';
 import { fakeHost, installFakeVsCodeApi, postToPage } from './harness/fakeVsCodeApi';
 import { DIST_WEBVIEWS, ROOT, servePage, type PageServer } from './harness/server';
 import { mulberry32 } from '../../server/engine/random';
@@ -263,7 +263,7 @@ void describe('Training Dashboard page template', () => {
   });
 });
 
-void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? false }, () => {
+void describe('Training Dashboard in Chromium', () => {
   let browser: Browser;
   let server: PageServer;
   const pages: Page[] = [];
