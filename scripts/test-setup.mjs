@@ -40,10 +40,10 @@ if (missing.length === 0) {
 
 const names = missing.map(([name]) => name);
 for (const [name, why] of missing) console.log(`test setup: ${name} is missing (${why})`);
-const command = `apt-get update && apt-get install -y ${names.join(' ')}`;
+const command = `sudo apt-get update && sudo apt-get install -y ${names.join(' ')}`;
 
 const fail = (why) => {
-  console.error(`test setup: ${why}\nInstall the missing packages, then run npm test again:\n  sudo ${command}`);
+  console.error(`test setup: ${why}\nInstall the missing packages, then run npm test again:\n  ${command}`);
   process.exit(1);
 };
 
