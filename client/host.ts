@@ -75,8 +75,12 @@ class BoundedRestarts implements ErrorHandler {
 }
 
 export class AnalysisHost implements vscode.Disposable {
-  /** The current client and its start (which never rejects: a failure shows as 'stopped'). */
-  private current: { client: LanguageClient; started: Promise<void> } | undefined;
+  /**
+   * The current client, its start (which never rejects: a failure shows as 'stopped') and the
+   * file watcher that feeds it: one watcher per client, disposed with it (a restart makes a new
+   * client, and must not leave the old client's watcher running).
+   */
+  private current: { client: LanguageClient; started: Promise<void>; watcher: vscode.Disposable } | undefined;
   /** Serialises start/restart/dispose so two clicks never run two hosts. */
   private transition: Promise<void> = Promise.resolve();
   private state: HostState = 'stopped';
@@ -171,7 +175,6 @@ export class AnalysisHost implements vscode.Disposable {
       trusted: vscode.workspace.isTrusted,
     };
     const watcher = vscode.workspace.createFileSystemWatcher(WATCHED_FILES);
-    this.context.subscriptions.push(watcher);
     const clientOptions: LanguageClientOptions = {
       documentSelector: DATASET_FILES,
       outputChannel: this.output,
@@ -213,7 +216,7 @@ export class AnalysisHost implements vscode.Disposable {
       this.output.error(`The analysis host did not start: ${err instanceof Error ? err.message : String(err)}`);
       if (this.current?.client === client) this.setState('stopped');
     });
-    this.current = { client, started };
+    this.current = { client, started, watcher };
     this.setState('starting');
     return started;
   }
@@ -225,14 +228,17 @@ export class AnalysisHost implements vscode.Disposable {
     await current.started;
     this.current = undefined;
     this.setState('stopped');
-    // The client may be restarting the host after a crash: wait until it runs (or gives up).
-    if (current.client.state === State.Starting) await settled(current.client, 10_000);
-    if (current.client.state !== State.Running) return;
     try {
+      // The client may be restarting the host after a crash: wait until it runs (or gives up).
+      if (current.client.state === State.Starting) await settled(current.client, 10_000);
+      if (current.client.state !== State.Running) return;
       // shutdown + exit; the host is killed if it does not answer in time.
       await current.client.dispose(3000);
     } catch (err) {
       this.output.warn(`Stopping the analysis host: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      // The client does not own the watcher it was given (synchronize.fileEvents): dispose it here.
+      current.watcher.dispose();
     }
   }
 

@@ -114,21 +114,28 @@ export async function startCodeServer(o: StartOptions): Promise<CodeServer> {
     [o.install.entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...base, '--disable-telemetry', '--disable-update-check', o.workspace],
     { cwd: o.stateDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
-  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`code-server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  // Ready is a state code-server announces ("HTTP server listening on <url>"), not a time: wait
+  // for that line (or for its exit), then check /healthz once.
+  let announce: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (announce = resolve));
+  const collect = (b: Buffer): void => {
+    output += b.toString();
+    if (output.includes(`HTTP server listening on ${url}`)) announce();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let bound: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    listening.then(() => 'listening' as const),
+    exited.then(() => 'exited' as const),
+    new Promise<'silent'>((resolve) => (bound = setTimeout(() => resolve('silent'), 120_000))),
+  ]);
+  clearTimeout(bound);
+  if (outcome !== 'listening') throw new Error(`code-server did not start (${outcome === 'exited' ? 'it exited' : 'no "listening" line in 120 s'}):\n${output}`);
+  const health = await fetch(`${url}/healthz`);
+  if (!health.ok) throw new Error(`code-server at ${url} answers /healthz with ${health.status}:\n${output}`);
   return {
     url,
     log: () => output,

@@ -14,7 +14,8 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../webviews/browser';
 import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -22,7 +23,6 @@ const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images', 'fashion');
 const TABLE = path.join(ROOT, 'test', 'fixtures', 'tables', 'iris.csv');
-const CHROMIUM = process.env['SIMLAB_CHROMIUM'] ?? '/usr/bin/chromium';
 const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
 if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
 
@@ -90,11 +90,12 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
    */
   const showClusterProblems = async (): Promise<void> => {
     const markers = page.locator('.panel .markers-panel');
-    // A key pressed while the command palette is still closing can be lost: press again if so.
-    for (let attempt = 1; !(await markers.isVisible()); attempt++) {
+    if (!(await markers.isVisible())) {
+      // A key pressed while the command palette is still closing goes to the palette and is lost:
+      // press it once the palette is gone, and the workbench has the focus.
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
       await page.keyboard.press('Control+Shift+M');
-      const shown = await markers.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false);
-      if (!shown && attempt >= 3) throw new Error('the Problems view did not open (Ctrl+Shift+M, three times)');
+      await markers.waitFor({ state: 'visible', timeout: 30_000 });
     }
     const filter = page.locator('.panel .viewpane-filter input:visible').first();
     await filter.waitFor({ state: 'visible' });
@@ -115,6 +116,8 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     writeFileSync(path.join(workspace, 'last-third.fa'), records.slice(184).join(''));
     cpSync(IMAGES, path.join(workspace, 'fashion'), { recursive: true });
     copyFileSync(TABLE, path.join(workspace, 'iris.csv'));
+    // A missing browser fails here, before the code-server install, naming the command that fixes it.
+    requireChromium();
     const install = ensureCodeServer();
     const vsix = packageVsix(tmp);
     server = await startCodeServer({
@@ -133,10 +136,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
         'similarityLab.indexOnOpen': true,
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
@@ -176,15 +176,30 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.keyboard.press('Enter');
   };
 
-  /** The webview frame (code-server nests each webview in two iframes) that shows `selector`. */
-  const webviewFrame = async (selector: string, timeout = 60_000): Promise<Frame> => {
-    for (const deadline = Date.now() + timeout; Date.now() < deadline; await page.waitForTimeout(250)) {
-      for (const frame of page.frames()) {
-        if (frame !== page.mainFrame() && (await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
-      }
-    }
-    throw new Error(`no webview shows ${selector} after ${timeout / 1000} s`);
-  };
+  /**
+   * The webview frame (code-server nests each webview in two iframes) that shows `selector`: every
+   * frame there is, and every frame attached later, waits for the element; the first to show it wins.
+   */
+  const webviewFrame = (selector: string, timeout = 60_000): Promise<Frame> =>
+    new Promise<Frame>((resolve, reject) => {
+      let settled = false;
+      const finish = (frame: Frame | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(bound);
+        page.off('frameattached', watch);
+        if (frame) resolve(frame);
+        else reject(new Error(`no webview shows ${selector} after ${timeout / 1000} s`));
+      };
+      const watch = (frame: Frame): void => {
+        if (frame === page.mainFrame()) return;
+        // A frame that is detached (a webview reloads) rejects: another frame may still show it.
+        frame.locator(selector).first().waitFor({ state: 'attached', timeout }).then(() => finish(frame), () => undefined);
+      };
+      const bound = setTimeout(() => finish(undefined), timeout);
+      page.on('frameattached', watch);
+      for (const frame of page.frames()) watch(frame);
+    });
 
   void test('Cluster This Dataset from the palette puts cluster diagnostics in the Problems panel', guarded('cluster', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).waitFor({ timeout: 60_000 });

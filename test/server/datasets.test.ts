@@ -303,29 +303,29 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     }
   });
 
-  void test('a long clustering can be cancelled; hover answers within 50 ms meanwhile; the host stays responsive', async () => {
+  void test('a long clustering can be cancelled; hovers are answered while it runs; the host stays responsive', async () => {
     const source = new CancellationTokenSource();
     const job = host.connection.sendRequest(ClusterRequest.type, { uri: bigUri }, source.token);
-    const cancelled = expectCancelled(job);
+    let jobEnded = false;
+    const cancelled = expectCancelled(job).finally(() => (jobEnded = true));
     // Sample while the pool works (sketching onwards). The reading stage parses the file in a
     // worker too, but hands its records back to the LSP thread, which can delay a message then.
     await host.waitForNotification(ServerStatusNotification.type, (s) => /^Clustering families.*(sketching|candidates|verifying)/u.test(s.message), { timeoutMs: 30_000 });
     const member = firstClusters?.clusters[0]?.memberLines[0] ?? 0;
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
+    // The order of events, not their timing (latency is `npm run bench -- latency`): every hover
+    // is answered while the job still runs. A hover that waited for the job would be answered
+    // after the job's own answer (the job ends only by finishing: it is cancelled below).
+    for (let i = 1; i <= 10; i++) {
       const hover = await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: sampleUri }, position: { line: member, character: 0 } });
-      times.push(performance.now() - t0);
       assert.ok(hover);
-      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(jobEnded, false, `hover ${i} was answered only after the clustering job ended`);
     }
-    assert.ok(Math.max(...times) < 50, `hover latencies (ms): ${times.map((t) => t.toFixed(1)).join(', ')}`);
+    // RequestCancelled, not clusters: the cancel was answered before the job finished.
     source.cancel();
     await cancelled;
-    const t0 = performance.now();
+    // The pool takes new work after the cancel (a hang here fails by the suite's timeout).
     const again = await host.connection.sendRequest(FindSimilarRequest.type, { uri: sampleUri, position: { line: 0, character: 0 }, k: 3 });
     assert.equal(again.items.length, 3);
-    assert.ok(performance.now() - t0 < 5000, 'a pool request after the cancel');
     await host.waitForNotification(ServerStatusNotification.type, (s) => s.quiescent, { after: host.mark() - 1, timeoutMs: 10_000 });
   });
 

@@ -1,6 +1,8 @@
 /**
- * Headless Chromium for the webview tier: Debian's chromium driven by playwright-core (which
- * downloads no browser of its own). Tests skip, with this reason, only when the browser is absent.
+ * Headless Chromium for the webview and e2e tiers: Debian's chromium driven by playwright-core
+ * (which downloads no browser of its own). A missing browser is a failure, never a skip: these
+ * tiers exist to test what a browser does, and `npm test` installs chromium before it runs them
+ * (scripts/test-setup.mjs).
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
@@ -9,12 +11,16 @@ export const CHROMIUM_PATH = process.env['SIMLAB_CHROMIUM'] ?? '/usr/bin/chromiu
 
 export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
-/** Why this tier cannot run here, or undefined when it can. */
-export const chromiumSkipReason: string | undefined = existsSync(CHROMIUM_PATH)
-  ? undefined
-  : `webview tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set SIMLAB_CHROMIUM)`;
-if (chromiumSkipReason) console.log(chromiumSkipReason);
+/** Throws, naming the command that fixes it, when there is no Chromium at CHROMIUM_PATH. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATH}: run \`npm run test:setup\` (npm test runs it first), or \`sudo apt-get install -y chromium\`, or set SIMLAB_CHROMIUM to a Chromium binary`,
+    );
+  }
+}
 
 export function launchChromium(): Promise<Browser> {
+  requireChromium();
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
 }

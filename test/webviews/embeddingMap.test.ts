@@ -30,7 +30,7 @@ import {
 } from '../../webviews/embeddingMap/messages';
 import { mulberry32 } from '../../server/engine/random';
 import { MessageError } from '../../webviews/shared/validate';
-import { chromiumSkipReason, launchChromium } from './browser';
+import { launchChromium } from './browser';
 import { DIST_WEBVIEWS, ROOT, hostRecord, installFakeHost, postToPage, serveEmbeddingMap, type MapServer } from './embeddingMapHarness';
 
 const SHOTS = path.join(ROOT, 'test-results', 'webviews');
@@ -210,7 +210,7 @@ void describe('Embedding Map messages and encodings', () => {
   });
 });
 
-void describe('Embedding Map page in Chromium', { skip: chromiumSkipReason }, () => {
+void describe('Embedding Map page in Chromium', () => {
   let browser: Browser;
   let server: MapServer;
 
@@ -552,7 +552,7 @@ void describe('Embedding Map page in Chromium', { skip: chromiumSkipReason }, ()
   });
 });
 
-void describe('Embedding Map standalone export', { skip: chromiumSkipReason }, () => {
+void describe('Embedding Map standalone export', () => {
   let browser: Browser;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-map-'));
 

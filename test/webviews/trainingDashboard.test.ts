@@ -25,7 +25,7 @@ import {
 } from '../../webviews/trainingDashboard/messages';
 import { appendPoints, collapseAlarm, COLLAPSE_WINDOW, emptyState, progressOf, startRun, thin } from '../../webviews/trainingDashboard/store';
 import { MessageError } from '../../webviews/shared/validate';
-import { chromiumSkipReason, launchChromium } from './browser';
+import { launchChromium } from './browser';
 import { fakeHost, installFakeVsCodeApi, postToPage } from './harness/fakeVsCodeApi';
 import { DIST_WEBVIEWS, ROOT, servePage, type PageServer } from './harness/server';
 import { mulberry32 } from '../../server/engine/random';
@@ -263,7 +263,7 @@ void describe('Training Dashboard page template', () => {
   });
 });
 
-void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? false }, () => {
+void describe('Training Dashboard in Chromium', () => {
   let browser: Browser;
   let server: PageServer;
   const pages: Page[] = [];
@@ -541,40 +541,37 @@ void describe('Training Dashboard in Chromium', { skip: chromiumSkipReason ?? fa
     const points = trainingPoints(9, 10, 100);
     const result = await page.evaluate(async ({ points, modelId }) => {
       const rendersBefore = window.trainingDashboard.renders();
-      const frameGaps: number[] = [];
-      let last = performance.now();
+      // The order of events: 'b' when a batch of 100 reports is posted, 'f' for an animation frame.
+      const events: string[] = [];
       let running = true;
-      const tick = (t: number): void => {
-        frameGaps.push(t - last);
-        last = t;
+      const tick = (): void => {
+        events.push('f');
         if (running) requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-      const started = performance.now();
       // One message per report, 1,000 in (at least) one second: 100 every 100 ms.
       for (let i = 0; i < points.length; i += 100) {
         for (const p of points.slice(i, i + 100)) window.postMessage({ type: 'metrics', modelId, points: [p] }, '*');
+        events.push('b');
         await new Promise((r) => setTimeout(r, 100));
       }
       await new Promise((r) => setTimeout(r, 100));
       running = false;
-      const elapsed = performance.now() - started;
-      frameGaps.sort((a, b) => a - b);
       return {
-        elapsed,
+        events: events.join(''),
         renders: window.trainingDashboard.renders() - rendersBefore,
-        frames: frameGaps.length,
-        p90Gap: frameGaps[Math.floor(frameGaps.length * 0.9)]!,
+        frames: events.filter((e) => e === 'f').length,
         points: window.trainingDashboard.state().steps.length,
       };
     }, { points, modelId: MODEL_ID });
-    console.log(`1,000 reports in ${result.elapsed.toFixed(0)} ms: ${result.renders} draws, ${result.frames} frames, 90th-percentile frame gap ${result.p90Gap.toFixed(1)} ms`);
+    console.log(`1,000 reports: ${result.renders} draws, ${result.frames} frames`);
     assert.equal(result.points, 1_000);
     await drawn(page, 1_000);
     assert.ok(result.renders <= result.frames + 1, `${result.renders} draws in ${result.frames} frames`);
     assert.ok(result.renders < 300, `${result.renders} draws for 1,000 messages`);
-    // Smooth enough: frames keep coming while the reports stream in (generous: the machine may be busy).
-    assert.ok(result.p90Gap < 250, `90th-percentile frame gap ${result.p90Gap.toFixed(1)} ms`);
+    // Frames keep coming while the reports stream in: after every batch, a frame before the next
+    // batch and after the last (b = batch posted, f = frame). The frame rate is not asserted.
+    assert.doesNotMatch(result.events, /bb|b$/u, `batches and frames in order: ${result.events}`);
   });
 
   void test('the collapse alarm shows when the loss sits at the margin with every triplet active', async () => {

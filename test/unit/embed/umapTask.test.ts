@@ -46,30 +46,29 @@ void test('the worker returns the same map as an in-process fit with the same se
   assert.deepEqual(progress.at(-1), { done: 80, total: 80, message: 'UMAP epoch 80/80' });
 });
 
-void test('cancelling stops the fit promptly and the pool stays usable', async () => {
+void test('cancelling stops the fit promptly and the pool stays usable', { timeout: 120_000 }, async () => {
   const big = blobs(4, 1500, 10, 5);
   const bigKnn = bruteKnn(big.data, big.dim, 10);
-  // One worker with a long grace period: if the task ignored the flag, the next task would wait
-  // 5 s for the worker to be terminated.
-  const single = new WorkerPool({ workerFile, execArgv: [], size: 1, cancelGraceMs: 5000 });
+  // One worker with a grace period of 10 minutes: if the task ignored the flag, the next task
+  // would wait that long for the worker to be terminated, and run into the test's timeout.
+  const single = new WorkerPool({ workerFile, execArgv: [], size: 1, cancelGraceMs: 10 * 60_000 });
   after(() => single.dispose());
   const controller = new AbortController();
-  let firstEpochAt = 0;
+  let aborted = false;
   const run = single.run('umap', { knn: bigKnn, options: { nEpochs: 100_000 } }, {
     signal: controller.signal,
     onProgress: (p) => {
-      if (p.done > 0 && !firstEpochAt) {
-        firstEpochAt = Date.now();
+      if (p.done > 0 && !aborted) {
+        aborted = true;
         controller.abort();
       }
     },
   });
   await assert.rejects(run, (e) => isCancellation(e) && e instanceof CancelledError);
-  // The worker noticed (cooperatively, at the next epoch): the next task runs at once.
-  const started = Date.now();
+  // The worker noticed (cooperatively, at the next epoch): the next task runs on the same worker,
+  // with no termination (which would come only after the 10-minute grace).
   const again = await single.run('umap', { knn, options: { nEpochs: 5 } });
   assert.equal(again.embedding.length, knn.n * 2);
-  assert.ok(Date.now() - started < 4000, 'no wait for a terminated worker');
 });
 
 void test('with a stub context: one progress report per epoch, cancellation checked before each', () => {

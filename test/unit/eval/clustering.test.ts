@@ -208,13 +208,12 @@ void test('the single-score helpers agree with evaluateClustering', () => {
   close(homogeneityCompletenessVMeasure(t, p).homogeneity, 2 / 3, 'h');
 });
 
-void test('O(n): 200,000 points with 5,000 classes in well under a second', () => {
+// No wall-clock assertion: a quadratic contingency table (10^10 cells here) would not finish
+// within the test's timeout, which is a hang guard only.
+void test('O(n): 200,000 points with 5,000 classes', { timeout: 60_000 }, () => {
   const n = 200_000;
   const t = Array.from({ length: n }, (_, i) => i % 5000);
   const p = Array.from({ length: n }, (_, i) => (i % 97 === 0 ? -1 : (i * 7) % 5000));
-  const started = performance.now();
   const s = evaluateClustering(t, p);
-  const ms = performance.now() - started;
   assert.ok(s.ari > -1 && s.ari <= 1);
-  assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
 });

@@ -141,16 +141,19 @@ void describe('clusterDataset on the 16S sample', () => {
     const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
     process.on('warning', onWarning);
     const controller = new AbortController();
-    let abortedAt = 0;
-    const started = performance.now();
+    let aborted = false;
+    let matrixDone = 0;
+    let matrixTotal = 0;
     const run = clusterDataset(FIXTURE, {
       pool,
       cache,
       params: { ...PLAIN, exact: true },
       signal: controller.signal,
-      onProgress: (stage) => {
-        if (stage === 'distance matrix' && abortedAt === 0) {
-          abortedAt = performance.now();
+      onProgress: (stage, done, total) => {
+        if (stage !== 'distance matrix') return;
+        [matrixDone, matrixTotal] = [done, total];
+        if (!aborted) {
+          aborted = true;
           controller.abort();
         }
       },
@@ -159,19 +162,16 @@ void describe('clusterDataset on the 16S sample', () => {
       assert.ok(isCancellation(err), `a cancellation error, got ${String(err)}`);
       return true;
     });
-    assert.ok(abortedAt > 0, 'aborted while the matrix was being computed');
-    const latency = performance.now() - abortedAt;
-    assert.ok(latency < 500, `rejected ${latency.toFixed(0)} ms after the abort`);
-    assert.ok(abortedAt - started < 20_000);
+    assert.ok(aborted, 'aborted while the matrix was being computed');
+    // The order of events, not their timing: rejected before the matrix was complete.
+    assert.ok(matrixDone < matrixTotal, `rejected after ${matrixDone} of ${matrixTotal} pairs`);
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     assert.deepEqual(warnings.filter((w) => w.includes('MaxListeners')), []);
 
     // The pool still works, on every worker (both take a part of the verification).
-    const t0 = performance.now();
     const after = await clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, candidatesPerRecord: 8 }, read: { limit: 120 } });
     assert.equal(after.labels.length, 120);
-    assert.ok(performance.now() - t0 < 15_000);
     assert.ok(pool.stats.workers <= pool.size);
   });
 
@@ -183,9 +183,10 @@ void describe('clusterDataset on the 16S sample', () => {
     try {
       for (const stage of ['hashing', 'reading']) {
         const controller = new AbortController();
-        let abortedAt = 0;
+        let aborted = false;
+        const stagesAfterAbort = new Set<string>();
         const abort = () => {
-          abortedAt = performance.now();
+          aborted = true;
           controller.abort();
         };
         // 'hashing': abort at once, while the content hash is being computed (before any progress).
@@ -195,12 +196,16 @@ void describe('clusterDataset on the 16S sample', () => {
           params: PLAIN,
           signal: controller.signal,
           onProgress: (s) => {
-            if (s === 'reading' && stage === 'reading' && abortedAt === 0) abort();
+            if (aborted) stagesAfterAbort.add(s);
+            if (s === 'reading' && stage === 'reading' && !aborted) abort();
           },
         });
         await assert.rejects(run, (err: unknown) => isCancellation(err));
-        const latency = performance.now() - abortedAt;
-        assert.ok(abortedAt > 0 && latency < 300, `${stage}: rejected ${latency.toFixed(0)} ms after the abort`);
+        assert.ok(aborted, `${stage}: aborted`);
+        // The order of events, not their timing: rejected before the file was read to its end
+        // (no stage after reading was reported once aborted).
+        stagesAfterAbort.delete('reading');
+        assert.deepEqual([...stagesAfterAbort], [], `${stage}: stages reported after the abort`);
       }
     } finally {
       rmSync(file, { force: true });

@@ -1,0 +1,120 @@
+/**
+ * `npm run bench -- latency`: how fast the editor's host answers while it works, over a real
+ * stdio LSP connection to the built host (dist/server.js, as in test/server): the hover latency
+ * (median and max) while a clustering job of many seconds runs in the worker pool, how long a
+ * cancelled clustering takes to answer RequestCancelled, and how long a long `compare` takes to
+ * answer its cancellation. Targets (DESIGN.md: hover and Find Similar stay fast while the host
+ * works): hover ≤ 50 ms, cancellation ≤ 100 ms. The "anchor" of each row is its target, so the
+ * ratio is target / ours and "met?" says whether the target is met. The tests check only the order
+ * of these events (the hover is answered before the job ends; the cancel before the job would
+ * have finished); the figures are here. About 20 s.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CancellationTokenSource, HoverRequest, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol/node';
+import { ClusterRequest, CompareRequest, ServerStatusNotification } from '../server/protocol';
+import { LspTestClient, SERVER_BUNDLE } from '../test/server/lspClient';
+import { median, row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
+
+const BENCH = 'latency';
+const HOVER_TARGET_MS = 50;
+const CANCEL_TARGET_MS = 100;
+const HOVERS = 20;
+const SAMPLE = path.resolve(__dirname, '../test/fixtures/dna/16S-sample.fasta');
+
+/** Seeded families of 20 mutated copies each: a clustering that keeps the pool busy for seconds. */
+function familiesFasta(records: number, length: number, seed: number): string {
+  const rnd = seededRandom(seed);
+  const bases = 'ACGT';
+  const parts: string[] = [];
+  let family = new Uint8Array(0);
+  for (let r = 0; r < records; r++) {
+    if (r % 20 === 0) family = Uint8Array.from({ length }, () => bases.charCodeAt(Math.floor(rnd() * 4)));
+    const seq = Buffer.from(family.map((b) => (rnd() < 0.03 ? bases.charCodeAt(Math.floor(rnd() * 4)) : b)));
+    parts.push(`>r${r} family${Math.floor(r / 20)}\n${seq.toString('latin1')}\n`);
+  }
+  return parts.join('');
+}
+
+function randomDna(length: number, seed: number): string {
+  const rnd = seededRandom(seed);
+  let out = '';
+  for (let i = 0; i < length; i++) out += 'ACGT'[Math.floor(rnd() * 4)];
+  return out;
+}
+
+/** Milliseconds from `cancel()` to the request's RequestCancelled answer; throws if it answered otherwise. */
+async function cancellationDelay(request: Promise<unknown>, source: CancellationTokenSource): Promise<number> {
+  const t0 = performance.now();
+  source.cancel();
+  try {
+    await request;
+  } catch (err) {
+    if (err instanceof ResponseError && err.code === LSPErrorCodes.RequestCancelled) return performance.now() - t0;
+    throw err;
+  }
+  throw new Error('the request finished instead of being cancelled: make its job longer');
+}
+
+const limit = (ms: number, tag: string): string => `target ≤ ${ms} ms (${tag})`;
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  if (!existsSync(SERVER_BUNDLE)) return [skippedRow(BENCH, 'hover while clustering', 'target', `no ${SERVER_BUNDLE}: npm run build`, false)];
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-bench-latency-'));
+  const workspace = path.join(tmp, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  const sampleFile = path.join(workspace, '16S-sample.fasta');
+  const sampleText = readFileSync(SAMPLE, 'utf8');
+  writeFileSync(sampleFile, sampleText);
+  const bigFile = path.join(tmp, 'families.fasta');
+  writeFileSync(bigFile, familiesFasta(8_000, 1500, 7));
+  const sampleUri = pathToFileURL(sampleFile).href;
+  const bigUri = pathToFileURL(bigFile).href;
+  const host = LspTestClient.start();
+  try {
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    const sample = await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
+    const member = sample.clusters[0]?.memberLines[0] ?? 0;
+    const hover = () => host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: sampleUri }, position: { line: member, character: 0 } });
+    await hover(); // warm
+
+    // Hovers while the big clustering runs in the pool (from sketching on).
+    const source = new CancellationTokenSource();
+    let jobEnded = false;
+    const job = host.connection.sendRequest(ClusterRequest.type, { uri: bigUri }, source.token);
+    job.then(() => (jobEnded = true), () => (jobEnded = true));
+    await host.waitForNotification(ServerStatusNotification.type, (s) => /^Clustering .*(sketching|candidates|verifying)/u.test(s.message), { timeoutMs: 60_000 });
+    const hoverMs: number[] = [];
+    while (hoverMs.length < HOVERS && !jobEnded) {
+      const t0 = performance.now();
+      await hover();
+      hoverMs.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (jobEnded) throw new Error(`the clustering ended after ${hoverMs.length} hovers: make its file bigger`);
+    const clusterCancelMs = await cancellationDelay(job, source);
+    ctx.log(`latency: hovers (ms) ${hoverMs.map((t) => t.toFixed(1)).join(', ')}; cluster cancel ${clusterCancelMs.toFixed(1)} ms`);
+    await host.waitForNotification(ServerStatusNotification.type, (s) => s.quiescent, { after: host.mark() - 1, timeoutMs: 30_000 });
+
+    // A compare of two 200 kb strings (every string measure), cancelled once it runs.
+    const compareSource = new CancellationTokenSource();
+    const mark = host.mark();
+    const compare = host.connection.sendRequest(CompareRequest.type, { a: randomDna(200_000, 1), b: randomDna(200_000, 2) }, compareSource.token);
+    await host.waitForNotification(ServerStatusNotification.type, (s) => !s.quiescent, { after: mark, timeoutMs: 30_000 });
+    const compareCancelMs = await cancellationDelay(compare, compareSource);
+
+    const latencyRow = (metric: string, ours: number, target: number, tag: string): BenchRow =>
+      row({ bench: BENCH, metric, ours, anchor: target, anchorName: 'target', higherIsBetter: false, target: '≥ 1×', note: limit(target, tag) });
+    return [
+      latencyRow(`hover while clustering, median of ${hoverMs.length} (ms)`, median(hoverMs), HOVER_TARGET_MS, 'hover'),
+      latencyRow(`hover while clustering, max of ${hoverMs.length} (ms)`, Math.max(...hoverMs), HOVER_TARGET_MS, 'hover'),
+      latencyRow('cluster: cancel → RequestCancelled (ms)', clusterCancelMs, CANCEL_TARGET_MS, 'cancellation'),
+      latencyRow('compare 200 kb: cancel → RequestCancelled (ms)', compareCancelMs, CANCEL_TARGET_MS, 'cancellation'),
+    ];
+  } finally {
+    await host.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
