@@ -14,6 +14,7 @@ import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { FindSimilarRequest, ModelsRequest, StopTrainingRequest, TrainRequest, type ModelInfo } from '../server/protocol';
 import type { AnalysisHost } from './host';
 import type { TrainingDashboard } from './trainingDashboard';
+import { describeOutcome } from './trainingOutcome';
 import type { SimilarView } from './views';
 
 /** The Models view: one item per trained model, its validation metrics as the description. */
@@ -174,7 +175,9 @@ async function runTraining(deps: ModelCommandDeps, uri: vscode.Uri, model: Train
     const result = await client.sendRequest(TrainRequest.type, { uri: uri.toString(), model, config }, cts.token);
     const folder = vscode.Uri.parse(result.uri).fsPath;
     const stopped = result.stopReason === 'stopped';
-    deps.dashboard.setStatus(result.modelId, stopped ? 'stopped' : 'finished', stopped ? `stopped; its best epoch is saved to ${folder}` : `saved to ${folder}`);
+    // The dashboard says why the run ended where it did (early stopping, the time limit, Stop), not only where it was saved.
+    const outcome = describeOutcome({ stopReason: result.stopReason, folder, metrics: result.metrics }, deps.dashboard.history(result.modelId));
+    deps.dashboard.setStatus(result.modelId, outcome.status, outcome.message);
     deps.models.refresh();
     const p1 = result.metrics['precisionAt1'];
     const valLoss = result.metrics['valLoss'];
