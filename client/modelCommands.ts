@@ -6,8 +6,9 @@
  * — an autoencoder's are its latent codes).
  *
  * A run's two ways to end early: the dashboard's Stop asks the host to stop gracefully
- * (`stopTraining`: the best epoch is kept and saved, a usable model), the progress notification's
- * Cancel cancels the request (the run is abandoned).
+ * (`stopTraining`: the best epoch is kept and saved, a usable model); cancelling the request (a
+ * host restart, the window closing) abandons the run. Its progress shows once in the status bar,
+ * in the host's status item (see trainRequest.ts).
  */
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
@@ -15,6 +16,7 @@ import { FindSimilarRequest, ModelsRequest, StopTrainingRequest, TrainRequest, t
 import type { AnalysisHost } from './host';
 import type { TrainingDashboard } from './trainingDashboard';
 import { describeOutcome } from './trainingOutcome';
+import { trainRequestParams } from './trainRequest';
 import type { SimilarView } from './views';
 
 /** The Models view: one item per trained model, its validation metrics as the description. */
@@ -172,7 +174,7 @@ async function runTraining(deps: ModelCommandDeps, uri: vscode.Uri, model: Train
   try {
     const client = await deps.host.ready();
     deps.dashboard.show(undefined, true);
-    const result = await client.sendRequest(TrainRequest.type, { uri: uri.toString(), model, config }, cts.token);
+    const result = await client.sendRequest(TrainRequest.type, trainRequestParams(uri.toString(), model, config), cts.token);
     const folder = vscode.Uri.parse(result.uri).fsPath;
     const stopped = result.stopReason === 'stopped';
     // The dashboard says why the run ended where it did (early stopping, the time limit, Stop), not only where it was saved.
