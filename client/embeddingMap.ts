@@ -19,6 +19,7 @@ import type { Range } from '../server/protocol';
 import { embeddingMapHtml } from '../webviews/embeddingMap/html';
 import { parseMapPayload, parsePageMessage, parsePageState, type LoadMessage, type MapPayload, type PageMessage } from '../webviews/embeddingMap/messages';
 import { MessageError } from '../webviews/shared/validate';
+import { similarityLabPanelColumn } from './panelPlacement';
 import { extractRecords, relativeRecordPath } from './recordSubset';
 
 const gunzip = promisify(gunzipCallback);
@@ -90,7 +91,8 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
       await this.fill(existing);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_VIEW_TYPE, title(source), { viewColumn: vscode.ViewColumn.Beside }, this.options());
+    // In the column of an open Similarity Lab panel (one column for them all), else beside the editor.
+    const panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_VIEW_TYPE, title(source), { viewColumn: similarityLabPanelColumn() }, this.options());
     await this.fill(this.attach(panel, source));
   }
 

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { DashboardFeed, type TrainingMetricsParams } from '../webviews/trainingDashboard/feed';
 import { trainingDashboardHtml } from '../webviews/trainingDashboard/html';
+import { similarityLabPanelColumn } from './panelPlacement';
 import type { DashboardState, RunInfo, RunStatus } from '../webviews/trainingDashboard/messages';
 
 export const TRAINING_DASHBOARD_VIEW_TYPE = 'similarityLab.trainingDashboard';
@@ -48,7 +49,8 @@ export class TrainingDashboard implements vscode.WebviewPanelSerializer, vscode.
       const panel = vscode.window.createWebviewPanel(
         TRAINING_DASHBOARD_VIEW_TYPE,
         'Training Dashboard',
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+        // In the column of an open Embedding Map (one column for them all), else beside the editor.
+        { viewColumn: similarityLabPanelColumn(), preserveFocus },
         this.webviewOptions(),
       );
       this.attach(panel);
