@@ -492,6 +492,22 @@ void describe('Embedding Map page in Chromium', { skip: chromiumSkipReason }, ()
     }
   });
 
+  void test('Save as dataset… is offered only for a dataset whose records can be saved (not an IDX map)', async () => {
+    const map = blobsMap();
+    const selected: PageState = { v: 1, mapKey: 'blobs', colorMode: 'cluster', selected: [1, 2, 3] };
+    for (const [canSave, offered] of [[undefined, true], [false, false]] as const) {
+      const { page, errors } = await open({ type: 'load', map, mapKey: 'blobs', ...(canSave === undefined ? {} : { canSave }) }, selected);
+      try {
+        assert.match((await page.textContent('.status'))!, /· 3 selected$/u);
+        assert.equal(await page.isVisible('.btn-clear-selection'), true);
+        assert.equal(await page.isVisible('.btn-save-selection'), offered, `canSave ${String(canSave)}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   void test('many clusters at a narrow width: the legend starts folded and opens; the largest clusters have distinct colours, the rest one "other"', async () => {
     const map = manyClustersMap();
     const { page, errors } = await open({ type: 'load', map, mapKey: 'many' }, undefined, { width: 320, height: 640 });

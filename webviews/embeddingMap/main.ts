@@ -55,6 +55,7 @@ class EmbeddingMapPage {
   private map: DecodedMap | undefined;
   private mapKey = '';
   private readOnly = false;
+  private canSave = true;
   private categories: Record<ColorMode, Categories> | undefined;
   private mode: ColorMode = 'cluster';
   private selected: number[] = [];
@@ -131,6 +132,7 @@ class EmbeddingMapPage {
     this.map = map;
     this.mapKey = message.mapKey ?? `${n}:${map.ids[0] ?? ''}:${map.ids[n - 1] ?? ''}`;
     this.readOnly = message.readOnly === true || this.host === undefined;
+    this.canSave = message.canSave !== false;
     // The largest clusters and labels get distinct colours; the rest form one "other" group.
     this.categories = { cluster: withOther(clusterCategories(map.clusters, n), 'clusters'), label: withOther(labelCategories(map.labels, n), 'labels') };
     const saved = this.restored?.mapKey === this.mapKey ? this.restored : undefined;
@@ -299,7 +301,7 @@ class EmbeddingMapPage {
       this.statusEl.textContent = `${n.toLocaleString('en-US')} ${n === 1 ? 'point' : 'points'}${k ? ` · ${k.toLocaleString('en-US')} selected` : ''}`;
     }
     this.clearButton.hidden = k === 0;
-    this.saveButton.hidden = k === 0 || this.readOnly;
+    this.saveButton.hidden = k === 0 || this.readOnly || !this.canSave;
   }
 
   private resize(): void {
