@@ -19,7 +19,8 @@ import type { EmbeddingMapRequest, Range } from '../server/protocol';
 import { embeddingMapHtml } from '../webviews/embeddingMap/html';
 import { parseMapPayload, parsePageMessage, parsePageState, type LoadMessage, type MapPayload, type PageMessage } from '../webviews/embeddingMap/messages';
 import { MessageError } from '../webviews/shared/validate';
-import { extractRecords, relativeRecordPath } from './recordSubset';
+import { similarityLabPanelColumn } from './panelPlacement';
+import { extractRecords, relativeRecordPath, savedConfirmation, saveModeOf } from './recordSubset';
 
 const gunzip = promisify(gunzipCallback);
 const gzip = promisify(gzipCallback);
@@ -80,7 +81,8 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
       await this.fill(existing);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_VIEW_TYPE, title(source), { viewColumn: vscode.ViewColumn.Beside }, this.options());
+    // In the column of an open Similarity Lab panel (one column for them all), else beside the editor.
+    const panel = vscode.window.createWebviewPanel(EMBEDDING_MAP_VIEW_TYPE, title(source), { viewColumn: similarityLabPanelColumn() }, this.options());
     await this.fill(this.attach(panel, source));
   }
 
@@ -150,6 +152,8 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
   private async post(entry: OpenMap): Promise<void> {
     if (!entry.data) return;
     const message: LoadMessage = { type: 'load', map: entry.data.map, mapKey: mapKey(entry.source, entry.data.map) };
+    // Save as dataset… only where it works for this kind of dataset (not rows of an IDX or .npy array).
+    if (saveModeOf(entry.data.records, entry.data.dataset.uri) === undefined) message.canSave = false;
     await entry.panel.webview.postMessage(message);
   }
 
@@ -196,9 +200,9 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
     if (indices.length === 0) return;
     const records = indices.map((i) => data.records[i]!);
     const dataset = vscode.Uri.parse(data.dataset.uri);
-    const asLines = records.every((r) => r.range !== undefined);
-    const asFiles = records.every((r) => r.range === undefined && r.uri !== data.dataset.uri);
-    if (!asLines && !asFiles) {
+    const mode = saveModeOf(records, data.dataset.uri);
+    const asLines = mode === 'lines';
+    if (mode === undefined) {
       await vscode.window.showErrorMessage(`Similarity Lab: the records of ${basename(dataset)} are not lines or files of their own (e.g. rows of an IDX or .npy array), so they cannot be saved as a dataset.`);
       return;
     }
@@ -222,9 +226,20 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
       return;
     }
     this.output.info(`Embedding Map: saved ${records.length} records to ${target.fsPath}.`);
-    const choice = await vscode.window.showInformationMessage(`Similarity Lab: saved ${records.length} records to ${basename(target)}.`, asLines ? 'Open' : 'Reveal in Explorer');
+    // Not awaited: the confirmation stays until dismissed, and the page need not wait for it.
+    void this.confirmSaved(records, dataset, target, mode);
+  }
+
+  /** Says the save worked, with buttons that open what was written. */
+  private async confirmSaved(records: EmbeddingMapRecord[], dataset: vscode.Uri, target: vscode.Uri, mode: 'lines' | 'files'): Promise<void> {
+    const { message, actions } = savedConfirmation(records.length, basename(target), mode);
+    const choice = await vscode.window.showInformationMessage(message, ...actions);
     if (choice === 'Open') await vscode.window.showTextDocument(target);
-    else if (choice) await vscode.commands.executeCommand('revealInExplorer', target);
+    else if (choice === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', target);
+    else if (choice === 'Open First File' && records[0]) {
+      const first = vscode.Uri.joinPath(target, relativeRecordPath(dataset.path, vscode.Uri.parse(records[0].uri).path));
+      await vscode.commands.executeCommand('vscode.open', first);
+    }
   }
 
   private async report(what: string, err: unknown): Promise<void> {

@@ -6,14 +6,17 @@
  * — an autoencoder's are its latent codes).
  *
  * A run's two ways to end early: the dashboard's Stop asks the host to stop gracefully
- * (`stopTraining`: the best epoch is kept and saved, a usable model), the progress notification's
- * Cancel cancels the request (the run is abandoned).
+ * (`stopTraining`: the best epoch is kept and saved, a usable model); cancelling the request (a
+ * host restart, the window closing) abandons the run. Its progress shows once in the status bar,
+ * in the host's status item (see trainRequest.ts).
  */
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { FindSimilarRequest, ModelsRequest, StopTrainingRequest, TrainRequest, type ModelInfo } from '../server/protocol';
 import type { AnalysisHost } from './host';
 import type { TrainingDashboard } from './trainingDashboard';
+import { describeOutcome } from './trainingOutcome';
+import { trainRequestParams } from './trainRequest';
 import type { SimilarView } from './views';
 
 /** The Models view: one item per trained model, its validation metrics as the description. */
@@ -171,10 +174,12 @@ async function runTraining(deps: ModelCommandDeps, uri: vscode.Uri, model: Train
   try {
     const client = await deps.host.ready();
     deps.dashboard.show(undefined, true);
-    const result = await client.sendRequest(TrainRequest.type, { uri: uri.toString(), model, config }, cts.token);
+    const result = await client.sendRequest(TrainRequest.type, trainRequestParams(uri.toString(), model, config), cts.token);
     const folder = vscode.Uri.parse(result.uri).fsPath;
     const stopped = result.stopReason === 'stopped';
-    deps.dashboard.setStatus(result.modelId, stopped ? 'stopped' : 'finished', stopped ? `stopped; its best epoch is saved to ${folder}` : `saved to ${folder}`);
+    // The dashboard says why the run ended where it did (early stopping, the time limit, Stop), not only where it was saved.
+    const outcome = describeOutcome({ stopReason: result.stopReason, folder, metrics: result.metrics }, deps.dashboard.history(result.modelId));
+    deps.dashboard.setStatus(result.modelId, outcome.status, outcome.message);
     deps.models.refresh();
     const p1 = result.metrics['precisionAt1'];
     const valLoss = result.metrics['valLoss'];

@@ -42,3 +42,32 @@ export function relativeRecordPath(datasetFolder: string, file: string): string 
   const rel = path.posix.relative(datasetFolder, file);
   return rel === '' || rel.startsWith('..') || path.posix.isAbsolute(rel) ? path.posix.basename(file) : rel;
 }
+
+/** Where a map's record lives: its lines in a text file, or a file of its own. */
+export interface RecordLocation {
+  uri: string;
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+
+/**
+ * How a map's records can be saved as a new dataset, decided per dataset kind from where its
+ * records live: `lines` (FASTA/FASTQ, tables, JSONL, text: each record has its lines), `files`
+ * (image and volume folders: each record is a file), or undefined when neither works (IDX and
+ * `.npy`: rows of one binary array, no lines and no files of their own) — then *Save as
+ * dataset…* is not offered at all, rather than offered and failing.
+ */
+export function saveModeOf(records: readonly RecordLocation[], datasetUri: string): 'lines' | 'files' | undefined {
+  if (records.length === 0) return undefined;
+  if (records.every((r) => r.range !== undefined)) return 'lines';
+  if (records.every((r) => r.range === undefined && r.uri !== datasetUri)) return 'files';
+  return undefined;
+}
+
+/** The confirmation of a save: what it says and the buttons that open the new dataset. */
+export function savedConfirmation(count: number, targetName: string, mode: 'lines' | 'files'): { message: string; actions: string[] } {
+  const what = mode === 'files' ? `${count.toLocaleString('en-US')} ${count === 1 ? 'file' : 'files'}` : `${count.toLocaleString('en-US')} ${count === 1 ? 'record' : 'records'}`;
+  return {
+    message: `Similarity Lab: saved ${what} as a new dataset, ${targetName}.`,
+    actions: mode === 'files' ? ['Reveal in Explorer', 'Open First File'] : ['Open'],
+  };
+}

@@ -14,7 +14,8 @@ import * as vscode from 'vscode';
 import type { TrainingMetricsNotification } from '../server/protocol';
 import { DashboardFeed } from '../webviews/trainingDashboard/feed';
 import { trainingDashboardHtml } from '../webviews/trainingDashboard/html';
-import type { RunInfo, RunStatus } from '../webviews/trainingDashboard/messages';
+import { similarityLabPanelColumn } from './panelPlacement';
+import type { DashboardState, RunInfo, RunStatus } from '../webviews/trainingDashboard/messages';
 
 export const TRAINING_DASHBOARD_VIEW_TYPE = 'similarityLab.trainingDashboard';
 
@@ -35,7 +36,8 @@ export class TrainingDashboard implements vscode.WebviewPanelSerializer, vscode.
     options: TrainingDashboardOptions,
   ) {
     this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webviews');
-    this.feed = new DashboardFeed({ onStop: (id) => options.onStop(id), log: (m) => options.log?.warn(m) });
+    // The tab's title follows the run shown, however it came to be shown (a run's first report included).
+    this.feed = new DashboardFeed({ onStop: (id) => options.onStop(id), log: (m) => options.log?.warn(m), onShownChange: () => this.updateTitle() });
   }
 
   /** The command: reveal the panel (created if needed) with the latest run, or a chosen one. */
@@ -47,7 +49,8 @@ export class TrainingDashboard implements vscode.WebviewPanelSerializer, vscode.
       const panel = vscode.window.createWebviewPanel(
         TRAINING_DASHBOARD_VIEW_TYPE,
         'Training Dashboard',
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+        // In the column of an open Embedding Map (one column for them all), else beside the editor.
+        { viewColumn: similarityLabPanelColumn(), preserveFocus },
         this.webviewOptions(),
       );
       this.attach(panel);
@@ -65,6 +68,11 @@ export class TrainingDashboard implements vscode.WebviewPanelSerializer, vscode.
   /** Hook for `client.onNotification('similarityLab/trainingMetrics', …)`. */
   addMetrics(params: TrainingMetricsNotification.Params): void {
     this.feed.addMetrics(params);
+  }
+
+  /** The history kept for a run (its curves, its description), if any. */
+  history(modelId: string): DashboardState | undefined {
+    return this.feed.history(modelId);
   }
 
   /** The train request finished, failed, or was cancelled. */

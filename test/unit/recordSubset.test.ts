@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { extractRecords, recordLines, relativeRecordPath } from '../../client/recordSubset';
+import { extractRecords, recordLines, relativeRecordPath, savedConfirmation, saveModeOf } from '../../client/recordSubset';
 import type { Range } from '../../server/protocol';
 
 const range = (l0: number, c0: number, l1: number, c1: number): Range => ({ start: { line: l0, character: c0 }, end: { line: l1, character: c1 } });
@@ -67,5 +67,21 @@ void describe('recordSubset', () => {
     assert.equal(relativeRecordPath('/data/digits', '/data/digits/7/img_001.png'), '7/img_001.png');
     assert.equal(relativeRecordPath('/data/digits/', '/data/digits/a.png'), 'a.png');
     assert.equal(relativeRecordPath('/data/digits', '/elsewhere/b.png'), 'b.png');
+  });
+});
+
+void describe('which save a dataset kind offers', () => {
+  void test('lines for text records, files for image folders, none for rows of an IDX or .npy array', () => {
+    const r = range(0, 0, 1, 0);
+    assert.equal(saveModeOf([{ uri: 'file:///d/a.fasta', range: r }, { uri: 'file:///d/a.fasta', range: range(1, 0, 2, 0) }], 'file:///d/a.fasta'), 'lines');
+    assert.equal(saveModeOf([{ uri: 'file:///d/imgs/cat/1.png' }, { uri: 'file:///d/imgs/dog/2.png' }], 'file:///d/imgs'), 'files');
+    assert.equal(saveModeOf([{ uri: 'file:///d/train-images-idx3-ubyte' }, { uri: 'file:///d/train-images-idx3-ubyte' }], 'file:///d/train-images-idx3-ubyte'), undefined);
+    assert.equal(saveModeOf([{ uri: 'file:///d/x.npy' }], 'file:///d/x.npy'), undefined);
+    assert.equal(saveModeOf([], 'file:///d/x.csv'), undefined);
+  });
+
+  void test('a save is confirmed with buttons that open what was written', () => {
+    assert.deepEqual(savedConfirmation(55, 'imgs-selection', 'files'), { message: 'Similarity Lab: saved 55 files as a new dataset, imgs-selection.', actions: ['Reveal in Explorer', 'Open First File'] });
+    assert.deepEqual(savedConfirmation(1, 'a-selection.fasta', 'lines'), { message: 'Similarity Lab: saved 1 record as a new dataset, a-selection.fasta.', actions: ['Open'] });
   });
 });

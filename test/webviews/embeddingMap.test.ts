@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import { standalonePageAssets, standalonePageHtml } from '../../server/cli/standalonePage';
-import { clusterCategories, fitToView, labelCategories, palette } from '../../webviews/embeddingMap/encoding';
+import { clusterCategories, fitToView, labelCategories, palette, TOP_CATEGORIES, withOther } from '../../webviews/embeddingMap/encoding';
 import {
   EMBEDDED_MAP_ID,
   decodeMap,
@@ -67,6 +67,28 @@ function pngBase64(width: number, height: number, shade: number): string {
  * of them; labels cross the clusters. Previews: text for cluster 0, raw pixels (number arrays and
  * base64) with autoencoder reconstructions for cluster 1, PNGs for cluster 2, none for noise.
  */
+/** 52 clusters of falling size (60, 59, …) on a ring, and some noise: more than the map has distinct colours for. */
+function manyClustersMap(count = 52): MapPayload {
+  const random = mulberry32(3);
+  const ids: string[] = [];
+  const points: number[] = [];
+  const clusters: number[] = [];
+  for (let c = 0; c < count; c++) {
+    const angle = (2 * Math.PI * c) / count;
+    for (let k = 0; k < 60 - c; k++) {
+      ids.push(`r${c}-${k}`);
+      points.push(20 * Math.cos(angle) + 0.5 * gaussian(random), 20 * Math.sin(angle) + 0.5 * gaussian(random));
+      clusters.push(c);
+    }
+  }
+  for (let k = 0; k < 30; k++) {
+    ids.push(`noise-${k}`);
+    points.push(10 * gaussian(random), 10 * gaussian(random));
+    clusters.push(-1);
+  }
+  return { title: 'many clusters', kind: 'vectors', ids, points, clusters };
+}
+
 function blobsMap(seed = 7): MapPayload {
   const random = mulberry32(seed);
   const ids: string[] = [];
@@ -207,6 +229,30 @@ void describe('Embedding Map messages and encodings', () => {
     const colours = palette(300);
     assert.equal(new Set(colours).size, 300);
     for (const c of colours) assert.match(c, /^#[0-9a-f]{6}$/u);
+  });
+
+  void test('past the largest clusters, the rest form one "other" group: every colour drawn is distinct, noise stays grey', () => {
+    // Clusters 0…51 of 52, 51, … 1 members, and 10 noise points.
+    const clusters: number[] = [];
+    for (let c = 0; c < 52; c++) for (let k = 0; k < 52 - c; k++) clusters.push(c);
+    for (let k = 0; k < 10; k++) clusters.push(-1);
+    const raw = clusterCategories(clusters, clusters.length);
+    const grouped = withOther(raw, 'clusters');
+    const names = grouped.legend.map((e) => e.name);
+    assert.equal(names[0], 'noise');
+    assert.deepEqual(names.slice(1, 1 + TOP_CATEGORIES), raw.legend.slice(1, 1 + TOP_CATEGORIES).map((e) => e.name));
+    const other = grouped.legend.at(-1)!;
+    const restCount = raw.legend.length - 1 - TOP_CATEGORIES;
+    assert.equal(other.name, `other (${restCount} clusters)`);
+    assert.equal(other.category, TOP_CATEGORIES + 1);
+    assert.equal(other.members?.length, restCount);
+    assert.equal(other.count, raw.legend.slice(1 + TOP_CATEGORIES).reduce((s, e) => s + e.count, 0));
+    assert.equal(grouped.legend.length, TOP_CATEGORIES + 2);
+    for (let i = 0; i < clusters.length; i++) assert.equal(grouped.index[i], Math.min(raw.index[i]!, TOP_CATEGORIES + 1));
+    const colours = palette(grouped.legend.length).slice(0, grouped.legend.length);
+    assert.equal(new Set(colours).size, grouped.legend.length, 'no colour repeats');
+    // Few clusters: nothing is grouped.
+    assert.equal(withOther(clusterCategories([0, 1, 1, -1], 4), 'clusters').legend.length, 3);
   });
 });
 
@@ -441,6 +487,48 @@ void describe('Embedding Map page in Chromium', () => {
       await page.waitForFunction(() => window.fakeHost.posted.filter((m) => (m as { type?: string }).type === 'selection').length === 2);
       assert.deepEqual((await posted(page, 'selection')).at(-1), { type: 'selection', ids: [], indices: [] });
       assert.equal(await page.isHidden('.btn-save-selection'), true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  void test('Save as dataset… is offered only for a dataset whose records can be saved (not an IDX map)', async () => {
+    const map = blobsMap();
+    const selected: PageState = { v: 1, mapKey: 'blobs', colorMode: 'cluster', selected: [1, 2, 3] };
+    for (const [canSave, offered] of [[undefined, true], [false, false]] as const) {
+      const { page, errors } = await open({ type: 'load', map, mapKey: 'blobs', ...(canSave === undefined ? {} : { canSave }) }, selected);
+      try {
+        assert.match((await page.textContent('.status'))!, /· 3 selected$/u);
+        assert.equal(await page.isVisible('.btn-clear-selection'), true);
+        assert.equal(await page.isVisible('.btn-save-selection'), offered, `canSave ${String(canSave)}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  void test('many clusters at a narrow width: the legend starts folded and opens; the largest clusters have distinct colours, the rest one "other"', async () => {
+    const map = manyClustersMap();
+    const { page, errors } = await open({ type: 'load', map, mapKey: 'many' }, undefined, { width: 320, height: 640 });
+    try {
+      assert.equal(await page.getAttribute('.btn-legend-toggle', 'aria-expanded'), 'false');
+      assert.equal(await page.isHidden('.legend'), true, 'folded at 320 px: the map is not covered');
+      await page.screenshot({ path: path.join(SHOTS, 'embeddingMap-legend-folded.png') });
+      await page.click('.btn-legend-toggle');
+      assert.equal(await page.getAttribute('.btn-legend-toggle', 'aria-expanded'), 'true');
+      const items = await page.$$eval('.legend-item', (lis) => lis.map((li) => ({ name: li.querySelector('.legend-name')!.textContent, colour: getComputedStyle(li.querySelector('.swatch')!).backgroundColor, title: (li as HTMLElement).title })));
+      assert.equal(items.length, TOP_CATEGORIES + 2, items.map((i) => i.name).join(', '));
+      assert.equal(items[0]!.name, 'noise');
+      assert.deepEqual(items.slice(1, 1 + TOP_CATEGORIES).map((i) => i.name), Array.from({ length: TOP_CATEGORIES }, (_, c) => `cluster ${c}`));
+      assert.equal(items.at(-1)!.name, `other (${52 - TOP_CATEGORIES} clusters)`);
+      assert.match(items.at(-1)!.title, /^cluster 9, cluster 10, /u);
+      assert.equal(new Set(items.map((i) => i.colour)).size, items.length, 'every legend colour distinct');
+      assert.equal(await page.locator('text=/more$/').count(), 0, 'no "+N more" that cannot be opened');
+      await page.screenshot({ path: path.join(SHOTS, 'embeddingMap-legend-open.png') });
+      await page.click('.btn-legend-toggle');
+      assert.equal(await page.isHidden('.legend'), true);
+      assert.deepEqual(errors, []);
     } finally {
       await page.close();
     }

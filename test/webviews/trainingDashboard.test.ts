@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Browser, Page } from 'playwright-core';
+import { describeOutcome } from '../../client/trainingOutcome';
 import { DashboardFeed } from '../../webviews/trainingDashboard/feed';
 import { contentSecurityPolicy, trainingDashboardHtml } from '../../webviews/trainingDashboard/html';
 import {
@@ -247,6 +248,20 @@ void describe('Training Dashboard feed (the extension side)', () => {
     assert.ok(feed.history('b') && feed.history('c'));
     assert.equal(feed.shownModelId, 'c');
   });
+
+  void test('the panel hears of every change of the run shown, a run first heard of in a report included (its tab title follows)', () => {
+    const shown: string[] = [];
+    const feed = new DashboardFeed({ onStop: () => undefined, log: () => undefined, onShownChange: (id) => shown.push(id) });
+    feed.startRun({ ...initMessage(1, 1).run, modelId: 'old' });
+    // The next run's train request is sent: the panel shows the latest run it knows (the old one)…
+    feed.show();
+    // …until the host's first report of the new run describes it.
+    feed.addMetrics({ modelId: 'new', epoch: 0, step: 0, loss: 1, metrics: {}, run: { ...initMessage(1, 1).run, modelId: 'new' } });
+    assert.equal(feed.shownModelId, 'new');
+    feed.show('old');
+    feed.show('old');
+    assert.deepEqual(shown, ['old', 'new', 'old']);
+  });
 });
 
 void describe('Training Dashboard page template', () => {
@@ -430,6 +445,46 @@ void describe('Training Dashboard in Chromium', () => {
     await postToPage(page, { type: 'status', modelId: MODEL_ID, status: 'stopped', message: 'Stopped at step 299; the model keeps its weights.' });
     await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'stopped');
     assert.equal(await page.textContent('.status-message'), 'Stopped at step 299; the model keeps its weights.');
+  });
+
+  void test('a run that stopped early says why, in the normal text colour (not as an error); a failure reads as one', async () => {
+    const { page } = await open();
+    // 10 epochs planned, 8 done: the host's train result says 'early-stopping'.
+    await postToPage(page, { ...initMessage(10, 20), run: { ...initMessage(10, 20).run, config: { ...initMessage(10, 20).run.config, patience: 5 } } }, ...metricsMessages(trainingPoints(3, 8, 20), 40));
+    await drawn(page, 8 * 20);
+    const history = await page.evaluate(() => window.trainingDashboard.state());
+    const outcome = describeOutcome({ stopReason: 'early-stopping', folder: '/ws/.similarity-lab/models/m', metrics: { mapAtR: 0.6 } }, history);
+    await postToPage(page, { type: 'status', modelId: MODEL_ID, status: outcome.status, message: outcome.message });
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'finished');
+    assert.equal(
+      await page.textContent('.status-message'),
+      'Stopped early at epoch 8 of 10: no better validation MAP@R for 5 epochs. The best epoch is saved to /ws/.similarity-lab/models/m.',
+    );
+    const colourOf = (selector: string) => page.evaluate((s) => getComputedStyle(document.querySelector(s)!).color, selector);
+    const errorRed = 'rgb(248, 81, 73)'; // --vscode-errorForeground's fallback
+    assert.notEqual(await colourOf('.status-message'), errorRed, '"saved to …" is not an error');
+    assert.equal(await colourOf('.status-message'), await colourOf('body'));
+    await page.screenshot({ path: path.join(SHOTS, 'trainingDashboard-stopped-early.png'), fullPage: true });
+    await postToPage(page, { type: 'status', modelId: MODEL_ID, status: 'failed', message: 'out of memory' });
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'failed');
+    assert.equal(await colourOf('.status-message'), errorRed);
+  });
+
+  void test('bookkeeping the trainer reports (collapsed, collapsedSteps, validationItems) is not plotted as a metric', async () => {
+    const { page, errors } = await open();
+    const points = trainingPoints(5, 2, 20).map((p, i) => {
+      const metrics: Record<string, number> = { ...p.metrics, collapsed: 0 };
+      // As tasks/train.ts's epoch report: the retrieval scores beside the counts.
+      if ('mapAtR' in p.metrics) Object.assign(metrics, { collapsedSteps: i, validationItems: 600 });
+      return { ...p, metrics };
+    });
+    await postToPage(page, initMessage(2, 20), { type: 'metrics', modelId: MODEL_ID, points });
+    await drawn(page, 40);
+    const plotted = (await charts(page)).flatMap((c) => c.series);
+    for (const internal of ['collapsed', 'collapsedSteps', 'validationItems']) assert.ok(!plotted.includes(internal), `${internal} plotted: ${plotted.join(', ')}`);
+    assert.deepEqual((await charts(page)).find((c) => c.id === 'metrics')?.series, ['precisionAt1', 'tripletAccuracy', 'mapAtR']);
+    assert.match((await page.textContent('.info')) ?? '', /600 validation items/u);
+    assert.deepEqual(errors, []);
   });
 
   void test('malformed messages are ignored with a warning and change nothing', async () => {

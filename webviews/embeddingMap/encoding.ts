@@ -46,6 +46,8 @@ export interface LegendEntry {
   category: number;
   name: string;
   count: number;
+  /** The "other" group: the names of the categories it holds (largest first). */
+  members?: string[];
 }
 
 export interface Categories {
@@ -92,6 +94,28 @@ function categorise<K extends string | number>(n: number, keyOf: (i: number) => 
   }
   const legend: LegendEntry[] = ranked.map(([key, count], r) => ({ category: r + 1, name: nameOf(key), count }));
   if (grey > 0) legend.unshift({ category: 0, name: greyName, count: grey });
+  return { index, legend };
+}
+
+/**
+ * How many of the largest categories get a colour of their own: the Tableau hues but its grey.
+ * Past a dozen, hues cannot be told apart on a map (golden-angle hues repeat to the eye), so the
+ * rest share one "other" category drawn in Tableau's warm grey, lighter than the noise grey.
+ */
+export const TOP_CATEGORIES = 9;
+
+/**
+ * Keeps the `top` largest categories (1…top) and puts the rest in one "other" category
+ * (top + 1, named `other (k <plural>)`, listed last with its members). Grey stays 0.
+ */
+export function withOther(cats: Categories, plural: string, top = TOP_CATEGORIES): Categories {
+  const ranked = cats.legend.filter((e) => e.category > 0);
+  if (ranked.length <= top) return cats;
+  const other = top + 1;
+  const index = cats.index.map((c) => (c > top ? other : c));
+  const rest = ranked.slice(top);
+  const legend = cats.legend.filter((e) => e.category <= top);
+  legend.push({ category: other, name: `other (${rest.length.toLocaleString('en-US')} ${plural})`, count: rest.reduce((s, e) => s + e.count, 0), members: rest.map((e) => e.name) });
   return { index, legend };
 }
 

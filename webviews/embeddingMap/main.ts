@@ -7,7 +7,7 @@
  * page says `ready`; camera, colour mode and selection persist through setState), or the
  * standalone export (the map is an inline JSON block; nothing is posted, nothing persists).
  */
-import { clusterCategories, fitDistance, fitToView, labelCategories, palette, type Categories } from './encoding';
+import { clusterCategories, fitDistance, fitToView, labelCategories, palette, withOther, type Categories } from './encoding';
 import { HoverCard, el } from './hoverCard';
 import { EMBEDDED_MAP_ID, decodeMap, parseHostMessage, parsePageState, type ColorMode, type DecodedMap, type LoadMessage, type PageMessage, type PageState } from './messages';
 import './style.css';
@@ -27,7 +27,8 @@ type Scatterplot = ReturnType<CreateScatterplot>;
 
 /** Camera moves come in bursts: the state is saved once they settle. */
 const SAVE_DELAY_MS = 250;
-const LEGEND_MAX = 24;
+/** Below this plot width the legend starts folded (it would cover much of the map), until the user opens it. */
+const LEGEND_FOLD_WIDTH = 480;
 
 class EmbeddingMapPage {
   private readonly root: HTMLElement;
@@ -40,7 +41,11 @@ class EmbeddingMapPage {
   private readonly clearButton: HTMLButtonElement;
   private readonly plotHost: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
+  private readonly legendBox: HTMLElement;
+  private readonly legendToggle: HTMLButtonElement;
   private readonly legend: HTMLElement;
+  /** The user folded or opened the legend: their choice holds over the automatic one. */
+  private legendChosen = false;
   private readonly errorEl: HTMLElement;
   private readonly card: HoverCard;
 
@@ -50,6 +55,7 @@ class EmbeddingMapPage {
   private map: DecodedMap | undefined;
   private mapKey = '';
   private readOnly = false;
+  private canSave = true;
   private categories: Record<ColorMode, Categories> | undefined;
   private mode: ColorMode = 'cluster';
   private selected: number[] = [];
@@ -82,17 +88,29 @@ class EmbeddingMapPage {
     this.plotHost = el('div', 'plot');
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'plot-canvas';
+    // A collapsible legend: folded, only its header shows, over a corner of the map.
+    this.legendBox = el('div', 'legend-box');
+    this.legendToggle = button('Legend', 'legend-toggle', 'Show or hide the legend');
     this.legend = el('ul', 'legend');
+    this.legend.id = 'map-legend';
     this.legend.setAttribute('aria-label', 'Legend');
+    this.legendToggle.setAttribute('aria-controls', this.legend.id);
+    this.legendToggle.setAttribute('aria-expanded', 'true');
+    this.legendBox.append(this.legendToggle, this.legend);
+    this.legendBox.hidden = true;
     this.errorEl = el('div', 'error');
     this.errorEl.hidden = true;
-    this.plotHost.append(this.canvas, this.legend);
+    this.plotHost.append(this.canvas, this.legendBox);
     this.root.append(toolbar, this.errorEl, this.plotHost);
     document.body.appendChild(this.root);
     this.card = new HoverCard(document.body);
 
     this.clusterButton.addEventListener('click', () => this.setMode('cluster'));
     this.labelButton.addEventListener('click', () => this.setMode('label'));
+    this.legendToggle.addEventListener('click', () => {
+      this.legendChosen = true;
+      this.setLegendOpen(this.legendToggle.getAttribute('aria-expanded') !== 'true');
+    });
     this.lassoButton.addEventListener('click', () => this.toggleLasso());
     resetButton.addEventListener('click', () => this.fitView());
     this.clearButton.addEventListener('click', () => this.scatterplot?.deselect());
@@ -114,7 +132,9 @@ class EmbeddingMapPage {
     this.map = map;
     this.mapKey = message.mapKey ?? `${n}:${map.ids[0] ?? ''}:${map.ids[n - 1] ?? ''}`;
     this.readOnly = message.readOnly === true || this.host === undefined;
-    this.categories = { cluster: clusterCategories(map.clusters, n), label: labelCategories(map.labels, n) };
+    this.canSave = message.canSave !== false;
+    // The largest clusters and labels get distinct colours; the rest form one "other" group.
+    this.categories = { cluster: withOther(clusterCategories(map.clusters, n), 'clusters'), label: withOther(labelCategories(map.labels, n), 'labels') };
     const saved = this.restored?.mapKey === this.mapKey ? this.restored : undefined;
     this.restored = undefined;
     this.mode = saved?.colorMode ?? (map.clusters || !map.labels ? 'cluster' : 'label');
@@ -245,18 +265,26 @@ class EmbeddingMapPage {
   private renderLegend(): void {
     this.legend.replaceChildren();
     const cats = this.categories?.[this.mode];
+    this.legendBox.hidden = !cats || cats.legend.length === 0;
     if (!cats) return;
     const colours = palette(Math.max(this.categories!.cluster.legend.length, this.categories!.label.legend.length) + 1);
-    const shown = cats.legend.slice(0, LEGEND_MAX);
-    for (const entry of shown) {
-      const item = el('li', 'legend-item');
+    for (const entry of cats.legend) {
+      const item = el('li', entry.members ? 'legend-item legend-other' : 'legend-item');
       const swatch = el('span', 'swatch');
       swatch.style.backgroundColor = colours[entry.category]!;
       item.append(swatch, el('span', 'legend-name', entry.name), el('span', 'legend-count', entry.count.toLocaleString('en-US')));
       item.dataset['category'] = String(entry.category);
+      if (entry.members) item.title = `${entry.members.slice(0, 40).join(', ')}${entry.members.length > 40 ? `, … (${entry.members.length - 40} more)` : ''}`;
       this.legend.appendChild(item);
     }
-    if (cats.legend.length > shown.length) this.legend.appendChild(el('li', 'legend-more', `+${cats.legend.length - shown.length} more`));
+    if (!this.legendChosen) this.setLegendOpen(this.plotHost.getBoundingClientRect().width >= LEGEND_FOLD_WIDTH);
+  }
+
+  private setLegendOpen(open: boolean): void {
+    this.legendToggle.setAttribute('aria-expanded', String(open));
+    this.legendToggle.textContent = open ? '▾ Legend' : '▸ Legend';
+    this.legend.hidden = !open;
+    this.legendBox.dataset['open'] = String(open);
   }
 
   private updateControls(): void {
@@ -273,7 +301,7 @@ class EmbeddingMapPage {
       this.statusEl.textContent = `${n.toLocaleString('en-US')} ${n === 1 ? 'point' : 'points'}${k ? ` · ${k.toLocaleString('en-US')} selected` : ''}`;
     }
     this.clearButton.hidden = k === 0;
-    this.saveButton.hidden = k === 0 || this.readOnly;
+    this.saveButton.hidden = k === 0 || this.readOnly || !this.canSave;
   }
 
   private resize(): void {

@@ -60,6 +60,8 @@ export interface LoadMessage {
   mapKey?: string;
   /** True when nothing can be revealed or saved (the standalone export): those controls hide. */
   readOnly?: boolean;
+  /** False when this dataset's records cannot be saved as a dataset (rows of an IDX or .npy array): Save as dataset… hides. */
+  canSave?: boolean;
 }
 export type HostMessage = LoadMessage;
 
@@ -96,6 +98,10 @@ export function parseHostMessage(value: unknown): HostMessage {
   if (m['readOnly'] !== undefined) {
     if (typeof m['readOnly'] !== 'boolean') throw new MessageError('readOnly', 'expected a boolean');
     out.readOnly = m['readOnly'];
+  }
+  if (m['canSave'] !== undefined) {
+    if (typeof m['canSave'] !== 'boolean') throw new MessageError('canSave', 'expected a boolean');
+    out.canSave = m['canSave'];
   }
   return out;
 }

@@ -25,6 +25,8 @@ export interface DashboardFeedOptions {
   /** Stop was pressed in the page. */
   onStop(modelId: string): void;
   log(message: string): void;
+  /** The run shown changed (a run started, was first heard of in a report, or was picked): the panel's title follows it. */
+  onShownChange?(modelId: string): void;
   flushMs?: number;
   /** Runs whose history is kept (the oldest not shown is forgotten first). */
   maxRuns?: number;
@@ -81,7 +83,7 @@ export class DashboardFeed {
     const id = modelId ?? [...this.runs.keys()].at(-1);
     if (id === undefined || !this.runs.has(id)) return false;
     if (id !== this.shown) {
-      this.shown = id;
+      this.setShown(id);
       this.sendWhole();
     }
     return true;
@@ -90,7 +92,7 @@ export class DashboardFeed {
   startRun(run: RunInfo): void {
     this.runs.delete(run.modelId);
     this.runs.set(run.modelId, startRun(run));
-    this.shown = run.modelId;
+    this.setShown(run.modelId);
     this.forgetOldRuns();
     this.dropPending();
     this.send({ type: 'init', run });
@@ -157,7 +159,7 @@ export class DashboardFeed {
       if (ACTIVE.includes(state.status)) setStatus(state, 'stopped', 'The window was reloaded while this run trained; these are its curves until then.');
       this.runs.set(state.run.modelId, state);
     }
-    this.shown = state.run.modelId;
+    this.setShown(state.run.modelId);
     this.forgetOldRuns();
   }
 
@@ -173,7 +175,7 @@ export class DashboardFeed {
     if (message.type === 'ready') {
       this.pageReady = true;
       // The page restored its own saved state; ours is at least as recent, so it wins.
-      if (this.shown === undefined && message.modelId !== undefined && this.runs.has(message.modelId)) this.shown = message.modelId;
+      if (this.shown === undefined && message.modelId !== undefined && this.runs.has(message.modelId)) this.setShown(message.modelId);
       this.sendWhole();
       return;
     }
@@ -186,6 +188,12 @@ export class DashboardFeed {
   dispose(): void {
     this.close();
     this.runs.clear();
+  }
+
+  private setShown(modelId: string): void {
+    const changed = modelId !== this.shown;
+    this.shown = modelId;
+    if (changed) this.options.onShownChange?.(modelId);
   }
 
   private sendWhole(): void {

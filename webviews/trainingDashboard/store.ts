@@ -13,8 +13,13 @@ export const DEFAULT_POINT_CAP = 4_000;
 
 export type ChartId = 'loss' | 'metrics' | 'active';
 
-/** Names that are shown as text, not drawn. `samplesPerSecond` is kept only as its latest value. */
-const TEXT_ONLY = new Set(['learningRate', 'embeddingStd']);
+/**
+ * Names that are shown as text, not drawn. `samplesPerSecond` is kept only as its latest value.
+ * `collapsed` (0/1 per step), `collapsedSteps` (a count per epoch) and `validationItems` (how many
+ * items were scored) are bookkeeping the trainer reports beside its metrics, not scores on a 0..1
+ * scale: plotted with the retrieval metrics they read as metrics and squash the real ones.
+ */
+const TEXT_ONLY = new Set(['learningRate', 'embeddingStd', 'collapsed', 'collapsedSteps', 'validationItems']);
 
 /** Which chart draws a series (undefined: not drawn). */
 export function chartOf(name: string): ChartId | undefined {

@@ -128,6 +128,8 @@ export class DashboardView {
     this.statusPill.textContent = STATUS_TEXT[state.status];
     this.statusPill.dataset['status'] = state.status;
     this.statusMessage.textContent = state.statusMessage ?? '';
+    // Styled by the status: only a failure reads as an error ("saved to …" is good news).
+    this.statusMessage.dataset['status'] = state.status;
     this.statusMessage.hidden = !state.statusMessage;
     this.stopButton.disabled = !(run && state.status === 'running');
     this.stopButton.hidden = run === null;
@@ -143,6 +145,8 @@ export class DashboardView {
     if (lr !== undefined) parts.push(`learning rate ${lr.toPrecision(2)}`);
     const spread = latest(state, 'embeddingStd');
     if (spread !== undefined) parts.push(`${labelOf('embeddingStd')} ${spread.toPrecision(2)}`);
+    const validationItems = latest(state, 'validationItems');
+    if (validationItems !== undefined) parts.push(`${integer.format(validationItems)} validation items`);
     this.info.textContent = parts.join(' · ');
     this.progress.hidden = progress.fraction === undefined;
     if (progress.fraction !== undefined) this.progress.value = progress.fraction;
