@@ -5,6 +5,7 @@
  * line and column cross the thread (jobs/errors.ts).
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
+import type { ReadProblem } from '../../engine/data/records';
 import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
 import type { RecordMeta } from '../sequenceIndex';
 import { normaliseText } from '../textNormalisation';
@@ -23,6 +24,8 @@ export interface LoadedDataset {
   records: RecordMeta[];
   packed: PackedSymbols;
   warnings: string[];
+  /** Records skipped (errors) and records that look wrong (warnings), located: the editor's diagnostics. */
+  problems: ReadProblem[];
 }
 
 export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
@@ -51,7 +54,7 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
       records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: packed.offsets[r.index + 1] - packed.offsets[r.index] });
     }
   }
-  return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
+  return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message), problems: dataset.summary.problems };
 }
 
 export function loadDatasetTask(payload: unknown, ctx: TaskContext): Promise<LoadedDataset> {
