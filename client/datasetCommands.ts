@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { ClusterRequest, FindSimilarRequest, type Position } from '../server/protocol';
+import { defaultTarget } from './datasetTarget';
 import type { AnalysisHost } from './host';
 import type { ClustersView, SimilarView } from './views';
 
@@ -18,13 +19,13 @@ export interface DatasetCommandDeps {
   onClustered(uri: string): void;
 }
 
-/** The target file: the command's argument (Explorer, view item, code lens), else the active editor. */
+/** The target file: the command's argument (Explorer, view item, code lens), else the active editor or tab (see datasetTarget.ts). */
 function targetUri(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string') return vscode.Uri.parse(arg);
   const uriField = (arg as { uri?: unknown } | undefined)?.uri;
   if (typeof uriField === 'string') return vscode.Uri.parse(uriField);
-  return vscode.window.activeTextEditor?.document.uri;
+  return defaultTarget(vscode.window.activeTextEditor?.document.uri, vscode.window.tabGroups.activeTabGroup.activeTab?.input);
 }
 
 function isPosition(v: unknown): v is Position {

@@ -231,7 +231,7 @@ export class EmbeddingMapPanels implements vscode.WebviewPanelSerializer, vscode
   }
 
   /** Says the save worked, with buttons that open what was written. */
-  private async confirmSaved(records: EmbeddingMapRecord[], dataset: vscode.Uri, target: vscode.Uri, mode: 'lines' | 'files'): Promise<void> {
+  private async confirmSaved(records: EmbeddingMapRequest.RecordLocation[], dataset: vscode.Uri, target: vscode.Uri, mode: 'lines' | 'files'): Promise<void> {
     const { message, actions } = savedConfirmation(records.length, basename(target), mode);
     const choice = await vscode.window.showInformationMessage(message, ...actions);
     if (choice === 'Open') await vscode.window.showTextDocument(target);

@@ -87,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): void {
     clusters,
     similar,
     vscode.window.createTreeView('similarityLab.datasets', { treeDataProvider: datasets }),
-    vscode.window.createTreeView('similarityLab.clusters', { treeDataProvider: clusters, showCollapseAll: true }),
+    (clusters.view = vscode.window.createTreeView('similarityLab.clusters', { treeDataProvider: clusters, showCollapseAll: true })),
     vscode.window.createTreeView('similarityLab.similar', { treeDataProvider: similar }),
 
     activeHost.onDidChangeDatasets(() => datasets.refresh()),

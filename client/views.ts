@@ -70,9 +70,15 @@ export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   result: ClusterRequest.Result | undefined;
+  /** The tree view showing this provider: its description names the dataset the clusters are of. */
+  view: vscode.TreeView<unknown> | undefined;
 
   show(result: ClusterRequest.Result): void {
     this.result = result;
+    if (this.view) {
+      const file = vscode.Uri.parse(result.uri);
+      this.view.description = vscode.workspace.asRelativePath(file, false);
+    }
     this.changed.fire();
   }
 

@@ -59,7 +59,8 @@ export interface VectorChoices {
 
 /** The read, feature and metric options of a numeric dataset (exit 2 on a bad value). */
 export function vectorOptions(options: DatasetOptions): VectorChoices {
-  const read: VectorReadOptions = {};
+  // Exit 2 on bad input, with every bad row listed at once (the editor keeps the valid rows instead).
+  const read: VectorReadOptions = { badRecords: 'fail' };
   const sources = ['labels', 'label-column'].filter((k) => options[k as keyof DatasetOptions] !== undefined);
   if (sources.length > 1) throw new UsageError('choose one label source, not --labels and --label-column');
   if (options['label-field'] !== undefined || options['label-regex'] !== undefined) throw new UsageError('--label-field and --label-regex read FASTA/FASTQ headers; a numeric dataset takes --labels FILE or --label-column NAME|INDEX');
@@ -100,7 +101,8 @@ export function refuseVectorOptions(options: DatasetOptions, file: string): void
 }
 
 export function readOptions(options: DatasetOptions): DatasetReadOptions {
-  const read: DatasetReadOptions = {};
+  // Exit 2 on bad input, with every bad record listed at once (the editor keeps the valid records instead).
+  const read: DatasetReadOptions = { badRecords: 'fail' };
   const sources = ['labels', 'label-field', 'label-regex', 'label-column'].filter((k) => options[k as keyof DatasetOptions] !== undefined);
   if (sources.length > 1) throw new UsageError(`choose one label source, not ${sources.map((s) => `--${s}`).join(' and ')}`);
   if (options.labels !== undefined) read.labelsFile = options.labels;

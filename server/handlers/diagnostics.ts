@@ -22,6 +22,12 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
     const at = { line: Math.max(0, line - 1), character: Math.max(0, column - 1) };
     out.push({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity: DiagnosticSeverity.Error, source: SOURCE, message });
   }
+  // The records the reader skipped (errors) or found odd (warnings), all at once; the valid ones are indexed.
+  for (const p of (entry.clustered?.outcome.index ?? entry.index)?.problems ?? []) {
+    const at = { line: Math.max(0, p.line - 1), character: Math.max(0, p.column - 1) };
+    const severity = p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+    out.push({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity, source: SOURCE, code: 'read', message: p.message });
+  }
   const d = settings.diagnostics;
   if (d.enabled && entry.mapped) return [...out, ...mapDiagnostics(entry.mapped, settings, doc)];
   const view = entry.clustered;

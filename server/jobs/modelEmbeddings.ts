@@ -26,7 +26,7 @@ import { readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
-import type { VectorRecordMeta } from '../worker/tasks/loadVectors';
+import type { LoadedVectors, VectorRecordMeta } from '../worker/tasks/loadVectors';
 import type { EmbedModelPayload } from '../worker/tasks/embedModel';
 import type { TrainInputsPayload } from '../worker/tasks/trainTaskTypes';
 import type { VectorClusterOutcome, VectorClusterParams } from './vectorClusterDataset';
@@ -75,6 +75,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   let inputs: TrainInputsPayload;
   let records: VectorRecordMeta[];
   let warnings: string[];
+  let problems: LoadedVectors['problems'];
   let shape: number[];
   let datasetFormat: string;
   if (manifest.data.kind === 'sequence') {
@@ -85,6 +86,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
     inputs = { kind: 'one-hot', packed: loaded.packed, length };
     records = loaded.records;
     warnings = loaded.warnings;
+    problems = loaded.problems;
     shape = [length, 4];
     datasetFormat = loaded.format;
   } else {
@@ -104,6 +106,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
     inputs = { kind: 'dense', data, inputShape: shape };
     records = loaded.records;
     warnings = loaded.warnings;
+    problems = loaded.problems;
     datasetFormat = loaded.format;
   }
   if (shape.join(',') !== manifest.data.inputShape.join(',')) {
@@ -127,6 +130,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
     contentHash: '',
     fromCache: false,
     warnings,
+    problems,
   };
   return { manifest, index, ...(r.reconstructions ? { reconstructions: r.reconstructions, reconstructionMse: r.reconstructionMse! } : {}) };
 }

@@ -5,6 +5,7 @@
  * worker pool and saved.
  */
 import type { DatasetReadOptions, DataFormat } from '../engine/data';
+import type { ReadProblem } from '../engine/data/records';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
 import { indexKey, type IndexCache } from './indexCache';
 import { sharedUint32, type PackedSymbols } from '../worker/packedSymbols';
@@ -39,6 +40,8 @@ export interface SequenceIndex {
   /** True when the signatures came from the cache. */
   fromCache: boolean;
   warnings: string[];
+  /** The read's located problems: records skipped (errors) or odd (warnings). */
+  problems: ReadProblem[];
 }
 
 export interface BuildIndexOptions {
@@ -106,5 +109,5 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       warnings.push(`the index could not be cached in ${options.cache.dir}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings };
+  return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings, problems: dataset.problems };
 }

@@ -4,6 +4,7 @@
  * read options and the feature choice are unchanged (the scaler is saved with it), else read and
  * featurised in a worker and saved.
  */
+import type { ReadProblem } from '../engine/data/records';
 import type { VectorReadOptions } from '../engine/data/vectorDataset';
 import type { VectorFormat, VectorKind } from '../engine/data/vectors';
 import type { StandardScalerJson } from '../engine/features/scaler';
@@ -33,6 +34,8 @@ export interface VectorIndex {
   contentHash: string;
   fromCache: boolean;
   warnings: string[];
+  /** The read's located problems: rows skipped (errors) or odd (warnings). */
+  problems: ReadProblem[];
 }
 
 export interface BuildVectorIndexOptions {
@@ -61,6 +64,8 @@ interface CacheHeader {
   scaler?: StandardScalerJson;
   columns?: string[];
   warnings: string[];
+  /** Absent in a header written before problems were kept (such a read had none: it would have thrown). */
+  problems?: ReadProblem[];
 }
 
 function cacheKeyOf(contentHash: string, read: VectorReadOptions, features: string): string {
@@ -85,7 +90,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
     if (cached && h && h.v === CACHE_VERSION && cached.data.length === h.records.length * h.dim) {
       const featuresArray = new Float32Array(new SharedArrayBuffer(Math.max(4, cached.data.byteLength)), 0, cached.data.length);
       featuresArray.set(new Float32Array(cached.data.buffer, cached.data.byteOffset, cached.data.length));
-      return { file, format: h.format, kind: h.kind, shape: h.shape, records: h.records, features: featuresArray, dim: h.dim, featureKind: h.featureKind, metric, ...(h.scaler ? { scaler: h.scaler } : {}), ...(h.columns ? { columns: h.columns } : {}), contentHash, fromCache: true, warnings: h.warnings };
+      return { file, format: h.format, kind: h.kind, shape: h.shape, records: h.records, features: featuresArray, dim: h.dim, featureKind: h.featureKind, metric, ...(h.scaler ? { scaler: h.scaler } : {}), ...(h.columns ? { columns: h.columns } : {}), contentHash, fromCache: true, warnings: h.warnings, problems: h.problems ?? [] };
     }
   }
   const payload = { file, read, features, ...(known ? { contentHash: known } : {}) };
@@ -97,7 +102,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   signal?.throwIfAborted();
   const index: VectorIndex = { file, ...loaded, metric, fromCache: false };
   if (options.cache) {
-    const header: CacheHeader = { v: CACHE_VERSION, format: loaded.format, kind: loaded.kind, shape: loaded.shape, records: loaded.records, dim: loaded.dim, featureKind: loaded.featureKind, ...(loaded.scaler ? { scaler: loaded.scaler } : {}), ...(loaded.columns ? { columns: loaded.columns } : {}), warnings: loaded.warnings };
+    const header: CacheHeader = { v: CACHE_VERSION, format: loaded.format, kind: loaded.kind, shape: loaded.shape, records: loaded.records, dim: loaded.dim, featureKind: loaded.featureKind, ...(loaded.scaler ? { scaler: loaded.scaler } : {}), ...(loaded.columns ? { columns: loaded.columns } : {}), warnings: loaded.warnings, problems: loaded.problems };
     try {
       await options.cache.save(cacheKeyOf(loaded.contentHash, read, features), header, new Uint32Array(loaded.features.buffer, loaded.features.byteOffset, loaded.features.length));
     } catch (err) {

@@ -11,6 +11,8 @@ import { headerLabeler, readLabelsFile, type HeaderLabeler } from './labels';
 import {
   DatasetOptionError,
   checkLimit,
+  throwIfRecordErrors,
+  type BadRecordPolicy,
   newReadSummary,
   ParseError,
   type DuplicateIdPolicy,
@@ -39,6 +41,8 @@ export interface DatasetReadOptions {
   /** JSONL: `--label-column NAME`, the field holding the label. */
   labelColumn?: string;
   duplicateIds?: DuplicateIdPolicy;
+  /** A bad record: skipped and listed in `summary.problems` (default), or fatal ('fail', see `BadRecordPolicy`). */
+  badRecords?: BadRecordPolicy;
   /** The file name used in errors; default: the path. */
   displayName?: string;
   onWarning?: (warning: ReadWarning) => void;
@@ -134,12 +138,16 @@ async function* withLabels<R extends SequenceRecord | TextRecord>(
 /** Reads a whole dataset (or its first `limit` records) into memory. */
 export async function readDataset(path: string, options: DatasetReadOptions = {}): Promise<Dataset> {
   const stream = await openDataset(path, options);
+  // A labels file pairs label i with record i: a skipped record would shift every label after it.
+  const failOnBadRecords = options.badRecords === 'fail' || options.labelsFile !== undefined;
   if (stream.kind === 'sequence') {
     const records: SequenceRecord[] = [];
     for await (const r of stream.records) records.push(r);
+    if (failOnBadRecords) throwIfRecordErrors(stream.summary);
     return { format: stream.format, kind: 'sequence', records, warnings: stream.summary.warnings, summary: stream.summary };
   }
   const records: TextRecord[] = [];
   for await (const r of stream.records) records.push(r);
+  if (failOnBadRecords) throwIfRecordErrors(stream.summary);
   return { format: stream.format, kind: 'text', records, warnings: stream.summary.warnings, summary: stream.summary };
 }

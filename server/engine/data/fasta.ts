@@ -5,12 +5,16 @@
  * lowercase (uppercased); IUPAC nucleotide codes; gaps '-' '.' and spaces/tabs inside sequence
  * lines (dropped); any letter A–Z and '*' as a generic (protein) alphabet — the summary then says
  * `alphabet: 'protein'` and one 'non-nucleotide' warning points at the first such letter.
- * Rejected with a `ParseError` (file, 1-based line and column): a sequence line before the first
- * header, an empty header, a header that is not UTF-8, any other character in a sequence, a file
- * without records, a truncated or corrupt gzip. Duplicate ids: see `ReadOptions.duplicateIds`.
+ * One bad record does not cost the others: a record with an empty header, a header that is not
+ * UTF-8 or any other character in its sequence is skipped and listed in `summary.problems` (an
+ * error at its line and column, the first one of the record); the reader goes on with the next
+ * header. A header without a sequence is read, with an 'empty-sequence' warning (also a problem).
+ * Rejected with a `ParseError` (file, 1-based line and column), the file as a whole: a sequence
+ * line before the first header (not FASTA), a file without records (or without a valid one: the
+ * first problem is thrown), a truncated or corrupt gzip. Duplicate ids: see `ReadOptions.duplicateIds`.
  */
 import { fileChunks, isBlank, readLines, type ByteSource } from './lines';
-import { checkLimit, IdRegistry, newReadSummary, ParseError, type ReadSummary, type SequenceRecord } from './records';
+import { addParseProblem, checkLimit, firstProblemError, IdRegistry, newReadSummary, ParseError, type ReadSummary, type SequenceRecord } from './records';
 import { finishRecord, parseHeader, SequenceBuilder, type SequenceReadOptions } from './sequenceCommon';
 
 const GT = 0x3e; // '>'
@@ -26,8 +30,16 @@ export async function* parseFasta(
   const ids = new IdRegistry(file, options.duplicateIds ?? 'warn', summary, options.onWarning);
   const builder = new SequenceBuilder('fasta');
   let current: { header: string; id: string; startLine: number } | undefined;
+  /** The record being read is skipped (its header or a sequence line was bad): its lines are ignored. */
+  let skipping = false;
   let endLine = 0;
   let index = 0;
+  const skip = (err: unknown): void => {
+    if (!(err instanceof ParseError)) throw err;
+    addParseProblem(summary, err);
+    current = undefined;
+    skipping = true;
+  };
 
   const finish = (): SequenceRecord => {
     const c = current!;
@@ -42,24 +54,36 @@ export async function* parseFasta(
           yield finish();
           if (index >= limit) return summary;
         }
-        const h = parseHeader(bytes, file, lineIndex + 1);
+        skipping = false;
+        let h: ReturnType<typeof parseHeader>;
+        try {
+          h = parseHeader(bytes, file, lineIndex + 1);
+        } catch (err) {
+          skip(err);
+          continue;
+        }
         ids.register(h.id, lineIndex + 1, h.idColumn);
         current = { header: h.header, id: h.id, startLine: lineIndex };
         endLine = lineIndex;
         builder.reset();
-      } else if (isBlank(bytes)) {
+      } else if (isBlank(bytes) || skipping) {
         continue;
       } else if (current === undefined) {
         const column = bytes.findIndex((b) => b !== 0x20 && b !== 0x09) + 1;
         throw new ParseError(file, lineIndex + 1, column, "sequence line before any '>' header");
       } else {
-        builder.appendLine(bytes, file, lineIndex + 1);
+        try {
+          builder.appendLine(bytes, file, lineIndex + 1);
+        } catch (err) {
+          skip(err);
+          continue;
+        }
         endLine = lineIndex;
       }
     }
   }
   if (current !== undefined) yield finish();
-  else throw new ParseError(file, 1, 1, "no records (no '>' header in the file)");
+  else if (index === 0) throw firstProblemError(summary) ?? new ParseError(file, 1, 1, "no records (no '>' header in the file)");
   return summary;
 }
 

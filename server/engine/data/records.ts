@@ -121,10 +121,97 @@ export interface ReadSummary {
   unlabeled: number;
   /** Records whose id had already been seen. */
   duplicateIds: number;
+  /**
+   * Located problems of single records, for the editor's diagnostics and the CLI's error list:
+   * record-level errors (the record or row was skipped, the others were read) and the warnings
+   * about one record's content (an empty sequence, a duplicate id). At most `MAX_PROBLEMS`; when
+   * there are more, the last entry says how many were cut.
+   */
+  problems: ReadProblem[];
+  /** Every record-level error, counted (also the ones cut from `problems`): 0 when the input was clean. */
+  errors: number;
+  /** Set once problems were cut: how many, and the message of the first cut. */
+  problemsCut?: { count: number; first: string };
 }
 
+/** One located problem of a file. Coordinates as `ParseError` (1-based line and column). */
+export interface ReadProblem {
+  /** The file as the reader names it (as `ParseError.file`). */
+  file: string;
+  line: number;
+  column: number;
+  /** What is wrong, without the `FILE:LINE:COL: ` prefix. */
+  message: string;
+  /** 'error': the record was skipped; 'warning': the record was read but looks wrong. */
+  severity: 'error' | 'warning';
+  /** The field at fault, as `ParseError.field`. */
+  field?: string;
+}
+
+/** At most this many problems are listed; the last listed one then says how many more there are. */
+export const MAX_PROBLEMS = 100;
+
+/** Warnings that are about one record's content, so they are also listed as problems (diagnostics). */
+const PROBLEM_WARNINGS: ReadonlySet<WarningCode> = new Set<WarningCode>(['empty-sequence', 'duplicate-id']);
+
 export function newReadSummary(): ReadSummary {
-  return { records: 0, warnings: [], warningCounts: {}, unlabeled: 0, duplicateIds: 0 };
+  return { records: 0, warnings: [], warningCounts: {}, unlabeled: 0, duplicateIds: 0, problems: [], errors: 0 };
+}
+
+/**
+ * Lists a problem in the summary. Past `MAX_PROBLEMS` the last entry becomes a note, placed at the
+ * first problem not listed, that counts the problems cut (an error when any cut one is).
+ */
+export function addProblem(summary: ReadSummary, problem: ReadProblem): void {
+  if (problem.severity === 'error') summary.errors++;
+  const list = summary.problems;
+  if (list.length < MAX_PROBLEMS) {
+    list.push(problem);
+    return;
+  }
+  if (summary.problemsCut === undefined) {
+    // The entry that was last is the first one cut: the note takes its place and its position.
+    const first = list[MAX_PROBLEMS - 1]!;
+    summary.problemsCut = { count: 1, first: first.message };
+    list[MAX_PROBLEMS - 1] = { ...first };
+  }
+  const cut = summary.problemsCut;
+  cut.count++;
+  const note = list[MAX_PROBLEMS - 1]!;
+  if (problem.severity === 'error') note.severity = 'error';
+  note.message = `${cut.count} more problems not listed (the list stops at ${MAX_PROBLEMS}); the first: ${cut.first}`;
+}
+
+/** A record-level `ParseError` (the record is skipped) as an error problem. */
+export function addParseProblem(summary: ReadSummary, error: ParseError): void {
+  addProblem(summary, { file: error.file, line: error.line, column: error.column, message: error.reason, severity: 'error', ...(error.field !== undefined ? { field: error.field } : {}) });
+}
+
+/**
+ * What a read does with a bad record: 'skip' (default) lists it in `summary.problems` and keeps the
+ * others usable (the editor); 'fail' throws once the whole file is read, every error listed (the
+ * command line, whose contract is exit 2 on bad input).
+ */
+export type BadRecordPolicy = 'skip' | 'fail';
+
+/**
+ * Throws when the read skipped any record: a `ParseError` at the first error whose message goes on
+ * with one `FILE:LINE:COL: what` line per further problem listed (warnings included, marked so).
+ */
+export function throwIfRecordErrors(summary: ReadSummary): void {
+  if (summary.errors === 0) return;
+  const first = summary.problems.find((p) => p.severity === 'error')!;
+  const rest = summary.problems
+    .filter((p) => p !== first)
+    .map((p) => `\n${p.file}:${p.line}:${p.column}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
+  const total = summary.errors > 1 ? ` (${summary.errors} errors)` : '';
+  throw new ParseError(first.file, first.line, first.column, `${first.message}${total}${rest.join('')}`, first.field);
+}
+
+/** The first listed error, as a `ParseError` (a reader that found no valid record throws it). */
+export function firstProblemError(summary: ReadSummary): ParseError | undefined {
+  const p = summary.problems.find((q) => q.severity === 'error');
+  return p && new ParseError(p.file, p.line, p.column, p.message, p.field);
 }
 
 /** Records a warning in a summary (kept or only counted) and passes it to `onWarning`. */
@@ -141,6 +228,7 @@ export function addWarning(
   const count = (summary.warningCounts[code] ?? 0) + 1;
   summary.warningCounts[code] = count;
   if (count <= MAX_WARNINGS_PER_CODE) summary.warnings.push(warning);
+  if (PROBLEM_WARNINGS.has(code)) addProblem(summary, { file, line, column, message: what, severity: 'warning' });
   onWarning?.(warning);
 }
 

@@ -16,15 +16,22 @@
  * `idField` (a name) or a header column named `id` (any case); without one a record's id is its
  * 0-based data-row index. Every other column is numeric when its cell in the first data row is a
  * number, and then must be a number in every row (a missing value — empty, NaN, NA, null, None —
- * or text is a ParseError naming line, column and column name); a column whose first cell is text
+ * or text is an error naming line, column and column name); a column whose first cell is text
  * is skipped with a 'skipped-column' warning. The numeric columns, in file order, form the vector.
+ *
+ * One bad row does not cost the others: a data row after the first with the wrong number of
+ * fields, a cell that is not a number, an empty id or an unknown class is skipped and listed in
+ * `summary.problems` (its line, column and what is wrong); the other rows are read. Ids without an
+ * id column stay the row's data-row index, so the rows after a skipped one keep theirs. What is
+ * wrong with the table as a whole (no rows, the first data row, the sklearn sample count, quoting,
+ * a table without a valid row) is a `ParseError`.
  *
  * Fields: RFC 4180 quoting (`"a,b"`, `""` for a quote, a quoted field may span lines); unquoted
  * fields are trimmed of spaces. Blank lines are skipped (they keep their line numbers). Every row
  * must have as many fields as the first. Records carry their 0-based start and end lines.
  */
 import { readFileLines, isBlank } from './lines';
-import { addWarning, DatasetOptionError, IdRegistry, ParseError, type DuplicateIdPolicy, type ReadSummary, type ReadWarning } from './records';
+import { addParseProblem, addWarning, DatasetOptionError, firstProblemError, IdRegistry, ParseError, type DuplicateIdPolicy, type ReadSummary, type ReadWarning } from './records';
 import { decodeUtf8 } from './utf8';
 import type { VectorRecord } from './vectors';
 import { RowBuffer } from './vectorRows';
@@ -298,13 +305,35 @@ async function readRowsInto(rows: AsyncGenerator<Row, void, undefined>, options:
   const records: VectorRecord[] = [];
   let complete = true;
 
+  /** Data rows seen, the skipped ones too: a row's id without an id column, and the sklearn sample count. */
+  let dataRows = 0;
+  const scratch = new Float32Array(dim);
   const addRow = (row: Row): void => {
-    checkWidth(row);
-    const index = records.length;
-    if (layout === 'sklearn' && index >= nSamples) {
+    const dataRow = dataRows++;
+    if (layout === 'sklearn' && dataRow >= nSamples) {
       throw new ParseError(file, row.startLine + 1, 1, `more rows than the ${nSamples} samples the first line announces`);
     }
-    const values = buffer.push();
+    let record: VectorRecord;
+    try {
+      record = parseRow(row, dataRow);
+    } catch (err) {
+      // The first data row decides the columns: a fault there is the table's, not one row's.
+      if (!(err instanceof ParseError) || row === firstData) throw err;
+      addParseProblem(summary, err);
+      return;
+    }
+    // Registered once the row is known good (a skipped row's id is not taken); 'error' policy: fatal.
+    const [idLine, idColumn] = place(row, row.starts[Math.max(0, idIndex)]!);
+    ids.register(record.id, idLine, idColumn, idIndex >= 0 ? names[idIndex] : undefined);
+    buffer.push().set(scratch);
+    records.push(record);
+    summary.records++;
+  };
+  /** A row's record, its values in `scratch`; a ParseError when the row is bad. */
+  const parseRow = (row: Row, dataRow: number): VectorRecord => {
+    checkWidth(row);
+    const index = records.length;
+    const values = scratch;
     for (let j = 0; j < dim; j++) {
       const k = numeric[j]!;
       const cell = row.fields[k]!;
@@ -315,13 +344,11 @@ async function readRowsInto(rows: AsyncGenerator<Row, void, undefined>, options:
       }
       values[j] = v;
     }
-    let id = String(index);
+    let id = String(dataRow);
     if (idIndex >= 0) {
       id = row.fields[idIndex]!;
       if (id === '') throw cellError(row, idIndex, `empty id in column "${names[idIndex]}"`);
     }
-    const [idLine, idColumn] = place(row, row.starts[Math.max(0, idIndex)]!);
-    ids.register(id, idLine, idColumn, idIndex >= 0 ? names[idIndex] : undefined);
     const record: VectorRecord = { index, id, startLine: row.startLine, endLine: row.endLine };
     if (labelIndex >= 0) {
       const cell = row.fields[labelIndex]!;
@@ -337,8 +364,7 @@ async function readRowsInto(rows: AsyncGenerator<Row, void, undefined>, options:
         addWarning(summary, options.onWarning, 'no-label', file, l, c, `empty label in column "${names[labelIndex]}"`);
       } else record.label = cell;
     }
-    records.push(record);
-    summary.records++;
+    return record;
   };
 
   let lastLine = row1.endLine;
@@ -361,8 +387,9 @@ async function readRowsInto(rows: AsyncGenerator<Row, void, undefined>, options:
       lastLine = row.endLine;
     }
   }
-  if (layout === 'sklearn' && complete && records.length !== nSamples) {
-    throw new ParseError(file, lastLine + 2, 1, `the first line announces ${nSamples} samples, the file has ${records.length} rows`);
+  if (layout === 'sklearn' && complete && dataRows !== nSamples) {
+    throw new ParseError(file, lastLine + 2, 1, `the first line announces ${nSamples} samples, the file has ${dataRows} rows`);
   }
+  if (records.length === 0) throw firstProblemError(summary) ?? new ParseError(file, lastLine + 2, 1, 'no valid data rows');
   return { layout, columns: numeric.map((k) => names[k]!), data: buffer.finish(), dim, records, complete };
 }

@@ -25,7 +25,7 @@ import { defaultVectorField, readJsonlVectors } from './jsonlVectors';
 import { applyLabels, readLabelsFile } from './labels';
 import { isBlank, readFileLines } from './lines';
 import { isNpyName, readNpyDataset } from './npy';
-import { checkLimit, DatasetOptionError, newReadSummary, ParseError, type DuplicateIdPolicy, type ReadWarning } from './records';
+import { checkLimit, DatasetOptionError, newReadSummary, ParseError, throwIfRecordErrors, type BadRecordPolicy, type DuplicateIdPolicy, type ReadWarning } from './records';
 import { readTable } from './table';
 import type { VectorDataset, VectorFormat, VectorKind, VectorRecord } from './vectors';
 import { readVolumeFolder } from './volumeFolder';
@@ -52,6 +52,8 @@ export interface VectorReadOptions {
   /** Vector datasets (tables, JSONL, rank-2 .npy, IDX vectors): read each row as an image of [h, w] or [h, w, c]. */
   imageShape?: number[];
   duplicateIds?: DuplicateIdPolicy;
+  /** Tables and JSONL: a bad row is skipped and listed in `summary.problems` (default), or fatal ('fail', see `BadRecordPolicy`). */
+  badRecords?: BadRecordPolicy;
   /** The name used in errors and warnings; default: the path. */
   displayName?: string;
   onWarning?: (warning: ReadWarning) => void;
@@ -245,6 +247,8 @@ export async function readVectorDataset(p: string, options: VectorReadOptions = 
     if (format !== 'image-folder' && format !== 'image-file') ({ data, shape } = conformImages(data, records.length, shape, options.imageSize, options.channels));
   }
 
+  // A labels file pairs label i with record i: a skipped row would shift every label after it.
+  if (options.badRecords === 'fail' || labelsFile !== undefined) throwIfRecordErrors(summary);
   if (labelsFile !== undefined) {
     const shown = labelsShown ?? labelsFile;
     let labels: string[];

@@ -5,6 +5,7 @@
  * line and column cross the thread (worker/errors.ts).
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
+import type { ReadProblem } from '../../engine/data/records';
 import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
 import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
@@ -39,6 +40,8 @@ export interface LoadedDataset {
   records: RecordMeta[];
   packed: PackedSymbols;
   warnings: string[];
+  /** Records skipped (errors) and records that look wrong (warnings), located: the editor's diagnostics. */
+  problems: ReadProblem[];
 }
 
 export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
@@ -67,7 +70,7 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
       records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: packed.offsets[r.index + 1] - packed.offsets[r.index] });
     }
   }
-  return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message) };
+  return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message), problems: dataset.summary.problems };
 }
 
 export function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDataset> {

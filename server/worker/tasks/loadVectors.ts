@@ -6,7 +6,7 @@
  */
 import { readVectorDataset, type VectorReadOptions } from '../../engine/data/vectorDataset';
 import type { VectorFormat, VectorKind } from '../../engine/data/vectors';
-import { DatasetOptionError } from '../../engine/data/records';
+import { DatasetOptionError, type ReadProblem } from '../../engine/data/records';
 import { resizeImage } from '../../engine/data/images';
 import { defaultFeatureKind, featuresOf, type FeatureKind } from '../../engine/features/vectorFeatures';
 import type { StandardScalerJson } from '../../engine/features/scaler';
@@ -48,6 +48,8 @@ export interface LoadedVectors {
   scaler?: StandardScalerJson;
   columns?: string[];
   warnings: string[];
+  /** Rows skipped (errors) and rows that look wrong (warnings), located: the editor's diagnostics. */
+  problems: ReadProblem[];
   previews?: RecordPreview[];
 }
 
@@ -99,6 +101,7 @@ export async function loadVectors(p: LoadVectorsPayload, isCancelled: () => bool
     ...(f.scaler ? { scaler: f.scaler.toJSON() } : {}),
     ...(dataset.columns ? { columns: dataset.columns } : {}),
     warnings: dataset.summary.warnings.map((w) => w.message),
+    problems: dataset.summary.problems,
     ...(p.previews ? { previews: previewsOf(dataset) } : {}),
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Every kind of malformed input gives a ParseError naming the file, the 1-based line and column
- * and what is wrong — never a crash, never a silent skip. Fixtures: test/fixtures/{dna,text}/bad.
+ * Every kind of malformed input is reported naming the file, the 1-based line and column and what
+ * is wrong — never a crash, never a silent skip: a ParseError when the file as a whole is wrong
+ * (or has no valid record), a problem in the summary when one record was skipped and the others
+ * read. Fixtures: test/fixtures/{dna,text}/bad.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +10,7 @@ import { parseFasta, readAllFasta } from '../../../server/engine/data/fasta';
 import { parseFastq, readAllFastq } from '../../../server/engine/data/fastq';
 import { readAllJsonl, readAllTextLines } from '../../../server/engine/data/text';
 import { readDataset } from '../../../server/engine/data/dataset';
-import { collect, expectParseError, fixture } from './helpers';
+import { collect, expectParseError, expectProblem, fixture } from './helpers';
 
 const bad = (name: string): string => fixture('dna', 'bad', name);
 const badText = (name: string): string => fixture('text', 'bad', name);
@@ -19,8 +21,11 @@ void test('FASTA: sequence line before any header', async () => {
 });
 
 void test('FASTA: empty header', async () => {
-  const f = bad('empty-header.fasta'); // ">r1\nACGT\n>\nACGT"
-  await expectParseError(() => readAllFasta(f), f, { line: 3, column: 2, reason: /empty header/ });
+  const f = bad('empty-header.fasta'); // ">r1\nACGT\n>\nACGT": r1 is read, the record at line 3 skipped
+  const { records, summary } = await readAllFasta(f);
+  assert.deepEqual(records.map((r) => r.id), ['r1']);
+  expectProblem(summary, f, { line: 3, column: 2, reason: /empty header/ });
+  // Its only record bad: nothing valid, the problem is the file's error.
   await expectParseError(() => collect(parseFasta([Buffer.from('>   \nAC\n')], 'm')), 'm', { line: 1, column: 2, reason: /empty header/ });
 });
 
@@ -87,23 +92,28 @@ void test('FASTQ: bad residues, bad quality characters, bad headers', async () =
   });
 });
 
-void test('text: invalid UTF-8', async () => {
+void test('text: invalid UTF-8 (the line is skipped, the others read)', async () => {
   const f = badText('invalid-utf8.txt'); // line 2 "bad \xff\xfe here"
-  await expectParseError(() => readAllTextLines(f), f, { line: 2, column: 5, reason: /invalid UTF-8 in text line/ });
+  const { records, summary } = await readAllTextLines(f);
+  assert.ok(records.length > 0 && records.every((r) => r.startLine !== 1));
+  expectProblem(summary, f, { line: 2, column: 5, reason: /invalid UTF-8 in text line/ });
 });
 
 void test('JSONL: a bad JSON line, with the column of the error', async () => {
   const f = badText('bad-json.jsonl'); // line 2 '{"id": "b", "text": }': the '}' is the 21st character
-  await expectParseError(() => readAllJsonl(f), f, { line: 2, column: 21, reason: /^invalid JSON: Unexpected token '}'$/ });
+  expectProblem((await readAllJsonl(f)).summary, f, { line: 2, column: 21, reason: /^invalid JSON: Unexpected token '}'$/ });
 });
 
 void test('JSONL: a missing field is named', async () => {
   const f = badText('missing-field.jsonl');
-  await expectParseError(() => readAllJsonl(f), f, { line: 2, column: 1, reason: /^missing field "text"$/, field: 'text' });
+  const read = await readAllJsonl(f);
+  assert.deepEqual(read.records.map((r) => r.id), ['a']);
+  expectProblem(read.summary, f, { line: 2, column: 1, reason: /^missing field "text"$/, field: 'text' });
   const g = fixture('text', 'records.jsonl');
+  // No line has it: nothing valid, the first line's problem is the file's error.
   await expectParseError(() => readAllJsonl(g, { textField: 'body' }), g, { line: 1, column: 1, reason: /^missing field "body"$/, field: 'body' });
   await expectParseError(() => readAllJsonl(g, { textField: 'constructor' }), g, { line: 1, column: 1, reason: /^missing field "constructor"$/ });
-  await expectParseError(() => readAllJsonl(g, { textField: 'label' }), g, { line: 4, column: 28, reason: /^field "label" is a number, expected a string$/, field: 'label' });
+  expectProblem((await readAllJsonl(g, { textField: 'label' })).summary, g, { line: 4, column: 28, reason: /^field "label" is a number, expected a string$/, field: 'label' });
 });
 
 void test('JSONL: no default text field lists the fields there are', async () => {
@@ -113,7 +123,9 @@ void test('JSONL: no default text field lists the fields there are', async () =>
 
 void test('JSONL: a line that is not an object', async () => {
   const f = badText('not-an-object.jsonl');
-  await expectParseError(() => readAllJsonl(f), f, { line: 2, column: 3, reason: /^expected a JSON object, found an array$/ });
+  const read = await readAllJsonl(f);
+  assert.deepEqual(read.records.map((r) => r.id), ['0']);
+  expectProblem(read.summary, f, { line: 2, column: 3, reason: /^expected a JSON object, found an array$/ });
 });
 
 void test('labels file: too few labels, a blank line inside', async () => {

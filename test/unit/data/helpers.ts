@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ParseError } from '../../../server/engine/data/records';
+import { ParseError, type ReadProblem, type ReadSummary } from '../../../server/engine/data/records';
 
 export const FIXTURES = path.resolve(__dirname, '../../fixtures');
 export const fixture = (...parts: string[]): string => path.join(FIXTURES, ...parts);
@@ -58,4 +58,20 @@ export async function expectParseError(run: () => Promise<unknown>, file: string
   assert.equal(caught.message, `${file}:${caught.line}:${expected.column}: ${caught.reason}`);
   if (expected.field !== undefined) assert.equal(caught.field, expected.field);
   return caught;
+}
+
+/**
+ * A read that skipped a bad record (or row, or line) and went on: its problem `at` (default the
+ * first) is an error at the expected place. Returns it.
+ */
+export function expectProblem(summary: ReadSummary, file: string, expected: Expected, at = 0): ReadProblem {
+  const problem = summary.problems[at];
+  assert.ok(problem, `expected a problem #${at}, got ${JSON.stringify(summary.problems)}`);
+  assert.equal(problem.severity, 'error');
+  assert.equal(problem.file, file);
+  if (expected.line !== undefined) assert.equal(problem.line, expected.line, problem.message);
+  assert.equal(problem.column, expected.column, problem.message);
+  assert.match(problem.message, expected.reason);
+  if (expected.field !== undefined) assert.equal(problem.field, expected.field);
+  return problem;
 }

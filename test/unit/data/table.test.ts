@@ -6,7 +6,7 @@ import { DatasetOptionError } from '../../../server/engine/data/records';
 import { parseCell } from '../../../server/engine/data/table';
 import { readVectorDataset } from '../../../server/engine/data/vectorDataset';
 import { rowOf } from '../../../server/engine/data/vectors';
-import { expectParseError, fixture, tempDir } from './helpers';
+import { expectParseError, expectProblem, fixture, tempDir } from './helpers';
 
 const rows = (d: { data: Float32Array; dim: number; records: unknown[] }): number[][] => d.records.map((_, i) => Array.from(rowOf(d, i)));
 
@@ -113,7 +113,7 @@ void test('parseCell is strict: numbers only (no hex, Infinity, empty)', () => {
   for (const bad of ['', ' ', '0x10', 'Infinity', 'NaN', '1,5', '1e', 'e3', '--1']) assert.equal(parseCell(bad), undefined, bad);
 });
 
-void test('table: malformed input is a ParseError at the line, column and column name', async () => {
+void test('table: a bad data row is skipped and reported at the line, column and column name', async () => {
   const t = tempDir();
   try {
     const cases: [string, string, { line: number; column: number; reason: RegExp; field?: string }][] = [
@@ -123,10 +123,27 @@ void test('table: malformed input is a ParseError at the line, column and column
       ['nan.csv', 'x,y\n1,2\n3,NaN\n', { line: 3, column: 3, reason: /missing value "NaN" in column "y"/, field: 'y' }],
       ['text.csv', 'x,y\n1,2\n3, abc\n', { line: 3, column: 4, reason: /"abc" in column "y" is not a number/, field: 'y' }],
       ['empty.csv', 'x,y\n1,2\n,4\n', { line: 3, column: 1, reason: /missing value \(empty cell\) in column "x"/, field: 'x' }],
+      ['sk-class.csv', '2,2,a,b\n1,2,0\n3,4,2\n', { line: 3, column: 5, reason: /class "2" is not an index of the 2 classes/, field: '2' }],
+    ];
+    for (const [name, content, expected] of cases) {
+      const p = t.write(name, content);
+      const dataset = await readVectorDataset(p);
+      assert.equal(dataset.records.length, 1, name);
+      assert.equal(dataset.summary.errors, 1, name);
+      expectProblem(dataset.summary, p, expected);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('table: malformed input is a ParseError at the line, column and column name', async () => {
+  const t = tempDir();
+  try {
+    const cases: [string, string, { line: number; column: number; reason: RegExp; field?: string }][] = [
       ['first-empty.csv', 'x,y\n1,\n', { line: 2, column: 3, reason: /missing value \(empty cell\) in column "y"/, field: 'y' }],
       ['sk-short.csv', '3,2,a,b\n1,2,0\n3,4,1\n', { line: 4, column: 1, reason: /announces 3 samples, the file has 2 rows/ }],
       ['sk-long.csv', '1,2,a,b\n1,2,0\n3,4,1\n', { line: 3, column: 1, reason: /more rows than the 1 samples/ }],
-      ['sk-class.csv', '2,2,a,b\n1,2,0\n3,4,2\n', { line: 3, column: 5, reason: /class "2" is not an index of the 2 classes/, field: '2' }],
       ['open.csv', 'x,y\n"1,2\n3,4\n', { line: 2, column: 1, reason: /unterminated quoted field/ }],
       ['after-quote.csv', 'x,y\n"1"x,2\n', { line: 2, column: 4, reason: /unexpected text after a closing quote/ }],
       ['header-only.csv', 'x,y\n', { line: 2, column: 1, reason: /no data rows/ }],

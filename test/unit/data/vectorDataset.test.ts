@@ -135,9 +135,9 @@ void test('options that do not fit the format are DatasetOptionErrors', async ()
     mkdirSync(path.join(t.dir, 'empty'));
     await bad(path.join(t.dir, 'empty'), {}, /is not a numeric dataset/);
     await assert.rejects(readVectorDataset(IDX, { limit: 0 }), RangeError);
-    // displayName names the file in errors.
+    // displayName names the file in errors (a bad row is fatal with badRecords 'fail', as on the command line).
     const p = t.write('x.csv', 'a\n1\nq\n');
-    await expectParseError(() => readVectorDataset(p, { displayName: 'shown.csv' }), 'shown.csv', { line: 3, column: 1, reason: /"q" in column "a" is not a number/, field: 'a' });
+    await expectParseError(() => readVectorDataset(p, { displayName: 'shown.csv', badRecords: 'fail' }), 'shown.csv', { line: 3, column: 1, reason: /"q" in column "a" is not a number/, field: 'a' });
   } finally {
     t.cleanup();
   }
