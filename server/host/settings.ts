@@ -161,7 +161,7 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
       enabled: bool(get(own, 'diagnostics.enabled'), true),
       cluster: severity(get(own, 'diagnostics.clusterSeverity'), 'information'),
       nearDuplicate: severity(get(own, 'diagnostics.nearDuplicateSeverity'), 'warning'),
-      outlier: severity(get(own, 'diagnostics.outlierSeverity'), 'hint'),
+      outlier: severity(get(own, 'diagnostics.outlierSeverity'), 'information'),
       nearDuplicateIdentity: num(get(own, 'diagnostics.nearDuplicateIdentity'), DEFAULT_NEAR_DUPLICATE, (n) => n > 0 && n <= 1),
       maxPerFile: num(get(own, 'diagnostics.maxPerFile'), DEFAULT_MAX_DIAGNOSTICS, (n) => Number.isInteger(n) && n >= 0),
     },
