@@ -22,7 +22,10 @@ export type ClusterView =
   | { kind: 'sequence'; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
   | { kind: 'vector'; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
 
-/** The clusters of the file's Embedding Map, by record (the editor shows the latest of a map and a clustering). */
+/**
+ * The clusters of the file's Embedding Map, by record: a layer of its own beside the clustering.
+ * The hover shows both; they become diagnostics only for a file that has no clustering.
+ */
 export interface MapClusters {
   /** Per mapped record: its id, its first line and its cluster (−1 = noise). */
   ids: string[];
@@ -45,7 +48,7 @@ export interface DatasetEntry {
   /** Numeric data (a table, IDX, .npy, or a folder of images or volumes) or sequences and text, known after the first look. */
   kind?: ClusterKind;
   clustered?: ClusterView;
-  /** The clusters of the last Embedding Map of this file, when it is newer than `clustered`. */
+  /** The clusters of the last Embedding Map of this version of the file (kept when it is clustered again). */
   mapped?: MapClusters;
   fileSignature?: Uint32Array;
   /** Bumped on every change of the file: work started on an older version is dropped. */

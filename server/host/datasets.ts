@@ -219,7 +219,6 @@ export class DatasetService {
       if (entry.generation === generation) {
         entry.index = view.outcome.index;
         entry.clustered = view;
-        delete entry.mapped;
         delete entry.parseError;
         delete entry.message;
         this.setState(entry, 'clustered');

@@ -232,8 +232,12 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
       const mark = host.mark();
       await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
       const published = await host.waitForDiagnostics(sampleUri, () => true, { after: mark });
-      assert.equal(published.diagnostics.length, 10);
-      for (const d of published.diagnostics.filter((x) => text(x).startsWith('cluster '))) assert.equal(d.severity, DiagnosticSeverity.Warning);
+      // The cap takes only cluster labels; outliers are all shown, and one note names the cut.
+      const labels = published.diagnostics.filter((x) => x.code === 'cluster');
+      assert.equal(labels.length, 10);
+      assert.equal(published.diagnostics.filter((x) => x.code === 'outlier').length, firstClusters?.noise.length);
+      assert.equal(published.diagnostics.filter((x) => x.code === 'cluster-labels-capped').length, 1);
+      for (const d of labels) assert.equal(d.severity, DiagnosticSeverity.Warning);
       assert.ok(!published.diagnostics.some((d) => text(d).startsWith('near-duplicate')));
       assert.ok(asked.some((item) => (item as { scopeUri?: string }).scopeUri === sampleUri), 'settings asked for the file');
     } finally {

@@ -140,29 +140,40 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     const mark = host.mark();
     const again = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri });
     assert.equal(again.map.points, iris.map.points);
-    // The rows show their map cluster as diagnostics (replacing the earlier clustering's), and in the hover.
-    const published = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.some((d) => d.code === 'map-cluster'), { after: mark });
-    assert.equal(published.diagnostics.length, 150);
-    for (const d of published.diagnostics) {
+    // The table was clustered: its diagnostics stay the clustering's; the map's cluster is in the hover.
+    const published = await host.waitForDiagnostics(irisUri, () => true, { after: mark });
+    assert.equal(published.diagnostics.filter((d) => d.code === 'cluster' || d.code === 'outlier').length, 150);
+    assert.ok(published.diagnostics.every((d) => d.code !== 'map-cluster' && d.code !== 'map-outlier'));
+    const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: irisUri }, position: { line: 1, character: 2 } })) as Hover;
+    assert.match((hover.contents as MarkupContent).value, /Embedding map: (cluster \d+ · \d+ members|outlier)/u);
+    // A table that was never clustered shows its rows' map clusters as diagnostics of their own codes.
+    const unclustered = path.join(workspace, 'tables', 'iris-unclustered.csv');
+    cpSync(irisFile, unclustered);
+    const unclusteredUri = pathToFileURL(unclustered).href;
+    const onMap = host.mark();
+    const fresh = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: unclusteredUri });
+    const mapDiags = await host.waitForDiagnostics(unclusteredUri, (p) => p.diagnostics.some((d) => d.code === 'map-cluster'), { after: onMap });
+    assert.equal(mapDiags.diagnostics.length, 150);
+    for (const d of mapDiags.diagnostics) {
       const row = d.range.start.line - 1;
-      const c = iris.map.clusters?.[row] as number;
+      const c = fresh.map.clusters?.[row] as number;
       assert.equal(d.code, c >= 0 ? 'map-cluster' : 'map-outlier');
       if (c >= 0) assert.match(text(d), new RegExp(`^map cluster ${c} · \\d+ members on the embedding map$`, 'u'));
     }
-    const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: irisUri }, position: { line: 1, character: 2 } })) as Hover;
-    assert.match((hover.contents as MarkupContent).value, /Embedding map: (cluster \d+ · \d+ members|outlier)/u);
     // DBSCAN on the embedding instead of the map: asked per request (the setting's default is the map).
     const onEmbedding = host.mark();
-    const emb = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri, clusterOn: 'embedding' });
-    assert.equal(emb.map.points, iris.map.points, 'the same map, clustered elsewhere');
-    const embDiags = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.some((d) => / in the embedding /u.test(text(d))), { after: onEmbedding });
+    const emb = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: unclusteredUri, clusterOn: 'embedding' });
+    assert.equal(emb.map.points, fresh.map.points, 'the same map, clustered elsewhere');
+    const embDiags = await host.waitForDiagnostics(unclusteredUri, (p) => p.diagnostics.some((d) => / in the embedding /u.test(text(d))), { after: onEmbedding });
     assert.equal(embDiags.diagnostics.length, 150);
     await assert.rejects(host.connection.sendRequest(EmbeddingMapRequest.type, { uri: irisUri, clusterOn: 'sideways' as 'map' }), /clusterOn/u);
-    // Clustering again makes the clustering's diagnostics the current ones.
+    // Clustering that table makes the clustering's diagnostics the ones shown; the map stays in the hover.
     const recluster = host.mark();
-    await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri });
-    const back = await host.waitForDiagnostics(irisUri, (p) => p.diagnostics.length > 0, { after: recluster });
+    await host.connection.sendRequest(ClusterRequest.type, { uri: unclusteredUri });
+    const back = await host.waitForDiagnostics(unclusteredUri, (p) => p.diagnostics.length > 0, { after: recluster });
     assert.ok(back.diagnostics.every((d) => d.code !== 'map-cluster' && d.code !== 'map-outlier'));
+    const both = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: unclusteredUri }, position: { line: 1, character: 2 } })) as Hover;
+    assert.match((both.contents as MarkupContent).value, /Embedding map: [\s\S]*(Cluster \d+|Outlier)/u);
 
     const query = pathToFileURL(path.join(images, 'bag', '00023.png')).href;
     const imgs = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: query });
