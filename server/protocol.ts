@@ -234,7 +234,7 @@ export namespace EmbeddingMapRequest {
     /** The dataset; `headerLines` leading lines (a table's header) go first in a saved subset. */
     dataset: { uri: string; headerLines?: number };
     stats: Stats;
-    /** The map's clusters shaped like a `cluster` result, for the Clusters view. */
+    /** The map's clusters shaped like a `cluster` result, for the Clusters view; absent when the file has a clustering of its own (the map never replaces it). */
     clustering?: ClusterRequest.Result;
   }
   export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);

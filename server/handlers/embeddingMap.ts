@@ -87,7 +87,9 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
         );
         const byRecord = entry ? mapClustersOf(data, clusterOn) : undefined;
         if (entry && byRecord) service.mapped(entry, generation, byRecord);
-        return { ...data, clustering: mapClustering(data) };
+        // The Clusters view shows the map's clusters only where no clustering of the dataset exists:
+        // the map is another layer, it never replaces what Cluster This Dataset found (issue 14).
+        return entry?.clustered ? data : { ...data, clustering: mapClustering(data) };
       });
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`embeddingMap failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -173,6 +173,7 @@ void describe('diagnostics a data scientist sees (host over stdio)', { timeout: 
     const mapped = host.mark();
     const map = await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: sampleUri });
     assert.equal(map.map.ids.length, 276);
+    assert.equal(map.clustering, undefined, 'the Clusters view keeps the clustering: the map sends none of its own');
     // The map's results are published again: the same diagnostics, none of the map's.
     const after = await host.waitForDiagnostics(sampleUri, () => true, { after: mapped, timeoutMs: 30_000 });
     const shape = (ds: Diagnostic[]) => ds.map((d) => `${d.range.start.line} ${String(d.code)} ${d.severity} ${text(d)}`).sort();
