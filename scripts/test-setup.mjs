@@ -7,6 +7,7 @@
 //                `kerberos` module builds against these headers (and links libgssapi_krb5)
 //   g++, make,   node-gyp builds code-server's native modules (kerberos, node-pty, …) with them
 //   python3
+//   python3-numpy  the unit tier reads a .npy file that numpy itself wrote (/usr/bin/python3)
 // Missing packages are installed with `apt-get update` + `apt-get install -y`: directly as root,
 // with sudo when not root; otherwise this fails with the exact command to run.
 // `SIMLAB_CHROMIUM=/path` uses another Chromium; `SIMLAB_SKIP_E2E=1` drops what only e2e needs.
@@ -22,6 +23,7 @@ const hasDebianPackage = (name) => spawnSync('dpkg-query', ['-W', '-f=${Status}'
 /** [package, why, present?] */
 const wanted = [
   ['chromium', `the webview and e2e tiers drive ${chromiumPath}`, () => existsSync(chromiumPath)],
+  ['python3-numpy', 'the unit tier checks a .npy file written by numpy (/usr/bin/python3)', () => spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0],
   ...(skipE2e
     ? []
     : [

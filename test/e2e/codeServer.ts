@@ -64,7 +64,12 @@ export function ensureCodeServer(dir = codeServerDir()): Install {
     renameSync(work, dir);
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
-    throw err;
+    // What usually fails here is the native build: name the command that installs what it needs.
+    throw new Error(
+      `installing code-server ${CODE_SERVER_VERSION} into ${dir} failed: ${err instanceof Error ? err.message : String(err)}\n` +
+        'Its native modules need libkrb5-dev, g++, make and python3: run `npm run test:setup` (npm test runs it first), or `sudo apt-get install -y libkrb5-dev g++ make python3`, then run the tests again.',
+      { cause: err },
+    );
   }
   const done = installed(dir);
   if (!done) throw new Error(`code-server install in ${dir} is incomplete after the rename`);
