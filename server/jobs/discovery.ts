@@ -5,10 +5,12 @@
  * stall the host.
  *
  * Folders of images are datasets too, found in the same walk (no glob can say "a folder of
- * images"): a folder is an image dataset when at least two of its subfolders directly hold a
- * PNG/JPEG file (class folders: the subfolder names are the labels), or when it directly holds at
- * least `imageFolderMinImages` of them. The folders inside an image dataset are its parts, not
- * datasets of their own.
+ * images"): a folder is an image dataset when at least two of its subfolders are class folders —
+ * they hold PNG/JPEG files and nothing else (no other files, no folders); their names are the
+ * labels — or when it directly holds at least `imageFolderMinImages` images. A folder of a few
+ * pictures beside other files (docs/img) is not a class folder, so a workspace holding two of
+ * them is not taken for an image dataset. The folders inside an image dataset are its parts,
+ * not datasets of their own.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -78,27 +80,30 @@ export async function discoverDatasets(root: string, options: DiscoverOptions): 
   const found: string[] = [];
   const imageFolders = options.imageFolders ?? new Set<string>();
   let seen = 0;
-  /** Walks `dir`; returns how many images it holds directly (its parent's class-folder test). */
-  const walk = async (dir: string, rel: string, depth: number): Promise<number> => {
-    if (depth > maxDepth || seen > maxEntries) return 0;
+  /** Walks `dir`; returns whether it is a class folder (images directly, and nothing else) for its parent's test. */
+  const walk = async (dir: string, rel: string, depth: number): Promise<boolean> => {
+    if (depth > maxDepth || seen > maxEntries) return false;
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {
-      return 0; // unreadable folders are simply not datasets
+      return false; // unreadable folders are simply not datasets
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const start = found.length;
     let images = 0;
+    let others = 0;
     let classFolders = 0;
     for (const entry of entries) {
       if (++seen > maxEntries) break;
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
       if (exclude.some((r) => r.test(relPath))) continue;
       if (entry.isDirectory()) {
-        if (!ALWAYS_SKIPPED.has(entry.name) && (await walk(path.join(dir, entry.name), relPath, depth + 1)) > 0) classFolders++;
+        others++;
+        if (!ALWAYS_SKIPPED.has(entry.name) && (await walk(path.join(dir, entry.name), relPath, depth + 1))) classFolders++;
       } else if (entry.isFile()) {
         if (isImageName(entry.name)) images++;
+        else others++;
         if (include.some((r) => r.test(relPath))) found.push(path.join(dir, entry.name));
       }
     }
@@ -108,7 +113,7 @@ export async function discoverDatasets(root: string, options: DiscoverOptions): 
       found.push(...inside, dir);
       imageFolders.add(dir);
     }
-    return images;
+    return images > 0 && others === 0;
   };
   await walk(root, '', 0);
   return found;
