@@ -3,7 +3,8 @@
  * without VS Code). One measure the user can read per row — identity for sequences and text, with
  * the length difference apart (identity does not count end gaps; the edit distance does, so
  * "100 % identity · distance 163" read as a contradiction), a distance for numeric data, Jaccard
- * for whole files — the metric and the query named once in the view's heading, the rest in the tooltip.
+ * for whole files — the metric and the query named once in the view's heading, the line last (it
+ * may be cut), the rest in the tooltip.
  */
 import type { FindSimilarRequest } from '../server/protocol';
 
@@ -61,10 +62,11 @@ export function similarRow(result: FindSimilarRequest.Result, item: FindSimilarR
     return { label: item.recordId, description: `Jaccard ${item.score.toFixed(3)}`, tooltip: `${where}\nestimated Jaccard similarity of the two files' k-mer sets: ${item.score.toFixed(4)}` };
   }
   const named = item.description ? `${item.recordId} ${item.description}` : item.recordId;
+  const at = line !== undefined ? [`line ${line}`] : [];
   if (result.metric) {
     return {
       label: item.recordId,
-      description: `distance ${round(item.distance)}`,
+      description: [`distance ${round(item.distance)}`, ...at].join(' · '),
       tooltip: `${where}\n${named}\n${result.metric} distance ${round(item.distance)} · score ${round(item.score)}`,
     };
   }
@@ -74,7 +76,7 @@ export function similarRow(result: FindSimilarRequest.Result, item: FindSimilarR
   const lengths = item.length !== undefined && result.queryLength !== undefined ? ` · ${count(item.length, unit)} (query ${count(result.queryLength, unit)})` : '';
   return {
     label: item.recordId,
-    description: [...measures, ...(item.description ? [item.description] : [])].join(' · '),
+    description: [...measures, ...(item.description ? [item.description] : []), ...at].join(' · '),
     tooltip: `${where}\n${named}\n${pct(item.score)} identity (end gaps not counted) · edit distance ${item.distance}${lengths}`,
   };
 }

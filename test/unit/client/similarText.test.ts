@@ -22,10 +22,10 @@ const sequences: FindSimilarRequest.Result = {
 void test('a sequence row: identity, the length difference apart (never the edit distance), then the description', () => {
   const [longer, shorter, same] = sequences.items.map((it) => similarRow(sequences, it, '/w/16S.fasta'));
   assert.equal(longer!.label, 'NR_025357.1');
-  assert.equal(longer!.description, '100.0 % identity · 163 bases longer · Alcaligenes aquatilis');
+  assert.equal(longer!.description, '100.0 % identity · 163 bases longer · Alcaligenes aquatilis · line 41');
   assert.doesNotMatch(longer!.description, /distance/u);
-  assert.equal(shorter!.description, '98.7 % identity · 2 bases shorter');
-  assert.equal(same!.description, '95.0 % identity');
+  assert.equal(shorter!.description, '98.7 % identity · 2 bases shorter · line 41');
+  assert.equal(same!.description, '95.0 % identity · line 41');
   // The details go to the tooltip: where, the name, the edit distance and both lengths.
   assert.equal(longer!.tooltip, '/w/16S.fasta:41\nNR_025357.1 Alcaligenes aquatilis\n100.0 % identity (end gaps not counted) · edit distance 163 · 1,500 bases (query 1,337 bases)');
 });
