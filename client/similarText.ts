@@ -66,7 +66,7 @@ export function similarRow(result: FindSimilarRequest.Result, item: FindSimilarR
   if (result.metric) {
     return {
       label: item.recordId,
-      description: [`distance ${round(item.distance)}`, ...at].join(' · '),
+      description: [`distance ${round(item.distance)}`, ...(item.description ? [item.description] : []), ...at].join(' · '),
       tooltip: `${where}\n${named}\n${result.metric} distance ${round(item.distance)} · score ${round(item.score)}`,
     };
   }

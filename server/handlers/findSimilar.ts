@@ -90,14 +90,16 @@ async function similarByModel(host: HostContext, service: DatasetService, file: 
   if (!query) throw new InvalidInputError(line === undefined ? `${path.basename(file)}: Find Similar with a model needs a record (a line of the file, or an image or volume file)` : `${path.basename(file)}: no record at line ${line + 1}`);
   const hits = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
   const uri = pathToFileURL(dataset).href;
+  const described = (d: string | undefined) => (d !== undefined ? { description: d } : {});
   return {
     query: query.id,
+    ...(query.description !== undefined ? { queryDescription: query.description } : {}),
     kind: 'records',
     metric: `${index.metric} (model ${modelId})`,
     items: hits.map((h) =>
       h.record.file !== undefined
         ? { uri: pathToFileURL(h.record.file).href, recordId: h.record.id, score: h.score, distance: h.distance }
-        : { uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, score: h.score, distance: h.distance },
+        : { uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, ...described(h.record.description), score: h.score, distance: h.distance },
     ),
   };
 }

@@ -54,6 +54,12 @@ void test('numeric data (a model): the metric once in the heading, a short dista
   assert.equal(row.tooltip, '/w/fashion/bag/00035.png\nbag/00035.png\ncosine (model siamese-2026-12-04-abc) distance 0.08765 · score 0.9123');
 });
 
+void test('a FASTA by a model: the distance, then the description, then the line', () => {
+  const model: FindSimilarRequest.Result = { query: 'acc1', queryDescription: 'Alcaligenes faecalis', kind: 'records', metric: 'cosine (model m1)', items: [{ uri: 'file:///w/a.fasta', range, recordId: 'acc2', description: 'Bacillus subtilis', score: 0.9, distance: 0.1 }] };
+  assert.equal(similarRow(model, model.items[0]!, '/w/a.fasta').description, 'distance 0.1 · Bacillus subtilis · line 41');
+  assert.equal(similarHeading(model).message, 'Records like acc1 Alcaligenes faecalis, by cosine (model m1) distance (smaller is closer).');
+});
+
 void test('whole files: Jaccard of their k-mer sets', () => {
   const files: FindSimilarRequest.Result = { query: 'data/a.fasta', kind: 'files', items: [{ uri: 'file:///w/data/b.fasta', recordId: 'data/b.fasta', score: 0.53219, distance: 0.46781 }] };
   assert.equal(similarHeading(files).title, 'like data/a.fasta');
