@@ -83,7 +83,7 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             ...(service.cache ? { cache: service.cache } : {}),
             features: settings.vectors.features,
             clusterOn,
-            // FASTA/FASTQ: labels from the headers (Colour by Label), unless the map is asked for other labels.
+            // FASTA/FASTQ: labels read from the headers as the setting labels.fromHeader says (Colour by Label).
             read: { headerLabelDefault: settings.headerLabels },
             ...(dir ? { modelDir: dir } : {}),
             onProgress: (stage, done, total) => setLabel(`Mapping ${name}: ${stage} ${job.report(stage, done, total)}%`),
