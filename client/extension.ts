@@ -88,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): void {
     similar,
     vscode.window.createTreeView('similarityLab.datasets', { treeDataProvider: datasets }),
     (clusters.view = vscode.window.createTreeView('similarityLab.clusters', { treeDataProvider: clusters, showCollapseAll: true })),
-    vscode.window.createTreeView('similarityLab.similar', { treeDataProvider: similar }),
+    (similar.view = vscode.window.createTreeView('similarityLab.similar', { treeDataProvider: similar })),
 
     activeHost.onDidChangeDatasets(() => datasets.refresh()),
     activeHost.onDidChangeState(() => datasets.refresh()),

@@ -1,10 +1,12 @@
 /**
  * The tree views of the Similarity Lab container: Datasets (each file and its state), Clusters
  * (the last clustering: cluster → members; a click reveals the record), Similar Items (the last
- * Find Similar: items with scores; a click opens the item at its range). Models: modelCommands.ts.
+ * Find Similar: items with scores, the query named over them (similarText.ts); a click opens the
+ * item at its range). FASTA records show their header's description beside the id. Models: modelCommands.ts.
  */
 import * as vscode from 'vscode';
 import type { ClusterRequest, DatasetInfo, FindSimilarRequest, Range } from '../server/protocol';
+import { similarHeading, similarRow } from './similarText';
 
 function toRange(r: Range): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -48,9 +50,10 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetInfo> {
     if (d.clusters !== undefined) parts.push(`${d.clusters} clusters, ${d.noise ?? 0} noise`);
     item.description = parts.join(' · ');
     item.tooltip = d.message ? `${vscode.Uri.parse(d.uri).fsPath}\n${d.message}` : vscode.Uri.parse(d.uri).fsPath;
-    item.iconPath = new vscode.ThemeIcon(d.state === 'error' ? 'error' : d.state === 'clustered' ? 'type-hierarchy' : d.state.endsWith('ing') ? 'loading~spin' : 'file');
+    item.iconPath = new vscode.ThemeIcon(d.state === 'error' ? 'error' : d.state === 'clustered' ? 'type-hierarchy' : d.state.endsWith('ing') ? 'loading~spin' : d.folder ? 'folder' : 'file');
     item.contextValue = 'similarityLab.dataset';
-    item.command = openCommand(d.uri);
+    // A folder of images cannot be opened in an editor: show it in the Explorer.
+    item.command = d.folder ? { title: 'Reveal in Explorer', command: 'revealInExplorer', arguments: [vscode.Uri.parse(d.uri)] } : openCommand(d.uri);
     return item;
   }
 
@@ -61,9 +64,9 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetInfo> {
 
 type ClusterNode =
   | { kind: 'cluster'; cluster: ClusterRequest.Cluster; uri: string }
-  | { kind: 'noise'; ids: string[]; lines: number[]; uris?: string[]; uri: string }
-  /** `file`: the record is a file of its own (an image or volume of a folder dataset). */
-  | { kind: 'record'; id: string; line: number; uri: string; file?: boolean };
+  | { kind: 'noise'; ids: string[]; lines: number[]; uris?: string[]; descriptions?: string[]; uri: string }
+  /** `file`: the record is a file of its own (an image or volume of a folder dataset); `description`: a FASTA header's text after the id. */
+  | { kind: 'record'; id: string; line: number; uri: string; file?: boolean; description?: string };
 
 /** Clusters of the last clustered dataset. */
 export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
@@ -87,12 +90,15 @@ export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
     if (!r) return [];
     if (!node) {
       const nodes: ClusterNode[] = r.clusters.map((cluster) => ({ kind: 'cluster', cluster, uri: r.uri }));
-      if (r.noise.length) nodes.push({ kind: 'noise', ids: r.noise, lines: r.noiseLines, ...(r.noiseUris ? { uris: r.noiseUris } : {}), uri: r.uri });
+      if (r.noise.length) nodes.push({ kind: 'noise', ids: r.noise, lines: r.noiseLines, ...(r.noiseUris ? { uris: r.noiseUris } : {}), ...(r.noiseDescriptions ? { descriptions: r.noiseDescriptions } : {}), uri: r.uri });
       return nodes;
     }
-    const record = (id: string, line: number, own: string | undefined, uri: string): ClusterNode => (own ? { kind: 'record', id, line: 0, uri: own, file: true } : { kind: 'record', id, line, uri });
-    if (node.kind === 'cluster') return node.cluster.members.map((id, i) => record(id, node.cluster.memberLines[i] ?? 0, node.cluster.memberUris?.[i], node.uri));
-    if (node.kind === 'noise') return node.ids.map((id, i) => record(id, node.lines[i] ?? 0, node.uris?.[i], node.uri));
+    const record = (id: string, line: number, own: string | undefined, uri: string, description: string | undefined): ClusterNode => {
+      const described = description ? { description } : {};
+      return own ? { kind: 'record', id, line: 0, uri: own, file: true, ...described } : { kind: 'record', id, line, uri, ...described };
+    };
+    if (node.kind === 'cluster') return node.cluster.members.map((id, i) => record(id, node.cluster.memberLines[i] ?? 0, node.cluster.memberUris?.[i], node.uri, node.cluster.memberDescriptions?.[i]));
+    if (node.kind === 'noise') return node.ids.map((id, i) => record(id, node.lines[i] ?? 0, node.uris?.[i], node.uri, node.descriptions?.[i]));
     return [];
   }
 
@@ -116,7 +122,9 @@ export class ClustersView implements vscode.TreeDataProvider<ClusterNode> {
       item.command = openCommand(node.uri);
       return item;
     }
-    item.description = `line ${node.line + 1}`;
+    // The header's description first (`Genus species`: what the user knows the record by), then where it is.
+    item.description = node.description ? `${node.description} · line ${node.line + 1}` : `line ${node.line + 1}`;
+    item.tooltip = `${node.description ? `${node.id} ${node.description}` : node.id}\nline ${node.line + 1}`;
     item.iconPath = new vscode.ThemeIcon('symbol-field');
     item.command = openCommand(node.uri, node.line);
     return item;
@@ -132,9 +140,16 @@ export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.I
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   result: FindSimilarRequest.Result | undefined;
+  /** The tree view showing this provider: its description and message name the query. */
+  view: vscode.TreeView<unknown> | undefined;
 
   show(result: FindSimilarRequest.Result): void {
     this.result = result;
+    if (this.view) {
+      const heading = similarHeading(result);
+      this.view.description = heading.title;
+      this.view.message = heading.message;
+    }
     this.changed.fire();
   }
 
@@ -143,17 +158,12 @@ export class SimilarView implements vscode.TreeDataProvider<FindSimilarRequest.I
   }
 
   getTreeItem(it: FindSimilarRequest.Item): vscode.TreeItem {
-    const files = this.result?.kind === 'files';
-    const item = new vscode.TreeItem(it.recordId, vscode.TreeItemCollapsibleState.None);
-    const where = it.range ? ` · line ${it.range.start.line + 1}` : '';
-    // Numeric data (the result names its metric): a distance in that metric, not an identity.
-    const metric = this.result?.metric;
-    item.description = files
-      ? `Jaccard ${it.score.toFixed(3)}`
-      : metric
-        ? `${metric} distance ${Number(it.distance.toPrecision(4))}${where}`
-        : `${(it.score * 100).toFixed(1)} % identity · distance ${it.distance}${where}`;
-    item.tooltip = `${vscode.Uri.parse(it.uri).fsPath}${it.range ? `:${it.range.start.line + 1}` : ''}\nscore ${it.score} · distance ${it.distance}`;
+    const result = this.result ?? { query: '', kind: 'records' as const, items: [] };
+    const files = result.kind === 'files';
+    const text = similarRow(result, it, vscode.Uri.parse(it.uri).fsPath);
+    const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
+    item.description = text.description;
+    item.tooltip = text.tooltip;
     if (!it.range && !files) item.resourceUri = vscode.Uri.parse(it.uri);
     item.iconPath = files || !it.range ? vscode.ThemeIcon.File : new vscode.ThemeIcon('symbol-field');
     item.command = openCommand(it.uri, undefined, it.range ? { start: it.range.start, end: it.range.start } : undefined);

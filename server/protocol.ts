@@ -97,6 +97,8 @@ export namespace ClusterRequest {
     memberLines: number[];
     /** Folder datasets (images, volumes): each member's own file, parallel to `members`. */
     memberUris?: string[];
+    /** FASTA/FASTQ: each member's header after its id (at most 120 characters; '' = none), parallel to `members`. */
+    memberDescriptions?: string[];
   }
   export interface Stats {
     records: number;
@@ -123,6 +125,8 @@ export namespace ClusterRequest {
     noiseLines: number[];
     /** Folder datasets: each noise record's own file, parallel to `noise`. */
     noiseUris?: string[];
+    /** FASTA/FASTQ: each noise record's header after its id ('' = none), parallel to `noise`. */
+    noiseDescriptions?: string[];
     stats: Stats;
   }
   /** A protocol request type: its handler also gets the work-done reporter of the client's token. */
@@ -156,12 +160,22 @@ export namespace FindSimilarRequest {
     range?: Range;
     /** The record id, or the file's workspace-relative path for a whole file. */
     recordId: string;
+    /** FASTA/FASTQ: the record's header after its id (`Genus species`, at most 120 characters). */
+    description?: string;
+    /** Sequences and text: the record's length in `unit`s (identity ignores a length difference; the edit distance counts it). */
+    length?: number;
     score: number;
     distance: number;
   }
   export interface Result {
     /** What was asked: the record id, or the file's path. */
     query: string;
+    /** FASTA/FASTQ: the query record's header after its id. */
+    queryDescription?: string;
+    /** Sequences and text: the query record's length in `unit`s. */
+    queryLength?: number;
+    /** What `length` counts: 'bases' (sequences) or 'characters' (text). */
+    unit?: 'bases' | 'characters';
     kind: 'records' | 'files';
     /** Numeric data: the metric of `distance` (absent for sequences and text, whose score is identity). */
     metric?: string;
@@ -205,6 +219,8 @@ export namespace EmbeddingMapRequest {
     points: string;
     /** Class label per record; null = unlabelled. */
     labels?: (string | null)[];
+    /** FASTA/FASTQ: each record's header after its id (`Genus species`, at most 120 characters); null = none. */
+    descriptions?: (string | null)[];
     /** Cluster per record, −1 = noise. */
     clusters?: number[];
     previews?: (MapPreview | null)[];
@@ -380,6 +396,8 @@ export type DatasetState = 'discovered' | 'indexing' | 'indexed' | 'clustering' 
 export interface DatasetInfo {
   uri: string;
   state: DatasetState;
+  /** A folder of images (class subfolders, or many images directly): revealed in the Explorer rather than opened. */
+  folder?: boolean;
   records?: number;
   clusters?: number;
   noise?: number;

@@ -47,27 +47,34 @@ export async function runCluster(
 
 export function toResult(entry: DatasetEntry, view: ClusterView): ClusterRequest.Result {
   const { outcome, params } = view;
-  const records: readonly { id: string; startLine: number; file?: string }[] = outcome.index.records;
+  const records: readonly { id: string; startLine: number; file?: string; description?: string }[] = outcome.index.records;
   // Folder datasets: each record is a file of its own, which the Clusters view opens.
   const folder = records.length > 0 && records[0]?.file !== undefined;
   const uris = (members: readonly number[]) => (folder ? { uris: members.map((m) => pathToFileURL(records[m]?.file ?? entry.path).href) } : {});
   const noiseUris = uris(outcome.summary.noise).uris;
+  // FASTA/FASTQ headers: the Clusters view shows `Genus species` beside each id.
+  const described = records.some((r) => r.description !== undefined);
+  const descriptions = (members: readonly number[]) => (described ? members.map((m) => records[m]?.description ?? '') : undefined);
+  const noiseDescriptions = descriptions(outcome.summary.noise);
   return {
     datasetId: outcome.index.contentHash.slice(0, 16),
     uri: entry.uri,
     clusters: outcome.summary.clusters.map((c) => {
       const memberUris = uris(c.members).uris;
+      const memberDescriptions = descriptions(c.members);
       return {
         id: c.id,
         size: c.size,
         members: c.members.map((m) => records[m]?.id ?? String(m)),
         memberLines: c.members.map((m) => records[m]?.startLine ?? 0),
         ...(memberUris ? { memberUris } : {}),
+        ...(memberDescriptions ? { memberDescriptions } : {}),
       };
     }),
     noise: outcome.summary.noise.map((m) => records[m]?.id ?? String(m)),
     noiseLines: outcome.summary.noise.map((m) => records[m]?.startLine ?? 0),
     ...(noiseUris ? { noiseUris } : {}),
+    ...(noiseDescriptions ? { noiseDescriptions } : {}),
     stats: {
       records: records.length,
       clusters: outcome.summary.stats.clusters,

@@ -32,6 +32,7 @@ export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.
     members: members.map((i) => data.map.ids[i] as string),
     lines: members.map((i) => data.records[i]?.range?.start.line ?? 0),
     ...(members.some(own) ? { uris: members.map((i) => data.records[i]?.uri ?? data.dataset.uri) } : {}),
+    ...(data.map.descriptions ? { descriptions: members.map((i) => data.map.descriptions?.[i] ?? '') } : {}),
   });
   const noisePlace = place(noise);
   return {
@@ -39,11 +40,12 @@ export function mapClustering(data: EmbeddingMapRequest.Result): ClusterRequest.
     uri: data.dataset.uri,
     clusters: ordered.map((members, id) => {
       const p = place(members);
-      return { id, size: members.length, members: p.members, memberLines: p.lines, ...(p.uris ? { memberUris: p.uris } : {}) };
+      return { id, size: members.length, members: p.members, memberLines: p.lines, ...(p.uris ? { memberUris: p.uris } : {}), ...(p.descriptions ? { memberDescriptions: p.descriptions } : {}) };
     }),
     noise: noisePlace.members,
     noiseLines: noisePlace.lines,
     ...(noisePlace.uris ? { noiseUris: noisePlace.uris } : {}),
+    ...(noisePlace.descriptions ? { noiseDescriptions: noisePlace.descriptions } : {}),
     stats: { records: data.map.ids.length, clusters: ordered.length, noise: noise.length, eps: data.stats.eps, minPts: data.stats.minPts, fromCache: false, edges: 0, seconds: data.stats.seconds },
   };
 }
@@ -81,6 +83,8 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
             ...(service.cache ? { cache: service.cache } : {}),
             features: settings.vectors.features,
             clusterOn,
+            // FASTA/FASTQ: labels read from the headers as the setting labels.fromHeader says (Colour by Label).
+            read: { headerLabelDefault: settings.headerLabels },
             ...(dir ? { modelDir: dir } : {}),
             onProgress: (stage, done, total) => setLabel(`Mapping ${name}: ${stage} ${job.report(stage, done, total)}%`),
           }),

@@ -90,14 +90,16 @@ async function similarByModel(host: HostContext, service: DatasetService, file: 
   if (!query) throw new InvalidInputError(line === undefined ? `${path.basename(file)}: Find Similar with a model needs a record (a line of the file, or an image or volume file)` : `${path.basename(file)}: no record at line ${line + 1}`);
   const hits = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
   const uri = pathToFileURL(dataset).href;
+  const described = (d: string | undefined) => (d !== undefined ? { description: d } : {});
   return {
     query: query.id,
+    ...(query.description !== undefined ? { queryDescription: query.description } : {}),
     kind: 'records',
     metric: `${index.metric} (model ${modelId})`,
     items: hits.map((h) =>
       h.record.file !== undefined
         ? { uri: pathToFileURL(h.record.file).href, recordId: h.record.id, score: h.score, distance: h.distance }
-        : { uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, score: h.score, distance: h.distance },
+        : { uri, range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } }, recordId: h.record.id, ...described(h.record.description), score: h.score, distance: h.distance },
     ),
   };
 }
@@ -122,7 +124,7 @@ async function similarMemberFiles(host: HostContext, service: DatasetService, fi
 async function similarRecords(host: HostContext, service: DatasetService, entry: DatasetEntry, line: number, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
   const index = await untilCancelled(service.ensureIndex(entry), token);
   const query = recordAtLine(index.records, line);
-  if (!query) throw new InvalidInputError(`${path.basename(entry.path)}: no record at line ${line + 1}`);
+  if (!query) throw new InvalidInputError(`${path.basename(entry.path)}: no record at line ${line + 1}; place the cursor on a record (a row of a table, a FASTA header or its sequence) and run Find Similar again`);
   if (isVectorIndex(index)) {
     const near = await withTokenSignal(token, (signal) => similarVectors(index, query.index, k, host.jobs(), signal));
     return {
@@ -135,11 +137,16 @@ async function similarRecords(host: HostContext, service: DatasetService, entry:
   const hits = await withTokenSignal(token, (signal) => similarInIndex(index, query.index, k, host.jobs(), signal));
   return {
     query: query.id,
+    ...(query.description !== undefined ? { queryDescription: query.description } : {}),
+    queryLength: query.length,
+    unit: index.kind === 'sequence' ? 'bases' : 'characters',
     kind: 'records',
     items: hits.map((h) => ({
       uri: entry.uri,
       range: { start: { line: h.record.startLine, character: 0 }, end: { line: h.record.endLine + 1, character: 0 } },
       recordId: h.record.id,
+      ...(h.record.description !== undefined ? { description: h.record.description } : {}),
+      length: h.record.length,
       score: h.score,
       distance: h.distance,
     })),

@@ -36,6 +36,8 @@ const MAX_CLUSTER_ROUNDS = 3;
 export class DatasetService {
   private readonly entries = new Map<string, DatasetEntry>();
   private discovery: Promise<string[]> | undefined;
+  /** The folders of images discovery listed as datasets (the Datasets view reveals them rather than opening them). */
+  private readonly imageFolders = new Set<string>();
   folders: string[] = [];
   cache: IndexCache | undefined;
   trusted = true;
@@ -91,7 +93,7 @@ export class DatasetService {
       const found: string[] = [];
       for (const folder of this.folders) {
         const s = await this.settings(pathToFileURL(folder).href);
-        found.push(...(await discoverDatasets(folder, { include: s.include, exclude: s.filesExclude })));
+        found.push(...(await discoverDatasets(folder, { include: s.include, exclude: s.filesExclude, imageFolderMinImages: s.imageFolderMinImages, imageFolders: this.imageFolders })));
       }
       for (const f of found) this.entry(pathToFileURL(f).href);
       return found;
@@ -111,6 +113,7 @@ export class DatasetService {
   /** Files were created or deleted: walk the folders again on next use, and say the list changed. */
   rediscover(): void {
     this.discovery = undefined;
+    this.imageFolders.clear();
     this.datasetsChanged.fire();
   }
 
@@ -124,7 +127,7 @@ export class DatasetService {
     await this.datasets();
     const out: DatasetInfo[] = [];
     for (const e of [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path))) {
-      const info: DatasetInfo = { uri: e.uri, state: e.state };
+      const info: DatasetInfo = { uri: e.uri, state: e.state, ...(this.imageFolders.has(e.path) ? { folder: true } : {}) };
       if (e.index) info.records = e.index.records.length;
       if (e.clustered) {
         info.clusters = e.clustered.outcome.summary.stats.clusters;
@@ -175,7 +178,8 @@ export class DatasetService {
         const s = await this.settings(entry.uri);
         return buildVectorIndex(entry.path, { ...common, features: s.vectors.features, metric: s.vectors.metric });
       }
-      return buildSequenceIndex(entry.path, common);
+      const s = await this.settings(entry.uri);
+      return buildSequenceIndex(entry.path, { ...common, read: { headerLabelDefault: s.headerLabels } });
     });
     entry.indexing = work;
     this.setState(entry, 'indexing');
@@ -242,7 +246,8 @@ export class DatasetService {
         const outcome = await clusterVectorDataset(entry.path, { ...common, params: params.params, features: s.vectors.features, metric: s.vectors.metric });
         return { kind: 'vector', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
       }
-      const outcome = await clusterDataset(entry.path, { ...common, params: params.params });
+      const s = await this.settings(entry.uri);
+      const outcome = await clusterDataset(entry.path, { ...common, params: params.params, read: { headerLabelDefault: s.headerLabels } });
       return { kind: 'sequence', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
     } catch (err) {
       if (entry.generation === generation) {

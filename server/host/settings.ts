@@ -9,6 +9,7 @@ import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/backend';
+import type { HeaderLabelDefault } from '../engine/data/labels';
 
 export const DEFAULT_INCLUDE = [
   '**/*.{fa,fasta,fna,ffn,frn,fas,fq,fastq}',
@@ -50,6 +51,10 @@ export interface HostSettings {
   };
   /** The Embedding Map's DBSCAN: on the 2-D map, or on the scaled embedding it was made from. */
   map: { clusterOn: 'map' | 'embedding' };
+  /** FASTA/FASTQ: the label each record gets from its header (Colour by Label, hovers, training). */
+  headerLabels: HeaderLabelDefault;
+  /** Discovery also lists folders of images (class subfolders, or at least this many images directly); 0 = off. */
+  imageFolderMinImages: number;
 }
 
 export function defaultSettings(): HostSettings {
@@ -173,5 +178,29 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
       eps: num(get(own, 'vectors.eps'), 0, (n) => n >= 0),
     },
     map: { clusterOn: oneOf(get(own, 'map.clusterOn'), ['map', 'embedding'] as const, 'map') },
+    headerLabels: headerLabels(get(own, 'labels.fromHeader'), get(own, 'labels.field'), get(own, 'labels.regex')),
+    imageFolderMinImages: num(get(own, 'datasets.imageFolderMinImages'), DEFAULT_IMAGE_FOLDER_MIN_IMAGES, (n) => Number.isInteger(n) && n >= 0),
   };
+}
+
+/** Discovery: a folder directly holding this many images is a dataset (see discovery.ts). */
+export const DEFAULT_IMAGE_FOLDER_MIN_IMAGES = 10;
+
+/**
+ * `labels.fromHeader` ('auto' | 'word' | 'regex' | 'none'), `labels.field` (as `--label-field`: 2 = the
+ * first word after the id) and `labels.regex` (as `--label-regex`). A zero or fractional field
+ * falls back to 2; an empty regex, or one that does not compile, gives no labels rather than a
+ * host that cannot read the file.
+ */
+function headerLabels(from: unknown, field: unknown, regex: unknown): HeaderLabelDefault {
+  const mode = oneOf(from, ['auto', 'word', 'regex', 'none'] as const, 'auto');
+  if (mode === 'none' || mode === 'auto') return { from: mode };
+  if (mode === 'word') return { from: 'word', field: num(field, 2, (n) => Number.isInteger(n) && n !== 0) };
+  if (typeof regex !== 'string' || regex === '') return { from: 'none' };
+  try {
+    new RegExp(regex); // as the reader compiles it (labels.ts)
+  } catch {
+    return { from: 'none' };
+  }
+  return { from: 'regex', regex };
 }

@@ -3,9 +3,18 @@
  * free between directories) matching workspace-relative paths against include globs, skipping
  * `node_modules`, `.git` and the exclude globs (`files.exclude`). Bounded, so a huge tree cannot
  * stall the host.
+ *
+ * Folders of images are datasets too, found in the same walk (no glob can say "a folder of
+ * images"): a folder is an image dataset when at least two of its subfolders are class folders —
+ * they hold PNG/JPEG files and nothing else (no other files, no folders); their names are the
+ * labels — or when it directly holds at least `imageFolderMinImages` images. A folder of a few
+ * pictures beside other files (docs/img) is not a class folder, so a workspace holding two of
+ * them is not taken for an image dataset. The folders inside an image dataset are its parts,
+ * not datasets of their own.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { isImageName } from '../engine/data/images';
 
 /**
  * A glob as VS Code writes them (`**`, `*`, `?`, `{a,b}`, `[abc]`) → RegExp over '/'-separated
@@ -50,6 +59,10 @@ export function globToRegExp(glob: string): RegExp {
 export interface DiscoverOptions {
   include: readonly string[];
   exclude: readonly string[];
+  /** A folder directly holding this many images is an image dataset (see above); 0 or absent: no image folders are listed. */
+  imageFolderMinImages?: number;
+  /** Filled with the image folders listed (the rest of the result is files). */
+  imageFolders?: Set<string>;
   /** Stop after this many directory entries (default 200,000). */
   maxEntries?: number;
   maxDepth?: number;
@@ -57,33 +70,50 @@ export interface DiscoverOptions {
 
 const ALWAYS_SKIPPED = new Set(['node_modules', '.git']);
 
-/** Absolute paths of the files under `root` that match an include glob and no exclude glob. */
+/** Absolute paths of the files under `root` that match an include glob and no exclude glob, and of its image folders. */
 export async function discoverDatasets(root: string, options: DiscoverOptions): Promise<string[]> {
   const include = options.include.map(safeGlob).filter((r): r is RegExp => r !== undefined);
   const exclude = options.exclude.map(safeGlob).filter((r): r is RegExp => r !== undefined);
   const maxEntries = options.maxEntries ?? 200_000;
   const maxDepth = options.maxDepth ?? 20;
+  const minImages = options.imageFolderMinImages ?? 0;
   const found: string[] = [];
+  const imageFolders = options.imageFolders ?? new Set<string>();
   let seen = 0;
-  const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
-    if (depth > maxDepth || seen > maxEntries) return;
+  /** Walks `dir`; returns whether it is a class folder (images directly, and nothing else) for its parent's test. */
+  const walk = async (dir: string, rel: string, depth: number): Promise<boolean> => {
+    if (depth > maxDepth || seen > maxEntries) return false;
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {
-      return; // unreadable folders are simply not datasets
+      return false; // unreadable folders are simply not datasets
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const start = found.length;
+    let images = 0;
+    let others = 0;
+    let classFolders = 0;
     for (const entry of entries) {
-      if (++seen > maxEntries) return;
+      if (++seen > maxEntries) break;
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
       if (exclude.some((r) => r.test(relPath))) continue;
       if (entry.isDirectory()) {
-        if (!ALWAYS_SKIPPED.has(entry.name)) await walk(path.join(dir, entry.name), relPath, depth + 1);
-      } else if (entry.isFile() && include.some((r) => r.test(relPath))) {
-        found.push(path.join(dir, entry.name));
+        others++;
+        if (!ALWAYS_SKIPPED.has(entry.name) && (await walk(path.join(dir, entry.name), relPath, depth + 1))) classFolders++;
+      } else if (entry.isFile()) {
+        if (isImageName(entry.name)) images++;
+        else others++;
+        if (include.some((r) => r.test(relPath))) found.push(path.join(dir, entry.name));
       }
     }
+    if (minImages > 0 && (classFolders >= 2 || images >= minImages)) {
+      // The image folders found inside are this dataset's classes, not datasets of their own.
+      const inside = found.splice(start).filter((f) => !imageFolders.has(f));
+      found.push(...inside, dir);
+      imageFolders.add(dir);
+    }
+    return images > 0 && others === 0;
   };
   await walk(root, '', 0);
   return found;

@@ -132,6 +132,8 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
       ids: index.records.map((r) => r.id),
       points: base64OfFloats(result.points),
       labels: index.records.map((r) => r.label ?? null),
+      // FASTA/FASTQ headers: the hover card names the record (`Genus species`), not only its id.
+      ...(index.records.some((r) => r.description !== undefined) ? { descriptions: index.records.map((r) => r.description ?? null) } : {}),
       ...(result.clusters ? { clusters: Array.from(result.clusters) } : {}),
       previews: profiles.excerpts.map((text) => ({ type: 'text', text })),
       ...(reconstructions ? { reconstructions } : {}),

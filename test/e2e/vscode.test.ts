@@ -264,7 +264,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await shot('image-context-menu');
     await item.click();
     const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
-    const first = similarPane.locator('.monaco-list-row', { hasText: 'euclidean distance' }).first();
+    // The metric is named once, over the rows; each row reads `distance 12.3`.
+    await similarPane.getByText('by euclidean distance').first().waitFor({ timeout: 60_000 });
+    const first = similarPane.locator('.monaco-list-row', { hasText: /distance \d/u }).first();
     await first.waitFor({ timeout: 60_000 });
     const label = (await first.textContent()) ?? '';
     // The nearest image of a trouser is another trouser (ids are paths relative to the dataset folder).
@@ -300,8 +302,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await palette('Similarity Lab: Find Similar With Model');
     await answer(modelId, modelId);
     const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
-    // Rows of the table in the model's distance (the earlier image results say "euclidean distance").
-    await similarPane.locator('.monaco-list-row', { hasText: `cosine (model ${modelId}) distance` }).first().waitFor({ timeout: 60_000 });
+    // Rows of the table in the model's distance, named over the rows (the earlier image results say "by euclidean distance").
+    await similarPane.getByText(`by cosine (model ${modelId}) distance`).first().waitFor({ timeout: 60_000 });
+    await similarPane.locator('.monaco-list-row', { hasText: /distance \d/u }).first().waitFor({ timeout: 60_000 });
     await shot('similar-with-model');
   }));
 

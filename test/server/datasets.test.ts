@@ -171,7 +171,8 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: sampleUri }, position: { line: member + 1, character: 3 } })) as Hover;
     const value = (hover.contents as MarkupContent).value as string;
     assert.match(value, /Cluster \d+ · \d+ members/u);
-    assert.match(value, /Nearest neighbours:\n- \S+ — \d+\.\d % identity/u);
+    // Each neighbour named by its id and its header's description.
+    assert.match(value, /Nearest neighbours:\n- \S+ .+ — \d+\.\d % identity/u);
   });
 
   void test('code lens "Find similar" over each record', async () => {

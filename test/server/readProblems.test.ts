@@ -53,7 +53,7 @@ void describe('read problems in the editor (host over stdio)', { timeout: 120_00
     ]);
     const hover = (await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 93, character: 1 } })) as Hover | null;
     assert.ok(hover, 'a hover on r46, the record after the bad one');
-    assert.match((hover.contents as MarkupContent).value, /^\*\*r46\*\* · 30 bases/u);
+    assert.match((hover.contents as MarkupContent).value, /^\*\*r46\*\* · sample · 30 bases/u); // `>r46 sample`: its description
     const lenses = await host.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
     assert.equal(lenses?.length, 100, 'one lens per record read: 99 valid ones and the empty one');
     assert.ok(!lenses.some((l) => l.range.start.line === 90), 'no lens on the skipped record');

@@ -30,6 +30,9 @@ import {
 } from '../../webviews/embeddingMap/messages';
 import { mulberry32 } from '../../server/engine/random';
 import { MessageError } from '../../webviews/shared/validate';
+import { EmbeddingMapRequest } from '../../server/protocol';
+import { LspTestClient } from '../server/lspClient';
+import { namedFasta } from '../server/namedFasta';
 import { launchChromium } from './browser';
 import { DIST_WEBVIEWS, ROOT, hostRecord, installFakeHost, postToPage, serveEmbeddingMap, type MapServer } from './embeddingMapHarness';
 
@@ -580,6 +583,44 @@ void describe('Embedding Map page in Chromium', () => {
       assert.equal(await other.page.getAttribute('.map-root', 'data-selected'), '0');
     } finally {
       await other.page.close();
+    }
+  });
+
+  void test('a FASTA mapped by the real host: Colour by Label shows the genera of its headers, the hover card names each record', async () => {
+    // The built host makes the map of a FASTA whose headers read `>accession Genus species …`.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-webview-fasta-'));
+    const named = namedFasta();
+    const fasta = path.join(tmp, 'named.fasta');
+    writeFileSync(fasta, named.text);
+    const host = LspTestClient.start();
+    let map: EmbeddingMapRequest.MapContent;
+    try {
+      await host.initialize(undefined, {}, [{ uri: pathToFileURL(tmp).href, name: 'workspace' }]);
+      map = (await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: pathToFileURL(fasta).href })).map;
+    } finally {
+      await host.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    const { page, errors } = await open({ type: 'load', map, mapKey: 'named-fasta' });
+    try {
+      await page.click('.btn-color-label');
+      const names = await page.$$eval('.legend-item .legend-name', (els) => els.map((e) => e.textContent));
+      const genera = new Set(named.organisms.map((o) => o.split(' ')[0]));
+      assert.ok(!names.includes('no label'), `legend: ${names.join(', ')}`);
+      assert.ok(names.length >= 3 && names.every((n) => n!.startsWith('other (') || genera.has(n!)), `legend: ${names.join(', ')}`);
+      const at = await screenPositions(page, map.ids.length);
+      const index = 5;
+      await page.mouse.move(at[index]![0] + 40, at[index]![1] + 40);
+      await page.mouse.move(at[index]![0], at[index]![1], { steps: 4 });
+      const shown = Number(await (await page.waitForSelector('.hover-card:not([hidden])', { timeout: 5_000 })).getAttribute('data-index'));
+      // Points may overlap: whichever the card shows, its description and label are that record's.
+      assert.equal(await page.textContent('.hover-id'), named.ids[shown]);
+      assert.equal(await page.textContent('.hover-description'), named.organisms[shown]);
+      assert.match((await page.textContent('.hover-facts'))!, new RegExp(`^label ${named.organisms[shown]!.split(' ')[0]} · `, 'u'));
+      await page.screenshot({ path: path.join(SHOTS, 'embeddingMap-fasta-labels.png') });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * The card shown over a hovered point: its id, label and cluster, and a preview of the record —
+ * The card shown over a hovered point: its id, its header's description, label and cluster, and a preview of the record —
  * a text excerpt, a PNG thumbnail, or raw pixels drawn to a canvas. For an autoencoder the
  * reconstruction sits beside the original. Built with DOM nodes and textContent only: record
  * text is data, never markup.
@@ -24,6 +24,9 @@ export class HoverCard {
     card.replaceChildren();
     card.dataset['index'] = String(index);
     card.appendChild(el('div', 'hover-id', map.ids[index]!));
+    // FASTA/FASTQ: the header's description (`Genus species`), what the user knows the record by.
+    const description = map.descriptions?.[index];
+    if (description) card.appendChild(el('div', 'hover-description', description));
     const facts: string[] = [];
     const label = map.labels?.[index];
     if (label !== undefined) facts.push(label === null ? 'no label' : `label ${label}`);

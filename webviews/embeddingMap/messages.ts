@@ -120,6 +120,10 @@ export function parseMapPayload(value: unknown, path: string): MapPayload {
     sameLength(v, p, n).map((l, i) => (l === null ? null : string(l, `${p}[${i}]`, MAX_ID_LENGTH))),
   );
   if (labels) map.labels = labels;
+  const descriptions = optional(m['descriptions'], `${path}.descriptions`, (v, p) =>
+    sameLength(v, p, n).map((d, i) => (d === null ? null : string(d, `${p}[${i}]`, MAX_ID_LENGTH))),
+  );
+  if (descriptions) map.descriptions = descriptions;
   const clusters = optional(m['clusters'], `${path}.clusters`, (v, p) =>
     sameLength(v, p, n).map((c, i) => {
       const id = finiteNumber(c, `${p}[${i}]`);

@@ -7,7 +7,7 @@ import { fileChunks } from './lines';
 import { detectFileFormat, type DataFormat } from './detect';
 import { parseFasta } from './fasta';
 import { parseFastq } from './fastq';
-import { headerLabeler, readLabelsFile, type HeaderLabeler } from './labels';
+import { defaultHeaderLabeler, headerLabeler, readLabelsFile, type HeaderLabelDefault, type HeaderLabeler } from './labels';
 import {
   DatasetOptionError,
   checkLimit,
@@ -34,6 +34,12 @@ export interface DatasetReadOptions {
   labelRegex?: string | RegExp;
   /** Any header → label function (e.g. `genusOf16S`); FASTA/FASTQ only. */
   labelOf?: HeaderLabeler;
+  /**
+   * Labels read from FASTA/FASTQ headers when no other label source is given (the editor's
+   * `similarityLab.labels.fromHeader`): ignored for other formats, and a header without one is
+   * simply unlabeled (no 'no-label' warning: nobody asked for labels).
+   */
+  headerLabelDefault?: HeaderLabelDefault;
   /** `--labels FILE`: one label per line, label i for record i. */
   labelsFile?: string;
   /** JSONL: the text field (default: text / sequence / content). */
@@ -97,9 +103,11 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
   const chunks = fileChunks(path, options.onProgress);
   const labelsFile = options.labelsFile ?? '';
   if (format === 'fasta' || format === 'fastq') {
-    const labelOf = options.labelOf ?? headerLabeler({ labelField: options.labelField, labelRegex: options.labelRegex });
+    const asked = options.labelOf ?? headerLabeler({ labelField: options.labelField, labelRegex: options.labelRegex });
+    const fallback = asked === undefined && options.labelsFile === undefined && options.headerLabelDefault ? defaultHeaderLabeler(options.headerLabelDefault) : undefined;
+    const labelOf = asked ?? fallback;
     const parse = format === 'fasta' ? parseFasta : parseFastq;
-    const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}) });
+    const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}), ...(fallback ? { quietUnlabeled: true } : {}) });
     return { format, kind: 'sequence', records: withLabels(records, labels, labelsFile, limit), summary };
   }
   const records =

@@ -63,6 +63,43 @@ export function headerLabeler(spec: HeaderLabelSpec): HeaderLabeler | undefined 
   return undefined;
 }
 
+/** Descriptions longer than this are cut (with '…'): they travel in hovers, tree items and map payloads. */
+export const MAX_DESCRIPTION_LENGTH = 120;
+
+/**
+ * The description of a FASTA/FASTQ record: its header after the id word (`>acc Genus species` →
+ * `Genus species`), whitespace runs shown as one space, cut to `max` characters; undefined when
+ * the header holds only the id.
+ */
+export function headerDescription(header: string, max: number = MAX_DESCRIPTION_LENGTH): string | undefined {
+  const rest = header.trimStart().replace(/^\S+/u, '').trim().replace(/\s+/gu, ' ');
+  if (rest === '') return undefined;
+  return rest.length > max ? `${rest.slice(0, max - 1).trimEnd()}…` : rest;
+}
+
+/**
+ * The labels an editor reads from FASTA/FASTQ headers unless told otherwise (the setting
+ * `similarityLab.labels.fromHeader`): 'auto' (see `autoHeaderLabel`), a word of the header
+ * (`field`, as `--label-field`; 2 = the first word after the id), a regex (as `--label-regex`), or none.
+ */
+export type HeaderLabelDefault = { from: 'auto' } | { from: 'word'; field: number } | { from: 'regex'; regex: string } | { from: 'none' };
+
+/**
+ * The label a header gives without being told how: the genus of a taxonomy lineage when the
+ * header holds one (`>acc … Bacteria; Proteobacteria; …; Escherichia` — RDP and SILVA write
+ * them so: the first word of the last ';' field), else the first word after the id (the genus
+ * of `>acc Genus species`, as NCBI writes them). Undefined for a header that is only an id.
+ */
+export function autoHeaderLabel(header: string): string | undefined {
+  return genusOf16S(header) ?? headerWord(header, 2);
+}
+
+/** The labeler of a default, or undefined for 'none'. A bad field or regex throws as the CLI's options do. */
+export function defaultHeaderLabeler(d: HeaderLabelDefault): HeaderLabeler | undefined {
+  if (d.from === 'auto') return autoHeaderLabel;
+  return d.from === 'word' ? headerLabeler({ labelField: d.field }) : d.from === 'regex' ? headerLabeler({ labelRegex: d.regex }) : undefined;
+}
+
 /**
  * Genus of a record of the RDP 16S gold file (`rRNA16S.gold.fasta`): the header ends with a
  * tab-separated lineage `Bacteria; Actinobacteria; …; Acidothermus`; the genus is the first word

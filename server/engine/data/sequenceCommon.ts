@@ -10,6 +10,11 @@ export interface SequenceReadOptions extends ReadOptions {
    * `summary.unlabeled` and reported as 'no-label' warnings.
    */
   labelOf?: (header: string) => string | undefined;
+  /**
+   * True when the labels were not asked for (the editor's default labels from headers): a header
+   * without one leaves the record unlabeled, counted in `summary.unlabeled`, without a warning.
+   */
+  quietUnlabeled?: boolean;
 }
 
 const INVALID = 0;
@@ -162,7 +167,7 @@ export function finishRecord(
     const label = options.labelOf(record.header);
     if (label === undefined) {
       summary.unlabeled++;
-      addWarning(summary, options.onWarning, 'no-label', file, headerLine, 1, `no label found in the header of record '${record.id}'`);
+      if (options.quietUnlabeled !== true) addWarning(summary, options.onWarning, 'no-label', file, headerLine, 1, `no label found in the header of record '${record.id}'`);
     } else {
       record.label = label;
     }

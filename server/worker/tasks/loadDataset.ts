@@ -5,6 +5,7 @@
  * line and column cross the thread (worker/errors.ts).
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
+import { headerDescription } from '../../engine/data/labels';
 import type { ReadProblem } from '../../engine/data/records';
 import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
 import { normaliseText } from '../textNormalisation';
@@ -20,6 +21,8 @@ export interface RecordMeta {
   index: number;
   id: string;
   label?: string;
+  /** FASTA/FASTQ: the header after the id (`Genus species`), cut to MAX_DESCRIPTION_LENGTH. */
+  description?: string;
   /** 0-based, inclusive lines of the record in its file. */
   startLine: number;
   endLine: number;
@@ -62,7 +65,8 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   if (dataset.kind === 'sequence') {
     packed = packByteSequences(dataset.records.map((r) => r.sequence));
     for (const r of dataset.records) {
-      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
+      const description = headerDescription(r.header);
+      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), ...(description !== undefined ? { description } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
     }
   } else {
     packed = packTexts(dataset.records.map((r) => normaliseText(r.text)));

@@ -42,6 +42,48 @@ void test('discoverDatasets: include globs, files.exclude, never node_modules or
   }
 });
 
+void test('discoverDatasets: folders of images (class subfolders, or many images directly) are datasets; their insides are not', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'simlab-discover-images-'));
+  const touch = (f: string) => {
+    mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    writeFileSync(path.join(root, f), '');
+  };
+  try {
+    // Class folders: two subfolders of images only (a third without any does not matter).
+    for (const f of ['fashion/bag/1.png', 'fashion/bag/2.PNG', 'fashion/shoe/1.jpg', 'fashion/notes/readme.txt']) touch(f);
+    // Flat: 3 images directly (the threshold below), with a table beside them that is a dataset of its own.
+    for (const f of ['flat/a.jpeg', 'flat/b.png', 'flat/c.png', 'flat/meta.csv']) touch(f);
+    // Neither: one class folder only; 2 loose images (a class folder of the workspace, but its only
+    // one: flat holds a table too); pictures beside other files; node_modules.
+    for (const f of ['lonely/only/1.png', 'lonely/only/2.png', 'loose/1.png', 'loose/2.png', 'docs/a/1.png', 'docs/a/page.md', 'docs/b/1.png', 'docs/b/page.md']) touch(f);
+    for (const f of ['node_modules/x/a/1.png', 'node_modules/x/b/1.png']) touch(f);
+    const rel = (files: string[]) => files.map((f) => path.relative(root, f).split(path.sep).join('/')).sort();
+    const imageFolders = new Set<string>();
+    const found = await discoverDatasets(root, { include: DEFAULT_INCLUDE, exclude: [], imageFolderMinImages: 3, imageFolders });
+    assert.deepEqual(rel(found), ['fashion', 'flat', 'flat/meta.csv']);
+    assert.deepEqual(rel([...imageFolders]), ['fashion', 'flat']);
+    // A class folder with many images is still a part of its dataset, not one of its own.
+    for (let i = 3; i <= 5; i++) touch(`fashion/bag/${i}.png`);
+    assert.deepEqual(rel(await discoverDatasets(root, { include: DEFAULT_INCLUDE, exclude: [], imageFolderMinImages: 3 })), ['fashion', 'flat', 'flat/meta.csv']);
+    // Off (0, and what callers that pass nothing get): files only.
+    assert.deepEqual(rel(await discoverDatasets(root, { include: DEFAULT_INCLUDE, exclude: [], imageFolderMinImages: 0 })), ['flat/meta.csv']);
+    assert.deepEqual(rel(await discoverDatasets(root, { include: DEFAULT_INCLUDE, exclude: ['**/fashion'], imageFolderMinImages: 3 })), ['flat', 'flat/meta.csv']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+void test('settings: header labels and image folders, bad values fall back', () => {
+  assert.deepEqual(parseSettings(undefined, undefined).headerLabels, { from: 'auto' });
+  assert.equal(parseSettings(undefined, undefined).imageFolderMinImages, 10);
+  assert.deepEqual(parseSettings({ labels: { fromHeader: 'word', field: 3 } }, null).headerLabels, { from: 'word', field: 3 });
+  assert.deepEqual(parseSettings({ labels: { fromHeader: 'word', field: 0 } }, null).headerLabels, { from: 'word', field: 2 });
+  assert.deepEqual(parseSettings({ labels: { fromHeader: 'regex', regex: 'sp=(\\w+)' } }, null).headerLabels, { from: 'regex', regex: 'sp=(\\w+)' });
+  assert.deepEqual(parseSettings({ labels: { fromHeader: 'regex', regex: '([unclosed' } }, null).headerLabels, { from: 'none' });
+  assert.deepEqual(parseSettings({ labels: { fromHeader: 'none' } }, null).headerLabels, { from: 'none' });
+  assert.equal(parseSettings({ datasets: { imageFolderMinImages: -2 } }, null).imageFolderMinImages, 10);
+});
+
 void test('settings: bad values fall back to the defaults', () => {
   const s = parseSettings({ datasets: { include: [3] }, cluster: { threshold: 7 }, diagnostics: { maxPerFile: -1, clusterSeverity: 'off' } }, { exclude: { '**/out': true, '**/keep': false } });
   assert.deepEqual(s.include, DEFAULT_INCLUDE);
