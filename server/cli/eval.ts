@@ -17,11 +17,12 @@ import { buildVectorIndex } from '../jobs/vectorIndex';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { checkIndexOptions, CLUSTER_OPTIONS, clusterParams, describeOutcome, describeVectorOutcome, vectorClusterParams } from './cluster';
 import { InputError, UsageError } from './errors';
+import { tsvUnescape } from './tsv';
 import { pairVerification, retrievalScores, tripletAccuracy } from '../engine/eval/retrieval';
 import { encodeLabels, mulberry32, shuffleInPlace } from '../engine/models/batching';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
-/** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`); a header line is optional. */
+/** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`, ids escaped as tsv.ts says); a header line is optional. */
 async function readClusterTsv(file: string): Promise<Map<string, string>> {
   const text = await readFile(file, 'utf8');
   const map = new Map<string, string>();
@@ -29,7 +30,7 @@ async function readClusterTsv(file: string): Promise<Map<string, string>> {
     if (line.trim() === '' || (n === 0 && line.startsWith('record_id\t'))) return;
     const cols = line.split('\t');
     if (cols.length < 2 || cols[0] === '' || cols[1] === '') throw new InputError(`${file}:${n + 1}: expected 'record_id<TAB>cluster', got '${line.slice(0, 80)}'`);
-    map.set(cols[0] as string, (cols[1] as string).trim());
+    map.set(tsvUnescape(cols[0] as string), (cols[1] as string).trim());
   });
   return map;
 }
