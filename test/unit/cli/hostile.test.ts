@@ -17,6 +17,7 @@ import { refuseOverwritingInputs, writeOutputFile } from '../../../server/cli/ou
 import { tsvField, tsvUnescape } from '../../../server/cli/tsv';
 
 const SAMPLE = path.resolve(__dirname, '../../fixtures/dna/16S-sample.fasta');
+const PNG = path.resolve(__dirname, '../../fixtures/images/fashion/bag/00023.png');
 
 let dir: string;
 
@@ -153,18 +154,30 @@ void describe('hostile headers and degenerate datasets', () => {
     const e = await simlab('eval', table, '--label-column', 'label', '--json');
     assert.equal(e.status, 0, e.stderr);
     assert.equal((JSON.parse(e.stdout) as { clusters: number }).clusters, 1);
+    // Six copies of one image (a folder of one class).
+    const images = path.join(dir, 'same-images', 'bag');
+    mkdirSync(images, { recursive: true });
+    for (let i = 0; i < 6; i++) copyFileSync(PNG, path.join(images, `${i}.png`));
+    const c = await simlab('cluster', path.dirname(images));
+    assert.equal(c.status, 0, c.stderr);
+    assert.deepEqual([...new Set(c.stdout.trimEnd().split('\n').slice(1).map((row) => row.split('\t')[1]))], ['0']);
+    const ei = await simlab('eval', path.dirname(images), '--json');
+    assert.equal(ei.status, 0, ei.stderr);
   });
 
   void test('too few records: exit 2 saying so, for tables, .npy and IDX (cluster and eval)', async () => {
     writeFileSync(path.join(dir, 'one.csv'), 'a,b,label\n1,2,x\n');
     writeFileSync(path.join(dir, 'empty.npy'), npy('(0, 5)'));
     writeFileSync(path.join(dir, 'none-idx3-ubyte'), idx(0, 28, 28));
+    mkdirSync(path.join(dir, 'one-image', 'bag'), { recursive: true });
+    copyFileSync(PNG, path.join(dir, 'one-image', 'bag', 'only.png'));
     const cases: [string[], RegExp][] = [
       [['cluster', path.join(dir, 'one.csv')], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
       [['eval', path.join(dir, 'one.csv'), '--label-column', 'label'], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
       [['cluster', path.join(dir, 'empty.npy')], /too few records to cluster: 0; at least minPts \(5\) are needed/u],
       [['cluster', path.join(dir, 'none-idx3-ubyte')], /too few records to cluster: 0; at least minPts \(5\) are needed/u],
       [['cluster', path.join(dir, 'one.csv'), '--min-pts', '1'], /too few records to pick eps: 1; .*give eps/u],
+      [['cluster', path.join(dir, 'one-image')], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
     ];
     for (const [args, message] of cases) {
       const r = await simlab(...args);
