@@ -5,7 +5,7 @@
  * Binary formats have no lines: their `ParseError`s use line 1 and, as the column, the 1-based
  * byte offset in the (decompressed) data where the problem is.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { fileChunks, GzipError, isGzipMagic, maybeGunzip } from './lines';
 import { ParseError } from './records';
 
@@ -48,6 +48,8 @@ export async function checkAnnouncedSize(filePath: string, file: string, a: Anno
   }
   const needed = a.headerBytes + a.count * a.recordValues * a.itemBytes;
   const announced = a.headerBytes + a.total * a.recordValues * a.itemBytes;
+  // Only a regular file has a size to check against (opening a pipe again could block).
+  if (!(await stat(filePath)).isFile()) return;
   const handle = await open(filePath, 'r');
   let size: number;
   let gzip: boolean;
