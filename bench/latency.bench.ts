@@ -74,7 +74,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const bigUri = pathToFileURL(bigFile).href;
   const host = LspTestClient.start();
   try {
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
     const sample = await host.connection.sendRequest(ClusterRequest.type, { uri: sampleUri });
     const member = sample.clusters[0]?.memberLines[0] ?? 0;
     const hover = () => host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: sampleUri }, position: { line: member, character: 0 } });

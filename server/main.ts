@@ -54,7 +54,8 @@ connection.onInitialize((params): InitializeResult => {
   clientCapabilities = params.capabilities;
   const options = (params.initializationOptions ?? {}) as InitializationOptions;
   if (typeof options.cacheDir === 'string' && options.cacheDir) datasets.cache = new IndexCache(options.cacheDir);
-  datasets.trusted = options.trusted !== false;
+  // Trust is granted, never assumed: a client that does not say gets an untrusted workspace.
+  datasets.trusted = options.trusted === true;
   settings.supported = params.capabilities.workspace?.configuration === true;
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
   datasets.folders = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));

@@ -425,6 +425,6 @@ export namespace DatasetsChangedNotification {
 export interface InitializationOptions {
   /** Where indexes are cached (the extension's global storage); none = no cache. */
   cacheDir?: string;
-  /** False in an untrusted workspace: the host then reads no dataset files. Default true. */
+  /** True in a trusted workspace. Anything else (false, or missing) is untrusted: the host then reads no dataset files. */
   trusted?: boolean;
 }

@@ -2,7 +2,6 @@
  * `simlab cluster <dataset> [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json] [--out FILE]`
  * Sequences and text: MinHash + LSH candidates, exact identities on the candidates, DBSCAN.
  */
-import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
 import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
@@ -10,6 +9,8 @@ import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome
 import { formatNumber } from './format';
 import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
+import { refuseOverwritingInputs, writeOutputFile } from './output';
+import { tsvField } from './tsv';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
 export const CLUSTER_OPTIONS = {
@@ -64,7 +65,9 @@ export function vectorClusterParams(options: ClusterFlags): VectorClusterParams 
 /** `features` names what was clustered: the index's feature kind, or a model's embeddings. */
 export function describeVectorOutcome(outcome: VectorClusterOutcome, features = `${outcome.index.featureKind} features`): string {
   const { summary, stats, index } = outcome;
-  const eps = outcome.epsEstimate
+  const eps = outcome.epsEstimate?.duplicates
+    ? `eps ${formatNumber(outcome.eps)}: each of the ${outcome.epsEstimate.rows.length} sampled records has ${outcome.epsEstimate.k} identical neighbours, so identical records are clustered together (pass --eps to choose)`
+    : outcome.epsEstimate
     ? `eps ${formatNumber(outcome.eps)} picked from the ${outcome.epsEstimate.k}-distance curve of ${outcome.epsEstimate.rows.length} records (pass --eps to choose)`
     : `eps ${formatNumber(outcome.eps)}`;
   const time = Object.entries(stats.seconds)
@@ -78,7 +81,7 @@ export function formatClusters(outcome: ClusterOutcome | VectorClusterOutcome, f
   const ids = outcome.index.records.map((r) => r.id);
   if (format === 'tsv') {
     const lines = ['record_id\tcluster'];
-    for (let r = 0; r < ids.length; r++) lines.push(`${ids[r]}\t${outcome.labels[r]}`);
+    for (let r = 0; r < ids.length; r++) lines.push(`${tsvField(ids[r] as string)}\t${outcome.labels[r]}`);
     return `${lines.join('\n')}\n`;
   }
   const { summary, stats } = outcome;
@@ -132,6 +135,7 @@ export default defineCommand({
     const format = options.format ?? 'tsv';
     if (format !== 'tsv' && format !== 'json') throw new UsageError(`--format is tsv or json, got '${format}'`);
     refuseBackendWithoutModel(options);
+    await refuseOverwritingInputs({ '--out': options.out }, [file, options.labels, options.model]);
     if (options.model !== undefined) {
       const params = vectorClusterParams(options);
       const modelDir = options.model;
@@ -143,7 +147,7 @@ export default defineCommand({
       reportWarnings(io, 'cluster', outcome.index.warnings);
       // The embeddings are the features here: say so instead of the index's 'raw'.
       const text = formatClusters(outcome, format, { features: 'model', model: embedded.manifest.modelId });
-      if (options.out !== undefined) await writeFile(options.out, text);
+      if (options.out !== undefined) await writeOutputFile(options.out, text);
       else io.stdout.write(text);
       io.stderr.write(`${describeVectorOutcome(outcome, 'embeddings')}; ${describeModel(embedded)}\n`);
       return;
@@ -154,7 +158,7 @@ export default defineCommand({
       const outcome = await withPool((pool) => clusterVectorDataset(file, { pool, params, ...v, cache: cacheOf(options), onProgress: progressReporter(io) }));
       reportWarnings(io, 'cluster', outcome.index.warnings);
       const text = formatClusters(outcome, format);
-      if (options.out !== undefined) await writeFile(options.out, text);
+      if (options.out !== undefined) await writeOutputFile(options.out, text);
       else io.stdout.write(text);
       io.stderr.write(`${describeVectorOutcome(outcome)}\n`);
       return;
@@ -167,7 +171,7 @@ export default defineCommand({
     );
     reportWarnings(io, 'cluster', outcome.index.warnings);
     const text = formatClusters(outcome, format);
-    if (options.out !== undefined) await writeFile(options.out, text);
+    if (options.out !== undefined) await writeOutputFile(options.out, text);
     else io.stdout.write(text);
     io.stderr.write(`${describeOutcome(outcome, params.threshold)}\n`);
   },

@@ -4,13 +4,14 @@
  * self-contained page (the Embedding Map webview's script and data inline, nothing fetched);
  * `.json` holds the coordinates, ids, labels and clusters.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { standalonePageAssets, standalonePageHtml } from './standalonePage';
 import type { BuiltEmbeddingMap } from '../jobs/embeddingMapData';
 import { defineCommand } from './command';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
+import { refuseOverwritingInputs, writeOutputFile } from './output';
 import { formatNumber } from './format';
 
 /** The map as JSON: coordinates as plain numbers (x, y per record), not base64. */
@@ -49,6 +50,7 @@ export default defineCommand({
     if (out === undefined) throw new UsageError('embed needs --out map.html or --out map.json');
     const ext = path.extname(out).toLowerCase();
     if (ext !== '.html' && ext !== '.json') throw new UsageError(`--out must end in .html or .json, got '${out}'`);
+    await refuseOverwritingInputs({ '--out': out }, [file, options.labels, options.model]);
     const clusterOn = options['cluster-on'] ?? 'map';
     if (clusterOn !== 'map' && clusterOn !== 'embedding') throw new UsageError(`--cluster-on is map or embedding, got '${clusterOn}'`);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new UsageError(`--seed needs an integer, got ${options.seed}`);
@@ -59,11 +61,11 @@ export default defineCommand({
     const data = await withPool((pool) =>
       buildEmbeddingMap(file, { pool, ...choice, cache: cacheOf(options), clusterOn, ...(options.model !== undefined ? { modelDir: options.model } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}), onProgress: progressReporter(io) }),
     );
-    if (ext === '.json') await writeFile(out, mapJson(data));
+    if (ext === '.json') await writeOutputFile(out, mapJson(data));
     else {
       const assets = standalonePageAssets(__dirname);
       const [script, css] = await Promise.all([readFile(assets.script, 'utf8'), readFile(assets.css, 'utf8')]);
-      await writeFile(out, standalonePageHtml({ script, css, map: data.map }));
+      await writeOutputFile(out, standalonePageHtml({ script, css, map: data.map }));
     }
     const s = data.stats;
     const secs = Object.entries(s.seconds)

@@ -17,11 +17,12 @@ import { buildVectorIndex } from '../jobs/vectorIndex';
 import { cacheOf, DATASET_OPTIONS, datasetPath, isVectorDataset, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { checkIndexOptions, CLUSTER_OPTIONS, clusterParams, describeOutcome, describeVectorOutcome, vectorClusterParams } from './cluster';
 import { InputError, UsageError } from './errors';
+import { tsvUnescape } from './tsv';
 import { pairVerification, retrievalScores, tripletAccuracy } from '../engine/eval/retrieval';
 import { encodeLabels, mulberry32, shuffleInPlace } from '../engine/models/batching';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
 
-/** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`); a header line is optional. */
+/** Reads a `record_id<TAB>cluster` TSV (the output of `simlab cluster`, ids escaped as tsv.ts says); a header line is optional. */
 async function readClusterTsv(file: string): Promise<Map<string, string>> {
   const text = await readFile(file, 'utf8');
   const map = new Map<string, string>();
@@ -29,7 +30,7 @@ async function readClusterTsv(file: string): Promise<Map<string, string>> {
     if (line.trim() === '' || (n === 0 && line.startsWith('record_id\t'))) return;
     const cols = line.split('\t');
     if (cols.length < 2 || cols[0] === '' || cols[1] === '') throw new InputError(`${file}:${n + 1}: expected 'record_id<TAB>cluster', got '${line.slice(0, 80)}'`);
-    map.set(cols[0] as string, (cols[1] as string).trim());
+    map.set(tsvUnescape(cols[0] as string), (cols[1] as string).trim());
   });
   return map;
 }
@@ -88,12 +89,19 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
     if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps, --min-pts and --mutual-k)`);
   }
-  const { embedded, outcome } = await withPool(async (pool) => {
+  const { embedded, outcome, unclustered } = await withPool(async (pool) => {
     // An autoencoder's reconstruction error is scored too (on the first records, as retrieval is).
     const e = await embedWithModel(file, modelDir, options, pool, io, { reconstruct: MAX_RETRIEVAL_QUERIES });
     const { clusterModelEmbeddings } = await import('../jobs/modelEmbeddings.js');
-    return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }) };
+    try {
+      return { embedded: e, outcome: await clusterModelEmbeddings(e, params, { pool, onProgress: progressReporter(io) }), unclustered: undefined };
+    } catch (err) {
+      // Too few records for DBSCAN: the model's other scores still stand; the clusters are left out, and why is said.
+      if (err instanceof Error && err.name === 'TooFewRecordsError') return { embedded: e, outcome: undefined, unclustered: err.message };
+      throw err;
+    }
   });
+  const clusteringNote = outcome ? `DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}` : `no DBSCAN scores: ${unclustered}`;
   reportWarnings(io, 'eval', embedded.index.warnings);
   const { index, manifest } = embedded;
   const truth = index.records.map((r) => r.label ?? '');
@@ -107,10 +115,10 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   const retrievable = [...sizes.values()].some((n) => n >= 2);
   if (!retrievable && manifest.model === 'autoencoder') {
     // An autoencoder needs no labels: its reconstruction and the clusters of its latent codes.
-    const scores = { records: index.records.length, ...mse, clusters: outcome.summary.clusters.length, noise: outcome.summary.noise.length };
+    const scores = { records: index.records.length, ...mse, ...(outcome ? { clusters: outcome.summary.clusters.length, noise: outcome.summary.noise.length } : {}) };
     if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
     else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
-    io.stderr.write(`${describeModel(embedded)}; ${labelledRows === 0 ? 'no labels' : 'no class with 2 labelled records'}, so no retrieval scores; DBSCAN eps ${formatNumber(outcome.eps)}, min-pts ${params.minPts}${mseNote}\n`);
+    io.stderr.write(`${describeModel(embedded)}; ${labelledRows === 0 ? 'no labels' : 'no class with 2 labelled records'}, so no retrieval scores; ${clusteringNote}${mseNote}\n`);
     return;
   }
   if (labelledRows === 0) throw new InputError(`${file}: no record has a label with the label option given`);
@@ -133,7 +141,7 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
   } catch {
     // A single class: no negatives, no triplets (NaN says so).
   }
-  const c = evaluateClustering(truth, Array.from(outcome.labels));
+  const c = outcome ? evaluateClustering(truth, Array.from(outcome.labels)) : undefined;
   const scores = {
     records: index.records.length,
     classes: classes.length,
@@ -147,17 +155,14 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
     triplet_accuracy: triplets,
     verification_accuracy: verification.accuracy,
     verification_threshold: verification.threshold,
-    clusters: c.clusters,
-    noise: c.noisePoints,
-    ari: c.ari,
-    nmi: c.nmi,
+    ...(c ? { clusters: c.clusters, noise: c.noisePoints, ari: c.ari, nmi: c.nmi } : {}),
     ...mse,
   };
   if (options.json) io.stdout.write(`${JSON.stringify(scores)}\n`);
   else io.stdout.write(`${Object.entries(scores).map(([k, v]) => `${k}\t${formatNumber(v)}`).join('\n')}\n`);
   const sampled = rows.length < labelledRows ? `; retrieval on a seeded sample of ${rows.length} of ${labelledRows} labelled records` : '';
-  const mutual = outcome.stats.keptEdges !== undefined ? ` on the ${outcome.stats.keptEdges} of ${outcome.stats.edges} links between mutual neighbours` : '';
-  io.stderr.write(`${describeModel(embedded)}; DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}${mutual}${sampled}${mseNote}\n`);
+  const mutual = outcome?.stats.keptEdges !== undefined ? ` on the ${outcome.stats.keptEdges} of ${outcome.stats.edges} links between mutual neighbours` : '';
+  io.stderr.write(`${describeModel(embedded)}; ${clusteringNote}${mutual}${sampled}${mseNote}\n`);
 }
 interface Scored {
   truth: string[];

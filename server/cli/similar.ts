@@ -7,6 +7,7 @@ import { checkIndexOptions } from './cluster';
 import { InputError, UsageError } from './errors';
 import { similarVectorRecords, similarVectors } from '../jobs/vectorClusterDataset';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
+import { tsvField } from './tsv';
 
 export default defineCommand({
   name: 'similar',
@@ -50,7 +51,7 @@ export default defineCommand({
         const out = { query: options.id, model: embedded.manifest.modelId, metric: embedded.index.metric, items: items.map((it) => ({ recordId: it.record.id, score: it.score, distance: it.distance, ...(it.record.file !== undefined ? { file: it.record.file } : { line: it.record.startLine + 1 }), ...(it.record.label !== undefined ? { label: it.record.label } : {}) })) };
         io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } else {
-        io.stdout.write(`${['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)].join('\n')}\n`);
+        io.stdout.write(`${['record_id\tscore\tdistance', ...items.map((it) => `${tsvField(it.record.id)}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)].join('\n')}\n`);
       }
       io.stderr.write(`${describeModel(embedded)}\n`);
       return;
@@ -66,7 +67,7 @@ export default defineCommand({
         io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)];
+      const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${tsvField(it.record.id)}\t${formatNumber(it.score)}\t${formatNumber(it.distance)}`)];
       io.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
@@ -80,7 +81,7 @@ export default defineCommand({
       io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
     }
-    const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${it.record.id}\t${formatNumber(it.score)}\t${it.distance}`)];
+    const lines = ['record_id\tscore\tdistance', ...items.map((it) => `${tsvField(it.record.id)}\t${formatNumber(it.score)}\t${it.distance}`)];
     io.stdout.write(`${lines.join('\n')}\n`);
   },
 });

@@ -29,6 +29,7 @@ import type { TrainingMetricsReport } from '../jobs/trainModel';
 import { defineCommand, type CliIO } from './command';
 import { DATASET_OPTIONS, datasetPath, isVectorDataset, readOptions, reportWarnings, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
+import { refuseOverwritingInputs } from './output';
 import { formatNumber } from './format';
 
 export const MODEL_KINDS = ['siamese', 'autoencoder'] as const;
@@ -250,6 +251,7 @@ export default defineCommand({
     const perceptualModel = options['perceptual-model'];
     if (perceptualModel !== undefined && !existsSync(path.join(perceptualModel, MODEL_FILES.manifest))) throw new UsageError(`--perceptual-model ${perceptualModel}: no model there (train a Siamese model with \`simlab train --model siamese\`)`);
     const backend = oneOf<BackendPreference>('--backend', options.backend, BACKEND_PREFERENCES) ?? 'auto';
+    await refuseOverwritingInputs({ '--out': options.out }, [file, options.labels, perceptualModel]);
     const out = checkOutDir(options.out ?? defaultOutDir(file), file, options.overwrite === true);
     const vector = await isVectorDataset(file);
     const oneHotLength = positiveInt('--sequence-length', options['sequence-length']);

@@ -17,7 +17,7 @@ import { requestProgress, withProgress, type RequestProgress } from './progress'
 export function registerCluster(host: HostContext, service: DatasetService): void {
   host.connection.onRequest(ClusterRequest.type, async (params, token) => {
     try {
-      const entry = service.entry((params as { uri?: unknown } | null)?.uri);
+      const entry = await service.entryOf((params as { uri?: unknown } | null)?.uri);
       const clusterParams = await service.clusterParams(entry, params.params);
       const view = await runCluster(host, service, entry, clusterParams, token, await requestProgress(host, params));
       return toResult(entry, view);

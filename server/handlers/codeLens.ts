@@ -34,7 +34,7 @@ export function registerCodeLens(host: HostContext, service: DatasetService): vo
     if (!settings.codeLens) return [];
     let entry: DatasetEntry;
     try {
-      entry = service.entry(params.textDocument.uri);
+      entry = await service.entryOf(params.textDocument.uri);
     } catch {
       return [];
     }

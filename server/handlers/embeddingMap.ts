@@ -66,9 +66,11 @@ export function registerEmbeddingMap(host: HostContext, service: DatasetService)
       if (params?.modelId !== undefined && typeof params.modelId !== 'string') throw new InvalidInputError('embeddingMap: modelId must be a string');
       if (params?.clusterOn !== undefined && params.clusterOn !== 'map' && params.clusterOn !== 'embedding') throw new InvalidInputError(`embeddingMap: clusterOn is 'map' or 'embedding', got ${JSON.stringify(params.clusterOn)}`);
       const dir = params.modelId !== undefined ? await modelDir(service, params.modelId) : undefined;
-      let file = DatasetService.pathOf(params?.uri);
+      let file = await service.fileOf(params?.uri);
       const format = await vectorFormatOf(file);
       if (format === 'image-file' || (format === 'npy' && (await vectorFormatOf(path.dirname(file))) === 'volume-folder')) file = await datasetFolderOfImage(file);
+      // The folder an image stands for may lie above it: it must be inside the workspace too.
+      await service.workspaceFolderOf(file);
       const settings = await service.settings(params.uri);
       const clusterOn = params.clusterOn ?? settings.map.clusterOn;
       // A file dataset's records get the map's clusters as diagnostics, unless the file changes meanwhile.

@@ -18,7 +18,8 @@ export function registerFileEvents(host: HostContext, service: DatasetService, d
   documents.onDidOpen(({ document }) => {
     void (async () => {
       if (!service.trusted || !document.uri.startsWith('file:')) return;
-      const entry = service.entry(document.uri);
+      // A file opened from outside the workspace folders is not read (the guard refuses it).
+      const entry = await service.entryOf(document.uri);
       if (entry.clustered || entry.mapped || entry.parseError) return; // its diagnostics are published (diagnostics.ts)
       const settings = await service.settings(document.uri);
       // Only files the include globs call datasets: a CSV opened for reading is not indexed as text lines.

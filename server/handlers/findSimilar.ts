@@ -29,7 +29,7 @@ export function registerFindSimilar(host: HostContext, service: DatasetService):
   host.connection.onRequest(FindSimilarRequest.type, async (params, token) => {
     try {
       const p = checkParams(params);
-      const entry = service.entry(p.uri);
+      const entry = await service.entryOf(p.uri);
       return await host.status.track(`Finding items like ${path.basename(entry.path)}`, async () => {
         if (p.modelId !== undefined) return similarByModel(host, service, entry.path, p.modelId, p.position?.line, p.k, token);
         if (!p.position && (await isRecordFile(entry.path))) return similarMemberFiles(host, service, entry.path, p.k, token);
@@ -85,6 +85,7 @@ async function similarByModel(host: HostContext, service: DatasetService, file: 
   const dir = await modelDir(service, modelId);
   const own = line === undefined && (await isRecordFile(file));
   const dataset = own ? await datasetFolderOfImage(file) : file;
+  await service.workspaceFolderOf(dataset);
   const { index } = await withTokenSignal(token, (signal) => modelEmbeddings(dataset, { pool: host.jobs(), modelDir: dir, signal }));
   const query = own ? index.records.find((r) => r.file === file) : line !== undefined ? recordAtLine(index.records, line) : undefined;
   if (!query) throw new InvalidInputError(line === undefined ? `${path.basename(file)}: Find Similar with a model needs a record (a line of the file, or an image or volume file)` : `${path.basename(file)}: no record at line ${line + 1}`);
@@ -108,7 +109,7 @@ async function similarByModel(host: HostContext, service: DatasetService, file: 
 async function similarMemberFiles(host: HostContext, service: DatasetService, file: string, k: number, token: CancellationToken): Promise<FindSimilarRequest.Result> {
   service.checkTrusted();
   const folder = await datasetFolderOfImage(file);
-  const entry = service.entry(pathToFileURL(folder).href);
+  const entry = await service.entryOf(pathToFileURL(folder).href);
   const index = (await untilCancelled(service.ensureIndex(entry), token)) as VectorIndex;
   const query = index.records.find((r) => r.file === file);
   if (!query) throw new InvalidInputError(`${path.basename(file)} is not one of the ${index.records.length} records of ${folder}`);

@@ -8,17 +8,18 @@ import type { RecordMeta } from '../worker/tasks/loadDataset';
 import type { ClusterView, DatasetEntry, MapClusters } from '../host/datasetEntry';
 import type { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { closeness, escapeMarkdown, radius } from './recordText';
+import { escapeMarkdown } from './markdown';
+import { closeness, radius } from './recordText';
 
 export function hoverText(entry: DatasetEntry, line: number): string | undefined {
   const onMap = entry.mapped ? mapHoverLine(entry.mapped, line) : undefined;
   const index = entry.clustered?.outcome.index ?? entry.index;
   const record = index ? recordAtLine(index.records, line) : undefined;
-  if (!index || !record) return onMap ? `**${onMap.id}**\n\n${onMap.text}` : undefined;
+  if (!index || !record) return onMap ? `**${escapeMarkdown(onMap.id)}**\n\n${onMap.text}` : undefined;
   const unit = index.kind === 'sequence' ? 'bases' : index.kind === 'text' ? 'characters' : 'values';
   // FASTA/FASTQ: the header's description (`Genus species`) beside the id, as the header reads.
   const described = record.description !== undefined ? ` · ${escapeMarkdown(record.description)}` : '';
-  const lines = [`**${record.id}**${described} · ${record.length} ${unit}${record.label !== undefined ? ` · label ${escapeMarkdown(record.label)}` : ''}`];
+  const lines = [`**${escapeMarkdown(record.id)}**${described} · ${record.length} ${unit}${record.label !== undefined ? ` · label ${escapeMarkdown(record.label)}` : ''}`];
   if (onMap) lines.push('', onMap.text);
   const view: ClusterView | undefined = entry.clustered;
   if (!view) {
@@ -32,7 +33,7 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
     lines.push('', 'Nearest neighbours:');
     for (const nb of nbs) {
       const other = view.outcome.index.records[nb.record] as RecordMeta;
-      lines.push(`- ${other.id}${other.description !== undefined ? ` ${escapeMarkdown(other.description)}` : ''} — ${closeness(nb)} (line ${other.startLine + 1})`);
+      lines.push(`- ${escapeMarkdown(other.id)}${other.description !== undefined ? ` ${escapeMarkdown(other.description)}` : ''} — ${closeness(nb)} (line ${other.startLine + 1})`);
     }
   }
   return lines.join('\n');

@@ -22,10 +22,9 @@ import { beginProgress, requestProgress } from './progress';
 
 export const MODELS_FOLDER = path.join('.similarity-lab', 'models');
 
-/** The models folder for a dataset: in its workspace folder, else beside it. */
-function modelsRoot(service: DatasetService, file: string): string {
-  const folder = service.folders.find((f) => file === f || file.startsWith(f + path.sep));
-  return path.join(folder ?? path.dirname(file), MODELS_FOLDER);
+/** The models folder for a dataset: in its workspace folder (a file outside every one is refused). */
+async function modelsRoot(service: DatasetService, file: string): Promise<string> {
+  return path.join(await service.workspaceFolderOf(file), MODELS_FOLDER);
 }
 
 function info(dir: string, m: ModelManifest): ModelInfo {
@@ -165,12 +164,12 @@ export function registerModels(host: HostContext, service: DatasetService): void
 
   host.connection.onRequest(TrainRequest.type, async (params, token) => {
     try {
-      service.checkTrusted();
-      const file = DatasetService.pathOf(params?.uri);
+      const file = await service.fileOf(params?.uri);
       if (params.model !== 'siamese' && params.model !== 'autoencoder') throw new InvalidInputError(`train: model is "siamese" or "autoencoder", got ${JSON.stringify(params.model)}`);
       const config = checkConfig(params.config);
       const settings = await service.settings(params.uri);
       const name = path.basename(file);
+      const root = await modelsRoot(service, file);
       const autoencoder = params.model === 'autoencoder';
       const job = beginProgress(await requestProgress(host, params), token, `Training ${autoencoder ? 'an autoencoder' : 'a similarity model'} on ${name}`);
       const modelId = newModelId(name.replace(/(\.gz)?$/u, '').replace(/\.[^.]*$/u, ''), new Date(), params.model);
@@ -180,7 +179,7 @@ export function registerModels(host: HostContext, service: DatasetService): void
         const result = await host.status.track(`Training on ${name}`, (setLabel) =>
           trainModel(file, {
             pool: host.jobs(),
-            out: path.join(modelsRoot(service, file), modelId),
+            out: path.join(root, modelId),
             modelId,
             signal: job.signal,
             stopSignal: stop.signal,

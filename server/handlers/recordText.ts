@@ -7,11 +7,6 @@ import type { ClusterView } from '../host/datasetEntry';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
 import type { Range } from '../protocol';
 
-/** Record text (a header's description) shown in Markdown as written: no emphasis, links or HTML of its own. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/gu, '\\$&');
-}
-
 function pct(identity: number): string {
   return `${(identity * 100).toFixed(1)} %`;
 }

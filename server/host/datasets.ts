@@ -20,6 +20,7 @@ import { InvalidInputError } from '../worker/errors';
 import type { ClusterParamsInput, DatasetInfo, DatasetState } from '../protocol';
 import type { ClusterView, DatasetEntry, DatasetIndex, MapClusters, ProgressSink } from './datasetEntry';
 import type { HostSettings, SettingsCache } from './settings';
+import { workspaceFolderOf } from './workspaceGuard';
 
 /** What the service needs of the host: the worker pool, and the status its work shows in. */
 export interface DatasetServiceHost {
@@ -40,7 +41,8 @@ export class DatasetService {
   private readonly imageFolders = new Set<string>();
   folders: string[] = [];
   cache: IndexCache | undefined;
-  trusted = true;
+  /** Set from the client's initialization options; a client that does not say is not trusted. */
+  trusted = false;
   private readonly resultsChanged = new Emitter<DatasetEntry>();
   private readonly datasetsChanged = new Emitter<void>();
   /** Fires after an entry's clustering, map clusters or errors change (its diagnostics are stale). */
@@ -65,6 +67,40 @@ export class DatasetService {
     } catch (err) {
       throw new InvalidInputError(`bad file URI ${JSON.stringify(uri)}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /**
+   * The guard every request that names a file goes through: the path of `uri` when the workspace
+   * is trusted and the file (links resolved) lies inside a workspace folder; InvalidInputError
+   * (InvalidParams) otherwise. Returns the path as the uri gives it (the entries' key).
+   */
+  async fileOf(uri: unknown): Promise<string> {
+    this.checkTrusted();
+    const file = DatasetService.pathOf(uri);
+    await this.workspaceFolderOf(file);
+    return file;
+  }
+
+  /** {@link fileOf}, then the file's entry. */
+  async entryOf(uri: unknown): Promise<DatasetEntry> {
+    await this.fileOf(uri);
+    return this.entry(uri);
+  }
+
+  /**
+   * The workspace folder holding `file` (links resolved): where the host may read it and write
+   * beside it (models). InvalidInputError for a file outside every workspace folder.
+   */
+  async workspaceFolderOf(file: string): Promise<string> {
+    const folder = await workspaceFolderOf(file, this.folders);
+    if (folder === undefined) {
+      throw new InvalidInputError(
+        this.folders.length === 0
+          ? `${file}: Similarity Lab reads only files inside a workspace folder, and none is open`
+          : `${file} is outside the workspace folders: Similarity Lab reads and writes only inside them`,
+      );
+    }
+    return folder;
   }
 
   /** The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI. */

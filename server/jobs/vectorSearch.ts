@@ -7,9 +7,9 @@
  * equal rows. Cancellation: the caller's AbortSignal cancels every chunk (the pool's flag, polled
  * by the task at each query block).
  */
-import { epsFromKDistances, sampleRows, type EpsEstimate } from '../engine/cluster/epsEstimate';
+import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
-import { checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkEnoughRecords, checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
@@ -205,7 +205,7 @@ export async function estimateEpsInPool(data: Float32Array, n: number, dim: numb
   const knn = await knnInPool(data, n, dim, k, { ...options, rows, onProgress: (_s, d, t) => options.onProgress?.('eps', d, t) });
   const kDist = new Float32Array(rows.length);
   for (let q = 0; q < rows.length; q++) kDist[q] = knn.distances[q * knn.k + knn.k - 1];
-  return epsFromKDistances(kDist, k, rows);
+  return epsFromKDistances(kDist, k, rows, sampleScale(data, dim, rows));
 }
 
 /**
@@ -224,10 +224,10 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   checkMatrix(data, n, dim);
   const metric = metricOf(options);
   const grid = usesGrid(dim, metric);
+  checkEnoughRecords(n, minPts, options.eps !== undefined);
   let eps = options.eps;
   let estimate: EpsEstimate | undefined;
   if (eps === undefined) {
-    if (n <= minPts) return { labels: new Int32Array(n).fill(-1), eps: Number.NaN, method: grid ? 'grid' : 'graph' };
     estimate = await estimateEpsInPool(data, n, dim, options);
     eps = estimate.eps;
   }

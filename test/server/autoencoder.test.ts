@@ -28,7 +28,7 @@ void describe('autoencoders in the editor (host over stdio)', { timeout: 240_000
     for (const f of ['fashion64-images-idx3-ubyte.gz', 'fashion64-labels-idx1-ubyte.gz']) cpSync(path.join(FIXTURES, 'images', f), path.join(workspace, f));
     cpSync(path.join(FIXTURES, 'images', 'fashion'), path.join(workspace, 'fashion'), { recursive: true });
     host = LspTestClient.start();
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
   });
 
   after(async () => {

@@ -77,7 +77,8 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-server-'));
   const workspace = path.join(tmp, 'workspace');
   const cacheDir = path.join(tmp, 'cache');
-  const bigFile = path.join(tmp, 'outside', 'families.fasta');
+  // Inside the workspace (the host reads nothing outside it), where discovery does not list it.
+  const bigFile = path.join(workspace, 'node_modules', 'big', 'families.fasta');
   const sampleFile = path.join(workspace, 'data', '16S-sample.fasta');
   const sampleUri = pathToFileURL(sampleFile).href;
   const bigUri = pathToFileURL(bigFile).href;
@@ -88,7 +89,7 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
 
   const start = async (): Promise<LspTestClient> => {
     const client = LspTestClient.start();
-    await client.initialize(undefined, { cacheDir }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await client.initialize(undefined, { cacheDir, trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
     return client;
   };
 
@@ -288,7 +289,7 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     });
     try {
       const capabilities = { ...DEFAULT_CAPABILITIES, workspace: { ...DEFAULT_CAPABILITIES.workspace, didChangeConfiguration: { dynamicRegistration: true } } };
-      await client.initialize(capabilities, { cacheDir }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+      await client.initialize(capabilities, { cacheDir, trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
       await client.connection.sendRequest(DatasetsRequest.type, {}); // the registration is sent after `initialized`
       const registration = registered.find((r) => (r as { method?: string }).method === DidChangeConfigurationNotification.method) as { registerOptions?: { section?: unknown } } | undefined;
       assert.ok(registration, `registrations: ${JSON.stringify(registered)}`);

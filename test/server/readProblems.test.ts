@@ -30,7 +30,7 @@ void describe('read problems in the editor (host over stdio)', { timeout: 120_00
   before(async () => {
     mkdirSync(workspace, { recursive: true });
     host = LspTestClient.start();
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
   });
 
   after(async () => {

@@ -34,7 +34,7 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     cpSync(path.join(FIXTURES, 'tables', 'iris.csv'), irisFile);
     cpSync(path.join(FIXTURES, 'images', 'fashion'), images, { recursive: true });
     host = LspTestClient.start();
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
   });
 
   after(async () => {

@@ -24,6 +24,31 @@ export interface EpsEstimate {
   knee: number;
   /** The sampled data rows, ascending. */
   rows: Int32Array;
+  /**
+   * Every sampled point has k identical neighbours (k-distance 0: duplicates, or a dataset of one
+   * record repeated): there is no curve to read, and eps is a radius too small to join anything
+   * but identical points (see DUPLICATE_EPS).
+   */
+  duplicates?: boolean;
+}
+
+/**
+ * eps when every sampled k-distance is 0, relative to the data's largest absolute value (at least
+ * 1): identical records are one cluster, and records that differ beyond float32 rounding are not
+ * joined to them.
+ */
+export const DUPLICATE_EPS = 1e-6;
+
+/** The largest absolute value of the sampled rows, at least 1: the scale of DUPLICATE_EPS. */
+export function sampleScale(data: Float32Array, dim: number, rows: Int32Array): number {
+  let scale = 1;
+  for (const r of rows) {
+    for (let t = r * dim; t < (r + 1) * dim; t++) {
+      const v = Math.abs(data[t] as number);
+      if (v > scale) scale = v;
+    }
+  }
+  return scale;
 }
 
 export interface EpsEstimateOptions extends MetricOptions {
@@ -72,15 +97,18 @@ export function sampleRows(n: number, size: number, seed = 1): Int32Array {
 }
 
 
-/** The estimate from k-distances already computed (e.g. by workers): sorts them and finds the knee. */
-export function epsFromKDistances(kDistances: Float32Array, k: number, rows: Int32Array): EpsEstimate {
+/**
+ * The estimate from k-distances already computed (e.g. by workers): sorts them and finds the knee.
+ * `scale` (the data's largest absolute value, see sampleScale) sizes eps when every k-distance is 0.
+ */
+export function epsFromKDistances(kDistances: Float32Array, k: number, rows: Int32Array, scale = 1): EpsEstimate {
   const curve = Float32Array.from(kDistances).sort();
   if (curve.length === 0) throw new RangeError('eps cannot be estimated without points');
   const knee = kneeIndex(curve);
   let eps = curve[knee];
   // eps must be positive (a sample of duplicates has k-distance 0): take the smallest positive value.
   if (!(eps > 0)) eps = curve.find((v) => v > 0) ?? 0;
-  if (!(eps > 0)) throw new RangeError('eps cannot be estimated: every sampled point has k identical neighbours');
+  if (!(eps > 0)) return { eps: DUPLICATE_EPS * Math.max(1, scale), k, curve, knee, rows, duplicates: true };
   return { eps, k, curve, knee, rows };
 }
 
@@ -93,5 +121,5 @@ export function estimateEps(data: Float32Array, n: number, dim: number, options:
   const knn = knnExact(data, n, dim, k, { metric: options.metric ?? 'euclidean', ...(options.p !== undefined ? { p: options.p } : {}), rows });
   const kDist = new Float32Array(rows.length);
   for (let q = 0; q < rows.length; q++) kDist[q] = knn.distances[q * knn.k + knn.k - 1];
-  return epsFromKDistances(kDist, k, rows);
+  return epsFromKDistances(kDist, k, rows, sampleScale(data, dim, rows));
 }

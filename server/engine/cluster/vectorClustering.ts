@@ -78,6 +78,23 @@ export function graphFromRanges(n: number, parts: readonly { from: number; range
   return buildNeighbourGraph(n, { i, j, distance });
 }
 
+/** A dataset too small for DBSCAN with these parameters (an input error: exit 2, InvalidParams). */
+export class TooFewRecordsError extends Error {
+  override readonly name = 'TooFewRecordsError';
+}
+
+/**
+ * Without eps there is nothing to compute for minPts records or fewer: eps is read off the
+ * k-distance curve, which needs each record's minPts-th neighbour besides itself. Say so in the
+ * user's terms rather than answer "eps NaN" and all noise. (With eps given, a small dataset is
+ * still DBSCAN's to label: all noise when fewer than minPts.)
+ */
+export function checkEnoughRecords(n: number, minPts: number, epsGiven: boolean): void {
+  if (epsGiven) return;
+  if (n < minPts) throw new TooFewRecordsError(`too few records to cluster: ${n}; at least minPts (${minPts}) are needed`);
+  if (n <= minPts) throw new TooFewRecordsError(`too few records to pick eps: ${n}; the k-distance curve needs more than minPts (${minPts}) records: give eps, or a smaller minPts`);
+}
+
 /** Throws a RangeError naming the first bad option (minPts, eps, mutualNeighbours). */
 export function checkVectorClusterOptions(options: VectorClusterOptions): void {
   const { minPts, eps } = options;
@@ -92,10 +109,10 @@ export function clusterVectors(data: Float32Array, n: number, dim: number, optio
   checkVectorClusterOptions(options);
   checkMatrix(data, n, dim);
   const metric: MetricOptions = { metric: options.metric ?? 'euclidean', ...(options.p !== undefined ? { p: options.p } : {}) };
+  checkEnoughRecords(n, options.minPts, options.eps !== undefined);
   let eps = options.eps;
   let estimate: EpsEstimate | undefined;
   if (eps === undefined) {
-    if (n <= options.minPts) return { labels: new Int32Array(n).fill(-1), eps: Number.NaN, method: usesGrid(dim, metric) ? 'grid' : 'graph' };
     estimate = estimateEps(data, n, dim, { ...metric, minPts: options.minPts, ...(options.sampleSize ? { sampleSize: options.sampleSize } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     eps = estimate.eps;
   }

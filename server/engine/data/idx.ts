@@ -11,7 +11,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { ByteStream } from './binary';
+import { ByteStream, checkAnnouncedSize } from './binary';
 import { ParseError } from './records';
 
 const hex = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
@@ -61,10 +61,11 @@ export async function readIdxData(
     const shape = dims.length === 3 ? [dims[1]!, dims[2]!, 1] : [dims[1]!];
     const dim = shape.reduce((a, b) => a * b, 1);
     const count = Math.min(total, limit);
-    const data = new Float32Array(count * dim);
-    const block = new Uint8Array(Math.max(1, Math.floor((1 << 20) / Math.max(1, dim))) * dim);
-    let done = 0;
     const what = dims.length === 3 ? `${total} images of ${dims[1]}×${dims[2]}` : `${total} vectors of ${dims[1]}`;
+    await checkAnnouncedSize(filePath, file, { kind: 'truncated IDX file', what, field: 'dimensions', column: 5, headerBytes, total, count, recordValues: dim, itemBytes: 1 });
+    const data = new Float32Array(count * dim);
+    const block = new Uint8Array(Math.max(1, Math.min(1 << 20, count * dim)));
+    let done = 0;
     while (done < count * dim) {
       const want = Math.min(block.length, count * dim - done);
       const got = await stream.readInto(block.subarray(0, want));
@@ -91,6 +92,7 @@ export async function readIdxLabels(filePath: string, file: string, limit: numbe
     const { dims } = await readHeader(stream, file, [0x801]);
     const total = dims[0]!;
     const count = Math.min(total, limit);
+    await checkAnnouncedSize(filePath, file, { kind: 'truncated IDX labels file', what: `${total} labels`, field: 'dimensions', column: 5, headerBytes: 8, total, count, recordValues: 1, itemBytes: 1 });
     const bytes = new Uint8Array(count);
     const got = await stream.readInto(bytes);
     if (got < count) throw new ParseError(file, 1, stream.offset + 1, `truncated IDX labels file: the header announces ${total} labels, the data ends after ${got}`);

@@ -7,7 +7,7 @@
  * As a dataset the first axis counts records: rank 2 (n, d) → vectors [d]; rank 3 (n, h, w) →
  * grey images [h, w, 1]; rank 4 (n, d, h, w) → volumes [d, h, w].
  */
-import { ByteStream } from './binary';
+import { ByteStream, checkAnnouncedSize } from './binary';
 import { ParseError } from './records';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -24,6 +24,8 @@ export interface NpyHeader {
   shape: number[];
   /** Bytes before the data. */
   dataOffset: number;
+  /** 1-based byte offset of the 'shape' field. */
+  shapeColumn: number;
 }
 
 const DTYPES: Record<string, NpyDtype> = { '<f4': 'float32', '<f8': 'float64', '|u1': 'uint8', '<u1': 'uint8', '>u1': 'uint8', u1: 'uint8' };
@@ -61,7 +63,7 @@ async function readHeader(stream: ByteStream, file: string): Promise<NpyHeader> 
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (!dims.every((s) => /^\d+L?$/.test(s))) throw new ParseError(file, 1, col('shape'), `bad shape (${shape[1]})`, 'shape');
-  return { dtype, shape: dims.map((s) => parseInt(s, 10)), dataOffset: stream.offset };
+  return { dtype, shape: dims.map((s) => parseInt(s, 10)), dataOffset: stream.offset, shapeColumn: col('shape') };
 }
 
 export interface NpyRead {
@@ -93,6 +95,7 @@ export async function readNpy(
     const dim = shape.slice(options.axes).reduce((a, b) => a * b, 1);
     const count = Math.min(total, options.limit ?? Number.POSITIVE_INFINITY);
     const item = ITEM_SIZE[dtype];
+    await checkAnnouncedSize(filePath, file, { kind: 'truncated .npy file', what: `shape (${shape.join(', ')}) of ${dtype}`, field: 'shape', column: header.shapeColumn, headerBytes: header.dataOffset, total, count, recordValues: dim, itemBytes: item });
     const data = new Float32Array(count * dim);
     const blockItems = Math.max(1, Math.floor((1 << 20) / item));
     const block = new Uint8Array(blockItems * item);

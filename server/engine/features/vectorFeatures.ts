@@ -74,6 +74,8 @@ export function featuresOf(dataset: Pick<VectorDataset, 'kind' | 'shape' | 'dim'
       return { data: m.data, dim: m.dim, kind: 'hog' };
     }
     case 'scaled': {
+      // No records: nothing to fit, no features; what needs records says so in its own terms.
+      if (n === 0 && !spec.scaler) return { data: new Float32Array(0), dim, kind: 'scaled' };
       const scaler = spec.scaler ?? StandardScaler.fit(data, dim);
       if (scaler.dim !== dim) throw new RangeError(`features 'scaled': the scaler has ${scaler.dim} columns, the dataset ${dim}`);
       const out = scaler.transform(data);

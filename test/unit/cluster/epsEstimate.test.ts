@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { epsFromKDistances, estimateEps, kneeIndex, sampleRows } from '../../../server/engine/cluster/epsEstimate';
+import { DUPLICATE_EPS, epsFromKDistances, estimateEps, kneeIndex, sampleRows } from '../../../server/engine/cluster/epsEstimate';
+import { clusterVectors, TooFewRecordsError } from '../../../server/engine/cluster/vectorClustering';
 import { euclidean } from '../../../server/engine/measures/vector';
 import { gaussian, mulberry32 } from '../features/rng';
 
@@ -97,10 +98,31 @@ void describe('eps estimate', () => {
     assert.deepEqual(estimateEps(data, n, dim, { minPts: 5, sampleSize: 800, seed: 3 }).eps, est.eps, 'deterministic');
   });
 
-  void it('rejects too few points, all-duplicate samples, bad minPts', () => {
+  void it('rejects too few points and bad minPts', () => {
     assert.throws(() => estimateEps(new Float32Array(6), 3, 2, { minPts: 3 }), /need more than 3/);
     assert.throws(() => estimateEps(new Float32Array(6), 3, 2, { minPts: 0 }), /minPts/);
-    assert.throws(() => epsFromKDistances(new Float32Array(4), 2, new Int32Array(4)), /identical neighbours/);
     assert.equal(epsFromKDistances(Float32Array.of(0, 0, 0, 0.5, 0.5, 0.5, 0.5, 9), 2, new Int32Array(8)).eps, 0.5);
+  });
+
+  void it('all records identical: a radius that joins only identical records, scaled to the data, flagged as duplicates', () => {
+    const same = new Float32Array(40 * 3).map((_, t) => [4, -250, 7][t % 3] as number);
+    const est = estimateEps(same, 40, 3, { minPts: 5 });
+    assert.equal(est.duplicates, true);
+    assert.equal(est.eps, DUPLICATE_EPS * 250);
+    assert.equal(epsFromKDistances(new Float32Array(4), 2, new Int32Array(4)).eps, DUPLICATE_EPS);
+    // Identical rows are one cluster; a row that differs by more than float32 rounding is not joined to them.
+    const labels = clusterVectors(same, 40, 3, { minPts: 5 }).labels;
+    assert.deepEqual([...new Set(labels)], [0]);
+    const apart = Float32Array.of(...same, 4, -250, 7.001);
+    assert.equal(clusterVectors(apart, 41, 3, { minPts: 5, eps: est.eps }).labels[40], -1);
+  });
+
+  void it('too few records for DBSCAN: an input error in the user\'s terms, not eps NaN', () => {
+    const tooFew = (n: number, eps?: number) => () => clusterVectors(new Float32Array(n * 2), n, 2, { minPts: 5, ...(eps !== undefined ? { eps } : {}) });
+    for (const n of [0, 1, 4]) assert.throws(tooFew(n), (e: unknown) => e instanceof TooFewRecordsError && e.message === `too few records to cluster: ${n}; at least minPts (5) are needed`);
+    // With eps given, DBSCAN still labels them: all noise below minPts.
+    assert.deepEqual([...tooFew(4, 0.5)().labels], [-1, -1, -1, -1]);
+    assert.throws(tooFew(5), (e: unknown) => e instanceof TooFewRecordsError && /too few records to pick eps: 5; .*more than minPts \(5\)/u.test(e.message));
+    assert.deepEqual([...clusterVectors(new Float32Array(10), 5, 2, { minPts: 5, eps: 0.5 }).labels], [0, 0, 0, 0, 0]);
   });
 });

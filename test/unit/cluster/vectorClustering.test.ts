@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DBSCAN } from 'density-clustering';
 import { coreMask, dbscanGraph } from '../../../server/engine/cluster/dbscan';
-import { clusterVectors, graphFromRanges, usesGrid } from '../../../server/engine/cluster/vectorClustering';
+import { clusterVectors, graphFromRanges, TooFewRecordsError, usesGrid } from '../../../server/engine/cluster/vectorClustering';
 import { rangeQuery, vectorDistance, type MetricOptions } from '../../../server/engine/index/knnExact';
 import { adjustedRandIndex, evaluateClustering } from '../../../server/engine/eval/clustering';
 import { StandardScaler } from '../../../server/engine/features/scaler';
@@ -116,11 +116,11 @@ void describe('clusterVectors', () => {
     for (let p = 0; p < core.length; p++) if (core[p]) assert.ok(got.labels[p] >= 0);
   });
 
-  void it('rejects bad parameters; tiny inputs without eps are all noise', () => {
+  void it('rejects bad parameters; tiny inputs without eps are too few records', () => {
     assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { eps: 0, minPts: 2 }), /eps/);
     assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { eps: 1, minPts: 0 }), /minPts/);
     assert.throws(() => clusterVectors(Float32Array.of(1, NaN, 0, 0), 2, 2, { eps: 1, minPts: 2 }), /row 0, column 1/);
-    assert.deepEqual([...clusterVectors(new Float32Array(4), 2, 2, { minPts: 3 }).labels], [-1, -1]);
+    assert.throws(() => clusterVectors(new Float32Array(4), 2, 2, { minPts: 3 }), (e: unknown) => e instanceof TooFewRecordsError && /too few records to cluster: 2; at least minPts \(3\)/u.test(e.message));
   });
 
   void it('mutualNeighbours: on digits, where plain DBSCAN chains the classes together, the mutual 8-NN links separate them', () => {

@@ -104,3 +104,25 @@ void test('IDX: the real Fashion-MNIST training file (when present) starts with 
   assert.deepEqual(d.data, f.data);
   assert.deepEqual(d.records.map((r) => r.label), f.records.map((r) => r.label));
 });
+
+void test('IDX: sizes the header announces are checked against the file and memory before anything is allocated', async () => {
+  const t = tempDir();
+  try {
+    // Plain: 2^31 − 1 images in a 16-byte file; one image of 65535 × 65535; 1000 images with the data of 3.
+    const billions = t.write('billions-idx3-ubyte', idx(0x803, [0x7fffffff, 28, 28], new Uint8Array(0)));
+    await expectParseError(() => readVectorDataset(billions), billions, { line: 1, column: 5, reason: /2147483647 images of 28×28: 1683627179248 values, more than the 1073741824/, field: 'dimensions' });
+    const wide = t.write('wide-idx3-ubyte', idx(0x803, [1, 65535, 65535], new Uint8Array(100)));
+    await expectParseError(() => readVectorDataset(wide), wide, { line: 1, column: 5, reason: /4294836225 values in each record/, field: 'dimensions' });
+    const more = t.write('more-idx3-ubyte', idx(0x803, [1000, 28, 28], new Uint8Array(3 * 784)));
+    await expectParseError(() => readVectorDataset(more), more, { line: 1, column: 16 + 3 * 784 + 1, reason: /truncated IDX file: the header announces 1000 images of 28×28 \(784016 bytes\); the data ends after 2368 bytes, in record 3/, field: 'dimensions' });
+    // Gzip: more than its compressed bytes can unpack to (deflate's 1032:1).
+    const gz = t.write('claims-idx3-ubyte.gz', gzipSync(idx(0x803, [100_000, 28, 28], new Uint8Array(784))));
+    await expectParseError(() => readVectorDataset(gz), gz, { line: 1, column: 5, reason: /100000 images of 28×28 \(78400016 bytes\), more than the \d+ bytes of this gzip file can hold/, field: 'dimensions' });
+    // A labels file announcing more labels than it holds.
+    const images = t.write('pair-images-idx3-ubyte', idx(0x803, [1, 2, 2], new Uint8Array(4)));
+    const labels = t.write('pair-labels-idx1-ubyte', idx(0x801, [0x7fffffff], Uint8Array.of(1)));
+    await expectParseError(() => readVectorDataset(images), labels, { line: 1, column: 5, reason: /the header announces 2147483647 labels: 2147483647 values, more than/, field: 'dimensions' });
+  } finally {
+    t.cleanup();
+  }
+});
