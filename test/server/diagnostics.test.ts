@@ -113,7 +113,7 @@ void describe('diagnostics a data scientist sees (host over stdio)', { timeout: 
     host.handleServerRequest('workspace/configuration', (params) =>
       (params as { items: { section?: string }[] }).items.map((item) => (item.section === 'similarityLab' ? { diagnostics: { maxPerFile: MAX_LABELS } } : {})),
     );
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
   });
 
   after(async () => {

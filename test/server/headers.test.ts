@@ -37,7 +37,7 @@ void describe('headers, tables and image folders in the editor (host over stdio)
     cpSync(path.join(FIXTURES, 'tables', 'iris.csv'), csvFile);
     cpSync(path.join(FIXTURES, 'images', 'fashion'), images, { recursive: true });
     host = LspTestClient.start();
-    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache') }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+    await host.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
   });
 
   after(async () => {

@@ -595,7 +595,7 @@ void describe('Embedding Map page in Chromium', () => {
     const host = LspTestClient.start();
     let map: EmbeddingMapRequest.MapContent;
     try {
-      await host.initialize(undefined, {}, [{ uri: pathToFileURL(tmp).href, name: 'workspace' }]);
+      await host.initialize(undefined, { trusted: true }, [{ uri: pathToFileURL(tmp).href, name: 'workspace' }]);
       map = (await host.connection.sendRequest(EmbeddingMapRequest.type, { uri: pathToFileURL(fasta).href })).map;
     } finally {
       await host.dispose();
