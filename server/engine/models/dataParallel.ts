@@ -103,6 +103,12 @@ export class ParallelAbortedError extends Error {
   }
 }
 
+/** Aborts a run from outside its ranks (the host, when one of them crashed or was cancelled). */
+export function abortParallelRun(buffers: ParallelBuffers): void {
+  Atomics.store(buffers.control, ABORT, 1);
+  Atomics.notify(buffers.control, GENERATION);
+}
+
 export type ParallelCommand = { kind: 'step'; indices: Int32Array; learningRate: number } | { kind: 'end' };
 
 export interface ParallelGroupOptions {
@@ -133,9 +139,7 @@ export class ParallelGroup {
 
   /** Every rank leaves its barrier with a ParallelAbortedError. */
   abort(): void {
-    const c = this.buffers.control;
-    Atomics.store(c, ABORT, 1);
-    Atomics.notify(c, GENERATION);
+    abortParallelRun(this.buffers);
   }
 
   /** Waits until every rank has arrived (sense by generation: the last to arrive releases the rest). */
