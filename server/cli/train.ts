@@ -251,13 +251,13 @@ export default defineCommand({
     const perceptualModel = options['perceptual-model'];
     if (perceptualModel !== undefined && !existsSync(path.join(perceptualModel, MODEL_FILES.manifest))) throw new UsageError(`--perceptual-model ${perceptualModel}: no model there (train a Siamese model with \`simlab train --model siamese\`)`);
     const backend = oneOf<BackendPreference>('--backend', options.backend, BACKEND_PREFERENCES) ?? 'auto';
+    const workers = positiveInt('--workers', options.workers);
     const out = checkOutDir(options.out ?? defaultOutDir(file), file, options.overwrite === true);
     const vector = await isVectorDataset(file);
     const oneHotLength = positiveInt('--sequence-length', options['sequence-length']);
     if (vector && oneHotLength !== undefined) throw new UsageError('--sequence-length applies to FASTA/FASTQ datasets');
     const reads = vector ? { vectorRead: vectorOptions(options).read } : { sequenceRead: readOptions(options) };
     const epochs = (autoencoder ?? config).epochs ?? 20;
-    const workers = positiveInt('--workers', options.workers);
     const kind = autoencoder ? { model: 'autoencoder' as const, autoencoder, ...(perceptualModel !== undefined ? { perceptualModelDir: perceptualModel } : {}) } : { config };
     const { trainModel } = await import('../jobs/trainModel.js');
     const result = await withPool((pool) => trainModel(file, { pool, out, backend, ...kind, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), ...(workers !== undefined ? { workers } : {}), onMetrics: metricsReporter(io, epochs) }));
