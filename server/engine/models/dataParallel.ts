@@ -209,7 +209,9 @@ export class ParallelGroup {
     if (this.rank !== 0) {
       let off = 0;
       for (const v of variables) {
-        v.assign(tf.tensor(reduced.slice(off, off + v.size), v.shape, 'float32'));
+        const value = tf.tensor(reduced.slice(off, off + v.size), v.shape, 'float32');
+        v.assign(value);
+        value.dispose();
         off += v.size;
       }
     }

@@ -74,6 +74,7 @@ void describe('data-parallel training', () => {
     assert.equal(first[0]!.steps, 6);
     assert.equal(first[1]!.steps, 6);
     assert.deepEqual(bits(first[1]!.weights), bits(first[0]!.weights));
+    assert.deepEqual(first.map((r) => r.leaked), [0, 0], 'every tensor a step makes is disposed');
     const again = await runParallel(2);
     assert.deepEqual(bits(again[0]!.weights), bits(first[0]!.weights));
     assert.deepEqual(again[0]!.losses, first[0]!.losses);

@@ -4,6 +4,7 @@
  * per-step losses (rank 0) and the trainable weights at the end, as one Float32Array.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../server/engine/models/backend';
 import { ParallelGroup, trainableVariables, type ParallelBuffers } from '../../../server/engine/models/dataParallel';
 import { denseInputs, followSiamese, trainSiamese, type TrainingConfig } from '../../../server/engine/models/training';
@@ -22,6 +23,8 @@ export interface RankResult {
   losses: number[];
   weights: Float32Array;
   steps: number;
+  /** Tensors left on the backend by the run (its encoder disposed): 0 unless a step leaks. */
+  leaked: number;
 }
 
 async function main(): Promise<void> {
@@ -29,12 +32,13 @@ async function main(): Promise<void> {
   await initBackend('cpu');
   const group = new ParallelGroup(d.buffers, d.rank);
   const data = { inputs: denseInputs(d.data, [d.dim]), labels: d.labels };
+  const before = tf.memory().numTensors;
   if (d.rank === 0) {
     const losses: number[] = [];
     const r = await trainSiamese(data, d.config, { onStep: (s) => losses.push(s.loss) }, group);
     const weights = Float32Array.from(trainableVariables(r.encoder).flatMap((v) => Array.from(v.dataSync())));
     r.encoder.dispose();
-    parentPort!.postMessage({ rank: 0, losses, weights, steps: losses.length } satisfies RankResult);
+    parentPort!.postMessage({ rank: 0, losses, weights, steps: losses.length, leaked: tf.memory().numTensors - before } satisfies RankResult);
     return;
   }
   // The follower's weights: read through a hook, as followSiamese disposes its encoder on return.
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
   const r = followSiamese(data, d.config, group, (variables) => {
     weights = Float32Array.from(variables.flatMap((v) => Array.from(v.dataSync())));
   });
-  parentPort!.postMessage({ rank: d.rank, losses: [], weights, steps: r.steps } satisfies RankResult);
+  parentPort!.postMessage({ rank: d.rank, losses: [], weights, steps: r.steps, leaked: tf.memory().numTensors - before } satisfies RankResult);
 }
 
 main().catch((err: unknown) => {
