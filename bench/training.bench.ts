@@ -12,15 +12,24 @@
  * and the same for a batch-norm variant (the blocks our default conv2d encoder builds: conv
  * 'same' without bias - batch norm - relu - maxpool 2, twice; flatten - dense10), whose
  * gradient is where the wasm backend was weakest.
+ * Data-parallel (issue 15): the same net trained by 1…N worker threads of one backend each
+ * (engine/models/dataParallel.ts; bench/trainingRank.ts is a rank), batch 64 split among them,
+ * beside PyTorch with as many threads; N = the machine's cores. Rows: each worker count against
+ * PyTorch at that thread count (target ≥ 0.8× at N), and the scaling 1 → N workers (target
+ * ≥ 1.6× at 2) with the efficiency of each count and its CPU time / wall time (cores really used).
  * Ours and PyTorch run in alternating rounds (the median of each is kept), so a busy moment on
  * a shared machine weighs on both alike. The headline is wall-clock samples/s; the note also
  * gives each side's median process CPU time per step, steadier when other jobs share the cores.
  */
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../server/engine/models/backend';
-import { median, row, skippedRow, type BenchContext, type BenchRow } from './harness';
+import { createParallelBuffers, trainableVariables } from '../server/engine/models/dataParallel';
+import { median, row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
+import type { RankInput, RankOutput } from './trainingRank';
 
 const BATCH = 64;
 const ROUNDS = 5;
@@ -149,6 +158,84 @@ async function compare(ctx: BenchContext, backend: string, simd: boolean | undef
   });
 }
 
+const RANK_SCRIPT = path.join(__dirname, 'trainingRank.ts');
+/** Distinct batches the ranks cycle through. */
+const PARALLEL_POOL = 4;
+
+/** The reference net trained data-parallel on `workers` threads: rank 0's figures. */
+async function parallelRate(workers: number, steps: number): Promise<RankOutput> {
+  await initBackend('auto');
+  const net = referenceNet();
+  const paramCount = trainableVariables(net).reduce((s, v) => s + v.size, 0);
+  net.dispose();
+  const buffers = createParallelBuffers({ workers, maxBatch: BATCH, outputDim: 10, paramCount });
+  const random = seededRandom(5);
+  const images = new Float32Array(new SharedArrayBuffer(PARALLEL_POOL * BATCH * 784 * 4));
+  for (let i = 0; i < images.length; i++) images[i] = random();
+  const labels = new Int32Array(new SharedArrayBuffer(PARALLEL_POOL * BATCH * 4));
+  for (let i = 0; i < labels.length; i++) labels[i] = Math.floor(random() * 10);
+  const tsx = require.resolve('tsx/cjs');
+  const ranks = Array.from({ length: workers }, (_, rank) => {
+    const input: RankInput = { buffers, rank, images, labels, batch: BATCH, warmup: 3, steps };
+    const worker = new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(RANK_SCRIPT)});`, { eval: true, workerData: input, stdout: true });
+    return new Promise<RankOutput | null>((resolve, reject) => {
+      worker.once('message', (m: RankOutput | { rank: number } | { error: string }) => {
+        void worker.terminate();
+        if ('error' in m) reject(new Error(`rank ${rank}: ${m.error}`));
+        else resolve('samplesPerSecond' in m ? m : null);
+      });
+      worker.once('error', reject);
+    });
+  });
+  const outcomes = await Promise.all(ranks);
+  return outcomes[0]!;
+}
+
+/** Ours on 1…N workers and PyTorch on 1…N threads, alternating; a row per count and the scaling. */
+async function dataParallelRows(ctx: BenchContext, noTorch: string | null): Promise<BenchRow[]> {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const counts = Array.from({ length: cores }, (_, i) => i + 1);
+  const ours = new Map<number, RankOutput[]>(counts.map((w) => [w, []]));
+  const torch = new Map<number, Rate[]>(counts.map((w) => [w, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const w of counts) {
+      ctx.log(`training, data-parallel: round ${r + 1}/${ROUNDS}: ${w} worker(s) …`);
+      ours.get(w)!.push(await parallelRate(w, 20));
+      if (!noTorch) {
+        ctx.log(`training, data-parallel: round ${r + 1}/${ROUNDS}: PyTorch (${w} thread(s)) …`);
+        torch.get(w)!.push(torchRate(w, 40, 'reference'));
+      }
+    }
+  }
+  const rate = (w: number) => median(ours.get(w)!.map((o) => o.samplesPerSecond));
+  const cpuShare = (w: number) => median(ours.get(w)!.map((o) => o.cpuMsPerStep / o.wallMsPerStep));
+  const torchRateOf = (w: number) => median(torch.get(w)!.map((t) => t.samplesPerSecond));
+  const backend = ours.get(1)![0]!.backend;
+  const rows: BenchRow[] = [];
+  const metric = `samples/s, batch ${BATCH}`;
+  for (const w of counts) {
+    const bench = `training, reference conv net, data-parallel, ${w} worker${w === 1 ? '' : 's'}`;
+    const cpuMs = median(ours.get(w)!.map((o) => o.cpuMsPerStep));
+    const note = `${backend}, one backend per worker; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step`;
+    if (noTorch) {
+      const skipped = skippedRow(bench, metric, `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, noTorch);
+      rows.push({ ...skipped, ours: rate(w), note: `${skipped.note ?? ''}; ${note}` });
+      continue;
+    }
+    rows.push(row({ bench, metric, ours: rate(w), anchor: torchRateOf(w), anchorName: `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, higherIsBetter: true, ...(w === cores ? { target: '≥ 0.8×' } : {}), note: `${note}; torch ${torch.get(w)!.map((t) => Math.round(t.samplesPerSecond)).join('/')}, CPU ${median(torch.get(w)!.map((t) => t.cpuMsPerStep)).toFixed(0)} ms/step (CPU-time ratio ${(median(torch.get(w)!.map((t) => t.cpuMsPerStep)) / cpuMs).toFixed(2)}×)` }));
+  }
+  if (cores > 1) {
+    const efficiency = counts.map((w) => `${w}: ${((100 * rate(w)) / (w * rate(1))).toFixed(0)} % (CPU/wall ${cpuShare(w).toFixed(2)})`).join(', ');
+    const torchScaling = noTorch ? `PyTorch skipped: ${noTorch}` : `PyTorch 1 → ${cores} threads ${(torchRateOf(cores) / torchRateOf(1)).toFixed(2)}×`;
+    rows.push(row({ bench: `training, data-parallel 1 → ${cores} workers (wall)`, metric: 'samples/s', ours: rate(cores), anchor: rate(1), anchorName: 'ours, 1 worker', higherIsBetter: true, ...(cores === 2 ? { target: '≥ 1.6×' } : {}), note: `efficiency per worker count ${efficiency}; ${torchScaling}` }));
+    // Samples per CPU-second: what the extra workers cost in overhead, whatever else shares the cores.
+    const perCpuSecond = (w: number) => median(ours.get(w)!.map((o) => (BATCH * 1000) / o.cpuMsPerStep));
+    const cpuEfficiency = perCpuSecond(cores) / perCpuSecond(1);
+    rows.push(row({ bench: `training, data-parallel 1 → ${cores} workers (CPU time)`, metric: 'samples per CPU-second', ours: perCpuSecond(cores), anchor: perCpuSecond(1), anchorName: 'ours, 1 worker', higherIsBetter: true, note: `${cores} × this ratio = ${(cores * cpuEfficiency).toFixed(2)}×: the speed-up on ${cores} free cores` }));
+  }
+  return rows;
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const bench = 'training, reference conv net';
   const metric = `samples/s, batch ${BATCH}`;
@@ -158,6 +245,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const noTorch = hasTorch();
 
   const rows: BenchRow[] = [];
+  if (process.env['SIMLAB_BENCH_TRAINING'] === 'parallel') return dataParallelRows(ctx, noTorch);
+  rows.push(...(await dataParallelRows(ctx, noTorch)));
   rows.push(await compare(ctx, choice.backend, choice.simd, threads, noTorch, 'reference', { ours: 20, torch: 40 }));
   rows.push(await compare(ctx, choice.backend, choice.simd, threads, noTorch, 'batchnorm', { ours: 8, torch: 16 }));
   const torchReference = rows[0]?.anchor ?? null;

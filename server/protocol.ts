@@ -269,6 +269,8 @@ export namespace TrainingMetricsNotification {
     kind: 'siamese' | 'autoencoder';
     /** TensorFlow.js backend name: `tensorflow`, `wasm`, `cpu`. */
     backend: string;
+    /** Worker threads training together (data-parallel, one backend each); absent = 1. */
+    workers?: number;
     /** The dataset's name or URI, for the title. */
     dataset?: string;
     /** Epochs the run will do, for the progress bar. */

@@ -179,7 +179,7 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 function metricsReporter(io: CliIO, epochs: number): (r: TrainingMetricsReport) => void {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   return (r) => {
-    if (r.run) io.stderr.write(`training on ${r.run.backend}: ${r.run.totalSteps} steps (${epochs} epochs)\n`);
+    if (r.run) io.stderr.write(`training on ${r.run.backend}, ${r.run.workers ?? 1} worker${(r.run.workers ?? 1) === 1 ? '' : 's'}: ${r.run.totalSteps} steps (${epochs} epochs)\n`);
     if (r.event === 'step') {
       if (tty) io.stderr.write(`\r\x1b[Kepoch ${r.epoch + 1}/${epochs} step ${r.step} loss ${formatNumber(round(r.loss))}`);
       return;
@@ -191,7 +191,7 @@ function metricsReporter(io: CliIO, epochs: number): (r: TrainingMetricsReport) 
 export default defineCommand({
   name: 'train',
   summary: 'Train a Siamese similarity model on a labelled dataset, or an autoencoder',
-  usage: ['train <dataset> --model siamese|autoencoder [--labels FILE] [--distance euclidean|cosine|combined] [--epochs N] [--out DIR]'],
+  usage: ['train <dataset> --model siamese|autoencoder [--labels FILE] [--distance euclidean|cosine|combined] [--epochs N] [--out DIR] [--workers N]'],
   details: [
     'Inputs: tables and JSONL vectors → dense encoder on standardised columns; images → conv2d on pixels / 255;',
     'volumes → conv3d; FASTA/FASTQ → conv1d on one-hot bases (the first --sequence-length bases, zero-padded).',
@@ -234,6 +234,7 @@ export default defineCommand({
     'sequence-length': { type: 'number', valueName: 'L', description: 'DNA: one-hot length (default: the longest record, at most 4,096)' },
     backend: { type: 'string', valueName: 'NAME', description: `TensorFlow.js backend: ${BACKEND_PREFERENCES.join(', ')} (default auto)` },
     seed: { type: 'number', valueName: 'N', description: 'Seed of the split, batches and weights (default 1)' },
+    workers: { type: 'number', valueName: 'N', description: 'Siamese: worker threads to train on, data-parallel (default: every core)' },
     json: { type: 'boolean', description: 'Print the result as one JSON object' },
     ...DATASET_OPTIONS,
   },
@@ -252,6 +253,7 @@ export default defineCommand({
     if (perceptualModel !== undefined && !existsSync(path.join(perceptualModel, MODEL_FILES.manifest))) throw new UsageError(`--perceptual-model ${perceptualModel}: no model there (train a Siamese model with \`simlab train --model siamese\`)`);
     const backend = oneOf<BackendPreference>('--backend', options.backend, BACKEND_PREFERENCES) ?? 'auto';
     await refuseOverwritingInputs({ '--out': options.out }, [file, options.labels, perceptualModel]);
+    const workers = positiveInt('--workers', options.workers);
     const out = checkOutDir(options.out ?? defaultOutDir(file), file, options.overwrite === true);
     const vector = await isVectorDataset(file);
     const oneHotLength = positiveInt('--sequence-length', options['sequence-length']);
@@ -260,13 +262,14 @@ export default defineCommand({
     const epochs = (autoencoder ?? config).epochs ?? 20;
     const kind = autoencoder ? { model: 'autoencoder' as const, autoencoder, ...(perceptualModel !== undefined ? { perceptualModelDir: perceptualModel } : {}) } : { config };
     const { trainModel } = await import('../jobs/trainModel.js');
-    const result = await withPool((pool) => trainModel(file, { pool, out, backend, ...kind, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), onMetrics: metricsReporter(io, epochs) }));
+    const result = await withPool((pool) => trainModel(file, { pool, out, backend, ...kind, ...reads, ...(oneHotLength !== undefined ? { oneHotLength } : {}), ...(workers !== undefined ? { workers } : {}), onMetrics: metricsReporter(io, epochs) }));
     reportWarnings(io, 'train', result.warnings);
     const ae = result.manifest.autoencoder;
     const summary = {
       modelId: result.modelId,
       out: result.out,
       backend: result.backend,
+      workers: result.workers,
       ...(ae ? { autoencoder: ae.kind, latentDim: ae.latentDim } : {}),
       epochs: result.epochs,
       bestEpoch: result.bestEpoch,

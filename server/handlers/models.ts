@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { newModelId, readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
-import { trainModel } from '../jobs/trainModel';
+import { editorTrainingWorkers, trainModel } from '../jobs/trainModel';
 import type { AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { TrainingConfig } from '../engine/models/training';
 import { ModelsRequest, StopTrainingRequest, TrainRequest, TrainingMetricsNotification, type ModelInfo } from '../protocol';
@@ -184,6 +184,7 @@ export function registerModels(host: HostContext, service: DatasetService): void
             signal: job.signal,
             stopSignal: stop.signal,
             backend: settings.backend,
+            workers: editorTrainingWorkers(settings.trainingWorkers, host.jobs().size),
             ...(autoencoder ? { model: 'autoencoder' as const, autoencoder: autoencoderConfig(config) } : { config: siameseConfig(config) }),
             ...(config.labelColumn !== undefined ? { vectorRead: { labelColumn: /^-?\d+$/u.test(config.labelColumn) ? Number(config.labelColumn) : config.labelColumn } } : {}),
             ...(config.labelRegex !== undefined || config.labelField !== undefined ? { sequenceRead: { ...(config.labelRegex !== undefined ? { labelRegex: config.labelRegex } : {}), ...(config.labelField !== undefined ? { labelField: config.labelField } : {}) } } : {}),

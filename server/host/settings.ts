@@ -42,6 +42,8 @@ export interface HostSettings {
   codeLens: boolean;
   /** TensorFlow.js backend for training: auto = tfjs-node when installed, else wasm, else cpu. */
   backend: BackendPreference;
+  /** Worker threads a Siamese model trains on (data-parallel); 0 = auto (every pool thread but one). */
+  trainingWorkers: number;
   /** Numeric datasets (tables, images, volumes). */
   vectors: {
     features: FeatureKind | 'auto';
@@ -172,6 +174,7 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
     },
     codeLens: bool(get(own, 'codeLens.enabled'), true),
     backend: oneOf(get(own, 'backend'), BACKEND_PREFERENCES, 'auto'),
+    trainingWorkers: num(get(own, 'training.workers'), 0, (n) => Number.isInteger(n) && n >= 0),
     vectors: {
       features: oneOf(get(own, 'vectors.features'), FEATURE_KINDS, 'auto'),
       metric: oneOf(get(own, 'vectors.metric'), VECTOR_METRICS.filter((m) => m !== 'minkowski'), 'euclidean'),

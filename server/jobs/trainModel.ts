@@ -1,7 +1,7 @@
 /**
  * Training a similarity model on a dataset, end to end: read the dataset in the pool, turn its
- * records into encoder inputs, run the `train` task in ONE worker (tasks/train.ts), and return
- * where the model went and how good it is. A Siamese model needs labels; an autoencoder
+ * records into encoder inputs, run the `train` task (tasks/train.ts), and return where the model
+ * went and how good it is. A Siamese model needs labels; an autoencoder
  * (`model: 'autoencoder'`) takes them when there are some (latent positives, validation
  * retrieval scores) and trains without them otherwise.
  *
@@ -14,6 +14,13 @@
  * Labels come with the dataset (class folders, IDX labels, a label column) or from the read
  * options (--labels, --label-column, --label-field, --label-regex). Text datasets are refused.
  *
+ * Workers: a Siamese model trains data-parallel on `workers` threads of the pool (default: all of
+ * them; at most one per 2 items of a batch): task `trainPrepare` sizes the shared buffers, then
+ * `train` (rank 0, the leader: sampling, validation, checkpoints, reports) and `trainFollower`
+ * × (workers − 1) share every step (engine/models/dataParallel.ts), as mapLayout.ts shares the
+ * UMAP epochs. Dense inputs are moved into a SharedArrayBuffer first, so the workers read one
+ * copy. Autoencoders train on one worker.
+ *
  * Stop: `stopSignal` aborted asks the worker to stop gracefully (a flag in shared memory it polls
  * between steps): the best epoch is kept and saved and the call resolves with it. `signal`
  * cancels: the call rejects and only the last checkpoint stays on disk.
@@ -24,6 +31,7 @@ import { vectorFormatOf } from '../engine/data/vectorDataset';
 import { StandardScaler } from '../engine/features/scaler';
 import type { BackendPreference } from '../engine/models/backend';
 import { encodeLabels } from '../engine/models/batching';
+import { abortParallelRun } from '../engine/models/dataParallel';
 import { encoderKindForShape } from '../engine/models/encoders';
 import { newModelId, type ModelDataKind, type ModelPreprocessing } from '../engine/models/modelStore';
 import { defaultOneHotLength } from '../engine/models/oneHot';
@@ -68,6 +76,8 @@ export interface TrainModelOptions {
   modelId?: string;
   /** Seconds between step reports; default 0.25. */
   reportEverySeconds?: number;
+  /** Siamese models: worker threads to train on; default (and at most) the pool's size. */
+  workers?: number;
 }
 
 export interface PreparedTraining {
@@ -228,15 +238,64 @@ export async function trainModel(file: string, options: TrainModelOptions): Prom
     model === 'autoencoder'
       ? { ...common, model, config: options.autoencoder ?? {}, ...(options.perceptualModelDir !== undefined ? { perceptualModelDir: path.resolve(options.perceptualModelDir) } : {}) }
       : { ...common, model, config: options.config ?? {} };
+  const runOptions = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (p: { data?: unknown }) => {
+      if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);
+    },
+  };
   try {
-    const result = await options.pool.run('train', payload, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (p) => {
-        if (p.data !== undefined) options.onMetrics?.(p.data as TrainingMetricsReport);
-      },
-    });
+    const workers = payload.model === 'autoencoder' ? 1 : trainingWorkers(options, payload.config, prepared.warnings);
+    const result = workers > 1 && payload.model !== 'autoencoder' ? await trainParallel(options.pool, { ...payload, inputs: sharedInputs(payload.inputs) }, workers, runOptions) : await options.pool.run('train', payload, runOptions);
     return { ...result, warnings: prepared.warnings, classes: prepared.classes };
   } finally {
     options.stopSignal?.removeEventListener('abort', onStop);
   }
+}
+
+/** How many workers a Siamese run trains on: the wish (default: the pool's size), within the pool and the batch. */
+export function trainingWorkers(options: Pick<TrainModelOptions, 'pool' | 'workers'>, config: TrainingConfig, warnings: string[] = []): number {
+  const wanted = options.workers ?? options.pool.size;
+  if (!(Number.isInteger(wanted) && wanted >= 1)) throw input(`workers: ${wanted} must be a positive integer`);
+  const c = resolveTrainingConfig('dense', config);
+  // Each shard keeps at least 2 items: batch norm's statistics need them, and thinner shards only add barriers.
+  const byBatch = Math.max(1, Math.floor((c.classesPerBatch * c.perClass) / 2));
+  const workers = Math.min(wanted, options.pool.size, byBatch);
+  if (workers < wanted) warnings.push(`training on ${workers} worker(s), not ${wanted}: ${workers === options.pool.size ? `the pool has ${options.pool.size} thread(s)` : `a batch of ${c.classesPerBatch * c.perClass} gives at most ${byBatch} shards of 2`}`);
+  return workers;
+}
+
+/** The editor's worker count: the setting, or 0 = every pool thread but one (the host stays responsive). */
+export function editorTrainingWorkers(setting: number, poolSize: number): number {
+  return setting > 0 ? setting : Math.max(1, poolSize - 1);
+}
+
+/** Dense inputs in a SharedArrayBuffer (one copy for every worker); one-hot inputs already are. */
+function sharedInputs(inputs: TrainInputsPayload): TrainInputsPayload {
+  if (inputs.kind !== 'dense' || inputs.data.buffer instanceof SharedArrayBuffer) return inputs;
+  const data = new Float32Array(new SharedArrayBuffer(inputs.data.byteLength));
+  data.set(inputs.data);
+  return { ...inputs, data };
+}
+
+/**
+ * The leader and its followers on `workers` threads. Every task gets the caller's signal, so a
+ * cancel stops them all; a rank that fails aborts the others (the shared abort word), and the
+ * error reported is the one that started it, not the others' "stopped with it".
+ */
+async function trainParallel(pool: WorkerPool, payload: TrainTaskPayload & { model?: 'siamese'; config: TrainingConfig }, workers: number, runOptions: { signal?: AbortSignal; onProgress: (p: { data?: unknown }) => void }): Promise<TrainTaskResult> {
+  const signal = runOptions.signal ? { signal: runOptions.signal } : {};
+  const buffers = await pool.run('trainPrepare', { backend: payload.backend, inputShape: payload.inputs.kind === 'dense' ? payload.inputs.inputShape : [payload.inputs.length, 4], config: payload.config, workers }, signal);
+  // A rank whose worker crashed cannot abort the run itself: the others would wait for it.
+  const abortOnFailure = <T>(run: Promise<T>): Promise<T> =>
+    run.catch((err: unknown) => {
+      abortParallelRun(buffers);
+      throw err;
+    });
+  const leader = abortOnFailure(pool.run('train', { ...payload, parallel: { buffers } }, runOptions));
+  const followers = Array.from({ length: workers - 1 }, (_, i) => abortOnFailure(pool.run('trainFollower', { backend: payload.backend, inputs: payload.inputs, labels: payload.labels, config: payload.config, buffers, rank: i + 1 }, signal)));
+  const [first, ...rest] = await Promise.allSettled([leader, ...followers]);
+  const failures = [first!, ...rest].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length > 0) throw failures.find((e) => e?.name !== 'ParallelAbortedError') ?? failures[0];
+  return (first as PromiseFulfilledResult<TrainTaskResult>).value;
 }

@@ -16,7 +16,7 @@ import { embedModelTask } from './tasks/embedModel';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
-import { trainTask } from './tasks/train';
+import { trainFollowerTask, trainPrepareTask, trainTask } from './tasks/train';
 import { umapLayoutTask, umapPrepareTask, umapTask } from './tasks/umap';
 import { vectorTasks } from './tasks/vectorKnn';
 import { verifyTask } from './tasks/verify';
@@ -43,6 +43,8 @@ export const tasks = {
   umapPrepare: umapPrepareTask,
   umapLayout: umapLayoutTask,
   train: trainTask,
+  trainPrepare: trainPrepareTask,
+  trainFollower: trainFollowerTask,
   embedModel: embedModelTask,
 } satisfies TaskRegistry;
 

@@ -389,7 +389,7 @@ void describe('Training Dashboard in Chromium', () => {
     assert.ok((await pixelsOfColour(page, 'canvas.attention', BLUE)) > 500, 'attention bars drawn');
 
     const info = await page.textContent('.info');
-    assert.match(info ?? '', /backend wasm · fashion-mnist\/train-images-idx3-ubyte · epoch 3 \/ 3 · step 299 \/ 300 · [\d,]+ samples\/s/u);
+    assert.match(info ?? '', /backend wasm, 2 workers · fashion-mnist\/train-images-idx3-ubyte · epoch 3 \/ 3 · step 299 \/ 300 · [\d,]+ samples\/s/u);
     assert.equal(await page.textContent('.status'), 'running');
     assert.equal(await page.evaluate(() => document.querySelector('progress')!.value), 1);
     assert.match((await page.textContent('.caption')) ?? '', /^32 dimensions; largest: d\d+/u);

@@ -153,10 +153,12 @@ export function parseRunInfo(value: unknown, path: string): RunInfo {
   const dataset = optional(r['dataset'], `${path}.dataset`, (v, p) => string(v, p, 2_000));
   const epochs = optional(r['epochs'], `${path}.epochs`, nonNegativeInteger);
   const totalSteps = optional(r['totalSteps'], `${path}.totalSteps`, nonNegativeInteger);
+  const workers = optional(r['workers'], `${path}.workers`, nonNegativeInteger);
   return {
     modelId: string(r['modelId'], `${path}.modelId`, 200),
     kind: oneOf(r['kind'], MODEL_KINDS, `${path}.kind`),
     backend: string(r['backend'], `${path}.backend`, 100),
+    ...(workers !== undefined ? { workers } : {}),
     ...(dataset !== undefined ? { dataset } : {}),
     ...(epochs !== undefined ? { epochs } : {}),
     ...(totalSteps !== undefined ? { totalSteps } : {}),

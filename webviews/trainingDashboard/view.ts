@@ -136,7 +136,7 @@ export class DashboardView {
 
     const progress = progressOf(state);
     const parts: string[] = [];
-    if (run) parts.push(`backend ${run.backend}`);
+    if (run) parts.push(`backend ${run.backend}, ${run.workers ?? 1} worker${(run.workers ?? 1) === 1 ? '' : 's'}`);
     if (run?.dataset) parts.push(run.dataset);
     if (progress.epoch !== undefined) parts.push(`epoch ${progress.epoch + 1}${run?.epochs ? ` / ${run.epochs}` : ''}`);
     if (progress.step !== undefined) parts.push(`step ${integer.format(progress.step)}${run?.totalSteps ? ` / ${integer.format(run.totalSteps)}` : ''}`);

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { pairwiseDistances, resolveDistanceSpec, resolveMargin, type DistanceKind } from './losses';
 import { DEFAULT_COLLAPSE_THRESHOLD, embeddingSpread, minedLoss, MINING_KINDS, type MiningKind } from './mining';
+import { assembledOrder, dataParallelStep, type ParallelGroup } from './dataParallel';
 
 export interface SiameseLossConfig {
   /** Default 'cosine'. */
@@ -84,6 +85,57 @@ export function siameseTrainStep(encoder: tf.LayersModel, optimizer: tf.Optimize
     kept.activeShare?.dispose();
     kept.spread?.dispose();
     if (labels !== batch.labels) labels.dispose();
+  }
+}
+
+/** A P×K batch as every rank of a data-parallel run sees it: the indices and how to read their rows. */
+export interface ShardedBatch {
+  indices: Int32Array;
+  /** One class code per batch position. */
+  labels: Int32Array;
+  inputShape: readonly number[];
+  /** Row-major values of the given items. */
+  rows(indices: ArrayLike<number>): Float32Array;
+}
+
+/**
+ * This rank's part of one data-parallel step (dataParallel.ts): its shard of the batch goes
+ * through the encoder; the loss is mined over the whole batch's embeddings, so the result — and,
+ * summed over the ranks, the gradient — is the whole batch's, as siameseTrainStep computes it on
+ * one worker. Every rank returns the same figures.
+ */
+export function siameseShardStep(group: ParallelGroup, encoder: tf.LayersModel, variables: readonly tf.Variable[], optimizer: tf.Optimizer, batch: ShardedBatch, lossConfig: SiameseLossConfig = {}): SiameseStepResult {
+  const c = resolveSiameseLossConfig(lossConfig);
+  const n = batch.indices.length;
+  if (batch.labels.length !== n) throw new Error(`batch: ${n} inputs but ${batch.labels.length} labels`);
+  const { positions } = group.shardOf(n);
+  const own = Int32Array.from(positions, (p) => batch.indices[p]!);
+  const x = tf.tensor(batch.rows(own), [own.length, ...batch.inputShape]);
+  const labels = tf.tensor1d(Int32Array.from(assembledOrder(n, group.workers), (p) => batch.labels[p]!), 'int32');
+  const kept: { activeShare?: tf.Scalar; spread?: tf.Scalar } = {};
+  try {
+    const loss = dataParallelStep(
+      group,
+      variables,
+      optimizer,
+      n,
+      () => encoder.apply(x, { training: true }) as tf.Tensor,
+      (embeddings) => {
+        const distances = pairwiseDistances(embeddings, c);
+        const mined = minedLoss(distances, labels, c.margin, c.mining);
+        kept.activeShare = tf.keep(mined.activeShare);
+        kept.spread = tf.keep(embeddingSpread(embeddings));
+        return mined.loss;
+      },
+    );
+    const activeShare = kept.activeShare?.dataSync()[0] ?? 0;
+    const spread = kept.spread?.dataSync()[0] ?? 0;
+    return { loss, activeShare, spread, collapsed: spread < c.collapseThreshold };
+  } finally {
+    kept.activeShare?.dispose();
+    kept.spread?.dispose();
+    x.dispose();
+    labels.dispose();
   }
 }
 

@@ -21,8 +21,9 @@ import * as tf from '@tensorflow/tfjs';
 import { retrievalScores, tripletAccuracy } from '../eval/retrieval';
 import { ClassBalancedSampler, mulberry32, shuffleInPlace } from './batching';
 import { encoderFor, encoderKindForShape, resolveEncoderConfig, type EncoderConfig, type EncoderKind, type ResolvedEncoderConfig } from './encoders';
-import { resolveSiameseLossConfig, siameseTrainStep, type ResolvedSiameseLossConfig, type SiameseLossConfig, type SiameseStepResult } from './siamese';
-import { resolveLoopConfig, runTrainingLoop, type LearningRateSchedule, type StopReason } from './trainingLoop';
+import { trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
+import { resolveSiameseLossConfig, siameseShardStep, siameseTrainStep, type ResolvedSiameseLossConfig, type SiameseLossConfig, type SiameseStepResult } from './siamese';
+import { learningRateOf, resolveLoopConfig, runTrainingLoop, setLearningRate, type LearningRateSchedule, type StopReason } from './trainingLoop';
 
 export { learningRateAt, LR_SCHEDULES, type LearningRateSchedule, type StopReason } from './trainingLoop';
 
@@ -305,8 +306,13 @@ export function validationMetrics(encoder: tf.LayersModel, inputs: TrainingInput
 /**
  * Trains a Siamese encoder (encoders.ts, kind from the input rank) on labelled inputs. Resolves
  * with the best weights in place; throws what `checkCancelled` throws.
+ *
+ * With `parallel` (rank 0 of a data-parallel group, dataParallel.ts) this call leads the run:
+ * it samples each batch and announces it, and every step is shared with the followers
+ * (`followSiamese` on ranks 1…N−1, each in its own worker); validation, checkpoints and the
+ * stop decisions stay here.
  */
-export async function trainSiamese(data: TrainingData, config: TrainingConfig = {}, callbacks: TrainingCallbacks = {}): Promise<TrainingResult> {
+export async function trainSiamese(data: TrainingData, config: TrainingConfig = {}, callbacks: TrainingCallbacks = {}, parallel?: ParallelGroup): Promise<TrainingResult> {
   const { inputs, labels } = data;
   if (labels.length !== inputs.count) throw new Error(`labels: ${labels.length} labels for ${inputs.count} items`);
   const kind = encoderKindForShape(inputs.inputShape);
@@ -324,9 +330,11 @@ export async function trainSiamese(data: TrainingData, config: TrainingConfig = 
 
   const encoder = encoderFor(kind, inputs.inputShape, c.encoder);
   const optimizer = tf.train.adam(c.learningRate);
+  const variables = parallel ? trainableVariables(encoder) : [];
   callbacks.onStart?.(encoder, { config: c, stepsPerEpoch, totalSteps, trainItems: split.train.length, validationItems: split.validation.length });
   let sums = { loss: 0, activeShare: 0, spread: 0, collapsed: 0 };
   try {
+    parallel?.syncWeights(variables);
     const outcome = await runTrainingLoop<SiameseStepResult, EpochMetrics>(
       {
         model: encoder,
@@ -336,6 +344,11 @@ export async function trainSiamese(data: TrainingData, config: TrainingConfig = 
         earlyStopping: validate,
         step: () => {
           const indices = sampler.next();
+          if (parallel) {
+            parallel.announceStep(indices, learningRateOf(optimizer));
+            const batch = { indices, labels: Int32Array.from(indices, (i) => trainLabels[i]!), inputShape: inputs.inputShape, rows: (ix: ArrayLike<number>) => inputs.rows(ix) };
+            return { result: siameseShardStep(parallel, encoder, variables, optimizer, batch, c.loss), samples: indices.length };
+          }
           const x = tf.tensor(inputs.rows(indices), [indices.length, ...inputs.inputShape]);
           const batchLabels = Int32Array.from(indices, (i) => trainLabels[i]!);
           try {
@@ -373,6 +386,7 @@ export async function trainSiamese(data: TrainingData, config: TrainingConfig = 
       },
       { ...callbacks, now },
     );
+    parallel?.announceEnd();
     return {
       encoder,
       encoderKind: kind,
@@ -386,9 +400,59 @@ export async function trainSiamese(data: TrainingData, config: TrainingConfig = 
       samplesPerSecond: outcome.samplesPerSecond,
     };
   } catch (err) {
+    parallel?.abort();
     encoder.dispose();
     throw err;
   } finally {
     optimizer.dispose();
+  }
+}
+
+/**
+ * Ranks 1…N−1 of a data-parallel Siamese run: the same encoder and optimiser as the leader's
+ * (the leader's weights are copied in first), then the leader's steps, shard by shard, until it
+ * announces the end. `data` and `config` must be the leader's. `onEnd` sees the final weights
+ * (before the encoder is disposed).
+ */
+export function followSiamese(data: TrainingData, config: TrainingConfig, group: ParallelGroup, onEnd?: (variables: readonly tf.Variable[]) => void): { steps: number } {
+  const { inputs, labels } = data;
+  const c = resolveTrainingConfig(encoderKindForShape(inputs.inputShape), config);
+  const encoder = encoderFor(encoderKindForShape(inputs.inputShape), inputs.inputShape, c.encoder);
+  const optimizer = tf.train.adam(c.learningRate);
+  const variables = trainableVariables(encoder);
+  let steps = 0;
+  try {
+    group.syncWeights(variables);
+    for (;;) {
+      const command = group.awaitCommand();
+      if (command.kind === 'end') {
+        onEnd?.(variables);
+        return { steps };
+      }
+      setLearningRate(optimizer, command.learningRate);
+      const batch = { indices: command.indices, labels: Int32Array.from(command.indices, (i) => labels[i]!), inputShape: inputs.inputShape, rows: (ix: ArrayLike<number>) => inputs.rows(ix) };
+      siameseShardStep(group, encoder, variables, optimizer, batch, c.loss);
+      steps++;
+    }
+  } catch (err) {
+    group.abort();
+    throw err;
+  } finally {
+    encoder.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** What the shared buffers of a data-parallel Siamese run must hold (builds the encoder once to count). */
+export function siameseParallelShape(inputShape: readonly number[], config: TrainingConfig, workers: number): ParallelShape {
+  const kind = encoderKindForShape(inputShape);
+  const c = resolveTrainingConfig(kind, config);
+  const encoder = encoderFor(kind, inputShape, c.encoder);
+  try {
+    const outShape = encoder.outputs[0]!.shape;
+    const paramCount = trainableVariables(encoder).reduce((s, v) => s + v.size, 0);
+    return { workers, maxBatch: c.classesPerBatch * c.perClass, outputDim: outShape[outShape.length - 1] as number, paramCount };
+  } finally {
+    encoder.dispose();
   }
 }

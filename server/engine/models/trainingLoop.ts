@@ -113,6 +113,10 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
+export function learningRateOf(optimizer: tf.Optimizer): number {
+  return (optimizer as unknown as { learningRate: number }).learningRate;
+}
+
 /** Where the loop is, after a step. `step` is the 1-based global step. */
 export interface LoopStepInfo {
   epoch: number;

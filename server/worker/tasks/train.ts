@@ -19,13 +19,14 @@ import { initBackend } from '../../engine/models/backend';
 import { attentionWeights } from '../../engine/models/attention';
 import { saveModel, type ModelHistorySummary } from '../../engine/models/modelStore';
 import { oneHotInputs } from '../../engine/models/oneHot';
-import { denseInputs, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
+import { createParallelBuffers, ParallelGroup, type ParallelBuffers } from '../../engine/models/dataParallel';
+import { denseInputs, followSiamese, siameseParallelShape, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
 import { symbolsAt } from '../packedSymbols';
 import { CancelledError } from '../errors';
 import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
 import { trainAutoencoderTask } from './trainAutoencoder';
-import type { TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
+import type { TrainFollowerPayload, TrainInputsPayload, TrainPreparePayload, TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
 
 /** The engine's view of prepared inputs (one-hot rows are built per batch). */
 export function inputsOf(p: TrainInputsPayload): TrainingInputs {
@@ -53,12 +54,27 @@ function epochMetrics(e: EpochMetrics): Record<string, number> {
 }
 
 export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<TrainTaskResult> {
+  if (p.model === 'autoencoder') {
+    const choice = await initBackend(p.backend, (msg) => console.error(msg));
+    return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
+  }
+  const group = p.parallel ? new ParallelGroup(p.parallel.buffers, 0, { checkCancelled: () => ctx.throwIfCancelled() }) : undefined;
+  try {
+    return await trainSiameseTask(p, ctx, group);
+  } catch (err) {
+    // The followers wait for this rank at a barrier: whatever failed here, they stop too.
+    group?.abort();
+    throw err;
+  }
+}
+
+async function trainSiameseTask(p: TrainTaskPayload & { model?: 'siamese' }, ctx: TaskContext, group: ParallelGroup | undefined): Promise<TrainTaskResult> {
   const choice = await initBackend(p.backend, (msg) => console.error(msg));
-  if (p.model === 'autoencoder') return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
   const inputs = inputsOf(p.inputs);
   const modelId = p.manifest.modelId;
   const epochs = p.config.epochs ?? 20;
-  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'siamese', backend: choice.backend, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
+  const workers = group?.workers ?? 1;
+  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'siamese', backend: choice.backend, workers, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
   const baseManifest = (r: Pick<TrainingResult, 'history' | 'bestEpoch' | 'stopReason' | 'seconds' | 'samplesPerSecond' | 'config'>, metrics: Record<string, number>, encoder: tf.LayersModel) => {
     const outShape = encoder.outputs[0]!.shape;
     return {
@@ -104,6 +120,7 @@ export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<
         reporter.totalSteps = plan.totalSteps;
       },
     },
+    group,
   );
   try {
     // Stopped before its first step: nothing trained, so nothing to save (a model of random weights would mislead).
@@ -111,9 +128,27 @@ export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<
     const best = result.history.find((e) => e.epoch === result.bestEpoch);
     const metrics = best ? epochMetrics(best) : {};
     const manifest = await saveModel(p.out, result.encoder, baseManifest(result, metrics, result.encoder));
-    return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend: choice.backend };
+    return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend: choice.backend, workers };
   } finally {
     result.encoder.dispose();
+  }
+}
+
+/** Task `trainPrepare`: builds the encoder once to size the shared buffers of a data-parallel run. */
+export async function trainPrepareTask(p: TrainPreparePayload): Promise<ParallelBuffers> {
+  await initBackend(p.backend, (msg) => console.error(msg));
+  return createParallelBuffers(siameseParallelShape(p.inputShape, p.config, p.workers));
+}
+
+/** Task `trainFollower`: one follower rank of a data-parallel Siamese run (engine/models/dataParallel.ts). */
+export async function trainFollowerTask(p: TrainFollowerPayload, ctx: TaskContext): Promise<{ steps: number }> {
+  const group = new ParallelGroup(p.buffers, p.rank, { checkCancelled: () => ctx.throwIfCancelled() });
+  try {
+    await initBackend(p.backend, (msg) => console.error(msg));
+    return followSiamese({ inputs: inputsOf(p.inputs), labels: p.labels }, p.config, group);
+  } catch (err) {
+    group.abort();
+    throw err;
   }
 }
 

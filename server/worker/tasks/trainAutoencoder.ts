@@ -79,7 +79,7 @@ function runConfig(c: AutoencoderTrainingConfig): Record<string, string | number
 export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: TrainingInputs, ctx: TaskContext, backend: string): Promise<TrainTaskResult> {
   const modelId = p.manifest.modelId;
   const epochs = p.config.epochs ?? 20;
-  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'autoencoder', backend, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
+  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'autoencoder', backend, workers: 1, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
   const labels = p.labels.length === inputs.count && p.labels.some((l) => l >= 0) ? p.labels : undefined;
   const extractor = p.perceptualModelDir !== undefined ? await loadModel(p.perceptualModelDir) : undefined;
   try {
@@ -153,7 +153,7 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
       const best = result.history.find((e) => e.epoch === result.bestEpoch);
       const metrics = best ? epochMetrics(best, result.config) : {};
       const manifest = await saveModel(p.out, result.models.autoencoder, manifestOf(result.models, result, result.config, metrics));
-      return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend };
+      return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend, workers: 1 };
     } finally {
       disposeAutoencoder(result.models);
     }

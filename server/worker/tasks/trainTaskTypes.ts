@@ -6,6 +6,7 @@
 import type { AutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
 import type { ModelManifest } from '../../engine/models/modelStore';
 import type { BackendPreference } from '../../engine/models/backend';
+import type { ParallelBuffers } from '../../engine/models/dataParallel';
 import type { TrainingConfig, TrainingResult } from '../../engine/models/training';
 import type { PackedSymbols } from '../packedSymbols';
 import type { TrainingMetricsNotification } from '../../protocol';
@@ -30,9 +31,32 @@ interface TrainTaskCommon {
   stopFlag?: Int32Array;
 }
 
+/** A data-parallel Siamese run's shared buffers (task `trainPrepare` makes them); the `train` task is rank 0. */
+export interface TrainParallel {
+  buffers: ParallelBuffers;
+}
+
+/** Task `trainPrepare`: the shared buffers of a data-parallel Siamese run on `workers` threads. */
+export interface TrainPreparePayload {
+  backend: BackendPreference;
+  inputShape: number[];
+  config: TrainingConfig;
+  workers: number;
+}
+
+/** Task `trainFollower`: rank `rank` (1…workers−1) of a data-parallel Siamese run; the rest as the leader's payload. */
+export interface TrainFollowerPayload {
+  backend: BackendPreference;
+  inputs: TrainInputsPayload;
+  labels: Int32Array;
+  config: TrainingConfig;
+  buffers: ParallelBuffers;
+  rank: number;
+}
+
 export type TrainTaskPayload = TrainTaskCommon &
   (
-    | { model?: 'siamese'; config: TrainingConfig }
+    | { model?: 'siamese'; config: TrainingConfig; parallel?: TrainParallel }
     | {
         model: 'autoencoder';
         config: AutoencoderTrainingConfig;
@@ -55,4 +79,6 @@ export interface TrainTaskResult {
   seconds: number;
   samplesPerSecond: number;
   backend: string;
+  /** Worker threads the run trained on (data-parallel when more than 1). */
+  workers: number;
 }

@@ -32,9 +32,11 @@ const tsv = (text: string) => new Map(text.trimEnd().split('\n').map((l) => l.sp
 
 void describe('simlab train', () => {
   void test('iris: trains, prints the best epoch’s scores, one line per epoch on stderr, saves the model into the default folder', async () => {
-    const r = await simlab('train', IRIS, '--model', 'siamese', '--distance', 'euclidean', ...FAST);
+    const r = await simlab('train', IRIS, '--model', 'siamese', '--distance', 'euclidean', '--workers', '2', ...FAST);
     assert.equal(r.status, 0, r.stderr);
     const out = tsv(r.stdout);
+    assert.equal(out.get('workers'), '2');
+    assert.match(r.stderr, /^training on cpu, 2 workers: 6 steps \(2 epochs\)$/m);
     assert.match(out.get('modelId')!, /^iris-siamese-\d{8}T\d{6}Z$/);
     assert.equal(out.get('out'), path.join(dir, 'simlab-models', 'iris'));
     assert.equal(out.get('backend'), 'cpu');
@@ -104,6 +106,7 @@ void describe('simlab train', () => {
       simlab('train', IRIS, '--model', 'siamese', '--latent', '4'),
       simlab('train', IRIS, '--model', 'autoencoder', '--reconstruction-weight', '0', '--latent-weight', '0'),
       simlab('train', IRIS, '--model', 'autoencoder', '--positives', 'pairs'),
+      simlab('train', IRIS, '--model', 'siamese', '--workers', '0'),
     ]);
     runs.forEach((r, i) => assert.equal(r.status, 2, `run ${i}: ${r.stderr}`));
     assert.match(runs[0]!.stderr, /--classes-per-batch applies to Siamese models/);
@@ -119,6 +122,7 @@ void describe('simlab train', () => {
     assert.match(runs[10]!.stderr, /--latent applies to autoencoders \(--model autoencoder\)/);
     assert.match(runs[11]!.stderr, /the loss weights are all 0/);
     assert.match(runs[12]!.stderr, /--positives is one of auto, labels, views, got 'pairs'/);
+    assert.match(runs[13]!.stderr, /--workers needs a positive integer, got 0/);
     assert.ok(!existsSync(path.join(VOLUMES, 'models')));
   });
 

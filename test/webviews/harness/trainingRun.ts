@@ -15,6 +15,7 @@ export function initMessage(epochs: number, stepsPerEpoch: number): InitMessage 
       modelId: MODEL_ID,
       kind: 'siamese',
       backend: 'wasm',
+      workers: 2,
       dataset: 'fashion-mnist/train-images-idx3-ubyte',
       epochs,
       totalSteps: epochs * stepsPerEpoch,
