@@ -82,6 +82,8 @@ export interface EmbedMapResult {
   edgeCount: number;
   /** Wall seconds per stage. */
   seconds: Record<EmbedStage, number>;
+  /** CPU seconds per stage over every thread of the process (an in-process pool's workers included): CPU ÷ wall is the stage's parallel share. */
+  cpuSeconds: Record<EmbedStage, number>;
 }
 
 const DEFAULT_NEIGHBOURS = 15;
@@ -114,14 +116,21 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
   if (n <= nNeighbors) throw new RangeError(`${n} records are too few for a map with nNeighbors ${nNeighbors}: need more than ${nNeighbors}`);
   const { pool, signal, onProgress } = options;
   const seconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
+  const cpuSeconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   const checkCancelled = () => {
     if (signal?.aborted) throw new CancelledError('The embedding map was cancelled.');
   };
   const timed = async <T>(stage: EmbedStage, work: () => Promise<T> | T): Promise<T> => {
     checkCancelled();
     const t0 = performance.now();
+    const c0 = cpuNow();
     const out = await work();
     seconds[stage] = (performance.now() - t0) / 1000;
+    cpuSeconds[stage] = cpuNow() - c0;
     return out;
   };
   const jobOptions = { pool, ...(signal ? { signal } : {}) };
@@ -200,6 +209,7 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     nEpochs: umap.nEpochs,
     edgeCount: umap.edgeCount,
     seconds,
+    cpuSeconds,
   };
 }
 
