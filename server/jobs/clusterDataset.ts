@@ -9,6 +9,7 @@ import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours'
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
 import { sharedUint32 } from '../worker/packedSymbols';
+import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
 import type { CandidatesPayload } from '../worker/tasks/candidates';
@@ -65,12 +66,18 @@ export interface ClusterOutcome {
     seconds: Record<string, number>;
     /** CPU seconds of each stage in `seconds`, over every thread of the process (an in-process pool's workers included): CPU ÷ wall is the stage's parallel share. */
     cpuSeconds: Record<string, number>;
+    /** Per stage: (calling thread + all workers' CPU) ÷ (calling thread + busiest worker's CPU), its gain on free cores (jobs/stageTimes.ts). */
+    parallelism?: Record<string, number>;
+    /** Per stage: the calling thread's plus the busiest worker's CPU seconds. */
+    criticalCpuSeconds?: Record<string, number>;
   };
 }
 
 export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | 'onStageDone'> {
   params: ClusterParams;
   pool: WorkerPool;
+  /** Chunks the candidate stages (LSH bands, record ranges, selection) are cut into; default 2 per worker from 2,000 records, else 1. Any count gives the same result. */
+  chunks?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -80,20 +87,16 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const { pool, signal, params } = options;
   const progress = options.onProgress ?? (() => undefined);
   if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
-  const seconds: Record<string, number> = {};
-  const cpuSeconds: Record<string, number> = {};
+  const timer = stageTimer(pool);
+  const { seconds, cpuSeconds, lap } = timer;
   let t = performance.now();
   let cpu = cpuNow();
-  const lap = (name: string) => {
-    const now = performance.now();
-    const c = cpuNow();
-    seconds[name] = (now - t) / 1000;
-    cpuSeconds[name] = c - cpu;
-    t = now;
-    cpu = c;
+  const lapAll = (name: string) => {
+    lap(name);
+    t = performance.now();
+    cpu = cpuNow();
   };
-
-  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: lap });
+  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: lapAll });
   const n = index.records.length;
   if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, t, cpu);
 
@@ -106,13 +109,15 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
   const { order } = local;
   const ordered = { ...index, signatures: local.signatures, packed: local.packed };
-  lap('locality order');
+  lapAll('locality order');
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
   const q = Math.pow(params.threshold, index.params.k);
   const shingles = new Int32Array(n);
   for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
-  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles }, pool, signal, lap);
+  const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
+  if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
+  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles, chunks }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   const total = cand.i.length;
@@ -134,7 +139,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   }
   await Promise.all(jobs);
   const edges = concatEdges(parts, order);
-  lap('verify');
+  lapAll('verify');
 
   progress('clustering', 0, 1);
   const clustered = await pool.run(
@@ -142,7 +147,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
     { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
     { signal },
   );
-  lap('dbscan');
+  lapAll('dbscan');
   return {
     index,
     labels: clustered.labels,
@@ -161,6 +166,8 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
       fromCache: index.fromCache,
       seconds,
       cpuSeconds,
+      parallelism: timer.parallelism,
+      criticalCpuSeconds: timer.criticalCpuSeconds,
     },
   };
 }
@@ -178,7 +185,7 @@ function cpuNow(): number {
 async function candidatePairs(
   index: SequenceIndex,
   params: ClusterParams,
-  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array },
+  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array; chunks: number },
   pool: WorkerPool,
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,
@@ -196,7 +203,7 @@ async function candidatePairs(
     ...(R ? { maxBucketSize: Math.max(16, R), estimate: { minJaccard: plan.lshThreshold, q: plan.q, shingles: plan.shingles } } : {}),
   };
   // Rows of small i hold more pairs (i < j): chunk boundaries at equal shares of n(n − 1)/2.
-  const chunks = n < 2000 ? 1 : pool.size * 2;
+  const chunks = Math.min(plan.chunks, Math.max(1, n));
   const bounds = [0];
   for (let c = 1; c < chunks; c++) bounds.push(Math.round(n * (1 - Math.sqrt(1 - c / chunks))));
   bounds.push(n);
@@ -231,7 +238,7 @@ async function candidatePairs(
   // Each worker marks the choices of a record range in one shared flag array (their union is
   // the sequential selection: engine/index/candidateSelection markSelected), one collects them.
   const keep = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total);
-  const markChunks = n < 2000 ? 1 : pool.size * 2;
+  const markChunks = chunks;
   await Promise.all(
     Array.from({ length: markChunks }, (_, c) =>
       pool.run('markCandidates', { n, numHashes: H, perRecord: R, i, j, codes, keep, recordFrom: Math.floor((n * c) / markChunks), recordTo: Math.floor((n * (c + 1)) / markChunks) }, { signal }),

@@ -30,6 +30,7 @@ import type { KnnGraph } from '../engine/embed/fuzzySet';
 import { StandardScaler } from '../engine/features/scaler';
 import { CancelledError } from '../worker/errors';
 import type { WorkerPool } from './pool';
+import { stageTimer } from './stageTimes';
 import { createLayoutControl } from '../engine/embed/parallelLayout';
 import type { UmapResult, UmapTaskOptions } from '../worker/tasks/umap';
 import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorSearch';
@@ -84,6 +85,8 @@ export interface EmbedMapResult {
   seconds: Record<EmbedStage, number>;
   /** CPU seconds per stage over every thread of the process (an in-process pool's workers included): CPU ÷ wall is the stage's parallel share. */
   cpuSeconds: Record<EmbedStage, number>;
+  /** Per stage: its gain on free cores, from each thread's own CPU time (jobs/stageTimes.ts). */
+  parallelism: Record<EmbedStage, number>;
 }
 
 const DEFAULT_NEIGHBOURS = 15;
@@ -117,20 +120,18 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
   const { pool, signal, onProgress } = options;
   const seconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
   const cpuSeconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
-  const cpuNow = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  };
+  const parallelism: Record<EmbedStage, number> = { scale: 1, kNN: 1, UMAP: 1, cluster: 1 };
   const checkCancelled = () => {
     if (signal?.aborted) throw new CancelledError('The embedding map was cancelled.');
   };
   const timed = async <T>(stage: EmbedStage, work: () => Promise<T> | T): Promise<T> => {
     checkCancelled();
-    const t0 = performance.now();
-    const c0 = cpuNow();
+    const timer = stageTimer(pool);
     const out = await work();
-    seconds[stage] = (performance.now() - t0) / 1000;
-    cpuSeconds[stage] = cpuNow() - c0;
+    timer.lap(stage);
+    seconds[stage] = timer.seconds[stage];
+    cpuSeconds[stage] = timer.cpuSeconds[stage];
+    parallelism[stage] = timer.parallelism[stage];
     return out;
   };
   const jobOptions = { pool, ...(signal ? { signal } : {}) };
@@ -210,6 +211,7 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     edgeCount: umap.edgeCount,
     seconds,
     cpuSeconds,
+    parallelism,
   };
 }
 
