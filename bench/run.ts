@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     .filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
     .sort();
   const ctx: BenchContext = {
-    sharedData: path.resolve(root, '..', 'shared', 'data'),
+    // SIMLAB_SHARED_DATA: the data folder when the checkout is not beside it (a worktree).
+    sharedData: process.env.SIMLAB_SHARED_DATA ?? path.resolve(root, '..', 'shared', 'data'),
     log: (msg) => console.error(msg),
   };
   const rows: BenchRow[] = [];

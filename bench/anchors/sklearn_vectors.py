@@ -3,7 +3,8 @@ raw little-endian float32 matrix (n × dim) written by the bench. Only the fit /
 Prints one JSON object on stdout.
 
   sklearn_vectors.py dbscan FILE N DIM EPS MIN_PTS LABELS_OUT [N_JOBS]
-  sklearn_vectors.py knn FILE N DIM N_QUERIES K
+  sklearn_vectors.py knn FILE N DIM N_QUERIES K [N_JOBS]
+N_JOBS: scikit-learn's n_jobs (-1: every core, as the bench compares with our pool on every core).
 """
 import json
 import sys
@@ -34,8 +35,9 @@ def main():
         from sklearn.neighbors import NearestNeighbors
 
         nq, k = int(sys.argv[5]), int(sys.argv[6])
+        n_jobs = int(sys.argv[7]) if len(sys.argv) > 7 else None
         t0 = time.perf_counter()
-        nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(x)
+        nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute", n_jobs=n_jobs).fit(x)
         nn.kneighbors(x[:nq])
         seconds = time.perf_counter() - t0
         print(json.dumps({"seconds": seconds}))

@@ -7,7 +7,9 @@
 import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
 import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
-import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
+import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
+import { sharedUint32 } from '../worker/packedSymbols';
+import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
 import type { CandidatesPayload } from '../worker/tasks/candidates';
@@ -62,12 +64,20 @@ export interface ClusterOutcome {
     edgesUsed: number;
     fromCache: boolean;
     seconds: Record<string, number>;
+    /** CPU seconds of each stage in `seconds`, over every thread of the process (an in-process pool's workers included): CPU ÷ wall is the stage's parallel share. */
+    cpuSeconds: Record<string, number>;
+    /** Per stage: (calling thread + all workers' CPU) ÷ (calling thread + busiest worker's CPU), its gain on free cores (jobs/stageTimes.ts). */
+    parallelism?: Record<string, number>;
+    /** Per stage: the calling thread's plus the busiest worker's CPU seconds. */
+    criticalCpuSeconds?: Record<string, number>;
   };
 }
 
-export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress'> {
+export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | 'onStageDone'> {
   params: ClusterParams;
   pool: WorkerPool;
+  /** Chunks the candidate stages (LSH bands, record ranges, selection) are cut into; default 2 per worker from 2,000 records, else 1. Any count gives the same result. */
+  chunks?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -77,18 +87,18 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const { pool, signal, params } = options;
   const progress = options.onProgress ?? (() => undefined);
   if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
-  const seconds: Record<string, number> = {};
+  const timer = stageTimer(pool);
+  const { seconds, cpuSeconds, lap } = timer;
   let t = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    seconds[name] = (now - t) / 1000;
-    t = now;
+  let cpu = cpuNow();
+  const lapAll = (name: string) => {
+    lap(name);
+    t = performance.now();
+    cpu = cpuNow();
   };
-
-  const index = await buildSequenceIndex(file, { ...options, onProgress: progress });
-  lap(index.fromCache ? 'index (cached)' : 'index');
+  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: lapAll });
   const n = index.records.length;
-  if (params.exact) return clusterExact(index, options, seconds, t);
+  if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, t, cpu);
 
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
@@ -99,13 +109,15 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
   const { order } = local;
   const ordered = { ...index, signatures: local.signatures, packed: local.packed };
+  lapAll('locality order');
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
   const q = Math.pow(params.threshold, index.params.k);
   const shingles = new Int32Array(n);
   for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
-  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles }, pool, signal);
-  lap('candidates');
+  const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
+  if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
+  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles, chunks }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   const total = cand.i.length;
@@ -127,7 +139,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   }
   await Promise.all(jobs);
   const edges = concatEdges(parts, order);
-  lap('verify');
+  lapAll('verify');
 
   progress('clustering', 0, 1);
   const clustered = await pool.run(
@@ -135,7 +147,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
     { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
     { signal },
   );
-  lap('dbscan');
+  lapAll('dbscan');
   return {
     index,
     labels: clustered.labels,
@@ -153,8 +165,17 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
       edgesUsed: clustered.edgesUsed,
       fromCache: index.fromCache,
       seconds,
+      cpuSeconds,
+      parallelism: timer.parallelism,
+      criticalCpuSeconds: timer.criticalCpuSeconds,
     },
   };
+}
+
+/** User + system CPU seconds of the whole process so far (every thread: the pool's workers run in-process). */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /**
@@ -164,9 +185,10 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
 async function candidatePairs(
   index: SequenceIndex,
   params: ClusterParams,
-  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array },
+  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array; chunks: number },
   pool: WorkerPool,
   signal: AbortSignal | undefined,
+  lap: (stage: string) => void,
 ): Promise<{ i: Uint32Array; j: Uint32Array; lshPairs: number }> {
   const n = index.records.length;
   const H = index.params.numHashes;
@@ -181,19 +203,30 @@ async function candidatePairs(
     ...(R ? { maxBucketSize: Math.max(16, R), estimate: { minJaccard: plan.lshThreshold, q: plan.q, shingles: plan.shingles } } : {}),
   };
   // Rows of small i hold more pairs (i < j): chunk boundaries at equal shares of n(n − 1)/2.
-  const chunks = n < 2000 ? 1 : pool.size * 2;
+  const chunks = Math.min(plan.chunks, Math.max(1, n));
   const bounds = [0];
   for (let c = 1; c < chunks; c++) bounds.push(Math.round(n * (1 - Math.sqrt(1 - c / chunks))));
   bounds.push(n);
-  const parts = await Promise.all(
-    bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
+  // The LSH index once, its bands split over the pool, joined in shared memory for every chunk.
+  const bandChunks = Math.min(plan.bands, chunks);
+  const bandParts = await Promise.all(
+    Array.from({ length: bandChunks }, (_, c) =>
+      pool.run('lshBands', { signatures: index.signatures, numHashes: H, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+    ),
   );
+  const lsh = joinLshBands(bandParts, sharedUint32);
+  lap('lsh index');
+  const parts = await Promise.all(
+    bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, index: lsh, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
+  );
+  lap('lsh candidates');
   // Every LSH pair is counted; with a budget only those at or above their floor came back.
   const lshPairs = parts.reduce((s, p) => s + p.stats.pairs, 0);
   const total = parts.reduce((s, p) => s + p.i.length, 0);
-  const i = new Uint32Array(total);
-  const j = new Uint32Array(total);
-  const codes = R ? new Uint16Array(total) : undefined;
+  // Shared: with a budget, every selection worker reads all the pairs.
+  const i = sharedUint32(total);
+  const j = sharedUint32(total);
+  const codes = R ? new Uint16Array(new SharedArrayBuffer(Math.max(1, total) * 2), 0, total) : undefined;
   let at = 0;
   for (const p of parts) {
     i.set(p.i, at);
@@ -202,7 +235,17 @@ async function candidatePairs(
     at += p.i.length;
   }
   if (!R || !codes) return { i, j, lshPairs };
-  const selected = await pool.run('selectCandidates', { n, numHashes: H, perRecord: R, i, j, codes }, { signal, transfer: [i.buffer, j.buffer, codes.buffer] });
+  // Each worker marks the choices of a record range in one shared flag array (their union is
+  // the sequential selection: engine/index/candidateSelection markSelected), one collects them.
+  const keep = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total);
+  const markChunks = chunks;
+  await Promise.all(
+    Array.from({ length: markChunks }, (_, c) =>
+      pool.run('markCandidates', { n, numHashes: H, perRecord: R, i, j, codes, keep, recordFrom: Math.floor((n * c) / markChunks), recordTo: Math.floor((n * (c + 1)) / markChunks) }, { signal }),
+    ),
+  );
+  const selected = await pool.run('collectCandidates', { numHashes: H, i, j, codes, keep }, { signal });
+  lap('select');
   return { ...selected, lshPairs };
 }
 
@@ -226,7 +269,14 @@ function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): Neighb
 }
 
 /** The study's exact path: every pairwise identity in a shared condensed matrix, then DBSCAN. */
-async function clusterExact(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>, start: number): Promise<ClusterOutcome> {
+async function clusterExact(
+  index: SequenceIndex,
+  options: ClusterOptions,
+  times: { seconds: Record<string, number>; cpuSeconds: Record<string, number> },
+  start: number,
+  startCpu: number,
+): Promise<ClusterOutcome> {
+  const { seconds, cpuSeconds } = times;
   const { pool, signal, params } = options;
   const progress = options.onProgress ?? (() => undefined);
   const n = index.records.length;
@@ -259,15 +309,18 @@ async function clusterExact(index: SequenceIndex, options: ClusterOptions, secon
   }
   await Promise.all(jobs);
   const now = performance.now();
+  const cpu = cpuNow();
   seconds['matrix'] = (now - start) / 1000;
+  cpuSeconds['matrix'] = cpu - startCpu;
   const eps = 1 - params.threshold + 1e-6;
   const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
   seconds['dbscan'] = (performance.now() - now) / 1000;
+  cpuSeconds['dbscan'] = cpuNow() - cpu;
   return {
     index,
     labels: result.labels,
     summary: summarizeClusters(result.labels),
     edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0) },
-    stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds },
+    stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds, cpuSeconds },
   };
 }

@@ -13,11 +13,12 @@
  * in a 96-direction projection, re-ranked exactly; recall@14 ≈ 0.95 on Fashion-MNIST 60k),
  * which never compares all pairs: O(n log n) where projected is O(n²). Seeded, so deterministic.
  *
- * UMAP layout: by default in 2 partitions on up to 2 threads of the pool (tasks umapPrepare +
- * umapLayout, engine/embed/parallelLayout.ts): reproducible, the same map whatever the number of
- * threads, about twice as fast on two free cores. `umap: { partitions: 1 }` runs umap-learn's
- * sequential loop instead (one thread, task umap); `layoutThreads: 1` keeps the default map but
- * on one thread.
+ * UMAP layout: by default in as many partitions as the pool has workers (at least 2), on every
+ * worker of the pool (tasks umapPrepare + umapLayout, engine/embed/parallelLayout.ts):
+ * reproducible — one map for a given seed and pool size (1 and 2 workers give the same 2-partition
+ * map), the same whatever the number of threads that share it. `umap: { partitions: 1 }` runs
+ * umap-learn's sequential loop instead (one thread, task umap); `layoutThreads: 1` keeps the
+ * default map but on one thread.
  *
  * The kNN graph follows umap-learn: nNeighbors counts the point itself (first, at distance 0),
  * so 15 means the 14 nearest others. Every stage reports progress and stops on the caller's
@@ -29,6 +30,7 @@ import type { KnnGraph } from '../engine/embed/fuzzySet';
 import { StandardScaler } from '../engine/features/scaler';
 import { CancelledError } from '../worker/errors';
 import type { WorkerPool } from './pool';
+import { stageTimer } from './stageTimes';
 import { createLayoutControl } from '../engine/embed/parallelLayout';
 import type { UmapResult, UmapTaskOptions } from '../worker/tasks/umap';
 import { clusterVectorsInPool, knnInPool, knnProjectedInPool } from './vectorSearch';
@@ -52,9 +54,9 @@ export interface EmbedMapOptions {
   scale?: boolean;
   /** Neighbours per point, the point itself included (umap-learn's n_neighbors); default 15. */
   nNeighbors?: number;
-  /** UMAP options (seed, minDist, spread, nEpochs, nComponents, partitions (default here 2), ...); see engine/embed/umap.ts. */
+  /** UMAP options (seed, minDist, spread, nEpochs, nComponents, partitions (default here the pool's size, at least 2), ...); see engine/embed/umap.ts. */
   umap?: UmapTaskOptions;
-  /** Threads of the pool the layout may use (default 2; never more than the pool's size or the partitions). */
+  /** Threads of the pool the layout may use (default all; never more than the pool's size or the partitions). */
   layoutThreads?: number;
   /** 'auto' (default; see the file comment), 'exact' or 'projected' (approximate). */
   knnMethod?: 'auto' | 'exact' | 'projected' | 'nnDescent';
@@ -81,12 +83,22 @@ export interface EmbedMapResult {
   edgeCount: number;
   /** Wall seconds per stage. */
   seconds: Record<EmbedStage, number>;
+  /** CPU seconds per stage over every thread of the process (an in-process pool's workers included): CPU ÷ wall is the stage's parallel share. */
+  cpuSeconds: Record<EmbedStage, number>;
+  /** Per stage: its gain on free cores, from each thread's own CPU time (jobs/stageTimes.ts). */
+  parallelism: Record<EmbedStage, number>;
 }
 
 const DEFAULT_NEIGHBOURS = 15;
 const DEFAULT_MIN_PTS = 10;
-const DEFAULT_PARTITIONS = 2;
-const DEFAULT_LAYOUT_THREADS = 2;
+/** At least 2 partitions: a 1-worker pool draws the map a 2-worker one draws. At most 64 (engine/embed/umap.ts). */
+const MIN_PARTITIONS = 2;
+const MAX_PARTITIONS = 64;
+
+/** The default number of layout partitions on a pool of `workers`: one per worker, so every worker has its share. */
+export function defaultPartitions(workers: number): number {
+  return Math.min(MAX_PARTITIONS, Math.max(MIN_PARTITIONS, workers));
+}
 /** 'auto' uses exact kNN up to this n²·dim (see the file comment). */
 const EXACT_KNN_WORK = 2e10;
 const PROJECTED_MIN_DIM = 128;
@@ -107,14 +119,19 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
   if (n <= nNeighbors) throw new RangeError(`${n} records are too few for a map with nNeighbors ${nNeighbors}: need more than ${nNeighbors}`);
   const { pool, signal, onProgress } = options;
   const seconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
+  const cpuSeconds: Record<EmbedStage, number> = { scale: 0, kNN: 0, UMAP: 0, cluster: 0 };
+  const parallelism: Record<EmbedStage, number> = { scale: 1, kNN: 1, UMAP: 1, cluster: 1 };
   const checkCancelled = () => {
     if (signal?.aborted) throw new CancelledError('The embedding map was cancelled.');
   };
   const timed = async <T>(stage: EmbedStage, work: () => Promise<T> | T): Promise<T> => {
     checkCancelled();
-    const t0 = performance.now();
+    const timer = stageTimer(pool);
     const out = await work();
-    seconds[stage] = (performance.now() - t0) / 1000;
+    timer.lap(stage);
+    seconds[stage] = timer.seconds[stage];
+    cpuSeconds[stage] = timer.cpuSeconds[stage];
+    parallelism[stage] = timer.parallelism[stage];
     return out;
   };
   const jobOptions = { pool, ...(signal ? { signal } : {}) };
@@ -152,8 +169,8 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     return withSelf(others.indices, others.distances, n, others.k);
   });
 
-  const umapOptions: UmapTaskOptions = { partitions: DEFAULT_PARTITIONS, ...options.umap, nNeighbors: Math.min(nNeighbors, knn.k) };
-  const threads = Math.min(options.layoutThreads ?? DEFAULT_LAYOUT_THREADS, pool.size, umapOptions.partitions ?? 1);
+  const umapOptions: UmapTaskOptions = { partitions: defaultPartitions(pool.size), ...options.umap, nNeighbors: Math.min(nNeighbors, knn.k) };
+  const threads = Math.min(options.layoutThreads ?? pool.size, pool.size, umapOptions.partitions ?? 1);
   const umap = await timed('UMAP', () => (threads > 1 ? layoutOnThreads(knn, umapOptions, threads, options) : layoutOnOneThread(knn, umapOptions, options)));
 
   let clusters: Int32Array | null = null;
@@ -193,6 +210,8 @@ export async function embedMap(features: Float32Array, dim: number, options: Emb
     nEpochs: umap.nEpochs,
     edgeCount: umap.edgeCount,
     seconds,
+    cpuSeconds,
+    parallelism,
   };
 }
 

@@ -77,6 +77,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The worker's number (its thread's name), for workerCpuSeconds. */
+  number: number;
   job: Job | undefined;
   /** Set once terminate() was called: the slot takes no more jobs. */
   terminating: boolean;
@@ -97,6 +99,8 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
   private nextId = 1;
   private nextWorker = 1;
   private disposed = false;
+  /** CPU seconds of the tasks each worker (by its number) has finished, on its own thread. */
+  private readonly cpuByWorker = new Map<number, number>();
 
   constructor(options: PoolOptions = {}) {
     this.options = options;
@@ -149,6 +153,15 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
       this.queue.push(job);
       this.pump();
     });
+  }
+
+  /**
+   * CPU seconds each worker (by number, workers that ended included) has spent on its finished
+   * tasks, measured on its own thread: what a stage cost each worker whatever else ran on the
+   * machine — the sum over the busiest is the stage's parallelism on free cores. A copy.
+   */
+  get workerCpuSeconds(): Map<number, number> {
+    return new Map(this.cpuByWorker);
   }
 
   get stats(): PoolStats {
@@ -278,8 +291,9 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
   }
 
   private spawn(): Slot {
+    const number = this.nextWorker++;
     const worker = new Worker(this.workerFile, {
-      name: `simlab-worker-${this.nextWorker++}`,
+      name: `simlab-worker-${number}`,
       env: this.options.env ?? { ...process.env },
       ...(this.options.execArgv ? { execArgv: this.options.execArgv } : {}),
       // The runtime sends the worker's output as 'log' messages; these streams stay unread.
@@ -287,7 +301,7 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
       stderr: true,
       ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
     });
-    const slot: Slot = { worker, job: undefined, terminating: false, graceTimer: undefined, lastError: undefined };
+    const slot: Slot = { worker, number, job: undefined, terminating: false, graceTimer: undefined, lastError: undefined };
     this.slots.add(slot);
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on('messageerror', (err) => {
@@ -321,13 +335,19 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
         }
         return;
       case 'result':
+        this.addCpu(slot, message.cpuSeconds);
         job.resolve(message.value);
         break;
       case 'error':
+        this.addCpu(slot, message.cpuSeconds);
         job.reject(new TaskError(message.error, job.task));
         break;
     }
     this.release(slot);
+  }
+
+  private addCpu(slot: Slot, seconds: number): void {
+    if (Number.isFinite(seconds)) this.cpuByWorker.set(slot.number, (this.cpuByWorker.get(slot.number) ?? 0) + seconds);
   }
 
   /** The slot's job is over: make it available again (unless it is being terminated). */

@@ -52,6 +52,8 @@ export interface BuildIndexOptions {
   cache?: IndexCache;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Called as each stage ends ('read', then 'sketch' or 'sketch (cached)'): the caller's per-stage timing. */
+  onStageDone?: (stage: string) => void;
 }
 
 export { normaliseText } from '../worker/textNormalisation';
@@ -67,6 +69,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
       : await pool.run('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
   signal?.throwIfAborted();
+  options.onStageDone?.('read');
   const { kind, records, packed, contentHash } = dataset;
   const params: IndexParams = {
     k: options.k ?? (kind === 'sequence' ? DEFAULT_DNA_K : DEFAULT_TEXT_K),
@@ -109,5 +112,6 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       warnings.push(`the index could not be cached in ${options.cache.dir}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  options.onStageDone?.(fromCache ? 'sketch (cached)' : 'sketch');
   return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings, problems: dataset.problems };
 }

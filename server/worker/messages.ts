@@ -22,8 +22,9 @@ export interface RunMessage {
 
 /** Worker → pool. */
 export type WorkerMessage =
-  | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; error: ErrorInfo }
+  /** cpuSeconds: the task's CPU time on its worker thread (threadCpu.ts; NaN where unknown). */
+  | { type: 'result'; id: number; value: unknown; cpuSeconds: number }
+  | { type: 'error'; id: number; error: ErrorInfo; cpuSeconds: number }
   | { type: 'progress'; id: number; progress: TaskProgress }
   /** What the worker wrote to its stdout/stderr (console.log included), one line per message. */
   | { type: 'log'; stream: 'stdout' | 'stderr'; line: string };

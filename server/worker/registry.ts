@@ -5,7 +5,7 @@
  * only, so the server bundle does not pull in the tasks (and the engine code they run).
  */
 import type { TaskRegistry } from './taskContext';
-import { candidatesTask, localityOrderTask, selectCandidatesTask } from './tasks/candidates';
+import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, markCandidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { loadDatasetTask } from './tasks/loadDataset';
@@ -29,8 +29,11 @@ export const tasks = {
   profiles: profilesTask,
   sketch: sketchTask,
   localityOrder: localityOrderTask,
+  lshBands: lshBandsTask,
   lshCandidates: candidatesTask,
   selectCandidates: selectCandidatesTask,
+  markCandidates: markCandidatesTask,
+  collectCandidates: collectCandidatesTask,
   verifyPairs: verifyTask,
   graphCluster: graphClusterTask,
   distanceRows: distanceRowsTask,

@@ -7,6 +7,7 @@ import { parentPort, type MessagePort, type Transferable } from 'node:worker_thr
 import { CancelledError, toErrorInfo } from './errors';
 import type { RunMessage, WorkerMessage } from './messages';
 import type { TaskContext, TaskRegistry } from './taskContext';
+import { threadCpuSeconds } from './threadCpu';
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -40,6 +41,7 @@ function captureOutput(port: MessagePort): void {
 
 async function runTask(port: MessagePort, tasks: TaskRegistry, message: RunMessage): Promise<void> {
   const { id, task, payload, cancelFlag } = message;
+  const cpuAtStart = threadCpuSeconds();
   const resultTransfer: Transferable[] = [];
   let lastProgressAt = 0;
   const post = (reply: WorkerMessage, transfer?: Transferable[]) => port.postMessage(reply, transfer);
@@ -69,9 +71,9 @@ async function runTask(port: MessagePort, tasks: TaskRegistry, message: RunMessa
     }
     // The one unchecked step: the pool's typed `run` sent this payload under this task's name.
     const value = await (handler as (payload: unknown, ctx: TaskContext) => unknown)(payload, ctx);
-    post({ type: 'result', id, value }, resultTransfer);
+    post({ type: 'result', id, value, cpuSeconds: threadCpuSeconds() - cpuAtStart }, resultTransfer);
   } catch (err) {
     // Also reached when the result cannot be cloned (DataCloneError): the caller gets that error.
-    post({ type: 'error', id, error: toErrorInfo(err) });
+    post({ type: 'error', id, error: toErrorInfo(err), cpuSeconds: threadCpuSeconds() - cpuAtStart });
   }
 }

@@ -55,6 +55,19 @@ void describe('WorkerPool', () => {
     assert.notEqual(await p.run('threadId', null), 0, 'ran on a worker thread');
   });
 
+  void test("counts each worker's CPU time on its own thread (workerCpuSeconds: a busy task adds to it, a copy each time)", async () => {
+    const p = pool({ size: 1 });
+    assert.deepEqual([...p.workerCpuSeconds], []);
+    await p.run('sleep', { ms: 20 });
+    const before = p.workerCpuSeconds;
+    assert.deepEqual([...before.keys()], [1]);
+    assert.ok(before.get(1)! >= 0);
+    await p.run('spin', { ms: 400 });
+    const after = p.workerCpuSeconds;
+    assert.ok(after.get(1)! > before.get(1)!, `CPU ${before.get(1)} → ${after.get(1)} s after 400 ms of spinning`);
+    assert.notEqual(after, p.workerCpuSeconds, 'a copy');
+  });
+
   void test('defaults to one worker per available core, at least one', () => {
     const p = pool();
     assert.equal(p.size, Math.max(1, os.availableParallelism()));

@@ -33,8 +33,10 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
   const strong = options.strongSimilarity ?? Infinity;
   const { offsets, neighbours } = graph;
   // cutoff[v]: the similarity of v's m-th most similar neighbour (−∞ when it has fewer than m).
+  // Typed arrays throughout: on BioMarKs50k's 0.9 M edges the boxed number[] rows and pushes
+  // were a third of the (single-threaded) graph stage.
   const cutoff = new Float64Array(graph.n);
-  let row: number[] = [];
+  let row = new Float64Array(64);
   for (let v = 0; v < graph.n; v++) {
     const from = offsets[v];
     const deg = offsets[v + 1] - from;
@@ -42,25 +44,28 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
       cutoff[v] = -Infinity;
       continue;
     }
-    row = row.length >= deg ? row : new Array<number>(deg);
+    if (row.length < deg) row = new Float64Array(deg * 2);
     for (let e = 0; e < deg; e++) row[e] = similarity[from + e];
-    const sorted = row.slice(0, deg).sort((x, y) => y - x);
-    cutoff[v] = sorted[m - 1];
+    const sorted = row.subarray(0, deg).sort(); // ascending: the m-th largest is at deg − m
+    cutoff[v] = sorted[deg - m];
   }
-  const keepI: number[] = [];
-  const keepJ: number[] = [];
+  const kept = (a: number, e: number): boolean => {
+    const s = similarity[e];
+    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]);
+  };
+  let count = 0;
+  for (let a = 0; a < graph.n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (neighbours[e] > a && kept(a, e)) count++;
+  const keepI = new Uint32Array(count);
+  const keepJ = new Uint32Array(count);
+  let w = 0;
   for (let a = 0; a < graph.n; a++) {
     for (let e = offsets[a]; e < offsets[a + 1]; e++) {
-      const b = neighbours[e];
-      if (b <= a) continue;
-      const s = similarity[e];
-      if (s >= strong || (s >= cutoff[a] && s >= cutoff[b])) {
-        keepI.push(a);
-        keepJ.push(b);
-      }
+      if (neighbours[e] <= a || !kept(a, e)) continue;
+      keepI[w] = a;
+      keepJ[w++] = neighbours[e];
     }
   }
-  return { i: Uint32Array.from(keepI), j: Uint32Array.from(keepJ) };
+  return { i: keepI, j: keepJ };
 }
 
 /**
@@ -71,5 +76,8 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
 export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
   const distances = graph.distances;
   if (!distances) throw new RangeError('mutualNeighbourGraph needs a graph built with edge distances');
-  return buildNeighbourGraph(graph.n, mutualNeighbourEdges(graph, options, Float32Array.from(distances, similarityOf)));
+  // A plain loop: Float32Array.from with a mapping function took 0.3 s for 1.8 M entries.
+  const similarity = new Float32Array(distances.length);
+  for (let e = 0; e < distances.length; e++) similarity[e] = similarityOf(distances[e]);
+  return buildNeighbourGraph(graph.n, mutualNeighbourEdges(graph, options, similarity));
 }

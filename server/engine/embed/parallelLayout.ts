@@ -39,7 +39,7 @@ export function epochsDone(state: LayoutState, control: Int32Array): number {
   return Math.floor(Atomics.load(control, DONE) / (2 * state.partitions));
 }
 
-/** Runs tasks of the fit until none is left ('done') or the fit is stopped ('stopped'). */
+/** Runs tasks of the fit until all are done ('done': the map is final) or the fit is stopped ('stopped'). */
 export function runLayoutShare(state: LayoutState, control: Int32Array, options: LayoutShareOptions = {}): 'done' | 'stopped' {
   const P = state.partitions;
   const nEpochs = state.params.nEpochs;
@@ -57,7 +57,18 @@ export function runLayoutShare(state: LayoutState, control: Int32Array, options:
   for (;;) {
     if (stopped()) return 'stopped';
     const g = Atomics.add(control, NEXT, 1);
-    if (g >= total) return 'done';
+    if (g >= total) {
+      // Nothing left to claim, but other threads may still run the last tasks: 'done' means the
+      // map is final (and the last epoch is reported), whichever thread ran the last task.
+      for (;;) {
+        const done = Atomics.load(control, DONE);
+        if (done >= total) break;
+        if (stopped()) return 'stopped';
+        Atomics.wait(control, DONE, done, pollMs);
+      }
+      if (nEpochs > reported) options.onEpoch?.(nEpochs, nEpochs);
+      return 'done';
+    }
     const phase = Math.floor(g / P);
     const p = g - phase * P;
     const need = phase * P;

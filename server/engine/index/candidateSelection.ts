@@ -120,28 +120,54 @@ export function selectByEstimates(
   numHashes: number,
   perRecord: number,
 ): Omit<SelectedPairs, 'belowFloor'> {
+  const keep = new Uint8Array(pairs.i.length);
+  markSelected(n, pairs, codes, numHashes, perRecord, keep);
+  return collectSelected(pairs, codes, numHashes, keep);
+}
+
+/**
+ * The choices of the records in [recordFrom, recordTo): sets keep[p] = 1 for each pair one of
+ * them takes. Records only ever set flags, and each record's row (its pairs in input order) and
+ * choice do not depend on the other records, so workers can mark disjoint record ranges into one
+ * shared array at once and the union is the sequential selection.
+ */
+export function markSelected(
+  n: number,
+  pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
+  codes: Uint16Array,
+  numHashes: number,
+  perRecord: number,
+  keep: Uint8Array,
+  recordFrom = 0,
+  recordTo = n,
+): void {
   const P = pairs.i.length;
   const H = numHashes;
-  // Rows: for each record, the candidate pairs it is part of (CSR over both ends).
-  const degree = new Uint32Array(n + 1);
+  const lo = recordFrom;
+  const m = recordTo - recordFrom;
+  // Rows: for each record of the range, the candidate pairs it is part of (CSR over both ends).
+  const degree = new Uint32Array(m + 1);
   for (let p = 0; p < P; p++) {
     if (codes[p] === 0) continue;
-    degree[pairs.i[p] + 1]++;
-    degree[pairs.j[p] + 1]++;
+    const a = pairs.i[p] - lo;
+    const b = pairs.j[p] - lo;
+    if (a >= 0 && a < m) degree[a + 1]++;
+    if (b >= 0 && b < m) degree[b + 1]++;
   }
-  for (let v = 0; v < n; v++) degree[v + 1] += degree[v];
-  const fill = degree.slice(0, n);
-  const rowPairs = new Uint32Array(degree[n]);
+  for (let v = 0; v < m; v++) degree[v + 1] += degree[v];
+  const fill = degree.slice(0, m);
+  const rowPairs = new Uint32Array(degree[m]);
   for (let p = 0; p < P; p++) {
     if (codes[p] === 0) continue;
-    rowPairs[fill[pairs.i[p]]++] = p;
-    rowPairs[fill[pairs.j[p]]++] = p;
+    const a = pairs.i[p] - lo;
+    const b = pairs.j[p] - lo;
+    if (a >= 0 && a < m) rowPairs[fill[a]++] = p;
+    if (b >= 0 && b < m) rowPairs[fill[b]++] = p;
   }
-  const keep = new Uint8Array(P);
   const R = perRecord;
   // Codes are 1..H + 1: a counting pass per row finds the R-th best value exactly.
   const count = new Uint32Array(H + 2);
-  for (let v = 0; v < n; v++) {
+  for (let v = 0; v < m; v++) {
     const from = degree[v];
     const to = degree[v + 1];
     if (to - from <= R) {
@@ -165,6 +191,16 @@ export function selectByEstimates(
       }
     }
   }
+}
+
+/** The kept pairs (keep[p] = 1), in input order, with their estimates. */
+export function collectSelected(
+  pairs: { readonly i: Uint32Array; readonly j: Uint32Array },
+  codes: Uint16Array,
+  numHashes: number,
+  keep: Uint8Array,
+): Omit<SelectedPairs, 'belowFloor'> {
+  const P = pairs.i.length;
   let kept = 0;
   for (let p = 0; p < P; p++) kept += keep[p];
   const i = new Uint32Array(kept);
@@ -175,7 +211,7 @@ export function selectByEstimates(
     if (!keep[p]) continue;
     i[at] = pairs.i[p];
     j[at] = pairs.j[p];
-    jaccard[at] = estimateFromEqualBytes(codes[p] - 1, H);
+    jaccard[at] = estimateFromEqualBytes(codes[p] - 1, numHashes);
     at++;
   }
   return { i, j, jaccard };

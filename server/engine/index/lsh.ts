@@ -248,6 +248,32 @@ export function buildLshIndex(signatures: Uint32Array, numHashes: number, params
   return { numHashes, bands, rows, bandFrom, bandTo, records, size, keys, ids };
 }
 
+/**
+ * One index from indexes of consecutive band ranges of the same signatures (built by several
+ * workers: bands are independent), identical to building all the bands at once. `alloc` gives the
+ * joined arrays (shared memory, so every candidate worker reads the one copy).
+ */
+export function joinLshBands(parts: readonly LshIndex[], alloc: (length: number) => Uint32Array = (length) => new Uint32Array(length)): LshIndex {
+  if (parts.length === 0) throw new RangeError('joinLshBands needs at least one part');
+  const first = parts[0];
+  const size = first.size;
+  let bandTo = first.bandFrom;
+  for (const p of parts) {
+    if (p.bandFrom !== bandTo || p.size !== size || p.records !== first.records || p.bands !== first.bands || p.rows !== first.rows || p.numHashes !== first.numHashes) {
+      throw new RangeError(`band ranges must be consecutive parts of one index: [${p.bandFrom}, ${p.bandTo}) after band ${bandTo}`);
+    }
+    bandTo = p.bandTo;
+  }
+  const length = (bandTo - first.bandFrom) * size;
+  const keys = alloc(length);
+  const ids = alloc(length);
+  for (const p of parts) {
+    keys.set(p.keys, (p.bandFrom - first.bandFrom) * size);
+    ids.set(p.ids, (p.bandFrom - first.bandFrom) * size);
+  }
+  return { numHashes: first.numHashes, bands: first.bands, rows: first.rows, bandFrom: first.bandFrom, bandTo, records: first.records, size, keys, ids };
+}
+
 /** Candidate pairs (i < j), sorted by (i, j), unique. */
 export interface CandidatePairs {
   readonly i: Uint32Array;

@@ -1,15 +1,19 @@
 /**
- * Candidate pairs, in two tasks so both cores share the work:
+ * Candidate pairs, in tasks that split the work over the pool:
+ *  - `lshBands`: the LSH index of a range of bands (bands are independent: workers build
+ *    disjoint ranges, the host joins them into one shared index);
  *  - `lshCandidates`: the LSH candidate pairs (i < j) whose smaller record is in [recordFrom,
  *    recordTo), sorted and unique — and, when a per-record budget follows, only the pairs at or
  *    above their floor, each with its MinHash estimate code (the costly, memory-bound part);
- *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate;
+ *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate — or,
+ *    split by records, `markCandidates` (each worker marks its records' choices in one shared
+ *    flag array) then `collectCandidates` (the flagged pairs, in order);
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
-import { estimatePairs, selectByEstimates } from '../../engine/index/candidateSelection';
+import { collectSelected, estimatePairs, markSelected, selectByEstimates } from '../../engine/index/candidateSelection';
 import { localityOrder } from '../../engine/index/localityOrder';
-import { buildLshIndex, lshCandidatePairs, type CandidateStats } from '../../engine/index/lsh';
+import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
 import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
@@ -21,6 +25,8 @@ export interface CandidatesPayload {
   maxBucketSize?: number;
   recordFrom?: number;
   recordTo?: number;
+  /** The LSH index of these signatures with these bands and rows (from `lshBands`, shared); built here when absent. */
+  index?: LshIndex;
   /** Estimate every pair against this floor (or the per-pair floor from q and shingles). */
   estimate?: { minJaccard: number; q?: number; shingles?: Int32Array };
 }
@@ -34,8 +40,27 @@ export interface CandidatesResult {
   belowFloor: number;
 }
 
+export interface LshBandsPayload {
+  signatures: Uint32Array;
+  numHashes: number;
+  bands: number;
+  rows: number;
+  bandFrom: number;
+  bandTo: number;
+}
+
+export function lshBandsTask(p: LshBandsPayload, ctx: TaskContext): LshIndex {
+  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo });
+  ctx.transferResult(index.keys.buffer as ArrayBuffer, index.ids.buffer as ArrayBuffer);
+  return index;
+}
+
 export function candidatesTask(p: CandidatesPayload, ctx: TaskContext): CandidatesResult {
-  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows });
+  const given = p.index;
+  if (given && (given.bands !== p.bands || given.rows !== p.rows || given.numHashes !== p.numHashes || given.bandFrom !== 0 || given.bandTo !== p.bands || given.records * p.numHashes !== p.signatures.length)) {
+    throw new RangeError(`the LSH index given (${given.bands}×${given.rows}, bands [${given.bandFrom}, ${given.bandTo}), ${given.records} records) is not the one of these signatures (${p.bands}×${p.rows})`);
+  }
+  const index = given ?? buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows });
   ctx.throwIfCancelled();
   const pairs = lshCandidatePairs(index, {
     ...(p.maxBucketSize === undefined ? {} : { maxBucketSize: p.maxBucketSize }),
@@ -80,6 +105,40 @@ export interface SelectPayload {
 
 export function selectCandidatesTask(p: SelectPayload, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
   const selected = selectByEstimates(p.n, p, p.codes, p.numHashes, p.perRecord);
+  ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
+  return { i: selected.i, j: selected.j };
+}
+
+export interface MarkPayload {
+  n: number;
+  numHashes: number;
+  perRecord: number;
+  /** All pairs and codes (shared memory: every worker reads them). */
+  i: Uint32Array;
+  j: Uint32Array;
+  codes: Uint16Array;
+  /** Shared Uint8Array(pairs): this worker sets keep[p] = 1 for the pairs its records take. */
+  keep: Uint8Array;
+  recordFrom: number;
+  recordTo: number;
+}
+
+export function markCandidatesTask(p: MarkPayload, ctx: TaskContext): { done: number } {
+  ctx.throwIfCancelled();
+  markSelected(p.n, p, p.codes, p.numHashes, p.perRecord, p.keep, p.recordFrom, p.recordTo);
+  return { done: p.recordTo - p.recordFrom };
+}
+
+export interface CollectPayload {
+  numHashes: number;
+  i: Uint32Array;
+  j: Uint32Array;
+  codes: Uint16Array;
+  keep: Uint8Array;
+}
+
+export function collectCandidatesTask(p: CollectPayload, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
+  const selected = collectSelected(p, p.codes, p.numHashes, p.keep);
   ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
   return { i: selected.i, j: selected.j };
 }

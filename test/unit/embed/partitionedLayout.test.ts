@@ -15,16 +15,15 @@ import { readDigits } from '../digitsFixture';
 const { data, dim } = readDigits(1);
 const knn = bruteKnn(data, dim, 15);
 
-void test('digits: 2 partitions are as trustworthy as 1 (within 0.01, seeds 1–3); each map reproducible', () => {
+void test('digits: 2, 4 and 16 partitions (a partition per worker) are as trustworthy as 1 (within 0.01, seeds 1–3); each map reproducible', () => {
   const tw = (partitions: number, seed: number) => trustworthiness(data, dim, new UmapFit(knn, { seed, partitions }).run(), 2, { k: 10 });
-  let one = 0;
-  let two = 0;
-  for (const seed of [1, 2, 3]) {
-    one += tw(1, seed) / 3;
-    two += tw(2, seed) / 3;
-  }
+  const mean = (partitions: number) => [1, 2, 3].reduce((s, seed) => s + tw(partitions, seed) / 3, 0);
+  const one = mean(1);
   assert.ok(one > 0.95, `1 partition: trustworthiness ${one}`);
-  assert.ok(Math.abs(two - one) < 0.01, `2 partitions ${two} vs 1 partition ${one}`);
+  for (const partitions of [2, 4, 16]) {
+    const many = mean(partitions);
+    assert.ok(Math.abs(many - one) < 0.01, `${partitions} partitions ${many} vs 1 partition ${one}`);
+  }
   const a = new UmapFit(knn, { seed: 4, partitions: 2, nEpochs: 50 }).run();
   assert.deepEqual(new UmapFit(knn, { seed: 4, partitions: 2, nEpochs: 50 }).run(), a);
   assert.notDeepEqual(new UmapFit(knn, { seed: 4, partitions: 1, nEpochs: 50 }).run(), a);
@@ -35,6 +34,7 @@ void test('claimed tasks (runLayoutShare) give the map of LayoutOptimizer bit fo
     [2, 2],
     [3, 2],
     [2, 3],
+    [16, 2],
   ]) {
     const options = { seed: 8, partitions, nComponents, nEpochs: 40 };
     const reference = new UmapFit(knn, options).run();
@@ -47,6 +47,32 @@ void test('claimed tasks (runLayoutShare) give the map of LayoutOptimizer bit fo
     assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i + 1));
     assert.equal(runLayoutShare(setup.state, control), 'done', 'nothing left to claim');
   }
+});
+
+void test("a thread that finds nothing left to claim returns 'done' only once the other threads' last tasks are done, and reports the last epoch", () => {
+  const { setup } = prepareUmap(knn, { seed: 3, partitions: 2, nEpochs: 5 }, true);
+  const total = 2 * 2 * 5;
+  const control = createLayoutControl();
+  // Every task claimed, the last one still running on another thread.
+  Atomics.store(control, 0, total);
+  Atomics.store(control, 1, total - 1);
+  const seen: number[] = [];
+  let polls = 0;
+  const outcome = runLayoutShare(setup.state, control, {
+    pollMs: 1,
+    onEpoch: (done) => seen.push(done),
+    shouldStop: () => {
+      // The other thread finishes its task while this one waits.
+      if (++polls === 3) {
+        Atomics.add(control, 1, 1);
+        Atomics.notify(control, 1);
+      }
+      return false;
+    },
+  });
+  assert.equal(outcome, 'done');
+  assert.ok(polls >= 3, 'waited for the running task');
+  assert.deepEqual(seen, [5]);
 });
 
 void test('partition cuts: contiguous, about equal edges, each edge run by the owner of its head', () => {

@@ -90,12 +90,16 @@ void test('with a stub context: one progress report per epoch, cancellation chec
   assert.deepEqual(reports, [0, 1, 2, 3], 'stopped at the fourth check');
 });
 
-void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitioned map bit for bit; one thread alone finishes it too', async () => {
+void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitioned map bit for bit (2 and 4 partitions); one thread alone finishes it too', async () => {
   const big = blobs(4, 400, 10, 6);
   const bigKnn = bruteKnn(big.data, big.dim, 10);
-  const options = { seed: 12, partitions: 2, nEpochs: 60 };
-  const reference = new UmapFit(bigKnn, options).run();
-  for (const threads of [2, 1]) {
+  for (const [partitions, threads] of [
+    [2, 2],
+    [2, 1],
+    [4, 2],
+  ]) {
+    const options = { seed: 12, partitions, nEpochs: 60 };
+    const reference = new UmapFit(bigKnn, options).run();
     const setup = await pool.run('umapPrepare', { knn: bigKnn, options });
     assert.ok(setup.state.published.buffer instanceof SharedArrayBuffer);
     const control = createLayoutControl();
@@ -104,7 +108,7 @@ void test('umapPrepare + umapLayout on 2 worker threads: the in-process partitio
       pool.run('umapLayout', { state: setup.state, control, role }, role === 0 ? { onProgress: (p) => progress.push(p) } : {}),
     );
     assert.deepEqual(await Promise.all(runs), Array.from({ length: threads }, () => ({ stopped: false })));
-    assert.deepEqual(setup.state.published, reference, `${threads} thread(s)`);
+    assert.deepEqual(setup.state.published, reference, `${partitions} partitions, ${threads} thread(s)`);
     assert.deepEqual(progress.at(-1), { done: 60, total: 60, message: 'UMAP epoch 60/60' });
   }
 });

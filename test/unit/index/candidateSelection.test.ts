@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { jaccardFloor, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
+import { collectSelected, estimatePairs, jaccardFloor, markSelected, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
 
 interface Case {
   n: number;
@@ -87,6 +87,24 @@ void describe('selectCandidatesPerRecord', () => {
         want.kept.forEach((p, t) => assert.equal(got.jaccard[t], Math.fround(estimate(c, p)), 'estimate of a kept pair'));
       }),
       { seed: 0xca5d, numRuns: 500 },
+    );
+  });
+
+  void test('split by record ranges (each range marking into one flag array, any cut points) equals one full selection', () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 0, max: 6 }), fc.array(fc.nat(), { maxLength: 4 }), (c, perRecord, cuts) => {
+        const full = selectCandidatesPerRecord(c.n, c.pairs, c.signatures, c.numHashes, { perRecord, minJaccard: 0.1 });
+        const { codes } = estimatePairs(c.n, c.pairs, c.signatures, c.numHashes, { minJaccard: 0.1 });
+        const bounds = [0, ...cuts.map((x) => x % (c.n + 1)).sort((a, b) => a - b), c.n];
+        const keep = new Uint8Array(c.pairs.i.length);
+        // Ranges marked in reverse: the order of the workers must not matter.
+        for (let r = bounds.length - 2; r >= 0; r--) markSelected(c.n, c.pairs, codes, c.numHashes, perRecord, keep, bounds[r], bounds[r + 1]);
+        const split = collectSelected(c.pairs, codes, c.numHashes, keep);
+        assert.deepEqual(split.i, full.i);
+        assert.deepEqual(split.j, full.j);
+        assert.deepEqual(split.jaccard, full.jaccard);
+      }),
+      { seed: 0x5e1c, numRuns: 300 },
     );
   });
 

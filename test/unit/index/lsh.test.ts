@@ -10,6 +10,7 @@ import {
   filterPairsByEstimate,
   chooseLshParams,
   identityToJaccard,
+  joinLshBands,
   lshCandidatePairs,
   lshQuery,
   lshQueryRecord,
@@ -191,6 +192,11 @@ void describe('lsh', () => {
     assert.deepEqual(Uint32Array.from(rows.flatMap((r) => [...r.j])), full.j);
     assert.equal(rows.reduce((sum, r) => sum + r.stats.rawPairs, 0), full.stats.rawPairs);
     assert.throws(() => lshCandidatePairs(index, { recordFrom: 5, recordTo: 81 }), RangeError);
+    // Indexes of band ranges (built by several workers), joined, are the full index.
+    const joined = joinLshBands([[0, 3], [3, 4], [4, 8]].map(([bandFrom, bandTo]) => buildLshIndex(sigs, m, params, { bandFrom, bandTo })));
+    assert.deepEqual(joined, index);
+    assert.deepEqual(lshCandidatePairs(joined, { maxBucketSize: 3 }), lshCandidatePairs(index, { maxBucketSize: 3 }));
+    assert.throws(() => joinLshBands([buildLshIndex(sigs, m, params, { bandFrom: 0, bandTo: 3 }), buildLshIndex(sigs, m, params, { bandFrom: 4, bandTo: 8 })]), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, params, { bandFrom: 3, bandTo: 9 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, { bands: 9, rows: 4 }), RangeError);
   });

@@ -56,6 +56,18 @@ let exactRun: Promise<ClusterOutcome> | undefined;
 const exactOutcome = () => (exactRun ??= clusterDataset(FIXTURE, { pool, cache, params: { ...PLAIN, exact: true } }));
 
 void describe('clusterDataset on the 16S sample', () => {
+  void test('the candidate stages cut into chunks over the 2-worker pool (bands, record ranges, selection) give the edges and labels of one chunk', async () => {
+    const params: ClusterParams = { threshold: 0.93, minPts: 2, mutualNeighbours: { neighbours: 8, strongSimilarity: 0.98 }, candidatesPerRecord: 6 };
+    const one = await clusterDataset(FIXTURE, { pool, cache, params, chunks: 1 });
+    for (const chunks of [2, 5]) {
+      const split = await clusterDataset(FIXTURE, { pool, cache, params, chunks });
+      assert.deepEqual(split.edges, one.edges, `${chunks} chunks: edges`);
+      assert.deepEqual(split.labels, one.labels, `${chunks} chunks: labels`);
+      assert.equal(split.stats.candidates, one.stats.candidates);
+    }
+    assert.ok(one.edges.i.length > 100, `${one.edges.i.length} edges`);
+  });
+
   void test('LSH path with plain DBSCAN vs the exact matrix path: same partition up to pairs LSH missed', async () => {
     const lsh = await clusterDataset(FIXTURE, { pool, cache, params: PLAIN });
     const exact = await exactOutcome();
