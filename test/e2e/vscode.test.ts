@@ -5,7 +5,12 @@
  * Similar Items view → a click opens the item; the same for an image of a class-folder image
  * dataset; Train Similarity Model on a table → the Training Dashboard webview → the Models view →
  * Find Similar With Model; the model's Embedding Map → hover and click a point → the record is
- * selected in its file; a crashed host restarts. Screenshots of each step go to test-results/e2e/.
+ * selected in its file; a crashed host restarts. Issue 14: outliers are listed in Problems as
+ * Information; an Embedding Map of a clustered file leaves its diagnostics and the Clusters view
+ * alone (the hover has both layers); the dashboard says why the run ended, not in the error
+ * colour, plots no bookkeeping, names its tab after the run, and the run has one progress item; on
+ * a file of 2,300 records with maxPerFile 40 one note names the cut and a near-duplicate at the end
+ * of the file is listed. Screenshots of each step go to test-results/e2e/.
  * SIMLAB_SKIP_E2E=1 skips it (with a printed line). Needs `npm run build` first.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +21,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchChromium, requireChromium } from '../webviews/browser';
+import { grow16S } from '../helpers/grow16S';
 import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -84,11 +90,11 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   };
 
   /**
-   * Shows the Problems view filtered to the cluster diagnostics (warnings sort first, and the list
-   * is virtual). Ctrl+Shift+M toggles, so it is pressed only while the view is hidden; the filter
-   * is the visible one of the panel (other panel views have filters of their own).
+   * Shows the Problems view filtered by `text` (the list is virtual: rows far down are not in the
+   * page). Ctrl+Shift+M toggles, so it is pressed only while the view is hidden; the filter is the
+   * visible one of the panel (other panel views have filters of their own).
    */
-  const showClusterProblems = async (): Promise<void> => {
+  const showProblems = async (text: string): Promise<void> => {
     const markers = page.locator('.panel .markers-panel');
     if (!(await markers.isVisible())) {
       // A key pressed while the command palette is still closing goes to the palette and is lost:
@@ -99,7 +105,57 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     }
     const filter = page.locator('.panel .viewpane-filter input:visible').first();
     await filter.waitFor({ state: 'visible' });
-    if ((await filter.inputValue()) !== 'members') await filter.fill('members');
+    if ((await filter.inputValue()) !== text) await filter.fill(text);
+  };
+
+  /** The cluster diagnostics (warnings sort first). */
+  const showClusterProblems = (): Promise<void> => showProblems('members');
+
+  /** Problems rows: a file (aria-level 1) or a diagnostic of it (aria-level 2). */
+  const problemRows = (level: 1 | 2) => page.locator(`.markers-panel .monaco-list-row[aria-level="${level}"]`);
+
+  /**
+   * How many diagnostics the filter `text` shows, from the filter's "Showing N of M" badge. The
+   * filter is cleared first and the badge seen hidden, so the number read is never the previous
+   * filter's. For a filter that matches nothing, see `showsNoProblems`.
+   */
+  const countProblems = async (text: string): Promise<number> => {
+    const badge = page.locator('.panel .viewpane-filter-badge:visible').first();
+    await showProblems('');
+    await badge.waitFor({ state: 'hidden' });
+    await showProblems(text);
+    const shown = page.locator('.panel .viewpane-filter-badge', { hasText: /^Showing \d+ of \d+$/u }).first();
+    await shown.waitFor({ timeout: 30_000 });
+    return Number(/^Showing (\d+)/u.exec((await shown.textContent()) ?? '')?.[1]);
+  };
+
+  /** The filter `text` matches no diagnostic: the panel says so (a state, not the absence of rows). */
+  const showsNoProblems = async (text: string): Promise<void> => {
+    await showProblems(text);
+    await page.locator('.markers-panel', { hasText: 'No results found with provided filter criteria.' }).waitFor({ timeout: 30_000 });
+  };
+
+  /** The editor's hover at the cursor (Show or Focus Hover), once it shows `text`. */
+  const hoverAtCursor = async (text: string | RegExp): Promise<string> => {
+    await palette('Show or Focus Hover');
+    const hover = page.locator('.monaco-hover', { hasText: text }).first();
+    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    return (await hover.innerText()) ?? '';
+  };
+
+  /** Moves the cursor of the active editor to `line`, `column` (1-based) with Go to Line. */
+  const goTo = async (line: number, column: number): Promise<void> => {
+    await page.keyboard.press('Control+G');
+    await answer(`:${line}:${column}`);
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col ${column}\\b`, 'u') }).first().waitFor({ timeout: 20_000 });
+  };
+
+  /** The Similarity Lab side bar (Datasets, Clusters, Similar Items, Models), shown if hidden. */
+  const showSimilarityLab = async (): Promise<void> => {
+    const header = page.locator('.pane-header', { hasText: 'Datasets' }).first();
+    if (await header.isVisible()) return;
+    await page.locator('.activitybar .action-item .action-label[aria-label^="Similarity Lab"]').first().click();
+    await header.waitFor({ state: 'visible', timeout: 20_000 });
   };
 
   const shot = async (name: string): Promise<void> => {
@@ -134,6 +190,10 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
         'extensions.autoCheckUpdates': false,
         'update.mode': 'none',
         'similarityLab.indexOnOpen': true,
+        // Small enough that a file of a few thousand records is capped (the capped test).
+        'similarityLab.diagnostics.maxPerFile': 40,
+        // The chat side bar only narrows the editor and the panel.
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
     });
     browser = await launchChromium();
@@ -204,8 +264,10 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   void test('Cluster This Dataset from the palette puts cluster diagnostics in the Problems panel', guarded('cluster', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).waitFor({ timeout: 60_000 });
     await openFile('16S-sample.fasta');
-    // The status bar item shows once the extension is active (activated by the workspace's FASTA files).
-    await page.locator('.statusbar-item', { hasText: 'Similarity Lab' }).first().waitFor({ timeout: 60_000 });
+    // The status bar item shows once the extension is active (activated by the workspace's FASTA
+    // files), saying "Starting the analysis host…" until the host reports: its commands are
+    // disabled (and missing from the palette) until then.
+    await page.locator('.statusbar-item[aria-label^="Similarity Lab: "]:not([aria-label="Similarity Lab: Starting the analysis host…"])').first().waitFor({ timeout: 60_000 });
     await shot('workspace-open');
     await palette('Similarity Lab: Cluster This Dataset');
     await showClusterProblems();
@@ -213,6 +275,60 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await row.waitFor({ timeout: 60_000 });
     assert.match((await row.textContent()) ?? '', /cluster \d+ · \d+ members/u);
     await shot('problems-panel');
+  }));
+
+  void test('outliers are Information diagnostics, so they are listed in Problems', guarded('outliers', async () => {
+    await showProblems('outlier (noise)');
+    const outlier = problemRows(2).filter({ hasText: /outlier \(noise\) · /u });
+    await outlier.first().waitFor({ timeout: 30_000 });
+    await shot('problems-outliers');
+    const rows = await outlier.count();
+    assert.ok(rows >= 1);
+    for (let i = 0; i < rows; i++) assert.equal(await outlier.nth(i).locator('.codicon-info').count(), 1, `outlier row ${i} has the Information icon`);
+  }));
+
+  void test('Show Embedding Map on the clustered file keeps its diagnostics; the hover shows the clustering and the map', guarded('map-keeps-clustering', async () => {
+    const nearDuplicates = await countProblems('near-duplicate of');
+    assert.ok(nearDuplicates > 0, 'the sample has near-duplicates');
+    // A record in a cluster: the first cluster label listed, at its header line.
+    await showClusterProblems();
+    const member = problemRows(2).filter({ hasText: /cluster \d+ · \d+ members/u }).first();
+    await member.waitFor({ timeout: 30_000 });
+    const line = Number(/\[Ln (\d+), Col/u.exec((await member.textContent()) ?? '')?.[1]);
+    assert.ok(line > 0, 'the row names its line');
+    await showSimilarityLab();
+    const clusters = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Clusters' }) });
+    await clusters.locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
+    const clustersBefore = await clusters.locator('.monaco-list-row').allInnerTexts();
+
+    await page.locator('.tab', { hasText: '16S-sample.fasta' }).first().click();
+    await page.locator('.tab.active[data-resource-name="16S-sample.fasta"]').waitFor();
+    await palette('Similarity Lab: Show Embedding Map');
+    const map = await webviewFrame('.legend-item', 120_000);
+    assert.ok((await map.locator('canvas').count()) >= 1, 'the map draws its points');
+    await page.locator('.tab', { hasText: 'Embedding Map: 16S-sample.fasta' }).waitFor();
+    await shot('embedding-map-legend');
+
+    // The record's hover has both layers (asked of the host after the map was made).
+    await page.locator('.tab[data-resource-name="16S-sample.fasta"]').click();
+    await goTo(line, 2);
+    const hover = await hoverAtCursor('Embedding map:');
+    assert.match(hover, /Cluster \d+ · \d+ members/u);
+    assert.match(hover, /Embedding map: (cluster \d+ · \d+ members|outlier \(noise\))/u);
+    await shot('hover-cluster-and-map');
+    await page.keyboard.press('Escape');
+
+    // The clustering's diagnostics stay; the map's clusters are not diagnostics of this file.
+    assert.equal(await countProblems('near-duplicate of'), nearDuplicates);
+    await showsNoProblems('map cluster');
+    await shot('problems-after-map');
+    assert.deepEqual(await clusters.locator('.monaco-list-row').allInnerTexts(), clustersBefore, 'the Clusters view keeps the clustering');
+
+    // Closed, so that the model's map later is the only map frame.
+    const tab = page.locator('.tab', { hasText: 'Embedding Map: 16S-sample.fasta' });
+    await tab.click();
+    await tab.locator('.tab-actions .action-label').first().click();
+    await tab.waitFor({ state: 'detached' });
   }));
 
   void test('Find Similar Files from the Explorer context menu fills Similar Items; a click opens the file', guarded('find-similar-files', async () => {
@@ -281,14 +397,49 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
 
   void test('Train Similarity Model on a table: the dashboard follows the run, the Models view lists the model, Find Similar With Model answers', guarded('train', async () => {
     await openFile('iris.csv');
+    // Every progress item of the run the workbench shows (status bar items, notifications), counted
+    // at each change of the page from before the run starts: at most one at any time.
+    // (A script of its own: functions in a page.evaluate callback would carry the test bundler's __name helper.)
+    await page.evaluate(`
+      window.simlabTrainingItems = { most: 0, seen: [] };
+      new MutationObserver(() => {
+        const items = [...document.querySelectorAll('.statusbar-item, .notification-toast')].filter((e) => /Training /u.test(e.textContent ?? ''));
+        window.simlabTrainingItems.most = Math.max(window.simlabTrainingItems.most, items.length);
+        for (const e of items) if (!window.simlabTrainingItems.seen.includes(e.textContent)) window.simlabTrainingItems.seen.push(e.textContent);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    `);
     await palette('Similarity Lab: Train Similarity Model');
     await answer('cosine', 'cosine');
     await answer('4');
     const dashboard = await webviewFrame('.status[data-status]');
     await dashboard.locator('.status[data-status="finished"]').waitFor({ timeout: 120_000 });
-    assert.match((await dashboard.locator('.run-title').textContent()) ?? '', /iris/u);
+    const runTitle = (await dashboard.locator('.run-title').textContent()) ?? '';
+    assert.match(runTitle, /iris/u);
     assert.ok((await dashboard.locator('.chart canvas').count()) > 0, 'the dashboard draws its curves');
+    // Why the run ended, in the text colour (the model was saved: not an error).
+    const message = dashboard.locator('.status-message');
+    await message.waitFor({ state: 'visible' });
     await shot('training-dashboard');
+    assert.match((await message.textContent()) ?? '', /^Finished all 4 epochs\. The best epoch is saved to .*iris-siamese-\d{8}T\d{6}Z\.$/u);
+    const colours = await message.evaluate((m) => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--vscode-errorForeground)';
+      document.body.append(probe);
+      const error = getComputedStyle(probe).color;
+      probe.remove();
+      return { message: getComputedStyle(m).color, body: getComputedStyle(document.body).color, error };
+    });
+    assert.notEqual(colours.message, colours.error, 'the end of a run that saved its model is not in the error colour');
+    assert.equal(colours.message, colours.body);
+    // Only scores are plotted: the trainer's bookkeeping (collapsed steps, validation items) is text.
+    const plotted = await dashboard.locator('.u-legend .u-series .u-label').allTextContents();
+    assert.ok(plotted.includes('train loss'), `plotted: ${plotted.join(', ')}`);
+    for (const label of plotted) assert.doesNotMatch(label, /collapsed|validationItems/iu);
+    // The tab is named after the run; the run had one progress item.
+    const modelInTitle = /iris-siamese-\d{8}T\d{6}Z/u.exec(runTitle)?.[0] ?? 'no model id in the run title';
+    await page.locator('.tab', { hasText: `Training: ${modelInTitle}` }).waitFor({ timeout: 10_000 });
+    const items = await page.evaluate(() => (window as unknown as { simlabTrainingItems: { most: number; seen: string[] } }).simlabTrainingItems);
+    assert.equal(items.most, 1, `progress items of the run at once (seen: ${items.seen.join(' | ')})`);
     const models = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
     const model = models.locator('.monaco-list-row', { hasText: 'iris' }).first();
     await model.waitFor({ timeout: 30_000 });
@@ -345,5 +496,52 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first().waitFor({ timeout: 60_000 });
     assert.notEqual(findHostPid(path.join(tmp, 'code-server', 'extensions')), hostPid, 'a new host process');
     await shot('diagnostics-back');
+  }));
+
+  void test('a file of 2,300 records with maxPerFile 40: one note names the cut; near-duplicates to the end of the file are all listed, and hover', guarded('capped', async () => {
+    // Written now (not in before()), so the earlier tests' Find Similar Files and restarts do not index it.
+    const grown = grow16S(readFileSync(FIXTURE, 'utf8'));
+    writeFileSync(path.join(workspace, '16S-grown.fasta'), grown.text);
+    const lines = grown.text.split('\n');
+    // The last planted copy, near the end of the file, and the record it copies.
+    const copyLine = grown.copyLines.at(-1) as number;
+    const original = /^>\S+\.copy near-duplicate of (\S+)$/u.exec(lines[copyLine] ?? '')?.[1];
+    assert.ok(original && copyLine > lines.length * 0.9, `a copy near the end (line ${copyLine + 1} of ${lines.length})`);
+    await page.keyboard.press('Control+Shift+E');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-grown.fasta' }).waitFor({ timeout: 30_000 });
+    await openFile('16S-grown.fasta');
+    await palette('Similarity Lab: Cluster This Dataset');
+    await showSimilarityLab();
+    const datasets = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Datasets' }) });
+    await datasets.locator('.monaco-list-row', { hasText: /16S-grown\.fasta\s*clustered/u }).waitFor({ timeout: 180_000 });
+
+    // One note for this file (the sample has its own), and only that one of the file matches.
+    await showProblems('maxPerFile');
+    const grownFile = problemRows(1).filter({ hasText: '16S-grown.fasta' });
+    const note = problemRows(2).filter({ hasText: /cluster labels shown for the first 40 of \d,\d{3} records in clusters — setting similarityLab\.diagnostics\.maxPerFile \(near-duplicates and outliers are all shown\)/u });
+    await note.first().waitFor({ timeout: 30_000 });
+    await shot('problems-capped-note');
+    assert.equal(await note.count(), 1);
+    assert.equal((await grownFile.locator('.monaco-count-badge').textContent())?.trim(), '1');
+
+    // The near-duplicate warning of a copy near the end of the file (past any cap of 40).
+    await showProblems(`near-duplicate of ${original} · `);
+    const late = problemRows(2).filter({ hasText: `near-duplicate of ${original} · ` }).filter({ hasText: `[Ln ${copyLine + 1}, Col` });
+    await late.waitFor({ timeout: 30_000 });
+    await shot('problems-late-near-duplicate');
+    assert.equal(await late.locator('.codicon-warning').count(), 1, 'a warning');
+
+    // Its hover, at the header line: the record it copies is its nearest neighbour. (VS Code draws
+    // squiggles, and puts diagnostics in hovers, for the first 500 diagnostics of a file only: this
+    // copy's warning is in Problems above, not in its hover.)
+    await page.locator('.tab[data-resource-name="16S-grown.fasta"]').click();
+    await goTo(copyLine + 1, 2);
+    const originalLine = (grown.originalLines.at(-1) as number) + 1;
+    const hover = await hoverAtCursor('Nearest neighbours:');
+    const id = original.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+    assert.match(hover, new RegExp(`${id}\\.copy · \\d+ bases`, 'u'));
+    assert.match(hover, new RegExp(`${id} — 99\\.\\d % identity \\(line ${originalLine}\\)`, 'u'));
+    await shot('hover-late-near-duplicate');
+    await page.keyboard.press('Escape');
   }));
 });
