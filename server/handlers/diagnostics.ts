@@ -40,9 +40,18 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
     out.push({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity, source: SOURCE, code: 'read', message: p.message });
   }
   if (!settings.diagnostics.enabled) return out;
-  if (entry.clustered) return [...out, ...clusterDiagnostics(entry.uri, entry.clustered, settings, doc)];
-  if (entry.mapped) return [...out, ...mapDiagnostics(entry.uri, entry.mapped, settings, doc)];
+  if (entry.clustered) return mostSevereFirst([...out, ...clusterDiagnostics(entry.uri, entry.clustered, settings, doc)]);
+  if (entry.mapped) return mostSevereFirst([...out, ...mapDiagnostics(entry.uri, entry.mapped, settings, doc)]);
   return out;
+}
+
+/**
+ * Errors, then warnings, then the rest, each in file order (a stable sort). VS Code draws squiggles
+ * and marker hovers for only the first 500 diagnostics of a file, in the order published: a
+ * near-duplicate at the end of a 2,300-record file fell beyond them behind the cluster infos.
+ */
+function mostSevereFirst(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => (a.severity ?? DiagnosticSeverity.Error) - (b.severity ?? DiagnosticSeverity.Error));
 }
 
 /** Per record of a clustering: its cluster label (capped) or its outlier note, and its near-duplicate warning. */

@@ -90,6 +90,11 @@ void describe('diagnostics a data scientist sees (host over stdio)', { timeout: 
     );
     assert.equal(note.relatedInformation?.[0]?.location.range.start.line, memberLines[MAX_LABELS], 'links the first record without its label');
     assert.equal(diagnostics.length, warned.size + outliers.length + MAX_LABELS + 1, 'nothing else');
+    // Warnings first (VS Code draws squiggles and marker hovers for a file's first 500 only), each severity in file order.
+    const severities = diagnostics.map((d) => d.severity ?? 0);
+    assert.deepEqual(severities, [...severities].sort((a, b) => a - b), 'most severe first');
+    const warnings = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Warning).map((d) => d.range.start.line);
+    assert.deepEqual(warnings, [...warnings].sort((a, b) => a - b), 'warnings in file order');
   });
 
   void test('an Embedding Map of a clustered file keeps the clustering\'s diagnostics; the map is in the hover', async () => {
