@@ -16,6 +16,7 @@ import { nearestNeighbours } from '../jobs/recordNeighbours';
 import { buildSequenceIndex } from '../jobs/sequenceIndex';
 import { buildVectorIndex } from '../jobs/vectorIndex';
 import { clusterVectorDataset } from '../jobs/vectorClusterDataset';
+import { datasetPathKind, datasetPathKindSync } from '../engine/data/fileKind';
 import { InvalidInputError } from '../worker/errors';
 import type { ClusterParamsInput, DatasetInfo, DatasetState } from '../protocol';
 import type { ClusterView, DatasetEntry, DatasetIndex, MapClusters, ProgressSink } from './datasetEntry';
@@ -65,11 +66,16 @@ export class DatasetService {
     }
   }
 
-  /** The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI. */
+  /**
+   * The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI,
+   * NotADatasetFileError (InvalidParams) when it does not exist or is not a regular file or a
+   * folder: a FIFO or a device would block the first read forever.
+   */
   entry(uri: unknown): DatasetEntry {
     const file = DatasetService.pathOf(uri);
     let entry = this.entries.get(file);
     if (!entry) {
+      datasetPathKindSync(file);
       entry = { uri: uri as string, path: file, state: 'discovered', generation: 0 };
       this.entries.set(file, entry);
     }
@@ -138,6 +144,8 @@ export class DatasetService {
 
   /** How the entry is clustered (numeric data or sequences and text): decided once per entry, by name and first bytes. */
   async kindOf(entry: DatasetEntry): Promise<ClusterKind> {
+    // Checked again before the first bytes are read: the path may have been replaced since its entry was made.
+    if (entry.kind === undefined) await datasetPathKind(entry.path);
     entry.kind ??= await clusterKindOf(entry.path);
     return entry.kind;
   }

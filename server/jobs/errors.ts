@@ -41,6 +41,7 @@ const INPUT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'MatrixTooLargeError',
   'DatasetOptionError',
   'InputError',
+  'NotADatasetFileError',
 ]);
 
 export function isInputErrorName(err: unknown): err is Error {
