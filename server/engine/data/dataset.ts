@@ -7,8 +7,9 @@ import { fileChunks } from './lines';
 import { detectFileFormat, type DataFormat } from './detect';
 import { parseFasta } from './fasta';
 import { parseFastq } from './fastq';
-import { headerLabeler, readLabelsFile, type HeaderLabeler } from './labels';
+import { boundedRegexLabeler, compileLabelRegex, headerLabeler, readLabelsFile, REGEX_BATCH, type HeaderLabeler } from './labels';
 import {
+  addWarning,
   DatasetOptionError,
   checkLimit,
   throwIfRecordErrors,
@@ -97,8 +98,14 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
   const chunks = fileChunks(path, options.onProgress);
   const labelsFile = options.labelsFile ?? '';
   if (format === 'fasta' || format === 'fastq') {
-    const labelOf = options.labelOf ?? headerLabeler({ labelField: options.labelField, labelRegex: options.labelRegex });
     const parse = format === 'fasta' ? parseFasta : parseFastq;
+    if (options.labelRegex !== undefined) {
+      // A user's regex runs time-bounded, in batches (labels.ts): never inline, where a catastrophic pattern could run for minutes.
+      const batch = boundedRegexLabeler(compileLabelRegex(options.labelRegex));
+      const records = parse(chunks, file, common);
+      return { format, kind: 'sequence', records: withRegexLabels(records, batch, file, summary, options.onWarning), summary };
+    }
+    const labelOf = options.labelOf ?? headerLabeler({ labelField: options.labelField });
     const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}) });
     return { format, kind: 'sequence', records: withLabels(records, labels, labelsFile, limit), summary };
   }
@@ -132,6 +139,44 @@ async function* withLabels<R extends SequenceRecord | TextRecord>(
     }
     r.value.label = labels[n++]!;
     yield r.value;
+  }
+}
+
+/** Labels from a regex on the headers, `REGEX_BATCH` records at a time (each batch time-bounded); unlabeled records as `finishRecord` counts them. */
+async function* withRegexLabels(
+  records: AsyncGenerator<SequenceRecord, ReadSummary, undefined>,
+  labelBatch: ReturnType<typeof boundedRegexLabeler>,
+  file: string,
+  summary: ReadSummary,
+  onWarning: ((w: ReadWarning) => void) | undefined,
+): AsyncGenerator<SequenceRecord, ReadSummary, undefined> {
+  const pending: SequenceRecord[] = [];
+  const flush = (): void => {
+    const labels = labelBatch(
+      pending.map((r) => r.header),
+      (i) => `the header of record '${pending[i]!.id}' (${file}:${pending[i]!.startLine + 1})`,
+    );
+    for (let i = 0; i < pending.length; i++) {
+      const r = pending[i]!;
+      const label = labels[i];
+      if (label === undefined) {
+        summary.unlabeled++;
+        addWarning(summary, onWarning, 'no-label', file, r.startLine + 1, 1, `no label found in the header of record '${r.id}'`);
+      } else r.label = label;
+    }
+  };
+  for (;;) {
+    const r = await records.next();
+    if (r.done) {
+      flush();
+      yield* pending.splice(0);
+      return r.value;
+    }
+    pending.push(r.value);
+    if (pending.length >= REGEX_BATCH) {
+      flush();
+      yield* pending.splice(0);
+    }
   }
 }
 
