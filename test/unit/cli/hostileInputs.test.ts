@@ -36,3 +36,15 @@ void describe('simlab on hostile inputs', () => {
     }
   });
 });
+
+void describe('simlab compare on inputs too long for a quadratic measure', () => {
+  void test('--measure damerau on two 100 kB strings exits 2 at once, saying the input is too long', async () => {
+    // A plain O(n·m) programme on 10¹⁰ cells ran for minutes; the kill timeout fails a hang.
+    const a = 'ab'.repeat(50_000);
+    const b = 'ba'.repeat(50_000);
+    const run = await runCli(['compare', '--measure', 'damerau', a, b], { timeoutMs: 30_000 });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /damerau cannot be computed here: inputs too long for a quadratic measure: 100000 × 100000 symbols/);
+    assert.equal(run.stdout, '');
+  });
+});
