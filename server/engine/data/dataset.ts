@@ -3,8 +3,8 @@
  * attach labels. What the CLI's `<dataset> [--limit N] [--labels FILE] [--label-field N]
  * [--label-regex RE]` and the host's "open this dataset" both call.
  */
-import { fileChunks } from './lines';
-import { detectFileFormat, type DataFormat } from './detect';
+import { fileChunks, isGzipMagic } from './lines';
+import { detectFileFormat, readFirstBytes, type DataFormat } from './detect';
 import { parseFasta } from './fasta';
 import { parseFastq } from './fastq';
 import { boundedRegexLabeler, compileLabelRegex, headerLabeler, readLabelsFile, REGEX_BATCH, type HeaderLabeler } from './labels';
@@ -87,6 +87,7 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     throw new DatasetOptionError(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
   }
   if (options.labelColumn !== undefined && format !== 'jsonl') throw new DatasetOptionError(`--label-column applies to tables and JSONL; ${file} is ${format}`);
+  await refuseFakeGzip(path, file, format);
   const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);
   const summary = newReadSummary();
   const common = {
@@ -114,6 +115,29 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
       ? parseJsonl(chunks, file, { ...common, textField: options.textField, labelField: options.labelColumn })
       : parseTextLines(chunks, file, common);
   return { format, kind: 'text', records: withLabels(records, labels, labelsFile, limit), summary };
+}
+
+const FIRST_CHARACTER: Partial<Record<DataFormat, { byte: number; what: string }>> = {
+  fasta: { byte: 0x3e, what: "FASTA text (a '>' header)" },
+  fastq: { byte: 0x40, what: "FASTQ text (an '@' header)" },
+  jsonl: { byte: 0x7b, what: "JSONL text (a '{')" },
+};
+
+/**
+ * A file named `.gz` whose bytes are neither gzip nor the text its name promises (a zip, a bzip2, a
+ * broken download): said as such at 1:1, rather than as the reader's first complaint about binary
+ * bytes ("sequence line before any '>' header"). Plain text named `.gz` stays readable.
+ */
+async function refuseFakeGzip(path: string, file: string, format: DataFormat): Promise<void> {
+  const expected = FIRST_CHARACTER[format];
+  if (!expected || !/\.gz$/i.test(path)) return;
+  const head = await readFirstBytes(path, 64);
+  if (head.length === 0 || isGzipMagic(head)) return;
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  if (i >= head.length || head[i] === expected.byte) return;
+  const bytes = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new ParseError(file, 1, 1, `not gzip data although the name ends in .gz (it starts with bytes ${bytes}, not 1f 8b), nor ${expected.what}`);
 }
 
 /** Labels from a labels file, set as records stream by; the counts are checked at the end. */

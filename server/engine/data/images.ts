@@ -112,6 +112,7 @@ export async function decodeImage(filePath: string, file: string = filePath): Pr
   const bytes = await readFile(filePath);
   try {
     if (PNG_SIGNATURE.every((x, i) => bytes[i] === x)) {
+      checkPngChunks(bytes, file);
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, rgba: png.data };
     }
@@ -120,9 +121,31 @@ export async function decodeImage(filePath: string, file: string = filePath): Pr
       return { width: img.width, height: img.height, rgba: img.data };
     }
   } catch (e) {
+    if (e instanceof ParseError) throw e;
     throw new ParseError(file, 1, 1, `image does not decode: ${e instanceof Error ? e.message : String(e)}`);
   }
   throw new ParseError(file, 1, 1, 'not a PNG or JPEG image (unknown signature)');
+}
+
+/**
+ * Walks a PNG's chunks (4-byte length, 4-byte type, data, 4-byte CRC) up to IEND. A file cut short
+ * is said as such, with where it ends; pngjs would say "There are some read requests waitng on
+ * finished stream".
+ */
+function checkPngChunks(bytes: Uint8Array, file: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = PNG_SIGNATURE.length;
+  while (at + 8 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    const end = at + 12 + length;
+    if (end > bytes.length) {
+      throw new ParseError(file, 1, at + 1, `truncated PNG: the file ends after ${bytes.length} bytes, inside its ${JSON.stringify(type)} chunk of ${length} bytes at byte ${at}`);
+    }
+    if (type === 'IEND') return;
+    at = end;
+  }
+  throw new ParseError(file, 1, at + 1, `truncated PNG: the file ends after ${bytes.length} bytes, before its IEND chunk`);
 }
 
 /** RGBA → h×w×c floats (c = 1 or 3). `declaredGrey`: R = G = B, so grey is R. */
