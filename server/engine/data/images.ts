@@ -94,18 +94,37 @@ function probeBytes(b: Uint8Array, file: string): ImageInfo | undefined {
 export async function probeImage(filePath: string, file: string = filePath): Promise<ImageInfo> {
   const handle = await open(filePath, 'r');
   let head: Uint8Array;
+  let fileBytes: number;
   try {
     const buffer = new Uint8Array(65536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     head = buffer.subarray(0, bytesRead);
+    fileBytes = (await handle.stat()).size;
   } finally {
     await handle.close();
   }
   const info = probeBytes(head, file) ?? (head.length === 65536 ? probeBytes(await readFile(filePath), file) : undefined);
   if (info === undefined) throw new ParseError(file, 1, head.length + 1, `not a decodable image: the file ends after ${head.length} bytes, inside the header`);
   if (info.width === 0 || info.height === 0) throw new ParseError(file, 1, 1, `not a decodable image: size ${info.width}×${info.height}`);
+  // The size is allocated (pixels × channels floats) before the pixels are decoded: a corrupt header
+  // claiming 70000×70000 pixels in a 3 kB file would ask for gigabytes, then fail.
+  if (info.width * info.height > MAX_PIXELS_PER_BYTE * Math.max(fileBytes, 1)) {
+    throw new ParseError(
+      file,
+      1,
+      1,
+      `not a decodable image: its header says ${info.width}×${info.height} pixels, more than ${MAX_PIXELS_PER_BYTE} pixels per byte of its ${fileBytes}-byte file (a corrupt header)`,
+    );
+  }
   return info;
 }
+
+/**
+ * More pixels per file byte than a PNG or JPEG can hold: deflate expands at most ~1032×, a 1-bit
+ * PNG packs 8 pixels a byte (~8,300 pixels per file byte at most), and a flat JPEG spends a few
+ * bits per 8×8 block. Twice the PNG bound.
+ */
+export const MAX_PIXELS_PER_BYTE = 16384;
 
 /** RGBA pixels of a PNG/JPEG file. */
 export async function decodeImage(filePath: string, file: string = filePath): Promise<{ width: number; height: number; rgba: Uint8Array }> {

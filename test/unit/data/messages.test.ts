@@ -59,3 +59,16 @@ void test('a JSONL without a text field names the --text-field option', async ()
     t.cleanup();
   }
 });
+
+void test('fuzz regression: an image header claiming 70000×70000 pixels in a small file is a ParseError, not a RangeError from allocating them', async () => {
+  const t = tempDir();
+  try {
+    const png = Buffer.from(readFileSync(fixture('images', 'fashion', 'bag', '00023.png')));
+    png.writeUInt32BE(70_000, 16); // IHDR width
+    png.writeUInt32BE(70_000, 20); // IHDR height
+    const file = t.write('huge.png', png);
+    await assert.rejects(readVectorDataset(file), parseError(file, /header says 70000×70000 pixels, more than 16384 pixels per byte/));
+  } finally {
+    t.cleanup();
+  }
+});
