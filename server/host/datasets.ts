@@ -12,7 +12,7 @@ import { clusterKindOf, resolveClusterParams, type ClusterKind, type ResolvedClu
 import { discoverDatasets, matchesDataset } from '../jobs/discovery';
 import type { IndexCache } from '../jobs/indexCache';
 import type { WorkerPool } from '../jobs/pool';
-import { nearestNeighbours } from '../jobs/recordNeighbours';
+import { nearestNeighboursYielding } from '../jobs/recordNeighbours';
 import { buildSequenceIndex } from '../jobs/sequenceIndex';
 import { buildVectorIndex } from '../jobs/vectorIndex';
 import { clusterVectorDataset } from '../jobs/vectorClusterDataset';
@@ -249,10 +249,10 @@ export class DatasetService {
       if (params.kind === 'vector') {
         const s = await this.settings(entry.uri);
         const outcome = await clusterVectorDataset(entry.path, { ...common, params: params.params, features: s.vectors.features, metric: s.vectors.metric });
-        return { kind: 'vector', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
+        return { kind: 'vector', outcome, neighbours: await nearestNeighboursYielding(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
       }
       const outcome = await clusterDataset(entry.path, { ...common, params: params.params });
-      return { kind: 'sequence', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
+      return { kind: 'sequence', outcome, neighbours: await nearestNeighboursYielding(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
     } catch (err) {
       if (entry.generation === generation) {
         if (err instanceof Error && err.name === 'ParseError') this.recordFailure(entry, err);
