@@ -2,8 +2,8 @@
  * What every dataset-reading command shares: the label and limit options of DESIGN.md, the
  * worker pool, the index cache, and progress on stderr (only when stderr is a terminal).
  */
-import { existsSync, statSync } from 'node:fs';
 import type { DatasetReadOptions } from '../engine/data';
+import { datasetPathKind } from '../engine/data/fileKind';
 import { vectorFormatOf, type VectorReadOptions } from '../engine/data/vectorDataset';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
@@ -32,12 +32,13 @@ export const DATASET_OPTIONS = {
 
 type DatasetOptions = ParsedOptions<typeof DATASET_OPTIONS>;
 
-/** The dataset path (exit 2 when missing or unreadable); folders only when they hold images or volumes. */
+/** The dataset path (exit 2 when missing, not a regular file, or unreadable); folders only when they hold images or volumes. */
 export async function datasetPath(positionals: readonly string[], command: string): Promise<string> {
   if (positionals.length !== 1) throw new UsageError(`${command} needs one <dataset> file${positionals.length > 1 ? `, got ${positionals.length} arguments` : ''}`);
   const file = positionals[0] as string;
-  if (!existsSync(file)) throw new InputError(`${file}: no such file`);
-  if (statSync(file).isDirectory() && (await vectorFormatOf(file)) === undefined) {
+  // A FIFO or a device would block the read forever: refused here, by `stat`, before any open.
+  const kind = await datasetPathKind(file);
+  if (kind === 'folder' && (await vectorFormatOf(file)) === undefined) {
     throw new InputError(`${file}: is a folder without images or .npy volumes; sequence, text and table datasets are files`);
   }
   return file;

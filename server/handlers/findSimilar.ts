@@ -164,9 +164,11 @@ async function similarFiles(service: DatasetService, entry: DatasetEntry, k: num
   const scored: FindSimilarRequest.Item[] = [];
   for (const file of others) {
     if (token.isCancellationRequested) throw Object.assign(new Error('cancelled'), { name: 'CancelledError' });
-    const other = service.entry(pathToFileURL(file).href);
+    let other: DatasetEntry;
     let otherIndex: SequenceIndex;
     try {
+      // A file deleted (or replaced by a pipe) since discovery is not a match either.
+      other = service.entry(pathToFileURL(file).href);
       if ((await service.kindOf(other)) === 'vector') continue; // MinHash signatures exist for sequence and text files only
       const got = await untilCancelled(service.ensureIndex(other), token);
       if (isVectorIndex(got)) continue;

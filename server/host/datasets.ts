@@ -12,10 +12,11 @@ import { clusterKindOf, resolveClusterParams, type ClusterKind, type ResolvedClu
 import { discoverDatasets, matchesDataset } from '../jobs/discovery';
 import type { IndexCache } from '../jobs/indexCache';
 import type { WorkerPool } from '../jobs/pool';
-import { nearestNeighbours } from '../jobs/recordNeighbours';
+import { nearestNeighboursYielding } from '../jobs/recordNeighbours';
 import { buildSequenceIndex } from '../jobs/sequenceIndex';
 import { buildVectorIndex } from '../jobs/vectorIndex';
 import { clusterVectorDataset } from '../jobs/vectorClusterDataset';
+import { datasetPathKind, datasetPathKindSync } from '../engine/data/fileKind';
 import { InvalidInputError } from '../worker/errors';
 import type { ClusterParamsInput, DatasetInfo, DatasetState } from '../protocol';
 import type { ClusterView, DatasetEntry, DatasetIndex, MapClusters, ProgressSink } from './datasetEntry';
@@ -103,11 +104,16 @@ export class DatasetService {
     return folder;
   }
 
-  /** The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI. */
+  /**
+   * The entry of a file (created on first use); InvalidInputError when `uri` is not a file URI,
+   * NotADatasetFileError (InvalidParams) when it does not exist or is not a regular file or a
+   * folder: a FIFO or a device would block the first read forever.
+   */
   entry(uri: unknown): DatasetEntry {
     const file = DatasetService.pathOf(uri);
     let entry = this.entries.get(file);
     if (!entry) {
+      datasetPathKindSync(file);
       entry = { uri: uri as string, path: file, state: 'discovered', generation: 0 };
       this.entries.set(file, entry);
     }
@@ -177,6 +183,8 @@ export class DatasetService {
 
   /** How the entry is clustered (numeric data or sequences and text): decided once per entry, by name and first bytes. */
   async kindOf(entry: DatasetEntry): Promise<ClusterKind> {
+    // Checked again before the first bytes are read: the path may have been replaced since its entry was made.
+    if (entry.kind === undefined) await datasetPathKind(entry.path);
     entry.kind ??= await clusterKindOf(entry.path);
     return entry.kind;
   }
@@ -280,11 +288,11 @@ export class DatasetService {
       if (params.kind === 'vector') {
         const s = await this.settings(entry.uri);
         const outcome = await clusterVectorDataset(entry.path, { ...common, params: params.params, features: s.vectors.features, metric: s.vectors.metric });
-        return { kind: 'vector', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
+        return { kind: 'vector', outcome, neighbours: await nearestNeighboursYielding(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
       }
       const s = await this.settings(entry.uri);
       const outcome = await clusterDataset(entry.path, { ...common, params: params.params, read: { headerLabelDefault: s.headerLabels } });
-      return { kind: 'sequence', outcome, neighbours: nearestNeighbours(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
+      return { kind: 'sequence', outcome, neighbours: await nearestNeighboursYielding(outcome.index.records.length, outcome.edges), sizes: sizesOf(outcome.summary.clusters), params: params.params };
     } catch (err) {
       if (entry.generation === generation) {
         if (err instanceof Error && err.name === 'ParseError') this.recordFailure(entry, err);

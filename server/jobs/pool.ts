@@ -8,7 +8,8 @@
  * - Cancellation is cooperative first: aborting a running task sets a flag in a SharedArrayBuffer
  *   that the task polls (`ctx.isCancelled()` / `ctx.throwIfCancelled()`). The caller's promise
  *   rejects at once with a `CancelledError`; if the task has not stopped within the grace period,
- *   its worker is terminated and a new one takes its place when next needed.
+ *   its worker is terminated and a new one takes its place when next needed (at once: a worker stuck
+ *   in a system call may never exit, and the pool does not wait for it).
  * - A worker that dies (uncaught error, `process.exit`, out of memory) rejects its task with a
  *   `WorkerCrashedError` and is replaced on demand.
  * - Errors thrown by a task come back as a `TaskError` with the original name and message.
@@ -87,6 +88,8 @@ interface Slot {
 }
 
 const DEFAULT_GRACE_MS = 2000;
+/** How long `dispose()` waits for its workers to exit. */
+const DISPOSE_WAIT_MS = 5000;
 
 /** `R`: the tasks the workers serve; a test pool with test-only tasks passes its own map. */
 export class WorkerPool<R extends TaskRegistry = Tasks> {
@@ -166,8 +169,8 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
 
   get stats(): PoolStats {
     let busy = 0;
-    for (const slot of this.slots) if (slot.job) busy++;
-    return { size: this.size, workers: this.slots.size, busy, queued: this.queue.length };
+    for (const slot of this.slots) if (slot.job && !slot.terminating) busy++;
+    return { size: this.size, workers: this.liveSlots(), busy, queued: this.queue.length };
   }
 
   /** Rejects queued and running tasks and terminates every worker. */
@@ -188,9 +191,12 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
     // loop alive (seen on Node 20): without this timer the process could exit with `dispose()` —
     // and whatever its caller does next, such as writing the CLI's --out file — still pending.
     const keepAlive = setInterval(() => undefined, 1000);
+    // A worker stuck outside JavaScript may never exit: wait for the others, not for ever for it.
+    let giveUp: NodeJS.Timeout | undefined;
     try {
-      await Promise.allSettled(exits);
+      await Promise.race([Promise.allSettled(exits), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, Math.max(DISPOSE_WAIT_MS, this.graceMs))))]);
     } finally {
+      clearTimeout(giveUp);
       clearInterval(keepAlive);
     }
   }
@@ -234,8 +240,9 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
     if (slot.terminating) return;
     slot.terminating = true;
     clearTimeout(slot.graceTimer);
-    // The 'exit' handler removes the slot and lets the queue move on.
+    // The 'exit' handler removes the slot; the queue moves on at once, on a new worker (liveSlots).
     slot.worker.terminate().catch(() => undefined);
+    this.pump();
   }
 
   /** Hands queued jobs to idle workers, starting workers up to `size`. */
@@ -243,7 +250,7 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
     while (this.queue.length > 0 && !this.disposed) {
       let slot = this.idleSlot();
       if (!slot) {
-        if (this.slots.size >= this.size) break;
+        if (this.liveSlots() >= this.size) break;
         try {
           slot = this.spawn();
         } catch (err) {
@@ -267,10 +274,22 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
   private updateRefs(): void {
     const queued = this.queue.length > 0;
     for (const slot of this.slots) {
-      const awaited = (slot.job !== undefined && !slot.job.settled) || (queued && (slot.job !== undefined || slot.terminating));
+      // A terminating worker is awaited by no one: the queue no longer waits for its exit (see liveSlots).
+      const awaited = !slot.terminating && ((slot.job !== undefined && !slot.job.settled) || (queued && slot.job !== undefined));
       if (awaited) slot.worker.ref();
       else slot.worker.unref();
     }
+  }
+
+  /**
+   * Workers that count towards `size`: not those being terminated. A terminated worker whose thread
+   * is stuck outside JavaScript (an `open()` of a FIFO in the thread pool) may never emit 'exit';
+   * waiting for it would leave the pool one worker short for good — with one worker, dead.
+   */
+  private liveSlots(): number {
+    let live = 0;
+    for (const slot of this.slots) if (!slot.terminating) live++;
+    return live;
   }
 
   private idleSlot(): Slot | undefined {

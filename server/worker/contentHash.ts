@@ -11,9 +11,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { datasetPathKind } from '../engine/data/fileKind';
 
 /** SHA-256 of a file's bytes, streamed; stops (rejects) as soon as `signal` aborts. */
 export async function hashFile(file: string, checkCancelled?: () => void): Promise<string> {
+  // The first read of every dataset in a worker: a FIFO or a device is refused here, before an
+  // open that would never return (a blocked open holds a thread no cancellation frees).
+  await datasetPathKind(file);
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) {
     checkCancelled?.();
@@ -38,8 +42,7 @@ async function listing(root: string, dir: string, out: string[], checkCancelled?
 }
 
 export async function contentHashOf(target: string, checkCancelled?: () => void, companions: readonly string[] = []): Promise<string> {
-  const s = await stat(target);
-  if (s.isDirectory()) {
+  if ((await datasetPathKind(target)) === 'folder') {
     const lines: string[] = [];
     await listing(target, target, lines, checkCancelled);
     return createHash('sha256').update('folder\n').update(lines.join('\n')).digest('hex');

@@ -3,9 +3,14 @@
  * input, cancellation of a long compare, shutdown. Needs `npm run build` first.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, LSPErrorCodes, ResponseError, TextDocumentSyncKind, CancellationTokenSource } from 'vscode-languageserver-protocol/node';
-import { CompareRequest, ServerStatusNotification } from '../../server/protocol';
+import { ClusterRequest, CompareRequest, ServerStatusNotification } from '../../server/protocol';
 import { LspTestClient, withTimeout } from './lspClient';
 
 type Status = ServerStatusNotification.Params;
@@ -145,6 +150,41 @@ void describe('analysis host over stdio', () => {
       'a compare after the cancellation',
     );
     assert.equal(next.values.levenshtein, 3);
+  });
+
+  void test('cluster on a FIFO, a device or a missing file answers InvalidParams at once; the host keeps answering', async (t) => {
+    // A FIFO without a writer blocked the read in the thread pool, /dev/zero never ended: the
+    // cancel was answered but the worker stayed stuck and later requests got no answer.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-host-fifo-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = path.join(dir, 'reads.fasta');
+    execFileSync('mkfifo', [fifo]);
+    // Inside a trusted workspace (the host reads nothing outside one): /dev/zero through a link in it.
+    const zero = path.join(dir, 'zeros.fasta');
+    symlinkSync('/dev/zero', zero);
+    const trusted = LspTestClient.start();
+    t.after(() => trusted.dispose());
+    await trusted.initialize(undefined, { trusted: true, cacheDir: path.join(dir, '.cache') }, [{ uri: pathToFileURL(dir).href, name: 'workspace' }]);
+    const cases: [string, RegExp][] = [
+      [fifo, /named pipe/],
+      [zero, /character device|outside the workspace/],
+      [path.join(dir, 'missing.fasta'), /no such file/],
+    ];
+    for (const [file, reason] of cases) {
+      const err = await withTimeout(
+        expectResponseError(trusted.connection.sendRequest(ClusterRequest.type, { uri: pathToFileURL(file).href }), ErrorCodes.InvalidParams),
+        20_000,
+        `cluster ${file}`,
+      );
+      assert.match(err.message, reason);
+      assert.ok(err.message.includes(file), `the message names the file: ${err.message}`);
+    }
+    const next = await withTimeout(trusted.connection.sendRequest(CompareRequest.type, { a: 'kitten', b: 'sitting', measures: ['levenshtein'] }), 20_000, 'a compare afterwards');
+    assert.equal(next.values.levenshtein, 3);
+    const small = path.join(dir, 'two.fasta');
+    writeFileSync(small, '>a\nACGTACGTACGTACGTACGT\n>b\nACGTACGTACGTACGTACGA\n');
+    const clustered = await withTimeout(trusted.connection.sendRequest(ClusterRequest.type, { uri: pathToFileURL(small).href }), 60_000, 'a 2-record cluster afterwards');
+    assert.equal(clustered.stats.records, 2);
   });
 
   void test('shutdown then exit ends the process with code 0', async () => {

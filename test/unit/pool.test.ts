@@ -4,8 +4,8 @@
  * ignores cancellation, crashes, errors that keep their name, progress, transfers, dispose.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -125,6 +125,30 @@ void describe('WorkerPool', () => {
     const next = await p.run('threadId', null);
     assert.notEqual(next, thread, 'a new worker took the place of the terminated one');
     assert.equal(p.stats.workers, 1);
+  });
+
+  void test('a task stuck in an open() that never returns is replaced: the pool serves the next task', { timeout: 30_000 }, async (t) => {
+    // A FIFO with no writer: its open() waits in the libuv thread pool, where terminating the
+    // worker cannot interrupt it, so that worker may never emit 'exit'. The host's only worker
+    // stuck like this answered nothing more (a compare, a 2-record cluster) until it was restarted.
+    const fifo = path.join(dir, 'stuck.fifo');
+    execFileSync('mkfifo', [fifo]);
+    t.after(() => {
+      // Lets the stuck open() return (it is this process's thread pool's), so nothing lingers.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        /* no reader left */
+      }
+    });
+    const p = pool({ size: 1, cancelGraceMs: 100 });
+    const controller = new AbortController();
+    const stuck = p.run('readFile', { path: fifo }, { signal: controller.signal });
+    await sleep(100);
+    controller.abort();
+    await assert.rejects(stuck, CancelledError);
+    assert.equal(await p.run('echo', 'next'), 'next');
+    assert.equal(p.stats.workers, 1, 'the stuck worker no longer counts');
   });
 
   void test('cancelGraceMs 0 terminates at once', { timeout: 120_000 }, async () => {

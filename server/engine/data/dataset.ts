@@ -3,12 +3,13 @@
  * attach labels. What the CLI's `<dataset> [--limit N] [--labels FILE] [--label-field N]
  * [--label-regex RE]` and the host's "open this dataset" both call.
  */
-import { fileChunks } from './lines';
-import { detectFileFormat, type DataFormat } from './detect';
+import { fileChunks, isGzipMagic } from './lines';
+import { detectFileFormat, readFirstBytes, type DataFormat } from './detect';
 import { parseFasta } from './fasta';
 import { parseFastq } from './fastq';
-import { defaultHeaderLabeler, headerLabeler, readLabelsFile, type HeaderLabelDefault, type HeaderLabeler } from './labels';
+import { boundedRegexLabeler, compileLabelRegex, defaultHeaderLabeler, headerLabeler, readLabelsFile, REGEX_BATCH, type HeaderLabelDefault, type HeaderLabeler } from './labels';
 import {
+  addWarning,
   DatasetOptionError,
   checkLimit,
   throwIfRecordErrors,
@@ -92,6 +93,7 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     throw new DatasetOptionError(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
   }
   if (options.labelColumn !== undefined && format !== 'jsonl') throw new DatasetOptionError(`--label-column applies to tables and JSONL; ${file} is ${format}`);
+  await refuseFakeGzip(path, file, format);
   const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);
   const summary = newReadSummary();
   const common = {
@@ -103,10 +105,16 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
   const chunks = fileChunks(path, options.onProgress);
   const labelsFile = options.labelsFile ?? '';
   if (format === 'fasta' || format === 'fastq') {
-    const asked = options.labelOf ?? headerLabeler({ labelField: options.labelField, labelRegex: options.labelRegex });
+    const parse = format === 'fasta' ? parseFasta : parseFastq;
+    if (options.labelRegex !== undefined) {
+      // A user's regex runs time-bounded, in batches (labels.ts): never inline, where a catastrophic pattern could run for minutes.
+      const batch = boundedRegexLabeler(compileLabelRegex(options.labelRegex));
+      const records = parse(chunks, file, common);
+      return { format, kind: 'sequence', records: withRegexLabels(records, batch, file, summary, options.onWarning), summary };
+    }
+    const asked = options.labelOf ?? headerLabeler({ labelField: options.labelField });
     const fallback = asked === undefined && options.labelsFile === undefined && options.headerLabelDefault ? defaultHeaderLabeler(options.headerLabelDefault) : undefined;
     const labelOf = asked ?? fallback;
-    const parse = format === 'fasta' ? parseFasta : parseFastq;
     const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}), ...(fallback ? { quietUnlabeled: true } : {}) });
     return { format, kind: 'sequence', records: withLabels(records, labels, labelsFile, limit), summary };
   }
@@ -115,6 +123,29 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
       ? parseJsonl(chunks, file, { ...common, textField: options.textField, labelField: options.labelColumn })
       : parseTextLines(chunks, file, common);
   return { format, kind: 'text', records: withLabels(records, labels, labelsFile, limit), summary };
+}
+
+const FIRST_CHARACTER: Partial<Record<DataFormat, { byte: number; what: string }>> = {
+  fasta: { byte: 0x3e, what: "FASTA text (a '>' header)" },
+  fastq: { byte: 0x40, what: "FASTQ text (an '@' header)" },
+  jsonl: { byte: 0x7b, what: "JSONL text (a '{')" },
+};
+
+/**
+ * A file named `.gz` whose bytes are neither gzip nor the text its name promises (a zip, a bzip2, a
+ * broken download): said as such at 1:1, rather than as the reader's first complaint about binary
+ * bytes ("sequence line before any '>' header"). Plain text named `.gz` stays readable.
+ */
+async function refuseFakeGzip(path: string, file: string, format: DataFormat): Promise<void> {
+  const expected = FIRST_CHARACTER[format];
+  if (!expected || !/\.gz$/i.test(path)) return;
+  const head = await readFirstBytes(path, 64);
+  if (head.length === 0 || isGzipMagic(head)) return;
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  if (i >= head.length || head[i] === expected.byte) return;
+  const bytes = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new ParseError(file, 1, 1, `not gzip data although the name ends in .gz (it starts with bytes ${bytes}, not 1f 8b), nor ${expected.what}`);
 }
 
 /** Labels from a labels file, set as records stream by; the counts are checked at the end. */
@@ -140,6 +171,44 @@ async function* withLabels<R extends SequenceRecord | TextRecord>(
     }
     r.value.label = labels[n++]!;
     yield r.value;
+  }
+}
+
+/** Labels from a regex on the headers, `REGEX_BATCH` records at a time (each batch time-bounded); unlabeled records as `finishRecord` counts them. */
+async function* withRegexLabels(
+  records: AsyncGenerator<SequenceRecord, ReadSummary, undefined>,
+  labelBatch: ReturnType<typeof boundedRegexLabeler>,
+  file: string,
+  summary: ReadSummary,
+  onWarning: ((w: ReadWarning) => void) | undefined,
+): AsyncGenerator<SequenceRecord, ReadSummary, undefined> {
+  const pending: SequenceRecord[] = [];
+  const flush = (): void => {
+    const labels = labelBatch(
+      pending.map((r) => r.header),
+      (i) => `the header of record '${pending[i]!.id}' (${file}:${pending[i]!.startLine + 1})`,
+    );
+    for (let i = 0; i < pending.length; i++) {
+      const r = pending[i]!;
+      const label = labels[i];
+      if (label === undefined) {
+        summary.unlabeled++;
+        addWarning(summary, onWarning, 'no-label', file, r.startLine + 1, 1, `no label found in the header of record '${r.id}'`);
+      } else r.label = label;
+    }
+  };
+  for (;;) {
+    const r = await records.next();
+    if (r.done) {
+      flush();
+      yield* pending.splice(0);
+      return r.value;
+    }
+    pending.push(r.value);
+    if (pending.length >= REGEX_BATCH) {
+      flush();
+      yield* pending.splice(0);
+    }
   }
 }
 

@@ -157,6 +157,9 @@ async function readImages(
   const channels = options.channels ?? (infos.every((i) => i.grey) ? 1 : 3);
   const count = Math.min(entries.length, options.limit);
   const dim = H * W * channels;
+  // The first image decoded before the matrix is allocated: a header that lies about its size
+  // fails here, as a ParseError, instead of asking for gigabytes first.
+  const first = count > 0 ? await decodeImage(entries[0]!.abs, entries[0]!.shown) : undefined;
   const data = new Float32Array(count * dim);
   const records: VectorRecord[] = [];
   const totalBytes = entries.slice(0, count).reduce((a, e) => a + e.bytes, 0);
@@ -164,7 +167,7 @@ async function readImages(
   for (let i = 0; i < count; i++) {
     const e = entries[i]!;
     const info = infos[i]!;
-    const img = await decodeImage(e.abs, e.shown);
+    const img = i === 0 && first ? first : await decodeImage(e.abs, e.shown);
     if (img.width !== info.width || img.height !== info.height) {
       throw new ParseError(e.shown, 1, 1, `image decodes to ${img.width}×${img.height}, its header says ${info.width}×${info.height}`);
     }

@@ -94,24 +94,44 @@ function probeBytes(b: Uint8Array, file: string): ImageInfo | undefined {
 export async function probeImage(filePath: string, file: string = filePath): Promise<ImageInfo> {
   const handle = await open(filePath, 'r');
   let head: Uint8Array;
+  let fileBytes: number;
   try {
     const buffer = new Uint8Array(65536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     head = buffer.subarray(0, bytesRead);
+    fileBytes = (await handle.stat()).size;
   } finally {
     await handle.close();
   }
   const info = probeBytes(head, file) ?? (head.length === 65536 ? probeBytes(await readFile(filePath), file) : undefined);
   if (info === undefined) throw new ParseError(file, 1, head.length + 1, `not a decodable image: the file ends after ${head.length} bytes, inside the header`);
   if (info.width === 0 || info.height === 0) throw new ParseError(file, 1, 1, `not a decodable image: size ${info.width}×${info.height}`);
+  // The size is allocated (pixels × channels floats) before the pixels are decoded: a corrupt header
+  // claiming 70000×70000 pixels in a 3 kB file would ask for gigabytes, then fail.
+  if (info.width * info.height > MAX_PIXELS_PER_BYTE * Math.max(fileBytes, 1)) {
+    throw new ParseError(
+      file,
+      1,
+      1,
+      `not a decodable image: its header says ${info.width}×${info.height} pixels, more than ${MAX_PIXELS_PER_BYTE} pixels per byte of its ${fileBytes}-byte file (a corrupt header)`,
+    );
+  }
   return info;
 }
+
+/**
+ * More pixels per file byte than a PNG or JPEG can hold: deflate expands at most ~1032×, a 1-bit
+ * PNG packs 8 pixels a byte (~8,300 pixels per file byte at most), and a flat JPEG spends a few
+ * bits per 8×8 block. Twice the PNG bound.
+ */
+export const MAX_PIXELS_PER_BYTE = 16384;
 
 /** RGBA pixels of a PNG/JPEG file. */
 export async function decodeImage(filePath: string, file: string = filePath): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   const bytes = await readFile(filePath);
   try {
     if (PNG_SIGNATURE.every((x, i) => bytes[i] === x)) {
+      checkPngChunks(bytes, file);
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, rgba: png.data };
     }
@@ -120,9 +140,31 @@ export async function decodeImage(filePath: string, file: string = filePath): Pr
       return { width: img.width, height: img.height, rgba: img.data };
     }
   } catch (e) {
+    if (e instanceof ParseError) throw e;
     throw new ParseError(file, 1, 1, `image does not decode: ${e instanceof Error ? e.message : String(e)}`);
   }
   throw new ParseError(file, 1, 1, 'not a PNG or JPEG image (unknown signature)');
+}
+
+/**
+ * Walks a PNG's chunks (4-byte length, 4-byte type, data, 4-byte CRC) up to IEND. A file cut short
+ * is said as such, with where it ends; pngjs would say "There are some read requests waitng on
+ * finished stream".
+ */
+function checkPngChunks(bytes: Uint8Array, file: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = PNG_SIGNATURE.length;
+  while (at + 8 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    const end = at + 12 + length;
+    if (end > bytes.length) {
+      throw new ParseError(file, 1, at + 1, `truncated PNG: the file ends after ${bytes.length} bytes, inside its ${JSON.stringify(type)} chunk of ${length} bytes at byte ${at}`);
+    }
+    if (type === 'IEND') return;
+    at = end;
+  }
+  throw new ParseError(file, 1, at + 1, `truncated PNG: the file ends after ${bytes.length} bytes, before its IEND chunk`);
 }
 
 /** RGBA → h×w×c floats (c = 1 or 3). `declaredGrey`: R = G = B, so grey is R. */

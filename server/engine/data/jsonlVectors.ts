@@ -103,7 +103,7 @@ export async function readJsonlVectors(path: string, options: JsonlVectorReadOpt
               file,
               lineNo,
               1,
-              `no vector field: none of ${DEFAULT_VECTOR_FIELDS.map((f) => `"${f}"`).join(', ')} holds an array of numbers — choose one with the vectorField option`,
+              `no vector field: none of ${DEFAULT_VECTOR_FIELDS.map((f) => `"${f}"`).join(', ')} holds an array of numbers — choose one with --vector-field NAME (the vectorField option)`,
               DEFAULT_VECTOR_FIELDS.join('|'),
             );
           }
@@ -124,7 +124,11 @@ export async function readJsonlVectors(path: string, options: JsonlVectorReadOpt
         const row = buffer.push();
         for (let j = 0; j < vec.length; j++) {
           const x: unknown = vec[j];
-          if (typeof x !== 'number' || !Number.isFinite(x)) {
+          if (typeof x === 'number' && !Number.isFinite(x)) {
+            // JSON has no infinity: a number such as 1e400 parses as Infinity (which JSON.stringify would print as null).
+            throw new ParseError(file, lineNo, fieldColumn(line, vectorField), `field "${vectorField}" element ${j} is out of range: beyond ±1.8e308, the largest 64-bit floating-point number`, vectorField);
+          }
+          if (typeof x !== 'number') {
             throw new ParseError(file, lineNo, fieldColumn(line, vectorField), `field "${vectorField}" element ${j} is ${JSON.stringify(x) ?? typeName(x)}, expected a number`, vectorField);
           }
           row[j] = x;

@@ -9,6 +9,7 @@
  * whole match when the regex has no group; a header it does not match gets no label. Unlabeled
  * records are counted by the readers (`ReadSummary.unlabeled`) and reported as warnings.
  */
+import vm from 'node:vm';
 import { isBlank, readFileLines } from './lines';
 import { DatasetOptionError, ParseError } from './records';
 import { decodeUtf8 } from './utf8';
@@ -39,6 +40,38 @@ export function labelFromRegex(header: string, re: RegExp): string | undefined {
   return m.length > 1 ? m[1] : m[0];
 }
 
+/** How long one batch of {@link REGEX_BATCH} header matches may take before the pattern is called too slow. */
+export const LABEL_REGEX_BUDGET_MS = 2000;
+/** Headers matched per time-bounded call (a watchdog per call costs ~60 µs: one per header would cost seconds on 50k records). */
+export const REGEX_BATCH = 256;
+
+/** Labels for a batch of headers, or the index of the header whose match ran out of time. */
+/**
+ * A user's regex run with a time bound. A pattern such as `^(a+)+$` backtracks exponentially on a
+ * header it almost matches (over a minute on 120 characters), and a running RegExp cannot be
+ * interrupted from JavaScript: the matches run in a `vm` context with a timeout, one batch of
+ * headers per call, and a batch that runs out of time throws a `DatasetOptionError` naming the
+ * pattern and the header it was matching.
+ */
+export function boundedRegexLabeler(re: RegExp, budgetMs = LABEL_REGEX_BUDGET_MS): (headers: readonly string[], describeHeader: (i: number) => string) => (string | undefined)[] {
+  const context = vm.createContext({ re, headers: [] as readonly string[], out: [] as (string | undefined)[], at: 0 });
+  const script = new vm.Script('out = []; for (at = 0; at < headers.length; at++) { const m = re.exec(headers[at]); out.push(m === null ? undefined : m.length > 1 ? m[1] : m[0]); }');
+  return (headers, describeHeader) => {
+    context.headers = headers;
+    try {
+      script.runInContext(context, { timeout: budgetMs });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw e;
+      const at = context.at as number;
+      throw new DatasetOptionError(
+        `--label-regex ${JSON.stringify(re.source)} is too slow: matching it against ${describeHeader(at)} took over ${budgetMs / 1000} s (catastrophic backtracking, e.g. a nested quantifier such as (a+)+); simplify the pattern`,
+      );
+    }
+    // The array was made in the other context: copy it into this one.
+    return Array.from(context.out as (string | undefined)[]);
+  };
+}
+
 export interface HeaderLabelSpec {
   /** `--label-field N`. */
   labelField?: number;
@@ -57,8 +90,9 @@ export function headerLabeler(spec: HeaderLabelSpec): HeaderLabeler | undefined 
     return (header) => headerWord(header, n);
   }
   if (spec.labelRegex !== undefined) {
-    const re = compileLabelRegex(spec.labelRegex);
-    return (header) => labelFromRegex(header, re);
+    // One header per time-bounded call: safe, but ~60 µs a header (openDataset batches instead).
+    const bounded = boundedRegexLabeler(compileLabelRegex(spec.labelRegex));
+    return (header) => bounded([header], () => `the header ${JSON.stringify(header.length > 80 ? `${header.slice(0, 80)}…` : header)}`)[0];
   }
   return undefined;
 }

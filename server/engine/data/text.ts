@@ -116,7 +116,7 @@ export async function* parseJsonl(
           lineNo,
           1,
           `no text field: none of ${DEFAULT_TEXT_FIELDS.map((f) => `"${f}"`).join(', ')} holds a string; ` +
-            `the fields are ${fields.length > 0 ? fields.map((f) => `"${f}"`).join(', ') : '(none)'} — choose one with the textField option`,
+            `the fields are ${fields.length > 0 ? fields.map((f) => `"${f}"`).join(', ') : '(none)'} — choose one with --text-field NAME (the textField option)`,
           DEFAULT_TEXT_FIELDS.join('|'),
         );
       }

@@ -47,7 +47,23 @@ export interface MeasureInfo {
   sense: 'distance' | 'similarity' | 'correlation';
   appliesTo: readonly ComparableKind[];
   description: string;
+  /**
+   * Quadratic measures: the most symbol pairs (length of a × length of b) computed; longer inputs
+   * are skipped with the reason (a plain dynamic programme on two 100 kB strings is 10¹⁰ cells,
+   * minutes). Undefined: linear, or fast enough for any input that fits in memory.
+   */
+  maxCells?: number;
 }
+
+/**
+ * The size bounds, measured on the shared 2-core machine (10 kB × 10 kB = 10⁸ cells): damerau
+ * 2.5 s and damerau-osa 1.9 s (a plain DP, ~40 M cells/s), so 2.5·10⁸ cells is ~6 s; jaro 0.14 s
+ * (its match window is half the longer string), so 4·10⁹ is ~6 s; levenshtein 0.09 s (bit-parallel,
+ * 32 cells a step), so 10¹¹ is ~90 s at most — about a 300 kB pair.
+ */
+export const QUADRATIC_DP_MAX_CELLS = 2.5e8;
+export const JARO_MAX_CELLS = 4e9;
+export const LEVENSHTEIN_MAX_CELLS = 1e11;
 
 export interface CompareOptions {
   /** Minkowski order, ≥ 1 (Infinity allowed); default 2. */
@@ -89,11 +105,12 @@ function define(
   sense: MeasureInfo['sense'],
   description: string,
   fns: { strings?: StringFn; vectors?: VectorFn },
+  maxCells?: number,
 ): Entry {
   const appliesTo: ComparableKind[] = [];
   if (fns.strings) appliesTo.push('strings');
   if (fns.vectors) appliesTo.push('vectors');
-  return { info: { name, sense, appliesTo, description }, ...fns };
+  return { info: { name, sense, appliesTo, description, ...(maxCells !== undefined ? { maxCells } : {}) }, ...fns };
 }
 
 const ENTRIES: Entry[] = [
@@ -116,14 +133,20 @@ const ENTRIES: Entry[] = [
     strings: (a, b) => hamming(a, b),
     vectors: (a, b) => hamming(a, b),
   }),
-  define('levenshtein', 'distance', 'Levenshtein edit distance', {
-    strings: (a, b) => levenshtein(a, b),
-    vectors: (a, b) => levenshtein(a, b),
-  }),
-  define('damerau-osa', 'distance', 'optimal string alignment (restricted Damerau–Levenshtein) distance', { strings: (a, b) => damerauOSA(a, b) }),
-  define('damerau', 'distance', 'Damerau–Levenshtein distance (unrestricted transpositions)', { strings: (a, b) => damerau(a, b) }),
-  define('jaro', 'similarity', 'Jaro similarity', { strings: (a, b) => jaro(a, b) }),
-  define('jaro-winkler', 'similarity', 'Jaro–Winkler similarity (p = 0.1, threshold 0.7, prefix ≤ 4)', { strings: (a, b) => jaroWinkler(a, b) }),
+  define(
+    'levenshtein',
+    'distance',
+    'Levenshtein edit distance (length a × length b ≤ 10¹¹)',
+    {
+      strings: (a, b) => levenshtein(a, b),
+      vectors: (a, b) => levenshtein(a, b),
+    },
+    LEVENSHTEIN_MAX_CELLS,
+  ),
+  define('damerau-osa', 'distance', 'optimal string alignment (restricted Damerau–Levenshtein) distance (length a × length b ≤ 2.5·10⁸)', { strings: (a, b) => damerauOSA(a, b) }, QUADRATIC_DP_MAX_CELLS),
+  define('damerau', 'distance', 'Damerau–Levenshtein distance (unrestricted transpositions; length a × length b ≤ 2.5·10⁸)', { strings: (a, b) => damerau(a, b) }, QUADRATIC_DP_MAX_CELLS),
+  define('jaro', 'similarity', 'Jaro similarity (length a × length b ≤ 4·10⁹)', { strings: (a, b) => jaro(a, b) }, JARO_MAX_CELLS),
+  define('jaro-winkler', 'similarity', 'Jaro–Winkler similarity (p = 0.1, threshold 0.7, prefix ≤ 4; length a × length b ≤ 4·10⁹)', { strings: (a, b) => jaroWinkler(a, b) }, JARO_MAX_CELLS),
   define('pearson', 'correlation', "Pearson's correlation", { vectors: (a, b) => pearson(a, b) }),
   define('spearman', 'correlation', "Spearman's rank correlation (average ranks for ties)", { vectors: (a, b) => spearman(a, b) }),
 ];
@@ -144,6 +167,11 @@ export function defaultMeasures(kind: ComparableKind): MeasureName[] {
 
 /** Why a measure that applies to the kind still has no value for these inputs, if so. */
 function precondition(name: MeasureName, kind: ComparableKind, a: string | number[], b: string | number[]): string | undefined {
+  const maxCells = BY_NAME.get(name)?.info.maxCells;
+  if (maxCells !== undefined && a.length * b.length > maxCells) {
+    const faster = name === 'levenshtein' || maxCells >= LEVENSHTEIN_MAX_CELLS ? '' : `; levenshtein (bit-parallel) takes up to ${LEVENSHTEIN_MAX_CELLS.toExponential(1)}`;
+    return `inputs too long for a quadratic measure: ${a.length} × ${b.length} symbols is ${(a.length * b.length).toExponential(1)} pairs, the limit is ${maxCells.toExponential(1)}${faster}`;
+  }
   if (kind !== 'vectors') return undefined;
   const va = a as number[];
   const vb = b as number[];

@@ -184,9 +184,9 @@ void test('images: files that do not decode are ParseErrors naming the file', as
     mkdirSync(path.join(t.dir, 'k'));
     const good = readFileSync(path.join(FOLDER, 'bag', '00023.png'));
     t.write('k/a.png', good);
-    // A PNG cut after its header: probed fine, decoding fails.
+    // A PNG cut after its header: probed fine, decoding fails, and says where the file ends (column: the cut chunk's byte).
     t.write('k/b.png', good.subarray(0, 60));
-    await expectParseError(() => readVectorDataset(t.dir), `${t.dir}/k/b.png`, { line: 1, column: 1, reason: /image does not decode/ });
+    await expectParseError(() => readVectorDataset(t.dir), `${t.dir}/k/b.png`, { line: 1, column: 34, reason: /^truncated PNG: the file ends after 60 bytes, inside its "IDAT" chunk/ });
     t.write('k/b.png', Buffer.from('GIF89a this is not a png'));
     await expectParseError(() => readVectorDataset(t.dir), `${t.dir}/k/b.png`, { line: 1, column: 1, reason: /not a PNG or JPEG image/ });
     const jpg = readFileSync(JPEG);

@@ -10,8 +10,9 @@ import {
   labelFromRegex,
   readLabelsFile,
 } from '../../../server/engine/data/labels';
-import { ParseError } from '../../../server/engine/data/records';
-import { fixture } from './helpers';
+import { DatasetOptionError, ParseError } from '../../../server/engine/data/records';
+import { readDataset } from '../../../server/engine/data/dataset';
+import { fixture, tempDir } from './helpers';
 
 void test('headerWord: word 1 is the id, negative counts from the end, too few words → undefined', () => {
   const h = 'id42  Escherichia\tcoli K-12';
@@ -59,4 +60,31 @@ void test('labels file: one per line, trimmed, trailing blank lines ignored; cou
   assert.throws(() => applyLabels([{}, {}, {}], ['a', 'b'], 'l.txt'), (e: unknown) => e instanceof ParseError && e.message === 'l.txt:3:1: 2 labels for 3 records: too few labels');
   assert.throws(() => applyLabels([{}, {}], ['a', 'b', 'c'], 'l.txt'), (e: unknown) => e instanceof ParseError && e.message === 'l.txt:3:1: 3 labels for 2 records: too many labels');
   applyLabels([{}, {}], ['a', 'b', 'c'], 'l.txt', { prefix: true });
+});
+
+void test('a catastrophic --label-regex is stopped by its time bound and named, with the record it was matching', { timeout: 30_000 }, async () => {
+  // ^(a+)+$ against 120 a's and a b backtracks exponentially: it ran for over a minute.
+  const t = tempDir();
+  try {
+    const records = Array.from({ length: 300 }, (_, i) => `>r${i} G${i % 3}\nACGT\n`).join('');
+    const file = t.write('slow.fasta', `${records}>${'a'.repeat(120)}b\nACGT\n`);
+    await assert.rejects(
+      readDataset(file, { labelRegex: '^(a+)+$' }),
+      (err: unknown) =>
+        err instanceof DatasetOptionError && err.message.includes('"^(a+)+$"') && /too slow/.test(err.message) && err.message.includes(`${file}:601`) && err.message.includes(`'${'a'.repeat(120)}b'`),
+    );
+    // A usual pattern still labels every record, across the batches it is matched in.
+    const read = await readDataset(file, { labelRegex: ' (G\\d)$' });
+    assert.equal(read.records.length, 301);
+    assert.deepEqual(read.records.slice(0, 4).map((r) => r.label), ['G0', 'G1', 'G2', 'G0']);
+    assert.equal(read.records[300]!.label, undefined);
+    assert.equal(read.summary.unlabeled, 1);
+    assert.ok(read.warnings.some((w) => w.code === 'no-label' && w.line === 601));
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('headerLabeler with a regex is time-bounded too', () => {
+  assert.throws(() => headerLabeler({ labelRegex: '^(a+)+$' })!(`${'a'.repeat(120)}b`), (err: unknown) => err instanceof DatasetOptionError && /too slow/.test(err.message));
 });

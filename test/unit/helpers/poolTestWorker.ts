@@ -3,6 +3,7 @@
  * tasks that sleep, spin, ignore cancellation, fail, crash, report progress and move buffers.
  */
 import { threadId } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveTasks } from '../../../server/worker/workerRuntime';
 import type { TaskContext, TaskRegistry } from '../../../server/worker/taskContext';
@@ -20,6 +21,8 @@ export const tasks = {
     while (Date.now() < until) ctx.throwIfCancelled();
     return threadId;
   },
+  /** Opens a file: a FIFO without a writer blocks the open in the thread pool, where terminate() cannot reach. */
+  readFile: async ({ path }: { path: string }) => (await readFile(path)).length,
   /** Never looks at the cancellation flag: only termination stops it. */
   stubborn: (_: null) => {
     for (;;) {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { discoverDatasets, globToRegExp, matchesDataset } from '../../../server/jobs/discovery';
-import { nearestNeighbours, recordAtLine } from '../../../server/jobs/recordNeighbours';
+import { nearestNeighbours, nearestNeighboursYielding, recordAtLine } from '../../../server/jobs/recordNeighbours';
 import { DEFAULT_INCLUDE, parseSettings } from '../../../server/host/settings';
 
 void describe('globToRegExp', () => {
@@ -100,6 +100,26 @@ void test('nearestNeighbours keeps the best few per record, best first', () => {
   assert.deepEqual(lists[0]?.map((n) => n.record), [2, 1]);
   assert.deepEqual(lists[2]?.map((n) => n.record), [0, 1]);
   assert.deepEqual(lists[3]?.map((n) => n.record), [0]);
+});
+
+void test('nearestNeighboursYielding: the same lists, built with turns of the event loop between (the LSP thread answers hovers meanwhile)', async () => {
+  // 300k seeded edges among 2,000 records: several turns' worth.
+  let state = 12345;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  const m = 300_000;
+  const edges = { i: new Uint32Array(m), j: new Uint32Array(m), identity: new Float32Array(m) };
+  for (let e = 0; e < m; e++) {
+    const a = next() % 2000;
+    const b = (a + 1 + (next() % 1999)) % 2000;
+    edges.i[e] = Math.min(a, b);
+    edges.j[e] = Math.max(a, b);
+    edges.identity[e] = (next() % 1000) / 1000;
+  }
+  let turned = false;
+  setImmediate(() => (turned = true));
+  const lists = await nearestNeighboursYielding(2000, edges);
+  assert.equal(turned, true, 'an event-loop turn ran before the lists were done');
+  assert.deepEqual(lists, nearestNeighbours(2000, edges));
 });
 
 void test('recordAtLine', () => {

@@ -142,6 +142,27 @@ void describe('registry', () => {
   });
 });
 
+void describe('size bounds of the quadratic measures', () => {
+  void it('every measure whose cost is n·m states its bound; inputs past it are skipped with the reason, not computed', () => {
+    for (const name of ['damerau', 'damerau-osa', 'jaro', 'jaro-winkler', 'levenshtein'] as const) {
+      const info = MEASURES.find((m) => m.name === name);
+      assert.ok(info?.maxCells !== undefined && info.maxCells > 0, `${name} has a bound`);
+    }
+    // 20,000 × 20,000 = 4·10⁸ cells: past the DP bound (a plain DP would take ~10 s here), within levenshtein's.
+    const a = 'ab'.repeat(10_000);
+    const b = 'ba'.repeat(10_000);
+    const r = compareValues(a, b, ['damerau', 'damerau-osa', 'levenshtein']);
+    assert.deepEqual(Object.keys(r.values), ['levenshtein']);
+    assert.deepEqual(
+      r.skipped.map((s) => s.measure),
+      ['damerau', 'damerau-osa'],
+    );
+    for (const s of r.skipped) assert.match(s.reason, /inputs too long for a quadratic measure: 20000 × 20000 symbols is 4\.0e\+8 pairs, the limit is 2\.5e\+8/);
+    // At the bound's edge it is computed.
+    assert.equal(compareValues('ab'.repeat(100), 'ba'.repeat(100), ['damerau']).values.damerau, damerau('ab'.repeat(100), 'ba'.repeat(100)));
+  });
+});
+
 void describe('parseComparable', () => {
   void it('reads numeric vectors separated by commas and/or whitespace', () => {
     assert.deepEqual(parseComparable('1,2,3'), [1, 2, 3]);
