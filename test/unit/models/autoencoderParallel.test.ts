@@ -77,18 +77,22 @@ void describe('data-parallel autoencoder training', () => {
     });
   }
 
-  void it('dense: 2 workers follow the loss curve of 1 worker (the whole batch mined, each shard weighed by its share)', async () => {
-    const single = await runSingle(dense);
-    const [leader] = await runParallel(2, dense);
-    assert.equal(leader!.losses.length, single.losses.length);
-    // The same batches, views and weights: the losses differ only by rounding.
-    for (let i = 0; i < single.losses.length; i++) assert.ok(Math.abs(leader!.losses[i]! - single.losses[i]!) <= 1e-4 * Math.max(1, single.losses[i]!), `step ${i + 1}: ${leader!.losses[i]} vs ${single.losses[i]}`);
-    let maxDiff = 0;
-    for (let i = 0; i < single.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(single.weights[i]! - leader!.weights[i]!));
-    assert.ok(maxDiff < 1e-3, `weights differ by up to ${maxDiff}`);
-    // Training moved the weights: the comparison above is not of untouched initial weights.
-    assert.ok(single.losses[single.losses.length - 1]! < single.losses[0]!, `loss ${single.losses.join(', ')}`);
-  });
+  /** Labels as positives, with a triplet loss: the gathered codes must meet their own labels (assembled order). */
+  const denseLabels: AutoencoderTrainingConfig = { ...dense, positives: 'labels', loss: { latentLoss: 'triplet', mining: 'batch-all', weights: { latent: 1 } } };
+  for (const [name, c] of [['views', dense], ['labels, triplet', denseLabels]] as const) {
+    void it(`dense (${name}): 2 workers follow the loss curve of 1 worker (the whole batch mined, each shard weighed by its share)`, async () => {
+      const single = await runSingle(c);
+      const [leader] = await runParallel(2, c);
+      assert.equal(leader!.losses.length, single.losses.length);
+      // The same batches, views and weights: the losses differ only by rounding.
+      for (let i = 0; i < single.losses.length; i++) assert.ok(Math.abs(leader!.losses[i]! - single.losses[i]!) <= 1e-4 * Math.max(1, single.losses[i]!), `step ${i + 1}: ${leader!.losses[i]} vs ${single.losses[i]}`);
+      let maxDiff = 0;
+      for (let i = 0; i < single.weights.length; i++) maxDiff = Math.max(maxDiff, Math.abs(single.weights[i]! - leader!.weights[i]!));
+      assert.ok(maxDiff < 1e-3, `weights differ by up to ${maxDiff}`);
+      // Training moved the weights: the comparison above is not of untouched initial weights.
+      assert.ok(single.losses[single.losses.length - 1]! < single.losses[0]!, `loss ${single.losses.join(', ')}`);
+    });
+  }
 
   void it('conv with batch norm: 2 workers follow 1 worker (each shard normalised by its own statistics, as DistributedDataParallel)', async () => {
     const single = await runSingle(conv);
