@@ -2,7 +2,8 @@
  * The autoencoder half of task `train` (tasks/train.ts dispatches here on `model:
  * 'autoencoder'`): trains with engine/models/autoencoderTraining.ts and saves the whole
  * autoencoder (input → reconstruction; its `latent` layer gives the embeddings) with a manifest
- * saying what it is — at each new best epoch and at the end.
+ * saying what it is — at each new best epoch and at the end. With a ParallelGroup this worker is
+ * rank 0 of a data-parallel run (jobs/trainModel.ts starts the followers: `followAutoencoderTask`).
  *
  * Reports: step — `reconstructionLoss`, `contrastiveLoss` or `tripletLoss` (the latent part),
  * `perceptualLoss` (each when its weight is > 0; unweighted), `embeddingStd` (the latent's
