@@ -25,6 +25,14 @@
  * models; SIMLAB_BENCH_AE_LATENT the latent-loss weight; SIMLAB_BENCH_AE_DENSE_SHAPE=vector feeds the
  * dense model [784] rows (noise and dropped-pixel views) instead of [28, 28, 1] images (what the
  * product passes for an image dataset: flattened inside the model, shifted and cut-out views).
+ *
+ * SIMLAB_BENCH_AE=throughput measures data-parallel training instead (issue 15): samples/s of the
+ * same two models trained through trainModel (the product's path: the pool's `train`,
+ * `trainPrepare` and `trainFollower` tasks) on 1 and on 2 workers, on SIMLAB_BENCH_AE_N images
+ * (default 2,048), a few steps each, in alternating rounds (medians kept), timed from the first
+ * step's report to the last (the steps alone, not the reading and model building); the rows give
+ * the wall-clock scaling and the samples per CPU-second (process CPU time, every thread), the
+ * steadier figure on a shared machine.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -39,7 +47,8 @@ import { encodeLabels } from '../server/engine/models/batching';
 import { denseInputs } from '../server/engine/models/training';
 import { embedMap } from '../server/jobs/mapLayout';
 import { WorkerPool } from '../server/jobs/pool';
-import { row, skippedRow, type BenchContext, type BenchRow } from './harness';
+import { trainModel } from '../server/jobs/trainModel';
+import { median, row, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const root = path.resolve(__dirname, '..');
 const BENCH = 'autoencoder';
@@ -105,9 +114,83 @@ async function trainMapCluster(ctx: BenchContext, pool: WorkerPool, pixels: Floa
   };
 }
 
+/** The bundled worker under .bench/ (so that it resolves the tfjs wasm binaries) and a pool of 2. */
+async function benchPool(): Promise<{ pool: WorkerPool; dispose: () => Promise<void> }> {
+  mkdirSync(path.join(root, '.bench'), { recursive: true });
+  const dir = mkdtempSync(path.join(root, '.bench', 'autoencoder-'));
+  const workerFile = path.join(dir, 'worker.js');
+  await build({ entryPoints: [path.join(root, 'server/worker/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
+  const pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
+  return {
+    pool,
+    dispose: async () => {
+      await pool.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Data-parallel throughput: 1 vs 2 workers through trainModel (see the file comment). */
+async function throughputRows(ctx: BenchContext, images: string): Promise<BenchRow[]> {
+  const n = Number(process.env.SIMLAB_BENCH_AE_N ?? 2048);
+  const rounds = Number(process.env.SIMLAB_BENCH_AE_ROUNDS ?? 2);
+  const common: AutoencoderTrainingConfig = { loss: { weights: { reconstruction: 1, latent: LATENT_WEIGHT } }, positives: 'views', validationSplit: 0, epochs: 1, learningRate: 1e-3, seed: 1 };
+  const models: { name: string; title: string; config: AutoencoderTrainingConfig }[] = [
+    { name: 'dense', title: 'dense 784-500-500-2000-10, batch 256', config: { ...common, batchSize: 256, stepsPerEpoch: 12, autoencoder: { kind: 'dense', hidden: [500, 500, 2000], latentDim: CLASSES, batchNorm: false } } },
+    { name: 'conv', title: 'conv 32-64 + batch norm, latent 10, batch 64', config: { ...common, batchSize: 64, stepsPerEpoch: 6, autoencoder: { kind: 'conv2d', filters: [32, 64], latentDim: CLASSES, batchNorm: true } } },
+  ];
+  const kinds = (process.env.SIMLAB_BENCH_AE_KINDS ?? 'dense,conv').split(',');
+  const { pool, dispose } = await benchPool();
+  const out = mkdtempSync(path.join(root, '.bench', 'autoencoder-models-'));
+  const rows: BenchRow[] = [];
+  try {
+    for (const m of models.filter((k) => kinds.includes(k.name))) {
+      const runs = new Map<number, { rate: number; cpuShare: number; perCpuSecond: number }[]>([[1, []], [2, []]]);
+      for (let r = 0; r < rounds; r++) {
+        for (const workers of [1, 2]) {
+          // CPU and wall time from the first step's report to the last: the steps alone, without reading and building.
+          let first: { cpu: NodeJS.CpuUsage; wall: number; step: number } | null = null;
+          let last: { cpu: NodeJS.CpuUsage; wall: number; step: number } | null = null;
+          const result = await trainModel(images, {
+            pool,
+            out: path.join(out, `${m.name}-${workers}`),
+            backend: 'auto',
+            model: 'autoencoder',
+            workers,
+            autoencoder: m.config,
+            vectorRead: { limit: n },
+            reportEverySeconds: 0,
+            onMetrics: (report) => {
+              if (report.event !== 'step') return;
+              const at = { cpu: process.cpuUsage(), wall: performance.now() / 1000, step: report.step };
+              if (first === null) first = at;
+              else last = at;
+            },
+          });
+          const [a, b] = [first!, last!];
+          const wall = b.wall - a.wall;
+          const cpuSeconds = (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1e6;
+          const samples = (m.config.batchSize ?? 64) * (b.step - a.step);
+          runs.get(workers)!.push({ rate: samples / wall, cpuShare: cpuSeconds / wall, perCpuSecond: samples / cpuSeconds });
+          ctx.log(`autoencoder throughput, ${m.name}, round ${r + 1}/${rounds}, ${result.workers} worker(s) on ${result.backend}: ${(samples / wall).toFixed(0)} samples/s; CPU time / wall time ${(cpuSeconds / wall).toFixed(2)}`);
+        }
+      }
+      const at = (w: number, k: 'rate' | 'cpuShare' | 'perCpuSecond') => median(runs.get(w)!.map((x) => x[k]));
+      const rounded = (w: number) => runs.get(w)!.map((x) => Math.round(x.rate)).join('/');
+      rows.push(row({ bench: BENCH, metric: `training samples/s, ${m.title}, 1 → 2 workers (wall)`, ours: at(2, 'rate'), anchor: at(1, 'rate'), anchorName: 'ours, 1 worker', higherIsBetter: true, target: '≥ 1.6×', note: `rounds 1 worker ${rounded(1)}, 2 workers ${rounded(2)}; CPU time / wall time ${at(1, 'cpuShare').toFixed(2)} (1 worker), ${at(2, 'cpuShare').toFixed(2)} (2 workers), steps 2 to the last` }));
+      rows.push(row({ bench: BENCH, metric: `training samples per CPU-second, ${m.title}, 1 → 2 workers`, ours: at(2, 'perCpuSecond'), anchor: at(1, 'perCpuSecond'), anchorName: 'ours, 1 worker', higherIsBetter: true, note: `2 × this ratio = ${((2 * at(2, 'perCpuSecond')) / at(1, 'perCpuSecond')).toFixed(2)}×: the speed-up on 2 free cores (process CPU time of steps 2 to the last, every thread)` }));
+    }
+  } finally {
+    await dispose();
+    rmSync(out, { recursive: true, force: true });
+  }
+  return rows;
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
   if (!existsSync(images)) return [skippedRow(BENCH, 'Fashion-MNIST AE + UMAP + clustering NMI', N2D, `${images} not found`)];
+  if (process.env['SIMLAB_BENCH_AE'] === 'throughput') return throughputRows(ctx, images);
   const n = Number(process.env.SIMLAB_BENCH_AE_N ?? 10_000);
   const minPts = Number(process.env.SIMLAB_BENCH_AE_MINPTS ?? 30);
   const kinds = (process.env.SIMLAB_BENCH_AE_KINDS ?? 'dense,conv').split(',');
@@ -130,12 +213,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     { name: 'conv', title: 'conv 32-64 + batch norm, latent 10 (enhanced)', inputShape: [28, 28, 1], config: { ...common, epochs: epochsFor('conv', 2), autoencoder: { kind: 'conv2d', filters: [32, 64], latentDim: CLASSES, batchNorm: true } } },
   ];
 
-  // Under .bench/ so that the bundled worker resolves the tfjs wasm binaries.
-  mkdirSync(path.join(root, '.bench'), { recursive: true });
-  const dir = mkdtempSync(path.join(root, '.bench', 'autoencoder-'));
-  const workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(root, 'server/worker/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error', external: ['@tensorflow/tfjs-node'] });
-  const pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
+  const { pool, dispose } = await benchPool();
   const rows: BenchRow[] = [];
   try {
     for (const c of contenders.filter((k) => kinds.includes(k.name))) {
@@ -145,8 +223,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       rows.push(row({ bench: BENCH, metric: `NMI, ${c.title} → UMAP 10-D → DBSCAN`, ours: o.dbscan.nmi, anchor: N2D_NMI, anchorName: N2D, higherIsBetter: true, note: `ARI ${o.dbscan.ari.toFixed(3)}; minPts ${minPts}, eps ${o.dbscan.eps.toFixed(3)} (k-distance knee): ${o.dbscan.clusters} clusters, ${o.dbscan.noise} noise (each its own cluster in NMI)` }));
     }
   } finally {
-    await pool.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await dispose();
   }
   return rows;
 }

@@ -234,7 +234,7 @@ export default defineCommand({
     'sequence-length': { type: 'number', valueName: 'L', description: 'DNA: one-hot length (default: the longest record, at most 4,096)' },
     backend: { type: 'string', valueName: 'NAME', description: `TensorFlow.js backend: ${BACKEND_PREFERENCES.join(', ')} (default auto)` },
     seed: { type: 'number', valueName: 'N', description: 'Seed of the split, batches and weights (default 1)' },
-    workers: { type: 'number', valueName: 'N', description: 'Siamese: worker threads to train on, data-parallel (default: every core)' },
+    workers: { type: 'number', valueName: 'N', description: 'Worker threads to train on, data-parallel, Siamese and autoencoder alike (default: every core)' },
     json: { type: 'boolean', description: 'Print the result as one JSON object' },
     ...DATASET_OPTIONS,
   },

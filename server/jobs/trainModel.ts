@@ -14,12 +14,12 @@
  * Labels come with the dataset (class folders, IDX labels, a label column) or from the read
  * options (--labels, --label-column, --label-field, --label-regex). Text datasets are refused.
  *
- * Workers: a Siamese model trains data-parallel on `workers` threads of the pool (default: all of
- * them; at most one per 2 items of a batch): task `trainPrepare` sizes the shared buffers, then
- * `train` (rank 0, the leader: sampling, validation, checkpoints, reports) and `trainFollower`
- * × (workers − 1) share every step (engine/models/dataParallel.ts), as mapLayout.ts shares the
- * UMAP epochs. Dense inputs are moved into a SharedArrayBuffer first, so the workers read one
- * copy. Autoencoders train on one worker.
+ * Workers: a model (Siamese or autoencoder) trains data-parallel on `workers` threads of the
+ * pool (default: all of them; at most one per 2 items of a batch): task `trainPrepare` sizes the
+ * shared buffers, then `train` (rank 0, the leader: sampling, validation, checkpoints, reports)
+ * and `trainFollower` × (workers − 1) share every step (engine/models/dataParallel.ts), as
+ * mapLayout.ts shares the UMAP epochs. Dense inputs are moved into a SharedArrayBuffer first, so
+ * the workers read one copy.
  *
  * Stop: `stopSignal` aborted asks the worker to stop gracefully (a flag in shared memory it polls
  * between steps): the best epoch is kept and saved and the call resolves with it. `signal`
@@ -36,12 +36,12 @@ import { encoderKindForShape } from '../engine/models/encoders';
 import { newModelId, type ModelDataKind, type ModelPreprocessing } from '../engine/models/modelStore';
 import { defaultOneHotLength } from '../engine/models/oneHot';
 import { resolveTrainingConfig, type TrainingConfig } from '../engine/models/training';
-import { resolveAutoencoderTrainingConfig, type AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
+import { autoencoderBatchSize, resolveAutoencoderTrainingConfig, type AutoencoderTrainingConfig } from '../engine/models/autoencoderTraining';
 import type { ModelKind } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
-import type { ManifestBase, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
+import type { ManifestBase, TrainFollowerPayload, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
 
 export type { TrainingMetricsReport, TrainTaskResult };
 
@@ -76,7 +76,7 @@ export interface TrainModelOptions {
   modelId?: string;
   /** Seconds between step reports; default 0.25. */
   reportEverySeconds?: number;
-  /** Siamese models: worker threads to train on; default (and at most) the pool's size. */
+  /** Worker threads to train on; default (and at most) the pool's size. */
   workers?: number;
 }
 
@@ -245,8 +245,8 @@ export async function trainModel(file: string, options: TrainModelOptions): Prom
     },
   };
   try {
-    const workers = payload.model === 'autoencoder' ? 1 : trainingWorkers(options, payload.config, prepared.warnings);
-    const result = workers > 1 && payload.model !== 'autoencoder' ? await trainParallel(options.pool, { ...payload, inputs: sharedInputs(payload.inputs) }, workers, runOptions) : await options.pool.run('train', payload, runOptions);
+    const workers = payload.model === 'autoencoder' ? autoencoderTrainingWorkers(options, payload.config, inputShape, prepared.records, prepared.warnings) : trainingWorkers(options, payload.config, prepared.warnings);
+    const result = workers > 1 ? await trainParallel(options.pool, { ...payload, inputs: sharedInputs(payload.inputs) }, workers, runOptions) : await options.pool.run('train', payload, runOptions);
     return { ...result, warnings: prepared.warnings, classes: prepared.classes };
   } finally {
     options.stopSignal?.removeEventListener('abort', onStop);
@@ -255,13 +255,22 @@ export async function trainModel(file: string, options: TrainModelOptions): Prom
 
 /** How many workers a Siamese run trains on: the wish (default: the pool's size), within the pool and the batch. */
 export function trainingWorkers(options: Pick<TrainModelOptions, 'pool' | 'workers'>, config: TrainingConfig, warnings: string[] = []): number {
+  const c = resolveTrainingConfig('dense', config);
+  return workersFor(options, c.classesPerBatch * c.perClass, warnings);
+}
+
+/** How many workers an autoencoder run trains on: as for Siamese runs, its batch being `batchSize` of the training items. */
+export function autoencoderTrainingWorkers(options: Pick<TrainModelOptions, 'pool' | 'workers'>, config: AutoencoderTrainingConfig, inputShape: readonly number[], records: number, warnings: string[] = []): number {
+  return workersFor(options, autoencoderBatchSize(records, inputShape, config), warnings);
+}
+
+function workersFor(options: Pick<TrainModelOptions, 'pool' | 'workers'>, batch: number, warnings: string[]): number {
   const wanted = options.workers ?? options.pool.size;
   if (!(Number.isInteger(wanted) && wanted >= 1)) throw input(`workers: ${wanted} must be a positive integer`);
-  const c = resolveTrainingConfig('dense', config);
   // Each shard keeps at least 2 items: batch norm's statistics need them, and thinner shards only add barriers.
-  const byBatch = Math.max(1, Math.floor((c.classesPerBatch * c.perClass) / 2));
+  const byBatch = Math.max(1, Math.floor(batch / 2));
   const workers = Math.min(wanted, options.pool.size, byBatch);
-  if (workers < wanted) warnings.push(`training on ${workers} worker(s), not ${wanted}: ${workers === options.pool.size ? `the pool has ${options.pool.size} thread(s)` : `a batch of ${c.classesPerBatch * c.perClass} gives at most ${byBatch} shards of 2`}`);
+  if (workers < wanted) warnings.push(`training on ${workers} worker(s), not ${wanted}: ${workers === options.pool.size ? `the pool has ${options.pool.size} thread(s)` : `a batch of ${batch} gives at most ${byBatch} shards of 2`}`);
   return workers;
 }
 
@@ -283,9 +292,14 @@ function sharedInputs(inputs: TrainInputsPayload): TrainInputsPayload {
  * cancel stops them all; a rank that fails aborts the others (the shared abort word), and the
  * error reported is the one that started it, not the others' "stopped with it".
  */
-async function trainParallel(pool: WorkerPool, payload: TrainTaskPayload & { model?: 'siamese'; config: TrainingConfig }, workers: number, runOptions: { signal?: AbortSignal; onProgress: (p: { data?: unknown }) => void }): Promise<TrainTaskResult> {
+async function trainParallel(pool: WorkerPool, payload: TrainTaskPayload, workers: number, runOptions: { signal?: AbortSignal; onProgress: (p: { data?: unknown }) => void }): Promise<TrainTaskResult> {
   const signal = runOptions.signal ? { signal: runOptions.signal } : {};
-  const buffers = await pool.run('trainPrepare', { backend: payload.backend, inputShape: payload.inputs.kind === 'dense' ? payload.inputs.inputShape : [payload.inputs.length, 4], config: payload.config, workers }, signal);
+  const { backend, inputs, labels } = payload;
+  const buffers = await pool.run(
+    'trainPrepare',
+    payload.model === 'autoencoder' ? { model: 'autoencoder', backend, inputs, labels, config: payload.config, workers } : { backend, inputShape: inputs.kind === 'dense' ? inputs.inputShape : [inputs.length, 4], config: payload.config, workers },
+    signal,
+  );
   // A rank whose worker crashed cannot abort the run itself: the others would wait for it.
   const abortOnFailure = <T>(run: Promise<T>): Promise<T> =>
     run.catch((err: unknown) => {
@@ -293,7 +307,11 @@ async function trainParallel(pool: WorkerPool, payload: TrainTaskPayload & { mod
       throw err;
     });
   const leader = abortOnFailure(pool.run('train', { ...payload, parallel: { buffers } }, runOptions));
-  const followers = Array.from({ length: workers - 1 }, (_, i) => abortOnFailure(pool.run('trainFollower', { backend: payload.backend, inputs: payload.inputs, labels: payload.labels, config: payload.config, buffers, rank: i + 1 }, signal)));
+  const follower = (rank: number): TrainFollowerPayload =>
+    payload.model === 'autoencoder'
+      ? { model: 'autoencoder', backend, inputs, labels, config: payload.config, buffers, rank, ...(payload.perceptualModelDir !== undefined ? { perceptualModelDir: payload.perceptualModelDir } : {}) }
+      : { backend, inputs, labels, config: payload.config, buffers, rank };
+  const followers = Array.from({ length: workers - 1 }, (_, i) => abortOnFailure(pool.run('trainFollower', follower(i + 1), signal)));
   const [first, ...rest] = await Promise.allSettled([leader, ...followers]);
   const failures = [first!, ...rest].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) throw failures.find((e) => e?.name !== 'ParallelAbortedError') ?? failures[0];

@@ -32,6 +32,7 @@ import { augmentBatch, type AugmentOptions } from './augment';
 import { pairwiseDistances, resolveDistanceSpec, resolveMargin, type DistanceKind } from './losses';
 import { DEFAULT_COLLAPSE_THRESHOLD, embeddingSpread, minedLoss, MINING_KINDS, type MiningKind } from './mining';
 import { embed, gatherRows } from './siamese';
+import { dataParallelStep, type ParallelGroup } from './dataParallel';
 import { LATENT_LOSS_KINDS, type LatentLossKind } from './choices';
 export { LATENT_LOSS_KINDS, type LatentLossKind };
 
@@ -315,6 +316,138 @@ export function autoencoderTrainStep(models: Autoencoder, optimizer: tf.Optimize
     if (!cost) throw new Error('autoencoderTrainStep: the optimizer returned no cost');
     const loss = cost.dataSync()[0]!;
     cost.dispose();
+    const read = (t: tf.Scalar | undefined) => (t ? t.dataSync()[0]! : null);
+    const spread = read(kept.spread) ?? 0;
+    return {
+      loss,
+      parts: { reconstruction: read(kept.reconstruction), latent: read(kept.latent), perceptual: read(kept.perceptual) },
+      activeShare: read(kept.activeShare) ?? 0,
+      spread,
+      collapsed: spread < c.collapseThreshold,
+    };
+  } finally {
+    tf.dispose([kept.reconstruction, kept.latent, kept.perceptual, kept.activeShare, kept.spread].filter((t): t is tf.Scalar => t !== undefined));
+    if (targetFeatures) tf.dispose(targetFeatures);
+    ids?.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data-parallel step
+
+/**
+ * What each rank of a data-parallel run writes per item (dataParallel.ts `outputs`): its latent
+ * code, its view's code when views are used, its reconstruction MSE and its perceptual distance
+ * when those parts are weighted. The per-item MSE and perceptual values are means over the item's
+ * values, so the batch's mean is the mean of the items' — the gathered columns give the whole
+ * batch's loss on every rank, with only the rank's own rows on its gradient tape.
+ */
+export interface AutoencoderParallelLayout {
+  /** Values per item. */
+  dim: number;
+  latentDim: number;
+  /** Column of the view's code, of the MSE, of the perceptual distance; −1 when absent. */
+  view: number;
+  reconstruction: number;
+  perceptual: number;
+}
+
+export function autoencoderParallelLayout(latentDim: number, weights: Required<AutoencoderLossWeights>, useViews: boolean): AutoencoderParallelLayout {
+  let dim = latentDim;
+  const take = (on: boolean, width: number) => (on ? (dim += width) - width : -1);
+  const view = take(useViews && weights.latent > 0, latentDim);
+  const reconstruction = take(weights.reconstruction > 0, 1);
+  const perceptual = take(weights.perceptual > 0, 1);
+  return { dim, latentDim, view, reconstruction, perceptual };
+}
+
+/** One rank's part of a batch: its items (positions `group.shardOf(n)`), and what is known of the whole batch. */
+export interface AutoencoderShard {
+  /** The whole batch's size. */
+  n: number;
+  /** [shard, ...inputShape]: this rank's items and their views (the caller's tensors). */
+  x: tf.Tensor;
+  views?: tf.Tensor;
+  /** The WHOLE batch's class codes in assembled order (dataParallel.ts assembledOrder); optional. */
+  labels?: Int32Array;
+}
+
+/** Per item, the mean of its values: [m, ...] → [m, 1]. */
+function perItemMean(t: tf.Tensor): tf.Tensor2D {
+  return tf.mean(tf.reshape(t, [t.shape[0]!, -1]), 1, true) as tf.Tensor2D;
+}
+
+/**
+ * `autoencoderTrainStep` shared by the ranks of a data-parallel run (every rank calls it at once,
+ * after the leader's announcement). Each rank runs its shard through the encoder and decoder; the
+ * latent codes (and views' codes) are gathered so the contrastive/triplet term mines the WHOLE
+ * batch, and each item's MSE and perceptual distance are gathered too, so every rank computes
+ * the whole batch's loss, as one worker would, and its gradient is exactly its shard's part of
+ * the whole batch's gradient (a shard's MSE weighs in by its share of the batch). The summed
+ * gradient is applied by every rank's optimiser. Returns the same result on every rank.
+ */
+export function autoencoderShardStep(group: ParallelGroup, models: Autoencoder, variables: readonly tf.Variable[], optimizer: tf.Optimizer, shard: AutoencoderShard, config: AutoencoderLossConfig = {}): AutoencoderStepResult {
+  const c = resolveAutoencoderLossConfig(config);
+  const { weights: w } = c;
+  const { n } = shard;
+  const m = shard.x.shape[0]!;
+  const L = models.latentDim;
+  const useViews = w.latent > 0 && shard.views !== undefined;
+  if (w.latent > 0 && !shard.labels && !useViews) throw new Error('batch: the latent loss (weights.latent > 0) needs labels or augmented views');
+  if (shard.labels && shard.labels.length !== n) throw new Error(`batch: ${n} inputs but ${shard.labels.length} labels`);
+  const layout = autoencoderParallelLayout(L, w, useViews);
+  const usesDecoder = w.reconstruction > 0 || w.perceptual > 0;
+  const ids = w.latent > 0 ? tf.tensor1d(latentIdentities(n, shard.labels ?? null, useViews), 'int32') : null;
+  const targetFeatures = c.perceptual && w.perceptual > 0 ? tf.tidy(() => featureMaps(c.perceptual!, shard.x)) : null;
+  const kept: { reconstruction?: tf.Scalar; latent?: tf.Scalar; perceptual?: tf.Scalar; activeShare?: tf.Scalar; spread?: tf.Scalar } = {};
+  try {
+    const loss = dataParallelStep(
+      group,
+      variables,
+      optimizer,
+      n,
+      () => {
+        const input = useViews ? tf.concat([shard.x, shard.views!], 0) : shard.x;
+        const latent = models.encoder.apply(input, { training: true }) as tf.Tensor2D;
+        const own = useViews ? tf.slice(latent, 0, m) : latent;
+        const columns: tf.Tensor[] = [own];
+        if (layout.view >= 0) columns.push(tf.slice(latent, m, m));
+        if (usesDecoder) {
+          const reconstruction = models.decoder.apply(own, { training: true }) as tf.Tensor;
+          if (layout.reconstruction >= 0) columns.push(perItemMean(tf.squaredDifference(reconstruction, shard.x)));
+          if (targetFeatures) {
+            const maps = featureMaps(c.perceptual!, reconstruction);
+            const perLayer = maps.map((f, i) => perItemMean(tf.squaredDifference(f, targetFeatures[i]!)));
+            columns.push(tf.div(tf.addN(perLayer), perLayer.length));
+          }
+        }
+        return columns.length === 1 ? columns[0]! : tf.concat(columns, 1);
+      },
+      (all) => {
+        const column = (at: number, width: number) => tf.slice(all, [0, at], [n, width]);
+        const codes = column(0, L);
+        kept.spread = tf.keep(embeddingSpread(codes));
+        let total: tf.Scalar = tf.scalar(0);
+        if (layout.reconstruction >= 0) {
+          const mse = tf.mean(column(layout.reconstruction, 1)) as tf.Scalar;
+          kept.reconstruction = tf.keep(mse);
+          total = tf.add(total, tf.mul(mse, w.reconstruction));
+        }
+        if (layout.perceptual >= 0) {
+          const perceptual = tf.mean(column(layout.perceptual, 1)) as tf.Scalar;
+          kept.perceptual = tf.keep(perceptual);
+          total = tf.add(total, tf.mul(perceptual, w.perceptual));
+        }
+        if (ids) {
+          const rows = layout.view >= 0 ? tf.concat([codes, column(layout.view, L)], 0) : codes;
+          const mined = minedLoss(pairwiseDistances(rows, c), ids, c.margin, c.mining);
+          kept.latent = tf.keep(mined.loss);
+          kept.activeShare = tf.keep(mined.activeShare);
+          total = tf.add(total, tf.mul(mined.loss, w.latent));
+        }
+        return total;
+      },
+    );
     const read = (t: tf.Scalar | undefined) => (t ? t.dataSync()[0]! : null);
     const spread = read(kept.spread) ?? 0;
     return {

@@ -36,10 +36,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderFor, disposeAutoencoder, type Autoencoder, type AutoencoderKind, type AutoencoderOutput } from './autoencoder';
 import { augmentBatch, type AugmentOptions } from './augment';
-import { autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossSettings, type AutoencoderLossConfig, type AutoencoderLossParts, type AutoencoderStepResult, type PerceptualFeatures, type PerceptualOptions, type ResolvedAutoencoderLossConfig } from './autoencoderStep';
+import { assembledOrder, trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
+import { autoencoderParallelLayout, autoencoderShardStep, autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossSettings, type AutoencoderLossConfig, type AutoencoderLossParts, type AutoencoderStepResult, type PerceptualFeatures, type PerceptualOptions, type ResolvedAutoencoderLossConfig } from './autoencoderStep';
 import { mulberry32, shuffleInPlace } from './batching';
 import { embedInputs, validationMetrics, type TrainingInputs, type ValidationMetrics, type ValidationSplit } from './training';
-import { resolveLoopConfig, runTrainingLoop, type LoopConfig, type LoopConfigInput, type LoopStepInfo, type StopReason } from './trainingLoop';
+import { learningRateOf, resolveLoopConfig, runTrainingLoop, setLearningRate, type LoopConfig, type LoopConfigInput, type LoopStepInfo, type StopReason } from './trainingLoop';
 import { LATENT_POSITIVES, type LatentPositives } from './choices';
 export { LATENT_POSITIVES, type LatentPositives };
 
@@ -299,15 +300,26 @@ function validationLosses(models: Autoencoder, inputs: TrainingInputs, indices: 
   return { reconstruction: squared / (indices.length * product(inputs.inputShape)), perceptual: perceptual ? perceptualSum / indices.length : null };
 }
 
-/** Trains an autoencoder; resolves with the best epoch's weights in place; throws what `checkCancelled` throws. */
-export async function trainAutoencoder(data: AutoencoderTrainingData, config: AutoencoderTrainingConfig = {}, callbacks: AutoencoderTrainingCallbacks = {}): Promise<AutoencoderTrainingResult> {
+/** What a run decides from its data and config before training: the same on every rank of a data-parallel run. */
+interface AutoencoderRunPlan {
+  c: ResolvedAutoencoderTrainingConfig;
+  labels: Int32Array | null;
+  split: ValidationSplit;
+  validate: boolean;
+  retrievalOn: Int32Array | null;
+  usesLabels: boolean;
+  usesViews: boolean;
+  batchSize: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+function autoencoderRunPlan(data: AutoencoderTrainingData, config: AutoencoderTrainingConfig): AutoencoderRunPlan {
   const { inputs } = data;
   const labels = data.labels ?? null;
   if (labels && labels.length !== inputs.count) throw new Error(`labels: ${labels.length} labels for ${inputs.count} items`);
   check(inputs.count >= 2, `inputs: ${inputs.count} item(s); an autoencoder needs at least 2`);
   const c = resolveAutoencoderTrainingConfig(inputs.inputShape, config, config.autoencoder?.output !== undefined || inUnitRange(inputs));
-  const now = callbacks.now ?? (() => performance.now() / 1000);
-  const started = now();
 
   const split = randomSplit(inputs.count, c.validationSplit, c.maxValidation, c.seed);
   const validate = split.validation.length >= 2;
@@ -327,13 +339,89 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
 
   const batchSize = Math.min(c.batchSize, split.train.length);
   const stepsPerEpoch = c.stepsPerEpoch ?? Math.max(1, Math.ceil(split.train.length / batchSize));
-  const totalSteps = stepsPerEpoch * c.epochs;
+  return { c, labels, split, validate, retrievalOn, usesLabels, usesViews, batchSize, stepsPerEpoch, totalSteps: stepsPerEpoch * c.epochs };
+}
+
+/** The items a batch of an autoencoder run holds: the configured size, at most the training items. */
+export function autoencoderBatchSize(count: number, inputShape: readonly number[], config: AutoencoderTrainingConfig = {}): number {
+  const c = resolveAutoencoderTrainingConfig(inputShape, config);
+  return Math.min(c.batchSize, randomSplit(count, c.validationSplit, c.maxValidation, c.seed).train.length);
+}
+
+/** The variables a run updates: the decoder's too unless neither reconstruction nor perceptual loss uses it. */
+function updatedVariables(models: Autoencoder, c: ResolvedAutoencoderTrainingConfig): tf.Variable[] {
+  const w = c.loss.weights;
+  return trainableVariables(w.reconstruction > 0 || w.perceptual > 0 ? models.autoencoder : models.encoder);
+}
+
+/** What the shared buffers of a data-parallel autoencoder run must hold (builds the model once to count). */
+export function autoencoderParallelShape(data: AutoencoderTrainingData, config: AutoencoderTrainingConfig, workers: number): ParallelShape {
+  const plan = autoencoderRunPlan(data, config);
+  const models = autoencoderFor(data.inputs.inputShape, { ...plan.c.autoencoder } as Parameters<typeof autoencoderFor>[1]);
+  try {
+    const paramCount = updatedVariables(models, plan.c).reduce((s, v) => s + v.size, 0);
+    const { dim } = autoencoderParallelLayout(models.latentDim, plan.c.loss.weights, plan.usesViews);
+    return { workers, maxBatch: plan.batchSize, outputDim: dim, paramCount };
+  } finally {
+    disposeAutoencoder(models);
+  }
+}
+
+/**
+ * One rank's share of a step: its items (strided positions of the batch), their views, and the
+ * whole batch's labels in assembled order. Every rank augments the WHOLE batch with its own copy
+ * of the seeded view generator, so the ranks' generators stay in step and the views are the ones
+ * a single worker would make (a 2-worker run sees the batches and views of a 1-worker run).
+ */
+function shardStep(group: ParallelGroup, models: Autoencoder, variables: readonly tf.Variable[], optimizer: tf.Optimizer, plan: AutoencoderRunPlan, inputs: TrainingInputs, viewRandom: () => number, indices: Int32Array, stepLoss: AutoencoderLossConfig): AutoencoderStepResult {
+  const n = indices.length;
+  const { positions } = group.shardOf(n);
+  const size = product(inputs.inputShape);
+  const shape = [positions.length, ...inputs.inputShape];
+  let own: Float32Array;
+  let ownViews: Float32Array | undefined;
+  if (plan.usesViews) {
+    const values = inputs.rows(indices);
+    const views = augmentBatch(values, inputs.inputShape, viewRandom, plan.c.augment);
+    own = new Float32Array(positions.length * size);
+    ownViews = new Float32Array(positions.length * size);
+    positions.forEach((p, r) => {
+      own.set(values.subarray(p * size, (p + 1) * size), r * size);
+      ownViews!.set(views.subarray(p * size, (p + 1) * size), r * size);
+    });
+  } else own = inputs.rows(Int32Array.from(positions, (p) => indices[p]!));
+  const x = tf.tensor(own, shape);
+  const views = ownViews ? tf.tensor(ownViews, shape) : undefined;
+  const labels = plan.usesLabels ? Int32Array.from(assembledOrder(n, group.workers), (p) => plan.labels![indices[p]!]!) : undefined;
+  try {
+    return autoencoderShardStep(group, models, variables, optimizer, { n, x, ...(views ? { views } : {}), ...(labels ? { labels } : {}) }, stepLoss);
+  } finally {
+    x.dispose();
+    views?.dispose();
+  }
+}
+
+/**
+ * Trains an autoencoder; resolves with the best epoch's weights in place; throws what `checkCancelled` throws.
+ *
+ * With `parallel` (rank 0 of a data-parallel group, dataParallel.ts) this call leads the run: it
+ * draws each batch and announces it, and every step is shared with the followers
+ * (`followAutoencoder` on ranks 1…N−1, each in its own worker); validation, checkpoints and the
+ * stop decisions stay here.
+ */
+export async function trainAutoencoder(data: AutoencoderTrainingData, config: AutoencoderTrainingConfig = {}, callbacks: AutoencoderTrainingCallbacks = {}, parallel?: ParallelGroup): Promise<AutoencoderTrainingResult> {
+  const { inputs } = data;
+  const plan = autoencoderRunPlan(data, config);
+  const { c, labels, split, validate, retrievalOn, usesLabels, usesViews, batchSize, stepsPerEpoch, totalSteps } = plan;
+  const now = callbacks.now ?? (() => performance.now() / 1000);
+  const started = now();
 
   const models = autoencoderFor(inputs.inputShape, { ...c.autoencoder } as Parameters<typeof autoencoderFor>[1]);
   const extractor = c.loss.weights.perceptual > 0 ? perceptualFeatures(inputs.inputShape, config.perceptual ?? {}) : null;
   if (c.perceptual && extractor) c.perceptual.layers = extractor.layers;
   const stepLoss: AutoencoderLossConfig = { ...c.loss, perceptual: extractor };
   const optimizer = tf.train.adam(c.learningRate);
+  const variables = parallel ? updatedVariables(models, c) : [];
   const random = mulberry32(c.seed ^ 0xba7c4);
   const viewRandom = mulberry32(c.seed ^ 0x5ee5);
   let order = shuffleInPlace(Int32Array.from(split.train), random);
@@ -354,6 +442,7 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
   let sums = empty();
   const mean = (sum: number, present: boolean, steps: number) => (present ? sum / steps : null);
   try {
+    parallel?.syncWeights(variables);
     const outcome = await runTrainingLoop<AutoencoderStepResult, AutoencoderEpochMetrics>(
       {
         model: models.autoencoder,
@@ -363,6 +452,10 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
         earlyStopping: validate,
         step: () => {
           const indices = nextBatch();
+          if (parallel) {
+            parallel.announceStep(indices, learningRateOf(optimizer));
+            return { result: shardStep(parallel, models, variables, optimizer, plan, inputs, viewRandom, indices, stepLoss), samples: indices.length };
+          }
           const values = inputs.rows(indices);
           const shape = [indices.length, ...inputs.inputShape];
           const x = tf.tensor(values, shape);
@@ -422,6 +515,7 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
         now,
       },
     );
+    parallel?.announceEnd();
     return {
       models,
       kind: c.autoencoder.kind,
@@ -435,9 +529,49 @@ export async function trainAutoencoder(data: AutoencoderTrainingData, config: Au
       samplesPerSecond: outcome.samplesPerSecond,
     };
   } catch (err) {
+    parallel?.abort();
     disposeAutoencoder(models);
     throw err;
   } finally {
+    optimizer.dispose();
+    extractor?.dispose();
+  }
+}
+
+/**
+ * Ranks 1…N−1 of a data-parallel autoencoder run: the same model, extractor and optimiser as the
+ * leader's (the leader's weights are copied in first), then the leader's steps, shard by shard,
+ * until it announces the end. `data` and `config` must be the leader's. `onEnd` sees the final
+ * weights (before the models are disposed).
+ */
+export function followAutoencoder(data: AutoencoderTrainingData, config: AutoencoderTrainingConfig, group: ParallelGroup, onEnd?: (variables: readonly tf.Variable[]) => void): { steps: number } {
+  const plan = autoencoderRunPlan(data, config);
+  const { c } = plan;
+  const models = autoencoderFor(data.inputs.inputShape, { ...c.autoencoder } as Parameters<typeof autoencoderFor>[1]);
+  const extractor = c.loss.weights.perceptual > 0 ? perceptualFeatures(data.inputs.inputShape, config.perceptual ?? {}) : null;
+  const stepLoss: AutoencoderLossConfig = { ...c.loss, perceptual: extractor };
+  const optimizer = tf.train.adam(c.learningRate);
+  const variables = updatedVariables(models, c);
+  // The leader's view generator, drawn from alike (shardStep augments the whole batch).
+  const viewRandom = mulberry32(c.seed ^ 0x5ee5);
+  let steps = 0;
+  try {
+    group.syncWeights(variables);
+    for (;;) {
+      const command = group.awaitCommand();
+      if (command.kind === 'end') {
+        onEnd?.(variables);
+        return { steps };
+      }
+      setLearningRate(optimizer, command.learningRate);
+      shardStep(group, models, variables, optimizer, plan, data.inputs, viewRandom, command.indices, stepLoss);
+      steps++;
+    }
+  } catch (err) {
+    group.abort();
+    throw err;
+  } finally {
+    disposeAutoencoder(models);
     optimizer.dispose();
     extractor?.dispose();
   }

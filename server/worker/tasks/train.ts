@@ -25,7 +25,8 @@ import { symbolsAt } from '../packedSymbols';
 import { CancelledError } from '../errors';
 import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
-import { trainAutoencoderTask } from './trainAutoencoder';
+import { autoencoderData, followAutoencoderTask, trainAutoencoderTask } from './trainAutoencoder';
+import { autoencoderParallelShape } from '../../engine/models/autoencoderTraining';
 import type { TrainFollowerPayload, TrainInputsPayload, TrainPreparePayload, TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
 
 /** The engine's view of prepared inputs (one-hot rows are built per batch). */
@@ -54,12 +55,12 @@ function epochMetrics(e: EpochMetrics): Record<string, number> {
 }
 
 export async function trainTask(p: TrainTaskPayload, ctx: TaskContext): Promise<TrainTaskResult> {
-  if (p.model === 'autoencoder') {
-    const choice = await initBackend(p.backend, (msg) => console.error(msg));
-    return trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend);
-  }
   const group = p.parallel ? new ParallelGroup(p.parallel.buffers, 0, { checkCancelled: () => ctx.throwIfCancelled() }) : undefined;
   try {
+    if (p.model === 'autoencoder') {
+      const choice = await initBackend(p.backend, (msg) => console.error(msg));
+      return await trainAutoencoderTask(p, inputsOf(p.inputs), ctx, choice.backend, group);
+    }
     return await trainSiameseTask(p, ctx, group);
   } catch (err) {
     // The followers wait for this rank at a barrier: whatever failed here, they stop too.
@@ -134,17 +135,19 @@ async function trainSiameseTask(p: TrainTaskPayload & { model?: 'siamese' }, ctx
   }
 }
 
-/** Task `trainPrepare`: builds the encoder once to size the shared buffers of a data-parallel run. */
+/** Task `trainPrepare`: builds the model once to size the shared buffers of a data-parallel run. */
 export async function trainPrepareTask(p: TrainPreparePayload): Promise<ParallelBuffers> {
   await initBackend(p.backend, (msg) => console.error(msg));
+  if (p.model === 'autoencoder') return createParallelBuffers(autoencoderParallelShape(autoencoderData(inputsOf(p.inputs), p.labels), p.config, p.workers));
   return createParallelBuffers(siameseParallelShape(p.inputShape, p.config, p.workers));
 }
 
-/** Task `trainFollower`: one follower rank of a data-parallel Siamese run (engine/models/dataParallel.ts). */
+/** Task `trainFollower`: one follower rank of a data-parallel run (engine/models/dataParallel.ts). */
 export async function trainFollowerTask(p: TrainFollowerPayload, ctx: TaskContext): Promise<{ steps: number }> {
   const group = new ParallelGroup(p.buffers, p.rank, { checkCancelled: () => ctx.throwIfCancelled() });
   try {
     await initBackend(p.backend, (msg) => console.error(msg));
+    if (p.model === 'autoencoder') return await followAutoencoderTask(p, inputsOf(p.inputs), group);
     return followSiamese({ inputs: inputsOf(p.inputs), labels: p.labels }, p.config, group);
   } catch (err) {
     group.abort();

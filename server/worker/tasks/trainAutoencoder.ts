@@ -2,7 +2,8 @@
  * The autoencoder half of task `train` (tasks/train.ts dispatches here on `model:
  * 'autoencoder'`): trains with engine/models/autoencoderTraining.ts and saves the whole
  * autoencoder (input → reconstruction; its `latent` layer gives the embeddings) with a manifest
- * saying what it is — at each new best epoch and at the end.
+ * saying what it is — at each new best epoch and at the end. With a ParallelGroup this worker is
+ * rank 0 of a data-parallel run (jobs/trainModel.ts starts the followers: `followAutoencoderTask`).
  *
  * Reports: step — `reconstructionLoss`, `contrastiveLoss` or `tripletLoss` (the latent part),
  * `perceptualLoss` (each when its weight is > 0; unweighted), `embeddingStd` (the latent's
@@ -12,13 +13,14 @@
  */
 import { disposeAutoencoder, type Autoencoder } from '../../engine/models/autoencoder';
 import type { AutoencoderLossParts } from '../../engine/models/autoencoderStep';
-import { trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderStepMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingResult, type ResolvedAutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
-import { loadModel, saveModel, type AutoencoderSummary, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
+import { followAutoencoder, trainAutoencoder, type AutoencoderEpochMetrics, type AutoencoderTrainingData, type AutoencoderStepMetrics, type AutoencoderTrainingConfig, type AutoencoderTrainingResult, type ResolvedAutoencoderTrainingConfig } from '../../engine/models/autoencoderTraining';
+import { loadModel, saveModel, type AutoencoderSummary, type LoadedModel, type ModelHistorySummary, type ModelManifest } from '../../engine/models/modelStore';
 import type { TrainingInputs } from '../../engine/models/training';
 import { CancelledError, InvalidInputError } from '../errors';
 import type { TaskContext } from '../taskContext';
 import { historySummary, RunReporter, stopRequested } from './runReporter';
-import type { TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
+import type { TrainFollowerPayload, TrainTaskPayload, TrainTaskResult } from './trainTaskTypes';
+import type { ParallelGroup } from '../../engine/models/dataParallel';
 
 type AutoencoderPayload = Extract<TrainTaskPayload, { model: 'autoencoder' }>;
 
@@ -76,14 +78,44 @@ function runConfig(c: AutoencoderTrainingConfig): Record<string, string | number
   return out;
 }
 
-export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: TrainingInputs, ctx: TaskContext, backend: string): Promise<TrainTaskResult> {
+/** The engine's data: the labels only when they are one per item and some item has one (every rank decides alike). */
+export function autoencoderData(inputs: TrainingInputs, labels: Int32Array): AutoencoderTrainingData {
+  return { inputs, ...(labels.length === inputs.count && labels.some((l) => l >= 0) ? { labels } : {}) };
+}
+
+/** The perceptual loss's extractor: a trained Siamese model's encoder, checked (the caller disposes it). */
+async function loadExtractor(dir: string | undefined): Promise<LoadedModel | undefined> {
+  if (dir === undefined) return undefined;
+  const extractor = await loadModel(dir);
+  if (extractor.manifest.model !== 'siamese') {
+    extractor.model.dispose();
+    throw new InvalidInputError(`${dir}: an ${extractor.manifest.model} model; the perceptual loss takes a trained Siamese model's encoder`);
+  }
+  return extractor;
+}
+
+function withExtractor(config: AutoencoderTrainingConfig, extractor: LoadedModel | undefined): AutoencoderTrainingConfig {
+  return { ...config, ...(extractor ? { perceptual: { ...config.perceptual, extractor: extractor.model } } : {}) };
+}
+
+/** Ranks 1…N−1 of a data-parallel autoencoder run (`group` the leader's, tasks/train.ts). */
+export async function followAutoencoderTask(p: Extract<TrainFollowerPayload, { model: 'autoencoder' }>, inputs: TrainingInputs, group: ParallelGroup): Promise<{ steps: number }> {
+  const extractor = await loadExtractor(p.perceptualModelDir);
+  try {
+    return followAutoencoder(autoencoderData(inputs, p.labels), withExtractor(p.config, extractor), group);
+  } finally {
+    extractor?.model.dispose();
+  }
+}
+
+export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: TrainingInputs, ctx: TaskContext, backend: string, group?: ParallelGroup): Promise<TrainTaskResult> {
   const modelId = p.manifest.modelId;
   const epochs = p.config.epochs ?? 20;
-  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'autoencoder', backend, workers: 1, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
-  const labels = p.labels.length === inputs.count && p.labels.some((l) => l >= 0) ? p.labels : undefined;
-  const extractor = p.perceptualModelDir !== undefined ? await loadModel(p.perceptualModelDir) : undefined;
+  const workers = group?.workers ?? 1;
+  const reporter = new RunReporter(ctx, () => ({ modelId, kind: 'autoencoder', backend, workers, dataset: p.dataset, epochs, config: runConfig(p.config) }), p.reportEverySeconds ?? 0.25);
+  const data = autoencoderData(inputs, p.labels);
+  const extractor = await loadExtractor(p.perceptualModelDir);
   try {
-    if (extractor && extractor.manifest.model !== 'siamese') throw new InvalidInputError(`${p.perceptualModelDir}: an ${extractor.manifest.model} model; the perceptual loss takes a trained Siamese model's encoder`);
     let resolved: ResolvedAutoencoderTrainingConfig | null = null;
     let plan: { usesLabels: boolean; usesViews: boolean } = { usesLabels: false, usesViews: false };
     const history: AutoencoderEpochMetrics[] = [];
@@ -112,8 +144,8 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
       };
     };
     const result = await trainAutoencoder(
-      { inputs, ...(labels ? { labels } : {}) },
-      { ...p.config, ...(extractor ? { perceptual: { ...p.config.perceptual, extractor: extractor.model } } : {}) },
+      data,
+      withExtractor(p.config, extractor),
       {
         checkCancelled: () => ctx.throwIfCancelled(),
         shouldStop: stopRequested(p.stopFlag),
@@ -146,6 +178,7 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
           await saveModel(p.out, models.autoencoder, manifestOf(models, partial, resolved!, epochMetrics(e, resolved!)));
         },
       },
+      group,
     );
     try {
       // Stopped before its first step: nothing trained, so nothing to save (a model of random weights would mislead).
@@ -153,7 +186,7 @@ export async function trainAutoencoderTask(p: AutoencoderPayload, inputs: Traini
       const best = result.history.find((e) => e.epoch === result.bestEpoch);
       const metrics = best ? epochMetrics(best, result.config) : {};
       const manifest = await saveModel(p.out, result.models.autoencoder, manifestOf(result.models, result, result.config, metrics));
-      return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend, workers: 1 };
+      return { modelId, out: p.out, manifest, metrics, stopReason: result.stopReason, bestEpoch: result.bestEpoch, epochs: result.history.length, seconds: result.seconds, samplesPerSecond: result.samplesPerSecond, backend, workers };
     } finally {
       disposeAutoencoder(result.models);
     }

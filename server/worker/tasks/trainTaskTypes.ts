@@ -31,28 +31,25 @@ interface TrainTaskCommon {
   stopFlag?: Int32Array;
 }
 
-/** A data-parallel Siamese run's shared buffers (task `trainPrepare` makes them); the `train` task is rank 0. */
+/** A data-parallel run's shared buffers (task `trainPrepare` makes them); the `train` task is rank 0. */
 export interface TrainParallel {
   buffers: ParallelBuffers;
 }
 
-/** Task `trainPrepare`: the shared buffers of a data-parallel Siamese run on `workers` threads. */
-export interface TrainPreparePayload {
-  backend: BackendPreference;
-  inputShape: number[];
-  config: TrainingConfig;
-  workers: number;
-}
+/** Task `trainPrepare`: the shared buffers of a data-parallel run on `workers` threads. */
+export type TrainPreparePayload =
+  | { model?: 'siamese'; backend: BackendPreference; inputShape: number[]; config: TrainingConfig; workers: number }
+  /** An autoencoder's batch and latent layout depend on the data (the split, the latent's positives). */
+  | { model: 'autoencoder'; backend: BackendPreference; inputs: TrainInputsPayload; labels: Int32Array; config: AutoencoderTrainingConfig; workers: number };
 
-/** Task `trainFollower`: rank `rank` (1…workers−1) of a data-parallel Siamese run; the rest as the leader's payload. */
-export interface TrainFollowerPayload {
+/** Task `trainFollower`: rank `rank` (1…workers−1) of a data-parallel run; the rest as the leader's payload. */
+export type TrainFollowerPayload = {
   backend: BackendPreference;
   inputs: TrainInputsPayload;
   labels: Int32Array;
-  config: TrainingConfig;
   buffers: ParallelBuffers;
   rank: number;
-}
+} & ({ model?: 'siamese'; config: TrainingConfig } | { model: 'autoencoder'; config: AutoencoderTrainingConfig; perceptualModelDir?: string });
 
 export type TrainTaskPayload = TrainTaskCommon &
   (
@@ -62,6 +59,7 @@ export type TrainTaskPayload = TrainTaskCommon &
         config: AutoencoderTrainingConfig;
         /** A trained Siamese model folder whose encoder is the perceptual loss's extractor. */
         perceptualModelDir?: string;
+        parallel?: TrainParallel;
       }
   );
 
