@@ -42,6 +42,7 @@ const INPUT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'DatasetOptionError',
   'InputError',
   'TooFewRecordsError',
+  'IncomparableDatasetsError',
 ]);
 
 export function isInputErrorName(err: unknown): err is Error {
