@@ -7,7 +7,8 @@ import cluster from './cluster';
 import compare from './compare';
 import embed from './embed';
 import evaluate from './eval';
+import leaks from './leaks';
 import similar from './similar';
 import train from './train';
 
-export const commands: readonly Command[] = [compare, cluster, similar, evaluate, embed, train];
+export const commands: readonly Command[] = [compare, cluster, similar, leaks, evaluate, embed, train];

@@ -43,6 +43,7 @@ const INPUT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'InputError',
   'TooFewRecordsError',
   'NotADatasetFileError',
+  'IncomparableDatasetsError',
 ]);
 
 export function isInputErrorName(err: unknown): err is Error {

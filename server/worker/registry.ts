@@ -8,6 +8,7 @@ import type { TaskRegistry } from './taskContext';
 import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, markCandidatesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
+import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
 import { loadDatasetTask } from './tasks/loadDataset';
 import { nnDescentTask } from './tasks/nnDescent';
 import { contentHashTask, loadVectorsTask } from './tasks/loadVectors';
@@ -39,6 +40,8 @@ export const tasks = {
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,
+  contentKeys: contentKeysTask,
+  crossLeaks: crossLeaksTask,
   // vectorKnn, vectorRange, vectorGridCluster, vectorGraphDbscan, vectorProject, vectorKnnProjected
   ...vectorTasks,
   nnDescent: nnDescentTask,
