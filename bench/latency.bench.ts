@@ -114,7 +114,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const sampleFile = path.join(workspace, '16S-sample.fasta');
   const sampleText = readFileSync(SAMPLE, 'utf8');
   writeFileSync(sampleFile, sampleText);
-  const bigFile = path.join(tmp, 'families.fasta');
+  // Inside the workspace (the host reads nothing outside it), where discovery does not list it.
+  const bigFile = path.join(workspace, 'node_modules', 'big', 'families.fasta');
+  mkdirSync(path.dirname(bigFile), { recursive: true });
   writeFileSync(bigFile, familiesFasta(8_000, 1500, 7));
   const sampleUri = pathToFileURL(sampleFile).href;
   const bigUri = pathToFileURL(bigFile).href;
