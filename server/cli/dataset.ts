@@ -7,6 +7,7 @@ import { datasetPathKind } from '../engine/data/fileKind';
 import { vectorFormatOf, type VectorReadOptions } from '../engine/data/vectorDataset';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
+import { clusterKindOf } from '../jobs/clusterParams';
 import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
 import { WorkerPool } from '../jobs/pool';
 import type { OptionSpecs, ParsedOptions } from './args';
@@ -46,7 +47,8 @@ export async function datasetPath(positionals: readonly string[], command: strin
 
 /** Is this path a numeric dataset (table, JSONL vectors, IDX, .npy, images, volumes)? */
 export async function isVectorDataset(file: string): Promise<boolean> {
-  return (await vectorFormatOf(file)) !== undefined;
+  // The one decision the host makes too (jobs/clusterParams.ts).
+  return (await clusterKindOf(file)) === 'vector';
 }
 
 const FEATURE_KINDS = ['raw', 'hog', 'scaled', 'auto'] as const;
