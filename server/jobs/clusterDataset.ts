@@ -6,6 +6,7 @@
  */
 import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
 import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
+import { abundanceOf, hasAbundances, missingIdentities } from '../engine/cluster/representatives';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
@@ -24,6 +25,12 @@ export interface ClusterParams {
   matrixGuard?: MatrixGuard;
   /** Align each record with at most this many of its best LSH candidates by MinHash estimate; all when absent. */
   candidatesPerRecord?: number;
+  /**
+   * 'dbscan' (default): the study's DBSCAN on the graph. 'greedy': centroids as vsearch
+   * --cluster_fast (engine/cluster/greedy): every member within the threshold of its centroid;
+   * minPts and mutualNeighbours do not apply, and there is no noise.
+   */
+  mode?: 'dbscan' | 'greedy';
 }
 
 export const DEFAULT_THRESHOLD = 0.93;
@@ -50,6 +57,13 @@ export interface ClusterOutcome {
   summary: ClusterSummary;
   /** Every verified pair at ≥ threshold (before any mutual-neighbour refinement). */
   edges: NeighbourEdges;
+  /**
+   * Per record: its cluster's representative (record index; −1 for noise) — the medoid by the
+   * verified graph (engine/cluster/representatives), or the centroid in greedy mode — and its
+   * exact identity to it (1 for the representative, NaN for noise).
+   */
+  representative: Int32Array;
+  identity: Float32Array;
   stats: {
     path: 'lsh' | 'exact';
     bands?: number;
@@ -72,6 +86,37 @@ export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress'> {
 }
 
 const VERIFY_CHUNK = 20_000;
+/** Members per `identityPairs` task: full alignments, so fewer than the bounded ones of a verify chunk. */
+const IDENTITY_CHUNK = 2_000;
+
+/** Abundances from the ids' `;size=N`, when any id has one (greedy order, medoid tie-break). */
+function abundanceOption(index: SequenceIndex): { abundance?: Int32Array } {
+  const ids = index.records.map((r) => r.id);
+  return hasAbundances(ids) ? { abundance: Int32Array.from(ids, abundanceOf) } : {};
+}
+
+/**
+ * The members whose identity to their representative the graph did not hold, aligned in the pool
+ * (a DBSCAN chain joins members that are not each other's neighbours): afterwards every
+ * identity is exact. Fills `identity` in place.
+ */
+async function completeIdentities(index: SequenceIndex, reps: { representative: Int32Array; identity: Float32Array }, pool: WorkerPool, signal: AbortSignal | undefined, progress: (stage: string, done: number, total: number) => void): Promise<number> {
+  const { i, j } = missingIdentities(reps);
+  let done = 0;
+  const jobs: Promise<void>[] = [];
+  for (let from = 0; from < i.length; from += IDENTITY_CHUNK) {
+    const to = Math.min(i.length, from + IDENTITY_CHUNK);
+    jobs.push(
+      pool.run('identityPairs', { packed: index.packed, i: i.slice(from, to), j: j.slice(from, to) }, { signal }).then((r) => {
+        for (let t = 0; t < r.identity.length; t++) reps.identity[i[from + t]!] = r.identity[t]!;
+        done += to - from;
+        progress('identity to representatives', done, i.length);
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return i.length;
+}
 
 export async function clusterDataset(file: string, options: ClusterOptions): Promise<ClusterOutcome> {
   const { pool, signal, params } = options;
@@ -88,6 +133,7 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const index = await buildSequenceIndex(file, { ...options, onProgress: progress });
   lap(index.fromCache ? 'index (cached)' : 'index');
   const n = index.records.length;
+  if (params.exact && params.mode === 'greedy') throw new RangeError("greedy clustering runs on the LSH candidates; the exact matrix path is the study's DBSCAN");
   if (params.exact) return clusterExact(index, options, seconds, t);
 
   const H = index.params.numHashes;
@@ -132,15 +178,28 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   progress('clustering', 0, 1);
   const clustered = await pool.run(
     'graphCluster',
-    { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
+    {
+      n,
+      i: edges.i,
+      j: edges.j,
+      similarity: edges.identity,
+      minPts: params.minPts,
+      ...(params.mutualNeighbours && params.mode !== 'greedy' ? { mutualNeighbours: params.mutualNeighbours } : {}),
+      ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
+      ...abundanceOption(index),
+    },
     { signal },
   );
-  lap('dbscan');
+  lap(params.mode === 'greedy' ? 'greedy' : 'dbscan');
+  const aligned = await completeIdentities(index, clustered, pool, signal, progress);
+  if (aligned > 0) lap('representatives');
   return {
     index,
     labels: clustered.labels,
     summary: summarizeClusters(clustered.labels),
     edges,
+    representative: clustered.representative,
+    identity: clustered.identity,
     stats: {
       path: 'lsh',
       bands,
@@ -261,13 +320,15 @@ async function clusterExact(index: SequenceIndex, options: ClusterOptions, secon
   const now = performance.now();
   seconds['matrix'] = (now - start) / 1000;
   const eps = 1 - params.threshold + 1e-6;
-  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
+  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts, ...abundanceOption(index) }, { signal });
   seconds['dbscan'] = (performance.now() - now) / 1000;
   return {
     index,
     labels: result.labels,
     summary: summarizeClusters(result.labels),
     edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0) },
+    representative: result.representative,
+    identity: result.identity,
     stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds },
   };
 }
