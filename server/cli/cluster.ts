@@ -3,7 +3,7 @@
  * Sequences and text: MinHash + LSH candidates, exact identities on the candidates, then DBSCAN
  * or greedy centroids; each cluster's representative and every member's identity to it.
  */
-import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
+import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterAtThresholds, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
 import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
@@ -13,6 +13,7 @@ import { UsageError } from './errors';
 import { refuseOverwritingInputs, writeOutputFile } from './output';
 import { tsvField } from './tsv';
 import path from 'node:path';
+import { summarizeClusters } from '../engine/cluster/summary';
 import { formatCentroids, formatClstr, formatMmseqs, formatTsv, formatUc, type ClusterTable } from './clusterFormats';
 import { symbolsAt } from '../worker/packedSymbols';
 import { describeModel, embedWithModel, MODEL_BACKEND_OPTION, refuseBackendWithoutModel } from './model';
@@ -167,6 +168,46 @@ export function describeOutcome(outcome: ClusterOutcome, threshold: number, mode
   return `${summary.stats.records} records → ${what}${mode === 'greedy' ? ' (' : '; '}${how}; ${time})`;
 }
 
+/** `--thresholds 0.99,0.97,0.90`: distinct identities in (0, 1], at least two. */
+export function parseThresholds(text: string): number[] {
+  const values = text.split(',').map((part) => {
+    const t = Number(part.trim());
+    if (part.trim() === '' || !(t > 0 && t <= 1)) throw new UsageError(`--thresholds takes identities in (0, 1] separated by commas, got '${part}' in '${text}'`);
+    return t;
+  });
+  if (values.length < 2) throw new UsageError(`--thresholds needs at least two thresholds (one: use --threshold), got '${text}'`);
+  if (new Set(values).size !== values.length) throw new UsageError(`--thresholds: a threshold is repeated in '${text}'`);
+  return values;
+}
+
+/** `record_id<TAB>cluster_T1<TAB>cluster_T2 ...`: one label column per threshold, in the order given. */
+export function formatThresholdColumns(ids: readonly string[], thresholds: readonly number[], labels: readonly Int32Array[]): string {
+  const lines = [['record_id', ...thresholds.map((t) => `cluster_${t}`)].join('\t')];
+  for (let r = 0; r < ids.length; r++) lines.push([tsvField(ids[r] as string), ...labels.map((l) => l[r])].join('\t'));
+  return `${lines.join('\n')}\n`;
+}
+
+async function clusterMultiThreshold(file: string, options: ClusterFlags & Parameters<typeof readOptions>[0] & Parameters<typeof cacheOf>[0] & { thresholds?: string; out?: string; centroids?: string }, format: Format, io: Parameters<typeof progressReporter>[0]): Promise<void> {
+  const thresholds = parseThresholds(options.thresholds as string);
+  if (options.threshold !== undefined) throw new UsageError('--thresholds and --threshold: give one of them');
+  if (format !== 'tsv') throw new UsageError(`--thresholds writes one TSV column per threshold; --format ${format} takes a single --threshold`);
+  if (options.centroids !== undefined) throw new UsageError('--centroids takes a single --threshold');
+  if (options.mode === 'greedy') throw new UsageError('--thresholds: greedy clusters at different thresholds do not nest (a record may join another centroid); --thresholds uses --mode dbscan');
+  if (options.exact) throw new UsageError('--thresholds runs on the LSH candidates; --exact takes a single --threshold');
+  if (options['mutual-k'] !== undefined && options['mutual-k'] !== 0) throw new UsageError('--thresholds: clusters nest only on every verified link; --mutual-k must be 0 (the default here)');
+  if (options['min-pts'] !== undefined && options['min-pts'] > 2) throw new UsageError(`--thresholds: clusters nest only for --min-pts ≤ 2 (connected components), got ${options['min-pts']}`);
+  const params = resolveSequenceClusterParams({ ...given(options), mutualNeighbours: 0, threshold: Math.min(...thresholds) }, { naming: CLI_NAMING });
+  const outcome = await withPool((pool) =>
+    clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
+  );
+  reportWarnings(io, 'cluster', outcome.base.index.warnings);
+  const text = formatThresholdColumns(outcome.base.index.records.map((r) => r.id), outcome.thresholds, outcome.labels);
+  if (options.out !== undefined) await writeOutputFile(options.out, text);
+  else io.stdout.write(text);
+  const counts = outcome.thresholds.map((t, k) => `${summarizeClusters(outcome.labels[k] as Int32Array).stats.clusters} at ${t}`).join(', ');
+  io.stderr.write(`${outcome.base.index.records.length} records → clusters ${counts} (nested; ${describeOutcome(outcome.base, Math.min(...thresholds)).replace(/^.*?\(/, '')}\n`);
+}
+
 export default defineCommand({
   name: 'cluster',
   summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
@@ -180,6 +221,7 @@ export default defineCommand({
     "Representatives: DBSCAN clusters get their medoid (highest mean identity to the other members over the verified pairs; ties by ;size=N, then file order), greedy clusters their centroid; every member's identity to it is exact (aligned when verification had not).",
     "--mode dbscan (default): the study's density clustering; finds chained groups (species, genera) and leaves isolated records as noise, but two members of one cluster may be far apart.",
     '--mode greedy: centroids as vsearch --cluster_fast (records by decreasing length, or abundance when ids carry ;size=N; each joins the closest centroid at ≥ --threshold, else starts one): every member is within the threshold of its centroid and every record is in a cluster — pick it for OTUs and for a reduced set of representatives.',
+    '--thresholds 0.99,0.97,0.9: one cluster column per threshold; the verified graph is built once at the lowest and each threshold clusters its sub-graph, so clusters nest (DBSCAN with --min-pts ≤ 2 and no --mutual-k: connected components).',
     'Other tools: --format uc (vsearch/USEARCH), clstr (cd-hit), mmseqs (representative<TAB>member); there a noise record is a cluster of one. --centroids FILE writes the representatives as FASTA with ;size=N.',
     'Identity = 1 − (edit distance − length difference) / shorter length (cd-hit-est\'s sense).',
     'Numeric datasets: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
@@ -191,6 +233,7 @@ export default defineCommand({
     format: { type: 'string', valueName: 'tsv|json|uc|clstr|mmseqs', description: 'Output format (default tsv; uc, clstr, mmseqs: sequences and text only)' },
     out: { type: 'string', valueName: 'FILE', description: 'Write the result to FILE instead of stdout' },
     centroids: { type: 'string', valueName: 'FILE', description: "Sequences: also write each cluster's representative as FASTA, `>id;size=N`" },
+    thresholds: { type: 'string', valueName: 'T1,T2,...', description: 'Sequences and text: cluster at each identity threshold, one TSV column each; the clusters nest (DBSCAN, min-pts ≤ 2, no --mutual-k)' },
     model: { type: 'string', valueName: 'DIR', description: 'Cluster a trained model\'s embeddings (simlab train)' },
     ...MODEL_BACKEND_OPTION,
     ...DATASET_OPTIONS,
@@ -233,6 +276,10 @@ export default defineCommand({
       return;
     }
     refuseVectorOptions(options, file);
+    if (options.thresholds !== undefined) {
+      await clusterMultiThreshold(file, options, format, io);
+      return;
+    }
     const params = clusterParams(options);
     const read = readOptions(options);
     const outcome = await withPool((pool) =>

@@ -332,3 +332,54 @@ async function clusterExact(index: SequenceIndex, options: ClusterOptions, secon
     stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds },
   };
 }
+
+/** DBSCAN labels of one dataset at several identity thresholds, from one verified graph. */
+export interface MultiThresholdOutcome {
+  /** The graph's clustering, at the lowest threshold. */
+  base: ClusterOutcome;
+  /** The thresholds as given, and the labels at each (parallel). */
+  thresholds: number[];
+  labels: Int32Array[];
+}
+
+/**
+ * Clusters at several thresholds that nest: the graph of verified pairs is built once, at the
+ * lowest threshold, and each threshold clusters its sub-graph (the pairs at ≥ it). DBSCAN with
+ * minPts ≤ 2 on an unrefined graph is its connected components (minus isolated records, the
+ * noise), and removing edges only splits components, so every cluster at a higher threshold lies
+ * inside one cluster at a lower one. The mutual-neighbour refinement and minPts > 2 break that
+ * (a record's neighbours change with the threshold), so they are refused here.
+ */
+export async function clusterAtThresholds(file: string, thresholds: readonly number[], options: ClusterOptions): Promise<MultiThresholdOutcome> {
+  const { params, pool, signal } = options;
+  if (thresholds.length === 0) throw new RangeError('no thresholds');
+  if (params.mode === 'greedy' || params.exact || params.mutualNeighbours || params.minPts > 2) {
+    throw new RangeError('clusters at several thresholds nest only for DBSCAN with minPts ≤ 2 on every verified link (no mutual-neighbour refinement, no exact path)');
+  }
+  const lowest = Math.min(...thresholds);
+  const base = await clusterDataset(file, { ...options, params: { ...params, threshold: lowest } });
+  const { edges } = base;
+  const labels: Int32Array[] = [];
+  for (const t of thresholds) {
+    if (t === lowest) {
+      labels.push(base.labels);
+      continue;
+    }
+    // Identities are float32: compare with the threshold as float32 too, as a pair at exactly t was kept at t.
+    const floor = Math.fround(t);
+    let m = 0;
+    for (let e = 0; e < edges.identity.length; e++) if (edges.identity[e]! >= floor) m++;
+    const i = new Uint32Array(m);
+    const j = new Uint32Array(m);
+    const similarity = new Float32Array(m);
+    for (let e = 0, w = 0; e < edges.identity.length; e++) {
+      if (edges.identity[e]! < floor) continue;
+      i[w] = edges.i[e]!;
+      j[w] = edges.j[e]!;
+      similarity[w++] = edges.identity[e]!;
+    }
+    const r = await pool.run('graphCluster', { n: base.labels.length, i, j, similarity, minPts: params.minPts }, { signal, transfer: [i.buffer, j.buffer, similarity.buffer] });
+    labels.push(r.labels);
+  }
+  return { base, thresholds: [...thresholds], labels };
+}

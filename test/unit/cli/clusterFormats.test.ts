@@ -276,4 +276,40 @@ void describe('simlab cluster: representatives and exported formats', () => {
     assert.equal(vec.status, 2);
     assert.match(vec.stderr, /--format uc applies to sequence and text clusters/);
   });
+
+  void test('--thresholds 0.99,0.97,0.9: one column per threshold, and the clusters nest', async () => {
+    const r = await simlab('cluster', SAMPLE, '--thresholds', '0.99,0.97,0.9');
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    assert.deepEqual(lines[0], ['record_id', 'cluster_0.99', 'cluster_0.97', 'cluster_0.9']);
+    assert.equal(lines.length, RECORDS + 1);
+    const column = (k: number) => lines.slice(1).map((row) => Number(row[k + 1]));
+    const levels = [column(0), column(1), column(2)];
+    const count = (labels: number[]) => new Set(labels.filter((l) => l >= 0)).size;
+    assert.ok(count(levels[0]!) !== count(levels[2]!), 'the thresholds give different clusterings');
+    // Finer into coarser: every cluster at a higher threshold lies inside one cluster at each lower one.
+    for (const [fine, coarse] of [[0, 1], [1, 2], [0, 2]] as const) {
+      const into = new Map<number, number>();
+      levels[fine]!.forEach((l, r) => {
+        if (l < 0) return;
+        const c = levels[coarse]![r] as number;
+        assert.ok(c >= 0, `record ${r} is clustered at the higher threshold but noise at the lower`);
+        if (!into.has(l)) into.set(l, c);
+        assert.equal(into.get(l), c, `cluster ${l} at level ${fine} is split at level ${coarse}`);
+      });
+    }
+    for (const [args, message] of [
+      [['--mode', 'greedy'], /do not nest/],
+      [['--min-pts', '3'], /--min-pts ≤ 2/],
+      [['--mutual-k', '8'], /--mutual-k must be 0/],
+      [['--threshold', '0.9'], /give one of them/],
+    ] as const) {
+      const bad = await simlab('cluster', SAMPLE, '--thresholds', '0.99,0.9', ...args);
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
+    const one = await simlab('cluster', SAMPLE, '--thresholds', '0.97');
+    assert.equal(one.status, 2);
+    assert.match(one.stderr, /at least two/);
+  });
 });
