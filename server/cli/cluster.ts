@@ -222,6 +222,7 @@ export default defineCommand({
     "--mode dbscan (default): the study's density clustering; finds chained groups (species, genera) and leaves isolated records as noise, but two members of one cluster may be far apart.",
     '--mode greedy: centroids as vsearch --cluster_fast (records by decreasing length, or abundance when ids carry ;size=N; each joins the closest centroid at ≥ --threshold, else starts one): every member is within the threshold of its centroid and every record is in a cluster — pick it for OTUs and for a reduced set of representatives.',
     '--thresholds 0.99,0.97,0.9: one cluster column per threshold; the verified graph is built once at the lowest and each threshold clusters its sub-graph, so clusters nest (DBSCAN with --min-pts ≤ 2 and no --mutual-k: connected components).',
+    '--derep: records identical up to case and strand are clustered once (counted as many, for DBSCAN and the greedy order) and every copy gets its original\'s cluster, representative and identity.',
     'Other tools: --format uc (vsearch/USEARCH), clstr (cd-hit), mmseqs (representative<TAB>member); there a noise record is a cluster of one. --centroids FILE writes the representatives as FASTA with ;size=N.',
     'Identity = 1 − (edit distance − length difference) / shorter length (cd-hit-est\'s sense).',
     'Numeric datasets: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
@@ -233,6 +234,7 @@ export default defineCommand({
     format: { type: 'string', valueName: 'tsv|json|uc|clstr|mmseqs', description: 'Output format (default tsv; uc, clstr, mmseqs: sequences and text only)' },
     out: { type: 'string', valueName: 'FILE', description: 'Write the result to FILE instead of stdout' },
     centroids: { type: 'string', valueName: 'FILE', description: "Sequences: also write each cluster's representative as FASTA, `>id;size=N`" },
+    derep: { type: 'boolean', description: 'Sequences: collapse records identical up to case and strand before clustering (each weighted by its count), then give every copy its cluster' },
     thresholds: { type: 'string', valueName: 'T1,T2,...', description: 'Sequences and text: cluster at each identity threshold, one TSV column each; the clusters nest (DBSCAN, min-pts ≤ 2, no --mutual-k)' },
     model: { type: 'string', valueName: 'DIR', description: 'Cluster a trained model\'s embeddings (simlab train)' },
     ...MODEL_BACKEND_OPTION,
@@ -276,6 +278,8 @@ export default defineCommand({
       return;
     }
     refuseVectorOptions(options, file);
+    if (options.derep && options.thresholds !== undefined) throw new UsageError('--derep and --thresholds: give one of them');
+    if (options.derep && options.exact) throw new UsageError('--derep runs on the LSH candidates; --exact clusters every record');
     if (options.thresholds !== undefined) {
       await clusterMultiThreshold(file, options, format, io);
       return;
@@ -283,10 +287,11 @@ export default defineCommand({
     const params = clusterParams(options);
     const read = readOptions(options);
     const outcome = await withPool((pool) =>
-      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
+      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), ...(options.derep ? { derep: true } : {}) }),
     );
     reportWarnings(io, 'cluster', outcome.index.warnings);
     if (options.centroids !== undefined && outcome.index.kind !== 'sequence') throw new UsageError(`--centroids writes FASTA: ${file} is a text dataset`);
+    if (outcome.stats.unique !== undefined) io.stderr.write(`--derep: ${outcome.stats.unique} unique sequences of ${outcome.index.records.length} records were clustered\n`);
     const text = format === 'tsv' || format === 'json' ? formatClusters(outcome, format) : SEQUENCE_FORMATS[format](clusterTable(outcome));
     if (options.out !== undefined) await writeOutputFile(options.out, text);
     else io.stdout.write(text);

@@ -6,7 +6,9 @@
  */
 import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
 import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
+import { dereplicate, sequenceKey } from '../engine/cluster/derep';
 import { abundanceOf, hasAbundances, missingIdentities } from '../engine/cluster/representatives';
+import { packByteSequences, packTexts, symbolsAt } from '../worker/packedSymbols';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard } from '../engine/index/lsh';
 import type { WorkerPool } from './pool';
@@ -66,6 +68,8 @@ export interface ClusterOutcome {
   identity: Float32Array;
   stats: {
     path: 'lsh' | 'exact';
+    /** --derep: the number of unique sequences that were clustered. */
+    unique?: number;
     bands?: number;
     rows?: number;
     lshThreshold?: number;
@@ -81,6 +85,8 @@ export interface ClusterOutcome {
 
 export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress'> {
   params: ClusterParams;
+  /** Sequences: collapse records identical up to case and strand before clustering (engine/cluster/derep), then expand the result back. */
+  derep?: boolean;
   pool: WorkerPool;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -119,7 +125,7 @@ async function completeIdentities(index: SequenceIndex, reps: { representative: 
 }
 
 export async function clusterDataset(file: string, options: ClusterOptions): Promise<ClusterOutcome> {
-  const { pool, signal, params } = options;
+  const { params } = options;
   const progress = options.onProgress ?? (() => undefined);
   if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
   const seconds: Record<string, number> = {};
@@ -132,9 +138,23 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
 
   const index = await buildSequenceIndex(file, { ...options, onProgress: progress });
   lap(index.fromCache ? 'index (cached)' : 'index');
+  if (options.derep) return clusterDereplicated(index, options, seconds);
+  return clusterIndex(index, options, seconds);
+}
+
+/** Clusters a built index (clusterDataset's work after the index); `abundance` orders greedy and breaks medoid ties. */
+async function clusterIndex(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>, abundance = abundanceOption(index), weights?: Int32Array): Promise<ClusterOutcome> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    seconds[name] = (now - t) / 1000;
+    t = now;
+  };
   const n = index.records.length;
   if (params.exact && params.mode === 'greedy') throw new RangeError("greedy clustering runs on the LSH candidates; the exact matrix path is the study's DBSCAN");
-  if (params.exact) return clusterExact(index, options, seconds, t);
+  if (params.exact) return clusterExact(index, options, seconds, t, abundance);
 
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
@@ -186,7 +206,8 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
       minPts: params.minPts,
       ...(params.mutualNeighbours && params.mode !== 'greedy' ? { mutualNeighbours: params.mutualNeighbours } : {}),
       ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
-      ...abundanceOption(index),
+      ...abundance,
+      ...(weights ? { weights } : {}),
     },
     { signal },
   );
@@ -285,7 +306,7 @@ function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): Neighb
 }
 
 /** The study's exact path: every pairwise identity in a shared condensed matrix, then DBSCAN. */
-async function clusterExact(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>, start: number): Promise<ClusterOutcome> {
+async function clusterExact(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>, start: number, abundance: { abundance?: Int32Array }): Promise<ClusterOutcome> {
   const { pool, signal, params } = options;
   const progress = options.onProgress ?? (() => undefined);
   const n = index.records.length;
@@ -320,7 +341,7 @@ async function clusterExact(index: SequenceIndex, options: ClusterOptions, secon
   const now = performance.now();
   seconds['matrix'] = (now - start) / 1000;
   const eps = 1 - params.threshold + 1e-6;
-  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts, ...abundanceOption(index) }, { signal });
+  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts, ...abundance }, { signal });
   seconds['dbscan'] = (performance.now() - now) / 1000;
   return {
     index,
@@ -382,4 +403,49 @@ export async function clusterAtThresholds(file: string, thresholds: readonly num
     labels.push(r.labels);
   }
   return { base, thresholds: [...thresholds], labels };
+}
+
+/**
+ * --derep: clusters one record per group of identical sequences (case- and strand-insensitive),
+ * each weighted by its group's abundance (the members' `;size=N`, else 1 each), then gives every
+ * record its group's cluster, representative (the representative group's first record) and
+ * identity — a copy of the representative is at identity 1; a copy of another member at that
+ * member's identity (for a reverse-complement copy: measured on the member's strand).
+ */
+async function clusterDereplicated(index: SequenceIndex, options: ClusterOptions, seconds: Record<string, number>): Promise<ClusterOutcome> {
+  const n = index.records.length;
+  const H = index.params.numHashes;
+  const bytes = index.packed.kind === 'bytes';
+  const textOf = (r: number): string => {
+    const points = symbolsAt(index.packed, r) as Int32Array;
+    let text = '';
+    for (let at = 0; at < points.length; at += 8192) text += String.fromCodePoint(...points.subarray(at, at + 8192));
+    return text;
+  };
+  const d = dereplicate(n, bytes ? (r) => sequenceKey(symbolsAt(index.packed, r) as Uint8Array, index.kind === 'sequence') : textOf);
+  const u = d.first.length;
+  const signatures = new Uint32Array(u * H);
+  d.first.forEach((r, g) => signatures.set(index.signatures.subarray(r * H, (r + 1) * H), g * H));
+  const abundance = new Int32Array(u);
+  for (let r = 0; r < n; r++) abundance[d.groupOf[r]!]! += abundanceOf(index.records[r]!.id);
+  const unique: SequenceIndex = {
+    ...index,
+    records: Array.from(d.first, (r) => index.records[r]!),
+    packed: bytes ? packByteSequences(Array.from(d.first, (r) => symbolsAt(index.packed, r) as Uint8Array)) : packTexts(Array.from(d.first, textOf)),
+    signatures,
+  };
+  // DBSCAN counts each unique sequence as the records it stands for, so a pair of copies is still a cluster.
+  const inner = await clusterIndex(unique, options, seconds, { abundance }, d.size);
+  const labels = new Int32Array(n);
+  const representative = new Int32Array(n);
+  const identity = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    const g = d.groupOf[r]!;
+    labels[r] = inner.labels[g]!;
+    const rep = inner.representative[g]!;
+    representative[r] = rep < 0 ? -1 : d.first[rep]!;
+    identity[r] = inner.identity[g]!;
+  }
+  const edges = { i: Uint32Array.from(inner.edges.i, (g) => d.first[g]!), j: Uint32Array.from(inner.edges.j, (g) => d.first[g]!), identity: inner.edges.identity };
+  return { index, labels, summary: summarizeClusters(labels), edges, representative, identity, stats: { ...inner.stats, unique: u } };
 }

@@ -25,6 +25,8 @@ export interface GraphClusterPayload {
   lengths?: Int32Array;
   /** Record abundances (`;size=N`): the greedy order, and the medoids' tie-break. */
   abundance?: Int32Array;
+  /** DBSCAN: how many identical records each vertex stands for (dereplication); 1 each when absent. */
+  weights?: Int32Array;
 }
 
 export interface GraphClusterResult {
@@ -51,7 +53,7 @@ export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): Grap
     graph = mutualNeighbourGraph(full, p.mutualNeighbours, (d) => 1 - d);
     ctx.throwIfCancelled();
   }
-  const labels = dbscanGraph(graph, p.minPts);
+  const labels = dbscanGraph(graph, p.minPts, p.weights);
   // Medoids from every verified pair, not only the links DBSCAN kept: a better estimate, same cost.
   const reps = graphMedoids(full, labels, p.abundance);
   ctx.transferResult(labels.buffer as ArrayBuffer, reps.representative.buffer as ArrayBuffer, reps.identity.buffer as ArrayBuffer);

@@ -312,4 +312,39 @@ void describe('simlab cluster: representatives and exported formats', () => {
     assert.equal(one.status, 2);
     assert.match(one.stderr, /at least two/);
   });
+
+  void test('--derep: copies (any case, either strand) are clustered once and expanded back, each copy in its original\'s cluster', async () => {
+    const seqs = sequences();
+    const ids = [...seqs.keys()].slice(0, 40);
+    const revcomp = (s: string) => [...s].reverse().map((c) => ({ A: 'T', C: 'G', G: 'C', T: 'A' })[c] ?? c).join('');
+    const a = seqs.get(ids[0] as string) as string;
+    const file = path.join(dir, 'copies.fasta');
+    const body = ids.map((id) => `>${id}\n${seqs.get(id)}\n`).join('');
+    writeFileSync(file, `${body}>copy-lower\n${a.toLowerCase()}\n>copy-rc\n${revcomp(a)}\n`);
+    const [plain, derep] = await Promise.all([simlab('cluster', file, '--mutual-k', '0'), simlab('cluster', file, '--mutual-k', '0', '--derep')]);
+    assert.equal(derep.status, 0, derep.stderr);
+    assert.match(derep.stderr, /--derep: 40 unique sequences of 42 records were clustered/);
+    const rows = readTsv(derep.stdout);
+    assert.equal(rows.length, 42);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const original = byId.get(ids[0] as string) as Row;
+    for (const copy of ['copy-lower', 'copy-rc']) {
+      assert.equal(byId.get(copy)?.cluster, original.cluster, copy);
+      assert.ok(original.cluster >= 0, 'two identical copies make a cluster at minPts 2');
+    }
+    // Leaving out the reverse-complement copy (the plain run compares strands as they are), the
+    // groups are those of the plain run (representatives may differ: copies weigh in medoids).
+    const groups = (text: string) => {
+      const by = new Map<number, string[]>();
+      for (const r of readTsv(text)) if (r.id !== 'copy-rc' && r.cluster >= 0) by.set(r.cluster, [...(by.get(r.cluster) ?? []), r.id]);
+      return [...by.values()].map((m) => m.sort().join(' ')).sort();
+    };
+    assert.deepEqual(groups(derep.stdout), groups(plain.stdout));
+    // A lone pair of copies: one unique sequence standing for two records is a cluster, as the two are without --derep.
+    const pair = path.join(dir, 'pair.fasta');
+    writeFileSync(pair, `>x\n${a}\n>y\n${a}\n>z\n${seqs.get(ids[1] as string)}\n`);
+    const lone = await simlab('cluster', pair, '--derep');
+    assert.equal(lone.status, 0, lone.stderr);
+    assert.deepEqual(readTsv(lone.stdout).map((r) => r.cluster), [0, 0, -1]);
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { dbscanGraph } from '../../../server/engine/cluster/dbscan';
+import { dereplicate, sequenceKey } from '../../../server/engine/cluster/derep';
 import { buildNeighbourGraph } from '../../../server/engine/cluster/graph';
 import { greedyCentroids, greedyOrder } from '../../../server/engine/cluster/greedy';
 import { abundanceOf, graphMedoids, missingIdentities } from '../../../server/engine/cluster/representatives';
@@ -98,5 +100,21 @@ void describe('greedy centroids (vsearch --cluster_fast on a verified graph)', (
         },
       ),
     );
+  });
+});
+
+void describe('dereplication', () => {
+  void it('groups sequences identical up to case and strand, first record first; weighted DBSCAN counts the copies', () => {
+    const seqs = ['ACGGT', 'acggt', 'ACCGT', 'TTTTA', 'ACGGA'].map((s) => Buffer.from(s, 'latin1'));
+    // ACCGT is the reverse complement of ACGGT.
+    const d = dereplicate(seqs.length, (r) => sequenceKey(seqs[r]!, true));
+    assert.deepEqual([...d.groupOf], [0, 0, 0, 1, 2]);
+    assert.deepEqual([...d.first], [0, 3, 4]);
+    assert.deepEqual([...d.size], [3, 1, 1]);
+    assert.deepEqual([...dereplicate(seqs.length, (r) => sequenceKey(seqs[r]!, false)).groupOf], [0, 0, 1, 2, 3], 'one strand: the reverse complement stays apart');
+    // A lone vertex standing for two copies is a cluster at minPts 2; unweighted it is noise.
+    const g = buildNeighbourGraph(2, { i: new Uint32Array(0), j: new Uint32Array(0) });
+    assert.deepEqual([...dbscanGraph(g, 2)], [-1, -1]);
+    assert.deepEqual([...dbscanGraph(g, 2, [2, 1])], [0, -1]);
   });
 });
