@@ -163,6 +163,17 @@ void describe('simlab cluster: representatives and exported formats', () => {
       assert.ok(Math.abs(row.identity - exact) <= 5e-5, `${row.id}: ${row.identity} vs exact ${exact}`);
       if (exact < 0.93) chained++;
     }
+    // JSON: each cluster names the same representative, with identities parallel to its members.
+    const json = await simlab('cluster', SAMPLE, '--format', 'json');
+    const out = JSON.parse(json.stdout) as { clusters: { id: number; representative: string; members: string[]; identities: number[] }[] };
+    assert.equal(out.clusters.length, new Set(rows.filter((row) => row.cluster >= 0).map((row) => row.cluster)).size);
+    for (const c of out.clusters) {
+      c.members.forEach((m, k) => {
+        const row = byId.get(m) as Row;
+        assert.equal(c.representative, row.representative);
+        assert.ok(Math.abs((c.identities[k] as number) - row.identity) <= 1e-4);
+      });
+    }
     // DBSCAN chains: some members are below the threshold to the medoid, and are reported as such.
     assert.ok(chained > 0, 'some DBSCAN members sit below the threshold to their medoid');
   });
