@@ -99,6 +99,10 @@ export namespace ClusterRequest {
     memberUris?: string[];
     /** FASTA/FASTQ: each member's header after its id (at most 120 characters; '' = none), parallel to `members`. */
     memberDescriptions?: string[];
+    /** Sequences and text: the cluster's representative (its medoid), listed first in `members`. */
+    representative?: string;
+    /** Sequences and text: each member's identity (0..1) to the representative, parallel to `members` (the representative's own is 1). */
+    memberIdentities?: number[];
   }
   export interface Stats {
     records: number;

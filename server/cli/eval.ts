@@ -208,7 +208,7 @@ async function evalSequences(file: string, options: EvalOptions, io: CliIO): Pro
       }
       const outcome = await clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progress });
       reportWarnings(io, 'eval', outcome.index.warnings);
-      return { truth: outcome.index.records.map((r) => r.label ?? ''), predicted: Array.from(outcome.labels), note: describeOutcome(outcome, params.threshold) };
+      return { truth: outcome.index.records.map((r) => r.label ?? ''), predicted: Array.from(outcome.labels), note: describeOutcome(outcome, params.threshold, params.mode) };
     });
 }
 

@@ -60,15 +60,21 @@ export function toResult(entry: DatasetEntry, view: ClusterView): ClusterRequest
     datasetId: outcome.index.contentHash.slice(0, 16),
     uri: entry.uri,
     clusters: outcome.summary.clusters.map((c) => {
-      const memberUris = uris(c.members).uris;
-      const memberDescriptions = descriptions(c.members);
+      // Sequences and text: the representative first, then the others in file order.
+      const rep = view.kind === 'sequence' ? (view.outcome.representative[c.members[0] as number] as number) : -1;
+      const members = rep >= 0 ? [rep, ...c.members.filter((m) => m !== rep)] : c.members;
+      const memberUris = uris(members).uris;
+      const memberDescriptions = descriptions(members);
       return {
         id: c.id,
         size: c.size,
-        members: c.members.map((m) => records[m]?.id ?? String(m)),
-        memberLines: c.members.map((m) => records[m]?.startLine ?? 0),
+        members: members.map((m) => records[m]?.id ?? String(m)),
+        memberLines: members.map((m) => records[m]?.startLine ?? 0),
         ...(memberUris ? { memberUris } : {}),
         ...(memberDescriptions ? { memberDescriptions } : {}),
+        ...(view.kind === 'sequence' && rep >= 0
+          ? { representative: records[rep]?.id ?? String(rep), memberIdentities: members.map((m) => Math.round((view.outcome.identity[m] as number) * 1e4) / 1e4) }
+          : {}),
       };
     }),
     noise: outcome.summary.noise.map((m) => records[m]?.id ?? String(m)),

@@ -6,6 +6,7 @@ import { type Hover, MarkupKind } from 'vscode-languageserver/node';
 import { recordAtLine } from '../jobs/recordNeighbours';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
 import type { ClusterView, DatasetEntry, MapClusters } from '../host/datasetEntry';
+import type { ClusterOutcome } from '../jobs/clusterDataset';
 import type { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
 import { escapeMarkdown } from './markdown';
@@ -28,6 +29,7 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
   }
   const label = view.outcome.labels[record.index] as number;
   lines.push('', label >= 0 ? `Cluster ${label} · ${view.sizes.get(label) ?? 0} members` : `Outlier (noise): too few neighbours ${radius(view)}`);
+  if (view.kind === 'sequence' && label >= 0) lines.push('', representativeText(view.outcome, record.index));
   const nbs = (view.neighbours[record.index] ?? []).slice(0, 3);
   if (nbs.length) {
     lines.push('', 'Nearest neighbours:');
@@ -37,6 +39,15 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
     }
   }
   return lines.join('\n');
+}
+
+/** The record's cluster representative and its identity to it (the representative: says so). */
+function representativeText(outcome: ClusterOutcome, record: number): string {
+  const rep = outcome.representative[record] as number;
+  if (rep === record) return 'Representative of its cluster';
+  const other = outcome.index.records[rep] as RecordMeta;
+  const identity = outcome.identity[record] as number;
+  return `Representative: ${escapeMarkdown(other.id)} (line ${other.startLine + 1}) · identity to representative ${(identity * 100).toFixed(2)} %`;
 }
 
 /** The mapped record starting at or before `line` (records are in file order), and its map cluster. */

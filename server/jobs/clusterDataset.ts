@@ -6,6 +6,9 @@
  */
 import { checkMatrixSize, type MatrixGuard } from '../engine/cluster/exactMatrix';
 import type { MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
+import { dereplicate, sequenceKey } from '../engine/cluster/derep';
+import { abundanceOf, hasAbundances, missingIdentities } from '../engine/cluster/representatives';
+import { packByteSequences, packTexts, symbolsAt } from '../worker/packedSymbols';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
 import { sharedUint32 } from '../worker/packedSymbols';
@@ -26,6 +29,12 @@ export interface ClusterParams {
   matrixGuard?: MatrixGuard;
   /** Align each record with at most this many of its best LSH candidates by MinHash estimate; all when absent. */
   candidatesPerRecord?: number;
+  /**
+   * 'dbscan' (default): the study's DBSCAN on the graph. 'greedy': centroids as vsearch
+   * --cluster_fast (engine/cluster/greedy): every member within the threshold of its centroid;
+   * minPts and mutualNeighbours do not apply, and there is no noise.
+   */
+  mode?: 'dbscan' | 'greedy';
 }
 
 export const DEFAULT_THRESHOLD = 0.93;
@@ -52,8 +61,17 @@ export interface ClusterOutcome {
   summary: ClusterSummary;
   /** Every verified pair at ≥ threshold (before any mutual-neighbour refinement). */
   edges: NeighbourEdges;
+  /**
+   * Per record: its cluster's representative (record index; −1 for noise) — the medoid by the
+   * verified graph (engine/cluster/representatives), or the centroid in greedy mode — and its
+   * exact identity to it (1 for the representative, NaN for noise).
+   */
+  representative: Int32Array;
+  identity: Float32Array;
   stats: {
     path: 'lsh' | 'exact';
+    /** --derep: the number of unique sequences that were clustered. */
+    unique?: number;
     bands?: number;
     rows?: number;
     lshThreshold?: number;
@@ -75,6 +93,8 @@ export interface ClusterOutcome {
 
 export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | 'onStageDone'> {
   params: ClusterParams;
+  /** Sequences: collapse records identical up to case and strand before clustering (engine/cluster/derep), then expand the result back. */
+  derep?: boolean;
   pool: WorkerPool;
   /** Chunks the candidate stages (LSH bands, record ranges, selection) are cut into; default 2 per worker from 2,000 records, else 1. Any count gives the same result. */
   chunks?: number;
@@ -82,23 +102,79 @@ export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | '
 }
 
 const VERIFY_CHUNK = 20_000;
+/** Members per `identityPairs` task: full alignments, so fewer than the bounded ones of a verify chunk. */
+const IDENTITY_CHUNK = 2_000;
+
+/** Abundances from the ids' `;size=N`, when any id has one (greedy order, medoid tie-break). */
+function abundanceOption(index: SequenceIndex): { abundance?: Int32Array } {
+  const ids = index.records.map((r) => r.id);
+  return hasAbundances(ids) ? { abundance: Int32Array.from(ids, abundanceOf) } : {};
+}
+
+/**
+ * The members whose identity to their representative the graph did not hold, aligned in the pool
+ * (a DBSCAN chain joins members that are not each other's neighbours): afterwards every
+ * identity is exact. Fills `identity` in place.
+ */
+async function completeIdentities(index: SequenceIndex, reps: { representative: Int32Array; identity: Float32Array }, pool: WorkerPool, signal: AbortSignal | undefined, progress: (stage: string, done: number, total: number) => void): Promise<number> {
+  const { i, j } = missingIdentities(reps);
+  let done = 0;
+  const jobs: Promise<void>[] = [];
+  for (let from = 0; from < i.length; from += IDENTITY_CHUNK) {
+    const to = Math.min(i.length, from + IDENTITY_CHUNK);
+    jobs.push(
+      pool.run('identityPairs', { packed: index.packed, i: i.slice(from, to), j: j.slice(from, to) }, { signal }).then((r) => {
+        for (let t = 0; t < r.identity.length; t++) reps.identity[i[from + t]!] = r.identity[t]!;
+        done += to - from;
+        progress('identity to representatives', done, i.length);
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return i.length;
+}
 
 export async function clusterDataset(file: string, options: ClusterOptions): Promise<ClusterOutcome> {
-  const { pool, signal, params } = options;
+  const { pool, params } = options;
   const progress = options.onProgress ?? (() => undefined);
   if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
-  const timer = stageTimer(pool);
-  const { seconds, cpuSeconds, lap } = timer;
-  let t = performance.now();
-  let cpu = cpuNow();
-  const lapAll = (name: string) => {
-    lap(name);
-    t = performance.now();
-    cpu = cpuNow();
+  const clock = stageClock(pool);
+  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: clock.lapAll });
+  if (options.derep) return clusterDereplicated(index, options, clock);
+  return clusterIndex(index, options, clock);
+}
+
+/** Stage times (stageTimes.ts), plus the start of the stage in progress for the exact path's own laps. */
+interface StageClock {
+  timer: ReturnType<typeof stageTimer>;
+  t: number;
+  cpu: number;
+  lapAll(name: string): void;
+}
+
+function stageClock(pool: WorkerPool): StageClock {
+  const clock: StageClock = {
+    timer: stageTimer(pool),
+    t: performance.now(),
+    cpu: cpuNow(),
+    lapAll: (name) => {
+      clock.timer.lap(name);
+      clock.t = performance.now();
+      clock.cpu = cpuNow();
+    },
   };
-  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: lapAll });
+  return clock;
+}
+
+/** Clusters a built index (clusterDataset's work after the index); `abundance` orders greedy and breaks medoid ties. */
+async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock: StageClock, abundance = abundanceOption(index), weights?: Int32Array): Promise<ClusterOutcome> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const { seconds, cpuSeconds } = clock.timer;
+  const lapAll = clock.lapAll;
   const n = index.records.length;
-  if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, t, cpu);
+  if (params.exact && params.mode === 'greedy') throw new RangeError("greedy clustering runs on the LSH candidates; the exact matrix path is the study's DBSCAN");
+  if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, clock.t, clock.cpu, abundance);
 
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
@@ -144,15 +220,29 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   progress('clustering', 0, 1);
   const clustered = await pool.run(
     'graphCluster',
-    { n, i: edges.i, j: edges.j, similarity: edges.identity, minPts: params.minPts, ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) },
+    {
+      n,
+      i: edges.i,
+      j: edges.j,
+      similarity: edges.identity,
+      minPts: params.minPts,
+      ...(params.mutualNeighbours && params.mode !== 'greedy' ? { mutualNeighbours: params.mutualNeighbours } : {}),
+      ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
+      ...abundance,
+      ...(weights ? { weights } : {}),
+    },
     { signal },
   );
-  lapAll('dbscan');
+  lapAll(params.mode === 'greedy' ? 'greedy' : 'dbscan');
+  const aligned = await completeIdentities(index, clustered, pool, signal, progress);
+  if (aligned > 0) lapAll('representatives');
   return {
     index,
     labels: clustered.labels,
     summary: summarizeClusters(clustered.labels),
     edges,
+    representative: clustered.representative,
+    identity: clustered.identity,
     stats: {
       path: 'lsh',
       bands,
@@ -166,8 +256,8 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
       fromCache: index.fromCache,
       seconds,
       cpuSeconds,
-      parallelism: timer.parallelism,
-      criticalCpuSeconds: timer.criticalCpuSeconds,
+      parallelism: clock.timer.parallelism,
+      criticalCpuSeconds: clock.timer.criticalCpuSeconds,
     },
   };
 }
@@ -290,6 +380,7 @@ async function clusterExact(
   times: { seconds: Record<string, number>; cpuSeconds: Record<string, number> },
   start: number,
   startCpu: number,
+  abundance: { abundance?: Int32Array },
 ): Promise<ClusterOutcome> {
   const { seconds, cpuSeconds } = times;
   const { pool, signal, params } = options;
@@ -328,7 +419,7 @@ async function clusterExact(
   seconds['matrix'] = (now - start) / 1000;
   cpuSeconds['matrix'] = cpu - startCpu;
   const eps = 1 - params.threshold + 1e-6;
-  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts }, { signal });
+  const result = await pool.run('matrixCluster', { matrix, n, eps, minPts: params.minPts, ...abundance }, { signal });
   seconds['dbscan'] = (performance.now() - now) / 1000;
   cpuSeconds['dbscan'] = cpuNow() - cpu;
   return {
@@ -336,6 +427,104 @@ async function clusterExact(
     labels: result.labels,
     summary: summarizeClusters(result.labels),
     edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0) },
+    representative: result.representative,
+    identity: result.identity,
     stats: { path: 'exact', candidates: pairs, prefiltered: 0, aligned: pairs, edges: result.edges, edgesUsed: result.edges, fromCache: index.fromCache, seconds, cpuSeconds },
   };
+}
+
+/** DBSCAN labels of one dataset at several identity thresholds, from one verified graph. */
+export interface MultiThresholdOutcome {
+  /** The graph's clustering, at the lowest threshold. */
+  base: ClusterOutcome;
+  /** The thresholds as given, and the labels at each (parallel). */
+  thresholds: number[];
+  labels: Int32Array[];
+}
+
+/**
+ * Clusters at several thresholds that nest: the graph of verified pairs is built once, at the
+ * lowest threshold, and each threshold clusters its sub-graph (the pairs at ≥ it). DBSCAN with
+ * minPts ≤ 2 on an unrefined graph is its connected components (minus isolated records, the
+ * noise), and removing edges only splits components, so every cluster at a higher threshold lies
+ * inside one cluster at a lower one. The mutual-neighbour refinement and minPts > 2 break that
+ * (a record's neighbours change with the threshold), so they are refused here.
+ */
+export async function clusterAtThresholds(file: string, thresholds: readonly number[], options: ClusterOptions): Promise<MultiThresholdOutcome> {
+  const { params, pool, signal } = options;
+  if (thresholds.length === 0) throw new RangeError('no thresholds');
+  if (params.mode === 'greedy' || params.exact || params.mutualNeighbours || params.minPts > 2) {
+    throw new RangeError('clusters at several thresholds nest only for DBSCAN with minPts ≤ 2 on every verified link (no mutual-neighbour refinement, no exact path)');
+  }
+  const lowest = Math.min(...thresholds);
+  const base = await clusterDataset(file, { ...options, params: { ...params, threshold: lowest } });
+  const { edges } = base;
+  const labels: Int32Array[] = [];
+  for (const t of thresholds) {
+    if (t === lowest) {
+      labels.push(base.labels);
+      continue;
+    }
+    // Identities are float32: compare with the threshold as float32 too, as a pair at exactly t was kept at t.
+    const floor = Math.fround(t);
+    let m = 0;
+    for (let e = 0; e < edges.identity.length; e++) if (edges.identity[e]! >= floor) m++;
+    const i = new Uint32Array(m);
+    const j = new Uint32Array(m);
+    const similarity = new Float32Array(m);
+    for (let e = 0, w = 0; e < edges.identity.length; e++) {
+      if (edges.identity[e]! < floor) continue;
+      i[w] = edges.i[e]!;
+      j[w] = edges.j[e]!;
+      similarity[w++] = edges.identity[e]!;
+    }
+    const r = await pool.run('graphCluster', { n: base.labels.length, i, j, similarity, minPts: params.minPts }, { signal, transfer: [i.buffer, j.buffer, similarity.buffer] });
+    labels.push(r.labels);
+  }
+  return { base, thresholds: [...thresholds], labels };
+}
+
+/**
+ * --derep: clusters one record per group of identical sequences (case- and strand-insensitive),
+ * each weighted by its group's abundance (the members' `;size=N`, else 1 each), then gives every
+ * record its group's cluster, representative (the representative group's first record) and
+ * identity — a copy of the representative is at identity 1; a copy of another member at that
+ * member's identity (for a reverse-complement copy: measured on the member's strand).
+ */
+async function clusterDereplicated(index: SequenceIndex, options: ClusterOptions, clock: StageClock): Promise<ClusterOutcome> {
+  const n = index.records.length;
+  const H = index.params.numHashes;
+  const bytes = index.packed.kind === 'bytes';
+  const textOf = (r: number): string => {
+    const points = symbolsAt(index.packed, r) as Int32Array;
+    let text = '';
+    for (let at = 0; at < points.length; at += 8192) text += String.fromCodePoint(...points.subarray(at, at + 8192));
+    return text;
+  };
+  const d = dereplicate(n, bytes ? (r) => sequenceKey(symbolsAt(index.packed, r) as Uint8Array, index.kind === 'sequence') : textOf);
+  const u = d.first.length;
+  const signatures = new Uint32Array(u * H);
+  d.first.forEach((r, g) => signatures.set(index.signatures.subarray(r * H, (r + 1) * H), g * H));
+  const abundance = new Int32Array(u);
+  for (let r = 0; r < n; r++) abundance[d.groupOf[r]!]! += abundanceOf(index.records[r]!.id);
+  const unique: SequenceIndex = {
+    ...index,
+    records: Array.from(d.first, (r) => index.records[r]!),
+    packed: bytes ? packByteSequences(Array.from(d.first, (r) => symbolsAt(index.packed, r) as Uint8Array)) : packTexts(Array.from(d.first, textOf)),
+    signatures,
+  };
+  // DBSCAN counts each unique sequence as the records it stands for, so a pair of copies is still a cluster.
+  const inner = await clusterIndex(unique, options, clock, { abundance }, d.size);
+  const labels = new Int32Array(n);
+  const representative = new Int32Array(n);
+  const identity = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    const g = d.groupOf[r]!;
+    labels[r] = inner.labels[g]!;
+    const rep = inner.representative[g]!;
+    representative[r] = rep < 0 ? -1 : d.first[rep]!;
+    identity[r] = inner.identity[g]!;
+  }
+  const edges = { i: Uint32Array.from(inner.edges.i, (g) => d.first[g]!), j: Uint32Array.from(inner.edges.j, (g) => d.first[g]!), identity: inner.edges.identity };
+  return { index, labels, summary: summarizeClusters(labels), edges, representative, identity, stats: { ...inner.stats, unique: u } };
 }

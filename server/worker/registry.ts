@@ -20,7 +20,7 @@ import { sketchTask } from './tasks/sketch';
 import { trainFollowerTask, trainPrepareTask, trainTask } from './tasks/train';
 import { umapLayoutTask, umapPrepareTask, umapTask } from './tasks/umap';
 import { vectorTasks } from './tasks/vectorKnn';
-import { verifyTask } from './tasks/verify';
+import { identityPairsTask, verifyTask } from './tasks/verify';
 
 export const tasks = {
   compare: compareTask,
@@ -36,6 +36,7 @@ export const tasks = {
   markCandidates: markCandidatesTask,
   collectCandidates: collectCandidatesTask,
   verifyPairs: verifyTask,
+  identityPairs: identityPairsTask,
   graphCluster: graphClusterTask,
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,

@@ -138,6 +138,13 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     const first = result.clusters[0];
     assert.ok(first && first.members.length === first.size && first.memberLines.every((l) => headers.includes(l)));
     assert.equal(result.clusters.reduce((s, c) => s + c.size, 0) + result.noise.length, 276);
+    // Each cluster lists its representative first, with every member's identity to it.
+    for (const c of result.clusters) {
+      assert.equal(c.representative, c.members[0]);
+      assert.equal(c.memberIdentities?.length, c.size);
+      assert.equal(c.memberIdentities[0], 1);
+      assert.ok(c.memberIdentities.every((x) => x > 0 && x <= 1));
+    }
     // The host created a progress and ended it.
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(kinds[0], 'begin');
@@ -174,6 +181,20 @@ void describe('datasets in the editor (host over stdio)', { timeout: 180_000 }, 
     assert.match(value, /Cluster \d+ · \d+ members/u);
     // Each neighbour named by its id and its header's description.
     assert.match(value, /Nearest neighbours:\n- \S+ .+ — \d+\.\d % identity/u);
+  });
+
+  void test('hover on a record: its representative and the identity to it', async () => {
+    const c = firstClusters?.clusters.find((x) => x.size >= 2);
+    assert.ok(c && c.memberIdentities);
+    const hoverAt = async (line: number) =>
+      ((await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri: sampleUri }, position: { line, character: 0 } })) as Hover).contents as MarkupContent;
+    assert.match((await hoverAt(c.memberLines[0] as number)).value, /Representative of its cluster/u);
+    const member = (await hoverAt(c.memberLines[1] as number)).value;
+    const m = /Representative: (\S+) \(line (\d+)\) · identity to representative (\d+\.\d\d) %/u.exec(member);
+    assert.ok(m, member);
+    assert.equal(m[1], c.members[0]);
+    assert.equal(Number(m[2]), (c.memberLines[0] as number) + 1);
+    assert.ok(Math.abs(Number(m[3]) - (c.memberIdentities[1] as number) * 100) <= 0.006, member);
   });
 
   void test('code lens "Find similar" over each record', async () => {

@@ -20,19 +20,32 @@ function checkMinPts(minPts: number): void {
   if (!Number.isInteger(minPts) || minPts < 1) throw new RangeError(`minPts must be a positive integer, got ${minPts}`);
 }
 
-/** 1 for core points (degree + 1 ≥ minPts), else 0. */
-export function coreMask(graph: NeighbourGraph, minPts: number): Uint8Array {
+/**
+ * 1 for core points (degree + 1 ≥ minPts), else 0. With `weights` (a vertex standing for that
+ * many identical records, as after dereplication) the neighbourhood counts weights instead:
+ * weight(v) + Σ weight(neighbours) ≥ minPts — the count the expanded records would have.
+ */
+export function coreMask(graph: NeighbourGraph, minPts: number, weights?: ArrayLike<number>): Uint8Array {
   checkMinPts(minPts);
   const core = new Uint8Array(graph.n);
   const off = graph.offsets;
+  if (weights) {
+    const nb = graph.neighbours;
+    for (let v = 0; v < graph.n; v++) {
+      let w = weights[v];
+      for (let e = off[v]; e < off[v + 1]; e++) w += weights[nb[e]];
+      core[v] = w >= minPts ? 1 : 0;
+    }
+    return core;
+  }
   for (let v = 0; v < graph.n; v++) core[v] = off[v + 1] - off[v] + 1 >= minPts ? 1 : 0;
   return core;
 }
 
-/** DBSCAN labels (cluster id ≥ 0, or NOISE) of the graph's vertices; eps is already in the graph's edges. */
-export function dbscanGraph(graph: NeighbourGraph, minPts: number): Int32Array {
+/** DBSCAN labels (cluster id ≥ 0, or NOISE) of the graph's vertices; eps is already in the graph's edges. `weights`: see coreMask. */
+export function dbscanGraph(graph: NeighbourGraph, minPts: number, weights?: ArrayLike<number>): Int32Array {
   const n = graph.n;
-  const core = coreMask(graph, minPts);
+  const core = coreMask(graph, minPts, weights);
   const off = graph.offsets;
   const nb = graph.neighbours;
   const labels = new Int32Array(n).fill(UNSET);

@@ -1,10 +1,14 @@
 /**
- * Task `graphCluster`: verified edges → CSR neighbour graph → (optional) mutual-neighbour
- * refinement → DBSCAN labels. O(n + edges).
+ * Task `graphCluster`: verified edges → CSR neighbour graph → either (optional) mutual-neighbour
+ * refinement → DBSCAN labels, or greedy centroids (engine/cluster/greedy) — then each cluster's
+ * representative and the members' identities to it that the graph holds. O(n + edges) (greedy:
+ * plus a sort of the records).
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
+import { greedyCentroids, greedyOrder } from '../../engine/cluster/greedy';
 import { mutualNeighbourGraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
+import { graphMedoids } from '../../engine/cluster/representatives';
 import type { TaskContext } from '../taskContext';
 
 export interface GraphClusterPayload {
@@ -15,20 +19,43 @@ export interface GraphClusterPayload {
   similarity: Float32Array;
   minPts: number;
   mutualNeighbours?: MutualNeighbourOptions;
+  /** 'greedy': centroids in the order of `lengths` (and `abundance`); minPts and mutualNeighbours do not apply. Default 'dbscan'. */
+  mode?: 'dbscan' | 'greedy';
+  /** Record lengths (greedy order). */
+  lengths?: Int32Array;
+  /** Record abundances (`;size=N`): the greedy order, and the medoids' tie-break. */
+  abundance?: Int32Array;
+  /** DBSCAN: how many identical records each vertex stands for (dereplication); 1 each when absent. */
+  weights?: Int32Array;
 }
 
-export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): { labels: Int32Array; edgesUsed: number } {
+export interface GraphClusterResult {
+  labels: Int32Array;
+  edgesUsed: number;
+  /** Per record: its representative's index (−1: noise) and its identity to it (NaN: not in the graph, or noise). */
+  representative: Int32Array;
+  identity: Float32Array;
+}
+
+export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): GraphClusterResult {
   const distance = new Float32Array(p.similarity.length);
   for (let e = 0; e < distance.length; e++) distance[e] = 1 - p.similarity[e];
-  let graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, distance });
-  let edgesUsed = graph.neighbours.length / 2;
-  if (p.mutualNeighbours) {
-    ctx.throwIfCancelled();
-    graph = mutualNeighbourGraph(graph, p.mutualNeighbours, (d) => 1 - d);
-    edgesUsed = graph.neighbours.length / 2;
-  }
+  const full = buildNeighbourGraph(p.n, { i: p.i, j: p.j, distance });
   ctx.throwIfCancelled();
-  const labels = dbscanGraph(graph, p.minPts);
-  ctx.transferResult(labels.buffer as ArrayBuffer);
-  return { labels, edgesUsed };
+  if (p.mode === 'greedy') {
+    if (!p.lengths) throw new RangeError('greedy clustering needs the record lengths');
+    const g = greedyCentroids(full, greedyOrder(p.lengths, p.abundance));
+    ctx.transferResult(g.labels.buffer as ArrayBuffer, g.representative.buffer as ArrayBuffer, g.identity.buffer as ArrayBuffer);
+    return { labels: g.labels, edgesUsed: full.neighbours.length / 2, representative: g.representative, identity: g.identity };
+  }
+  let graph = full;
+  if (p.mutualNeighbours) {
+    graph = mutualNeighbourGraph(full, p.mutualNeighbours, (d) => 1 - d);
+    ctx.throwIfCancelled();
+  }
+  const labels = dbscanGraph(graph, p.minPts, p.weights);
+  // Medoids from every verified pair, not only the links DBSCAN kept: a better estimate, same cost.
+  const reps = graphMedoids(full, labels, p.abundance);
+  ctx.transferResult(labels.buffer as ArrayBuffer, reps.representative.buffer as ArrayBuffer, reps.identity.buffer as ArrayBuffer);
+  return { labels, edgesUsed: graph.neighbours.length / 2, ...reps };
 }

@@ -5,6 +5,7 @@
 import { sequenceIdentity } from '../../engine/cluster/identity';
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { condensedIndex, matrixNeighbourGraph } from '../../engine/cluster/exactMatrix';
+import { graphMedoids } from '../../engine/cluster/representatives';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
@@ -37,12 +38,20 @@ export interface MatrixClusterPayload {
   n: number;
   eps: number;
   minPts: number;
+  /** Record abundances (`;size=N`): the medoids' tie-break. */
+  abundance?: Int32Array;
 }
 
-export function matrixClusterTask(p: MatrixClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number } {
+/** Labels, and each cluster's representative (the medoid by the eps-graph, as on the LSH path) with every member's exact identity to it, read off the matrix. */
+export function matrixClusterTask(p: MatrixClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number; representative: Int32Array; identity: Float32Array } {
   const graph = matrixNeighbourGraph(p.matrix, p.n, p.eps);
   ctx.throwIfCancelled();
   const labels = dbscanGraph(graph, p.minPts);
-  ctx.transferResult(labels.buffer as ArrayBuffer);
-  return { labels, edges: graph.neighbours.length / 2 };
+  const { representative, identity } = graphMedoids(graph, labels, p.abundance);
+  for (let v = 0; v < p.n; v++) {
+    const r = representative[v];
+    if (r >= 0 && r !== v) identity[v] = 1 - p.matrix[condensedIndex(Math.min(v, r), Math.max(v, r), p.n)];
+  }
+  ctx.transferResult(labels.buffer as ArrayBuffer, representative.buffer as ArrayBuffer, identity.buffer as ArrayBuffer);
+  return { labels, edges: graph.neighbours.length / 2, representative, identity };
 }

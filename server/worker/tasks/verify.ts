@@ -4,7 +4,7 @@
  * than an edit distance); the rest get the bounded identity (engine/cluster/identity), and those
  * at or above the threshold come back as edges.
  */
-import { identityWithin } from '../../engine/cluster/identity';
+import { identityWithin, sequenceIdentity } from '../../engine/cluster/identity';
 import { jaccardFloor } from '../../engine/index/candidateSelection';
 import { estimateJaccardAt } from '../../engine/index/minhash';
 import { symbolsAt, type PackedSymbols } from '../packedSymbols';
@@ -63,4 +63,30 @@ export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
   const result = { i: outI.slice(0, kept), j: outJ.slice(0, kept), identity: outId.slice(0, kept), filtered, aligned: n - filtered };
   ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer, result.identity.buffer as ArrayBuffer);
   return result;
+}
+
+export interface IdentityPairsPayload {
+  packed: PackedSymbols;
+  i: Uint32Array;
+  j: Uint32Array;
+}
+
+/**
+ * Task `identityPairs`: the exact identity of each pair, however low — a member's identity to its
+ * cluster's representative when verification did not compute it (DBSCAN chains members that are
+ * not each other's neighbours). One bit-parallel edit distance per pair, O(len²/32).
+ */
+export function identityPairsTask(p: IdentityPairsPayload, ctx: TaskContext): { identity: Float32Array } {
+  const n = p.i.length;
+  const identity = new Float32Array(n);
+  for (let t = 0; t < n; t++) {
+    if ((t & 63) === 0) {
+      ctx.throwIfCancelled();
+      ctx.progress(t, n);
+    }
+    identity[t] = sequenceIdentity(symbolsAt(p.packed, p.i[t]), symbolsAt(p.packed, p.j[t]));
+  }
+  ctx.progress(n, n);
+  ctx.transferResult(identity.buffer as ArrayBuffer);
+  return { identity };
 }
