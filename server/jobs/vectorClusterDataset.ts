@@ -85,6 +85,10 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
     nearest: NEIGHBOURS_KEPT,
     ...(params.eps !== undefined ? { eps: params.eps } : {}),
     ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}),
+  }).catch((err: unknown) => {
+    // The engine does not know the file; the user must learn which file has too few records.
+    if (err instanceof Error && err.name === 'TooFewRecordsError') err.message = `${file}: ${err.message}`;
+    throw err;
   });
   lap('DBSCAN');
   let edges: NeighbourEdges;
