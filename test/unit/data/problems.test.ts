@@ -154,3 +154,28 @@ void test('FASTQ: a record with an empty sequence is read and listed as a warnin
   assert.deepEqual(summary.problems[0], { file: 'm', line: 5, column: 1, message: "record 'e' has an empty sequence", severity: 'warning' });
   expectProblem(summary, 'm', { line: 16, column: 1, reason: /^the file ends before the quality of record 't'/ }, 1);
 });
+
+void test('JSONL vectors: three bad lines are three errors of one read; the other lines are the dataset, ids unshifted', async () => {
+  const t = tempDir();
+  try {
+    const p = t.write(
+      'three.jsonl',
+      '{"vector":[1,2]}\n{"vector":[3,"x"]}\n{"vector":[5,6]}\n{"vector":[7]}\n\n{"vector":[9,10]}\n{"vector":\n{"vector":[13,14]}\n',
+    );
+    const dataset = await readVectorDataset(p);
+    assert.deepEqual(dataset.records.map((r) => [r.index, r.id, r.startLine]), [
+      [0, '0', 0],
+      [1, '2', 2],
+      [2, '4', 5],
+      [3, '6', 7],
+    ]);
+    assert.deepEqual(Array.from(dataset.data), [1, 2, 5, 6, 9, 10, 13, 14]);
+    assert.equal(dataset.summary.errors, 3);
+    expectProblem(dataset.summary, p, { line: 2, column: 2, reason: /^field "vector" element 1 is "x", expected a number$/, field: 'vector' }, 0);
+    expectProblem(dataset.summary, p, { line: 4, column: 2, reason: /^field "vector" has 1 numbers, expected 2 \(as line 1\)$/, field: 'vector' }, 1);
+    expectProblem(dataset.summary, p, { line: 7, column: 11, reason: /^invalid JSON/ }, 2);
+    await assert.rejects(readVectorDataset(p, { badRecords: 'fail' }), (e: Error) => e.message.startsWith(`${p}:2:2: `) && /\(3 errors\)/.test(e.message) && e.message.includes(`\n${p}:7:11: invalid JSON`));
+  } finally {
+    t.cleanup();
+  }
+});
