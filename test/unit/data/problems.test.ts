@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFasta } from '../../../server/engine/data/fasta';
 import { parseFastq } from '../../../server/engine/data/fastq';
+import { readDataset } from '../../../server/engine/data/dataset';
 import { parseJsonl } from '../../../server/engine/data/text';
 import { MAX_PROBLEMS, newReadSummary } from '../../../server/engine/data/records';
 import { readVectorDataset } from '../../../server/engine/data/vectorDataset';
@@ -175,6 +176,17 @@ void test('JSONL vectors: three bad lines are three errors of one read; the othe
     expectProblem(dataset.summary, p, { line: 4, column: 2, reason: /^field "vector" has 1 numbers, expected 2 \(as line 1\)$/, field: 'vector' }, 1);
     expectProblem(dataset.summary, p, { line: 7, column: 11, reason: /^invalid JSON/ }, 2);
     await assert.rejects(readVectorDataset(p, { badRecords: 'fail' }), (e: Error) => e.message.startsWith(`${p}:2:2: `) && /\(3 errors\)/.test(e.message) && e.message.includes(`\n${p}:7:11: invalid JSON`));
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('FASTQ, badRecords fail (the command line): one error naming every bad record of the file', async () => {
+  const t = tempDir();
+  try {
+    const p = t.write('two.fastq', fastq(20, (i, lines) => (i === 4 ? [lines[0]!, 'ACXGTACG', lines[2]!, lines[3]!] : i === 11 ? lines.slice(0, 3) : lines)));
+    assert.equal((await readDataset(p)).records.length, 18);
+    await assert.rejects(readDataset(p, { badRecords: 'fail' }), (e: Error) => e.message.startsWith(`${p}:18:3: invalid character 'X' in sequence (2 errors)`) && e.message.includes(`\n${p}:48:1: missing quality line`));
   } finally {
     t.cleanup();
   }
