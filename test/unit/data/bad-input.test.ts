@@ -10,6 +10,7 @@ import { parseFasta, readAllFasta } from '../../../server/engine/data/fasta';
 import { parseFastq, readAllFastq } from '../../../server/engine/data/fastq';
 import { readAllJsonl, readAllTextLines } from '../../../server/engine/data/text';
 import { readDataset } from '../../../server/engine/data/dataset';
+import { newReadSummary, type ReadSummary } from '../../../server/engine/data/records';
 import { collect, expectParseError, expectProblem, fixture } from './helpers';
 
 const bad = (name: string): string => fixture('dna', 'bad', name);
@@ -61,20 +62,25 @@ void test('a truncated gzip names the file and says so', async () => {
   assert.ok(e.line >= 1 && e.line <= 400, `line ${e.line}`);
 });
 
-void test('FASTQ: a missing + line', async () => {
+/** Reads FASTQ text that has valid records besides a bad one: the ids read and the summary. */
+async function readFastqText(text: string): Promise<{ ids: string[]; summary: ReadSummary }> {
+  const summary = newReadSummary();
+  const records = await collect(parseFastq([Buffer.from(text)], 'm', { summary }));
+  return { ids: records.map((r) => r.id), summary };
+}
+
+void test('FASTQ: a missing + line (the record is skipped, the others read)', async () => {
   const f = bad('missing-plus.fastq'); // record r2 (line 5): ACGT, then IIII where '+' belongs
-  await expectParseError(() => readAllFastq(f), f, { line: 7, column: 1, reason: /^missing '\+' line after the sequence of record 'r2' \(line 5\)/ });
-  await expectParseError(() => collect(parseFastq([Buffer.from('@a\nACGT\n@b\nAC\n+\nII\n')], 'm')), 'm', {
-    line: 3,
-    column: 1,
-    reason: /missing '\+' line: record 'a' \(line 1\) has no '\+' line/,
-  });
+  expectProblem((await readAllFastq(f)).summary, f, { line: 7, column: 1, reason: /^missing '\+' line after the sequence of record 'r2' \(line 5\)/ });
+  const read = await readFastqText('@a\nACGT\n@b\nAC\n+\nII\n');
+  assert.deepEqual(read.ids, ['b']);
+  expectProblem(read.summary, 'm', { line: 3, column: 1, reason: /missing '\+' line: record 'a' \(line 1\) has no '\+' line/ });
   await expectParseError(() => collect(parseFastq([Buffer.from('@a\nACGT\n')], 'm')), 'm', { line: 3, column: 1, reason: /missing '\+' line: the file ends/ });
 });
 
 void test('FASTQ: quality length differs from the sequence length (both named, at the quality line)', async () => {
   const f = bad('quality-length.fastq'); // record r2: 8 bases, 7 quality characters on line 8
-  await expectParseError(() => readAllFastq(f), f, { line: 8, column: 8, reason: /^quality has 7 characters but the sequence has 8 \(record 'r2' \(line 5\)\)$/ });
+  expectProblem((await readAllFastq(f)).summary, f, { line: 8, column: 8, reason: /^quality has 7 characters but the sequence has 8 \(record 'r2' \(line 5\)\)$/ });
   await expectParseError(() => collect(parseFastq([Buffer.from('@a\nACG\n+\nIIIII\n')], 'm')), 'm', { line: 4, column: 4, reason: /quality has 5 characters but the sequence has 3/ });
   await expectParseError(() => collect(parseFastq([Buffer.from('@a\nACG\n+\n')], 'm')), 'm', { line: 4, column: 1, reason: /file ends before the quality/ });
 });
@@ -84,7 +90,9 @@ void test('FASTQ: bad residues, bad quality characters, bad headers', async () =
   await expectParseError(() => collect(parseFastq([Buffer.from('@a\nACGG\n+\nII I\n')], 'm')), 'm', { line: 4, column: 3, reason: /invalid quality character a space/ });
   await expectParseError(() => collect(parseFastq([Buffer.from('ACGT\n')], 'm')), 'm', { line: 1, column: 1, reason: /^sequence line before any '@' header$/ });
   await expectParseError(() => collect(parseFastq([Buffer.from('@\nA\n+\nI\n')], 'm')), 'm', { line: 1, column: 2, reason: /empty header/ });
-  await expectParseError(() => collect(parseFastq([Buffer.from('@a\nA\n+\nI\nextra\n')], 'm')), 'm', { line: 5, column: 1, reason: /expected an '@' header line after record 'a'/ });
+  const extra = await readFastqText('@a\nA\n+\nI\nextra\n');
+  assert.deepEqual(extra.ids, ['a']);
+  expectProblem(extra.summary, 'm', { line: 5, column: 1, reason: /expected an '@' header line after record 'a'/ });
   await expectParseError(() => collect(parseFastq([Buffer.from([0x40, 0x61, 0xff, 0x0a, 0x41, 0x0a, 0x2b, 0x0a, 0x49, 0x0a])], 'm')), 'm', {
     line: 1,
     column: 3,

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFasta } from '../../../server/engine/data/fasta';
+import { parseFastq } from '../../../server/engine/data/fastq';
+import { readDataset } from '../../../server/engine/data/dataset';
 import { parseJsonl } from '../../../server/engine/data/text';
 import { MAX_PROBLEMS, newReadSummary } from '../../../server/engine/data/records';
 import { readVectorDataset } from '../../../server/engine/data/vectorDataset';
@@ -96,4 +98,96 @@ void test('JSONL: a skipped line keeps the data-row ids of the lines after it', 
     [1, '2', 'c'],
   ]);
   expectProblem(summary, 'm', { line: 2, column: 9, reason: /^invalid JSON/ });
+});
+
+/** `n` four-line FASTQ records r0…r(n-1) (record i starts at line 4i+1); `edit` rewrites record i's lines. */
+function fastq(n: number, edit: (i: number, lines: string[]) => string[] = (_i, lines) => lines): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += edit(i, [`@r${i} read ${i}`, 'ACGTACGT', '+', 'IIIIIIII']).map((l) => `${l}\n`).join('');
+  return out;
+}
+
+void test('FASTQ: a bad byte in record 5 of 20 skips that record only, reported at its line and column', async () => {
+  // r4 starts at line 17: its sequence is line 18.
+  const text = fastq(20, (i, lines) => (i === 4 ? [lines[0]!, 'AC\u00e9GTACG', lines[2]!, lines[3]!] : lines));
+  const summary = newReadSummary();
+  const records = await collect(parseFastq([Buffer.from(text, 'latin1')], 'x.fq', { summary }));
+  assert.equal(records.length, 19);
+  assert.ok(!records.some((r) => r.id === 'r4'));
+  assert.deepEqual(records.map((r) => r.index), [...Array(19).keys()]);
+  assert.equal(records[4]!.id, 'r5');
+  assert.equal(records[4]!.startLine, 20);
+  assert.equal(summary.errors, 1);
+  expectProblem(summary, 'x.fq', { line: 18, column: 3, reason: /^invalid character byte 0xe9 in sequence$/ });
+});
+
+void test('FASTQ: a bad byte and a truncated record are two errors of one pass; the reader resynchronises at the next header', async () => {
+  // r4: bad byte at 18:3. r11 (line 45) lost its quality line, so r12's header (line 48) stands where it belongs.
+  const text = fastq(20, (i, lines) => (i === 4 ? [lines[0]!, 'AC\u00e9GTACG', lines[2]!, lines[3]!] : i === 11 ? lines.slice(0, 3) : lines));
+  const summary = newReadSummary();
+  const records = await collect(parseFastq([Buffer.from(text, 'latin1')], 'x.fq', { summary }));
+  assert.equal(records.length, 18);
+  assert.deepEqual(records.map((r) => r.id), [...Array(20).keys()].filter((i) => i !== 4 && i !== 11).map((i) => `r${i}`));
+  assert.equal(records.find((r) => r.id === 'r12')!.startLine, 47);
+  assert.equal(summary.errors, 2);
+  expectProblem(summary, 'x.fq', { line: 18, column: 3, reason: /^invalid character byte 0xe9 in sequence$/ }, 0);
+  expectProblem(summary, 'x.fq', { line: 48, column: 1, reason: /^missing quality line: record 'r11' \(line 45\) has no quality before this '@' line/ }, 1);
+});
+
+void test('FASTQ: a quality line that starts with \'@\' is not taken for a header when resynchronising', async () => {
+  // r1 has a wrong-length quality that starts with '@' (line 8): the next header is r2 at line 9.
+  const text = fastq(4, (i, lines) => (i === 1 ? [lines[0]!, lines[1]!, lines[2]!, '@IIII'] : i === 2 ? [lines[0]!, lines[1]!, lines[2]!, '@IIIIIII'] : lines));
+  const summary = newReadSummary();
+  const records = await collect(parseFastq([Buffer.from(text)], 'm', { summary }));
+  assert.deepEqual(records.map((r) => [r.id, r.quality]), [
+    ['r0', 'IIIIIIII'],
+    ['r2', '@IIIIIII'],
+    ['r3', 'IIIIIIII'],
+  ]);
+  expectProblem(summary, 'm', { line: 8, column: 1, reason: /quality has 5 characters but the sequence has 8/ });
+});
+
+void test('FASTQ: a record with an empty sequence is read and listed as a warning; a truncated last record is an error', async () => {
+  const summary = newReadSummary();
+  const records = await collect(parseFastq([Buffer.from('@a\nACGT\n+\nIIII\n@e\n\n+\n\n@b\nGG\n+\nII\n@t\nACG\n+\n')], 'm', { summary }));
+  assert.deepEqual(records.map((r) => r.id), ['a', 'e', 'b']);
+  assert.equal(summary.errors, 1);
+  assert.deepEqual(summary.problems[0], { file: 'm', line: 5, column: 1, message: "record 'e' has an empty sequence", severity: 'warning' });
+  expectProblem(summary, 'm', { line: 16, column: 1, reason: /^the file ends before the quality of record 't'/ }, 1);
+});
+
+void test('JSONL vectors: three bad lines are three errors of one read; the other lines are the dataset, ids unshifted', async () => {
+  const t = tempDir();
+  try {
+    const p = t.write(
+      'three.jsonl',
+      '{"vector":[1,2]}\n{"vector":[3,"x"]}\n{"vector":[5,6]}\n{"vector":[7]}\n\n{"vector":[9,10]}\n{"vector":\n{"vector":[13,14]}\n',
+    );
+    const dataset = await readVectorDataset(p);
+    assert.deepEqual(dataset.records.map((r) => [r.index, r.id, r.startLine]), [
+      [0, '0', 0],
+      [1, '2', 2],
+      [2, '4', 5],
+      [3, '6', 7],
+    ]);
+    assert.deepEqual(Array.from(dataset.data), [1, 2, 5, 6, 9, 10, 13, 14]);
+    assert.equal(dataset.summary.errors, 3);
+    expectProblem(dataset.summary, p, { line: 2, column: 2, reason: /^field "vector" element 1 is "x", expected a number$/, field: 'vector' }, 0);
+    expectProblem(dataset.summary, p, { line: 4, column: 2, reason: /^field "vector" has 1 numbers, expected 2 \(as line 1\)$/, field: 'vector' }, 1);
+    expectProblem(dataset.summary, p, { line: 7, column: 11, reason: /^invalid JSON/ }, 2);
+    await assert.rejects(readVectorDataset(p, { badRecords: 'fail' }), (e: Error) => e.message.startsWith(`${p}:2:2: `) && /\(3 errors\)/.test(e.message) && e.message.includes(`\n${p}:7:11: invalid JSON`));
+  } finally {
+    t.cleanup();
+  }
+});
+
+void test('FASTQ, badRecords fail (the command line): one error naming every bad record of the file', async () => {
+  const t = tempDir();
+  try {
+    const p = t.write('two.fastq', fastq(20, (i, lines) => (i === 4 ? [lines[0]!, 'ACXGTACG', lines[2]!, lines[3]!] : i === 11 ? lines.slice(0, 3) : lines)));
+    assert.equal((await readDataset(p)).records.length, 18);
+    await assert.rejects(readDataset(p, { badRecords: 'fail' }), (e: Error) => e.message.startsWith(`${p}:18:3: invalid character 'X' in sequence (2 errors)`) && e.message.includes(`\n${p}:48:1: missing quality line`));
+  } finally {
+    t.cleanup();
+  }
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { DatasetOptionError } from '../../../server/engine/data/records';
 import { readVectorDataset, vectorFormatOf } from '../../../server/engine/data/vectorDataset';
 import { rowOf } from '../../../server/engine/data/vectors';
-import { expectParseError, fixture, tempDir } from './helpers';
+import { expectParseError, expectProblem, fixture, tempDir } from './helpers';
 
 const IDX = fixture('images', 'fashion64-images-idx3-ubyte.gz');
 
@@ -55,7 +55,7 @@ void test('JSONL vectors: default field, id field, label field (labelColumn), bl
   assert.deepEqual(two.records.map((r) => r.id), ['a', 'b']);
 });
 
-void test('JSONL vectors: ragged, non-numeric, missing vectors are ParseErrors at the line and field', async () => {
+void test('JSONL vectors: ragged, non-numeric, missing vectors are skipped and listed at the line and field (an error with badRecords fail)', async () => {
   const t = tempDir();
   try {
     const cases: [string, { line: number; column: number; reason: RegExp; field?: string }][] = [
@@ -68,7 +68,10 @@ void test('JSONL vectors: ragged, non-numeric, missing vectors are ParseErrors a
     ];
     for (const [i, [content, expected]] of cases.entries()) {
       const p = t.write(`c${i}.jsonl`, content);
-      await expectParseError(() => readVectorDataset(p, { format: 'jsonl-vectors' }), p, expected);
+      const read = await readVectorDataset(p, { format: 'jsonl-vectors' });
+      assert.deepEqual(Array.from(read.data), [1, 2], 'the valid first line is kept');
+      expectProblem(read.summary, p, expected);
+      await expectParseError(() => readVectorDataset(p, { format: 'jsonl-vectors', badRecords: 'fail' }), p, expected);
     }
     const none = t.write('none.jsonl', '{"text":"hi","v":[1]}\n');
     await expectParseError(() => readVectorDataset(none, { format: 'jsonl-vectors' }), none, { line: 1, column: 1, reason: /no vector field/ });
