@@ -176,6 +176,8 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   if (params.exact && params.mode === 'greedy') throw new RangeError("greedy clustering runs on the LSH candidates; the exact matrix path is the study's DBSCAN");
   if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, clock.t, clock.cpu, abundance);
 
+  // A turn of the event loop between the index (its cache entry copied in) and the set-up below.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
   const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
