@@ -137,10 +137,14 @@ export interface CollectPayload {
   keep: Uint8Array;
 }
 
-export function collectCandidatesTask(p: CollectPayload, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
+export function collectCandidatesTask(p: CollectPayload): { i: Uint32Array; j: Uint32Array } {
   const selected = collectSelected(p, p.codes, p.numHashes, p.keep);
-  ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
-  return { i: selected.i, j: selected.j };
+  // In shared memory: the host hands each verification task a view of a range (no copy on its thread).
+  const i = sharedUint32(selected.i.length);
+  const j = sharedUint32(selected.j.length);
+  i.set(selected.i);
+  j.set(selected.j);
+  return { i, j };
 }
 
 export interface LocalityPayload {

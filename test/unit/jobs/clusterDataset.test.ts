@@ -68,6 +68,35 @@ void describe('clusterDataset on the 16S sample', () => {
     assert.ok(one.edges.i.length > 100, `${one.edges.i.length} edges`);
   });
 
+  void test('every verification task gets its pairs, symbols, signatures and lengths as views of shared memory (nothing cloned on the host thread)', async () => {
+    const run = pool.run.bind(pool);
+    const payloads: Record<string, unknown>[] = [];
+    const spy = ((task, payload, options) => {
+      if (task === 'verifyPairs') payloads.push(payload as unknown as Record<string, unknown>);
+      return run(task, payload, options);
+    }) as typeof pool.run;
+    pool.run = spy;
+    try {
+      for (const candidatesPerRecord of [undefined, 6]) {
+        payloads.length = 0;
+        const params: ClusterParams = { ...PLAIN, ...(candidatesPerRecord ? { candidatesPerRecord } : {}) };
+        const outcome = await clusterDataset(FIXTURE, { pool, cache, params });
+        assert.ok(outcome.edges.i.length > 100 && payloads.length > 0, `budget ${candidatesPerRecord}: ${payloads.length} verify tasks`);
+        for (const p of payloads) {
+          const views: Record<string, ArrayBufferView | undefined> = { i: p['i'] as Uint32Array, j: p['j'] as Uint32Array, signatures: p['signatures'] as Uint32Array, shingles: p['shingles'] as Int32Array | undefined };
+          const packed = p['packed'] as { offsets: Int32Array; data: ArrayBufferView };
+          Object.assign(views, { 'packed.offsets': packed.offsets, 'packed.data': packed.data });
+          for (const [name, view] of Object.entries(views)) {
+            if (view === undefined) continue;
+            assert.ok(view.buffer instanceof SharedArrayBuffer, `budget ${candidatesPerRecord}: ${name} is in shared memory`);
+          }
+        }
+      }
+    } finally {
+      pool.run = run;
+    }
+  });
+
   void test('LSH path with plain DBSCAN vs the exact matrix path: same partition up to pairs LSH missed', async () => {
     const lsh = await clusterDataset(FIXTURE, { pool, cache, params: PLAIN });
     const exact = await exactOutcome();
