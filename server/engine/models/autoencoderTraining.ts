@@ -36,7 +36,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderFor, disposeAutoencoder, type Autoencoder, type AutoencoderKind, type AutoencoderOutput } from './autoencoder';
 import { augmentBatch, type AugmentOptions } from './augment';
-import { assembledOrder, trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
+import { assembledOrder, followLeader, trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
 import { autoencoderParallelLayout, autoencoderShardStep, autoencoderTrainStep, perceptualFeatures, resolveAutoencoderLossSettings, type AutoencoderLossConfig, type AutoencoderLossParts, type AutoencoderStepResult, type PerceptualFeatures, type PerceptualOptions, type ResolvedAutoencoderLossConfig } from './autoencoderStep';
 import { mulberry32, shuffleInPlace } from './batching';
 import { embedInputs, validationMetrics, type TrainingInputs, type ValidationMetrics, type ValidationSplit } from './training';
@@ -554,22 +554,8 @@ export function followAutoencoder(data: AutoencoderTrainingData, config: Autoenc
   const variables = updatedVariables(models, c);
   // The leader's view generator, drawn from alike (shardStep augments the whole batch).
   const viewRandom = mulberry32(c.seed ^ 0x5ee5);
-  let steps = 0;
   try {
-    group.syncWeights(variables);
-    for (;;) {
-      const command = group.awaitCommand();
-      if (command.kind === 'end') {
-        onEnd?.(variables);
-        return { steps };
-      }
-      setLearningRate(optimizer, command.learningRate);
-      shardStep(group, models, variables, optimizer, plan, data.inputs, viewRandom, command.indices, stepLoss);
-      steps++;
-    }
-  } catch (err) {
-    group.abort();
-    throw err;
+    return followLeader(group, variables, (lr) => setLearningRate(optimizer, lr), (indices) => shardStep(group, models, variables, optimizer, plan, data.inputs, viewRandom, indices, stepLoss), onEnd);
   } finally {
     disposeAutoencoder(models);
     optimizer.dispose();

@@ -309,3 +309,34 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
   tf.dispose(Object.values(summed));
   return lossValue;
 }
+
+/**
+ * A follower rank's loop, the same for every model: the leader's weights copied in once, then one
+ * shard step per announced command (at the leader's learning rate) until the leader ends the run.
+ * On a failure the group is aborted, so no rank waits forever at a barrier.
+ */
+export function followLeader(
+  group: ParallelGroup,
+  variables: readonly tf.Variable[],
+  setLearningRate: (learningRate: number) => void,
+  step: (indices: Int32Array) => void,
+  onEnd?: (variables: readonly tf.Variable[]) => void,
+): { steps: number } {
+  let steps = 0;
+  try {
+    group.syncWeights(variables);
+    for (;;) {
+      const command = group.awaitCommand();
+      if (command.kind === 'end') {
+        onEnd?.(variables);
+        return { steps };
+      }
+      setLearningRate(command.learningRate);
+      step(command.indices);
+      steps++;
+    }
+  } catch (err) {
+    group.abort();
+    throw err;
+  }
+}

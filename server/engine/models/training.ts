@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { retrievalScores, tripletAccuracy } from '../eval/retrieval';
 import { ClassBalancedSampler, mulberry32, shuffleInPlace } from './batching';
 import { encoderFor, encoderKindForShape, resolveEncoderConfig, type EncoderConfig, type EncoderKind, type ResolvedEncoderConfig } from './encoders';
-import { trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
+import { followLeader, trainableVariables, type ParallelGroup, type ParallelShape } from './dataParallel';
 import { resolveSiameseLossConfig, siameseShardStep, siameseTrainStep, type ResolvedSiameseLossConfig, type SiameseLossConfig, type SiameseStepResult } from './siamese';
 import { learningRateOf, resolveLoopConfig, runTrainingLoop, setLearningRate, type LearningRateSchedule, type StopReason } from './trainingLoop';
 
@@ -420,23 +420,11 @@ export function followSiamese(data: TrainingData, config: TrainingConfig, group:
   const encoder = encoderFor(encoderKindForShape(inputs.inputShape), inputs.inputShape, c.encoder);
   const optimizer = tf.train.adam(c.learningRate);
   const variables = trainableVariables(encoder);
-  let steps = 0;
   try {
-    group.syncWeights(variables);
-    for (;;) {
-      const command = group.awaitCommand();
-      if (command.kind === 'end') {
-        onEnd?.(variables);
-        return { steps };
-      }
-      setLearningRate(optimizer, command.learningRate);
-      const batch = { indices: command.indices, labels: Int32Array.from(command.indices, (i) => labels[i]!), inputShape: inputs.inputShape, rows: (ix: ArrayLike<number>) => inputs.rows(ix) };
+    return followLeader(group, variables, (lr) => setLearningRate(optimizer, lr), (indices) => {
+      const batch = { indices, labels: Int32Array.from(indices, (i) => labels[i]!), inputShape: inputs.inputShape, rows: (ix: ArrayLike<number>) => inputs.rows(ix) };
       siameseShardStep(group, encoder, variables, optimizer, batch, c.loss);
-      steps++;
-    }
-  } catch (err) {
-    group.abort();
-    throw err;
+    }, onEnd);
   } finally {
     encoder.dispose();
     optimizer.dispose();
