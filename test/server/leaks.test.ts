@@ -4,7 +4,7 @@
  * copies of train records (1 % substitutions). After `similarityLab/checkLeaks`, and separately
  * after `similarityLab.splits` is set (didChangeConfiguration), exactly the planted copies get a
  * `leak` Warning on their own header line, linked to the train record's header line; a change of
- * the test split checks it again. Needs `node esbuild.mjs` first.
+ * the test split checks it again; a host started with the setting checks the splits at once. Needs `node esbuild.mjs` first.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -177,5 +177,22 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
     const again = await host.waitForDiagnostics(testUri, (p) => leaks(p).length > 0, { after: mark });
     assert.equal(still.size, COPIED.length - 1);
     assertPlanted(leaks(again), trainUri, still);
+  });
+
+  void test('similarityLab.splits already set when the host starts: checked on start-up', async () => {
+    const started = LspTestClient.start();
+    try {
+      // No split is named train: the first one listed is the reference.
+      const preset = { reference: 'request/train.fasta', held_out: 'request/test.fasta' };
+      started.handleServerRequest('workspace/configuration', (params) =>
+        (params as { items: { section?: string }[] }).items.map((item) => (item.section === 'similarityLab' ? { splits: preset } : {})),
+      );
+      await started.initialize(undefined, { cacheDir: path.join(tmp, 'cache'), trusted: true }, [{ uri: pathToFileURL(workspace).href, name: 'workspace' }]);
+      const trainUri = pathToFileURL(path.join(workspace, 'request', 'train.fasta')).href;
+      const published = await started.waitForDiagnostics(pathToFileURL(path.join(workspace, 'request', 'test.fasta')).href, (p) => leaks(p).length > 0);
+      assertPlanted(leaks(published), trainUri, planted);
+    } finally {
+      await started.dispose();
+    }
   });
 });
