@@ -10,6 +10,7 @@ import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashb
 import { compareSelections } from './compareCommand';
 import { COMPARE_SCHEME, ComparisonResults } from './compareResults';
 import { clusterDataset, findSimilar, findSimilarFiles, type DatasetCommandDeps } from './datasetCommands';
+import { checkLeaks } from './leaksCommand';
 import { AnalysisHost } from './host';
 import { SelectionTracker } from './selections';
 import { HostStatusItem } from './statusBar';
@@ -30,6 +31,7 @@ const Commands = {
   trainAutoencoder: 'similarityLab.trainAutoencoder',
   findSimilarWithModel: 'similarityLab.findSimilarWithModel',
   refreshModels: 'similarityLab.refreshModels',
+  checkLeaks: 'similarityLab.checkLeaks',
 } as const;
 
 /**
@@ -61,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await activeHost.restart();
     }),
     vscode.commands.registerCommand(Commands.showOutput, () => output.show(true)),
+    vscode.commands.registerCommand(Commands.checkLeaks, (clicked?: unknown, selected?: unknown) => checkLeaks({ host: activeHost, output }, clicked, selected)),
   );
 
   const datasets = new DatasetsView(async () => {

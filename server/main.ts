@@ -17,6 +17,7 @@ import { registerDiagnostics } from './handlers/diagnostics';
 import { registerEmbeddingMap } from './handlers/embeddingMap';
 import { registerFileEvents } from './handlers/fileEvents';
 import { registerHover } from './handlers/hover';
+import { registerLeaks } from './handlers/leaks';
 import { registerModels } from './handlers/models';
 import { registerFindSimilar } from './handlers/findSimilar';
 import { StatusReporter } from './handlers/status';
@@ -77,6 +78,7 @@ connection.onInitialized(() => {
   }
   status.start();
   settings.register(clientCapabilities).catch((err: unknown) => connection.console.warn(`registering for configuration changes: ${String(err)}`));
+  splits.start();
 });
 
 registerCompare(host);
@@ -88,7 +90,8 @@ registerDatasetList(host, datasets);
 registerDiagnostics(host, datasets, documents);
 registerHover(host, datasets);
 registerCodeLens(host, datasets);
-registerFileEvents(host, datasets, documents);
+const splits = registerLeaks(host, datasets, settings);
+registerFileEvents(host, datasets, documents, splits);
 
 connection.onShutdown(async () => {
   await pool?.dispose();

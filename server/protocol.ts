@@ -427,6 +427,53 @@ export namespace DatasetsChangedNotification {
   export const type = new NotificationType<Params>(method);
 }
 
+/**
+ * Sent by the client → host: which records of the query files (a test split) are exact or near
+ * copies of a record of the reference (the training split) — `simlab leaks` in the editor. Reports
+ * work-done progress and is cancellable. Each leaking query record gets a `leak` Warning on its
+ * own line, linked to the reference record; a later check of the same query file replaces them.
+ */
+export namespace CheckLeaksRequest {
+  export const method = 'similarityLab/checkLeaks' as const;
+  export interface Params {
+    reference: string;
+    queries: string[];
+    workDoneToken?: string | number;
+  }
+  export interface Pair {
+    queryUri: string;
+    queryId: string;
+    /** 0-based first line of the query record (its header, or its row). */
+    queryLine?: number;
+    referenceUri: string;
+    referenceId: string;
+    referenceLine?: number;
+    /** Identity in [0, 1] (sequences, text) or distance (numeric data). */
+    score: number;
+    kind: 'exact' | 'near';
+  }
+  export interface Stats {
+    kind: 'sequence' | 'text' | 'vector';
+    /** Query records checked. */
+    records: number;
+    referenceRecords: number;
+    exact: number;
+    near: number;
+    /** Sequences and text: the identity threshold. */
+    threshold?: number;
+    /** Numeric data: the distance radius. */
+    eps?: number;
+    seconds: Record<string, number>;
+  }
+  export interface Result {
+    /** Ordered by query file, then record; at most one pair per query record (its closest reference record). */
+    pairs: Pair[];
+    stats: Stats;
+    warnings: string[];
+  }
+  export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
+}
+
 /** What the client passes in `initializationOptions`. */
 export interface InitializationOptions {
   /** Where indexes are cached (the extension's global storage); none = no cache. */

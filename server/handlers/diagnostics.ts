@@ -2,6 +2,8 @@
  * The diagnostics of a dataset file, on each record's header line: its cluster, near-duplicate or
  * outlier (with related information linking its nearest neighbours), or its read problems.
  * Published whenever the host's results for the file change, and when the file is opened.
+ * A query split checked for leakage (issue 17) also gets a `leak` Warning on each record that
+ * copies a record of the reference split, linked to that record.
  *
  * What a user must look at is never cut: read problems, near-duplicates and outliers are all
  * published. Only the plain `cluster N · M members` labels are capped (setting
@@ -12,10 +14,11 @@
  * when a map is made (the map's clusters are in the hover); the map's clusters become
  * diagnostics of their own codes only for a file that has no clustering.
  */
+import path from 'node:path';
 import { type Diagnostic, DiagnosticSeverity, type TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
-import type { ClusterView, DatasetEntry, MapClusters } from '../host/datasetEntry';
+import type { ClusterView, DatasetEntry, LeakFindings, MapClusters } from '../host/datasetEntry';
 import type { DatasetService } from '../host/datasets';
 import type { HostSettings } from '../host/settings';
 import type { HostContext } from './context';
@@ -25,7 +28,7 @@ export const SOURCE = 'Similarity Lab';
 /** The code of the one diagnostic that says cluster labels were left out. */
 export const CAPPED_CODE = 'cluster-labels-capped';
 
-/** The diagnostics of one dataset file: its read problems, then its clustering's (or else its map's). */
+/** The diagnostics of one dataset file: its read problems, its leaks, then its clustering's (or else its map's). */
 export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, doc: TextDocument | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (entry.parseError) {
@@ -40,9 +43,10 @@ export function recordDiagnostics(entry: DatasetEntry, settings: HostSettings, d
     out.push({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, severity, source: SOURCE, code: 'read', message: p.message });
   }
   if (!settings.diagnostics.enabled) return out;
+  if (entry.leaks) out.push(...leakDiagnostics(entry.leaks, doc));
   if (entry.clustered) return mostSevereFirst([...out, ...clusterDiagnostics(entry.uri, entry.clustered, settings, doc)]);
   if (entry.mapped) return mostSevereFirst([...out, ...mapDiagnostics(entry.uri, entry.mapped, settings, doc)]);
-  return out;
+  return entry.leaks ? mostSevereFirst(out) : out;
 }
 
 /**
@@ -95,6 +99,22 @@ function clusterDiagnostics(uri: string, view: ClusterView, settings: HostSettin
   }
   const note = labelCap.note('cluster labels', uri, doc);
   return note ? [note, ...out] : out;
+}
+
+/** One Warning per query record that copies a reference record, on its own line, linked to that record. */
+function leakDiagnostics(leaks: LeakFindings, doc: TextDocument | undefined): Diagnostic[] {
+  const name = path.basename(leaks.referencePath);
+  return leaks.pairs.map((p) => {
+    const how = closeness(leaks.vector ? { identity: 0, distance: p.score } : { identity: p.score });
+    return {
+      range: headerRange({ startLine: p.line, id: p.id }, doc),
+      severity: DiagnosticSeverity.Warning,
+      source: SOURCE,
+      code: 'leak',
+      message: `also in ${name}: ${p.referenceId} · ${how}`,
+      relatedInformation: [{ location: { uri: leaks.referenceUri, range: headerRange({ startLine: p.referenceLine, id: p.referenceId }, undefined) }, message: `${p.referenceId} · ${how}` }],
+    };
+  });
 }
 
 /** One diagnostic per mapped record: its cluster on the Embedding Map (capped like cluster labels), or noise. */
@@ -171,6 +191,6 @@ export function registerDiagnostics(host: HostContext, service: DatasetService, 
   documents.onDidOpen(({ document }) => {
     if (!service.trusted) return;
     const entry = service.find(document.uri);
-    if (entry && (entry.clustered || entry.mapped || entry.parseError)) publishOrLog(entry);
+    if (entry && (entry.clustered || entry.mapped || entry.leaks || entry.parseError)) publishOrLog(entry);
   });
 }

@@ -2,7 +2,8 @@
  * What happens when a dataset file opens or changes: index it on open (when the settings say so),
  * and on a save or a watched-file event forget what was computed from the old content, then
  * re-cluster what had been clustered (an image or volume stands for its folder dataset) or re-index
- * an open file. Only the file that changed.
+ * an open file, and check the splits of `similarityLab.splits` again when it is one of them. Only
+ * the file that changed.
  */
 import path from 'node:path';
 import { FileChangeType, type TextDocuments } from 'vscode-languageserver/node';
@@ -11,8 +12,9 @@ import { DatasetService } from '../host/datasets';
 import type { DatasetEntry } from '../host/datasetEntry';
 import { runCluster } from './cluster';
 import type { HostContext } from './context';
+import type { SplitChecks } from './leaks';
 
-export function registerFileEvents(host: HostContext, service: DatasetService, documents: TextDocuments<TextDocument>): void {
+export function registerFileEvents(host: HostContext, service: DatasetService, documents: TextDocuments<TextDocument>, splits: Pick<SplitChecks, 'fileChanged'>): void {
   const connection = host.connection;
 
   documents.onDidOpen(({ document }) => {
@@ -20,7 +22,7 @@ export function registerFileEvents(host: HostContext, service: DatasetService, d
       if (!service.trusted || !document.uri.startsWith('file:')) return;
       // A file opened from outside the workspace folders is not read (the guard refuses it).
       const entry = await service.entryOf(document.uri);
-      if (entry.clustered || entry.mapped || entry.parseError) return; // its diagnostics are published (diagnostics.ts)
+      if (entry.clustered || entry.mapped || entry.leaks || entry.parseError) return; // its diagnostics are published (diagnostics.ts)
       const settings = await service.settings(document.uri);
       // Only files the include globs call datasets: a CSV opened for reading is not indexed as text lines.
       if (settings.indexOnOpen && (await service.isDataset(entry.path))) await service.ensureIndex(entry);
@@ -61,6 +63,7 @@ export function registerFileEvents(host: HostContext, service: DatasetService, d
       void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
       return;
     }
+    if (file) splits.fileChanged(file);
     const entry = service.find(uri);
     if (!entry) return;
     void (async () => {

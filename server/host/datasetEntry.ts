@@ -36,6 +36,18 @@ export interface MapClusters {
   on: 'map' | 'embedding';
 }
 
+/**
+ * The last leakage check of this file as a query split: its records that copy a record of the
+ * reference split (issue 17), for their `leak` warnings. Dropped when either file changes.
+ */
+export interface LeakFindings {
+  referenceUri: string;
+  referencePath: string;
+  /** Numeric data: `score` is a distance; otherwise an identity. */
+  vector: boolean;
+  pairs: { id: string; line: number; referenceId: string; referenceLine: number; score: number; kind: 'exact' | 'near' }[];
+}
+
 export interface DatasetEntry {
   uri: string;
   path: string;
@@ -50,6 +62,8 @@ export interface DatasetEntry {
   clustered?: ClusterView;
   /** The clusters of the last Embedding Map of this version of the file (kept when it is clustered again). */
   mapped?: MapClusters;
+  /** The last leakage check of this file against a reference split. */
+  leaks?: LeakFindings;
   fileSignature?: Uint32Array;
   /** Bumped on every change of the file: work started on an older version is dropped. */
   generation: number;

@@ -10,6 +10,7 @@ import { Emitter, type Event } from 'vscode-languageserver/node';
 import { clusterDataset } from '../jobs/clusterDataset';
 import { clusterKindOf, resolveClusterParams, type ClusterKind, type ResolvedClusterParams } from '../jobs/clusterParams';
 import { discoverDatasets, matchesDataset } from '../jobs/discovery';
+import { findLeaks, type LeakReport } from '../jobs/findLeaks';
 import type { IndexCache } from '../jobs/indexCache';
 import type { WorkerPool } from '../jobs/pool';
 import { nearestNeighboursYielding } from '../jobs/recordNeighbours';
@@ -309,6 +310,37 @@ export class DatasetService {
     this.resultsChanged.fire(entry);
   }
 
+  /**
+   * Which records of `queries` copy a record of `reference` (jobs/findLeaks), kept on each query
+   * entry (`leaks`) and announced as changed results. A query file that changed meanwhile keeps no
+   * findings of its old content; one whose reference changed meanwhile keeps none either.
+   */
+  async checkLeaks(reference: DatasetEntry, queries: readonly DatasetEntry[], signal: AbortSignal, onProgress: ProgressSink): Promise<LeakReport> {
+    this.checkTrusted();
+    const generations = [reference, ...queries].map((e) => e.generation);
+    const s = await this.settings(reference.uri);
+    const report = await findLeaks(
+      reference.path,
+      queries.map((q) => q.path),
+      { pool: this.host.jobs(), signal, onProgress, read: { headerLabelDefault: s.headerLabels }, metric: s.vectors.metric, ...(this.cache ? { cache: this.cache } : {}) },
+    );
+    if (reference.generation !== generations[0]) return report;
+    queries.forEach((entry, f) => {
+      if (entry.generation !== generations[f + 1]) return;
+      const q = report.queries[f]!;
+      entry.leaks = {
+        referenceUri: reference.uri,
+        referencePath: reference.path,
+        vector: report.kind === 'vector',
+        pairs: report.pairs
+          .filter((p) => p.queryFile === f)
+          .map((p) => ({ id: q.ids[p.query]!, line: q.lines[p.query]!, referenceId: report.reference.ids[p.reference]!, referenceLine: report.reference.lines[p.reference]!, score: p.score, kind: p.kind })),
+      };
+      this.resultsChanged.fire(entry);
+    });
+    return report;
+  }
+
   /** The file changed on disk (or was saved): forget what was computed from the old content. */
   invalidate(uri: string, deleted: boolean): DatasetEntry | undefined {
     const entry = this.find(uri);
@@ -319,6 +351,7 @@ export class DatasetService {
     delete entry.indexing;
     delete entry.clustered;
     delete entry.mapped;
+    delete entry.leaks;
     delete entry.fileSignature;
     delete entry.parseError;
     delete entry.message;
@@ -327,6 +360,12 @@ export class DatasetService {
       this.datasetsChanged.fire();
     } else this.setState(entry, 'discovered');
     this.resultsChanged.fire(entry);
+    // The query splits checked against this file hold findings of its old content.
+    for (const other of this.entries.values()) {
+      if (other.leaks?.referencePath !== entry.path) continue;
+      delete other.leaks;
+      this.resultsChanged.fire(other);
+    }
     return wasClustered ? entry : undefined;
   }
 

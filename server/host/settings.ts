@@ -4,7 +4,7 @@
  * sends `workspace/didChangeConfiguration`. Anything missing or of the
  * wrong type falls back to its default: a bad settings.json never breaks the host.
  */
-import { DiagnosticSeverity, DidChangeConfigurationNotification, type ClientCapabilities, type Connection } from 'vscode-languageserver/node';
+import { DiagnosticSeverity, DidChangeConfigurationNotification, Emitter, type ClientCapabilities, type Connection, type Event } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
@@ -57,6 +57,18 @@ export interface HostSettings {
   headerLabels: HeaderLabelDefault;
   /** Discovery also lists folders of images (class subfolders, or at least this many images directly); 0 = off. */
   imageFolderMinImages: number;
+  /**
+   * `similarityLab.splits`: the dataset's splits, name → workspace-relative path, in the order
+   * written; entries that are not a non-empty string are left out. See {@link referenceSplit}.
+   */
+  splits: { name: string; path: string }[];
+}
+
+/** The reference of the splits (the one named `train`, else the first) and the others, the queries; undefined with fewer than two. */
+export function referenceSplit(splits: readonly { name: string; path: string }[]): { reference: string; queries: string[] } | undefined {
+  if (splits.length < 2) return undefined;
+  const reference = splits.find((s) => s.name === 'train') ?? (splits[0] as { name: string; path: string });
+  return { reference: reference.path, queries: splits.filter((s) => s !== reference).map((s) => s.path) };
 }
 
 export function defaultSettings(): HostSettings {
@@ -72,9 +84,15 @@ export class SettingsCache {
   /** Does the client answer `workspace/configuration`? Without it every resource gets the defaults. */
   supported = false;
   private readonly cache = new Map<string, Promise<HostSettings>>();
+  private readonly changed = new Emitter<void>();
+  /** Fires after the client said the settings changed (the cache is empty by then). The connection takes one handler: subscribe here. */
+  readonly onDidChange: Event<void> = this.changed.event;
 
   constructor(private readonly connection: Connection) {
-    connection.onDidChangeConfiguration(() => this.cache.clear());
+    connection.onDidChangeConfiguration(() => {
+      this.cache.clear();
+      this.changed.fire();
+    });
   }
 
   /**
@@ -183,7 +201,15 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
     map: { clusterOn: oneOf(get(own, 'map.clusterOn'), ['map', 'embedding'] as const, 'map') },
     headerLabels: headerLabels(get(own, 'labels.fromHeader'), get(own, 'labels.field'), get(own, 'labels.regex')),
     imageFolderMinImages: num(get(own, 'datasets.imageFolderMinImages'), DEFAULT_IMAGE_FOLDER_MIN_IMAGES, (n) => Number.isInteger(n) && n >= 0),
+    splits: splitsOf(get(own, 'splits')),
   };
+}
+
+function splitsOf(v: unknown): { name: string; path: string }[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [];
+  return Object.entries(v as Record<string, unknown>)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '')
+    .map(([name, p]) => ({ name, path: p.trim() }));
 }
 
 /** Discovery: a folder directly holding this many images is a dataset (see discovery.ts). */

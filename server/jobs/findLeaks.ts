@@ -67,6 +67,8 @@ export interface LeakPair {
 export interface LeakDataset {
   file: string;
   ids: string[];
+  /** Each record's first line (0-based; a table row's own line), parallel to `ids`: where the editor shows it. */
+  lines: number[];
 }
 
 export interface LeakReport {
@@ -249,8 +251,8 @@ async function sequenceLeaks(reference: string, queries: readonly string[], opti
   }
   return {
     kind: ref.kind,
-    reference: { file: reference, ids: ref.records.map((r) => r.id) },
-    queries: qs.map((q, f) => ({ file: queries[f]!, ids: q.records.map((r) => r.id) })),
+    reference: { file: reference, ids: ref.records.map((r) => r.id), lines: ref.records.map((r) => r.startLine) },
+    queries: qs.map((q, f) => ({ file: queries[f]!, ids: q.records.map((r) => r.id), lines: q.records.map((r) => r.startLine) })),
     pairs,
     stats: { records, exact, near, seconds: clock.seconds, threshold, candidates, aligned },
     warnings,
@@ -343,8 +345,8 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   }
   return {
     kind: 'vector',
-    reference: { file: reference, ids: ref.records.map((r) => r.id) },
-    queries: qs.map((q, f) => ({ file: queries[f]!, ids: q.records.map((r) => r.id) })),
+    reference: { file: reference, ids: ref.records.map((r) => r.id), lines: ref.records.map((r) => r.startLine) },
+    queries: qs.map((q, f) => ({ file: queries[f]!, ids: q.records.map((r) => r.id), lines: q.records.map((r) => r.startLine) })),
     pairs,
     stats: { records, exact, near, seconds: clock.seconds, eps, ...(epsRule ? { epsRule } : {}), metric, features: ref.featureKind, dim },
     warnings,

@@ -1,0 +1,155 @@
+/**
+ * Leakage between splits in the editor (issue 17): `similarityLab/checkLeaks` checks query files
+ * against a reference file (jobs/findLeaks, as `simlab leaks`), with work-done progress and
+ * cancellation; the setting `similarityLab.splits` runs the same check on its own — at start-up,
+ * when the setting changes, and when either split changes (fileEvents.ts tells it). The leaking records' `leak` warnings are published by
+ * diagnostics.ts from what the service keeps on each query entry.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CancellationToken } from 'vscode-languageserver/node';
+import type { LeakReport } from '../jobs/findLeaks';
+import { CheckLeaksRequest } from '../protocol';
+import type { DatasetEntry } from '../host/datasetEntry';
+import { DatasetService } from '../host/datasets';
+import { referenceSplit, type SettingsCache } from '../host/settings';
+import { InvalidInputError } from '../worker/errors';
+import type { HostContext } from './context';
+import { classify, toResponseError } from './errors';
+import { requestProgress, withProgress, type RequestProgress } from './progress';
+
+/** What the rest of the host starts and tells the `similarityLab.splits` check. */
+export interface SplitChecks {
+  /** Checks the splits of the setting, if any (main.ts, once the host is initialized). */
+  start(): void;
+  /** A file changed on disk (or was saved): when it is one of the splits, check them again. */
+  fileChanged(file: string): void;
+}
+
+export function registerLeaks(host: HostContext, service: DatasetService, settings: SettingsCache): SplitChecks {
+  host.connection.onRequest(CheckLeaksRequest.type, async (params, token) => {
+    try {
+      const given = params as { reference?: unknown; queries?: unknown } | null;
+      const reference = await service.entryOf(given?.reference);
+      if (!Array.isArray(given?.queries) || given.queries.length === 0) throw new InvalidInputError('queries: expected one or more file URIs');
+      const queries: DatasetEntry[] = [];
+      for (const uri of given.queries as unknown[]) queries.push(await service.entryOf(uri));
+      checkDistinct(reference, queries);
+      const report = await runLeakCheck(host, service, reference, queries, token, await requestProgress(host, params));
+      return toResult(reference, queries, report);
+    } catch (err) {
+      if (classify(err) === 'internal') host.connection.console.error(`checkLeaks failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      throw toResponseError(err, 'checkLeaks');
+    }
+  });
+
+  // One check at a time: a second waits for the first (both write the same entries).
+  let queue: Promise<void> = Promise.resolve();
+  const check = (splits: Splits) => {
+    queue = queue.then(() => checkSplits(host, service, splits));
+  };
+  // The splits last checked: another setting's change does not run the check again.
+  let last = 'null';
+  const checkIfChanged = () =>
+    void configuredSplits(service).then((splits) => {
+      const key = JSON.stringify(splits ?? null);
+      if (key === last) return;
+      last = key;
+      if (splits) check(splits);
+    });
+  settings.onDidChange(checkIfChanged);
+  return {
+    start: checkIfChanged,
+    fileChanged: (file) =>
+      void configuredSplits(service).then((splits) => {
+        if (splits && [splits.reference, ...splits.queries].includes(file)) check(splits);
+      }),
+  };
+}
+
+interface Splits {
+  reference: string;
+  queries: string[];
+}
+
+/** The splits of the setting as absolute paths: each relative to the first workspace folder that holds it. */
+async function configuredSplits(service: DatasetService): Promise<Splits | undefined> {
+  if (!service.trusted || service.folders.length === 0) return undefined;
+  const split = referenceSplit((await service.settings()).splits);
+  if (!split) return undefined;
+  const resolve = (p: string) => {
+    if (path.isAbsolute(p)) return p;
+    const folder = service.folders.find((f) => existsSync(path.join(f, p))) ?? (service.folders[0] as string);
+    return path.join(folder, p);
+  };
+  return { reference: resolve(split.reference), queries: split.queries.map(resolve) };
+}
+
+/** Checks the splits of the setting under a progress the host creates; a bad setting is shown, not thrown. */
+async function checkSplits(host: HostContext, service: DatasetService, splits: Splits): Promise<void> {
+  try {
+    const reference = await service.entryOf(pathToFileURL(splits.reference).href);
+    const queries: DatasetEntry[] = [];
+    for (const q of splits.queries) queries.push(await service.entryOf(pathToFileURL(q).href));
+    checkDistinct(reference, queries);
+    await runLeakCheck(host, service, reference, queries, undefined, await host.connection.window.createWorkDoneProgress());
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (classify(err) === 'input') void host.connection.window.showWarningMessage(`similarityLab.splits: ${message}`);
+    else if (classify(err) === 'internal') host.connection.console.warn(`checking the splits for leakage: ${message}`);
+  }
+}
+
+function checkDistinct(reference: DatasetEntry, queries: readonly DatasetEntry[]): void {
+  const seen = new Set([reference.path]);
+  for (const q of queries) {
+    if (seen.has(q.path)) throw new InvalidInputError(`${path.basename(q.path)} is given twice: the reference and each query must be different files`);
+    seen.add(q.path);
+  }
+}
+
+/** Checks `queries` against `reference`, reporting to `progress`; the findings land on the query entries. */
+export async function runLeakCheck(
+  host: HostContext,
+  service: DatasetService,
+  reference: DatasetEntry,
+  queries: readonly DatasetEntry[],
+  token: CancellationToken | undefined,
+  progress: RequestProgress,
+): Promise<LeakReport> {
+  const title = `Checking ${queries.map((q) => path.basename(q.path)).join(', ')} for leakage from ${path.basename(reference.path)}`;
+  return withProgress(progress, token, title, (job) =>
+    host.status.track(title, (setLabel) => service.checkLeaks(reference, queries, job.signal, (stage, done, total) => setLabel(`${title}: ${stage} ${job.report(stage, done, total)}%`))),
+  );
+}
+
+function toResult(reference: DatasetEntry, queries: readonly DatasetEntry[], report: LeakReport): CheckLeaksRequest.Result {
+  const { stats } = report;
+  return {
+    pairs: report.pairs.map((p) => {
+      const q = report.queries[p.queryFile]!;
+      return {
+        queryUri: queries[p.queryFile]!.uri,
+        queryId: q.ids[p.query]!,
+        queryLine: q.lines[p.query]!,
+        referenceUri: reference.uri,
+        referenceId: report.reference.ids[p.reference]!,
+        referenceLine: report.reference.lines[p.reference]!,
+        score: p.score,
+        kind: p.kind,
+      };
+    }),
+    stats: {
+      kind: report.kind,
+      records: stats.records,
+      referenceRecords: report.reference.ids.length,
+      exact: stats.exact,
+      near: stats.near,
+      ...(stats.threshold !== undefined ? { threshold: stats.threshold } : {}),
+      ...(stats.eps !== undefined ? { eps: stats.eps } : {}),
+      seconds: stats.seconds,
+    },
+    warnings: report.warnings,
+  };
+}
