@@ -7,7 +7,8 @@
  * of test.fasta; the related information of one opens train.fasta at the record it copies; the
  * Leakage view shows the file pair's count and lists the leaking records (a click reveals one);
  * the hover on a planted copy's sequence line names the train record. Then the Explorer: two files
- * selected offer Check Splits for Leakage, which asks for the reference and checks again.
+ * selected offer Check Splits for Leakage, which asks for the reference and checks again; so does one
+ * file right-clicked, its other splits picked among the workspace's datasets.
  * Files are opened by clicking their Explorer row (quick open's index misses files written after
  * start). Screenshots go to test-results/e2e/leaks-*. SIMLAB_SKIP_E2E=1 skips it. Needs
  * `npm run build` first.
@@ -265,5 +266,25 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     const toast = page.locator('.notifications-toasts', { hasText: `${planted.length} leaking records of ${splits.testRecs.length}: 0 exact and ${planted.length} near copies of records of train.fasta` });
     await toast.waitFor({ timeout: 120_000 });
     await shot('explorer-checked');
+  }));
+
+  void test('one dataset file right-clicked: the other splits are picked among the datasets, then the reference', guarded('explorer-one', async () => {
+    await palette('Notifications: Clear All Notifications');
+    await page.keyboard.press('Control+Shift+E');
+    await explorerRow('test.fasta').click();
+    await explorerRow('test.fasta').click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await item.click();
+    // A multi-select pick of the other datasets: check train.fasta, accept.
+    const other = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.fasta' }).first();
+    await other.waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'test.fasta' }).count(), 0, 'the clicked file is not offered again');
+    await other.click();
+    await page.keyboard.press('Enter');
+    await answer('train.fasta', 'train.fasta');
+    const toast = page.locator('.notifications-toasts', { hasText: `${planted.length} leaking records of ${splits.testRecs.length}: 0 exact and ${planted.length} near copies of records of train.fasta` });
+    await toast.waitFor({ timeout: 120_000 });
+    await shot('explorer-one-checked');
   }));
 });
