@@ -4,13 +4,14 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
-import { DatasetsRequest, EmbeddingMapRequest, ModelsRequest, TrainingMetricsNotification, type ModelInfo } from '../server/protocol';
+import { DatasetsRequest, EmbeddingMapRequest, LeakFindingsNotification, ModelsRequest, TrainingMetricsNotification, type ModelInfo } from '../server/protocol';
 import { EMBEDDING_MAP_VIEW_TYPE, EmbeddingMapPanels } from './embeddingMap';
 import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashboard';
 import { compareSelections } from './compareCommand';
 import { COMPARE_SCHEME, ComparisonResults } from './compareResults';
 import { clusterDataset, findSimilar, findSimilarFiles, type DatasetCommandDeps } from './datasetCommands';
 import { checkLeaks } from './leaksCommand';
+import { LeaksView } from './leaksView';
 import { AnalysisHost } from './host';
 import { SelectionTracker } from './selections';
 import { HostStatusItem } from './statusBar';
@@ -63,6 +64,14 @@ export function activate(context: vscode.ExtensionContext): void {
       await activeHost.restart();
     }),
     vscode.commands.registerCommand(Commands.showOutput, () => output.show(true)),
+  );
+
+  // The Leakage view hears every check the host makes (the command's, the splits setting's).
+  const leaks = new LeaksView();
+  context.subscriptions.push(
+    leaks,
+    (leaks.view = vscode.window.createTreeView('similarityLab.leaks', { treeDataProvider: leaks, showCollapseAll: true })),
+    activeHost.onNotification(LeakFindingsNotification.type, (findings) => leaks.add(findings)),
     vscode.commands.registerCommand(Commands.checkLeaks, (clicked?: unknown, selected?: unknown) => checkLeaks({ host: activeHost, output }, clicked, selected)),
   );
 

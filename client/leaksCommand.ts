@@ -1,12 +1,13 @@
 /**
- * Check Splits for Leakage (issue 17): two or more files — selected in the Explorer, else picked
- * in an open dialog — one of them chosen as the reference (the training split); the host checks
+ * Check Splits for Leakage (issue 17): two or more files — selected in the Explorer, or one
+ * right-clicked there and the others picked among the workspace's datasets, else picked in an open
+ * dialog — one of them chosen as the reference (the training split); the host checks
  * the others against it, with its own progress (Cancel), and puts a `leak` warning on each
  * leaking record. The command says how many records leaked.
  */
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
-import { CheckLeaksRequest } from '../server/protocol';
+import { CheckLeaksRequest, DatasetsRequest } from '../server/protocol';
 import type { AnalysisHost } from './host';
 import { describeLeaks } from './leaksText';
 
@@ -19,19 +20,44 @@ function isUriList(value: unknown): value is vscode.Uri[] {
   return Array.isArray(value) && value.every((v) => v instanceof vscode.Uri);
 }
 
-/** Command handler. From the Explorer, VS Code passes (clicked uri, all selected uris). */
-export async function checkLeaks(deps: LeaksCommandDeps, _clicked?: unknown, selected?: unknown): Promise<void> {
-  const files =
-    isUriList(selected) && selected.length > 1
-      ? selected
-      : await vscode.window.showOpenDialog({
-          canSelectMany: true,
-          canSelectFiles: true,
-          canSelectFolders: false,
-          openLabel: 'Check for Leakage',
-          title: 'Similarity Lab: pick the splits to check (two files or more)',
-          ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
-        });
+/**
+ * The other splits to check with `clicked` (one dataset file the user right-clicked): picked among
+ * the workspace's other dataset files the host found (an open dialog when it found none).
+ */
+async function otherSplits(deps: LeaksCommandDeps, clicked: vscode.Uri): Promise<vscode.Uri[] | undefined> {
+  const client = await deps.host.ready();
+  const datasets = (await client.sendRequest(DatasetsRequest.type, {})).datasets.map((d) => vscode.Uri.parse(d.uri)).filter((u) => u.toString() !== clicked.toString());
+  const name = vscode.workspace.asRelativePath(clicked);
+  if (datasets.length === 0) return pickFiles(`Similarity Lab: pick the splits to check with ${name}`);
+  const picked = await vscode.window.showQuickPick(
+    datasets.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { canPickMany: true, title: `Check ${name} for leakage with which other splits?`, placeHolder: 'The reference (training split) is asked next' },
+  );
+  return picked?.map((p) => p.uri);
+}
+
+function pickFiles(title: string): Thenable<vscode.Uri[] | undefined> {
+  return vscode.window.showOpenDialog({
+    canSelectMany: true,
+    canSelectFiles: true,
+    canSelectFolders: false,
+    openLabel: 'Check for Leakage',
+    title,
+    ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+  });
+}
+
+/**
+ * Command handler. From the Explorer, VS Code passes (clicked uri, all selected uris): two or more
+ * selected are the splits; one dataset file clicked is one split, the others are picked next.
+ */
+export async function checkLeaks(deps: LeaksCommandDeps, clicked?: unknown, selected?: unknown): Promise<void> {
+  let files: readonly vscode.Uri[] | undefined;
+  if (isUriList(selected) && selected.length > 1) files = selected;
+  else if (clicked instanceof vscode.Uri) {
+    const others = await otherSplits(deps, clicked);
+    files = others && [clicked, ...others];
+  } else files = await pickFiles('Similarity Lab: pick the splits to check (two files or more)');
   if (!files) return;
   if (files.length < 2) {
     await vscode.window.showInformationMessage('Check Splits for Leakage needs two files or more: the reference (training split) and the splits to check against it.');

@@ -474,6 +474,32 @@ export namespace CheckLeaksRequest {
   export const type = new ProtocolRequestType<Params, Result, never, void, void>(method);
 }
 
+/**
+ * Sent by the host → client after every leakage check, whoever asked for it (the `checkLeaks`
+ * request, or the `similarityLab.splits` setting at start-up, on its change or on a split's
+ * change): what the Leakage view shows. A check replaces the client's findings of the same
+ * reference and query file pairs.
+ */
+export namespace LeakFindingsNotification {
+  export const method = 'similarityLab/leakFindings' as const;
+  export interface Query {
+    uri: string;
+    /** Records of this query file checked. */
+    records: number;
+  }
+  export interface Params {
+    /** What ran the check. */
+    trigger: 'request' | 'splits';
+    reference: string;
+    referenceRecords: number;
+    queries: Query[];
+    /** As in `checkLeaks`: ordered by query file, then record; at most one pair per query record. */
+    pairs: CheckLeaksRequest.Pair[];
+    stats: CheckLeaksRequest.Stats;
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
 /** What the client passes in `initializationOptions`. */
 export interface InitializationOptions {
   /** Where indexes are cached (the extension's global storage); none = no cache. */

@@ -14,7 +14,6 @@
  * when a map is made (the map's clusters are in the hover); the map's clusters become
  * diagnostics of their own codes only for a file that has no clustering.
  */
-import path from 'node:path';
 import { type Diagnostic, DiagnosticSeverity, type TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
@@ -22,7 +21,7 @@ import type { ClusterView, DatasetEntry, LeakFindings, MapClusters } from '../ho
 import type { DatasetService } from '../host/datasets';
 import type { HostSettings } from '../host/settings';
 import type { HostContext } from './context';
-import { closeness, headerRange, radius } from './recordText';
+import { closeness, headerRange, leakMatch, radius } from './recordText';
 
 export const SOURCE = 'Similarity Lab';
 /** The code of the one diagnostic that says cluster labels were left out. */
@@ -103,15 +102,14 @@ function clusterDiagnostics(uri: string, view: ClusterView, settings: HostSettin
 
 /** One Warning per query record that copies a reference record, on its own line, linked to that record. */
 function leakDiagnostics(leaks: LeakFindings, doc: TextDocument | undefined): Diagnostic[] {
-  const name = path.basename(leaks.referencePath);
   return leaks.pairs.map((p) => {
-    const how = closeness(leaks.vector ? { identity: 0, distance: p.score } : { identity: p.score });
+    const { text, how } = leakMatch(leaks, p);
     return {
       range: headerRange({ startLine: p.line, id: p.id }, doc),
       severity: DiagnosticSeverity.Warning,
       source: SOURCE,
       code: 'leak',
-      message: `also in ${name}: ${p.referenceId} · ${how}`,
+      message: text,
       relatedInformation: [{ location: { uri: leaks.referenceUri, range: headerRange({ startLine: p.referenceLine, id: p.referenceId }, undefined) }, message: `${p.referenceId} · ${how}` }],
     };
   });

@@ -3,14 +3,15 @@
  * against a reference file (jobs/findLeaks, as `simlab leaks`), with work-done progress and
  * cancellation; the setting `similarityLab.splits` runs the same check on its own — at start-up,
  * when the setting changes, and when either split changes (fileEvents.ts tells it). The leaking records' `leak` warnings are published by
- * diagnostics.ts from what the service keeps on each query entry.
+ * diagnostics.ts from what the service keeps on each query entry (hover.ts shows the match too);
+ * every check, whoever asked, ends with a `leakFindings` notification for the client's Leakage view.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken } from 'vscode-languageserver/node';
 import type { LeakReport } from '../jobs/findLeaks';
-import { CheckLeaksRequest } from '../protocol';
+import { CheckLeaksRequest, LeakFindingsNotification } from '../protocol';
 import type { DatasetEntry } from '../host/datasetEntry';
 import { DatasetService } from '../host/datasets';
 import { referenceSplit, type SettingsCache } from '../host/settings';
@@ -36,8 +37,7 @@ export function registerLeaks(host: HostContext, service: DatasetService, settin
       const queries: DatasetEntry[] = [];
       for (const uri of given.queries as unknown[]) queries.push(await service.entryOf(uri));
       checkDistinct(reference, queries);
-      const report = await runLeakCheck(host, service, reference, queries, token, await requestProgress(host, params));
-      return toResult(reference, queries, report);
+      return await runLeakCheck(host, service, 'request', reference, queries, token, await requestProgress(host, params));
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`checkLeaks failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       throw toResponseError(err, 'checkLeaks');
@@ -93,7 +93,7 @@ async function checkSplits(host: HostContext, service: DatasetService, splits: S
     const queries: DatasetEntry[] = [];
     for (const q of splits.queries) queries.push(await service.entryOf(pathToFileURL(q).href));
     checkDistinct(reference, queries);
-    await runLeakCheck(host, service, reference, queries, undefined, await host.connection.window.createWorkDoneProgress());
+    await runLeakCheck(host, service, 'splits', reference, queries, undefined, await host.connection.window.createWorkDoneProgress());
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (classify(err) === 'input') void host.connection.window.showWarningMessage(`similarityLab.splits: ${message}`);
@@ -109,19 +109,33 @@ function checkDistinct(reference: DatasetEntry, queries: readonly DatasetEntry[]
   }
 }
 
-/** Checks `queries` against `reference`, reporting to `progress`; the findings land on the query entries. */
+/**
+ * Checks `queries` against `reference`, reporting to `progress`: the findings land on the query
+ * entries (their `leak` warnings) and go to the client (`leakFindings`, its Leakage view).
+ */
 export async function runLeakCheck(
   host: HostContext,
   service: DatasetService,
+  trigger: LeakFindingsNotification.Params['trigger'],
   reference: DatasetEntry,
   queries: readonly DatasetEntry[],
   token: CancellationToken | undefined,
   progress: RequestProgress,
-): Promise<LeakReport> {
+): Promise<CheckLeaksRequest.Result> {
   const title = `Checking ${queries.map((q) => path.basename(q.path)).join(', ')} for leakage from ${path.basename(reference.path)}`;
-  return withProgress(progress, token, title, (job) =>
+  const report = await withProgress(progress, token, title, (job) =>
     host.status.track(title, (setLabel) => service.checkLeaks(reference, queries, job.signal, (stage, done, total) => setLabel(`${title}: ${stage} ${job.report(stage, done, total)}%`))),
   );
+  const result = toResult(reference, queries, report);
+  void host.connection.sendNotification(LeakFindingsNotification.type, {
+    trigger,
+    reference: reference.uri,
+    referenceRecords: result.stats.referenceRecords,
+    queries: queries.map((q, f) => ({ uri: q.uri, records: report.queries[f]!.ids.length })),
+    pairs: result.pairs,
+    stats: result.stats,
+  });
+  return result;
 }
 
 function toResult(reference: DatasetEntry, queries: readonly DatasetEntry[], report: LeakReport): CheckLeaksRequest.Result {

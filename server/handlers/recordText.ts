@@ -3,7 +3,8 @@
  * sequences and text and as a distance for numeric data, and the header line a record is shown on.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ClusterView } from '../host/datasetEntry';
+import path from 'node:path';
+import type { ClusterView, LeakFindings } from '../host/datasetEntry';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
 import type { Range } from '../protocol';
 
@@ -30,4 +31,10 @@ export function headerRange(record: Pick<RecordMeta, 'startLine' | 'id'>, doc: T
   // The whole header line when the document is open; otherwise the id (VS Code clamps ranges anyway).
   const end = doc ? doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/u, '').length : record.id.length + 1;
   return { start: { line, character: 0 }, end: { line, character: Math.max(1, end) } };
+}
+
+/** What a leaking record copies, as its `leak` warning and its hover say: `also in train.fasta: <id> · 99.4 % identity`. */
+export function leakMatch(leaks: LeakFindings, pair: LeakFindings['pairs'][number]): { text: string; how: string } {
+  const how = closeness(leaks.vector ? { identity: 0, distance: pair.score } : { identity: pair.score });
+  return { text: `also in ${path.basename(leaks.referencePath)}: ${pair.referenceId} · ${how}`, how };
 }

@@ -46,6 +46,8 @@ export interface LeakFindings {
   /** Numeric data: `score` is a distance; otherwise an identity. */
   vector: boolean;
   pairs: { id: string; line: number; referenceId: string; referenceLine: number; score: number; kind: 'exact' | 'near' }[];
+  /** The first line of every record of the file checked, leaking or not, in file order: which record a hovered line is in. */
+  recordLines: readonly number[];
 }
 
 export interface DatasetEntry {

@@ -335,6 +335,7 @@ export class DatasetService {
         pairs: report.pairs
           .filter((p) => p.queryFile === f)
           .map((p) => ({ id: q.ids[p.query]!, line: q.lines[p.query]!, referenceId: report.reference.ids[p.reference]!, referenceLine: report.reference.lines[p.reference]!, score: p.score, kind: p.kind })),
+        recordLines: q.lines,
       };
       this.resultsChanged.fire(entry);
     });

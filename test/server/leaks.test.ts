@@ -4,7 +4,11 @@
  * copies of train records (1 % substitutions). After `similarityLab/checkLeaks`, and separately
  * after `similarityLab.splits` is set (didChangeConfiguration), exactly the planted copies get a
  * `leak` Warning on their own header line, linked to the train record's header line; a change of
- * the test split checks it again; a host started with the setting checks the splits at once. Needs `node esbuild.mjs` first.
+ * the test split checks it again; a host started with the setting checks the splits at once. Every
+ * check, whoever asked, sends `similarityLab/leakFindings` (the Leakage view's feed) with the
+ * pairs and each query file's record count; the hover on any line of a planted copy names the
+ * train record it copies, and no other record's hover speaks of a leak. The splits are
+ * test/helpers/plantedSplits.ts (shared with the e2e test). Needs `node esbuild.mjs` first.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,75 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { DiagnosticSeverity, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FileChangeType, type Diagnostic, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
-import { CheckLeaksRequest } from '../../server/protocol';
+import { DiagnosticSeverity, DidChangeConfigurationNotification, HoverRequest, DidChangeWatchedFilesNotification, FileChangeType, type Diagnostic, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
+import { CheckLeaksRequest, LeakFindingsNotification } from '../../server/protocol';
+import { COPIED, fasta, plantedLines, plantedSplits, TRAIN_RECORDS } from '../helpers/plantedSplits';
 import { LspTestClient } from './lspClient';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/dna/16S-sample.fasta');
-const TRAIN_RECORDS = 200;
-/**
- * The 20 other records of the test split: records of the fixture past the train split none of which
- * reaches 95 % identity to a train record (`simlab leaks --threshold 0.95`), two points under the
- * default threshold; many of the rest are other strains of a train species at ≥ 97 %, real leaks.
- */
-const OTHERS = [204, 210, 211, 213, 214, 216, 217, 218, 223, 224, 226, 233, 234, 235, 237, 245, 246, 255, 257, 260];
-/** Train records copied into the test split (indexes into the train split). */
-const COPIED = [3, 41, 88, 150, 199];
-
-/** A seeded source (mulberry32): the same files on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface FastaRecord {
-  header: string;
-  id: string;
-  seq: string;
-}
-
-function records(text: string): FastaRecord[] {
-  return text
-    .split(/^(?=>)/mu)
-    .filter((r) => r.startsWith('>'))
-    .map((r) => {
-      const [header = '', ...lines] = r.split(/\r?\n/u);
-      return { header, id: header.slice(1).split(/\s/u)[0] as string, seq: lines.join('').trim() };
-    });
-}
-
-/** The file and the 0-based header line of each record. */
-function fasta(recs: readonly { header: string; seq: string }[]): { text: string; lines: number[] } {
-  const out: string[] = [];
-  const lines: number[] = [];
-  for (const r of recs) {
-    lines.push(out.length);
-    out.push(r.header);
-    for (let i = 0; i < r.seq.length; i += 80) out.push(r.seq.slice(i, i + 80));
-  }
-  return { text: out.join('\n') + '\n', lines };
-}
-
-/** `seq` with 1 % of its bases substituted (distinct positions, each to another base). */
-function mutate(seq: string, rnd: () => number): string {
-  const out = seq.toUpperCase().split('');
-  const done = new Set<number>();
-  const count = Math.max(1, Math.round(seq.length / 100));
-  while (done.size < count) {
-    const at = Math.floor(rnd() * out.length);
-    if (done.has(at) || !'ACGT'.includes(out[at] as string)) continue;
-    done.add(at);
-    const others = 'ACGT'.replace(out[at] as string, '');
-    out[at] = others[Math.floor(rnd() * others.length)] as string;
-  }
-  return out.join('');
-}
 
 function leaks(p: PublishDiagnosticsParams): Diagnostic[] {
   return p.diagnostics.filter((d) => d.code === 'leak');
@@ -89,17 +30,7 @@ function leaks(p: PublishDiagnosticsParams): Diagnostic[] {
 void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-server-leaks-'));
   const workspace = path.join(tmp, 'workspace');
-  const all = records(readFileSync(FIXTURE, 'utf8'));
-  const trainRecs = all.slice(0, TRAIN_RECORDS);
-  const rnd = seeded(17);
-  const copies = COPIED.map((t, i) => ({ header: `>planted-${i} copy of ${trainRecs[t]!.id}`, seq: mutate(trainRecs[t]!.seq, rnd), of: t }));
-  // The copies spread among the other records, not all at the end.
-  const testRecs: { header: string; seq: string; of?: number }[] = OTHERS.map((i) => all[i]!);
-  copies.forEach((c, i) => testRecs.splice(i * 5 + 2, 0, c));
-  const train = fasta(trainRecs);
-  const testSplit = fasta(testRecs);
-  /** Test header line → train header line of the record it copies. */
-  const planted = new Map(testRecs.flatMap((r, i) => (r.of !== undefined ? [[testSplit.lines[i] as number, train.lines[r.of] as number] as const] : [])));
+  const { trainRecs, testRecs, copies, train, test: testSplit, planted } = plantedSplits(readFileSync(FIXTURE, 'utf8'));
   let host: LspTestClient;
   let splits: Record<string, string> | undefined;
 
@@ -153,6 +84,38 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
     assert.ok(result.pairs.every((p) => p.kind === 'near' && p.score >= 0.97 && p.score < 1 && p.queryUri === testUri && p.referenceUri === trainUri));
     const published = await host.waitForDiagnostics(testUri, (p) => leaks(p).length > 0, { after: mark });
     assertPlanted(leaks(published), trainUri, planted);
+    // The client's Leakage view is told what the request answered, and each query file's record count.
+    const told = await host.waitForNotification(LeakFindingsNotification.type, (p) => p.reference === trainUri, { after: mark });
+    assert.equal(told.trigger, 'request');
+    assert.deepEqual(told.queries, [{ uri: testUri, records: testRecs.length }]);
+    assert.equal(told.referenceRecords, TRAIN_RECORDS);
+    assert.deepEqual(told.pairs, result.pairs);
+    assert.deepEqual(told.stats, result.stats);
+  });
+
+  /** The host's hover at `line` of `uri`, as it renders (Markdown escapes dropped); '' for none. */
+  async function hoverAt(uri: string, line: number): Promise<string> {
+    const hover = await host.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character: 3 } });
+    const contents = hover?.contents;
+    const value = contents && typeof contents === 'object' && 'value' in contents ? contents.value : '';
+    return value.replace(/\\(.)/gu, '$1');
+  }
+
+  void test('hover: every line of a planted copy shows the train record it copies; the other records show no leak', async () => {
+    const testUri = pathToFileURL(path.join(workspace, 'request', 'test.fasta')).href;
+    for (const [i, copy] of copies.entries()) {
+      const header = [...planted.keys()][i] as number;
+      const original = trainRecs[copy.of]!;
+      for (const line of [header, header + 1, header + 3]) {
+        const text = await hoverAt(testUri, line);
+        assert.match(text, new RegExp(`^\\*\\*planted-${i}\\*\\*`, 'u'), `line ${line}`);
+        assert.match(text, new RegExp(`also in train\\.fasta: ${original.id} · 9\\d\\.\\d % identity \\(line ${train.lines[copy.of]! + 1}\\)`, 'u'), `line ${line}: ${text}`);
+      }
+    }
+    for (const [i, r] of testRecs.entries()) {
+      if (r.of !== undefined) continue;
+      assert.doesNotMatch(await hoverAt(testUri, testSplit.lines[i]! + 1), /also in/u, `record ${i} leaks nothing`);
+    }
   });
 
   void test('similarityLab.splits: checked when set, and again when a split changes', async () => {
@@ -165,18 +128,25 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
     await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     const published = await host.waitForDiagnostics(testUri, (p) => leaks(p).length > 0, { after: mark });
     assertPlanted(leaks(published), trainUri, planted);
+    const told = await host.waitForNotification(LeakFindingsNotification.type, (p) => p.reference === trainUri, { after: mark });
+    assert.equal(told.trigger, 'splits');
+    assert.deepEqual(told.queries, [{ uri: testUri, records: testRecs.length }]);
+    assert.deepEqual(told.pairs.map((p) => [p.queryLine, p.referenceLine]), [...planted.entries()]);
     assert.equal(host.notifications('textDocument/publishDiagnostics').some((n) => (n.params as PublishDiagnosticsParams).uri === trainUri && leaks(n.params as PublishDiagnosticsParams).length > 0), false);
 
     // The test split loses its first planted copy: checked again, four warnings.
     const fewer = testRecs.filter((r) => r !== copies[0]);
     const rewritten = fasta(fewer);
-    const still = new Map(fewer.flatMap((r, i) => (r.of !== undefined ? [[rewritten.lines[i] as number, train.lines[r.of] as number] as const] : [])));
+    const still = plantedLines(fewer, rewritten.lines, train.lines);
     writeFileSync(testFile, rewritten.text);
     mark = host.mark();
     await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: testUri, type: FileChangeType.Changed }] });
     const again = await host.waitForDiagnostics(testUri, (p) => leaks(p).length > 0, { after: mark });
     assert.equal(still.size, COPIED.length - 1);
     assertPlanted(leaks(again), trainUri, still);
+    // The Leakage view hears the re-check too: one record fewer, four leaking.
+    const retold = await host.waitForNotification(LeakFindingsNotification.type, (p) => p.reference === trainUri, { after: mark });
+    assert.deepEqual([retold.trigger, retold.queries, retold.pairs.length], ['splits', [{ uri: testUri, records: fewer.length }], COPIED.length - 1]);
   });
 
   void test('similarityLab.splits already set when the host starts: checked on start-up', async () => {

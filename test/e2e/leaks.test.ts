@@ -1,0 +1,290 @@
+/**
+ * Leakage between splits in a real VS Code (issue 17's "Done when"): code-server 4.139 (VS Code
+ * 1.139) driven through Debian's chromium with playwright-core. The workspace holds train.fasta
+ * and test.fasta (real 16S records, five of them planted copies of train records with 1 %
+ * substitutions: test/helpers/plantedSplits.ts) and declares them in .vscode/settings.json as
+ * `similarityLab.splits`. Without any command: Warnings land on exactly the planted header lines
+ * of test.fasta; the related information of one opens train.fasta at the record it copies; the
+ * Leakage view shows the file pair's count and lists the leaking records (a click reveals one);
+ * the hover on a planted copy's sequence line names the train record. Then the Explorer: two files
+ * selected offer Check Splits for Leakage, which asks for the reference and checks again; so does one
+ * file right-clicked, its other splits picked among the workspace's datasets.
+ * Files are opened by clicking their Explorer row (quick open's index misses files written after
+ * start). Screenshots go to test-results/e2e/leaks-*. SIMLAB_SKIP_E2E=1 skips it. Needs
+ * `npm run build` first.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '../webviews/browser';
+import { plantedSplits } from '../helpers/plantedSplits';
+import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
+const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
+if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
+
+/** Packages the current dist/ with vsce (no rebuild: other tiers may be reading dist/ meanwhile). */
+function packageVsix(outDir: string): string {
+  const out = path.join(outDir, 'similarity-lab.vsix');
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
+void describe('leakage between splits in VS Code (code-server + chromium)', { skip }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-e2e-leaks-'));
+  const workspace = path.join(tmp, 'workspace');
+  const splits = plantedSplits(readFileSync(FIXTURE, 'utf8'));
+  /** Planted copies in test file order: 1-based test header line, the train record's id and 1-based header line. */
+  const planted = splits.copies.map((c, i) => ({
+    id: `planted-${i}`,
+    line: ([...splits.planted.keys()][i] as number) + 1,
+    original: splits.trainRecs[c.of]!.id,
+    originalLine: (splits.train.lines[c.of] as number) + 1,
+  }));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let step = 0;
+
+  const shot = async (name: string): Promise<void> => {
+    step++;
+    await page.screenshot({ path: path.join(SHOTS, `leaks-${String(step).padStart(2, '0')}-${name}.png`) });
+  };
+
+  /** The extension's output channel (client and host messages), from code-server's log folder. */
+  const extensionLog = (): string => {
+    const logs = path.join(tmp, 'code-server', 'user-data', 'logs');
+    try {
+      const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'Similarity Lab.log');
+      return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n') || '(empty)';
+    } catch (err) {
+      return `(no logs: ${String(err)})`;
+    }
+  };
+
+  /** Runs a test's steps; on failure the screen is kept, and what the extension logged and the panel showed are printed. */
+  const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
+    try {
+      await body();
+    } catch (err) {
+      await page.screenshot({ path: path.join(SHOTS, `leaks-failed-${name}.png`) }).catch(() => undefined);
+      const panel = await page.locator('.panel').first().innerText({ timeout: 2000 }).catch(() => '(no panel)');
+      const toasts = await page.locator('.notifications-toasts').first().innerText({ timeout: 2000 }).catch(() => '');
+      console.log(`e2e failure "${name}": the extension's log\n${extensionLog()}\n-- the panel --\n${panel.slice(0, 3000)}\n-- notifications --\n${toasts}`);
+      throw err;
+    }
+  };
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(workspace, 'train.fasta'), splits.train.text);
+    writeFileSync(path.join(workspace, 'test.fasta'), splits.test.text);
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'similarityLab.splits': { train: 'train.fasta', test: 'test.fasta' } }, null, 2));
+    requireChromium();
+    const install = ensureCodeServer();
+    const vsix = packageVsix(tmp);
+    server = await startCodeServer({
+      install,
+      vsix,
+      stateDir: path.join(tmp, 'code-server'),
+      workspace,
+      settings: {
+        'security.workspace.trust.enabled': false,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'update.mode': 'none',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      },
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const palette = async (command: string): Promise<void> => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${command}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+
+  /** Picks the quick-pick row (or accepts the input box) that is open now. */
+  const answer = async (text: string, row?: string): Promise<void> => {
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    if (row) await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+
+  /** An Explorer row by its exact name. */
+  const explorerRow = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${name.replace(/\./gu, '\\.')}$`, 'u') }).first();
+
+  /** Opens a workspace file by clicking its Explorer row. */
+  const openFile = async (name: string): Promise<void> => {
+    await page.keyboard.press('Control+Shift+E');
+    await explorerRow(name).waitFor({ timeout: 30_000 });
+    await explorerRow(name).click();
+    await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor({ timeout: 20_000 });
+  };
+
+  /** Waits for the status bar to show the cursor at `line` (1-based). */
+  const cursorAt = (line: number) => page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`, 'u') }).first().waitFor({ timeout: 20_000 });
+
+  /** Moves the cursor of the active editor to `line`, `column` (1-based) with Go to Line. */
+  const goTo = async (line: number, column: number): Promise<void> => {
+    await page.keyboard.press('Control+G');
+    await answer(`:${line}:${column}`);
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col ${column}\\b`, 'u') }).first().waitFor({ timeout: 20_000 });
+  };
+
+  /** Shows the Problems view filtered by `text` (Ctrl+Shift+M toggles: pressed only while it is hidden). */
+  const showProblems = async (text: string): Promise<void> => {
+    const markers = page.locator('.panel .markers-panel');
+    if (!(await markers.isVisible())) {
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await page.keyboard.press('Control+Shift+M');
+      await markers.waitFor({ state: 'visible', timeout: 30_000 });
+    }
+    const filter = page.locator('.panel .viewpane-filter input:visible').first();
+    await filter.waitFor({ state: 'visible' });
+    if ((await filter.inputValue()) !== text) await filter.fill(text);
+  };
+
+  /**
+   * The Leakage pane of the Similarity Lab side bar, shown and expanded by the view's own Focus
+   * command (the container's activity-bar icon carries the view's badge, which takes the click).
+   */
+  const leakagePane = async () => {
+    await palette('Focus on Leakage View');
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Leakage/u }) });
+    await pane.waitFor({ state: 'visible', timeout: 20_000 });
+    return pane;
+  };
+
+  void test('the declared splits are checked on start: a Warning on each planted line of test.fasta, and only there', guarded('warnings', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'test.fasta' }).waitFor({ timeout: 60_000 });
+    await showProblems('also in train.fasta');
+    const rows = page.locator('.markers-panel .monaco-list-row[aria-level="2"]', { hasText: 'also in train.fasta: ' });
+    await rows.nth(planted.length - 1).waitFor({ timeout: 120_000 });
+    await shot('problems');
+    const texts = await rows.allInnerTexts();
+    assert.equal(texts.length, planted.length, `one warning per planted copy:\n${texts.join('\n')}`);
+    const lines = texts.map((t) => Number(/\[Ln (\d+), Col \d+\]/u.exec(t)?.[1])).sort((a, b) => a - b);
+    assert.deepEqual(lines, planted.map((p) => p.line));
+    for (const p of planted) {
+      const row = rows.filter({ hasText: `[Ln ${p.line}, Col` });
+      assert.match((await row.innerText()).replace(/\s+/gu, ' '), new RegExp(`also in train\\.fasta: ${p.original} · 9\\d\\.\\d % identity`, 'u'));
+      assert.equal(await row.locator('.codicon-warning').count(), 1, `line ${p.line}: a warning`);
+    }
+    // All on test.fasta: the train split is the reference, never warned.
+    const files = await page.locator('.markers-panel .monaco-list-row[aria-level="1"]').allInnerTexts();
+    assert.deepEqual(files.map((f) => f.split(/\s/u)[0]), ['test.fasta']);
+  }));
+
+  void test("a warning's related information opens train.fasta at the record it copies", guarded('related', async () => {
+    const copy = planted[2]!;
+    await showProblems(`also in train.fasta: ${copy.original} · `);
+    // The warning's related information is its child row (aria-level 3): `<id> · 99.x % identity  train.fasta [Ln N, Col 1]`.
+    const related = page.locator('.markers-panel .monaco-list-row[aria-level="3"]', { hasText: `${copy.original} · ` }).first();
+    await related.waitFor({ timeout: 30_000 });
+    assert.match((await related.innerText()).replace(/\s+/gu, ' '), new RegExp(`train\\.fasta.*\\[Ln ${copy.originalLine}, Col \\d+\\]`, 'u'));
+    await related.click();
+    await page.locator('.tab.active[data-resource-name="train.fasta"]').waitFor({ timeout: 20_000 });
+    await cursorAt(copy.originalLine);
+    const editorLine = page.locator('.editor-instance .view-line', { hasText: `>${copy.original}` });
+    await editorLine.first().waitFor({ timeout: 10_000 });
+    await shot('related-opened');
+  }));
+
+  void test('the Leakage view shows the file pair with its count; a leaking record reveals its line', guarded('view', async () => {
+    const pane = await leakagePane();
+    // The container's icon counts the leaking records (the view's badge).
+    await page.locator(`.activitybar .action-label[aria-label="Similarity Lab - ${planted.length} leaking records"]`).waitFor({ timeout: 10_000 });
+    const pair = pane.locator('.monaco-list-row', { hasText: 'train.fasta ← test.fasta' }).first();
+    await pair.waitFor({ timeout: 30_000 });
+    // A row's label and its (greyed) description are elements of their own.
+    assert.equal(await pair.locator('.label-name').innerText(), 'train.fasta ← test.fasta');
+    assert.equal(await pair.locator('.label-description').innerText(), `${planted.length} leaking of ${splits.testRecs.length}`);
+    const records = pane.locator('.monaco-list-row[aria-level="2"]');
+    await records.nth(planted.length - 1).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await records.locator('.label-name').allInnerTexts(), planted.map((p) => p.id));
+    for (const [i, p] of planted.entries()) assert.match(await records.nth(i).locator('.label-description').innerText(), new RegExp(`^${p.original} · 9\\d\\.\\d % identity · line ${p.line}$`, 'u'));
+    await shot('leakage-view');
+    const last = planted.at(-1)!;
+    await records.filter({ hasText: last.id }).click();
+    await page.locator('.tab.active[data-resource-name="test.fasta"]').waitFor({ timeout: 20_000 });
+    await cursorAt(last.line);
+  }));
+
+  void test("the hover on a planted copy's sequence names the train record it copies", guarded('hover', async () => {
+    await openFile('test.fasta');
+    const copy = planted[1]!;
+    // A sequence line of the copy: only the extension's hover is there (the warning is on the header).
+    await goTo(copy.line + 2, 5);
+    await palette('Show or Focus Hover');
+    const hover = page.locator('.monaco-hover', { hasText: 'also in train.fasta' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = (await hover.innerText()).replace(/\s+/gu, ' ');
+    assert.match(text, new RegExp(`${copy.id}.*also in train\\.fasta: ${copy.original} · 9\\d\\.\\d % identity \\(line ${copy.originalLine}\\)`, 'u'));
+    await shot('hover');
+    await page.keyboard.press('Escape');
+  }));
+
+  void test('two files selected in the Explorer: Check Splits for Leakage asks for the reference and checks again', guarded('explorer', async () => {
+    await page.keyboard.press('Control+Shift+E');
+    await explorerRow('test.fasta').click();
+    await explorerRow('train.fasta').click({ modifiers: ['Control'] });
+    await explorerRow('train.fasta').click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await shot('explorer-menu');
+    await item.click();
+    await answer('train.fasta', 'train.fasta');
+    const toast = page.locator('.notifications-toasts', { hasText: `${planted.length} leaking records of ${splits.testRecs.length}: 0 exact and ${planted.length} near copies of records of train.fasta` });
+    await toast.waitFor({ timeout: 120_000 });
+    await shot('explorer-checked');
+  }));
+
+  void test('one dataset file right-clicked: the other splits are picked among the datasets, then the reference', guarded('explorer-one', async () => {
+    await palette('Notifications: Clear All Notifications');
+    await page.keyboard.press('Control+Shift+E');
+    await explorerRow('test.fasta').click();
+    await explorerRow('test.fasta').click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await item.click();
+    // A multi-select pick of the other datasets: check train.fasta, accept.
+    const other = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.fasta' }).first();
+    await other.waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'test.fasta' }).count(), 0, 'the clicked file is not offered again');
+    await other.click();
+    await page.keyboard.press('Enter');
+    await answer('train.fasta', 'train.fasta');
+    const toast = page.locator('.notifications-toasts', { hasText: `${planted.length} leaking records of ${splits.testRecs.length}: 0 exact and ${planted.length} near copies of records of train.fasta` });
+    await toast.waitFor({ timeout: 120_000 });
+    await shot('explorer-one-checked');
+  }));
+});
