@@ -169,31 +169,45 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   return { nq: n, k: kk, indices, distances };
 }
 
-/** Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j). */
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<WeightedEdges> {
+/** Edges from rangeEdgesInPool: `distance` parallel to i and j, or absent with `distances: false`. */
+export interface RangeEdges {
+  i: Uint32Array;
+  j: Uint32Array;
+  distance?: Float32Array;
+}
+
+/**
+ * Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j).
+ * `distances: false`: the pairs only (RangeOptions.distances: far fewer exact loops; DBSCAN needs no more).
+ */
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: true }): Promise<WeightedEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances: boolean }): Promise<RangeEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: boolean }): Promise<RangeEdges> {
   checkMatrix(data, n, dim);
+  const withDistances = options.distances ?? true;
   const shared = sharedCopy(data.subarray(0, n * dim));
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
-  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
+  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true, distances: withDistances }));
   let m = 0;
   for (const r of parts) m += r.neighbours.length;
   const i = new Uint32Array(m);
   const j = new Uint32Array(m);
-  const distance = new Float32Array(m);
+  const distance = withDistances ? new Float32Array(m) : undefined;
   let at = 0;
   parts.forEach((r, c) => {
     for (let q = 0; q < r.nq; q++) {
-      for (let t = r.offsets[q]; t < r.offsets[q + 1]; t++) {
+      const e = r.offsets[q + 1];
+      for (let t = r.offsets[q]; t < e; t++) {
         i[at] = cuts[c] + q;
         j[at] = r.neighbours[t];
-        distance[at] = r.distances[t];
+        if (distance) distance[at] = r.distances[t];
         at++;
       }
     }
   });
-  return { i, j, distance };
+  return distance ? { i, j, distance } : { i, j };
 }
 
 /** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */
@@ -240,14 +254,17 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
     options.onProgress?.('DBSCAN', 1, 1);
     return { labels: r.labels, eps, method: 'grid', ...withEstimate };
   }
-  const edges = await rangeEdgesInPool(data, n, dim, eps, options);
+  // Distances only where the nearest neighbours or the mutual-neighbour filter read them: plain
+  // DBSCAN needs membership, and membership-only range queries skip most exact loops.
+  const needDistances = options.nearest !== undefined || !!options.mutualNeighbours;
+  const edges = await rangeEdgesInPool(data, n, dim, eps, { ...options, distances: needDistances });
   options.onProgress?.('DBSCAN', 0, 1);
   const mutual = options.mutualNeighbours ? { mutualNeighbours: options.mutualNeighbours } : {};
   const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
-  const withDistance = options.nearest !== undefined || options.mutualNeighbours ? { distance: edges.distance } : {};
+  const withDistance = needDistances && edges.distance ? { distance: edges.distance } : {};
   const r = await options.pool.run('vectorGraphDbscan', { n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest }, {
     ...run,
-    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [edges.distance.buffer as ArrayBuffer] : [])],
+    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [withDistance.distance.buffer as ArrayBuffer] : [])],
   });
   options.onProgress?.('DBSCAN', 1, 1);
   return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...(r.keptEdges !== undefined ? { keptEdges: r.keptEdges } : {}), ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };

@@ -321,7 +321,12 @@ class Candidates {
   }
 }
 
-/** rangeQuery with the GEMM: the same result (see the file comment). */
+/**
+ * rangeQuery with the GEMM: the same result (see the file comment). With `distances: false`
+ * (membership only) a pair is also decided by its upper key: upper ≤ eps is a neighbour without
+ * the exact loop, so that loop runs only for pairs whose slack band straddles eps — on dense
+ * clusters (DBSCAN's graph) nearly every reported pair would otherwise cost one.
+ */
 export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: RangeOptions & GemmQueryOptions = {}): RangeResult {
   const [QB, DB] = blockSizes(options);
   if (!(eps >= 0) || eps === Infinity) throw new RangeError(`eps must be a finite number ≥ 0, got ${eps}`);
@@ -331,14 +336,15 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   const form = dotForm(gemm, Qm, nq, D, n, dim, options);
   if (!form) return rangeQuery(data, n, dim, eps, options);
-  const { lowerQ, lowerD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const { lowerQ, lowerD, upperQ, upperD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const members = options.distances === false;
   const after = options.onlyAfter === true && pl.selfOffset >= 0 && !pl.selfRows;
   const threshold = form.toKey(eps);
   const own = new Int32Array(nq);
   for (let q = 0; q < nq; q++) own[q] = ownRow(pl, q);
   let hq = new Int32Array(1024);
   let hj = new Int32Array(1024);
-  let hd = new Float32Array(1024);
+  let hd = new Float32Array(members ? 0 : 1024);
   let hits = 0;
   const left = [];
   try {
@@ -363,22 +369,45 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
             const mine = own[q];
             const skip = pl.excludeSelf ? mine : -1;
             const lq = lowerQ[q];
+            const uq = upperQ[q];
             const undecided = zero !== null && zero[q] === 1;
             const start = after ? Math.max(j0, mine + 1) : j0;
             for (let j = start; j < j1; j++) {
               if (j === skip) continue;
-              const lower = cosine ? 1 - cosSlack + lq * lowerD[j] * (tile[o + j] + cosUnder) : lq + lowerD[j] - 2 * tile[o + j];
-              if (lower > threshold && !undecided) continue;
-              const key = exact(q, j);
-              if (key > threshold) continue;
+              let lower: number;
+              let upper: number;
+              if (cosine) {
+                const ab = lq * lowerD[j];
+                const t = tile[o + j];
+                lower = 1 - cosSlack + ab * (t + cosUnder);
+                // A zero data row (ab = 0) has no upper bound: vector.ts defines its distance specially.
+                upper = ab === 0 ? Infinity : 1 + cosSlack + ab * (t - cosUnder);
+              } else {
+                const t2 = 2 * tile[o + j];
+                lower = lq + lowerD[j] - t2;
+                upper = uq + upperD[j] - t2;
+              }
+              let key = NaN;
+              if (undecided) {
+                key = exact(q, j);
+                if (key > threshold) continue;
+              } else {
+                if (lower > threshold) continue;
+                // NaN bounds fail both tests and go to the exact loop; products cannot overflow
+                // (dotForm refuses norms that could), so no −∞ upper key accepts a pair wrongly.
+                if (!(members && upper <= threshold)) {
+                  key = exact(q, j);
+                  if (key > threshold) continue;
+                }
+              }
               if (hits === hq.length) {
                 hq = grow(hq);
                 hj = grow(hj);
-                hd = grow(hd);
+                if (!members) hd = grow(hd);
               }
               hq[hits] = q;
               hj[hits] = j;
-              hd[hits] = form.toDistance(key);
+              if (!members) hd[hits] = form.toDistance(key);
               hits++;
             }
           }
@@ -397,11 +426,11 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   for (let q = 0; q < nq; q++) offsets[q + 1] += offsets[q];
   const fill = offsets.slice(0, nq);
   const neighbours = new Int32Array(hits);
-  const distances = new Float32Array(hits);
+  const distances = new Float32Array(members ? 0 : hits);
   for (let t = 0; t < hits; t++) {
     const at = fill[hq[t]]++;
     neighbours[at] = hj[t];
-    distances[at] = hd[t];
+    if (!members) distances[at] = hd[t];
   }
   return { nq, offsets, neighbours, distances };
 }

@@ -5,7 +5,8 @@
  * result type:
  * - `vectorKnn`: exact k nearest neighbours of query rows [from, to) (of the data, or of
  *   `queries`), or of the data rows listed in `rows`;
- * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
+ * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
+ *   `distances: false`: ids only);
  * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
  *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
@@ -51,6 +52,8 @@ export interface VectorRangePayload extends VectorData {
   queries?: Float32Array;
   onlyAfter?: boolean;
   excludeSelf?: boolean;
+  /** false: neighbour ids only (RangeOptions.distances). */
+  distances?: boolean;
 }
 
 export interface VectorGridClusterPayload extends VectorData {
@@ -115,7 +118,7 @@ export async function vectorKnnTask(p: VectorKnnPayload, ctx: TaskContext): Prom
 
 export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): Promise<RangeResult> {
   const onProgress = blockProgress(ctx);
-  const metric = metricOf(p);
+  const metric = { ...metricOf(p), distances: p.distances ?? true };
   const options = p.queries
     ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
     : { ...metric, from: p.from, to: p.to, onlyAfter: p.onlyAfter ?? false, excludeSelf: p.excludeSelf ?? true, onProgress };

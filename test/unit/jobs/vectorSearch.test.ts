@@ -90,6 +90,8 @@ void describe('vector kNN over the pool', () => {
       }
     }
     assert.deepEqual(Array.from(edges.i, (a, t) => `${a},${edges.j[t]}`), want);
+    const members = await rangeEdgesInPool(data, n, dim, 2.5, { pool, distances: false });
+    assert.deepEqual(members, { i: edges.i, j: edges.j }, 'membership only: the same pairs, no distances');
     assert.deepEqual(await estimateEpsInPool(data, n, dim, { pool, minPts: 5, sampleSize: 300 }), estimateEps(data, n, dim, { minPts: 5, sampleSize: 300 }));
 
     const local = clusterVectors(data, n, dim, { minPts: 5 });
