@@ -10,7 +10,8 @@
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughRecords, checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { checkMatrix, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import type { NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
 import type { TaskPayload, TaskResult } from '../worker/taskContext';
@@ -67,7 +68,7 @@ function metricOf(o: MetricOptions): MetricOptions {
 }
 
 /** The tasks that answer for a slice [from, to) of query rows. */
-type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected';
+type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
 
 /** Runs the chunks [cuts[c], cuts[c+1]) of `task` through the pool, summing progress in rows. */
 async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage: string, cuts: number[], task: K, payload: (from: number, to: number) => TaskPayload<Tasks, K>): Promise<TaskResult<Tasks, K>[]> {
@@ -125,6 +126,73 @@ export async function knnInPool(data: Float32Array, n: number, dim: number, k: n
     distances.set(parts[c].distances, cuts[c] * kk);
   }
   return { nq, k: kk, indices, distances };
+}
+
+export interface NearestWithinJobOptions extends VectorJobOptions {
+  /** Queries of their own (row-major); else `rows`. */
+  queries?: Float32Array;
+  /** These data rows as queries, each without itself (default: every data row). */
+  rows?: Int32Array;
+}
+
+/**
+ * The nearest data row within eps of each query (engine/index/nearestWithin.ts) in the pool; the
+ * same result as nearestWithin on one thread. The queries are sorted by norm and cut into one
+ * chunk per worker (each uploads the data blocks it needs once): a chunk is then a band of norms,
+ * its norm windows are narrow, and the cuts balance the work, estimated per query as the share of
+ * a sample of data norms inside its window.
+ */
+export async function nearestWithinInPool(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
+  checkMatrix(data, n, dim);
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const own = options.queries;
+  const nq = own ? own.length / dim : options.rows ? options.rows.length : n;
+  if (!Number.isInteger(nq)) throw new RangeError(`queries: ${own?.length} values are not a whole number of rows of ${dim}`);
+  const rows = own ? null : (options.rows ?? Int32Array.from({ length: n }, (_, i) => i));
+  const norms = own ? squaredNorms(own, nq, dim) : Float64Array.from(rows!, (r) => squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0]);
+  for (let q = 0; q < nq; q++) norms[q] = Math.sqrt(norms[q]);
+  const order = Int32Array.from({ length: nq }, (_, q) => q).sort((a, b) => norms[a] - norms[b] || a - b);
+  const metric = metricOf(options);
+  const reach = metric.metric === 'euclidean' ? eps : metric.metric === 'sqeuclidean' ? Math.sqrt(eps) : Infinity;
+  const sample = Float64Array.from(sampleRows(n, 2000, 7), (r) => Math.sqrt(squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0])).sort();
+  const below = (x: number): number => {
+    let lo = 0;
+    let hi = sample.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sample[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const cost = (t: number): number => (reach === Infinity ? 1 : 1 + below(norms[order[t]] + reach) - below(norms[order[t]] - reach));
+  const cuts = cutByWork(nq, Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 1))), cost);
+  let sortedQueries: Float32Array | undefined;
+  let sortedRows: Int32Array | undefined;
+  if (own) {
+    sortedQueries = new Float32Array(new SharedArrayBuffer(Math.max(1, nq * dim) * 4), 0, nq * dim);
+    for (let t = 0; t < nq; t++) sortedQueries.set(own.subarray(order[t] * dim, (order[t] + 1) * dim), t * dim);
+  } else sortedRows = Int32Array.from(order, (q) => rows![q]);
+  const parts = await runChunks(options, 'near copies', cuts, 'vectorNearestWithin', (from, to) => ({
+    data: shared,
+    n,
+    dim,
+    ...metric,
+    eps,
+    from,
+    to,
+    ...(sortedQueries ? { queries: sortedQueries } : { rows: sortedRows!.slice(from, to) }),
+  }));
+  const index = new Int32Array(nq);
+  const distance = new Float32Array(nq);
+  parts.forEach((r, c) => {
+    for (let t = 0; t < r.nq; t++) {
+      const q = order[cuts[c] + t];
+      index[q] = r.index[t];
+      distance[q] = r.distance[t];
+    }
+  });
+  return { nq, index, distance };
 }
 
 export interface ProjectedKnnJobOptions extends VectorJobOptions {

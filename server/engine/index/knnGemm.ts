@@ -48,7 +48,7 @@ export interface GemmQueryOptions {
   blocks?: [number, number];
 }
 
-function blockSizes(options: GemmQueryOptions): [number, number] {
+export function blockSizes(options: GemmQueryOptions): [number, number] {
   const [qb, db] = options.blocks ?? [QUERY_BLOCK, DATA_BLOCK];
   if (!(Number.isInteger(qb) && qb >= 1 && Number.isInteger(db) && db >= 1)) throw new RangeError(`blocks must be two positive integers, got ${qb}, ${db}`);
   return [qb, db];
@@ -61,7 +61,7 @@ function blockSizes(options: GemmQueryOptions): [number, number] {
  * (lowerQ = −1/‖a‖, lowerD = 1/‖b‖); a zero query (`zero[q]`) has no bounds: all its pairs are
  * computed exactly (vector.ts defines them specially).
  */
-interface DotForm {
+export interface DotForm {
   lowerQ: Float64Array;
   lowerD: Float64Array;
   upperQ: Float64Array;
@@ -83,7 +83,7 @@ function maxOf(a: Float64Array): number {
 }
 
 /** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
-function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
+export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
   const { metric } = resolveMetric(options);
   if (metric !== 'euclidean' && metric !== 'sqeuclidean' && metric !== 'cosine') return null;
   const qn = squaredNorms(Q, nq, dim);
@@ -221,7 +221,7 @@ export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: num
 }
 
 /** Per-query candidate lists and heaps of upper keys (see knnExactGemm). */
-class Candidates {
+export class Candidates {
   /** U per query: the k-th smallest upper key so far (∞ until k pairs were seen). */
   readonly bound: Float64Array;
   private readonly upper: Float64Array;
@@ -303,6 +303,29 @@ class Candidates {
       this.lows[q] = bigL;
     }
     return c;
+  }
+
+  /**
+   * k = 1: the candidate of query q with the smallest (exact key, index) among those whose lower
+   * key is ≤ both the bound and `limit`; −1 when there is none. Its key goes to `key[0]`.
+   */
+  nearest(q: number, exact: (q: number, j: number) => number, limit: number, key: Float64Array): number {
+    const js = this.js[q];
+    const lows = this.lows[q];
+    const bound = Math.min(this.bound[q], limit);
+    let best = -1;
+    let bestKey = Infinity;
+    for (let t = 0; t < this.count[q]; t++) {
+      if (!(lows[t] <= bound)) continue;
+      const j = js[t];
+      const e = exact(q, j);
+      if (best < 0 || e < bestKey || (e === bestKey && j < best)) {
+        best = j;
+        bestKey = e;
+      }
+    }
+    key[0] = bestKey;
+    return best;
   }
 
   /** Exact keys of the surviving candidates; the k smallest by (key, index) into row q. */

@@ -7,6 +7,8 @@
  *   `queries`), or of the data rows listed in `rows`;
  * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
  *   `distances: false`: ids only);
+ * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
+ *   [from, to), or the data rows listed in `rows`), on norm windows (engine/index/nearestWithin.ts);
  * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
  *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
@@ -27,6 +29,7 @@ import { clusterVectors } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
+import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
 import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
@@ -54,6 +57,14 @@ export interface VectorRangePayload extends VectorData {
   excludeSelf?: boolean;
   /** false: neighbour ids only (RangeOptions.distances). */
   distances?: boolean;
+}
+
+export interface VectorNearestWithinPayload extends VectorData {
+  eps: number;
+  from: number;
+  to: number;
+  queries?: Float32Array;
+  rows?: Int32Array;
 }
 
 export interface VectorGridClusterPayload extends VectorData {
@@ -127,6 +138,15 @@ export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): 
   return r;
 }
 
+export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<NearestWithin> {
+  const onProgress = blockProgress(ctx);
+  const metric = metricOf(p);
+  const options = p.rows ? { ...metric, rows: p.rows, onProgress } : p.queries ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, from: p.from, to: p.to, onProgress };
+  const r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
+  ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer);
+  return r;
+}
+
 export function vectorGridClusterTask(p: VectorGridClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number } {
   ctx.progress(0, 1);
   const r = clusterVectors(p.data, p.n, p.dim, { ...metricOf(p), eps: p.eps, minPts: p.minPts });
@@ -171,6 +191,7 @@ export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: 
 export const vectorTasks = {
   vectorKnn: vectorKnnTask,
   vectorRange: vectorRangeTask,
+  vectorNearestWithin: vectorNearestWithinTask,
   vectorGridCluster: vectorGridClusterTask,
   vectorGraphDbscan: vectorGraphDbscanTask,
   vectorProject: vectorProjectTask,
