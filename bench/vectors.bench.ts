@@ -17,6 +17,7 @@
  *      (top 64 principal directions, 4k candidates re-ranked exactly): recall@10 on the first
  *      1,000 and speed-up over exact in the pool; LSH (target recall 0.9) only with
  *      SIMLAB_BENCH_LSH=1 (minutes on this data).
+ * SIMLAB_BENCH_VECTORS=hog,knn (any of blobs, hog, knn) runs only those parts.
  * The pool's worker is bundled here from server/jobs (task vectorKnn only), so this bench does
  * not depend on the rest of dist/; it is written under .bench/ so that it resolves the tfjs wasm
  * binaries from node_modules (from the system temp folder the GEMM could not load).
@@ -104,15 +105,17 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const tmp = mkdtempSync(path.join(benchDir, 'vectors-'));
   const pool = await makePool(tmp);
   const anchored = hasSklearn();
+  const parts = process.env.SIMLAB_BENCH_VECTORS?.split(',');
+  const wanted = (part: string): boolean => !parts || parts.includes(part);
   try {
-    rows.push(...blobs2d(ctx, tmp, anchored));
+    if (wanted('blobs')) rows.push(...blobs2d(ctx, tmp, anchored));
     const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
     if (!existsSync(images)) {
       rows.push(skippedRow('DBSCAN Fashion-MNIST HOG', 'seconds', 'scikit-learn', `${images} not found`, false));
       rows.push(skippedRow('kNN Fashion-MNIST 10k×784', 'seconds / 1,000 queries', 'scikit-learn', `${images} not found`, false));
     } else {
-      rows.push(...(await hogDbscan(ctx, tmp, images, pool, anchored)));
-      rows.push(...(await fashionKnn(ctx, tmp, images, pool, anchored)));
+      if (wanted('hog')) rows.push(...(await hogDbscan(ctx, tmp, images, pool, anchored)));
+      if (wanted('knn')) rows.push(...(await fashionKnn(ctx, tmp, images, pool, anchored)));
     }
   } finally {
     await pool.dispose();

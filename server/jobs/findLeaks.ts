@@ -27,7 +27,7 @@ import type { IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type SequenceIndex } from './sequenceIndex';
 import { buildVectorIndex, type VectorIndex } from './vectorIndex';
-import { knnInPool } from './vectorSearch';
+import { knnInPool, nearestWithinInPool, type VectorJobOptions } from './vectorSearch';
 import { symbolsAt, type PackedSymbols } from '../worker/packedSymbols';
 import type { CrossLeaksResult } from '../worker/tasks/leaks';
 
@@ -47,6 +47,8 @@ export const EPS_QUANTILE = 0.01;
 export const EPS_FACTOR = 0.75;
 /** Reference rows whose 1-NN distances the eps rule reads (a seeded sample). */
 export const EPS_SAMPLE = 2000;
+/** Reference rows the eps rule's pilot (its first radius) searches. */
+const PILOT_SUBSET = 5000;
 
 export class IncomparableDatasetsError extends Error {
   override readonly name = 'IncomparableDatasetsError';
@@ -293,12 +295,8 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   let eps = options.eps;
   let epsRule: LeakReport['stats']['epsRule'];
   if (eps === undefined) {
-    const sample = sampleRows(nRef, EPS_SAMPLE);
-    const knn = await knnInPool(ref.features, nRef, dim, 1, { pool, ...metricOptions, rows: sample, ...(signal ? { signal } : {}) });
-    const d = Array.from(knn.distances).filter((x) => x > 0).sort((a, b) => a - b);
-    const quantileDistance = d.length > 0 ? d[Math.min(d.length - 1, Math.floor(EPS_QUANTILE * d.length))]! : 0;
-    eps = EPS_FACTOR * quantileDistance;
-    epsRule = { quantile: EPS_QUANTILE, factor: EPS_FACTOR, quantileDistance, sampled: sample.length };
+    epsRule = await epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, ...(signal ? { signal } : {}) });
+    eps = EPS_FACTOR * epsRule.quantileDistance;
     clock.lap('eps');
   }
   const refKeys = keyMap(await contentKeys(nRef, { data: ref.features, dim }, pool, signal));
@@ -321,17 +319,15 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     clock.lap('exact');
     const queryRows = new Float32Array(new SharedArrayBuffer(Math.max(1, rest.length) * dim * 4), 0, rest.length * dim);
     for (let t = 0; t < rest.length; t++) queryRows.set(q.features.subarray(rest[t]! * dim, (rest[t]! + 1) * dim), t * dim);
-    const knn = rest.length > 0 ? await knnInPool(ref.features, nRef, dim, 1, { pool, ...metricOptions, queries: queryRows, excludeSelf: false, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
+    // The nearest reference row when within eps: the same answer as the 1-NN then d ≤ eps, on norm windows.
+    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps, { pool, ...metricOptions, queries: queryRows, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
     clock.lap('near');
     const nearOf = new Int32Array(n).fill(-1);
     const distance = new Float32Array(n);
-    for (let t = 0; knn && t < rest.length; t++) {
-      if (knn.k < 1) break;
-      const d = knn.distances[t]!;
-      if (d <= eps) {
-        nearOf[rest[t]!] = knn.indices[t]!;
-        distance[rest[t]!] = d;
-      }
+    for (let t = 0; nearest && t < rest.length; t++) {
+      if (nearest.index[t]! < 0) continue;
+      nearOf[rest[t]!] = nearest.index[t]!;
+      distance[rest[t]!] = nearest.distance[t]!;
     }
     for (let r = 0; r < n; r++) {
       if (exactOf[r]! >= 0) {
@@ -351,4 +347,56 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     stats: { records, exact, near, seconds: clock.seconds, eps, ...(epsRule ? { epsRule } : {}), metric, features: ref.featureKind, dim },
     warnings,
   };
+}
+
+/**
+ * The eps rule's quantile: the EPS_QUANTILE quantile of the positive 1-NN distances of a seeded
+ * sample of reference rows (each without itself). Only the small distances decide it, so for
+ * euclidean and sqeuclidean it searches within a radius (nearestWithinInPool: norm windows) that
+ * grows until the quantile is known: rows found within r have their exact 1-NN distance, rows not
+ * found lie beyond r, so once more than the quantile's rank of positive distances is found, that
+ * rank's value is final. The radius starts from a 64-row pilot's 1-NN distances within a subset of
+ * the reference (their 4th smallest positive) and grows ×4. Same value as the 1-NN of every row.
+ */
+export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
+  const sample = sampleRows(n, EPS_SAMPLE);
+  const quantileOf = (positives: number[], beyond: number): number => {
+    const m = positives.length + beyond;
+    if (m === 0) return 0;
+    positives.sort((a, b) => a - b);
+    return positives[Math.min(m - 1, Math.floor(EPS_QUANTILE * m))]!;
+  };
+  const rule = (quantileDistance: number) => ({ quantile: EPS_QUANTILE, factor: EPS_FACTOR, quantileDistance, sampled: sample.length });
+  const metric = options.metric ?? 'euclidean';
+  if (metric !== 'euclidean' && metric !== 'sqeuclidean') {
+    const knn = await knnInPool(data, n, dim, 1, { ...options, rows: sample });
+    return rule(quantileOf(Array.from(knn.distances).filter((x) => x > 0), 0));
+  }
+  // The pilot searches a seeded subset of PILOT_SUBSET reference rows only (no upload of the whole
+  // reference): a subset's 1-NN distance bounds the true one from above, so at least the share of
+  // pilot rows the radius covers is found by the first pass.
+  const pilotRows = sample.slice(0, 64);
+  const subsetRows = sampleRows(n, PILOT_SUBSET, 3);
+  const subset = new Float32Array(new SharedArrayBuffer(Math.max(1, subsetRows.length + pilotRows.length) * dim * 4), 0, (subsetRows.length + pilotRows.length) * dim);
+  subsetRows.forEach((r, t) => subset.set(data.subarray(r * dim, (r + 1) * dim), t * dim));
+  pilotRows.forEach((r, t) => subset.set(data.subarray(r * dim, (r + 1) * dim), (subsetRows.length + t) * dim));
+  const pilot = await knnInPool(subset, subsetRows.length, dim, 1, { ...options, queries: subset.subarray(subsetRows.length * dim), excludeSelf: false, chunksPerWorker: 1 });
+  // A pilot row that is in the subset finds itself at 0 (left out as a duplicate would be).
+  const seen = Array.from(pilot.distances).filter((x) => x > 0).sort((a, b) => a - b);
+  let radius = seen.length > 0 ? seen[Math.min(seen.length - 1, 3)]! : 1;
+  let pending = sample;
+  const positives: number[] = [];
+  for (;;) {
+    const r = await nearestWithinInPool(data, n, dim, radius, { ...options, rows: pending });
+    const next: number[] = [];
+    for (let t = 0; t < pending.length; t++) {
+      if (r.index[t]! < 0) next.push(pending[t]!);
+      else if (r.distance[t]! > 0) positives.push(r.distance[t]!);
+    }
+    pending = Int32Array.from(next);
+    const m = positives.length + pending.length;
+    if (pending.length === 0 || positives.length > Math.min(m - 1, Math.floor(EPS_QUANTILE * m))) break;
+    radius *= 4;
+  }
+  return rule(quantileOf(positives, pending.length));
 }

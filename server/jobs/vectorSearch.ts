@@ -10,7 +10,8 @@
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughRecords, checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { checkMatrix, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import type { NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
 import type { TaskPayload, TaskResult } from '../worker/taskContext';
@@ -67,7 +68,7 @@ function metricOf(o: MetricOptions): MetricOptions {
 }
 
 /** The tasks that answer for a slice [from, to) of query rows. */
-type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected';
+type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
 
 /** Runs the chunks [cuts[c], cuts[c+1]) of `task` through the pool, summing progress in rows. */
 async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage: string, cuts: number[], task: K, payload: (from: number, to: number) => TaskPayload<Tasks, K>): Promise<TaskResult<Tasks, K>[]> {
@@ -127,6 +128,73 @@ export async function knnInPool(data: Float32Array, n: number, dim: number, k: n
   return { nq, k: kk, indices, distances };
 }
 
+export interface NearestWithinJobOptions extends VectorJobOptions {
+  /** Queries of their own (row-major); else `rows`. */
+  queries?: Float32Array;
+  /** These data rows as queries, each without itself (default: every data row). */
+  rows?: Int32Array;
+}
+
+/**
+ * The nearest data row within eps of each query (engine/index/nearestWithin.ts) in the pool; the
+ * same result as nearestWithin on one thread. The queries are sorted by norm and cut into one
+ * chunk per worker (each uploads the data blocks it needs once): a chunk is then a band of norms,
+ * its norm windows are narrow, and the cuts balance the work, estimated per query as the share of
+ * a sample of data norms inside its window.
+ */
+export async function nearestWithinInPool(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
+  checkMatrix(data, n, dim);
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const own = options.queries;
+  const nq = own ? own.length / dim : options.rows ? options.rows.length : n;
+  if (!Number.isInteger(nq)) throw new RangeError(`queries: ${own?.length} values are not a whole number of rows of ${dim}`);
+  const rows = own ? null : (options.rows ?? Int32Array.from({ length: n }, (_, i) => i));
+  const norms = own ? squaredNorms(own, nq, dim) : Float64Array.from(rows!, (r) => squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0]);
+  for (let q = 0; q < nq; q++) norms[q] = Math.sqrt(norms[q]);
+  const order = Int32Array.from({ length: nq }, (_, q) => q).sort((a, b) => norms[a] - norms[b] || a - b);
+  const metric = metricOf(options);
+  const reach = metric.metric === 'euclidean' ? eps : metric.metric === 'sqeuclidean' ? Math.sqrt(eps) : Infinity;
+  const sample = Float64Array.from(sampleRows(n, 2000, 7), (r) => Math.sqrt(squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0])).sort();
+  const below = (x: number): number => {
+    let lo = 0;
+    let hi = sample.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sample[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const cost = (t: number): number => (reach === Infinity ? 1 : 1 + below(norms[order[t]] + reach) - below(norms[order[t]] - reach));
+  const cuts = cutByWork(nq, Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 1))), cost);
+  let sortedQueries: Float32Array | undefined;
+  let sortedRows: Int32Array | undefined;
+  if (own) {
+    sortedQueries = new Float32Array(new SharedArrayBuffer(Math.max(1, nq * dim) * 4), 0, nq * dim);
+    for (let t = 0; t < nq; t++) sortedQueries.set(own.subarray(order[t] * dim, (order[t] + 1) * dim), t * dim);
+  } else sortedRows = Int32Array.from(order, (q) => rows![q]);
+  const parts = await runChunks(options, 'near copies', cuts, 'vectorNearestWithin', (from, to) => ({
+    data: shared,
+    n,
+    dim,
+    ...metric,
+    eps,
+    from,
+    to,
+    ...(sortedQueries ? { queries: sortedQueries } : { rows: sortedRows!.slice(from, to) }),
+  }));
+  const index = new Int32Array(nq);
+  const distance = new Float32Array(nq);
+  parts.forEach((r, c) => {
+    for (let t = 0; t < r.nq; t++) {
+      const q = order[cuts[c] + t];
+      index[q] = r.index[t];
+      distance[q] = r.distance[t];
+    }
+  });
+  return { nq, index, distance };
+}
+
 export interface ProjectedKnnJobOptions extends VectorJobOptions {
   /** Principal directions kept (default 64). */
   components?: number;
@@ -169,31 +237,45 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   return { nq: n, k: kk, indices, distances };
 }
 
-/** Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j). */
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions): Promise<WeightedEdges> {
+/** Edges from rangeEdgesInPool: `distance` parallel to i and j, or absent with `distances: false`. */
+export interface RangeEdges {
+  i: Uint32Array;
+  j: Uint32Array;
+  distance?: Float32Array;
+}
+
+/**
+ * Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j).
+ * `distances: false`: the pairs only (RangeOptions.distances: far fewer exact loops; DBSCAN needs no more).
+ */
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: true }): Promise<WeightedEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances: boolean }): Promise<RangeEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: boolean }): Promise<RangeEdges> {
   checkMatrix(data, n, dim);
+  const withDistances = options.distances ?? true;
   const shared = sharedCopy(data.subarray(0, n * dim));
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
-  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true }));
+  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true, distances: withDistances }));
   let m = 0;
   for (const r of parts) m += r.neighbours.length;
   const i = new Uint32Array(m);
   const j = new Uint32Array(m);
-  const distance = new Float32Array(m);
+  const distance = withDistances ? new Float32Array(m) : undefined;
   let at = 0;
   parts.forEach((r, c) => {
     for (let q = 0; q < r.nq; q++) {
-      for (let t = r.offsets[q]; t < r.offsets[q + 1]; t++) {
+      const e = r.offsets[q + 1];
+      for (let t = r.offsets[q]; t < e; t++) {
         i[at] = cuts[c] + q;
         j[at] = r.neighbours[t];
-        distance[at] = r.distances[t];
+        if (distance) distance[at] = r.distances[t];
         at++;
       }
     }
   });
-  return { i, j, distance };
+  return distance ? { i, j, distance } : { i, j };
 }
 
 /** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */
@@ -240,14 +322,17 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
     options.onProgress?.('DBSCAN', 1, 1);
     return { labels: r.labels, eps, method: 'grid', ...withEstimate };
   }
-  const edges = await rangeEdgesInPool(data, n, dim, eps, options);
+  // Distances only where the nearest neighbours or the mutual-neighbour filter read them: plain
+  // DBSCAN needs membership, and membership-only range queries skip most exact loops.
+  const needDistances = options.nearest !== undefined || !!options.mutualNeighbours;
+  const edges = await rangeEdgesInPool(data, n, dim, eps, { ...options, distances: needDistances });
   options.onProgress?.('DBSCAN', 0, 1);
   const mutual = options.mutualNeighbours ? { mutualNeighbours: options.mutualNeighbours } : {};
   const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
-  const withDistance = options.nearest !== undefined || options.mutualNeighbours ? { distance: edges.distance } : {};
+  const withDistance = needDistances && edges.distance ? { distance: edges.distance } : {};
   const r = await options.pool.run('vectorGraphDbscan', { n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest }, {
     ...run,
-    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [edges.distance.buffer as ArrayBuffer] : [])],
+    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [withDistance.distance.buffer as ArrayBuffer] : [])],
   });
   options.onProgress?.('DBSCAN', 1, 1);
   return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...(r.keptEdges !== undefined ? { keptEdges: r.keptEdges } : {}), ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };

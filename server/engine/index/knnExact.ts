@@ -68,6 +68,12 @@ export interface KnnResult {
 export interface RangeOptions extends QueryOptions {
   /** Queries given by `from`/`to`: report only data rows j > the query's own row (each pair once). */
   onlyAfter?: boolean;
+  /**
+   * false: membership only — the same neighbours, `distances` empty. DBSCAN needs only who is
+   * within eps; the GEMM path (knnGemm.ts) then computes a pair exactly only when its rounding
+   * slack straddles eps, instead of once per reported pair. Default true.
+   */
+  distances?: boolean;
 }
 
 /** Neighbours within eps, CSR: query q's are neighbours[offsets[q], offsets[q + 1]), ascending index. */
@@ -75,6 +81,7 @@ export interface RangeResult {
   nq: number;
   offsets: Int32Array;
   neighbours: Int32Array;
+  /** Parallel to `neighbours`; empty with `distances: false`. */
   distances: Float32Array;
 }
 
@@ -555,7 +562,7 @@ export function rangeQuery(data: Float32Array, n: number, dim: number, eps: numb
     len += hits;
     options.onProgress?.(q1, nq);
   }
-  return { nq, offsets, neighbours: nbr.slice(0, len), distances: dist.slice(0, len) };
+  return { nq, offsets, neighbours: nbr.slice(0, len), distances: options.distances === false ? new Float32Array(0) : dist.slice(0, len) };
 }
 
 export function grow<T extends Int32Array | Float32Array>(a: T): T {

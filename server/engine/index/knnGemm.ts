@@ -48,7 +48,7 @@ export interface GemmQueryOptions {
   blocks?: [number, number];
 }
 
-function blockSizes(options: GemmQueryOptions): [number, number] {
+export function blockSizes(options: GemmQueryOptions): [number, number] {
   const [qb, db] = options.blocks ?? [QUERY_BLOCK, DATA_BLOCK];
   if (!(Number.isInteger(qb) && qb >= 1 && Number.isInteger(db) && db >= 1)) throw new RangeError(`blocks must be two positive integers, got ${qb}, ${db}`);
   return [qb, db];
@@ -61,7 +61,7 @@ function blockSizes(options: GemmQueryOptions): [number, number] {
  * (lowerQ = −1/‖a‖, lowerD = 1/‖b‖); a zero query (`zero[q]`) has no bounds: all its pairs are
  * computed exactly (vector.ts defines them specially).
  */
-interface DotForm {
+export interface DotForm {
   lowerQ: Float64Array;
   lowerD: Float64Array;
   upperQ: Float64Array;
@@ -83,7 +83,7 @@ function maxOf(a: Float64Array): number {
 }
 
 /** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
-function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
+export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
   const { metric } = resolveMetric(options);
   if (metric !== 'euclidean' && metric !== 'sqeuclidean' && metric !== 'cosine') return null;
   const qn = squaredNorms(Q, nq, dim);
@@ -221,7 +221,7 @@ export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: num
 }
 
 /** Per-query candidate lists and heaps of upper keys (see knnExactGemm). */
-class Candidates {
+export class Candidates {
   /** U per query: the k-th smallest upper key so far (∞ until k pairs were seen). */
   readonly bound: Float64Array;
   private readonly upper: Float64Array;
@@ -305,6 +305,29 @@ class Candidates {
     return c;
   }
 
+  /**
+   * k = 1: the candidate of query q with the smallest (exact key, index) among those whose lower
+   * key is ≤ both the bound and `limit`; −1 when there is none. Its key goes to `key[0]`.
+   */
+  nearest(q: number, exact: (q: number, j: number) => number, limit: number, key: Float64Array): number {
+    const js = this.js[q];
+    const lows = this.lows[q];
+    const bound = Math.min(this.bound[q], limit);
+    let best = -1;
+    let bestKey = Infinity;
+    for (let t = 0; t < this.count[q]; t++) {
+      if (!(lows[t] <= bound)) continue;
+      const j = js[t];
+      const e = exact(q, j);
+      if (best < 0 || e < bestKey || (e === bestKey && j < best)) {
+        best = j;
+        bestKey = e;
+      }
+    }
+    key[0] = bestKey;
+    return best;
+  }
+
   /** Exact keys of the surviving candidates; the k smallest by (key, index) into row q. */
   finish(q: number, exact: (q: number, j: number) => number, toDistance: (key: number) => number, indices: Int32Array, distances: Float32Array): void {
     const js = this.js[q];
@@ -321,7 +344,12 @@ class Candidates {
   }
 }
 
-/** rangeQuery with the GEMM: the same result (see the file comment). */
+/**
+ * rangeQuery with the GEMM: the same result (see the file comment). With `distances: false`
+ * (membership only) a pair is also decided by its upper key: upper ≤ eps is a neighbour without
+ * the exact loop, so that loop runs only for pairs whose slack band straddles eps — on dense
+ * clusters (DBSCAN's graph) nearly every reported pair would otherwise cost one.
+ */
 export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: RangeOptions & GemmQueryOptions = {}): RangeResult {
   const [QB, DB] = blockSizes(options);
   if (!(eps >= 0) || eps === Infinity) throw new RangeError(`eps must be a finite number ≥ 0, got ${eps}`);
@@ -331,14 +359,15 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   const form = dotForm(gemm, Qm, nq, D, n, dim, options);
   if (!form) return rangeQuery(data, n, dim, eps, options);
-  const { lowerQ, lowerD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const { lowerQ, lowerD, upperQ, upperD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const members = options.distances === false;
   const after = options.onlyAfter === true && pl.selfOffset >= 0 && !pl.selfRows;
   const threshold = form.toKey(eps);
   const own = new Int32Array(nq);
   for (let q = 0; q < nq; q++) own[q] = ownRow(pl, q);
   let hq = new Int32Array(1024);
   let hj = new Int32Array(1024);
-  let hd = new Float32Array(1024);
+  let hd = new Float32Array(members ? 0 : 1024);
   let hits = 0;
   const left = [];
   try {
@@ -363,22 +392,45 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
             const mine = own[q];
             const skip = pl.excludeSelf ? mine : -1;
             const lq = lowerQ[q];
+            const uq = upperQ[q];
             const undecided = zero !== null && zero[q] === 1;
             const start = after ? Math.max(j0, mine + 1) : j0;
             for (let j = start; j < j1; j++) {
               if (j === skip) continue;
-              const lower = cosine ? 1 - cosSlack + lq * lowerD[j] * (tile[o + j] + cosUnder) : lq + lowerD[j] - 2 * tile[o + j];
-              if (lower > threshold && !undecided) continue;
-              const key = exact(q, j);
-              if (key > threshold) continue;
+              let lower: number;
+              let upper: number;
+              if (cosine) {
+                const ab = lq * lowerD[j];
+                const t = tile[o + j];
+                lower = 1 - cosSlack + ab * (t + cosUnder);
+                // A zero data row (ab = 0) has no upper bound: vector.ts defines its distance specially.
+                upper = ab === 0 ? Infinity : 1 + cosSlack + ab * (t - cosUnder);
+              } else {
+                const t2 = 2 * tile[o + j];
+                lower = lq + lowerD[j] - t2;
+                upper = uq + upperD[j] - t2;
+              }
+              let key = NaN;
+              if (undecided) {
+                key = exact(q, j);
+                if (key > threshold) continue;
+              } else {
+                if (lower > threshold) continue;
+                // NaN bounds fail both tests and go to the exact loop; products cannot overflow
+                // (dotForm refuses norms that could), so no −∞ upper key accepts a pair wrongly.
+                if (!(members && upper <= threshold)) {
+                  key = exact(q, j);
+                  if (key > threshold) continue;
+                }
+              }
               if (hits === hq.length) {
                 hq = grow(hq);
                 hj = grow(hj);
-                hd = grow(hd);
+                if (!members) hd = grow(hd);
               }
               hq[hits] = q;
               hj[hits] = j;
-              hd[hits] = form.toDistance(key);
+              if (!members) hd[hits] = form.toDistance(key);
               hits++;
             }
           }
@@ -397,11 +449,11 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   for (let q = 0; q < nq; q++) offsets[q + 1] += offsets[q];
   const fill = offsets.slice(0, nq);
   const neighbours = new Int32Array(hits);
-  const distances = new Float32Array(hits);
+  const distances = new Float32Array(members ? 0 : hits);
   for (let t = 0; t < hits; t++) {
     const at = fill[hq[t]]++;
     neighbours[at] = hj[t];
-    distances[at] = hd[t];
+    if (!members) distances[at] = hd[t];
   }
   return { nq, offsets, neighbours, distances };
 }

@@ -5,7 +5,10 @@
  * result type:
  * - `vectorKnn`: exact k nearest neighbours of query rows [from, to) (of the data, or of
  *   `queries`), or of the data rows listed in `rows`;
- * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only);
+ * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
+ *   `distances: false`: ids only);
+ * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
+ *   [from, to), or the data rows listed in `rows`), on norm windows (engine/index/nearestWithin.ts);
  * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
  *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
@@ -26,6 +29,7 @@ import { clusterVectors } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
+import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
 import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
@@ -51,6 +55,16 @@ export interface VectorRangePayload extends VectorData {
   queries?: Float32Array;
   onlyAfter?: boolean;
   excludeSelf?: boolean;
+  /** false: neighbour ids only (RangeOptions.distances). */
+  distances?: boolean;
+}
+
+export interface VectorNearestWithinPayload extends VectorData {
+  eps: number;
+  from: number;
+  to: number;
+  queries?: Float32Array;
+  rows?: Int32Array;
 }
 
 export interface VectorGridClusterPayload extends VectorData {
@@ -115,12 +129,21 @@ export async function vectorKnnTask(p: VectorKnnPayload, ctx: TaskContext): Prom
 
 export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): Promise<RangeResult> {
   const onProgress = blockProgress(ctx);
-  const metric = metricOf(p);
+  const metric = { ...metricOf(p), distances: p.distances ?? true };
   const options = p.queries
     ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress }
     : { ...metric, from: p.from, to: p.to, onlyAfter: p.onlyAfter ?? false, excludeSelf: p.excludeSelf ?? true, onProgress };
   const r = await rangeQueryFast(p.data, p.n, p.dim, p.eps, options);
   ctx.transferResult(r.offsets.buffer as ArrayBuffer, r.neighbours.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return r;
+}
+
+export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<NearestWithin> {
+  const onProgress = blockProgress(ctx);
+  const metric = metricOf(p);
+  const options = p.rows ? { ...metric, rows: p.rows, onProgress } : p.queries ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, from: p.from, to: p.to, onProgress };
+  const r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
+  ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer);
   return r;
 }
 
@@ -168,6 +191,7 @@ export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: 
 export const vectorTasks = {
   vectorKnn: vectorKnnTask,
   vectorRange: vectorRangeTask,
+  vectorNearestWithin: vectorNearestWithinTask,
   vectorGridCluster: vectorGridClusterTask,
   vectorGraphDbscan: vectorGraphDbscanTask,
   vectorProject: vectorProjectTask,

@@ -90,6 +90,38 @@ void describe('knnExactGemm / rangeQueryGemm', () => {
     );
   });
 
+  void it('membership only (distances: false): the same neighbours as rangeQuery, no distances, also where products are far off', () => {
+    const membersOf = (r: RangeResult): RangeResult => ({ ...r, distances: new Float32Array(0) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 0, max: 130 }), fc.integer({ min: 1, max: 10 }), fc.boolean(), fc.constantFrom(...DOT_METRICS), fc.boolean(), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), (seed, n, dim, integral, metric, after, qb, db) => {
+        const data = randomMatrix(seed, n, dim, integral);
+        const scale = metric.metric === 'cosine' ? 0.3 : metric.metric === 'sqeuclidean' ? dim : Math.sqrt(dim);
+        // Integral data put many pairs exactly on eps: the upper-key shortcut must not take them wrongly.
+        const eps = integral && metric.metric !== 'cosine' ? 1 + (seed % Math.max(1, Math.round(scale))) : scale * (0.2 + (seed % 100) / 100);
+        const blocks: [number, number] = [qb, db];
+        const got = rangeQueryGemm(gemm, data, n, dim, eps, { ...metric, onlyAfter: after, blocks, distances: false });
+        assert.equal(got.distances.length, 0);
+        assertSameRange(got, membersOf(rangeQuery(data, n, dim, eps, { ...metric, onlyAfter: after })), `eps ${eps}`);
+        assertSameRange(rangeQuery(data, n, dim, eps, { ...metric, onlyAfter: after, distances: false }), got, 'JavaScript tiles');
+      }),
+      { seed: 7105, numRuns: 150 },
+    );
+    // Near-duplicates with large norms and zero vectors: pairs inside the slack band are decided exactly.
+    const dim = 24;
+    const n = 300;
+    const rng = mulberry32(7106);
+    const data = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < dim; t++) data[i * dim + t] = i < 100 ? 1e3 + (i % 7) : i < 200 ? (t === 0 ? 1e4 : rng() * 0.03) : i < 215 ? 0 : (rng() - 0.5) * 3e3;
+    }
+    for (const metric of DOT_METRICS) {
+      for (const eps of metric.metric === 'cosine' ? [1e-9, 1e-4, 0.5, 1, 1.5] : [0.02, 0.05, 3]) {
+        const want = membersOf(rangeQuery(data, n, dim, eps, metric));
+        assertSameRange(rangeQueryGemm(gemm, data, n, dim, eps, { ...metric, blocks: [32, 64], distances: false }), want, `${metric.metric} eps ${eps}`);
+      }
+    }
+  });
+
   void it('stays exact where float32 products are far off: large norms, near-duplicates, zero vectors', () => {
     // Rows 100–199 share a first coordinate of 1e4 and differ by O(0.01): the float32 error of
     // ‖a‖² + ‖b‖² − 2a·b (about 10⁸·2⁻²⁴·dim) dwarfs the differences between their distances.

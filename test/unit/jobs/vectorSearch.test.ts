@@ -15,7 +15,10 @@ import { knnExact } from '../../../server/engine/index/knnExact';
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
-import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
+import { EPS_QUANTILE, epsRuleInPool } from '../../../server/jobs/findLeaks';
+import { sampleRows } from '../../../server/engine/cluster/epsEstimate';
+import { nearestWithin } from '../../../server/engine/index/nearestWithin';
 import { gaussian, mulberry32 } from '../features/rng';
 
 let dir: string;
@@ -75,6 +78,32 @@ void describe('vector kNN over the pool', () => {
     assert.deepEqual(await knnInPool(data, n, dim, 4, { pool, rows }), knnExact(data, n, dim, 4, { rows }));
   });
 
+  void test('nearest within eps (queries, rows, every row) equals the single-thread reference; the leak eps rule equals the 1-NN of every sampled row', async () => {
+    const n = 2600;
+    const dim = 10;
+    // Blobs of different spreads and offsets, so that norms spread and the windows cut.
+    const data = blobs(5605, n, dim, 7, 2);
+    for (let i = 0; i < n; i += 5) for (let t = 0; t < dim; t++) data[i * dim + t] *= 1 + (i % 4);
+    const queries = blobs(5606, 300, dim, 7, 2);
+    for (let q = 0; q < 60; q++) queries.set(data.subarray(q * 31 * dim, (q * 31 + 1) * dim).map((v) => v + 0.05), q * dim);
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
+      const eps = metric.metric === 'cosine' ? 0.001 : metric.metric === 'sqeuclidean' ? 4 : 2;
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, queries }), nearestWithin(data, n, dim, eps, { ...metric, queries }), `${metric.metric} queries`);
+      const rows = Int32Array.of(5, 2599, 17, 17, 1000, 3);
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, rows }), nearestWithin(data, n, dim, eps, { ...metric, rows }), `${metric.metric} rows`);
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric }), nearestWithin(data, n, dim, eps, metric), `${metric.metric} every row`);
+    }
+    // The rule's quantile from a growing radius is the one from every sampled row's 1-NN.
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }]) {
+      const rule = await epsRuleInPool(data, n, dim, { pool, ...metric });
+      const sample = sampleRows(n, 2000);
+      const knn = knnExact(data, n, dim, 1, { ...metric, rows: sample });
+      const d = Array.from(knn.distances).filter((x) => x > 0).sort((a, b) => a - b);
+      assert.equal(rule.quantileDistance, d[Math.floor(EPS_QUANTILE * d.length)], metric.metric);
+      assert.equal(rule.sampled, sample.length);
+    }
+  });
+
   void test('range edges, eps estimate and DBSCAN (graph and grid paths) equal the single-thread engine', async () => {
     const n = 1200;
     const dim = 6;
@@ -90,6 +119,8 @@ void describe('vector kNN over the pool', () => {
       }
     }
     assert.deepEqual(Array.from(edges.i, (a, t) => `${a},${edges.j[t]}`), want);
+    const members = await rangeEdgesInPool(data, n, dim, 2.5, { pool, distances: false });
+    assert.deepEqual(members, { i: edges.i, j: edges.j }, 'membership only: the same pairs, no distances');
     assert.deepEqual(await estimateEpsInPool(data, n, dim, { pool, minPts: 5, sampleSize: 300 }), estimateEps(data, n, dim, { minPts: 5, sampleSize: 300 }));
 
     const local = clusterVectors(data, n, dim, { minPts: 5 });

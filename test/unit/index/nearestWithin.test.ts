@@ -1,0 +1,79 @@
+/**
+ * nearestWithinGemm (GEMM tiles over norm windows) must answer exactly what the plain reference
+ * answers — knnExact's nearest neighbour, kept when its float32 distance is ≤ eps — on random
+ * inputs (fast-check; small blocks so that many windows and data blocks are crossed), with eps
+ * on exact distances (integral data), duplicates, rows as their own queries, zero vectors under
+ * cosine, and rows whose norms differ hugely (the window must rule out only what is truly far).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
+import type { MetricOptions } from '../../../server/engine/index/knnExact';
+import { nearestWithin, nearestWithinFast, nearestWithinGemm, type NearestWithin } from '../../../server/engine/index/nearestWithin';
+import { mulberry32 } from '../features/rng';
+
+const METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'manhattan' }];
+
+function randomMatrix(seed: number, n: number, dim: number, integral: boolean): Float32Array {
+  const rng = mulberry32(seed);
+  // Rows at several scales, so that norms spread and the windows cut.
+  return Float32Array.from({ length: n * dim }, (_, t) => {
+    const scale = 1 + (Math.floor(t / dim) % 5);
+    return integral ? Math.floor(rng() * 4 * scale) - scale : (rng() - 0.5) * 4 * scale;
+  });
+}
+
+function assertSame(got: NearestWithin, want: NearestWithin, what: string): void {
+  assert.equal(got.nq, want.nq, `${what}: nq`);
+  assert.deepEqual(Array.from(got.index), Array.from(want.index), `${what}: index`);
+  assert.deepEqual(Array.from(got.distance), Array.from(want.distance), `${what}: distance`);
+}
+
+let gemm: Gemm;
+
+void describe('nearestWithinGemm', () => {
+  before(async () => {
+    const g = await loadGemm();
+    assert.ok(g, 'the wasm backend initialises in Node');
+    gemm = g;
+  });
+
+  void it('equals the reference on random data (own queries, data rows, chosen rows), eps on exact distances', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 140 }), fc.integer({ min: 1, max: 12 }), fc.boolean(), fc.constantFrom(...METRICS), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), (seed, n, dim, integral, metric, qb, db) => {
+        const data = randomMatrix(seed, n, dim, integral);
+        // A few exact copies of earlier rows.
+        for (let i = 3; i < n; i += 7) data.copyWithin(i * dim, (i - 3) * dim, (i - 2) * dim);
+        const scale = metric.metric === 'cosine' ? 0.2 : metric.metric === 'sqeuclidean' ? dim : Math.sqrt(dim);
+        const eps = integral && metric.metric !== 'cosine' ? seed % Math.max(2, Math.round(scale * 2)) : scale * ((seed % 100) / 100);
+        const blocks: [number, number] = [qb, db];
+        const queries = randomMatrix(seed + 1, 1 + (seed % 23), dim, integral);
+        assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, queries, blocks }), nearestWithin(data, n, dim, eps, { ...metric, queries }), `own queries, eps ${eps}`);
+        assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, blocks }), nearestWithin(data, n, dim, eps, metric), 'every row, without itself');
+        const rows = Int32Array.from({ length: 1 + (seed % 13) }, (_, t) => (seed * (t + 7)) % n);
+        assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, rows, blocks }), nearestWithin(data, n, dim, eps, { ...metric, rows }), 'chosen rows');
+      }),
+      { seed: 7201, numRuns: 150 },
+    );
+  });
+
+  void it('stays exact with huge norm gaps, near-duplicates at large norms and zero vectors', async () => {
+    const dim = 16;
+    const n = 400;
+    const rng = mulberry32(7202);
+    const data = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < dim; t++) data[i * dim + t] = i < 100 ? 1e3 + (i % 7) : i < 200 ? (t === 0 ? 1e4 : rng() * 0.03) : i < 215 ? 0 : (rng() - 0.5) * (i % 3 === 0 ? 3e3 : 3);
+    }
+    const queries = data.slice(90 * dim, 230 * dim).map((v, t) => (t % 5 === 0 ? v + 0.01 : v));
+    for (const metric of METRICS) {
+      for (const eps of metric.metric === 'cosine' ? [0, 1e-9, 1e-4, 0.5, 1.5] : [0, 0.02, 0.05, 3, 300]) {
+        assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, blocks: [32, 64] }), nearestWithin(data, n, dim, eps, metric), `${metric.metric} eps ${eps}`);
+        assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, queries, blocks: [16, 48] }), nearestWithin(data, n, dim, eps, { ...metric, queries }), `${metric.metric} eps ${eps}, queries`);
+      }
+    }
+    assertSame(await nearestWithinFast(data, n, dim, 3, { queries }), nearestWithin(data, n, dim, 3, { queries }), 'nearestWithinFast');
+    assert.throws(() => nearestWithinGemm(gemm, data, n, dim, -1), RangeError);
+  });
+});
