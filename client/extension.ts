@@ -4,7 +4,7 @@
  * and wires the commands, the status bar item and the result documents.
  */
 import * as vscode from 'vscode';
-import { DatasetsRequest, EmbeddingMapRequest, LeakFindingsNotification, ModelsRequest, TrainingMetricsNotification, type ModelInfo } from '../server/protocol';
+import { DatasetsRequest, EmbeddingMapRequest, LeakFindingsClearedNotification, LeakFindingsNotification, ModelsRequest, TrainingMetricsNotification, type ModelInfo } from '../server/protocol';
 import { EMBEDDING_MAP_VIEW_TYPE, EmbeddingMapPanels } from './embeddingMap';
 import { TRAINING_DASHBOARD_VIEW_TYPE, TrainingDashboard } from './trainingDashboard';
 import { compareSelections } from './compareCommand';
@@ -72,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
     leaks,
     (leaks.view = vscode.window.createTreeView('similarityLab.leaks', { treeDataProvider: leaks, showCollapseAll: true })),
     activeHost.onNotification(LeakFindingsNotification.type, (findings) => leaks.add(findings)),
+    activeHost.onNotification(LeakFindingsClearedNotification.type, (cleared) => leaks.clear(cleared)),
     vscode.commands.registerCommand(Commands.checkLeaks, (clicked?: unknown, selected?: unknown) => checkLeaks({ host: activeHost, output }, clicked, selected)),
   );
 

@@ -1,5 +1,5 @@
 /** How leakage checks read in the client: the summary message and log, and the rows of the Leakage view (no VS Code needed). */
-import type { CheckLeaksRequest, LeakFindingsNotification } from '../server/protocol';
+import type { CheckLeaksRequest, LeakFindingsClearedNotification, LeakFindingsNotification } from '../server/protocol';
 
 /** The one-line summary of a check: `N leaking records of M …` (pure, for the message and the log). */
 export function describeLeaks(result: CheckLeaksRequest.Result, referenceName: string): string {
@@ -52,6 +52,12 @@ export function mergeLeakFindings(current: readonly LeakFilePair[], findings: Le
   );
   const replaced = new Set(checked.map((c) => `${c.reference}\n${c.query}`));
   return [...current.filter((c) => !replaced.has(`${c.reference}\n${c.query}`)), ...checked].sort((a, b) => (a.reference === b.reference ? compare(a.query, b.query) : compare(a.reference, b.reference)));
+}
+
+/** The file pairs once the host cleared some (a file deleted, or unreadable after a change): the others, in their order. */
+export function clearLeakFindings(current: readonly LeakFilePair[], cleared: LeakFindingsClearedNotification.Params): LeakFilePair[] {
+  const gone = new Set(cleared.queries);
+  return current.filter((c) => !(c.reference === cleared.reference && gone.has(c.query)));
 }
 
 function compare(a: string, b: string): number {

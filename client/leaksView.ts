@@ -2,12 +2,12 @@
  * The Leakage view (issue 17): one row per file pair the host checked — `train.fasta ←
  * test.fasta` `5 leaking of 25` — with the leaking records of the query file under it; a click on
  * a record reveals its line. Fed by the host's `leakFindings` notification, sent after every check
- * (the command, or the `similarityLab.splits` setting), so a check the user did not start shows
- * too. The row text is leaksText.ts (pure, unit-tested); this file only renders it.
+ * (the command, the `similarityLab.splits` setting, or a change of a checked file), so a check the
+ * user did not start shows too; `leakFindingsCleared` drops the pairs of a deleted or unreadable file. The row text is leaksText.ts (pure, unit-tested); this file only renders it.
  */
 import * as vscode from 'vscode';
-import type { CheckLeaksRequest, LeakFindingsNotification } from '../server/protocol';
-import { leakFilePairRow, leakRecordRow, mergeLeakFindings, type LeakFilePair } from './leaksText';
+import type { CheckLeaksRequest, LeakFindingsClearedNotification, LeakFindingsNotification } from '../server/protocol';
+import { clearLeakFindings, leakFilePairRow, leakRecordRow, mergeLeakFindings, type LeakFilePair } from './leaksText';
 
 type LeakNode = { kind: 'files'; files: LeakFilePair } | { kind: 'record'; files: LeakFilePair; pair: CheckLeaksRequest.Pair };
 
@@ -24,7 +24,16 @@ export class LeaksView implements vscode.TreeDataProvider<LeakNode> {
 
   /** A check's findings: they replace those of the same file pairs. */
   add(findings: LeakFindingsNotification.Params): void {
-    this.filePairs = mergeLeakFindings(this.filePairs, findings);
+    this.show(mergeLeakFindings(this.filePairs, findings));
+  }
+
+  /** Pairs whose findings no longer hold (a file deleted, or unreadable after a change): their rows go. */
+  clear(cleared: LeakFindingsClearedNotification.Params): void {
+    this.show(clearLeakFindings(this.filePairs, cleared));
+  }
+
+  private show(filePairs: LeakFilePair[]): void {
+    this.filePairs = filePairs;
     if (this.view) {
       const leaking = this.filePairs.reduce((n, f) => n + f.pairs.length, 0);
       this.view.badge = leaking > 0 ? { value: leaking, tooltip: `${leaking} leaking record${leaking === 1 ? '' : 's'}` } : undefined;

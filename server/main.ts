@@ -78,7 +78,7 @@ connection.onInitialized(() => {
   }
   status.start();
   settings.register(clientCapabilities).catch((err: unknown) => connection.console.warn(`registering for configuration changes: ${String(err)}`));
-  splits.start();
+  leakChecks.start();
 });
 
 registerCompare(host);
@@ -90,8 +90,8 @@ registerDatasetList(host, datasets);
 registerDiagnostics(host, datasets, documents);
 registerHover(host, datasets);
 registerCodeLens(host, datasets);
-const splits = registerLeaks(host, datasets, settings);
-registerFileEvents(host, datasets, documents, splits);
+const leakChecks = registerLeaks(host, datasets, settings);
+registerFileEvents(host, datasets, documents, leakChecks);
 
 connection.onShutdown(async () => {
   await pool?.dispose();

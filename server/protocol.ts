@@ -476,9 +476,9 @@ export namespace CheckLeaksRequest {
 
 /**
  * Sent by the host → client after every leakage check, whoever asked for it (the `checkLeaks`
- * request, or the `similarityLab.splits` setting at start-up, on its change or on a split's
- * change): what the Leakage view shows. A check replaces the client's findings of the same
- * reference and query file pairs.
+ * request, the `similarityLab.splits` setting at start-up, on its change or on a split's change,
+ * or a change of a file an earlier check read): what the Leakage view shows. A check replaces the
+ * client's findings of the same reference and query file pairs.
  */
 export namespace LeakFindingsNotification {
   export const method = 'similarityLab/leakFindings' as const;
@@ -488,14 +488,31 @@ export namespace LeakFindingsNotification {
     records: number;
   }
   export interface Params {
-    /** What ran the check. */
-    trigger: 'request' | 'splits';
+    /**
+     * What ran the check: the request; the setting; or `changed`, a file of an earlier check (not
+     * one the setting names) changed on disk or was saved, and its pairs were checked again.
+     */
+    trigger: 'request' | 'splits' | 'changed';
     reference: string;
     referenceRecords: number;
     queries: Query[];
     /** As in `checkLeaks`: ordered by query file, then record; at most one pair per query record. */
     pairs: CheckLeaksRequest.Pair[];
     stats: CheckLeaksRequest.Stats;
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
+/**
+ * Sent by the host → client when findings it sent in `leakFindings` no longer hold and no check
+ * replaces them: a file of the pair was deleted, or checking it again after a change failed (its
+ * read error is a diagnostic). The Leakage view drops these reference and query file pairs.
+ */
+export namespace LeakFindingsClearedNotification {
+  export const method = 'similarityLab/leakFindingsCleared' as const;
+  export interface Params {
+    reference: string;
+    queries: string[];
   }
   export const type = new NotificationType<Params>(method);
 }

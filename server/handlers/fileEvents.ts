@@ -2,8 +2,9 @@
  * What happens when a dataset file opens or changes: index it on open (when the settings say so),
  * and on a save or a watched-file event forget what was computed from the old content, then
  * re-cluster what had been clustered (an image or volume stands for its folder dataset) or re-index
- * an open file, and check the splits of `similarityLab.splits` again when it is one of them. Only
- * the file that changed.
+ * an open file, and check again for leakage the file pairs it is part of (leaks.ts: the splits of
+ * `similarityLab.splits`, and the pairs an earlier check reported; cleared when it was deleted).
+ * Only the file that changed.
  */
 import path from 'node:path';
 import { FileChangeType, type TextDocuments } from 'vscode-languageserver/node';
@@ -12,9 +13,9 @@ import { DatasetService } from '../host/datasets';
 import type { DatasetEntry } from '../host/datasetEntry';
 import { runCluster } from './cluster';
 import type { HostContext } from './context';
-import type { SplitChecks } from './leaks';
+import type { LeakChecks } from './leaks';
 
-export function registerFileEvents(host: HostContext, service: DatasetService, documents: TextDocuments<TextDocument>, splits: Pick<SplitChecks, 'fileChanged'>): void {
+export function registerFileEvents(host: HostContext, service: DatasetService, documents: TextDocuments<TextDocument>, leaks: Pick<LeakChecks, 'fileChanged'>): void {
   const connection = host.connection;
 
   documents.onDidOpen(({ document }) => {
@@ -59,11 +60,11 @@ export function registerFileEvents(host: HostContext, service: DatasetService, d
       recluster(folder).catch((err: unknown) => connection.console.warn(`re-clustering ${path.basename(folder.path)}: ${String(err)}`));
     }
     const wasClustered = service.invalidate(uri, deleted);
+    if (file) leaks.fileChanged(file, deleted);
     if (deleted) {
       void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
       return;
     }
-    if (file) splits.fileChanged(file);
     const entry = service.find(uri);
     if (!entry) return;
     void (async () => {

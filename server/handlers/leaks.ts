@@ -5,13 +5,20 @@
  * when the setting changes, and when either split changes (fileEvents.ts tells it). The leaking records' `leak` warnings are published by
  * diagnostics.ts from what the service keeps on each query entry (hover.ts shows the match too);
  * every check, whoever asked, ends with a `leakFindings` notification for the client's Leakage view.
+ *
+ * A file change drops the findings computed from the old content (DatasetService.invalidate); the
+ * view must not keep showing them. A pair the request checked is checked again on its own (trigger
+ * `changed`), as the setting's splits are: someone who removes a leaking record and saves expects
+ * the view and the warnings to answer for the file as it is now — a row that vanished would read
+ * as "no leak", the false all-clear a leakage check exists to prevent. A pair that cannot be
+ * checked again (a file deleted, or now unreadable) is cleared (`leakFindingsCleared`).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken } from 'vscode-languageserver/node';
 import type { LeakReport } from '../jobs/findLeaks';
-import { CheckLeaksRequest, LeakFindingsNotification } from '../protocol';
+import { CheckLeaksRequest, LeakFindingsClearedNotification, LeakFindingsNotification } from '../protocol';
 import type { DatasetEntry } from '../host/datasetEntry';
 import { DatasetService } from '../host/datasets';
 import { referenceSplit, type SettingsCache } from '../host/settings';
@@ -20,15 +27,42 @@ import type { HostContext } from './context';
 import { classify, toResponseError } from './errors';
 import { requestProgress, withProgress, type RequestProgress } from './progress';
 
-/** What the rest of the host starts and tells the `similarityLab.splits` check. */
-export interface SplitChecks {
+/** What the rest of the host starts and tells the leakage checks. */
+export interface LeakChecks {
   /** Checks the splits of the setting, if any (main.ts, once the host is initialized). */
   start(): void;
-  /** A file changed on disk (or was saved): when it is one of the splits, check them again. */
-  fileChanged(file: string): void;
+  /**
+   * A file changed on disk (or was saved), or was deleted: check again the pairs it is part of —
+   * the setting's splits, and the pairs an earlier check reported — or clear those of a deleted file.
+   */
+  fileChanged(file: string, deleted: boolean): void;
 }
 
-export function registerLeaks(host: HostContext, service: DatasetService, settings: SettingsCache): SplitChecks {
+/** A reference and query file pair the client was told about, by path (the key) and by URI (the messages). */
+interface ReportedPair {
+  reference: string;
+  query: string;
+  referenceUri: string;
+  queryUri: string;
+}
+
+export function registerLeaks(host: HostContext, service: DatasetService, settings: SettingsCache): LeakChecks {
+  // Every pair a leakFindings named, until cleared: what the Leakage view shows.
+  const reported = new Map<string, ReportedPair>();
+  const keyOf = (reference: string, query: string) => `${reference}\n${query}`;
+  const remember = (reference: DatasetEntry, queries: readonly DatasetEntry[]) => {
+    for (const q of queries) reported.set(keyOf(reference.path, q.path), { reference: reference.path, query: q.path, referenceUri: reference.uri, queryUri: q.uri });
+  };
+  /** Tells the client that `pairs` hold no findings any more, and forgets them. */
+  const clear = (pairs: readonly ReportedPair[]) => {
+    const byReference = new Map<string, ReportedPair[]>();
+    for (const p of pairs) {
+      reported.delete(keyOf(p.reference, p.query));
+      byReference.set(p.referenceUri, [...(byReference.get(p.referenceUri) ?? []), p]);
+    }
+    for (const [reference, ps] of byReference) void host.connection.sendNotification(LeakFindingsClearedNotification.type, { reference, queries: ps.map((p) => p.queryUri) });
+  };
+
   host.connection.onRequest(CheckLeaksRequest.type, async (params, token) => {
     try {
       const given = params as { reference?: unknown; queries?: unknown } | null;
@@ -37,7 +71,9 @@ export function registerLeaks(host: HostContext, service: DatasetService, settin
       const queries: DatasetEntry[] = [];
       for (const uri of given.queries as unknown[]) queries.push(await service.entryOf(uri));
       checkDistinct(reference, queries);
-      return await runLeakCheck(host, service, 'request', reference, queries, token, await requestProgress(host, params));
+      const result = await runLeakCheck(host, service, 'request', reference, queries, token, await requestProgress(host, params));
+      remember(reference, queries);
+      return result;
     } catch (err) {
       if (classify(err) === 'internal') host.connection.console.error(`checkLeaks failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       throw toResponseError(err, 'checkLeaks');
@@ -46,9 +82,29 @@ export function registerLeaks(host: HostContext, service: DatasetService, settin
 
   // One check at a time: a second waits for the first (both write the same entries).
   let queue: Promise<void> = Promise.resolve();
-  const check = (splits: Splits) => {
-    queue = queue.then(() => checkSplits(host, service, splits));
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue.then(work);
   };
+  const check = (splits: Splits) =>
+    enqueue(async () => {
+      const checked = await checkSplits(host, service, splits);
+      // The view drops the setting's pairs that could not be checked (a split unreadable now).
+      if (checked) remember(checked.reference, checked.queries);
+      else clear(splits.queries.flatMap((q) => reported.get(keyOf(splits.reference, q)) ?? []));
+    });
+  /** Checks the reported pairs of one reference again (a file of theirs changed); clears them when that fails. */
+  const checkAgain = (pairs: readonly ReportedPair[]) =>
+    enqueue(async () => {
+      try {
+        const reference = await service.entryOf(pairs[0]!.referenceUri);
+        const queries: DatasetEntry[] = [];
+        for (const p of pairs) queries.push(await service.entryOf(p.queryUri));
+        await runLeakCheck(host, service, 'changed', reference, queries, undefined, await host.connection.window.createWorkDoneProgress());
+      } catch (err) {
+        if (classify(err) === 'internal') host.connection.console.warn(`checking ${pairs.map((p) => path.basename(p.query)).join(', ')} for leakage again: ${err instanceof Error ? err.message : String(err)}`);
+        clear(pairs);
+      }
+    });
   // The splits last checked: another setting's change does not run the check again.
   let last = 'null';
   const checkIfChanged = () =>
@@ -61,9 +117,19 @@ export function registerLeaks(host: HostContext, service: DatasetService, settin
   settings.onDidChange(checkIfChanged);
   return {
     start: checkIfChanged,
-    fileChanged: (file) =>
+    fileChanged: (file, deleted) =>
       void configuredSplits(service).then((splits) => {
-        if (splits && [splits.reference, ...splits.queries].includes(file)) check(splits);
+        const touched = [...reported.values()].filter((p) => p.reference === file || p.query === file);
+        if (deleted) return clear(touched);
+        const inSetting = splits !== undefined && [splits.reference, ...splits.queries].includes(file);
+        if (inSetting) check(splits);
+        // The others, grouped by reference: one check per reference, as the request made them.
+        const again = new Map<string, ReportedPair[]>();
+        for (const p of touched) {
+          if (inSetting && p.reference === splits.reference && splits.queries.includes(p.query)) continue;
+          again.set(p.reference, [...(again.get(p.reference) ?? []), p]);
+        }
+        for (const pairs of again.values()) checkAgain(pairs);
       }),
   };
 }
@@ -86,18 +152,23 @@ async function configuredSplits(service: DatasetService): Promise<Splits | undef
   return { reference: resolve(split.reference), queries: split.queries.map(resolve) };
 }
 
-/** Checks the splits of the setting under a progress the host creates; a bad setting is shown, not thrown. */
-async function checkSplits(host: HostContext, service: DatasetService, splits: Splits): Promise<void> {
+/**
+ * Checks the splits of the setting under a progress the host creates; a bad setting is shown, not
+ * thrown. Returns the entries checked, or undefined when the check failed.
+ */
+async function checkSplits(host: HostContext, service: DatasetService, splits: Splits): Promise<{ reference: DatasetEntry; queries: DatasetEntry[] } | undefined> {
   try {
     const reference = await service.entryOf(pathToFileURL(splits.reference).href);
     const queries: DatasetEntry[] = [];
     for (const q of splits.queries) queries.push(await service.entryOf(pathToFileURL(q).href));
     checkDistinct(reference, queries);
     await runLeakCheck(host, service, 'splits', reference, queries, undefined, await host.connection.window.createWorkDoneProgress());
+    return { reference, queries };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (classify(err) === 'input') void host.connection.window.showWarningMessage(`similarityLab.splits: ${message}`);
     else if (classify(err) === 'internal') host.connection.console.warn(`checking the splits for leakage: ${message}`);
+    return undefined;
   }
 }
 

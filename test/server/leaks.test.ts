@@ -4,20 +4,22 @@
  * copies of train records (1 % substitutions). After `similarityLab/checkLeaks`, and separately
  * after `similarityLab.splits` is set (didChangeConfiguration), exactly the planted copies get a
  * `leak` Warning on their own header line, linked to the train record's header line; a change of
- * the test split checks it again; a host started with the setting checks the splits at once. Every
+ * the test split checks it again; a host started with the setting checks the splits at once. A
+ * pair the request checked is checked again when either file changes (trigger `changed`), and
+ * cleared (`leakFindingsCleared`) when the query becomes unreadable or is deleted. Every
  * check, whoever asked, sends `similarityLab/leakFindings` (the Leakage view's feed) with the
  * pairs and each query file's record count; the hover on any line of a planted copy names the
  * train record it copies, and no other record's hover speaks of a leak. The splits are
  * test/helpers/plantedSplits.ts (shared with the e2e test). Needs `node esbuild.mjs` first.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DidChangeConfigurationNotification, HoverRequest, DidChangeWatchedFilesNotification, FileChangeType, type Diagnostic, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
-import { CheckLeaksRequest, LeakFindingsNotification } from '../../server/protocol';
+import { CheckLeaksRequest, LeakFindingsClearedNotification, LeakFindingsNotification } from '../../server/protocol';
 import { COPIED, fasta, plantedLines, plantedSplits, TRAIN_RECORDS } from '../helpers/plantedSplits';
 import { LspTestClient } from './lspClient';
 
@@ -35,7 +37,7 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
   let splits: Record<string, string> | undefined;
 
   before(async () => {
-    for (const dir of ['request', 'setting']) {
+    for (const dir of ['request', 'setting', 'edited']) {
       mkdirSync(path.join(workspace, dir), { recursive: true });
       writeFileSync(path.join(workspace, dir, 'train.fasta'), train.text);
       writeFileSync(path.join(workspace, dir, 'test.fasta'), testSplit.text);
@@ -147,6 +149,52 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
     // The Leakage view hears the re-check too: one record fewer, four leaking.
     const retold = await host.waitForNotification(LeakFindingsNotification.type, (p) => p.reference === trainUri, { after: mark });
     assert.deepEqual([retold.trigger, retold.queries, retold.pairs.length], ['splits', [{ uri: testUri, records: fewer.length }], COPIED.length - 1]);
+  });
+
+  void test('checkLeaks: its pair is checked again when a file changes, and cleared when the query is unreadable or deleted', async () => {
+    const trainFile = path.join(workspace, 'edited', 'train.fasta');
+    const testFile = path.join(workspace, 'edited', 'test.fasta');
+    const trainUri = pathToFileURL(trainFile).href;
+    const testUri = pathToFileURL(testFile).href;
+    const isPair = (p: LeakFindingsNotification.Params) => p.reference === trainUri && p.queries.some((q) => q.uri === testUri);
+    let mark = host.mark();
+    await host.connection.sendRequest(CheckLeaksRequest.type, { reference: trainUri, queries: [testUri] });
+    assert.equal((await host.waitForNotification(LeakFindingsNotification.type, isPair, { after: mark })).pairs.length, COPIED.length);
+    await host.waitForDiagnostics(testUri, (p) => leaks(p).length === COPIED.length, { after: mark });
+
+    // The query loses its first planted copy (saved from outside): the view hears four leaking of one record fewer, the warnings follow.
+    const fewer = testRecs.filter((r) => r !== copies[0]);
+    const rewritten = fasta(fewer);
+    writeFileSync(testFile, rewritten.text);
+    mark = host.mark();
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: testUri, type: FileChangeType.Changed }] });
+    const retold = await host.waitForNotification(LeakFindingsNotification.type, isPair, { after: mark });
+    assert.deepEqual([retold.trigger, retold.queries, retold.pairs.length], ['changed', [{ uri: testUri, records: fewer.length }], COPIED.length - 1]);
+    assertPlanted(leaks(await host.waitForDiagnostics(testUri, (p) => leaks(p).length === COPIED.length - 1, { after: mark })), trainUri, plantedLines(fewer, rewritten.lines, train.lines));
+
+    // The reference changes (rewritten as it was): the pair is checked again too.
+    writeFileSync(trainFile, train.text);
+    mark = host.mark();
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: trainUri, type: FileChangeType.Changed }] });
+    const fromReference = await host.waitForNotification(LeakFindingsNotification.type, isPair, { after: mark });
+    assert.deepEqual([fromReference.trigger, fromReference.pairs.length], ['changed', COPIED.length - 1]);
+
+    // The query cannot be read any more: no check replaces the old findings, so the view is told to drop them.
+    writeFileSync(testFile, 'ACGT\n' + rewritten.text);
+    mark = host.mark();
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: testUri, type: FileChangeType.Changed }] });
+    const cleared = await host.waitForNotification(LeakFindingsClearedNotification.type, (p) => p.reference === trainUri, { after: mark });
+    assert.deepEqual(cleared.queries, [testUri]);
+    assert.equal(host.notifications(LeakFindingsNotification.type).some((n) => n.seq >= mark && isPair(n.params)), false, 'an unreadable query reports no findings');
+
+    // Readable again, then checked by the request, then deleted: cleared once more, and no check runs.
+    writeFileSync(testFile, rewritten.text);
+    mark = host.mark();
+    await host.connection.sendRequest(CheckLeaksRequest.type, { reference: trainUri, queries: [testUri] });
+    unlinkSync(testFile);
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: testUri, type: FileChangeType.Deleted }] });
+    const gone = await host.waitForNotification(LeakFindingsClearedNotification.type, (p) => p.reference === trainUri, { after: mark });
+    assert.deepEqual(gone.queries, [testUri]);
   });
 
   void test('similarityLab.splits already set when the host starts: checked on start-up', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CheckLeaksRequest, LeakFindingsNotification } from '../../../server/protocol';
-import { describeLeaks, leakCloseness, leakFilePairRow, leakRecordRow, mergeLeakFindings } from '../../../client/leaksText';
+import { clearLeakFindings, describeLeaks, leakCloseness, leakFilePairRow, leakRecordRow, mergeLeakFindings } from '../../../client/leaksText';
 
 function result(stats: Partial<CheckLeaksRequest.Stats>): CheckLeaksRequest.Result {
   return { pairs: [], warnings: [], stats: { kind: 'sequence', records: 25, referenceRecords: 200, exact: 0, near: 0, seconds: {}, ...stats } };
@@ -62,6 +62,21 @@ void test('a later check replaces its own file pairs only; a query file with no 
       [TRAIN, VALID],
     ],
   );
+});
+
+void test('cleared pairs go; the same query against another reference, and the other queries, stay', () => {
+  const ALL = 'file:///w/all.fasta';
+  const first = mergeLeakFindings([], findings([{ uri: TEST, records: 25 }, { uri: VALID, records: 10 }], [pair(TEST, 'a', 2, 'r1', 0.99), pair(VALID, 'b', 0, 'r2', 0.98)]));
+  const both = mergeLeakFindings(first, findings([{ uri: TEST, records: 25 }], [], ALL));
+  const cleared = clearLeakFindings(both, { reference: TRAIN, queries: [TEST] });
+  assert.deepEqual(
+    cleared.map((c) => [c.reference, c.query, c.pairs.length]),
+    [
+      [ALL, TEST, 0],
+      [TRAIN, VALID, 1],
+    ],
+  );
+  assert.deepEqual(clearLeakFindings(cleared, { reference: TRAIN, queries: ['file:///w/other.fasta'] }), cleared, 'a pair never shown: nothing changes');
 });
 
 void test('the file pair row: reference ← query, N leaking of M, the rule and the kinds in its tooltip', () => {
