@@ -9,35 +9,21 @@
  * the hover on a planted copy's sequence line names the train record. Then the Explorer: two files
  * selected offer Check Splits for Leakage, which asks for the reference and checks again; so does one
  * file right-clicked, its other splits picked among the workspace's datasets.
- * Files are opened by clicking their Explorer row (quick open's index misses files written after
- * start). Screenshots go to test-results/e2e/leaks-*. SIMLAB_SKIP_E2E=1 skips it. Needs
+ * The steps are test/e2e/workbench.ts's, shared with vscode.test.ts. Screenshots go to test-results/e2e/leaks-*. SIMLAB_SKIP_E2E=1 skips it. Needs
  * `npm run build` first.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, requireChromium } from '../webviews/browser';
+import type { Page } from 'playwright-core';
 import { plantedSplits } from '../helpers/plantedSplits';
-import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
+import { ROOT, SHOTS, Workbench } from './workbench';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
 const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
 if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
-
-/** Packages the current dist/ with vsce (no rebuild: other tiers may be reading dist/ meanwhile). */
-function packageVsix(outDir: string): string {
-  const out = path.join(outDir, 'similarity-lab.vsix');
-  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
-  return out;
-}
 
 void describe('leakage between splits in VS Code (code-server + chromium)', { skip }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-e2e-leaks-'));
@@ -50,39 +36,9 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     original: splits.trainRecs[c.of]!.id,
     originalLine: (splits.train.lines[c.of] as number) + 1,
   }));
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  const wb = new Workbench({ tmp, shotPrefix: 'leaks-' });
+  const { guarded, shot, palette, answer, showProblems, explorerRow, openFile, cursorAt, goTo, hoverAtCursor } = wb;
   let page: Page;
-  let step = 0;
-
-  const shot = async (name: string): Promise<void> => {
-    step++;
-    await page.screenshot({ path: path.join(SHOTS, `leaks-${String(step).padStart(2, '0')}-${name}.png`) });
-  };
-
-  /** The extension's output channel (client and host messages), from code-server's log folder. */
-  const extensionLog = (): string => {
-    const logs = path.join(tmp, 'code-server', 'user-data', 'logs');
-    try {
-      const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'Similarity Lab.log');
-      return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n') || '(empty)';
-    } catch (err) {
-      return `(no logs: ${String(err)})`;
-    }
-  };
-
-  /** Runs a test's steps; on failure the screen is kept, and what the extension logged and the panel showed are printed. */
-  const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      await page.screenshot({ path: path.join(SHOTS, `leaks-failed-${name}.png`) }).catch(() => undefined);
-      const panel = await page.locator('.panel').first().innerText({ timeout: 2000 }).catch(() => '(no panel)');
-      const toasts = await page.locator('.notifications-toasts').first().innerText({ timeout: 2000 }).catch(() => '');
-      console.log(`e2e failure "${name}": the extension's log\n${extensionLog()}\n-- the panel --\n${panel.slice(0, 3000)}\n-- notifications --\n${toasts}`);
-      throw err;
-    }
-  };
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -90,88 +46,14 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     writeFileSync(path.join(workspace, 'train.fasta'), splits.train.text);
     writeFileSync(path.join(workspace, 'test.fasta'), splits.test.text);
     writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'similarityLab.splits': { train: 'train.fasta', test: 'test.fasta' } }, null, 2));
-    requireChromium();
-    const install = ensureCodeServer();
-    const vsix = packageVsix(tmp);
-    server = await startCodeServer({
-      install,
-      vsix,
-      stateDir: path.join(tmp, 'code-server'),
-      workspace,
-      settings: {
-        'security.workspace.trust.enabled': false,
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoCheckUpdates': false,
-        'update.mode': 'none',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-    });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await wb.start(workspace);
+    page = wb.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await wb.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
-
-  const palette = async (command: string): Promise<void> => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
-
-  /** Picks the quick-pick row (or accepts the input box) that is open now. */
-  const answer = async (text: string, row?: string): Promise<void> => {
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(text);
-    if (row) await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
-
-  /** An Explorer row by its exact name. */
-  const explorerRow = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${name.replace(/\./gu, '\\.')}$`, 'u') }).first();
-
-  /** Opens a workspace file by clicking its Explorer row. */
-  const openFile = async (name: string): Promise<void> => {
-    await page.keyboard.press('Control+Shift+E');
-    await explorerRow(name).waitFor({ timeout: 30_000 });
-    await explorerRow(name).click();
-    await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor({ timeout: 20_000 });
-  };
-
-  /** Waits for the status bar to show the cursor at `line` (1-based). */
-  const cursorAt = (line: number) => page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`, 'u') }).first().waitFor({ timeout: 20_000 });
-
-  /** Moves the cursor of the active editor to `line`, `column` (1-based) with Go to Line. */
-  const goTo = async (line: number, column: number): Promise<void> => {
-    await page.keyboard.press('Control+G');
-    await answer(`:${line}:${column}`);
-    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col ${column}\\b`, 'u') }).first().waitFor({ timeout: 20_000 });
-  };
-
-  /** Shows the Problems view filtered by `text` (Ctrl+Shift+M toggles: pressed only while it is hidden). */
-  const showProblems = async (text: string): Promise<void> => {
-    const markers = page.locator('.panel .markers-panel');
-    if (!(await markers.isVisible())) {
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-      await page.keyboard.press('Control+Shift+M');
-      await markers.waitFor({ state: 'visible', timeout: 30_000 });
-    }
-    const filter = page.locator('.panel .viewpane-filter input:visible').first();
-    await filter.waitFor({ state: 'visible' });
-    if ((await filter.inputValue()) !== text) await filter.fill(text);
-  };
 
   /**
    * The Leakage pane of the Similarity Lab side bar, shown and expanded by the view's own Focus
@@ -244,10 +126,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     const copy = planted[1]!;
     // A sequence line of the copy: only the extension's hover is there (the warning is on the header).
     await goTo(copy.line + 2, 5);
-    await palette('Show or Focus Hover');
-    const hover = page.locator('.monaco-hover', { hasText: 'also in train.fasta' }).first();
-    await hover.waitFor({ state: 'visible', timeout: 30_000 });
-    const text = (await hover.innerText()).replace(/\s+/gu, ' ');
+    const text = (await hoverAtCursor('also in train.fasta')).replace(/\s+/gu, ' ');
     assert.match(text, new RegExp(`${copy.id}.*also in train\\.fasta: ${copy.original} · 9\\d\\.\\d % identity \\(line ${copy.originalLine}\\)`, 'u'));
     await shot('hover');
     await page.keyboard.press('Escape');

@@ -14,32 +14,19 @@
  * SIMLAB_SKIP_E2E=1 skips it (with a printed line). Needs `npm run build` first.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { launchChromium, requireChromium } from '../webviews/browser';
+import type { Page } from 'playwright-core';
 import { grow16S } from '../helpers/grow16S';
-import { ensureCodeServer, startCodeServer, type CodeServer } from './codeServer';
+import { ROOT, SHOTS, Workbench } from './workbench';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'dna', '16S-sample.fasta');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images', 'fashion');
 const TABLE = path.join(ROOT, 'test', 'fixtures', 'tables', 'iris.csv');
 const skip = process.env['SIMLAB_SKIP_E2E'] === '1';
 if (skip) console.log('e2e: skipped because SIMLAB_SKIP_E2E=1');
-
-/** Packages the current dist/ with vsce (no rebuild: other tiers may be reading dist/ meanwhile). */
-function packageVsix(outDir: string): string {
-  const out = path.join(outDir, 'similarity-lab.vsix');
-  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `vsce package failed:\n${r.stdout}\n${r.stderr}`);
-  return out;
-}
 
 /** The pid of the analysis host that code-server started from our (unique) extensions folder. */
 function findHostPid(extensionsDir: string): number | undefined {
@@ -60,53 +47,9 @@ function findHostPid(extensionsDir: string): number | undefined {
 void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-e2e-'));
   const workspace = path.join(tmp, 'workspace');
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  const wb = new Workbench({ tmp });
+  const { guarded, shot, palette, answer, showProblems, openFile, goTo, hoverAtCursor, showSimilarityLab, webviewFrame } = wb;
   let page: Page;
-  let step = 0;
-
-  /** Runs a test's steps; on failure the screen is kept, and what the extension logged and the panel showed are printed. */
-  const guarded = (name: string, body: () => Promise<void>) => async (): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`) }).catch(() => undefined);
-      const panel = await page.locator('.panel').first().innerText({ timeout: 2000 }).catch(() => '(no panel)');
-      const toasts = await page.locator('.notifications-toasts').first().innerText({ timeout: 2000 }).catch(() => '');
-      console.log(`e2e failure "${name}": the extension's log\n${extensionLog()}\n-- the panel --\n${panel.slice(0, 3000)}\n-- notifications --\n${toasts}`);
-      throw err;
-    }
-  };
-
-  /** The extension's output channel (client and host messages), from code-server's log folder. */
-  const extensionLog = (): string => {
-    const logs = path.join(tmp, 'code-server', 'user-data', 'logs');
-    try {
-      const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'Similarity Lab.log');
-      return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n') || '(empty)';
-    } catch (err) {
-      return `(no logs: ${String(err)})`;
-    }
-  };
-
-  /**
-   * Shows the Problems view filtered by `text` (the list is virtual: rows far down are not in the
-   * page). Ctrl+Shift+M toggles, so it is pressed only while the view is hidden; the filter is the
-   * visible one of the panel (other panel views have filters of their own).
-   */
-  const showProblems = async (text: string): Promise<void> => {
-    const markers = page.locator('.panel .markers-panel');
-    if (!(await markers.isVisible())) {
-      // A key pressed while the command palette is still closing goes to the palette and is lost:
-      // press it once the palette is gone, and the workbench has the focus.
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-      await page.keyboard.press('Control+Shift+M');
-      await markers.waitFor({ state: 'visible', timeout: 30_000 });
-    }
-    const filter = page.locator('.panel .viewpane-filter input:visible').first();
-    await filter.waitFor({ state: 'visible' });
-    if ((await filter.inputValue()) !== text) await filter.fill(text);
-  };
 
   /** The cluster diagnostics (warnings sort first). */
   const showClusterProblems = (): Promise<void> => showProblems('members');
@@ -135,34 +78,6 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.markers-panel', { hasText: 'No results found with provided filter criteria.' }).waitFor({ timeout: 30_000 });
   };
 
-  /** The editor's hover at the cursor (Show or Focus Hover), once it shows `text`. */
-  const hoverAtCursor = async (text: string | RegExp): Promise<string> => {
-    await palette('Show or Focus Hover');
-    const hover = page.locator('.monaco-hover', { hasText: text }).first();
-    await hover.waitFor({ state: 'visible', timeout: 30_000 });
-    return (await hover.innerText()) ?? '';
-  };
-
-  /** Moves the cursor of the active editor to `line`, `column` (1-based) with Go to Line. */
-  const goTo = async (line: number, column: number): Promise<void> => {
-    await page.keyboard.press('Control+G');
-    await answer(`:${line}:${column}`);
-    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col ${column}\\b`, 'u') }).first().waitFor({ timeout: 20_000 });
-  };
-
-  /** The Similarity Lab side bar (Datasets, Clusters, Similar Items, Models), shown if hidden. */
-  const showSimilarityLab = async (): Promise<void> => {
-    const header = page.locator('.pane-header', { hasText: 'Datasets' }).first();
-    if (await header.isVisible()) return;
-    await page.locator('.activitybar .action-item .action-label[aria-label^="Similarity Lab"]').first().click();
-    await header.waitFor({ state: 'visible', timeout: 20_000 });
-  };
-
-  const shot = async (name: string): Promise<void> => {
-    step++;
-    await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
-  };
-
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     mkdirSync(workspace, { recursive: true });
@@ -172,99 +87,18 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     writeFileSync(path.join(workspace, 'last-third.fa'), records.slice(184).join(''));
     cpSync(IMAGES, path.join(workspace, 'fashion'), { recursive: true });
     copyFileSync(TABLE, path.join(workspace, 'iris.csv'));
-    // A missing browser fails here, before the code-server install, naming the command that fixes it.
-    requireChromium();
-    const install = ensureCodeServer();
-    const vsix = packageVsix(tmp);
-    server = await startCodeServer({
-      install,
-      vsix,
-      stateDir: path.join(tmp, 'code-server'),
-      workspace,
-      settings: {
-        'security.workspace.trust.enabled': false,
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoCheckUpdates': false,
-        'update.mode': 'none',
-        'similarityLab.indexOnOpen': true,
-        // Small enough that a file of a few thousand records is capped (the capped test).
-        'similarityLab.diagnostics.maxPerFile': 40,
-        // The chat side bar only narrows the editor and the panel.
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
+    await wb.start(workspace, {
+      'similarityLab.indexOnOpen': true,
+      // Small enough that a file of a few thousand records is capped (the capped test).
+      'similarityLab.diagnostics.maxPerFile': 40,
     });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    page = wb.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await wb.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
-
-  const palette = async (command: string): Promise<void> => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
-
-  /**
-   * Opens a file of the workspace's top level from its Explorer row. Not by Ctrl+P: quick open's file
-   * index can miss a file written after the workbench started for longer than any wait (seen in CI).
-   * The side bar goes back to Similarity Lab when that was showing, as with quick open.
-   */
-  const openFile = async (name: string): Promise<void> => {
-    const labShown = await page.locator('.pane-header', { hasText: 'Datasets' }).first().isVisible();
-    await page.keyboard.press('Control+Shift+E');
-    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-    await row.waitFor({ timeout: 30_000 });
-    await row.click();
-    await page.locator('.tab.active', { hasText: name }).waitFor();
-    if (labShown) await showSimilarityLab();
-  };
-
-  /** Picks the quick-pick row (or accepts the input box) that is open now. */
-  const answer = async (text: string, row?: string): Promise<void> => {
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(text);
-    if (row) await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
-
-  /**
-   * The webview frame (code-server nests each webview in two iframes) that shows `selector`: every
-   * frame there is, and every frame attached later, waits for the element; the first to show it wins.
-   */
-  const webviewFrame = (selector: string, timeout = 60_000): Promise<Frame> =>
-    new Promise<Frame>((resolve, reject) => {
-      let settled = false;
-      const finish = (frame: Frame | undefined): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(bound);
-        page.off('frameattached', watch);
-        if (frame) resolve(frame);
-        else reject(new Error(`no webview shows ${selector} after ${timeout / 1000} s`));
-      };
-      const watch = (frame: Frame): void => {
-        if (frame === page.mainFrame()) return;
-        // A frame that is detached (a webview reloads) rejects: another frame may still show it.
-        frame.locator(selector).first().waitFor({ state: 'attached', timeout }).then(() => finish(frame), () => undefined);
-      };
-      const bound = setTimeout(() => finish(undefined), timeout);
-      page.on('frameattached', watch);
-      for (const frame of page.frames()) watch(frame);
-    });
 
   void test('Cluster This Dataset from the palette puts cluster diagnostics in the Problems panel', guarded('cluster', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).waitFor({ timeout: 60_000 });
@@ -489,7 +323,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   }));
 
   void test('a crashed host is restarted with a message, and the diagnostics come back', guarded('host-crash', async () => {
-    const hostPid = findHostPid(path.join(tmp, 'code-server', 'extensions'));
+    const hostPid = findHostPid(path.join(wb.stateDir, 'extensions'));
     assert.ok(hostPid, 'the analysis host process of our extensions folder');
     process.kill(hostPid, 'SIGKILL');
     const toast = page.locator('.notifications-toasts', { hasText: 'analysis host stopped unexpectedly; restarting it (1/3)' });
@@ -499,7 +333,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await datasets.locator('.monaco-list-row', { hasText: /16S-sample\.fasta\s*clustered/u }).waitFor({ timeout: 60_000 });
     await showClusterProblems();
     await page.locator('.markers-panel .monaco-list-row', { hasText: /cluster \d+ · \d+ members/u }).first().waitFor({ timeout: 60_000 });
-    assert.notEqual(findHostPid(path.join(tmp, 'code-server', 'extensions')), hostPid, 'a new host process');
+    assert.notEqual(findHostPid(path.join(wb.stateDir, 'extensions')), hostPid, 'a new host process');
     await shot('diagnostics-back');
   }));
 
