@@ -10,7 +10,7 @@ import type { ClusterView, DatasetEntry, LeakFindings, MapClusters } from '../ho
 import type { ClusterOutcome } from '../jobs/clusterDataset';
 import type { DatasetService } from '../host/datasets';
 import type { HostContext } from './context';
-import { escapeMarkdown } from './markdown';
+import { escapeMarkdown, lineLink } from './markdown';
 import { closeness, leakMatch, radius } from './recordText';
 
 export function hoverText(entry: DatasetEntry, line: number): string | undefined {
@@ -74,7 +74,8 @@ function lastAtOrBefore(count: number, lineOf: (i: number) => number, line: numb
 
 /**
  * The leaking record `line` is in (records and pairs are in file order) and what it copies, as its
- * warning says, with the reference record's line; undefined on a record that does not leak.
+ * warning says, with the reference record's line as a link that opens it there; undefined on a
+ * record that does not leak.
  */
 function leakHoverLine(leaks: LeakFindings, line: number): { id: string; text: string } | undefined {
   const record = lastAtOrBefore(leaks.recordLines.length, (i) => leaks.recordLines[i]!, line);
@@ -82,7 +83,7 @@ function leakHoverLine(leaks: LeakFindings, line: number): { id: string; text: s
   const start = leaks.recordLines[record]!;
   const pair = leaks.pairs[lastAtOrBefore(leaks.pairs.length, (i) => leaks.pairs[i]!.line, start)];
   if (pair?.line !== start) return undefined;
-  return { id: pair.id, text: `${escapeMarkdown(leakMatch(leaks, pair).text)} (line ${pair.referenceLine + 1})${pair.kind === 'exact' ? ' · an exact copy' : ''}` };
+  return { id: pair.id, text: `${escapeMarkdown(leakMatch(leaks, pair).text)} (${lineLink(leaks.referenceUri, pair.referenceLine)})${pair.kind === 'exact' ? ' · an exact copy' : ''}` };
 }
 
 /** The mapped record starting at or before `line` (records are in file order), and its map cluster. */

@@ -6,7 +6,8 @@
  * `similarityLab.splits`. Without any command: Warnings land on exactly the planted header lines
  * of test.fasta; the related information of one opens train.fasta at the record it copies; the
  * Leakage view shows the file pair's count and lists the leaking records (a click reveals one);
- * the hover on a planted copy's sequence line names the train record. Then the Explorer: two files
+ * the hover on a planted copy's sequence line names the train record, and its line link opens
+ * train.fasta there. Then the Explorer: two files
  * selected offer Check Splits for Leakage, which asks for the reference and checks again; so does one
  * file right-clicked, its other splits picked among the workspace's datasets.
  * The steps are test/e2e/workbench.ts's, shared with vscode.test.ts. Screenshots go to test-results/e2e/leaks-*. SIMLAB_SKIP_E2E=1 skips it. Needs
@@ -121,7 +122,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     await cursorAt(last.line);
   }));
 
-  void test("the hover on a planted copy's sequence names the train record it copies", guarded('hover', async () => {
+  void test("the hover on a planted copy's sequence names the train record it copies; its line is a link there", guarded('hover', async () => {
     await openFile('test.fasta');
     const copy = planted[1]!;
     // A sequence line of the copy: only the extension's hover is there (the warning is on the header).
@@ -129,7 +130,12 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     const text = (await hoverAtCursor('also in train.fasta')).replace(/\s+/gu, ' ');
     assert.match(text, new RegExp(`${copy.id}.*also in train\\.fasta: ${copy.original} · 9\\d\\.\\d % identity \\(line ${copy.originalLine}\\)`, 'u'));
     await shot('hover');
-    await page.keyboard.press('Escape');
+    // The train record's line is a link: it opens train.fasta there.
+    await page.locator('.monaco-hover a', { hasText: `line ${copy.originalLine}` }).first().click();
+    await page.locator('.tab.active[data-resource-name="train.fasta"]').waitFor({ timeout: 20_000 });
+    await cursorAt(copy.originalLine);
+    await page.locator('.editor-instance .view-line', { hasText: `>${copy.original}` }).first().waitFor({ timeout: 10_000 });
+    await shot('hover-link-opened');
   }));
 
   void test('two files selected in the Explorer: Check Splits for Leakage asks for the reference and checks again', guarded('explorer', async () => {

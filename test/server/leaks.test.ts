@@ -103,15 +103,16 @@ void describe('leakage between splits (host over stdio)', { timeout: 300_000 }, 
     return value.replace(/\\(.)/gu, '$1');
   }
 
-  void test('hover: every line of a planted copy shows the train record it copies; the other records show no leak', async () => {
+  void test('hover: every line of a planted copy shows the train record it copies, its line a link there; the other records show no leak', async () => {
     const testUri = pathToFileURL(path.join(workspace, 'request', 'test.fasta')).href;
+    const trainUri = pathToFileURL(path.join(workspace, 'request', 'train.fasta')).href;
     for (const [i, copy] of copies.entries()) {
       const header = [...planted.keys()][i] as number;
       const original = trainRecs[copy.of]!;
       for (const line of [header, header + 1, header + 3]) {
         const text = await hoverAt(testUri, line);
         assert.match(text, new RegExp(`^\\*\\*planted-${i}\\*\\*`, 'u'), `line ${line}`);
-        assert.match(text, new RegExp(`also in train\\.fasta: ${original.id} · 9\\d\\.\\d % identity \\(line ${train.lines[copy.of]! + 1}\\)`, 'u'), `line ${line}: ${text}`);
+        assert.match(text, new RegExp(`also in train\\.fasta: ${original.id} · 9\\d\\.\\d % identity \\(\\[line ${train.lines[copy.of]! + 1}\\]\\(${trainUri.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}#L${train.lines[copy.of]! + 1}\\)\\)`, 'u'), `line ${line}: ${text}`);
       }
     }
     for (const [i, r] of testRecs.entries()) {

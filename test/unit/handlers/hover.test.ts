@@ -1,7 +1,8 @@
 /**
  * The hover of a leaking record (server/handlers/hover.ts): a query split checked for leakage,
  * not indexed or clustered, answers on every line of a leaking record — its header and its
- * sequence lines — with what it copies, and on no line of the records that do not leak.
+ * sequence lines — with what it copies and a link to the reference record's line, and on no line
+ * of the records that do not leak.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -30,9 +31,9 @@ function shown(text: string | undefined): string | undefined {
 }
 
 void test('every line of a leaking record shows what it copies, with the reference line', () => {
-  for (const line of [3, 4, 5]) assert.equal(shown(hoverText(entry(leaks), line)), '**planted-0**\n\nalso in train.fasta: AB_001 · 99.4 % identity (line 121)', `line ${line}`);
+  for (const line of [3, 4, 5]) assert.equal(shown(hoverText(entry(leaks), line)), '**planted-0**\n\nalso in train.fasta: AB_001 · 99.4 % identity ([line 121](file:///w/data/train.fasta#L121))', `line ${line}`);
   // Past the last record's start: still that record (the file's end is not known here).
-  assert.equal(shown(hoverText(entry(leaks), 11)), '**copy**\n\nalso in train.fasta: X9 · 100.0 % identity (line 1) · an exact copy');
+  assert.equal(shown(hoverText(entry(leaks), 11)), '**copy**\n\nalso in train.fasta: X9 · 100.0 % identity ([line 1](file:///w/data/train.fasta#L1)) · an exact copy');
 });
 
 void test('records that do not leak, and a file never checked, have no leak hover', () => {
@@ -41,8 +42,8 @@ void test('records that do not leak, and a file never checked, have no leak hove
 });
 
 void test('numeric data: the distance, as the warning says', () => {
-  const rows: LeakFindings = { ...leaks, vector: true, referencePath: '/w/train.csv', recordLines: [1, 2, 3], pairs: [{ id: '7', line: 2, referenceId: '1203', referenceLine: 1204, score: 0.8123, kind: 'near' }] };
-  assert.equal(shown(hoverText(entry(rows), 2)), '**7**\n\nalso in train.csv: 1203 · distance 0.812 (line 1205)');
+  const rows: LeakFindings = { ...leaks, vector: true, referenceUri: 'file:///w/train.csv', referencePath: '/w/train.csv', recordLines: [1, 2, 3], pairs: [{ id: '7', line: 2, referenceId: '1203', referenceLine: 1204, score: 0.8123, kind: 'near' }] };
+  assert.equal(shown(hoverText(entry(rows), 2)), '**7**\n\nalso in train.csv: 1203 · distance 0.812 ([line 1205](file:///w/train.csv#L1205))');
   assert.equal(hoverText(entry(rows), 1), undefined);
   assert.equal(hoverText(entry(rows), 0), undefined, 'the header row is no record');
 });
@@ -50,6 +51,8 @@ void test('numeric data: the distance, as the warning says', () => {
 void test('ids are escaped: a hostile id renders as itself', () => {
   const hostile: LeakFindings = { ...leaks, pairs: [{ ...leaks.pairs[0]!, id: '![x](https://h/t.png)', referenceId: '[y](command:z)' }] };
   const text = hoverText(entry(hostile), 3) as string;
-  assert.doesNotMatch(text, /(?<!\\)\]\(|(?<!\\)!\[/u, 'no image or link can start');
-  assert.equal(shown(text), '**![x](https://h/t.png)**\n\nalso in train.fasta: [y](command:z) · 99.4 % identity (line 121)');
+  const link = '[line 121](file:///w/data/train.fasta#L121)';
+  assert.ok(text.includes(link), 'the reference line is a link');
+  assert.doesNotMatch(text.replace(link, ''), /(?<!\\)\]\(|(?<!\\)!\[/u, 'no other image or link can start');
+  assert.equal(shown(text.replace(link, 'LINK')), '**![x](https://h/t.png)**\n\nalso in train.fasta: [y](command:z) · 99.4 % identity (LINK)');
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { escapeMarkdown } from '../../../server/handlers/markdown';
+import { escapeMarkdown, lineLink } from '../../../server/handlers/markdown';
 
 /** CommonMark's backslash escapes, undone. */
 function unescape(markdown: string): string {
@@ -68,4 +68,22 @@ void test('escapeMarkdown: a CommonMark renderer with autolinks makes no link, i
   // Without the escape the same renderer does make an image and a command link: the check can fail.
   assert.match(md.render(`**${HOSTILE[0]}**`), /<img /u);
   assert.match(md.render(HOSTILE[1] as string), /<a href="command:/u);
+});
+
+void test('lineLink: one link to the line, whatever the file is named', () => {
+  // markdown-it refuses file: links by default (VS Code's hover renderer opens them): every link
+  // is let through here, so that only the parse is checked.
+  const md = markdownIt() as MarkdownIt & { validateLink: (url: string) => boolean };
+  md.validateLink = () => true;
+  assert.equal(md.render(`see (${lineLink('file:///w/train.fasta', 40)})`), '<p>see (<a href="file:///w/train.fasta#L41">line 41</a>)</p>\n');
+  // A file name that would end the link early, or start another: still one link, to that file.
+  for (const name of ['a) b.fasta', 'x](command:y).fasta', 'a<b>\\c [d].fasta', 'é (1).fa']) {
+    const uri = `file:///w/${name}`;
+    const html = md.render(`(${lineLink(uri, 4)})`);
+    const links = [...html.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/gu)];
+    assert.equal(links.length, 1, `${name} → ${html}`);
+    assert.equal(links[0]![2], 'line 5');
+    assert.equal(decodeURIComponent(links[0]![1]!.replace(/&amp;/gu, '&')), `${uri}#L5`, html);
+    if (name.includes('command:')) assert.doesNotMatch(html, /href="command:/u);
+  }
 });
