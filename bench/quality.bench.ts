@@ -16,7 +16,8 @@
  *   beside the study's DBSCAN (eps from the 5-distance knee, mutual 8-NN filter, minPts 5), noise as
  *   singletons: iris, wine, breast cancer, digits (standardised, as `simlab cluster` does) and
  *   Fashion-MNIST HOG on images 0–4,999 (where γ was chosen) and 50,000–54,999 (held out).
- *   QUALITY_CLUSTER_MODEL=DIR adds a trained model's embeddings of the held-out last 10,000 images.
+ *   QUALITY_CLUSTER_MODEL=DIR adds a trained model's embeddings of the held-out last 10,000 images
+ *   (QUALITY_ONLY=cluster-model: those rows alone).
  * The backend is the default ('auto': wasm here unless tfjs-node is installed). QUALITY_BATCHNORM=0
  * trains the encoder without batch norm: on wasm its gradient (tfjs-core's FusedBatchNorm grad
  * tiles the scale over the whole activation, and wasm's Tile is slow) is over half the step time.
@@ -196,6 +197,15 @@ function modelClusterRows(ctx: BenchContext, modelDir: string, pixels: Uint8Arra
   }
 }
 
+/** QUALITY_ONLY=cluster-model: only the model rows of `clusters` (QUALITY_CLUSTER_MODEL=DIR). */
+async function clusterModelOnly(ctx: BenchContext): Promise<BenchRow[]> {
+  const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
+  const modelDir = process.env.QUALITY_CLUSTER_MODEL;
+  if (!existsSync(images) || !modelDir) return [skippedRow('quality', 'clusters Fashion-MNIST embeddings NMI', 'DBSCAN', `needs ${images} and QUALITY_CLUSTER_MODEL`)];
+  const d = await readVectorDataset(images);
+  return modelClusterRows(ctx, modelDir, d.data.subarray((d.records.length - HELD_OUT) * d.dim), d.records.slice(-HELD_OUT).map((r) => r.label ?? ''));
+}
+
 async function clusters(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const [name, file] of [['iris', 'tabular/iris.csv'], ['wine', 'tabular/wine_data.csv'], ['breast cancer', 'tabular/breast_cancer.csv'], ['digits', 'images/digits.csv.gz']] as const) {
@@ -228,6 +238,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const only = process.env.QUALITY_ONLY?.split(',');
   const rows: BenchRow[] = [];
   if (only?.includes('clusters')) rows.push(...(await clusters(ctx)));
+  else if (only?.includes('cluster-model')) rows.push(...(await clusterModelOnly(ctx)));
   if (!only || only.includes('digits')) rows.push(...(await digits(ctx)));
   if (!only || only.includes('16s')) rows.push(...(await genus16S(ctx)));
   if (!only || only.includes('fashion')) rows.push(...(await fashion(ctx)));

@@ -35,6 +35,15 @@ export interface WeightedGraph {
 }
 
 export interface LeidenOptions {
+  /**
+   * 'modularity' (default): communities denser than the graph's own average (γ · k_i k_j / 2m
+   * expected). 'cpm', the constant Potts model: denser than γ itself (γ · n_i n_j expected, n the
+   * vertex weights): local, so a graph of many small components is cut by the same rule as one
+   * big one, where modularity's expectation, set by the whole graph, would never cut the small ones.
+   */
+  quality?: 'modularity' | 'cpm';
+  /** CPM: each vertex's weight (how many records it stands for); 1 each when absent. */
+  vertexWeights?: ArrayLike<number>;
   /** γ: larger gives more, smaller communities. Default 1 (plain modularity). */
   resolution?: number;
   /** Randomness θ of the refinement, in edge-weight units. Default 0.01. */
@@ -49,8 +58,8 @@ export interface LeidenResult {
   /** Community of each vertex, numbered by smallest vertex. */
   labels: Int32Array;
   communities: number;
-  /** Modularity of the labels (normalised: H / 2m), at the resolution used. */
-  modularity: number;
+  /** Modularity: Q of the labels (H / 2m) at the resolution used; CPM: H itself. */
+  quality: number;
   /** Aggregation levels of the last iteration. */
   levels: number;
 }
@@ -80,8 +89,9 @@ export function checkWeightedGraph(g: WeightedGraph): void {
   }
 }
 
-function checkOptions(o: LeidenOptions): Required<LeidenOptions> {
-  const r = { resolution: o.resolution ?? 1, randomness: o.randomness ?? 0.01, iterations: o.iterations ?? 2, seed: o.seed ?? 1 };
+function checkOptions(o: LeidenOptions): { quality: 'modularity' | 'cpm'; resolution: number; randomness: number; iterations: number; seed: number } {
+  const r = { quality: o.quality ?? 'modularity', resolution: o.resolution ?? 1, randomness: o.randomness ?? 0.01, iterations: o.iterations ?? 2, seed: o.seed ?? 1 };
+  if (r.quality !== 'modularity' && r.quality !== 'cpm') throw new RangeError(`quality must be modularity or cpm, got ${String(r.quality)}`);
   if (!(r.resolution > 0 && Number.isFinite(r.resolution))) throw new RangeError(`resolution must be a positive number, got ${r.resolution}`);
   if (!(r.randomness > 0 && Number.isFinite(r.randomness))) throw new RangeError(`randomness must be a positive number, got ${r.randomness}`);
   if (!Number.isInteger(r.iterations) || r.iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${r.iterations}`);
@@ -98,7 +108,19 @@ export function leiden(graph: WeightedGraph, options: LeidenOptions = {}): Leide
   for (let v = 0; v < n; v++) twoM += base.k[v];
   if (!(twoM > 0)) {
     const labels = Int32Array.from({ length: n }, (_, v) => v);
-    return { labels, communities: n, modularity: 0, levels: 0 };
+    return { labels, communities: n, quality: 0, levels: 0 };
+  }
+  // Gains are w(v, c) − scale · k_v · K_c: k the strengths (modularity) or vertex weights (CPM).
+  let scale = o.resolution / twoM;
+  if (o.quality === 'cpm') {
+    const vw = options.vertexWeights;
+    if (vw && vw.length !== n) throw new RangeError(`vertexWeights has ${vw.length} entries for ${n} vertices`);
+    for (let v = 0; v < n; v++) {
+      const x = vw ? vw[v] : 1;
+      if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`vertexWeights[${v}] is ${x}; weights must be positive`);
+      base.k[v] = x;
+    }
+    scale = o.resolution;
   }
   const rng = mulberry32(o.seed);
   let labels = Int32Array.from({ length: n }, (_, v) => v);
@@ -110,10 +132,10 @@ export function leiden(graph: WeightedGraph, options: LeidenOptions = {}): Leide
     let changed = false;
     levels = 0;
     for (; levels < MAX_LEVELS; levels++) {
-      if (moveNodesFast(g, mem, twoM, o.resolution, rng)) changed = true;
+      if (moveNodesFast(g, mem, scale, rng)) changed = true;
       const count = renumber(mem);
       if (count === g.n) break;
-      let refined = refine(g, mem, twoM, o.resolution, o.randomness, rng);
+      let refined = refine(g, mem, scale, o.randomness, rng);
       // No refined community merged anything: aggregate by the moved partition instead (as
       // leidenalg does), else the level would repeat itself.
       if (renumber(refined) === g.n) refined = Int32Array.from(mem);
@@ -130,7 +152,7 @@ export function leiden(graph: WeightedGraph, options: LeidenOptions = {}): Leide
     if (!changed) break;
   }
   const communities = renumber(labels);
-  return { labels, communities, modularity: modularity(graph, labels, o.resolution), levels };
+  return { labels, communities, quality: o.quality === 'cpm' ? cpmQuality(graph, labels, o.resolution, base.k) : modularity(graph, labels, o.resolution), levels };
 }
 
 /** Modularity Q = Σ_c [ in_c / 2m − γ (K_c / 2m)² ] of `labels` (any non-negative ids). */
@@ -154,6 +176,19 @@ export function modularity(graph: WeightedGraph, labels: Int32Array, resolution 
   let q = 0;
   for (let c = 0; c <= max; c++) q += inside[c] / twoM - resolution * (total[c] / twoM) ** 2;
   return q;
+}
+
+/** CPM quality H = Σ_c [ e_c − γ · N_c² / 2 ] (e_c the weight inside c, N_c its vertex weight). */
+export function cpmQuality(graph: WeightedGraph, labels: Int32Array, resolution: number, vertexWeights?: ArrayLike<number>): number {
+  const sizes = new Map<number, number>();
+  let inside = 0;
+  for (let v = 0; v < graph.n; v++) {
+    sizes.set(labels[v], (sizes.get(labels[v]) ?? 0) + (vertexWeights ? vertexWeights[v] : 1));
+    for (let e = graph.offsets[v]; e < graph.offsets[v + 1]; e++) if (labels[graph.neighbours[e]] === labels[v]) inside += graph.weights[e];
+  }
+  let expected = 0;
+  for (const size of sizes.values()) expected += size * size;
+  return inside / 2 - (resolution * expected) / 2;
 }
 
 function levelOf(g: WeightedGraph): Level {
@@ -189,7 +224,7 @@ function permutation(n: number, rng: RandomSource): Int32Array {
 }
 
 /** Phase 1 on `mem` (ids < g.n), in place. True when any vertex moved. */
-function moveNodesFast(g: Level, mem: Int32Array, twoM: number, gamma: number, rng: RandomSource): boolean {
+function moveNodesFast(g: Level, mem: Int32Array, scaleAll: number, rng: RandomSource): boolean {
   const n = g.n;
   const K = new Float64Array(n);
   const size = new Int32Array(n);
@@ -231,7 +266,7 @@ function moveNodesFast(g: Level, mem: Int32Array, twoM: number, gamma: number, r
     }
     K[a] -= kv;
     size[a]--;
-    const scale = (gamma * kv) / twoM;
+    const scale = scaleAll * kv;
     let best = a;
     let bestGain = (seen[a] === stamp ? edgeW[a] : 0) - scale * K[a];
     for (let t = 0; t < nt; t++) {
@@ -264,7 +299,7 @@ function moveNodesFast(g: Level, mem: Int32Array, twoM: number, gamma: number, r
 }
 
 /** Phase 2: refined communities (ids are vertex ids) inside each community of `mem`. */
-function refine(g: Level, mem: Int32Array, twoM: number, gamma: number, theta: number, rng: RandomSource): Int32Array {
+function refine(g: Level, mem: Int32Array, scale: number, theta: number, rng: RandomSource): Int32Array {
   const n = g.n;
   const R = Int32Array.from({ length: n }, (_, v) => v);
   const KR = Float64Array.from(g.k);
@@ -289,7 +324,6 @@ function refine(g: Level, mem: Int32Array, twoM: number, gamma: number, theta: n
     if (R[v] !== v || sizeR[v] !== 1) continue; // only vertices still alone
     const s = mem[v];
     const kv = g.k[v];
-    const scale = gamma / twoM;
     if (extW[v] < scale * kv * (KS[s] - kv)) continue; // not well connected to S
     let nt = 0;
     for (let e = g.off[v]; e < g.off[v + 1]; e++) {

@@ -225,7 +225,7 @@ export function communitiesFromKnn(knn: KnnResult, n: number, options: Community
   const size = new Int32Array(result.communities);
   for (let v = 0; v < n; v++) size[labels[v]]++;
   for (let v = 0; v < n; v++) if (size[labels[v]] < options.minPts) labels[v] = NOISE;
-  return { labels: renumberClusters(labels), communities: result.communities, modularity: result.modularity, edges: fuzzy.cols.length / 2 };
+  return { labels: renumberClusters(labels), communities: result.communities, modularity: result.quality, edges: fuzzy.cols.length / 2 };
 }
 
 /** Cluster ids 0, 1, ... by smallest member, noise kept; returns `labels`, renumbered in place. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildNeighbourGraph } from '../../../server/engine/cluster/graph';
-import { leiden, modularity, type WeightedGraph } from '../../../server/engine/cluster/leiden';
+import { cpmQuality, leiden, modularity, type WeightedGraph } from '../../../server/engine/cluster/leiden';
 import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
 import { mulberry32, type Rng } from '../features/rng';
 
@@ -75,7 +75,7 @@ void describe('leiden', () => {
       assert.equal(r.communities, groups);
       assert.equal(adjustedRandIndex(truth, Array.from(r.labels)), 1);
       const truthQ = modularity(graph, Int32Array.from(truth));
-      assert.ok(r.modularity >= truthQ - 1e-12, `found Q ${r.modularity}, planted Q ${truthQ}`);
+      assert.ok(r.quality >= truthQ - 1e-12, `found Q ${r.quality}, planted Q ${truthQ}`);
     }
   });
 
@@ -133,11 +133,31 @@ void describe('leiden', () => {
         assert.ok(communitiesConnected(g, r.labels), 'a community falls apart');
         if (edges.length === 0) return assert.equal(r.communities, n);
         const q = pairSumModularity(g, r.labels, gamma);
-        assert.ok(Math.abs(r.modularity - q) < 1e-9, `Q ${r.modularity} vs ${q}`);
-        assert.ok(r.modularity >= pairSumModularity(g, Int32Array.from({ length: n }, (_, v) => v), gamma) - 1e-12);
+        assert.ok(Math.abs(r.quality - q) < 1e-9, `Q ${r.quality} vs ${q}`);
+        assert.ok(r.quality >= pairSumModularity(g, Int32Array.from({ length: n }, (_, v) => v), gamma) - 1e-12);
       }),
       { numRuns: 150, seed: 18 },
     );
+  });
+
+  void it('CPM cuts inside small components where modularity cannot: 30 components of two 5-cliques joined by one edge', () => {
+    const edges: [number, number, number][] = [];
+    for (let c = 0; c < 30; c++) {
+      for (const from of [c * 10, c * 10 + 5]) for (let a = from; a < from + 5; a++) for (let b = a + 1; b < from + 5; b++) edges.push([a, b, 1]);
+      edges.push([c * 10 + 4, c * 10 + 5, 1]);
+    }
+    const g = graphOf(300, edges);
+    // Modularity's expectation γ k_i k_j / 2m is set by the whole graph: tiny for one component, so it keeps each whole.
+    assert.equal(leiden(g).communities, 30);
+    const cpm = leiden(g, { quality: 'cpm', resolution: 0.5 });
+    assert.deepEqual(Array.from(cpm.labels), Array.from({ length: 300 }, (_, v) => Math.floor(v / 5)));
+    assert.equal(cpm.quality, cpmQuality(g, cpm.labels, 0.5));
+    assert.equal(cpm.quality, 60 * (10 - 0.5 * 12.5));
+    // Vertex weights count as records: a vertex standing for many copies needs more links to join.
+    const heavy = Float64Array.from({ length: 300 }, (_, v) => (v % 10 === 0 ? 20 : 1));
+    const weighted = leiden(g, { quality: 'cpm', resolution: 0.5, vertexWeights: heavy }).labels;
+    assert.notEqual(weighted[0], weighted[1], 'a vertex of weight 20 with 4 links stays apart at γ 0.5');
+    assert.throws(() => leiden(g, { quality: 'cpm', vertexWeights: new Float64Array(3) }), /vertexWeights/);
   });
 
   void it('no edges: every vertex alone; bad input and options are refused by name', () => {
