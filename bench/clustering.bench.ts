@@ -22,7 +22,7 @@ import { median, row, skippedRow, type BenchContext, type BenchRow } from './har
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
 
-interface Run {
+export interface Run {
   seconds: number;
   /** User + system CPU seconds. */
   cpuSeconds: number;
@@ -30,7 +30,7 @@ interface Run {
 }
 
 /** Runs a command under /usr/bin/time; throws with its stderr when it fails. */
-function timed(cmd: string, args: string[]): Run {
+export function timed(cmd: string, args: string[]): Run {
   const useTime = existsSync('/usr/bin/time');
   const r = useTime
     ? spawnSync('/usr/bin/time', ['-f', 'SIMLAB_TIME %e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
@@ -41,12 +41,12 @@ function timed(cmd: string, args: string[]): Run {
   return { seconds: Number(m[1]), cpuSeconds: Number(m[3]) + Number(m[4]), peakMB: Number(m[2]) / 1024 };
 }
 
-function has(tool: string): boolean {
+export function has(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 }
 
 /** record id → genus, in file order. */
-function genusLabels(fasta: string): Map<string, string> {
+export function genusLabels(fasta: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of readFileSync(fasta, 'utf8').split('\n')) {
     if (!line.startsWith('>')) continue;
@@ -56,7 +56,7 @@ function genusLabels(fasta: string): Map<string, string> {
   return out;
 }
 
-function readOurTsv(file: string): Map<string, string> {
+export function readOurTsv(file: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
     const [id, c] = line.split('\t');
@@ -66,7 +66,7 @@ function readOurTsv(file: string): Map<string, string> {
 }
 
 /** vsearch --uc: S (centroid) and H (hit) lines; column 2 = cluster, column 9 = the query label. */
-function readUc(file: string): Map<string, string> {
+export function readUc(file: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const f = line.split('\t');
@@ -89,7 +89,7 @@ function readClstr(file: string): Map<string, string> {
   return m;
 }
 
-function score(truth: Map<string, string>, predicted: Map<string, string>): { ari: number; nmi: number; clusters: number } {
+export function score(truth: Map<string, string>, predicted: Map<string, string>): { ari: number; nmi: number; clusters: number } {
   const ids = [...truth.keys()];
   const missing = ids.filter((id) => !predicted.has(id));
   if (missing.length) throw new Error(`clustering lacks ${missing.length} records, e.g. ${missing[0]}`);

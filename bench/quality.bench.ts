@@ -11,15 +11,27 @@
  * - digits (8×8, 1,797): dense encoder on standardised pixels, first 1,297 train, last 500 held out.
  * - 16S (the 276-record fixture, 20 genera): Conv1D on one-hot sequences (first 1,536 bases),
  *   held-out third of each genus.
+ * - clusters (QUALITY_ONLY=clusters; no training): NMI and ARI against the classes of the default
+ *   numeric clustering (Leiden communities of the fuzzy 15-NN graph, engine/cluster/vectorClustering.ts)
+ *   beside the study's DBSCAN (eps from the 5-distance knee, mutual 8-NN filter, minPts 5), noise as
+ *   singletons: iris, wine, breast cancer, digits (standardised, as `simlab cluster` does) and
+ *   Fashion-MNIST HOG on images 0–4,999 (where γ was chosen) and 50,000–54,999 (held out).
+ *   QUALITY_CLUSTER_MODEL=DIR adds a trained model's embeddings of the held-out last 10,000 images
+ *   (QUALITY_ONLY=cluster-model: those rows alone).
  * The backend is the default ('auto': wasm here unless tfjs-node is installed). QUALITY_BATCHNORM=0
  * trains the encoder without batch norm: on wasm its gradient (tfjs-core's FusedBatchNorm grad
  * tiles the scale over the whole activation, and wasm's Tile is slow) is over half the step time.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readDataset } from '../server/engine/data';
 import { readVectorDataset } from '../server/engine/data/vectorDataset';
 import { retrievalScores, tripletAccuracy, type EvalDistance } from '../server/engine/eval/retrieval';
+import { clusterVectors, clusterVectorsByCommunity } from '../server/engine/cluster/vectorClustering';
+import { evaluateClustering } from '../server/engine/eval/clustering';
+import { DEFAULT_HOG, hogMatrix } from '../server/engine/features/hog';
 import { StandardScaler } from '../server/engine/features/scaler';
 import { initBackend } from '../server/engine/models/backend';
 import { encodeLabels } from '../server/engine/models/batching';
@@ -134,11 +146,99 @@ async function genus16S(ctx: BenchContext): Promise<BenchRow[]> {
   return [row({ bench: 'quality', metric: '16S genus held-out third P@1 (Conv1D one-hot, cosine)', ours: r.precisionAt1, anchor: null, anchorName: '—', higherIsBetter: true, note: `MAP@R ${r.mapAtR.toFixed(3)}, triplet accuracy ${r.tripletAccuracy.toFixed(4)}; ${r.epochs} epochs in ${r.seconds.toFixed(1)} s` })];
 }
 
+/** NMI and ARI rows of the default clustering (ours) and the study's DBSCAN (anchor) on one dataset. */
+function clusterRows(ctx: BenchContext, name: string, x: Float32Array, n: number, dim: number, truth: readonly (string | number)[], note: string): BenchRow[] {
+  const t0 = performance.now();
+  const ours = clusterVectorsByCommunity(x, n, dim, { minPts: 5 });
+  const t1 = performance.now();
+  const old = clusterVectors(x, n, dim, { minPts: 5, mutualNeighbours: 8 });
+  const t2 = performance.now();
+  const a = evaluateClustering(truth, Array.from(ours.labels));
+  const b = evaluateClustering(truth, Array.from(old.labels));
+  const shape = (s: typeof a) => `${s.clusters - s.noisePoints} clusters, ${s.noisePoints} noise`;
+  ctx.log(`  clusters ${name}: leiden NMI ${a.nmi.toFixed(3)} ARI ${a.ari.toFixed(3)} (${shape(a)}, ${((t1 - t0) / 1000).toFixed(1)} s); dbscan NMI ${b.nmi.toFixed(3)} ARI ${b.ari.toFixed(3)} (${shape(b)}, ${((t2 - t1) / 1000).toFixed(1)} s)`);
+  const anchorName = 'DBSCAN (eps knee, mutual 8-NN)';
+  return [
+    row({ bench: 'quality', metric: `clusters ${name} NMI`, ours: a.nmi, anchor: b.nmi, anchorName, higherIsBetter: true, target: '≥ 1×', note: `${note}; leiden ${shape(a)}, DBSCAN ${shape(b)}` }),
+    row({ bench: 'quality', metric: `clusters ${name} ARI`, ours: a.ari, anchor: b.ari, anchorName, higherIsBetter: true }),
+  ];
+}
+
+/**
+ * A trained model's embeddings of the held-out images, clustered as a user does it: `simlab eval
+ * --model` (dist/cli.js) on a .npy of those images with their labels, by default and --mode dbscan.
+ */
+function modelClusterRows(ctx: BenchContext, modelDir: string, pixels: Uint8Array | Float32Array, labels: readonly string[]): BenchRow[] {
+  const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+  const name = `clusters Fashion-MNIST held-out ${labels.length} embeddings NMI`;
+  if (!existsSync(cli)) return [skippedRow('quality', name, 'DBSCAN', `${cli} not built (npm run build)`)];
+  const tmp = mkdtempSync(path.join(tmpdir(), 'simlab-quality-'));
+  try {
+    const header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${labels.length}, 28, 28), }`;
+    const padded = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11, ' ') + '\n';
+    const npy = path.join(tmp, 'heldout.npy');
+    writeFileSync(npy, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, padded.length & 0xff, padded.length >> 8]), Buffer.from(padded, 'latin1'), Buffer.from(Uint8Array.from(pixels))]));
+    writeFileSync(path.join(tmp, 'labels.txt'), `${labels.join('\n')}\n`);
+    const score = (...extra: string[]) => {
+      const r = spawnSync(process.execPath, [cli, 'eval', npy, '--model', modelDir, '--labels', path.join(tmp, 'labels.txt'), '--json', ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status !== 0) throw new Error(`simlab eval ${extra.join(' ')} failed: ${r.stderr.slice(-1000)}`);
+      return JSON.parse(r.stdout) as Record<string, number>;
+    };
+    const ours = score();
+    const old = score('--mode', 'dbscan');
+    const shape = (s: Record<string, number>) => `${s['clusters']} clusters, ${s['noise']} noise`;
+    ctx.log(`  ${name}: P@1 ${ours['precision_at_1'] ?? ours['precisionAt1']}; leiden NMI ${ours['nmi']} ARI ${ours['ari']} (${shape(ours)}); dbscan NMI ${old['nmi']} ARI ${old['ari']} (${shape(old)})`);
+    return [
+      row({ bench: 'quality', metric: name, ours: ours['nmi'] as number, anchor: old['nmi'] as number, anchorName: 'DBSCAN (eps knee, mutual 8-NN)', higherIsBetter: true, note: `target ours ≥ 0.80 (${(ours['nmi'] as number) >= 0.8 ? 'met' : 'not met'}); model ${modelDir}; leiden ${shape(ours)}, DBSCAN ${shape(old)}` }),
+      row({ bench: 'quality', metric: name.replace(/NMI$/u, 'ARI'), ours: ours['ari'] as number, anchor: old['ari'] as number, anchorName: 'DBSCAN (eps knee, mutual 8-NN)', higherIsBetter: true }),
+    ];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** QUALITY_ONLY=cluster-model: only the model rows of `clusters` (QUALITY_CLUSTER_MODEL=DIR). */
+async function clusterModelOnly(ctx: BenchContext): Promise<BenchRow[]> {
+  const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
+  const modelDir = process.env.QUALITY_CLUSTER_MODEL;
+  if (!existsSync(images) || !modelDir) return [skippedRow('quality', 'clusters Fashion-MNIST embeddings NMI', 'DBSCAN', `needs ${images} and QUALITY_CLUSTER_MODEL`)];
+  const d = await readVectorDataset(images);
+  return modelClusterRows(ctx, modelDir, d.data.subarray((d.records.length - HELD_OUT) * d.dim), d.records.slice(-HELD_OUT).map((r) => r.label ?? ''));
+}
+
+async function clusters(ctx: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const [name, file] of [['iris', 'tabular/iris.csv'], ['wine', 'tabular/wine_data.csv'], ['breast cancer', 'tabular/breast_cancer.csv'], ['digits', 'images/digits.csv.gz']] as const) {
+    const f = path.join(ctx.sharedData, file);
+    if (!existsSync(f)) {
+      rows.push(skippedRow('quality', `clusters ${name} NMI`, 'DBSCAN', `${f} not found`));
+      continue;
+    }
+    const d = await readVectorDataset(f, { labelColumn: -1 });
+    const x = StandardScaler.fit(d.data, d.dim).transform(d.data);
+    rows.push(...clusterRows(ctx, name, x, d.records.length, d.dim, d.records.map((r) => r.label ?? ''), 'standardised'));
+  }
+  const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
+  if (!existsSync(images)) return [...rows, skippedRow('quality', 'clusters Fashion-MNIST HOG NMI', 'DBSCAN', `${images} not found`)];
+  const d = await readVectorDataset(images);
+  const labels = d.records.map((r) => r.label ?? '');
+  for (const [from, note] of [[0, 'γ chosen here'], [50_000, 'held out']] as const) {
+    const count = 5000;
+    const { data, dim } = hogMatrix({ data: d.data.subarray(from * d.dim, (from + count) * d.dim), shape: [28, 28, 1] }, DEFAULT_HOG);
+    rows.push(...clusterRows(ctx, `Fashion-MNIST HOG ${from}–${from + count - 1}`, data, count, dim, labels.slice(from, from + count), note));
+  }
+  const modelDir = process.env.QUALITY_CLUSTER_MODEL;
+  if (modelDir) rows.push(...modelClusterRows(ctx, modelDir, d.data.subarray((d.records.length - HELD_OUT) * d.dim), labels.slice(-HELD_OUT)));
+  return rows;
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const choice = await initBackend('auto', ctx.log);
   ctx.log(`quality: backend ${choice.backend}`);
   const only = process.env.QUALITY_ONLY?.split(',');
   const rows: BenchRow[] = [];
+  if (only?.includes('clusters')) rows.push(...(await clusters(ctx)));
+  else if (only?.includes('cluster-model')) rows.push(...(await clusterModelOnly(ctx)));
   if (!only || only.includes('digits')) rows.push(...(await digits(ctx)));
   if (!only || only.includes('16s')) rows.push(...(await genus16S(ctx)));
   if (!only || only.includes('fashion')) rows.push(...(await fashion(ctx)));

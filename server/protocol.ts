@@ -75,6 +75,8 @@ export interface ClusterParamsInput {
   minPts?: number;
   /** Numeric data (tables, images, volumes): DBSCAN radius in the metric's units; default read off the k-distance curve. */
   eps?: number;
+  /** Numeric data: 'leiden' (default: communities of the 15-nearest-neighbour graph) or 'dbscan' (the study's, with eps). */
+  method?: 'leiden' | 'dbscan';
 }
 
 /**

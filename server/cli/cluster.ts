@@ -27,13 +27,13 @@ export const CLUSTER_OPTIONS = {
   'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours (sequences and text: or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity; numeric data: of the eps-graph, used above 3 dimensions or with a metric other than Euclidean) (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
   'max-candidates': { type: 'number', valueName: 'R', description: `Align each record with at most R of its best LSH candidates by MinHash estimate (default ${DEFAULT_CANDIDATES_PER_RECORD}; 0 = all)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
-  mode: { type: 'string', valueName: 'dbscan|greedy', description: "Sequences and text: 'dbscan' (default, the study's) or 'greedy' centroids as vsearch --cluster_fast (every member within --threshold of its centroid)" },
+  mode: { type: 'string', valueName: 'dbscan|greedy|leiden', description: "Sequences and text: 'dbscan' (default, the study's), 'greedy' centroids as vsearch --cluster_fast (every member within --threshold of its centroid), or 'leiden' communities of the verified graph. Numeric data: 'leiden' (default: communities of the 15-nearest-neighbour graph, no radius) or 'dbscan' (the study's: --eps, --mutual-k)" },
 } as const;
 
 /** Command-line flags the cluster parameters come from (eval takes them too). */
 type ClusterFlags = { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number; mode?: string };
 
-const FLAG_OF = { threshold: '--threshold', eps: '--eps', minPts: '--min-pts', mutualNeighbours: '--mutual-k', candidatesPerRecord: '--max-candidates', exact: '--exact' } as const;
+const FLAG_OF = { threshold: '--threshold', eps: '--eps', minPts: '--min-pts', mutualNeighbours: '--mutual-k', candidatesPerRecord: '--max-candidates', exact: '--exact', method: '--mode' } as const;
 
 /** Errors name the flags, and are usage errors (exit 2). */
 const CLI_NAMING: ClusterParamsNaming = { name: (key) => FLAG_OF[key], error: (message) => new UsageError(message) };
@@ -45,7 +45,12 @@ function given(options: ClusterFlags): ClusterParamsGiven {
 export function clusterParams(options: ClusterFlags): ClusterParams {
   if (options.eps !== undefined) throw new UsageError('--eps is the radius for vector datasets; for sequences and text use --threshold (identity = 1 − eps)');
   const mode = options.mode ?? 'dbscan';
-  if (mode !== 'dbscan' && mode !== 'greedy') throw new UsageError(`--mode is dbscan or greedy, got '${mode}'`);
+  if (mode !== 'dbscan' && mode !== 'greedy' && mode !== 'leiden') throw new UsageError(`--mode is dbscan, greedy or leiden, got '${mode}'`);
+  if (mode === 'leiden') {
+    if (options['mutual-k'] !== undefined || options.exact !== undefined) throw new UsageError('--mutual-k and --exact apply to --mode dbscan; --mode leiden clusters every verified link');
+    const { mutualNeighbours: _m, ...rest } = resolveSequenceClusterParams(given(options), { naming: CLI_NAMING });
+    return { ...rest, mode };
+  }
   if (mode === 'greedy') {
     for (const k of ['min-pts', 'mutual-k', 'exact'] as const) {
       if (options[k] !== undefined) throw new UsageError(`--${k} applies to --mode dbscan; --mode greedy takes --threshold (and --kmer, --hashes, --max-candidates)`);
@@ -70,10 +75,10 @@ export function checkIndexOptions(options: { kmer?: number; hashes?: number }): 
 
 /** DBSCAN parameters of a numeric dataset (no identity: a radius in the metric's units). */
 export function vectorClusterParams(options: ClusterFlags): VectorClusterParams {
-  for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes', 'mode'] as const) {
-    if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --eps D (a radius in the metric's units), --min-pts and --mutual-k`);
+  for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+    if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --mode leiden|dbscan, --min-pts, and with dbscan --eps D (a radius in the metric's units) and --mutual-k`);
   }
-  return resolveVectorClusterParams(given(options), { naming: CLI_NAMING });
+  return resolveVectorClusterParams({ ...given(options), method: options.mode }, { naming: CLI_NAMING });
 }
 
 /** `features` names what was clustered: the index's feature kind, or a model's embeddings. */
@@ -84,6 +89,10 @@ export function describeVectorOutcome(outcome: VectorClusterOutcome, features = 
     : outcome.epsEstimate
     ? `eps ${formatNumber(outcome.eps)} picked from the ${outcome.epsEstimate.k}-distance curve of ${outcome.epsEstimate.rows.length} records (pass --eps to choose)`
     : `eps ${formatNumber(outcome.eps)}`;
+  if (stats.path === 'leiden') {
+    const t = Object.entries(stats.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+    return `${summary.stats.records} records → ${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${features}, ${index.dim} dims, ${index.metric}; Leiden communities of the 15-nearest-neighbour graph, ${stats.edges} links; --mode dbscan for the study's DBSCAN; ${t})`;
+  }
   const time = Object.entries(stats.seconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
@@ -164,7 +173,7 @@ export function describeOutcome(outcome: ClusterOutcome, threshold: number, mode
   const time = Object.entries(stats.seconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
-  const what = mode === 'greedy' ? `${summary.stats.clusters} greedy clusters, every member at identity ≥ ${threshold} to its centroid` : `${summary.stats.clusters} clusters, ${summary.stats.noise} noise (identity ≥ ${threshold}`;
+  const what = mode === 'greedy' ? `${summary.stats.clusters} greedy clusters, every member at identity ≥ ${threshold} to its centroid` : `${summary.stats.clusters} clusters, ${summary.stats.noise} noise (${mode === 'leiden' ? 'Leiden communities, ' : ''}identity ≥ ${threshold}`;
   return `${summary.stats.records} records → ${what}${mode === 'greedy' ? ' (' : '; '}${how}; ${time})`;
 }
 
@@ -192,7 +201,7 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
   if (options.threshold !== undefined) throw new UsageError('--thresholds and --threshold: give one of them');
   if (format !== 'tsv') throw new UsageError(`--thresholds writes one TSV column per threshold; --format ${format} takes a single --threshold`);
   if (options.centroids !== undefined) throw new UsageError('--centroids takes a single --threshold');
-  if (options.mode === 'greedy') throw new UsageError('--thresholds: greedy clusters at different thresholds do not nest (a record may join another centroid); --thresholds uses --mode dbscan');
+  if (options.mode === 'greedy' || options.mode === 'leiden') throw new UsageError(`--thresholds: ${options.mode} clusters at different thresholds do not nest (a record may join another ${options.mode === 'greedy' ? 'centroid' : 'community'}); --thresholds uses --mode dbscan`);
   if (options.exact) throw new UsageError('--thresholds runs on the LSH candidates; --exact takes a single --threshold');
   if (options['mutual-k'] !== undefined && options['mutual-k'] !== 0) throw new UsageError('--thresholds: clusters nest only on every verified link; --mutual-k must be 0 (the default here)');
   if (options['min-pts'] !== undefined && options['min-pts'] > 2) throw new UsageError(`--thresholds: clusters nest only for --min-pts ≤ 2 (connected components), got ${options['min-pts']}`);
@@ -213,8 +222,8 @@ export default defineCommand({
   summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
   usage: [
     'cluster <dataset> [--mode dbscan|greedy] [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json|uc|clstr|mmseqs] [--out FILE] [--centroids FILE]',
-    'cluster <table|images|volumes> [--eps D] [--min-pts 5] [--mutual-k 8] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
-    'cluster <dataset> --model DIR [--eps D] [--min-pts 5] [--mutual-k 8] [--format tsv|json] [--out FILE]',
+    'cluster <table|images|volumes> [--mode leiden|dbscan] [--eps D] [--min-pts 5] [--mutual-k 8] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
+    'cluster <dataset> --model DIR [--mode leiden|dbscan] [--eps D] [--min-pts 5] [--mutual-k 8] [--format tsv|json] [--out FILE]',
   ],
   details: [
     'Output (tsv): a header `record_id<TAB>cluster<TAB>representative<TAB>identity`, then one row per record; noise is -1 with an empty representative and identity (numeric datasets: the first two columns only).',

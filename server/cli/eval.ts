@@ -41,7 +41,7 @@ const MAX_RETRIEVAL_QUERIES = 10_000;
 const command = defineCommand({
   name: 'eval',
   summary: 'Score a clustering against the labels: ARI, NMI, homogeneity, completeness',
-  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]', 'eval <dataset> --model DIR [label options] [--eps D] [--min-pts N] [--mutual-k M] [--json]'],
+  usage: ['eval <dataset> (--label-field N | --label-regex RE | --labels FILE) [--clusters FILE | cluster options] [--json]', 'eval <dataset> --model DIR [label options] [--mode leiden|dbscan] [--eps D] [--min-pts N] [--mutual-k M] [--json]'],
   details: [
     'Noise (-1) counts as one singleton cluster per record, as scikit-learn scores it when each noise point is its own label.',
     `--model DIR: retrieval scores of the model's embeddings (each labelled record a query against the others; at most ${MAX_RETRIEVAL_QUERIES.toLocaleString('en-US')} records, a seeded sample beyond),`,
@@ -85,9 +85,10 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
     ...(options.eps !== undefined ? { eps: options.eps } : {}),
     ...(options['min-pts'] !== undefined ? { 'min-pts': options['min-pts'] } : {}),
     ...(options['mutual-k'] !== undefined ? { 'mutual-k': options['mutual-k'] } : {}),
+    ...(options.mode !== undefined ? { mode: options.mode } : {}),
   });
   for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
-    if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (DBSCAN on the embeddings takes --eps, --min-pts and --mutual-k)`);
+    if (options[k] !== undefined) throw new UsageError(`--${k} does not apply with --model (the embeddings are clustered with --mode leiden|dbscan, --min-pts, and for dbscan --eps and --mutual-k)`);
   }
   const { embedded, outcome, unclustered } = await withPool(async (pool) => {
     // An autoencoder's reconstruction error is scored too (on the first records, as retrieval is).

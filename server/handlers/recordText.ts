@@ -23,7 +23,8 @@ function formatDistance(d: number): string {
 
 /** The neighbourhood a record failed to find enough neighbours in. */
 export function radius(view: ClusterView): string {
-  return view.kind === 'vector' ? `within distance ${formatDistance(view.outcome.eps)}` : `at ≥ ${pct(view.params.threshold)} identity`;
+  if (view.kind === 'vector') return view.outcome.stats.path === 'leiden' ? 'in its community of the 15-nearest-neighbour graph' : `within distance ${formatDistance(view.outcome.eps)}`;
+  return `at ≥ ${pct(view.params.threshold)} identity`;
 }
 
 export function headerRange(record: Pick<RecordMeta, 'startLine' | 'id'>, doc: TextDocument | undefined): Range {

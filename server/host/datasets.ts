@@ -197,8 +197,8 @@ export class DatasetService {
     // Only the protocol's parameters: the rest keep their defaults.
     return resolveClusterParams(
       await this.kindOf(entry),
-      { threshold: given.threshold, minPts: given.minPts, eps: given.eps },
-      { defaults: { threshold: s.threshold, minPts: s.minPts, ...(s.vectors.eps > 0 ? { eps: s.vectors.eps } : {}) }, naming: REQUEST_NAMING },
+      { threshold: given.threshold, minPts: given.minPts, eps: given.eps, method: given.method },
+      { defaults: { threshold: s.threshold, minPts: s.minPts, method: s.vectors.clustering, ...(s.vectors.eps > 0 && s.vectors.clustering === 'dbscan' ? { eps: s.vectors.eps } : {}) }, naming: REQUEST_NAMING },
     );
   }
 

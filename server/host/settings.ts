@@ -6,6 +6,7 @@
  */
 import { DiagnosticSeverity, DidChangeConfigurationNotification, Emitter, type ClientCapabilities, type Connection, type Event } from 'vscode-languageserver/node';
 import { DEFAULT_MIN_PTS, DEFAULT_THRESHOLD } from '../jobs/clusterDataset';
+import { VECTOR_CLUSTER_METHODS, type VectorClusterMethod } from '../engine/cluster/vectorClustering';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/models/backend';
@@ -48,6 +49,8 @@ export interface HostSettings {
   vectors: {
     features: FeatureKind | 'auto';
     metric: VectorMetric;
+    /** 'leiden' (communities of the kNN graph) or 'dbscan' (the study's; eps applies). */
+    clustering: VectorClusterMethod;
     /** DBSCAN radius; 0 = read off the k-distance curve. */
     eps: number;
   };
@@ -196,6 +199,7 @@ export function parseSettings(own: unknown, files: unknown): HostSettings {
     vectors: {
       features: oneOf(get(own, 'vectors.features'), FEATURE_KINDS, 'auto'),
       metric: oneOf(get(own, 'vectors.metric'), VECTOR_METRICS.filter((m) => m !== 'minkowski'), 'euclidean'),
+      clustering: oneOf(get(own, 'vectors.clustering'), VECTOR_CLUSTER_METHODS, 'leiden'),
       eps: num(get(own, 'vectors.eps'), 0, (n) => n >= 0),
     },
     map: { clusterOn: oneOf(get(own, 'map.clusterOn'), ['map', 'embedding'] as const, 'map') },

@@ -32,9 +32,10 @@ export interface ClusterParams {
   /**
    * 'dbscan' (default): the study's DBSCAN on the graph. 'greedy': centroids as vsearch
    * --cluster_fast (engine/cluster/greedy): every member within the threshold of its centroid;
-   * minPts and mutualNeighbours do not apply, and there is no noise.
+   * minPts and mutualNeighbours do not apply, and there is no noise. 'leiden': CPM communities of
+   * the verified graph (worker/tasks/graphCluster.ts); mutualNeighbours does not apply.
    */
-  mode?: 'dbscan' | 'greedy';
+  mode?: 'dbscan' | 'greedy' | 'leiden';
 }
 
 export const DEFAULT_THRESHOLD = 0.93;
@@ -233,14 +234,15 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
       j: edges.j,
       similarity: edges.identity,
       minPts: params.minPts,
-      ...(params.mutualNeighbours && params.mode !== 'greedy' ? { mutualNeighbours: params.mutualNeighbours } : {}),
+      ...(params.mutualNeighbours && params.mode !== 'greedy' && params.mode !== 'leiden' ? { mutualNeighbours: params.mutualNeighbours } : {}),
       ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
+      ...(params.mode === 'leiden' ? { mode: 'leiden' as const } : {}),
       ...abundance,
       ...(weights ? { weights } : {}),
     },
     { signal },
   );
-  lapAll(params.mode === 'greedy' ? 'greedy' : 'dbscan');
+  lapAll(params.mode ?? 'dbscan');
   const aligned = await completeIdentities(index, clustered, pool, signal, progress);
   if (aligned > 0) lapAll('representatives');
   return {
@@ -470,7 +472,7 @@ export interface MultiThresholdOutcome {
 export async function clusterAtThresholds(file: string, thresholds: readonly number[], options: ClusterOptions): Promise<MultiThresholdOutcome> {
   const { params, pool, signal } = options;
   if (thresholds.length === 0) throw new RangeError('no thresholds');
-  if (params.mode === 'greedy' || params.exact || params.mutualNeighbours || params.minPts > 2) {
+  if (params.mode === 'greedy' || params.mode === 'leiden' || params.exact || params.mutualNeighbours || params.minPts > 2) {
     throw new RangeError('clusters at several thresholds nest only for DBSCAN with minPts ≤ 2 on every verified link (no mutual-neighbour refinement, no exact path)');
   }
   const lowest = Math.min(...thresholds);

@@ -5,6 +5,7 @@
  * parameters: what was given, else the caller's defaults (the editor's settings), else the
  * built-in ones — so a request and a command line with the same values cluster alike.
  */
+import { DEFAULT_VECTOR_CLUSTER_METHOD, VECTOR_CLUSTER_METHODS, type VectorClusterMethod } from '../engine/cluster/vectorClustering';
 import { vectorFormatOf } from '../engine/data/vectorDataset';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, type ClusterParams } from './clusterDataset';
 import { DEFAULT_VECTOR_MIN_PTS, type VectorClusterParams } from './vectorClusterDataset';
@@ -29,6 +30,8 @@ export interface ClusterParamsGiven {
   candidatesPerRecord?: unknown;
   /** Sequences and text: the study's exact matrix path. */
   exact?: unknown;
+  /** Numeric data: 'leiden' or 'dbscan' (engine/cluster/vectorClustering.ts). */
+  method?: unknown;
 }
 
 /** The caller's defaults, before the built-in ones (the editor's settings; the CLI has none). */
@@ -37,6 +40,8 @@ export interface ClusterParamsDefaults {
   /** Sequences and text only: numeric data have their own default minPts. */
   minPts?: number;
   eps?: number;
+  /** Numeric data only. */
+  method?: VectorClusterMethod;
 }
 
 /** How errors name a parameter ('minPts' in a request, '--min-pts' on a command line), and which error they are. */
@@ -72,13 +77,25 @@ export function resolveSequenceClusterParams(given: ClusterParamsGiven, { defaul
   };
 }
 
-/** DBSCAN parameters of numeric data: a radius in the metric's units (absent: read off the k-distance curve). */
+/**
+ * Parameters of numeric data. The method: as given, else 'dbscan' when a radius or a mutual k was
+ * given (they mean the study's DBSCAN), else the caller's default (a setting), else 'leiden'. DBSCAN: a radius
+ * in the metric's units (absent: read off the k-distance curve). Leiden takes neither.
+ */
 export function resolveVectorClusterParams(given: ClusterParamsGiven, { defaults = {}, naming }: ResolveOptions): VectorClusterParams {
   const minPts = positiveInteger(given.minPts ?? DEFAULT_VECTOR_MIN_PTS, 'minPts', naming);
+  const method = given.method ?? (given.eps !== undefined || given.mutualNeighbours !== undefined ? 'dbscan' : (defaults.method ?? DEFAULT_VECTOR_CLUSTER_METHOD));
+  if (typeof method !== 'string' || !(VECTOR_CLUSTER_METHODS as readonly string[]).includes(method)) throw naming.error(`${naming.name('method')} is ${VECTOR_CLUSTER_METHODS.join(' or ')}, got ${show(method)}`);
+  if (method === 'leiden') {
+    for (const key of ['eps', 'mutualNeighbours'] as const) {
+      if (given[key] !== undefined) throw naming.error(`${naming.name(key)} applies to ${naming.name('method')} dbscan; leiden needs no radius`);
+    }
+    return { minPts, method: 'leiden' };
+  }
   const eps = given.eps ?? defaults.eps;
   if (eps !== undefined && (typeof eps !== 'number' || !(eps > 0 && Number.isFinite(eps)))) throw naming.error(`${naming.name('eps')} needs a positive number, got ${show(eps)}`);
   const mutual = nonNegativeInteger(given.mutualNeighbours ?? DEFAULT_MUTUAL_NEIGHBOURS, 'mutualNeighbours', naming);
-  return { minPts, ...(eps !== undefined ? { eps } : {}), ...(mutual > 0 ? { mutualNeighbours: mutual } : {}) };
+  return { minPts, method: 'dbscan', ...(eps !== undefined ? { eps } : {}), ...(mutual > 0 ? { mutualNeighbours: mutual } : {}) };
 }
 
 function positiveInteger(v: unknown, key: keyof ClusterParamsGiven, naming: ClusterParamsNaming): number {

@@ -139,7 +139,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
 export async function clusterModelEmbeddings(embedded: ModelEmbeddings, params: VectorClusterParams, options: { pool: WorkerPool; signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void }): Promise<VectorClusterOutcome> {
   const { index } = embedded;
   const t = performance.now();
-  const clustering = await clusterVectorsInPool(index.features, index.records.length, index.dim, { pool: options.pool, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}), metric: index.metric, minPts: params.minPts, ...(params.eps !== undefined ? { eps: params.eps } : {}), ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) });
+  const clustering = await clusterVectorsInPool(index.features, index.records.length, index.dim, { pool: options.pool, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}), metric: index.metric, minPts: params.minPts, ...(params.method ? { method: params.method } : {}), ...(params.eps !== undefined ? { eps: params.eps } : {}), ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}) });
   return {
     index,
     labels: clustering.labels,

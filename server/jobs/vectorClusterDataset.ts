@@ -4,6 +4,7 @@
  * queries, all in the pool) with eps given or read off the k-distance curve → the same outcome
  * shape as the sequence path, so the CLI and the editor treat both alike.
  */
+import type { VectorClusterMethod } from '../engine/cluster/vectorClustering';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import type { EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { VectorMetric } from '../engine/index/knnExact';
@@ -13,6 +14,8 @@ import { clusterVectorsInPool, knnInPool } from './vectorSearch';
 import type { WorkerPool } from './pool';
 
 export interface VectorClusterParams {
+  /** 'leiden' (the default when resolved by jobs/clusterParams.ts) or 'dbscan'; absent: dbscan. */
+  method?: VectorClusterMethod;
   /** Neighbourhood radius in the metric's units; read off the k-distance curve when absent. */
   eps?: number;
   minPts: number;
@@ -42,7 +45,7 @@ export interface VectorClusterOutcome {
   eps: number;
   epsEstimate?: EpsEstimate;
   stats: {
-    path: 'grid' | 'graph';
+    path: 'grid' | 'graph' | 'leiden';
     edges: number;
     /** With mutualNeighbours on the graph path: the links DBSCAN kept. */
     keptEdges?: number;
@@ -83,6 +86,7 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
     ...metric,
     minPts: params.minPts,
     nearest: NEIGHBOURS_KEPT,
+    ...(params.method ? { method: params.method } : {}),
     ...(params.eps !== undefined ? { eps: params.eps } : {}),
     ...(params.mutualNeighbours ? { mutualNeighbours: params.mutualNeighbours } : {}),
   }).catch((err: unknown) => {

@@ -9,7 +9,7 @@
  */
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
-import { checkEnoughRecords, checkVectorClusterOptions, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import type { NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
@@ -302,6 +302,7 @@ export interface PoolClusterOptions extends VectorJobOptions, VectorClusterOptio
 
 export async function clusterVectorsInPool(data: Float32Array, n: number, dim: number, options: PoolClusterOptions): Promise<VectorClustering & { nearest?: WeightedEdges }> {
   checkVectorClusterOptions(options);
+  if (options.method === 'leiden') return communitiesInPool(data, n, dim, options);
   const { minPts } = options;
   checkMatrix(data, n, dim);
   const metric = metricOf(options);
@@ -336,4 +337,51 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   });
   options.onProgress?.('DBSCAN', 1, 1);
   return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...(r.keptEdges !== undefined ? { keptEdges: r.keptEdges } : {}), ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };
+}
+
+/**
+ * The default vector clustering: the exact kNN of every row over the pool, then Leiden on its
+ * fuzzy graph in one worker (engine/cluster/vectorClustering.ts). `eps` in the answer is the knee
+ * of the minPts-distance curve of the same kNN, a scale for the user, not a cut: nothing is
+ * dropped by it. `nearest`: each row's first neighbours of the kNN (each pair once).
+ */
+async function communitiesInPool(data: Float32Array, n: number, dim: number, options: PoolClusterOptions): Promise<VectorClustering & { nearest?: WeightedEdges }> {
+  const { minPts } = options;
+  checkMatrix(data, n, dim);
+  checkEnoughForCommunities(n, minPts);
+  const community = { minPts, seed: options.seed ?? 1 };
+  const k = Math.max(communityKnnSize(n, community), Math.min(n - 1, minPts));
+  const knn = await knnInPool(data, n, dim, k, { ...options, onProgress: (_s, d, t) => options.onProgress?.('kNN', d, t) });
+  const rank = Math.min(knn.k, Math.max(1, minPts - 1));
+  const kDist = new Float32Array(n);
+  for (let v = 0; v < n; v++) kDist[v] = knn.distances[v * knn.k + rank - 1];
+  const estimate = epsFromKDistances(kDist, rank, new Int32Array(0));
+  const nearest = options.nearest !== undefined ? nearestOfKnn(knn, Math.min(options.nearest, knn.k)) : undefined;
+  options.onProgress?.('communities', 0, 1);
+  const r = await options.pool.run('vectorCommunity', { n, k: knn.k, indices: knn.indices, distances: knn.distances, options: community }, { ...(options.signal ? { signal: options.signal } : {}), transfer: [knn.indices.buffer as ArrayBuffer, knn.distances.buffer as ArrayBuffer] });
+  options.onProgress?.('communities', 1, 1);
+  return { labels: r.labels, eps: estimate.eps, method: 'leiden', edges: r.edges, communities: r.communities, ...(nearest ? { nearest } : {}) };
+}
+
+/** Each row's first `m` kNN neighbours as undirected edges, each pair once (i < j). */
+function nearestOfKnn(knn: KnnResult, m: number): WeightedEdges {
+  const seen = new Set<number>();
+  const i: number[] = [];
+  const j: number[] = [];
+  const d: number[] = [];
+  for (let q = 0; q < knn.nq; q++) {
+    for (let t = 0; t < m; t++) {
+      const u = knn.indices[q * knn.k + t];
+      if (u < 0 || u === q) continue;
+      const a = Math.min(q, u);
+      const b = Math.max(q, u);
+      const key = a * knn.nq + b;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      i.push(a);
+      j.push(b);
+      d.push(knn.distances[q * knn.k + t]);
+    }
+  }
+  return { i: Uint32Array.from(i), j: Uint32Array.from(j), distance: Float32Array.from(d) };
 }

@@ -43,7 +43,7 @@ export const tasks = {
   similarQuery: similarTask,
   contentKeys: contentKeysTask,
   crossLeaks: crossLeaksTask,
-  // vectorKnn, vectorRange, vectorNearestWithin, vectorGridCluster, vectorGraphDbscan, vectorProject, vectorKnnProjected
+  // vectorKnn, vectorRange, vectorNearestWithin, vectorGridCluster, vectorGraphDbscan, vectorCommunity, vectorProject, vectorKnnProjected
   ...vectorTasks,
   nnDescent: nnDescentTask,
   umap: umapTask,

@@ -9,6 +9,7 @@
  *   `distances: false`: ids only);
  * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
  *   [from, to), or the data rows listed in `rows`), on norm windows (engine/index/nearestWithin.ts);
+ * - `vectorCommunity`: Leiden communities of the fuzzy kNN graph, from a kNN gathered by the caller;
  * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
  *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
@@ -25,7 +26,7 @@
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
 import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
-import { clusterVectors } from '../../engine/cluster/vectorClustering';
+import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
@@ -80,6 +81,15 @@ export interface GraphDbscanPayload {
   distance?: Float32Array;
   nearest?: number;
   mutualNeighbours?: number;
+}
+
+export interface VectorCommunityPayload {
+  n: number;
+  /** The kNN of every row (self excluded), n × k. */
+  k: number;
+  indices: Int32Array;
+  distances: Float32Array;
+  options: CommunityOptions;
 }
 
 export interface VectorProjectPayload extends VectorData {
@@ -172,6 +182,14 @@ export function vectorGraphDbscanTask(p: GraphDbscanPayload, ctx: TaskContext): 
   return result;
 }
 
+/** Leiden communities of the fuzzy kNN graph (engine/cluster/vectorClustering.ts communitiesFromKnn). */
+export function vectorCommunityTask(p: VectorCommunityPayload, ctx: TaskContext): CommunityClustering {
+  ctx.progress(0, 1);
+  const r = communitiesFromKnn({ nq: p.n, k: p.k, indices: p.indices, distances: p.distances }, p.n, p.options);
+  ctx.transferResult(r.labels.buffer as ArrayBuffer);
+  return r;
+}
+
 export async function vectorProjectTask(p: VectorProjectPayload, ctx: TaskContext): Promise<Projection | null> {
   if (!(await loadGemm())) return null;
   const r = projectRows(p.data, p.n, p.dim, { components: p.components, seed: p.seed });
@@ -194,6 +212,7 @@ export const vectorTasks = {
   vectorNearestWithin: vectorNearestWithinTask,
   vectorGridCluster: vectorGridClusterTask,
   vectorGraphDbscan: vectorGraphDbscanTask,
+  vectorCommunity: vectorCommunityTask,
   vectorProject: vectorProjectTask,
   vectorKnnProjected: vectorKnnProjectedTask,
 };

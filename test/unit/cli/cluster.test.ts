@@ -230,6 +230,22 @@ void describe('simlab similar', () => {
 void describe('simlab eval', () => {
   const scoreOf = (stdout: string): Map<string, number> => new Map(tsvRows(stdout).map(([k, v]) => [k, Number(v)]));
 
+  void test('--mode leiden: communities of the verified graph score as DBSCAN does on the sample; it takes no --mutual-k', async () => {
+    const r = await simlab('eval', SAMPLE, '--label-regex', GENUS, '--mode', 'leiden');
+    assert.equal(r.status, 0, r.stderr);
+    const scores = scoreOf(r.stdout);
+    assert.equal(scores.get('records'), RECORDS);
+    assert.ok((scores.get('ari') as number) > 0.5, `ARI ${scores.get('ari')}`);
+    const c = await simlab('cluster', SAMPLE, '--mode', 'leiden', '--format', 'json');
+    assert.equal(c.status, 0, c.stderr);
+    const out = JSON.parse(c.stdout) as { clusters: { size: number }[]; noise: string[] };
+    assert.equal(out.clusters.reduce((a, x) => a + x.size, 0) + out.noise.length, RECORDS);
+    for (const x of out.clusters) assert.ok(x.size >= 2, 'minPts 2: no cluster of one');
+    const bad = await simlab('cluster', SAMPLE, '--mode', 'leiden', '--mutual-k', '4');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--mutual-k and --exact apply to --mode dbscan/);
+  });
+
   void test('--label-regex: ari, nmi, homogeneity, completeness in [0, 1], ARI > 0.5 on the sample', async () => {
     const r = await simlab('eval', SAMPLE, '--label-regex', GENUS);
     assert.equal(r.status, 0, r.stderr);

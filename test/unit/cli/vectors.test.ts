@@ -35,17 +35,28 @@ function tsvRows(text: string): string[][] {
 }
 
 void describe('simlab on tables', () => {
-  void test('cluster iris: one row per record, eps read off the k-distance curve and printed; eval scores the species', async () => {
+  void test('cluster iris: one row per record, Leiden by default, --mode dbscan reads eps off the k-distance curve; eval scores the species', async () => {
     const r = await simlab('cluster', IRIS);
     assert.equal(r.status, 0, r.stderr);
     const rows = tsvRows(r.stdout);
     assert.deepEqual(rows[0], ['record_id', 'cluster']);
     assert.equal(rows.length, 151);
     assert.deepEqual(rows.slice(1, 4).map((x) => x[0]), ['0', '1', '2']);
-    assert.match(r.stderr, /150 records → \d+ clusters, \d+ noise \(scaled features, 4 dims, euclidean; eps [\d.]+ picked from the 5-distance curve/);
-    // Setosa is far from the two other species: its 50 rows share one cluster.
-    const setosa = new Set(rows.slice(1, 51).map((x) => x[1]).filter((c) => c !== '-1'));
-    assert.equal(setosa.size, 1, `setosa in one cluster, got ${[...setosa].join(',')}`);
+    assert.match(r.stderr, /150 records → \d+ clusters, \d+ noise \(scaled features, 4 dims, euclidean; Leiden communities of the 15-nearest-neighbour graph/);
+    // Setosa is far from the two other species: no cluster holds setosa and another species.
+    const setosaClusters = new Set(rows.slice(1, 51).map((x) => x[1]).filter((c) => c !== '-1'));
+    for (const [, c] of rows.slice(51)) assert.ok(!setosaClusters.has(c as string), `cluster ${c} mixes setosa with another species`);
+    const d = await simlab('cluster', IRIS, '--mode', 'dbscan');
+    assert.equal(d.status, 0, d.stderr);
+    assert.match(d.stderr, /150 records → \d+ clusters, \d+ noise \(scaled features, 4 dims, euclidean; eps [\d.]+ picked from the 5-distance curve/);
+    const setosa = new Set(tsvRows(d.stdout).slice(1, 51).map((x) => x[1]).filter((c) => c !== '-1'));
+    assert.equal(setosa.size, 1, `dbscan: setosa in one cluster, got ${[...setosa].join(',')}`);
+    const both = await simlab('cluster', IRIS, '--mode', 'leiden', '--eps', '1');
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--eps applies to --mode dbscan/);
+    const bad = await simlab('cluster', IRIS, '--mode', 'greedy');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--mode is leiden or dbscan/);
     const e = await simlab('eval', IRIS, '--json');
     assert.equal(e.status, 0, e.stderr);
     const s = JSON.parse(e.stdout) as Record<string, number>;
@@ -83,7 +94,7 @@ void describe('simlab on tables', () => {
   void test('usage errors exit 2: sequence options on a table, a bad metric, an unknown id', async () => {
     const t = await simlab('cluster', IRIS, '--threshold', '0.9');
     assert.equal(t.status, 2);
-    assert.match(t.stderr, /--threshold applies to sequences and text; numeric datasets take --eps/);
+    assert.match(t.stderr, /--threshold applies to sequences and text; numeric datasets take --mode leiden\|dbscan/);
     const m = await simlab('similar', IRIS, '--id', '0', '--metric', 'hamming');
     assert.equal(m.status, 2);
     assert.match(m.stderr, /--metric is one of euclidean/);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DBSCAN } from 'density-clustering';
 import { coreMask, dbscanGraph } from '../../../server/engine/cluster/dbscan';
-import { clusterVectors, graphFromRanges, TooFewRecordsError, usesGrid } from '../../../server/engine/cluster/vectorClustering';
+import { clusterVectors, clusterVectorsByCommunity, graphFromRanges, TooFewRecordsError, usesGrid } from '../../../server/engine/cluster/vectorClustering';
 import { rangeQuery, vectorDistance, type MetricOptions } from '../../../server/engine/index/knnExact';
 import { adjustedRandIndex, evaluateClustering } from '../../../server/engine/eval/clustering';
 import { StandardScaler } from '../../../server/engine/features/scaler';
@@ -137,5 +137,52 @@ void describe('clusterVectors', () => {
     const nmiMutual = evaluateClustering(truth, Array.from(mutual.labels)).nmi;
     assert.ok(nmiMutual > nmiPlain + 0.2, `NMI plain ${nmiPlain.toFixed(3)}, mutual ${nmiMutual.toFixed(3)}`);
     assert.throws(() => clusterVectors(x, n, dim, { minPts: 5, mutualNeighbours: 1.5 }), /mutualNeighbours/);
+  });
+
+  void it('communities (the default method): digits, where DBSCAN with the mutual filter scores NMI ≈ 0.6, come out near the classes; seeded; small communities are noise', () => {
+    const { data, labels, n, dim } = readDigits();
+    const x = StandardScaler.fit(data, dim).transform(data);
+    const truth = Array.from(labels);
+    const r = clusterVectorsByCommunity(x, n, dim, { minPts: 5 });
+    const nmi = evaluateClustering(truth, Array.from(r.labels)).nmi;
+    const dbscan = evaluateClustering(truth, Array.from(clusterVectors(x, n, dim, { minPts: 5, mutualNeighbours: 8 }).labels)).nmi;
+    assert.ok(nmi > 0.75 && nmi > dbscan + 0.1, `NMI communities ${nmi.toFixed(3)}, DBSCAN ${dbscan.toFixed(3)}`);
+    assert.deepEqual(clusterVectorsByCommunity(x, n, dim, { minPts: 5 }).labels, r.labels);
+    // Labels follow dbscan.ts: clusters numbered by smallest member, every cluster at least minPts.
+    const sizes = new Map<number, number>();
+    let next = 0;
+    for (const c of r.labels) {
+      if (c === -1) continue;
+      assert.ok(c <= next);
+      if (c === next) next++;
+      sizes.set(c, (sizes.get(c) ?? 0) + 1);
+    }
+    for (const [c, size] of sizes) assert.ok(size >= 5, `cluster ${c} has ${size} members`);
+    // A minPts above every community's size makes everything noise; below n records there is nothing to cluster.
+    assert.ok(clusterVectorsByCommunity(x, n, dim, { minPts: n }).labels.every((c) => c === -1));
+    assert.throws(() => clusterVectorsByCommunity(x, n, dim, { minPts: n + 1 }), (e: unknown) => e instanceof TooFewRecordsError && /too few records to cluster: 600; at least 601/u.test(e.message));
+    assert.throws(() => clusterVectorsByCommunity(x, n, dim, { minPts: 5, neighbours: 1 }), /neighbours/);
+  });
+
+  void it('communities: well separated 10-D blobs are recovered exactly, whatever their sizes and spreads', () => {
+    const rng = mulberry32(18);
+    const dim = 10;
+    const groups = [
+      { size: 300, spread: 0.3 },
+      { size: 40, spread: 1 },
+      { size: 120, spread: 2 },
+    ];
+    const n = groups.reduce((a, g) => a + g.size, 0);
+    const data = new Float32Array(n * dim);
+    const truth: number[] = [];
+    let at = 0;
+    groups.forEach((g, c) => {
+      for (let p = 0; p < g.size; p++, at++) {
+        for (let t = 0; t < dim; t++) data[at * dim + t] = c * 40 + g.spread * gaussian(rng);
+        truth.push(c);
+      }
+    });
+    const r = clusterVectorsByCommunity(data, n, dim, { minPts: 5 });
+    assert.equal(adjustedRandIndex(truth, Array.from(r.labels)), 1);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD } from '../../../server/jobs/clusterDataset';
-import { clusterKindOf, resolveClusterParams, type ClusterParamsNaming } from '../../../server/jobs/clusterParams';
+import { clusterKindOf, resolveClusterParams, resolveVectorClusterParams, type ClusterParamsNaming } from '../../../server/jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS } from '../../../server/jobs/vectorClusterDataset';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures');
@@ -36,7 +36,18 @@ void describe('resolveClusterParams', () => {
         mutualNeighbours: { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY },
       },
     });
-    assert.deepEqual(resolveClusterParams('vector', {}, { naming: AS_GIVEN }), { kind: 'vector', params: { minPts: DEFAULT_VECTOR_MIN_PTS, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS } });
+    assert.deepEqual(resolveClusterParams('vector', {}, { naming: AS_GIVEN }), { kind: 'vector', params: { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'leiden' } });
+    assert.deepEqual(resolveClusterParams('vector', { method: 'dbscan' }, { naming: AS_GIVEN }), { kind: 'vector', params: { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'dbscan', mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS } });
+  });
+
+  void test('numeric data: a radius or a mutual k given means DBSCAN, else the caller\'s default method; its eps applies only to DBSCAN', () => {
+    const method = (given: Record<string, unknown>, defaults = {}) => resolveVectorClusterParams(given, { defaults, naming: AS_GIVEN }).method;
+    assert.equal(method({ eps: 1 }), 'dbscan');
+    assert.equal(method({ mutualNeighbours: 4 }), 'dbscan');
+    assert.equal(method({ eps: 1 }, { method: 'leiden' }), 'dbscan', 'a radius in the request beats the setting');
+    assert.deepEqual(resolveClusterParams('vector', {}, { defaults: { method: 'dbscan', eps: 2 }, naming: AS_GIVEN }).params, { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'dbscan', eps: 2, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS });
+    assert.deepEqual(resolveClusterParams('vector', {}, { defaults: { method: 'leiden', eps: 2 }, naming: AS_GIVEN }).params, { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'leiden' });
+    assert.equal(method({ method: 'leiden' }, { method: 'dbscan' }), 'leiden');
   });
 
   void test('given values win over the defaults, which win over the built-in ones; numeric data keep their own minPts', () => {
@@ -46,7 +57,7 @@ void describe('resolveClusterParams', () => {
     assert.equal(seq.params.threshold, 0.9);
     assert.equal(seq.params.minPts, 4);
     const vec = resolveClusterParams('vector', { eps: 0.5 }, { defaults, naming: AS_GIVEN });
-    assert.deepEqual(vec.params, { minPts: DEFAULT_VECTOR_MIN_PTS, eps: 0.5, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS });
+    assert.deepEqual(vec.params, { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'dbscan', eps: 0.5, mutualNeighbours: DEFAULT_MUTUAL_NEIGHBOURS });
     assert.equal(resolveClusterParams('vector', {}, { defaults, naming: AS_GIVEN }).params.minPts, DEFAULT_VECTOR_MIN_PTS);
   });
 
@@ -70,5 +81,8 @@ void describe('resolveClusterParams', () => {
     refused('vector', { eps: 0 }, AS_GIVEN, /^eps needs a positive number, got 0$/u);
     refused('vector', { eps: Number.POSITIVE_INFINITY }, AS_GIVEN, /^eps needs a positive number, got Infinity$/u);
     refused('vector', { minPts: 2.5 }, AS_GIVEN, /^minPts needs a positive integer, got 2\.5$/u);
+    refused('vector', { method: 'greedy' }, AS_GIVEN, /^method is leiden or dbscan, got "greedy"$/u);
+    refused('vector', { method: 'leiden', eps: 1 }, AS_FLAGS, /^--eps applies to --method dbscan; leiden needs no radius$/u);
+    refused('vector', { method: 'leiden', mutualNeighbours: 8 }, AS_GIVEN, /^mutualNeighbours applies to method dbscan/u);
   });
 });

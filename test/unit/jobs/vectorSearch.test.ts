@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import { clusterVectors } from '../../../server/engine/cluster/vectorClustering';
+import { clusterVectors, clusterVectorsByCommunity } from '../../../server/engine/cluster/vectorClustering';
 import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
 import { knnExact } from '../../../server/engine/index/knnExact';
 import { isCancellation } from '../../../server/jobs/errors';
@@ -146,6 +146,12 @@ void describe('vector kNN over the pool', () => {
     const grid = await clusterVectorsInPool(flat, 5000, 2, { pool, eps: 0.4, minPts: 4 });
     assert.equal(grid.method, 'grid');
     assert.deepEqual(grid.labels, clusterVectors(flat, 5000, 2, { eps: 0.4, minPts: 4 }).labels);
+    // method 'leiden': the kNN in the pool, Leiden in a worker, the engine's labels on one thread.
+    const communities = await clusterVectorsInPool(data, n, dim, { pool, minPts: 5, method: 'leiden', nearest: 3 });
+    assert.equal(communities.method, 'leiden');
+    assert.deepEqual(communities.labels, clusterVectorsByCommunity(data, n, dim, { minPts: 5 }).labels);
+    assert.ok(communities.nearest!.i.length >= n * 1.5 && communities.nearest!.i.length <= n * 3, `${communities.nearest!.i.length} nearest links`);
+    for (let t = 0; t < communities.nearest!.i.length; t++) assert.ok(communities.nearest!.i[t] < communities.nearest!.j[t]);
   });
 
   void test('cancellation stops the chunks promptly; the pool runs the next job', async () => {
