@@ -16,6 +16,7 @@ import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
 import type { CandidatesPayload } from '../worker/tasks/candidates';
+import type { LowByteSignatures } from '../engine/index/candidateSelection';
 import type { VerifyResult } from '../worker/tasks/verify';
 
 export interface ClusterParams {
@@ -184,7 +185,7 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   progress('candidates', 0, 1);
   // The candidate and verification stages work on a copy of the records in locality order
   // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
-  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
+  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
   const { order } = local;
   const ordered = { ...index, signatures: local.signatures, packed: local.packed };
   lapAll('locality order');
@@ -196,7 +197,7 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
   const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
   if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
-  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles, chunks }, pool, signal, lapAll);
+  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles, chunks, ...(local.lowBytes ? { lowBytes: local.lowBytes } : {}) }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
@@ -279,13 +280,14 @@ function cpuNow(): number {
 const PAIRS_PER_TURN = 1 << 21;
 
 /**
- * LSH candidate pairs, in record-range chunks over the pool (each chunk also estimates its pairs
- * when a per-record budget applies), then, with a budget, one pass keeping each record's best.
+ * The pairs to verify. Without a per-record budget: every LSH candidate pair, in record-range
+ * chunks over the pool. With one: each record's best candidates, selected straight from the
+ * LSH index (engine/index/lshSelection) — the pair list is never built.
  */
 async function candidatePairs(
   index: SequenceIndex,
   params: ClusterParams,
-  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array; chunks: number },
+  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array; chunks: number; lowBytes?: LowByteSignatures },
   pool: WorkerPool,
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,
@@ -316,6 +318,23 @@ async function candidatePairs(
     ),
   );
   const lsh = joinLshBands(bandParts, sharedUint32);
+  if (R && plan.lowBytes) {
+    const bounds = await pool.run('lshBounds', { index: lsh }, { signal });
+    lap('lsh index');
+    // Every record's whole row is read (not only its later partners): equal record ranges are equal work.
+    const choices = await Promise.all(
+      Array.from({ length: chunks }, (_, c) =>
+        pool.run(
+          'lshSelect',
+          { index: lsh, bounds, lowBytes: plan.lowBytes!, perRecord: R, maxBucketSize: base.maxBucketSize!, minJaccard: plan.lshThreshold, q: plan.q, shingles: plan.shingles, recordFrom: Math.floor((n * c) / chunks), recordTo: Math.floor((n * (c + 1)) / chunks) },
+          { signal },
+        ),
+      ),
+    );
+    const selected = await pool.run('mergeChoices', { parts: choices.map((c) => ({ i: c.i, j: c.j })), n }, { signal });
+    lap('select');
+    return { ...selected, lshPairs: choices.reduce((s, c) => s + c.pairs, 0) };
+  }
   lap('lsh index');
   const parts = await Promise.all(
     bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, index: lsh, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),

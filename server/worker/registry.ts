@@ -5,7 +5,7 @@
  * only, so the server bundle does not pull in the tasks (and the engine code they run).
  */
 import type { TaskRegistry } from './taskContext';
-import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, markCandidatesTask, selectCandidatesTask } from './tasks/candidates';
+import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, lshBoundsTask, lshSelectTask, markCandidatesTask, mergeChoicesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
@@ -35,6 +35,9 @@ export const tasks = {
   selectCandidates: selectCandidatesTask,
   markCandidates: markCandidatesTask,
   collectCandidates: collectCandidatesTask,
+  lshBounds: lshBoundsTask,
+  lshSelect: lshSelectTask,
+  mergeChoices: mergeChoicesTask,
   verifyPairs: verifyTask,
   identityPairs: identityPairsTask,
   graphCluster: graphClusterTask,

@@ -333,7 +333,7 @@ function sortUniquePairs(i: Uint32Array, j: Uint32Array, len: number, n: number)
   return w;
 }
 
-function checkBucketCap(maxBucketSize: number): void {
+export function checkBucketCap(maxBucketSize: number): void {
   if (!Number.isInteger(maxBucketSize) || maxBucketSize < 2) throw new RangeError(`maxBucketSize must be an integer ≥ 2, got ${maxBucketSize}`);
 }
 
@@ -343,7 +343,7 @@ function gcd(a: number, b: number): number {
 }
 
 /** The cycle stride of a capped bucket: in 1..len − 1, coprime with len, from the band and the key. */
-function bucketStride(band: number, key: number, len: number): number {
+export function bucketStride(band: number, key: number, len: number): number {
   let s = 1 + (fmix32((key ^ Math.imul(band + 1, 0x9e3779b1)) >>> 0) % (len - 1));
   while (gcd(s, len) !== 1) s = s + 1 === len ? 1 : s + 1;
   return s;

@@ -8,12 +8,16 @@
  *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate — or,
  *    split by records, `markCandidates` (each worker marks its records' choices in one shared
  *    flag array) then `collectCandidates` (the flagged pairs, in order);
+ *  - with a per-record budget, instead of the pair list: `lshBounds` (the index's bucket bounds,
+ *    once, shared), `lshSelect` (each record range's best candidates straight from the index:
+ *    engine/index/lshSelection) and `mergeChoices` (their union, sorted);
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
-import { collectSelected, estimatePairs, markSelected, selectByEstimates } from '../../engine/index/candidateSelection';
+import { collectSelected, estimatePairs, lowBytes, markSelected, selectByEstimates, type LowByteSignatures } from '../../engine/index/candidateSelection';
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
+import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
 import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
@@ -147,10 +151,55 @@ export function collectCandidatesTask(p: CollectPayload): { i: Uint32Array; j: U
   return { i, j };
 }
 
+/** Shared memory for `length` 32-bit values: every worker reads what these tasks return, without a copy. */
+const shared32 = (length: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(1, length) * 4);
+
+export function lshBoundsTask(p: { index: LshIndex }): BucketBounds {
+  return bucketBounds(p.index, shared32);
+}
+
+export interface LshSelectPayload {
+  index: LshIndex;
+  bounds: BucketBounds;
+  /** The low bytes of the index's signatures (from `localityOrder`). */
+  lowBytes: LowByteSignatures;
+  perRecord: number;
+  maxBucketSize: number;
+  minJaccard: number;
+  q?: number;
+  shingles?: Int32Array;
+  recordFrom: number;
+  recordTo: number;
+}
+
+export function lshSelectTask(p: LshSelectPayload, ctx: TaskContext): LshChoices {
+  ctx.throwIfCancelled();
+  return selectFromLsh(
+    p.index,
+    p.bounds,
+    p.lowBytes,
+    {
+      perRecord: p.perRecord,
+      maxBucketSize: p.maxBucketSize,
+      minJaccard: p.minJaccard,
+      ...(p.q !== undefined && p.shingles ? { lengthAware: { q: p.q, shingles: p.shingles } } : {}),
+      recordFrom: p.recordFrom,
+      recordTo: p.recordTo,
+    },
+    (length) => new SharedArrayBuffer(Math.max(1, length) * 4),
+  );
+}
+
+export function mergeChoicesTask(p: { parts: { i: Uint32Array; j: Uint32Array }[]; n: number }): { i: Uint32Array; j: Uint32Array } {
+  return mergeChoices(p.parts, p.n, shared32);
+}
+
 export interface LocalityPayload {
   signatures: Uint32Array;
   packed: PackedSymbols;
   numHashes: number;
+  /** Also the low bytes of the ordered signatures (for lshSelect), in shared memory. */
+  lowBytes?: boolean;
 }
 
 export interface LocalityResult {
@@ -159,6 +208,7 @@ export interface LocalityResult {
   /** Signatures and symbols in that order (shared memory, like the originals). */
   signatures: Uint32Array;
   packed: PackedSymbols;
+  lowBytes?: LowByteSignatures;
 }
 
 export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): LocalityResult {
@@ -170,7 +220,8 @@ export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): Localit
   const records = Array.from(order, (r) => symbolsAt(p.packed, r));
   const packed = p.packed.kind === 'bytes' ? packByteSequences(records as Uint8Array[]) : packCodePoints(records as Int32Array[]);
   ctx.transferResult(order.buffer as ArrayBuffer);
-  return { order, signatures, packed };
+  if (!p.lowBytes) return { order, signatures, packed };
+  return { order, signatures, packed, lowBytes: lowBytes(signatures, order.length, H, (bytes) => new SharedArrayBuffer(bytes)) };
 }
 
 /** Code-point records packed as they are, in shared memory (packTexts starts from strings). */
