@@ -232,11 +232,12 @@ export interface LowByteSignatures {
 }
 
 /** The low byte of every slot, padded to whole 32-bit words per record; `alloc` places the bytes (e.g. in shared memory). */
-export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes)): LowByteSignatures {
+export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes), order?: Uint32Array): LowByteSignatures {
   const wordsPerRecord = (H + 3) >> 2;
   const out = new Uint8Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord * 4);
   for (let r = 0; r < n; r++) {
-    const src = r * H;
+    // With an order, record r of the output is record order[r] of the signatures.
+    const src = (order ? order[r] : r) * H;
     const dst = r * wordsPerRecord * 4;
     for (let h = 0; h < H; h++) out[dst + h] = signatures[src + h] & 0xff;
   }

@@ -51,10 +51,12 @@ export interface LshBandsPayload {
   rows: number;
   bandFrom: number;
   bandTo: number;
+  /** Index the records in this order (engine/index/lsh BuildLshOptions.order). */
+  order?: Uint32Array;
 }
 
 export function lshBandsTask(p: LshBandsPayload, ctx: TaskContext): LshIndex {
-  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo });
+  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo, ...(p.order ? { order: p.order } : {}) });
   ctx.transferResult(index.keys.buffer as ArrayBuffer, index.ids.buffer as ArrayBuffer);
   return index;
 }
@@ -198,16 +200,19 @@ export interface LocalityPayload {
   signatures: Uint32Array;
   packed: PackedSymbols;
   numHashes: number;
-  /** Also the low bytes of the ordered signatures (for lshSelect), in shared memory. */
+  /**
+   * Instead of a copy of the signatures in the order, their low bytes in it (for lshSelect, in
+   * shared memory; the LSH index reads the original signatures through the order): 8× smaller.
+   */
   lowBytes?: boolean;
 }
 
 export interface LocalityResult {
   /** order[p] = the record at position p. */
   order: Uint32Array;
-  /** Signatures and symbols in that order (shared memory, like the originals). */
-  signatures: Uint32Array;
+  /** Symbols in that order, and signatures or (with `lowBytes`) their low bytes (shared memory, like the originals). */
   packed: PackedSymbols;
+  signatures?: Uint32Array;
   lowBytes?: LowByteSignatures;
 }
 
@@ -215,13 +220,13 @@ export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): Localit
   const H = p.numHashes;
   const order = localityOrder(p.signatures, H);
   ctx.throwIfCancelled();
-  const signatures = sharedUint32(order.length * H);
-  for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
   const records = Array.from(order, (r) => symbolsAt(p.packed, r));
   const packed = p.packed.kind === 'bytes' ? packByteSequences(records as Uint8Array[]) : packCodePoints(records as Int32Array[]);
   ctx.transferResult(order.buffer as ArrayBuffer);
-  if (!p.lowBytes) return { order, signatures, packed };
-  return { order, signatures, packed, lowBytes: lowBytes(signatures, order.length, H, (bytes) => new SharedArrayBuffer(bytes)) };
+  if (p.lowBytes) return { order, packed, lowBytes: lowBytes(p.signatures, order.length, H, (bytes) => new SharedArrayBuffer(bytes), order) };
+  const signatures = sharedUint32(order.length * H);
+  for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
+  return { order, signatures, packed };
 }
 
 /** Code-point records packed as they are, in shared memory (packTexts starts from strings). */

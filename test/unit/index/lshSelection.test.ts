@@ -137,3 +137,27 @@ void describe('selectFromLsh + mergeChoices', () => {
     assert.throws(() => selectFromLsh(full, bucketBounds(full), bytes, { perRecord: 0, maxBucketSize: 8, minJaccard: 0 }), RangeError);
   });
 });
+
+void describe('ordered indexes and low bytes (no reordered signature copy)', () => {
+  void test('buildLshIndex with an order and lowBytes with an order equal them on the reordered copy', () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer(), (c, seed) => {
+        // A seeded permutation of the records.
+        const order = Uint32Array.from({ length: c.n }, (_, r) => r);
+        let s = seed >>> 0;
+        for (let r = c.n - 1; r > 0; r--) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          const t = s % (r + 1);
+          [order[r], order[t]] = [order[t]!, order[r]!];
+        }
+        const copy = new Uint32Array(c.signatures.length);
+        for (let p = 0; p < c.n; p++) copy.set(c.signatures.subarray(order[p]! * c.numHashes, (order[p]! + 1) * c.numHashes), p * c.numHashes);
+        const viaOrder = buildLshIndex(c.signatures, c.numHashes, { bands: c.bands, rows: c.rows }, { order });
+        const viaCopy = buildLshIndex(copy, c.numHashes, { bands: c.bands, rows: c.rows });
+        assert.deepEqual(viaOrder, viaCopy);
+        assert.deepEqual(lowBytes(c.signatures, c.n, c.numHashes, undefined, order), lowBytes(copy, c.n, c.numHashes));
+      }),
+      { numRuns: 100, seed: 77 },
+    );
+  });
+});
