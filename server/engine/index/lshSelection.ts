@@ -19,47 +19,63 @@
 import { bucketStride, checkBucketCap, type LshIndex } from './lsh';
 import { equalLowBytes, estimateFromEqualBytes, jaccardFloor, type LowByteSignatures } from './candidateSelection';
 
-/** Where each record sits in each band of an index, and the bounds of its bucket there. */
+/** Where each record sits in each band of an index, and where its buckets start. */
 export interface BucketBounds {
   /** posOf[r·bands + k]: record r's position in band k's keys (within the band, 0 … size − 1), −1 when r is not indexed. */
   readonly posOf: Int32Array;
-  /** Per position of the index's keys (band-major, like `keys`): its bucket's first position and end, within the band. */
-  readonly runStart: Int32Array;
-  readonly runEnd: Int32Array;
+  /**
+   * One bit per position of the index's keys (band-major, like `keys`), plus one past the end:
+   * set where a bucket starts (every band's first position, and the end). A bucket is the run
+   * from a set bit to the next: two words a record instead of two 32-bit bounds per position.
+   */
+  readonly starts: Uint32Array;
 }
 
 /** A buffer for n 32-bit values: plain by default, shared memory when every worker reads the bounds. */
 export type Alloc32 = (length: number) => ArrayBufferLike;
 
 /**
- * The bounds of every bucket of an index holding all its bands. O(n·bands); computed once and
- * shared by every selection chunk (three n·bands arrays: 160 MB at 500,000 records, which each
- * worker building its own would hold twice).
+ * The bucket bounds of an index holding all its bands. O(n·bands); computed once and shared by
+ * every selection chunk (n·bands 32-bit positions: 54 MB at 500,000 records, which each worker
+ * building its own would hold twice; per-position bucket bounds were 3× that).
  */
 export function bucketBounds(index: LshIndex, alloc: Alloc32 = (length) => new ArrayBuffer(length * 4)): BucketBounds {
   const n = index.records;
   const size = index.size;
   const bands = index.bandTo - index.bandFrom;
   const posOf = new Int32Array(alloc(Math.max(1, n * bands)), 0, n * bands).fill(-1);
-  const runStart = new Int32Array(alloc(Math.max(1, bands * size)), 0, bands * size);
-  const runEnd = new Int32Array(alloc(Math.max(1, bands * size)), 0, bands * size);
+  const words = ((bands * size + 1) >>> 5) + 1;
+  const starts = new Uint32Array(alloc(words), 0, words);
   const { keys, ids } = index;
   for (let k = 0; k < bands; k++) {
     const base = k * size;
-    let s = 0;
-    while (s < size) {
-      const key = keys[base + s];
-      let e = s + 1;
-      while (e < size && keys[base + e] === key) e++;
-      for (let p = s; p < e; p++) {
-        runStart[base + p] = s;
-        runEnd[base + p] = e;
-        posOf[ids[base + p] * bands + k] = p;
-      }
-      s = e;
+    for (let p = 0; p < size; p++) {
+      const g = base + p;
+      if (p === 0 || keys[g] !== keys[g - 1]) starts[g >>> 5] |= 1 << (g & 31);
+      posOf[ids[g] * bands + k] = p;
     }
   }
-  return { posOf, runStart, runEnd };
+  const end = bands * size;
+  starts[end >>> 5] |= 1 << (end & 31);
+  return { posOf, starts };
+}
+
+/** The last set bit at or before g (a bucket's first position; one always exists). */
+function startAtOrBefore(starts: Uint32Array, g: number): number {
+  let w = g >>> 5;
+  const b = g & 31;
+  let bits = b === 31 ? starts[w] : starts[w] & ((1 << (b + 1)) - 1);
+  while (bits === 0) bits = starts[--w];
+  return (w << 5) + 31 - Math.clz32(bits);
+}
+
+/** The first set bit after g (the next bucket's start, or the end bit). */
+function startAfter(starts: Uint32Array, g: number): number {
+  let w = g >>> 5;
+  const b = g & 31;
+  let bits = b === 31 ? 0 : starts[w] & ~((1 << (b + 1)) - 1);
+  while (bits === 0) bits = starts[++w];
+  return (w << 5) + 31 - Math.clz32(bits & -bits);
 }
 
 export interface LshSelectionOptions {
@@ -110,7 +126,7 @@ export function selectFromLsh(
   const W = bytes.wordsPerRecord;
   if (bytes.words.length !== n * W) throw new RangeError(`low-byte signatures of ${bytes.words.length / W} records for an index of ${n}`);
   const { keys, ids, size } = index;
-  const { posOf, runStart, runEnd } = bounds;
+  const { posOf, starts } = bounds;
   const lengthAware = options.lengthAware;
 
   const stamp = new Int32Array(n).fill(-1);
@@ -129,8 +145,8 @@ export function selectFromLsh(
     for (let k = 0; k < bands; k++) {
       const base = k * size;
       const p = posOf[a * bands + k];
-      const s = runStart[base + p];
-      const e = runEnd[base + p];
+      const s = startAtOrBefore(starts, base + p) - base;
+      const e = startAfter(starts, base + p) - base;
       const len = e - s;
       const most = len <= cap ? len : 2 * cap; // partners this band can add
       if (cnt + most > row.length) row = grow(row, cnt + most);
