@@ -6,7 +6,11 @@
  *  2. BioMarKs50k (50,000 amplicons) at 97 %: wall time, CPU time and peak memory, the three
  *     tools run back to back SIMLAB_BENCH_REPEATS times (default 3) and the medians compared
  *     (the machine is shared: one run of each is noise);
- *  3. the study's exact distance-matrix path beside the LSH path on the first 500 16S records.
+ *  3. the study's exact distance-matrix path beside the LSH path on the first 500 16S records;
+ *  4. scaling (issue 18): BioMarKs50k grown to 200,000 and 500,000 records with mutated copies
+ *     (bench/scaledAmplicons.ts, seeded), clustered at 97 % by the three tools, one run each
+ *     per size: wall seconds, peak RSS and microseconds per record at 50k, 200k and 500k
+ *     (SIMLAB_BENCH_SCALE_SIZES=50000,200000 picks the sizes; 0 skips the part).
  * Every tool runs as a child process under /usr/bin/time (wall seconds, peak RSS), from a cold
  * start: our index cache is off (--no-cache). An anchor that is not installed is skipped.
  * SIMLAB_BENCH_THRESHOLDS=0.93,0.97 restricts the thresholds of part 1.
@@ -18,6 +22,7 @@ import path from 'node:path';
 import { genusOf16S } from '../server/engine/data/labels';
 import { evaluateClustering } from '../server/engine/eval/clustering';
 import { median, row, skippedRow, type BenchContext, type BenchRow } from './harness';
+import { writeScaledAmplicons } from './scaledAmplicons';
 
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -113,6 +118,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     if (!existsSync(biomarks)) rows.push(skippedRow('BioMarKs50k 97%', 'seconds', 'cd-hit-est', `${biomarks} not found`, false));
     else rows.push(...bioMarks(ctx, biomarks, tmp));
     if (existsSync(gold)) rows.push(...exactVsLsh(ctx, gold, tmp));
+    if (existsSync(biomarks)) rows.push(...(await scaling(ctx, biomarks, tmp)));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -225,4 +231,51 @@ function exactVsLsh(ctx: BenchContext, gold: string, tmp: string): BenchRow[] {
   return [
     row({ bench, metric: 'wall seconds', ours: lsh.seconds, anchor: exact.seconds, anchorName: 'exact matrix (ours)', higherIsBetter: false, note: `ARI(exact, LSH) = ${agreement.toFixed(3)}; the matrix grows as n²: 5,181 records need 51 MiB and 124 k alignments × 27, 50,000 need 4.7 GiB` }),
   ];
+}
+
+/**
+ * Part 4: time and peak memory as n grows, the three tools side by side on each size (one run
+ * each: a 500,000-record run of every tool is minutes). Targets: at 500k ≤ 1.5 × vsearch's
+ * time and ≤ 2 GB; the cost per record flat in n (ours at 500k against ours at 50k).
+ */
+export async function scaling(ctx: BenchContext, biomarks: string, tmp: string): Promise<BenchRow[]> {
+  const sizes = (process.env.SIMLAB_BENCH_SCALE_SIZES ?? '50000,200000,500000').split(',').map(Number).filter((n) => n > 0);
+  const rows: BenchRow[] = [];
+  const hasCdhit = has('cd-hit-est');
+  const hasVsearch = has('vsearch');
+  const perRecord: { n: number; us: number; mb: number }[] = [];
+  for (const n of sizes) {
+    const bench = `BioMarKs scaled to ${n / 1000}k @0.97`;
+    const file = path.join(tmp, `scaled-${n}.fasta`);
+    ctx.log(`${bench}: writing the set …`);
+    await writeScaledAmplicons(biomarks, file, n);
+    ctx.log(`${bench}: simlab cluster …`);
+    const out = path.join(tmp, `scaled-${n}.tsv`);
+    const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', out]);
+    const clusters = new Set(readOurTsv(out).values()).size;
+    rmSync(out, { force: true });
+    const us = (ours.seconds / n) * 1e6;
+    perRecord.push({ n, us, mb: ours.peakMB });
+    const note = `ours ${ours.seconds.toFixed(1)} s, ${ours.peakMB.toFixed(0)} MB, ${us.toFixed(0)} µs/record, CPU ${ours.cpuSeconds.toFixed(1)} s; ${clusters} clusters incl. noise label`;
+    if (hasVsearch) {
+      ctx.log(`${bench}: vsearch …`);
+      const vs = timed('vsearch', ['--cluster_fast', file, '--id', '0.97', '--threads', '2', '--uc', path.join(tmp, 'scaled.uc'), '--quiet']);
+      rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: vs.seconds, anchorName: 'vsearch', higherIsBetter: false, target: '≥ 0.67× (≤ 1.5 × vsearch)', note: `${note}; vsearch ${(vs.seconds / n * 1e6).toFixed(0)} µs/record` }));
+      rows.push(row({ bench, metric: 'peak MB', ours: ours.peakMB, anchor: vs.peakMB, anchorName: 'vsearch', higherIsBetter: false, note: n >= 500_000 ? 'target: ours ≤ 2048 MB' : n <= 50_000 ? 'target: ours ≤ 200 MB' : '' }));
+    } else rows.push(skippedRow(bench, 'wall seconds', 'vsearch', 'vsearch not installed (apt-get install vsearch)', false));
+    if (hasCdhit) {
+      ctx.log(`${bench}: cd-hit-est …`);
+      const cd = timed('cd-hit-est', ['-i', file, '-o', path.join(tmp, 'scaled-cdhit'), '-c', '0.97', '-n', '10', '-T', '2', '-M', '0', '-d', '0']);
+      rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: cd.seconds, anchorName: 'cd-hit-est', higherIsBetter: false, note: `cd-hit-est ${(cd.seconds / n * 1e6).toFixed(0)} µs/record` }));
+      rows.push(row({ bench, metric: 'peak MB', ours: ours.peakMB, anchor: cd.peakMB, anchorName: 'cd-hit-est', higherIsBetter: false }));
+    }
+    rmSync(file, { force: true });
+  }
+  // Flat cost per record: ours at each larger n against ours at the smallest (ratio ≥ 1 = no worse per record).
+  const first = perRecord[0];
+  for (const p of perRecord.slice(1)) {
+    if (!first) break;
+    rows.push(row({ bench: `BioMarKs scaled ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, target: '≥ 1× (flat)', note: `peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record)` }));
+  }
+  return rows;
 }

@@ -16,6 +16,7 @@ import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
 import type { CandidatesPayload } from '../worker/tasks/candidates';
+import type { LowByteSignatures } from '../engine/index/candidateSelection';
 import type { VerifyResult } from '../worker/tasks/verify';
 
 export interface ClusterParams {
@@ -185,9 +186,11 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   progress('candidates', 0, 1);
   // The candidate and verification stages work on a copy of the records in locality order
   // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
-  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H }, { signal });
+  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
   const { order } = local;
-  const ordered = { ...index, signatures: local.signatures, packed: local.packed };
+  // With a per-record budget there is no ordered copy of the signatures (256 MB at 500,000
+  // records): the LSH index reads the originals through `order`, the selection their low bytes.
+  const ordered = { packed: local.packed, signatures: local.signatures };
   lapAll('locality order');
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
@@ -197,7 +200,9 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
   const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
   if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
-  const cand = await candidatePairs(ordered, params, { bands, rows, lshThreshold, q, shingles, chunks }, pool, signal, lapAll);
+  const cand = local.lowBytes
+    ? await selectedPairs(index.signatures, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
+    : await candidatePairs({ ...index, packed: ordered.packed, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
@@ -210,9 +215,10 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   const jobs: Promise<void>[] = [];
   for (let from = 0; from < total; from += VERIFY_CHUNK) {
     const to = Math.min(total, from + VERIFY_CHUNK);
-    // With a per-record budget the selection has already applied the Jaccard floor: no second estimate.
-    const floor = params.candidatesPerRecord ? { minJaccard: 0 } : { minJaccard: lshThreshold, q, shingles };
-    const payload = { packed: ordered.packed, signatures: ordered.signatures, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
+    // With a per-record budget the selection has already applied the Jaccard floor: no second
+    // estimate (and no ordered signatures to read).
+    const floor = ordered.signatures ? { minJaccard: lshThreshold, q, shingles, signatures: ordered.signatures } : { minJaccard: 0 };
+    const payload = { packed: ordered.packed, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
     jobs.push(
       pool.run('verifyPairs', payload, { signal }).then((r) => {
         parts.push(r);
@@ -280,14 +286,70 @@ function cpuNow(): number {
 /** Candidate pairs copied between two turns of the event loop. */
 const PAIRS_PER_TURN = 1 << 21;
 
+interface CandidatePlan {
+  bands: number;
+  rows: number;
+  lshThreshold: number;
+  q: number;
+  shingles: Int32Array;
+  chunks: number;
+  numHashes: number;
+}
+
 /**
- * LSH candidate pairs, in record-range chunks over the pool (each chunk also estimates its pairs
- * when a per-record budget applies), then, with a budget, one pass keeping each record's best.
+ * With a per-record budget R: each record's best R candidates, selected straight from the LSH
+ * index (engine/index/lshSelection) in record ranges over the pool, then merged — the list of
+ * all candidate pairs is never built. Records are numbered in locality order: the index reads
+ * the signatures (in file order) through `order`, the selection the ordered low bytes.
+ */
+async function selectedPairs(
+  signatures: Uint32Array,
+  order: Uint32Array,
+  lowBytes: LowByteSignatures,
+  params: ClusterParams,
+  plan: CandidatePlan,
+  pool: WorkerPool,
+  signal: AbortSignal | undefined,
+  lap: (stage: string) => void,
+): Promise<{ i: Uint32Array; j: Uint32Array; lshPairs: number }> {
+  const n = order.length;
+  const R = params.candidatesPerRecord!;
+  const chunks = Math.min(plan.chunks, Math.max(1, n));
+  const bandChunks = Math.min(plan.bands, chunks);
+  const bandParts = await Promise.all(
+    Array.from({ length: bandChunks }, (_, c) =>
+      pool.run('lshBands', { signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+    ),
+  );
+  const lsh = joinLshBands(bandParts, sharedUint32);
+  const bounds = await pool.run('lshBounds', { index: lsh }, { signal });
+  lap('lsh index');
+  // Every record's whole row is read (not only its later partners): equal record ranges are equal work.
+  const choices = await Promise.all(
+    Array.from({ length: chunks }, (_, c) =>
+      pool.run(
+        'lshSelect',
+        // With a budget R, a bucket beyond R members only adds pairs the budget drops (measured: same 16S scores, 1/3 fewer BioMarKs pairs).
+        { index: lsh, bounds, lowBytes, perRecord: R, maxBucketSize: Math.max(16, R), minJaccard: plan.lshThreshold, q: plan.q, shingles: plan.shingles, recordFrom: Math.floor((n * c) / chunks), recordTo: Math.floor((n * (c + 1)) / chunks) },
+        { signal },
+      ),
+    ),
+  );
+  const selected = await pool.run('mergeChoices', { parts: choices.map((c) => ({ i: c.i, j: c.j })), n }, { signal });
+  lap('select');
+  return { ...selected, lshPairs: choices.reduce((s, c) => s + c.pairs, 0) };
+}
+
+/**
+ * Every LSH candidate pair, in record-range chunks over the pool (each chunk also estimates its
+ * pairs when a per-record budget applies), then, with a budget, one pass keeping each record's
+ * best (selectedPairs does this without the pair list; this path stays for the study's no-budget
+ * runs and as the reference the selection is tested against).
  */
 async function candidatePairs(
   index: SequenceIndex,
   params: ClusterParams,
-  plan: { bands: number; rows: number; lshThreshold: number; q: number; shingles: Int32Array; chunks: number },
+  plan: CandidatePlan,
   pool: WorkerPool,
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,

@@ -4,8 +4,8 @@
  * `pool.run('<name>', payload)`, typed by {@link Tasks}. The host imports this module as a type
  * only, so the server bundle does not pull in the tasks (and the engine code they run).
  */
-import type { TaskRegistry } from './taskContext';
-import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, markCandidatesTask, selectCandidatesTask } from './tasks/candidates';
+import type { TaskContext, TaskRegistry } from './taskContext';
+import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, lshBoundsTask, lshSelectTask, markCandidatesTask, mergeChoicesTask, selectCandidatesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
@@ -13,14 +13,22 @@ import { loadDatasetTask } from './tasks/loadDataset';
 import { nnDescentTask } from './tasks/nnDescent';
 import { contentHashTask, loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
-import { embedModelTask } from './tasks/embedModel';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
 import { sketchTask } from './tasks/sketch';
-import { trainFollowerTask, trainPrepareTask, trainTask } from './tasks/train';
 import { umapLayoutTask, umapPrepareTask, umapTask } from './tasks/umap';
 import { vectorTasks } from './tasks/vectorKnn';
 import { identityPairsTask, verifyTask } from './tasks/verify';
+
+/**
+ * A task whose module is loaded on its first run, not with the worker: the model tasks import
+ * TensorFlow.js, whose evaluation cost every worker ~25 MB (RSS) though clustering and search
+ * never touch it. esbuild keeps a dynamic import in the bundle but runs the module's code only
+ * when it is first imported.
+ */
+function lazyTask<P, R>(load: () => Promise<(payload: P, ctx: TaskContext) => R>): (payload: P, ctx: TaskContext) => Promise<Awaited<R>> {
+  return async (payload, ctx): Promise<Awaited<R>> => await (await load())(payload, ctx);
+}
 
 export const tasks = {
   compare: compareTask,
@@ -35,6 +43,9 @@ export const tasks = {
   selectCandidates: selectCandidatesTask,
   markCandidates: markCandidatesTask,
   collectCandidates: collectCandidatesTask,
+  lshBounds: lshBoundsTask,
+  lshSelect: lshSelectTask,
+  mergeChoices: mergeChoicesTask,
   verifyPairs: verifyTask,
   identityPairs: identityPairsTask,
   graphCluster: graphClusterTask,
@@ -49,10 +60,10 @@ export const tasks = {
   umap: umapTask,
   umapPrepare: umapPrepareTask,
   umapLayout: umapLayoutTask,
-  train: trainTask,
-  trainPrepare: trainPrepareTask,
-  trainFollower: trainFollowerTask,
-  embedModel: embedModelTask,
+  train: lazyTask(async () => (await import('./tasks/train.js')).trainTask),
+  trainPrepare: lazyTask(async () => (await import('./tasks/train.js')).trainPrepareTask),
+  trainFollower: lazyTask(async () => (await import('./tasks/train.js')).trainFollowerTask),
+  embedModel: lazyTask(async () => (await import('./tasks/embedModel.js')).embedModelTask),
 } satisfies TaskRegistry;
 
 /** The task map the host's WorkerPool is typed by. */

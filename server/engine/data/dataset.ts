@@ -212,14 +212,21 @@ async function* withRegexLabels(
   }
 }
 
-/** Reads a whole dataset (or its first `limit` records) into memory. */
-export async function readDataset(path: string, options: DatasetReadOptions = {}): Promise<Dataset> {
+/**
+ * Reads a whole dataset (or its first `limit` records) into memory. With `takeSequence`, each
+ * sequence record goes to it as it is read and is not kept (the dataset's `records` are then
+ * empty): a caller that packs the bases keeps one copy, not 50,000 small arrays beside it.
+ */
+export async function readDataset(path: string, options: DatasetReadOptions = {}, takeSequence?: (record: SequenceRecord) => void): Promise<Dataset> {
   const stream = await openDataset(path, options);
   // A labels file pairs label i with record i: a skipped record would shift every label after it.
   const failOnBadRecords = options.badRecords === 'fail' || options.labelsFile !== undefined;
   if (stream.kind === 'sequence') {
     const records: SequenceRecord[] = [];
-    for await (const r of stream.records) records.push(r);
+    for await (const r of stream.records) {
+      if (takeSequence) takeSequence(r);
+      else records.push(r);
+    }
     if (failOnBadRecords) throwIfRecordErrors(stream.summary);
     return { format: stream.format, kind: 'sequence', records, warnings: stream.summary.warnings, summary: stream.summary };
   }

@@ -86,21 +86,7 @@ export function estimatePairs(
   const words = bytes.words;
   for (let p = 0; p < P; p++) {
     // The fraction of equal low bytes, corrected for chance agreement (see the file comment).
-    const a = pairs.i[p] * W;
-    const b = pairs.j[p] * W;
-    // Per byte lane, a count of equal bytes, summed across the four lanes every 63 words (a lane
-    // then holds ≤ 63 and their sum ≤ 252: no carry between lanes; one fold when H ≤ 252).
-    let equal = -bytes.padding;
-    for (let w0 = 0; w0 < W; w0 += 63) {
-      const w1 = w0 + 63 < W ? w0 + 63 : W;
-      let lanes = 0;
-      for (let w = w0; w < w1; w++) {
-        const x = words[a + w] ^ words[b + w];
-        // Bit 0 of each byte of z is set exactly when that byte of x is zero.
-        lanes += ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f) >>> 7;
-      }
-      equal += Math.imul(lanes, 0x01010101) >>> 24;
-    }
+    const equal = equalLowBytes(words, W, pairs.i[p] * W, pairs.j[p] * W) - bytes.padding;
     const e = estimateFromEqualBytes(equal, H);
     const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[pairs.i[p]], lengthAware.shingles[pairs.j[p]]) : options.minJaccard;
     if (e < floor) belowFloor++; // code 0: in no row
@@ -217,15 +203,44 @@ export function collectSelected(
   return { i, j, jaccard };
 }
 
-/** The low byte of every slot, padded to whole 32-bit words per record. */
-function lowBytes(signatures: Uint32Array, n: number, H: number): { words: Uint32Array; wordsPerRecord: number; padding: number } {
+/**
+ * The number of equal bytes of two records' low-byte words (at word offsets a and b, W words
+ * each), padding included. Per byte lane, a count of equal bytes, summed across the four lanes
+ * every 63 words (a lane then holds ≤ 63 and their sum ≤ 252: no carry between lanes; one fold
+ * when H ≤ 252).
+ */
+export function equalLowBytes(words: Uint32Array, W: number, a: number, b: number): number {
+  let equal = 0;
+  for (let w0 = 0; w0 < W; w0 += 63) {
+    const w1 = w0 + 63 < W ? w0 + 63 : W;
+    let lanes = 0;
+    for (let w = w0; w < w1; w++) {
+      const x = words[a + w] ^ words[b + w];
+      // Bit 0 of each byte of z is set exactly when that byte of x is zero.
+      lanes += ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f) >>> 7;
+    }
+    equal += Math.imul(lanes, 0x01010101) >>> 24;
+  }
+  return equal;
+}
+
+/** Low-byte signatures (see the file comment): record r's bytes are words [r·wordsPerRecord, (r + 1)·wordsPerRecord); `padding` bytes per record are 0. */
+export interface LowByteSignatures {
+  readonly words: Uint32Array;
+  readonly wordsPerRecord: number;
+  readonly padding: number;
+}
+
+/** The low byte of every slot, padded to whole 32-bit words per record; `alloc` places the bytes (e.g. in shared memory). */
+export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes), order?: Uint32Array): LowByteSignatures {
   const wordsPerRecord = (H + 3) >> 2;
-  const out = new Uint8Array(n * wordsPerRecord * 4);
+  const out = new Uint8Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord * 4);
   for (let r = 0; r < n; r++) {
-    const src = r * H;
+    // With an order, record r of the output is record order[r] of the signatures.
+    const src = (order ? order[r] : r) * H;
     const dst = r * wordsPerRecord * 4;
     for (let h = 0; h < H; h++) out[dst + h] = signatures[src + h] & 0xff;
   }
   // Padding bytes are 0 in every record, so they always agree: the caller subtracts them.
-  return { words: new Uint32Array(out.buffer), wordsPerRecord, padding: wordsPerRecord * 4 - H };
+  return { words: new Uint32Array(out.buffer, 0, n * wordsPerRecord), wordsPerRecord, padding: wordsPerRecord * 4 - H };
 }

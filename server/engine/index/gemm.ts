@@ -12,15 +12,25 @@
  * `loadGemm` initialises the backend once per thread (each pool worker has its own); it returns
  * null when only the plain-JavaScript tfjs backend is available (no faster than our own tiles).
  */
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../models/backend';
+import type * as Tfjs from '@tensorflow/tfjs';
+
+// TensorFlow.js is imported on first use, not with this module: every pool worker loads the
+// kNN tasks, and evaluating tfjs (and the model code behind initBackend) cost each worker ~25 MB
+// of memory whether or not it ever multiplied a matrix (measured with BioMarKs50k clustering).
+let tf: typeof Tfjs | undefined;
+
+/** The tfjs module loaded by {@link loadGemm} on this thread (for code that runs after it, e.g. projectedKnn). */
+export function loadedTfjs(): typeof Tfjs {
+  if (!tf) throw new Error('TensorFlow.js is not loaded on this thread: call loadGemm() first');
+  return tf;
+}
 
 /** An operand uploaded once and reused across products: rows × dim (left) or dim × rows (right, transposed). */
 export interface GemmOperand {
   readonly rows: number;
   readonly dim: number;
   /** The tensor (left: rows × dim; right: dim × rows). */
-  readonly tensor: tf.Tensor2D;
+  readonly tensor: Tfjs.Tensor2D;
 }
 
 export interface Gemm {
@@ -49,7 +59,7 @@ function rowsOf(m: Float32Array, r0: number, r1: number, dim: number): Float32Ar
   return m.subarray(r0 * dim, r1 * dim);
 }
 
-function makeGemm(backend: string): Gemm {
+function makeGemm(tf: typeof Tfjs, backend: string): Gemm {
   return {
     backend,
     unitRoundoff: 2 ** -24,
@@ -79,12 +89,14 @@ let wasmUnavailable = false;
  * when neither is available (the failure is remembered). `log` hears the backend choice.
  */
 export async function loadGemm(log: (msg: string) => void = () => undefined): Promise<Gemm | null> {
-  const active = tf.engine().backendName;
-  if (active === 'tensorflow' || active === 'wasm') return makeGemm(active);
+  const tfjs = (tf ??= await import('@tensorflow/tfjs'));
+  const active = tfjs.engine().backendName;
+  if (active === 'tensorflow' || active === 'wasm') return makeGemm(tfjs, active);
   if (wasmUnavailable) return null;
   try {
+    const { initBackend } = await import('../models/backend.js');
     const choice = await initBackend('wasm', log);
-    if (choice.backend === 'wasm') return makeGemm('wasm');
+    if (choice.backend === 'wasm') return makeGemm(tfjs, 'wasm');
   } catch (e) {
     log(`kNN GEMM: no wasm backend (${e instanceof Error ? e.message : String(e)}); the JavaScript tiles are used`);
   }

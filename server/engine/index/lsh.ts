@@ -200,6 +200,12 @@ export interface LshIndex {
 export interface BuildLshOptions {
   readonly bandFrom?: number;
   readonly bandTo?: number;
+  /**
+   * Index the records in this order: record p of the index is record order[p] of `signatures`
+   * (the ids are positions in the order). The same index as of a copy of the signatures in that
+   * order, without the copy (256 MB at 500,000 records).
+   */
+  readonly order?: Uint32Array;
 }
 
 function checkParams(numHashes: number, params: LshParams): void {
@@ -225,9 +231,11 @@ export function buildLshIndex(signatures: Uint32Array, numHashes: number, params
     throw new RangeError(`band range [${bandFrom}, ${bandTo}) outside 0..${bands}`);
   }
   const records = signatures.length / numHashes;
+  const order = options.order;
+  if (order && order.length !== records) throw new RangeError(`order of ${order.length} records for ${records} signatures`);
   const present = new Uint32Array(records);
   let size = 0;
-  for (let r = 0; r < records; r++) if (!signatureIsEmpty(signatures, r * numHashes, numHashes)) present[size++] = r;
+  for (let r = 0; r < records; r++) if (!signatureIsEmpty(signatures, (order ? order[r] : r) * numHashes, numHashes)) present[size++] = r;
   const bandCount = bandTo - bandFrom;
   const keys = new Uint32Array(bandCount * size);
   const ids = new Uint32Array(bandCount * size);
@@ -240,7 +248,7 @@ export function buildLshIndex(signatures: Uint32Array, numHashes: number, params
     const bi = ids.subarray(base, base + size);
     for (let p = 0; p < size; p++) {
       const r = present[p];
-      bk[p] = bandKey(signatures, r * numHashes, b, rows);
+      bk[p] = bandKey(signatures, (order ? order[r] : r) * numHashes, b, rows);
       bi[p] = r;
     }
     radixSortPairs(bk, bi, tmpKeys, tmpVals, count);
@@ -333,7 +341,7 @@ function sortUniquePairs(i: Uint32Array, j: Uint32Array, len: number, n: number)
   return w;
 }
 
-function checkBucketCap(maxBucketSize: number): void {
+export function checkBucketCap(maxBucketSize: number): void {
   if (!Number.isInteger(maxBucketSize) || maxBucketSize < 2) throw new RangeError(`maxBucketSize must be an integer ≥ 2, got ${maxBucketSize}`);
 }
 
@@ -343,7 +351,7 @@ function gcd(a: number, b: number): number {
 }
 
 /** The cycle stride of a capped bucket: in 1..len − 1, coprime with len, from the band and the key. */
-function bucketStride(band: number, key: number, len: number): number {
+export function bucketStride(band: number, key: number, len: number): number {
   let s = 1 + (fmix32((key ^ Math.imul(band + 1, 0x9e3779b1)) >>> 0) % (len - 1));
   while (gcd(s, len) !== 1) s = s + 1 === len ? 1 : s + 1;
   return s;

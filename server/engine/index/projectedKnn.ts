@@ -10,8 +10,7 @@
 // The cost is a GEMM of n² · m instead of n² · dim (12× less for 784 → 64) plus C exact distances
 // per query. Everything random is drawn from the seed.
 
-import * as tf from '@tensorflow/tfjs';
-import type { Gemm } from './gemm';
+import { loadedTfjs, type Gemm } from './gemm';
 import { checkMatrix, type KnnResult } from './knnExact';
 import { knnExactGemm } from './knnGemm';
 import { rerankCandidates } from './rerank';
@@ -36,6 +35,8 @@ export interface Projection {
 /** Projects the rows onto the top principal directions of a sample (see the file comment). */
 export function projectRows(data: Float32Array, n: number, dim: number, options: ProjectionOptions = {}): Projection {
   checkMatrix(data, n, dim);
+  // The products run on the GEMM's tfjs: loadGemm() has loaded it on this thread.
+  const tf = loadedTfjs();
   const m = Math.min(dim, options.components ?? 64);
   const s = Math.min(n, options.sampleRows ?? 5000);
   const rng = mulberry32(options.seed ?? 1);

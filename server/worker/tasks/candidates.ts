@@ -8,13 +8,17 @@
  *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate — or,
  *    split by records, `markCandidates` (each worker marks its records' choices in one shared
  *    flag array) then `collectCandidates` (the flagged pairs, in order);
+ *  - with a per-record budget, instead of the pair list: `lshBounds` (the index's bucket bounds,
+ *    once, shared), `lshSelect` (each record range's best candidates straight from the index:
+ *    engine/index/lshSelection) and `mergeChoices` (their union, sorted);
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
-import { collectSelected, estimatePairs, markSelected, selectByEstimates } from '../../engine/index/candidateSelection';
+import { collectSelected, estimatePairs, lowBytes, markSelected, selectByEstimates, type LowByteSignatures } from '../../engine/index/candidateSelection';
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
-import { packByteSequences, sharedUint32, symbolsAt, type PackedSymbols } from '../packedSymbols';
+import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
+import { sharedUint32, type PackedSymbols } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
 export interface CandidatesPayload {
@@ -47,10 +51,12 @@ export interface LshBandsPayload {
   rows: number;
   bandFrom: number;
   bandTo: number;
+  /** Index the records in this order (engine/index/lsh BuildLshOptions.order). */
+  order?: Uint32Array;
 }
 
 export function lshBandsTask(p: LshBandsPayload, ctx: TaskContext): LshIndex {
-  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo });
+  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo, ...(p.order ? { order: p.order } : {}) });
   ctx.transferResult(index.keys.buffer as ArrayBuffer, index.ids.buffer as ArrayBuffer);
   return index;
 }
@@ -147,38 +153,92 @@ export function collectCandidatesTask(p: CollectPayload): { i: Uint32Array; j: U
   return { i, j };
 }
 
+/** Shared memory for `length` 32-bit values: every worker reads what these tasks return, without a copy. */
+const shared32 = (length: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(1, length) * 4);
+
+export function lshBoundsTask(p: { index: LshIndex }): BucketBounds {
+  return bucketBounds(p.index, shared32);
+}
+
+export interface LshSelectPayload {
+  index: LshIndex;
+  bounds: BucketBounds;
+  /** The low bytes of the index's signatures (from `localityOrder`). */
+  lowBytes: LowByteSignatures;
+  perRecord: number;
+  maxBucketSize: number;
+  minJaccard: number;
+  q?: number;
+  shingles?: Int32Array;
+  recordFrom: number;
+  recordTo: number;
+}
+
+export function lshSelectTask(p: LshSelectPayload, ctx: TaskContext): LshChoices {
+  ctx.throwIfCancelled();
+  return selectFromLsh(
+    p.index,
+    p.bounds,
+    p.lowBytes,
+    {
+      perRecord: p.perRecord,
+      maxBucketSize: p.maxBucketSize,
+      minJaccard: p.minJaccard,
+      ...(p.q !== undefined && p.shingles ? { lengthAware: { q: p.q, shingles: p.shingles } } : {}),
+      recordFrom: p.recordFrom,
+      recordTo: p.recordTo,
+    },
+    (length) => new SharedArrayBuffer(Math.max(1, length) * 4),
+  );
+}
+
+export function mergeChoicesTask(p: { parts: { i: Uint32Array; j: Uint32Array }[]; n: number }): { i: Uint32Array; j: Uint32Array } {
+  return mergeChoices(p.parts, p.n, shared32);
+}
+
 export interface LocalityPayload {
   signatures: Uint32Array;
   packed: PackedSymbols;
   numHashes: number;
+  /**
+   * Instead of a copy of the signatures in the order, their low bytes in it (for lshSelect, in
+   * shared memory; the LSH index reads the original signatures through the order): 8× smaller.
+   */
+  lowBytes?: boolean;
 }
 
 export interface LocalityResult {
   /** order[p] = the record at position p. */
   order: Uint32Array;
-  /** Signatures and symbols in that order (shared memory, like the originals). */
-  signatures: Uint32Array;
+  /** Symbols in that order, and signatures or (with `lowBytes`) their low bytes (shared memory, like the originals). */
   packed: PackedSymbols;
+  signatures?: Uint32Array;
+  lowBytes?: LowByteSignatures;
 }
 
 export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): LocalityResult {
   const H = p.numHashes;
   const order = localityOrder(p.signatures, H);
   ctx.throwIfCancelled();
+  const packed = packInOrder(p.packed, order);
+  ctx.transferResult(order.buffer as ArrayBuffer);
+  if (p.lowBytes) return { order, packed, lowBytes: lowBytes(p.signatures, order.length, H, (bytes) => new SharedArrayBuffer(bytes), order) };
   const signatures = sharedUint32(order.length * H);
   for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
-  const records = Array.from(order, (r) => symbolsAt(p.packed, r));
-  const packed = p.packed.kind === 'bytes' ? packByteSequences(records as Uint8Array[]) : packCodePoints(records as Int32Array[]);
-  ctx.transferResult(order.buffer as ArrayBuffer);
   return { order, signatures, packed };
 }
 
-/** Code-point records packed as they are, in shared memory (packTexts starts from strings). */
-function packCodePoints(records: readonly Int32Array[]): PackedSymbols {
-  const offsets = new Int32Array(new SharedArrayBuffer((records.length + 1) * 4));
-  for (let r = 0; r < records.length; r++) offsets[r + 1] = offsets[r] + records[r].length;
-  const total = offsets[records.length];
-  const data = new Int32Array(new SharedArrayBuffer(Math.max(1, total) * 4), 0, total);
-  for (let r = 0; r < records.length; r++) data.set(records[r], offsets[r]);
-  return { kind: 'codepoints', offsets, data };
+/**
+ * The records of `packed` in `order`, packed again in shared memory: copied straight from range
+ * to range (a view per record first was 500,000 objects at 500,000 records).
+ */
+function packInOrder(packed: PackedSymbols, order: Uint32Array): PackedSymbols {
+  const n = order.length;
+  const offsets = new Int32Array(new SharedArrayBuffer((n + 1) * 4));
+  for (let q = 0; q < n; q++) offsets[q + 1] = offsets[q] + (packed.offsets[order[q] + 1] - packed.offsets[order[q]]);
+  const total = offsets[n];
+  const src = packed.data;
+  const data = packed.kind === 'bytes' ? new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total) : new Int32Array(new SharedArrayBuffer(Math.max(1, total) * 4), 0, total);
+  for (let q = 0; q < n; q++) data.set(src.subarray(packed.offsets[order[q]], packed.offsets[order[q] + 1]), offsets[q]);
+  return packed.kind === 'bytes' ? { kind: 'bytes', offsets, data: data as Uint8Array } : { kind: 'codepoints', offsets, data: data as Int32Array };
 }

@@ -7,7 +7,7 @@
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
 import { headerDescription } from '../../engine/data/labels';
 import type { ReadProblem } from '../../engine/data/records';
-import { packByteSequences, packTexts, type PackedSymbols } from '../packedSymbols';
+import { BytePacker, packTexts, type PackedSymbols } from '../packedSymbols';
 import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
 import { hashFile } from '../contentHash';
@@ -53,21 +53,27 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
     if (isCancelled()) throw new CancelledError(`Reading ${file} was cancelled.`);
   };
   const contentHash = await hashFile(file, checkCancelled);
-  const dataset = await readDataset(file, {
-    ...read,
-    onProgress: (done, total) => {
-      checkCancelled();
-      progress(done, total);
-    },
-  });
   const records: RecordMeta[] = [];
-  let packed: PackedSymbols;
-  if (dataset.kind === 'sequence') {
-    packed = packByteSequences(dataset.records.map((r) => r.sequence));
-    for (const r of dataset.records) {
+  // Sequences are packed as they are read (BytePacker), only their metadata kept.
+  const bases = new BytePacker();
+  const dataset = await readDataset(
+    file,
+    {
+      ...read,
+      onProgress: (done, total) => {
+        checkCancelled();
+        progress(done, total);
+      },
+    },
+    (r) => {
+      bases.push(r.sequence);
       const description = headerDescription(r.header);
       records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), ...(description !== undefined ? { description } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
-    }
+    },
+  );
+  let packed: PackedSymbols;
+  if (dataset.kind === 'sequence') {
+    packed = bases.finish();
   } else {
     packed = packTexts(dataset.records.map((r) => normaliseText(r.text)));
     for (const r of dataset.records) {

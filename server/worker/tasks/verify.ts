@@ -12,7 +12,8 @@ import type { TaskContext } from '../taskContext';
 
 export interface VerifyPayload {
   packed: PackedSymbols;
-  signatures: Uint32Array;
+  /** For the Jaccard pre-filter; not needed (nor read) when minJaccard is 0 and no per-pair floor is given. */
+  signatures?: Uint32Array;
   numHashes: number;
   minJaccard: number;
   /** With these, the pre-filter floor depends on the pair's lengths (see jaccardFloor). */
@@ -34,6 +35,8 @@ export interface VerifyResult {
 
 export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
   const n = p.i.length;
+  const prefilter = p.minJaccard > 0 || (p.q !== undefined && p.shingles !== undefined);
+  if (prefilter && !p.signatures) throw new RangeError('verifyPairs: a Jaccard pre-filter needs the signatures');
   const outI = new Uint32Array(n);
   const outJ = new Uint32Array(n);
   const outId = new Float32Array(n);
@@ -47,7 +50,7 @@ export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
     const a = p.i[t];
     const b = p.j[t];
     const floor = p.q !== undefined && p.shingles ? jaccardFloor(p.q, p.shingles[a], p.shingles[b]) : p.minJaccard;
-    if (floor > 0 && estimateJaccardAt(p.signatures, p.numHashes, a, b) < floor) {
+    if (floor > 0 && estimateJaccardAt(p.signatures!, p.numHashes, a, b) < floor) {
       filtered++;
       continue;
     }
