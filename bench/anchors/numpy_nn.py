@@ -1,8 +1,9 @@
 """Anchor of bench/leaks.bench.ts: brute-force 1-NN of every query image among the reference
 images with NumPy (BLAS matrix products, squared distances ‖q‖² − 2q·r + ‖r‖²), pixels / 255 as
-simlab's raw features. Only the search is timed (reading the IDX files is not).
+simlab's raw features. Timed apart: reading the two IDX files into float32 matrices ("load") and
+the search ("seconds"); the caller times the whole process (interpreter, NumPy import, writing).
 Usage: numpy_nn.py REF_IDX QUERY_IDX OUT_BIN → OUT_BIN: int32 index then float32 distance per
-query; last stdout line: {"seconds": s}."""
+query; last stdout line: {"seconds": search s, "load": read s}."""
 import json, sys, time
 import numpy as np
 
@@ -14,7 +15,9 @@ def read_idx(path):
     return np.frombuffer(buf, dtype=np.uint8, offset=16).reshape(n, h * w).astype(np.float32) / 255.0
 
 
+t = time.perf_counter()
 ref, query = read_idx(sys.argv[1]), read_idx(sys.argv[2])
+load = time.perf_counter() - t
 t = time.perf_counter()
 rn = (ref * ref).sum(1)
 idx = np.empty(len(query), np.int32)
@@ -29,4 +32,4 @@ seconds = time.perf_counter() - t
 with open(sys.argv[3], 'wb') as f:
     f.write(idx.tobytes())
     f.write(dist.tobytes())
-print(json.dumps({"seconds": seconds}))
+print(json.dumps({"seconds": seconds, "load": load}))

@@ -277,10 +277,12 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   const clock = timer();
   const build = (file: string): Promise<VectorIndex> =>
     buildVectorIndex(file, { pool, features, metric, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-  const ref = await build(reference);
+  // Each file is read in a worker of its own: the query files while the reference is read.
+  const [ref, ...read] = await Promise.all([reference, ...queries].map(build));
   const qs: VectorIndex[] = [];
-  for (const file of queries) {
-    const q = await build(file);
+  for (let f = 0; f < queries.length; f++) {
+    const file = queries[f]!;
+    const q = read[f]!;
     if (q.kind !== ref.kind || q.dim !== ref.dim) {
       throw new IncomparableDatasetsError(`${file} has ${q.dim}-value ${q.kind} records (${q.featureKind} features of shape ${q.shape.join('×')}) and ${reference} has ${ref.dim}-value ${ref.kind} records (shape ${ref.shape.join('×')}): the reference and the query must be the same kind with the same width`);
     }

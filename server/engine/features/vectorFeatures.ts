@@ -84,7 +84,12 @@ export function featuresOf(dataset: Pick<VectorDataset, 'kind' | 'shape' | 'dim'
     }
     case 'raw': {
       const divide = kind === 'image' || (kind === 'volume' && allBytes(data));
-      const out = divide ? data.map((v) => v / 255) : data.slice();
+      // A plain loop, not data.map: a callback per value costs ~1 s on 50,000 images of 784 pixels.
+      let out = data;
+      if (divide) {
+        out = new Float32Array(data.length);
+        for (let t = 0; t < out.length; t++) out[t] = data[t] / 255;
+      } else out = data.slice();
       control.onProgress?.(n, n);
       return { data: out, dim, kind: 'raw' };
     }
