@@ -219,9 +219,9 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
 
 export default defineCommand({
   name: 'cluster',
-  summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: DBSCAN on feature vectors)',
+  summary: 'Cluster the records of a dataset (sequences/text: MinHash + LSH + DBSCAN; tables, images, volumes: Leiden communities of the kNN graph, or DBSCAN)',
   usage: [
-    'cluster <dataset> [--mode dbscan|greedy] [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json|uc|clstr|mmseqs] [--out FILE] [--centroids FILE]',
+    'cluster <dataset> [--mode dbscan|greedy|leiden] [--threshold 0.93] [--min-pts 2] [--kmer 15] [--format tsv|json|uc|clstr|mmseqs] [--out FILE] [--centroids FILE]',
     'cluster <table|images|volumes> [--mode leiden|dbscan] [--eps D] [--min-pts 5] [--mutual-k 8] [--features raw|hog|scaled] [--metric euclidean] [--format tsv|json] [--out FILE]',
     'cluster <dataset> --model DIR [--mode leiden|dbscan] [--eps D] [--min-pts 5] [--mutual-k 8] [--format tsv|json] [--out FILE]',
   ],
@@ -234,9 +234,9 @@ export default defineCommand({
     '--derep: records identical up to case and strand are clustered once (counted as many, for DBSCAN and the greedy order) and every copy gets its original\'s cluster, representative and identity.',
     'Other tools: --format uc (vsearch/USEARCH), clstr (cd-hit), mmseqs (representative<TAB>member); there a noise record is a cluster of one. --centroids FILE writes the representatives as FASTA with ;size=N.',
     'Identity = 1 − (edit distance − length difference) / shorter length (cd-hit-est\'s sense).',
-    'Numeric datasets: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
+    'Numeric datasets: --mode leiden (default) cuts the 15-nearest-neighbour graph (UMAP weights) into Leiden communities, those smaller than --min-pts are noise; --mode dbscan (implied by --eps or --mutual-k) is the study\'s DBSCAN: without --eps, eps is read off the k-distance curve (k = min-pts) and printed.',
     'Indexes are cached by file content and parameters; the second run on a file skips sketching.',
-    "--model DIR: DBSCAN on a trained model's embeddings, in its distance (eps in that distance's units).",
+    "--model DIR: clusters a trained model's embeddings, in its distance (Leiden, or DBSCAN with eps in that distance's units).",
   ].join('\n'),
   options: {
     ...CLUSTER_OPTIONS,

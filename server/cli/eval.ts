@@ -102,7 +102,11 @@ async function evalModel(file: string, modelDir: string, options: EvalOptions, i
       throw err;
     }
   });
-  const clusteringNote = outcome ? `DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}` : `no DBSCAN scores: ${unclustered}`;
+  const clusteringNote = !outcome
+    ? `no clustering scores: ${unclustered}`
+    : outcome.stats.path === 'leiden'
+    ? `Leiden communities of the 15-nearest-neighbour graph (${outcome.stats.edges} links), min-pts ${params.minPts}`
+    : `DBSCAN eps ${formatNumber(outcome.eps)}${outcome.epsEstimate ? ' (from the k-distance curve)' : ''}, min-pts ${params.minPts}`;
   reportWarnings(io, 'eval', embedded.index.warnings);
   const { index, manifest } = embedded;
   const truth = index.records.map((r) => r.label ?? '');

@@ -147,6 +147,6 @@ export async function clusterModelEmbeddings(embedded: ModelEmbeddings, params: 
     edges: { i: new Uint32Array(0), j: new Uint32Array(0), identity: new Float32Array(0), distance: new Float32Array(0) },
     eps: clustering.eps,
     ...(clustering.epsEstimate ? { epsEstimate: clustering.epsEstimate } : {}),
-    stats: { path: clustering.method, edges: clustering.edges ?? 0, ...(clustering.keptEdges !== undefined ? { keptEdges: clustering.keptEdges } : {}), fromCache: false, seconds: { DBSCAN: (performance.now() - t) / 1000 } },
+    stats: { path: clustering.method, edges: clustering.edges ?? 0, ...(clustering.keptEdges !== undefined ? { keptEdges: clustering.keptEdges } : {}), fromCache: false, seconds: { [clustering.method === 'leiden' ? 'Leiden' : 'DBSCAN']: (performance.now() - t) / 1000 } },
   };
 }

@@ -94,7 +94,7 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
     if (err instanceof Error && err.name === 'TooFewRecordsError') err.message = `${file}: ${err.message}`;
     throw err;
   });
-  lap('DBSCAN');
+  lap(clustering.method === 'leiden' ? 'Leiden' : 'DBSCAN');
   let edges: NeighbourEdges;
   if (clustering.nearest) {
     edges = { ...clustering.nearest, identity: clustering.nearest.distance.map((d) => scoreOfDistance(index.metric, d)) };

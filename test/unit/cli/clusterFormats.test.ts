@@ -205,7 +205,7 @@ void describe('simlab cluster: representatives and exported formats', () => {
     assert.match(bad.stderr, /--min-pts applies to --mode dbscan/);
     const unknown = await simlab('cluster', SAMPLE, '--mode', 'kmeans');
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /--mode is dbscan or greedy/);
+    assert.match(unknown.stderr, /--mode is dbscan, greedy or leiden/);
   });
 
   for (const mode of ['dbscan', 'greedy']) {

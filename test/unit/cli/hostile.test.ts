@@ -150,7 +150,12 @@ void describe('hostile headers and degenerate datasets', () => {
     const rows = r.stdout.trimEnd().split('\n').slice(1);
     assert.equal(rows.length, 40);
     assert.deepEqual([...new Set(rows.map((row) => row.split('\t')[1]))], ['0']);
-    assert.match(r.stderr, /40 records → 1 clusters, 0 noise.*identical neighbours/u);
+    assert.match(r.stderr, /40 records → 1 clusters, 0 noise.*Leiden communities/u);
+    // The study's DBSCAN: eps from a k-distance curve of zeros still clusters identical records together.
+    const d = await simlab('cluster', table, '--label-column', 'label', '--mode', 'dbscan');
+    assert.equal(d.status, 0, d.stderr);
+    assert.deepEqual([...new Set(d.stdout.trimEnd().split('\n').slice(1).map((row) => row.split('\t')[1]))], ['0']);
+    assert.match(d.stderr, /40 records → 1 clusters, 0 noise.*identical neighbours/u);
     const e = await simlab('eval', table, '--label-column', 'label', '--json');
     assert.equal(e.status, 0, e.stderr);
     assert.equal((JSON.parse(e.stdout) as { clusters: number }).clusters, 1);
@@ -172,12 +177,12 @@ void describe('hostile headers and degenerate datasets', () => {
     mkdirSync(path.join(dir, 'one-image', 'bag'), { recursive: true });
     copyFileSync(PNG, path.join(dir, 'one-image', 'bag', 'only.png'));
     const cases: [string[], RegExp][] = [
-      [['cluster', path.join(dir, 'one.csv')], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
-      [['eval', path.join(dir, 'one.csv'), '--label-column', 'label'], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
-      [['cluster', path.join(dir, 'empty.npy')], /too few records to cluster: 0; at least minPts \(5\) are needed/u],
-      [['cluster', path.join(dir, 'none-idx3-ubyte')], /too few records to cluster: 0; at least minPts \(5\) are needed/u],
-      [['cluster', path.join(dir, 'one.csv'), '--min-pts', '1'], /too few records to pick eps: 1; .*give eps/u],
-      [['cluster', path.join(dir, 'one-image')], /too few records to cluster: 1; at least minPts \(5\) are needed/u],
+      [['cluster', path.join(dir, 'one.csv')], /too few records to cluster: 1; at least 5 are needed \(minPts 5\)/u],
+      [['eval', path.join(dir, 'one.csv'), '--label-column', 'label'], /too few records to cluster: 1; at least 5 are needed \(minPts 5\)/u],
+      [['cluster', path.join(dir, 'empty.npy')], /too few records to cluster: 0; at least 5 are needed \(minPts 5\)/u],
+      [['cluster', path.join(dir, 'none-idx3-ubyte')], /too few records to cluster: 0; at least 5 are needed \(minPts 5\)/u],
+      [['cluster', path.join(dir, 'one.csv'), '--mode', 'dbscan', '--min-pts', '1'], /too few records to pick eps: 1; .*give eps/u],
+      [['cluster', path.join(dir, 'one-image')], /too few records to cluster: 1; at least 5 are needed \(minPts 5\)/u],
     ];
     for (const [args, message] of cases) {
       const r = await simlab(...args);

@@ -50,7 +50,7 @@ void describe('simlab train', () => {
 
   void test('eval, similar and cluster take --model DIR', async () => {
     const model = path.join(dir, 'simlab-models', 'iris');
-    const [evaluated, similar, clustered] = await Promise.all([simlab('eval', IRIS, '--model', model, '--json'), simlab('similar', IRIS, '--model', model, '--id', '0', '-k', '3'), simlab('cluster', IRIS, '--model', model, '--format', 'json', '--mutual-k', '0')]);
+    const [evaluated, similar, clustered, evaluatedDbscan] = await Promise.all([simlab('eval', IRIS, '--model', model, '--json'), simlab('similar', IRIS, '--model', model, '--id', '0', '-k', '3'), simlab('cluster', IRIS, '--model', model, '--format', 'json', '--mutual-k', '0'), simlab('eval', IRIS, '--model', model, '--mode', 'dbscan')]);
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const s = JSON.parse(evaluated.stdout) as Record<string, number>;
     for (const k of ['precision_at_1', 'r_precision', 'map_at_r', 'recall_at_1', 'recall_at_5', 'recall_at_10', 'triplet_accuracy', 'verification_accuracy', 'ari', 'nmi']) assert.ok(s[k]! >= 0 && s[k]! <= 1, `${k} ${s[k]}`);
@@ -58,7 +58,9 @@ void describe('simlab train', () => {
     assert.equal(s.queries, 150);
     assert.ok(s.recall_at_10! >= s.recall_at_1!);
     assert.equal(s.recall_at_1, s.precision_at_1);
-    assert.match(evaluated.stderr, /model iris-siamese-\S+ \(dense encoder, 8-dim embeddings, euclidean distance\); DBSCAN eps/);
+    assert.match(evaluated.stderr, /model iris-siamese-\S+ \(dense encoder, 8-dim embeddings, euclidean distance\); Leiden communities of the 15-nearest-neighbour graph \(\d+ links\), min-pts 5/);
+    assert.equal(evaluatedDbscan.status, 0, evaluatedDbscan.stderr);
+    assert.match(evaluatedDbscan.stderr, /euclidean distance\); DBSCAN eps/);
     assert.equal(similar.status, 0, similar.stderr);
     const rows = similar.stdout.trimEnd().split('\n');
     assert.equal(rows[0], 'record_id\tscore\tdistance');
@@ -70,9 +72,9 @@ void describe('simlab train', () => {
     const c = JSON.parse(clustered.stdout) as { stats: { features: string; model: string; records: number } };
     assert.equal(c.stats.features, 'model');
     assert.match(c.stats.model, /^iris-siamese-/);
-    // --mutual-k 0: plain DBSCAN on the embeddings' eps-graph; by default (eval) the mutual 8-NN links.
+    // --mutual-k 0: plain DBSCAN on the embeddings' eps-graph; eval --mode dbscan: on the mutual 8-NN links.
     assert.doesNotMatch(clustered.stderr, /between mutual neighbours/);
-    assert.match(evaluated.stderr, /between mutual neighbours/);
+    assert.match(evaluatedDbscan.stderr, /between mutual neighbours/);
   });
 
   void test('16S FASTA with genus labels: conv1d on one-hot, then similar --model ranks sequences', async () => {
@@ -173,7 +175,7 @@ void describe('simlab train', () => {
     // Three records are too few for DBSCAN on the latent codes (minPts 5): no clusters, and the reason, rather than eps NaN.
     assert.deepEqual(Object.keys(e).sort(), ['reconstruction_mse', 'records']);
     assert.ok(e.reconstruction_mse! > 0);
-    assert.match(r.stderr, /no class with 2 labelled records, so no retrieval scores; no DBSCAN scores: too few records to cluster: 3; at least minPts \(5\) are needed/);
+    assert.match(r.stderr, /no class with 2 labelled records, so no retrieval scores; no clustering scores: too few records to cluster: 3; at least 5 are needed \(minPts 5\)/);
     assert.doesNotMatch(r.stderr, /NaN/);
   });
 
