@@ -10,7 +10,8 @@
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { checkMatrix, resolveMetric, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { mergeKnnPartials } from '../engine/index/knnPartial';
 import type { NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
@@ -68,7 +69,7 @@ function metricOf(o: MetricOptions): MetricOptions {
 }
 
 /** The tasks that answer for a slice [from, to) of query rows. */
-type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
+type ChunkedTask = 'vectorKnn' | 'vectorKnnSymmetric' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
 
 /** Runs the chunks [cuts[c], cuts[c+1]) of `task` through the pool, summing progress in rows. */
 async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage: string, cuts: number[], task: K, payload: (from: number, to: number) => TaskPayload<Tasks, K>): Promise<TaskResult<Tasks, K>[]> {
@@ -96,10 +97,42 @@ async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage
   return results;
 }
 
-/** Exact kNN of every data row (or of `queries`, or of `rows`) in the pool; same result as knnExact. */
+/** Rows per square block of the symmetric all-rows path (knnSymmetricPartial's tiles). */
+const SYMMETRIC_BLOCK = 512;
+
+/**
+ * The kNN of every data row (each without itself) from the upper-triangle tiles, each worker a
+ * run of tile rows cut at equal tile counts (tile row b has nb − b tiles), the partials merged by
+ * (exact key, index); null when the metric has no dot form or a worker has no GEMM.
+ */
+async function knnAllRowsInPool(shared: Float32Array, n: number, dim: number, k: number, options: KnnJobOptions): Promise<KnnResult | null> {
+  const metric = metricOf(options);
+  const m = resolveMetric(metric).metric;
+  if ((m !== 'euclidean' && m !== 'sqeuclidean' && m !== 'cosine') || n < 2) return null;
+  // Small data: about four tile rows per worker, so that the cuts can balance the tile counts.
+  const block = Math.min(SYMMETRIC_BLOCK, Math.max(1, Math.ceil(n / (4 * options.pool.size))));
+  const nb = Math.ceil(n / block);
+  const cuts = cutByWork(nb, Math.max(1, Math.min(nb, options.pool.size * (options.chunksPerWorker ?? 1))), (b) => nb - b);
+  const parts = await runChunks(options, 'kNN', cuts, 'vectorKnnSymmetric', (blockFrom, blockTo) => ({ data: shared, n, dim, ...metric, k, block, blockFrom, blockTo }));
+  if (parts.some((p) => p === null)) return null;
+  return mergeKnnPartials(
+    parts.map((p) => p!),
+    n,
+    metric,
+  );
+}
+
+/**
+ * Exact kNN of every data row (or of `queries`, or of `rows`) in the pool; same result as knnExact.
+ * Every data row as a query (the default) runs on the symmetric tiles: each pair's product once.
+ */
 export async function knnInPool(data: Float32Array, n: number, dim: number, k: number, options: KnnJobOptions): Promise<KnnResult> {
   checkMatrix(data, n, dim);
   const shared = sharedCopy(data.subarray(0, n * dim));
+  if (!options.queries && !options.rows && options.excludeSelf !== false && Number.isInteger(k) && k >= 1) {
+    const all = await knnAllRowsInPool(shared, n, dim, k, options);
+    if (all) return all;
+  }
   const queries = options.queries ? sharedCopy(options.queries) : undefined;
   const nq = options.rows ? options.rows.length : queries ? queries.length / dim : n;
   if (!Number.isInteger(nq)) throw new RangeError(`queries: ${queries?.length} values are not a whole number of rows of ${dim}`);

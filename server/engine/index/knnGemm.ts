@@ -21,6 +21,7 @@
 import { cosineDistance } from '../measures/vector';
 import { loadGemm, productErrorBound, type Gemm } from './gemm';
 import {
+  checkMatrix,
   grow,
   knnExact,
   ownRow,
@@ -29,10 +30,14 @@ import {
   resolveMetric,
   squaredNorms,
   type KnnResult,
+  type MetricOptions,
   type QueryOptions,
   type RangeOptions,
   type RangeResult,
 } from './knnExact';
+import { mergeKnnPartials, type KnnPartial } from './knnPartial';
+
+export { mergeKnnPartials, type KnnPartial };
 
 /** Query rows per left operand and data rows per right operand of a GEMM tile. */
 const QUERY_BLOCK = 256;
@@ -220,6 +225,131 @@ export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: num
   return { nq, k, indices, distances };
 }
 
+/** Rows per square block of the symmetric all-rows path (tiles of SYMMETRIC_BLOCK²). */
+const SYMMETRIC_BLOCK = 512;
+
+export interface SymmetricOptions extends MetricOptions {
+  /** Rows per square block (default 512; tests use small ones). */
+  block?: number;
+  /** The tile rows [blockFrom, blockTo) of blocks computed here (default all of them). */
+  blockFrom?: number;
+  blockTo?: number;
+  /** Work done of total, in tiles, after each data block. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Square blocks of the symmetric path for n rows. */
+export function symmetricBlocks(n: number, block = SYMMETRIC_BLOCK): number {
+  if (!(Number.isInteger(block) && block >= 1)) throw new RangeError(`block must be a positive integer, got ${block}`);
+  return Math.ceil(n / block);
+}
+
+/**
+ * The kNN of every data row (each without itself) from the upper-triangle tiles only: each pair's
+ * product is needed once, so tile (b, c) with b ≤ c feeds row i of block b with column j and row j
+ * of block c with row i (the tile's transpose); the diagonal tiles feed their pairs j > i both ways.
+ * Half the GEMM work of knnExactGemm on all rows. With [blockFrom, blockTo) a subset of the tile
+ * rows, the answer is partial: it covers the pairs of those tiles, and partials of disjoint tile
+ * rows merge (mergeKnnPartials) into knnExact's result, bit for bit — each worker's candidates
+ * pass the same bounds as in knnExactGemm (a pair pruned by a partial's bound has an exact key
+ * strictly above that partial's k-th, so it is in no merged top k). Null when the metric has no
+ * dot form or the norms could overflow float32 products (callers use knnExact's paths then).
+ */
+export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: SymmetricOptions = {}): KnnPartial | null {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  checkMatrix(data, n, dim);
+  const B = options.block ?? SYMMETRIC_BLOCK;
+  const nb = symmetricBlocks(n, B);
+  const b0 = options.blockFrom ?? 0;
+  const b1 = options.blockTo ?? nb;
+  if (!(Number.isInteger(b0) && Number.isInteger(b1) && 0 <= b0 && b0 <= b1 && b1 <= nb)) throw new RangeError(`tile rows [${b0}, ${b1}) are not within [0, ${nb})`);
+  k = Math.min(k, n - 1);
+  const count = new Int32Array(n);
+  const indices = new Int32Array(n * Math.max(k, 0)).fill(-1);
+  const keys = new Float64Array(n * Math.max(k, 0)).fill(Infinity);
+  if (k <= 0) return { n, k: Math.max(k, 0), count, indices, keys };
+  const D = data.subarray(0, n * dim);
+  const form = dotForm(gemm, D, n, D, n, dim, options);
+  if (!form) return null;
+  const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
+  const sel = new Candidates(n, k);
+  const bound = sel.bound;
+  let total = 0;
+  for (let b = b0; b < b1; b++) total += nb - b;
+  let done = 0;
+  const left = [];
+  try {
+    for (let b = b0; b < b1; b++) left.push(gemm.left(D, b * B, Math.min(n, (b + 1) * B), dim));
+    for (let c = b0; c < nb; c++) {
+      const j0 = c * B;
+      const j1 = Math.min(n, j0 + B);
+      const w = j1 - j0;
+      const right = gemm.right(D, j0, j1, dim);
+      try {
+        for (let b = b0; b < Math.min(b1, c + 1); b++) {
+          const tile = gemm.multiply(left[b - b0], right);
+          const i0 = b * B;
+          const i1 = i0 + left[b - b0].rows;
+          for (let i = i0; i < i1; i++) {
+            const o = (i - i0) * w - j0;
+            const start = b === c ? i + 1 : j0;
+            // Both directions of each pair; NaN bounds fail `>` and go on as candidates, as in knnExactGemm.
+            if (cosine) {
+              const zi = zero !== null && zero[i] === 1;
+              const aqi = lowerQ[i];
+              const adi = lowerD[i];
+              let bi = bound[i];
+              for (let j = start; j < j1; j++) {
+                const t = tile[o + j];
+                if (zi) bi = sel.add(i, j, -Infinity, Infinity);
+                else {
+                  const ab = aqi * lowerD[j];
+                  const lower = 1 - cosSlack + ab * (t + cosUnder);
+                  if (!(lower > bi)) bi = sel.add(i, j, lower, 1 + cosSlack + ab * (t - cosUnder));
+                }
+                if (zero !== null && zero[j] === 1) sel.add(j, i, -Infinity, Infinity);
+                else {
+                  const ab = lowerQ[j] * adi;
+                  const lower = 1 - cosSlack + ab * (t + cosUnder);
+                  if (!(lower > bound[j])) sel.add(j, i, lower, 1 + cosSlack + ab * (t - cosUnder));
+                }
+              }
+            } else {
+              const lqi = lowerQ[i];
+              const uqi = upperQ[i];
+              const ldi = lowerD[i];
+              const udi = upperD[i];
+              let bi = bound[i];
+              for (let j = start; j < j1; j++) {
+                const t2 = 2 * tile[o + j];
+                const li = lqi + lowerD[j] - t2;
+                if (!(li > bi)) bi = sel.add(i, j, li, uqi + upperD[j] - t2);
+                const lj = lowerQ[j] + ldi - t2;
+                if (!(lj > bound[j])) sel.add(j, i, lj, upperQ[j] + udi - t2);
+              }
+            }
+          }
+          done++;
+        }
+      } finally {
+        gemm.dispose(right);
+      }
+      options.onProgress?.(done, total);
+    }
+  } finally {
+    gemm.dispose(...left);
+  }
+  for (let r = 0; r < n; r++) count[r] = sel.partial(r, form.exact, indices, keys);
+  return { n, k, count, indices, keys };
+}
+
+/** knnExact of every data row (each without itself) on the symmetric tiles, in this thread. */
+export function knnAllRowsGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: SymmetricOptions = {}): KnnResult {
+  const { blockFrom: _f, blockTo: _t, ...rest } = options;
+  const part = knnSymmetricPartial(gemm, data, n, dim, k, rest);
+  return part ? mergeKnnPartials([part], n, options) : knnExact(data, n, dim, k, options.metric !== undefined ? { metric: options.metric, ...(options.p !== undefined ? { p: options.p } : {}) } : {});
+}
+
 /** Per-query candidate lists and heaps of upper keys (see knnExactGemm). */
 export class Candidates {
   /** U per query: the k-th smallest upper key so far (∞ until k pairs were seen). */
@@ -326,6 +456,26 @@ export class Candidates {
     }
     key[0] = bestKey;
     return best;
+  }
+
+  /**
+   * Like finish, for a partial kNN: up to k of the surviving candidates (fewer when fewer pairs
+   * were seen), their exact keys, sorted by (key, index), into row q; returns how many.
+   */
+  partial(q: number, exact: (q: number, j: number) => number, indices: Int32Array, keys: Float64Array): number {
+    const js = this.js[q];
+    const lows = this.lows[q];
+    const bound = this.bound[q];
+    const keep: { j: number; key: number }[] = [];
+    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: exact(q, js[t]) });
+    keep.sort((a, b) => a.key - b.key || a.j - b.j);
+    const k = this.k;
+    const m = Math.min(k, keep.length);
+    for (let t = 0; t < m; t++) {
+      indices[q * k + t] = keep[t].j;
+      keys[q * k + t] = keep[t].key;
+    }
+    return m;
   }
 
   /** Exact keys of the surviving candidates; the k smallest by (key, index) into row q. */

@@ -5,6 +5,9 @@
  * result type:
  * - `vectorKnn`: exact k nearest neighbours of query rows [from, to) (of the data, or of
  *   `queries`), or of the data rows listed in `rows`;
+ * - `vectorKnnSymmetric`: the partial kNN of every data row from the upper-triangle GEMM tiles
+ *   of tile rows [blockFrom, blockTo) (engine/index/knnGemm.ts knnSymmetricPartial; the caller
+ *   merges the partials), or null when this worker has no GEMM or the data no dot form;
  * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
  *   `distances: false`: ids only);
  * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
@@ -29,7 +32,7 @@ import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
 import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
 import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
-import { knnExactFast, rangeQueryFast } from '../../engine/index/knnGemm';
+import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
 import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
@@ -47,6 +50,13 @@ export interface VectorKnnPayload extends VectorData {
   queries?: Float32Array;
   rows?: Int32Array;
   excludeSelf?: boolean;
+}
+
+export interface VectorKnnSymmetricPayload extends VectorData {
+  k: number;
+  block: number;
+  blockFrom: number;
+  blockTo: number;
 }
 
 export interface VectorRangePayload extends VectorData {
@@ -137,6 +147,14 @@ export async function vectorKnnTask(p: VectorKnnPayload, ctx: TaskContext): Prom
   return r;
 }
 
+export async function vectorKnnSymmetricTask(p: VectorKnnSymmetricPayload, ctx: TaskContext): Promise<KnnPartial | null> {
+  const gemm = await loadGemm();
+  if (!gemm) return null;
+  const r = knnSymmetricPartial(gemm, p.data, p.n, p.dim, p.k, { ...metricOf(p), block: p.block, blockFrom: p.blockFrom, blockTo: p.blockTo, onProgress: blockProgress(ctx) });
+  if (r) ctx.transferResult(r.count.buffer as ArrayBuffer, r.indices.buffer as ArrayBuffer, r.keys.buffer as ArrayBuffer);
+  return r;
+}
+
 export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): Promise<RangeResult> {
   const onProgress = blockProgress(ctx);
   const metric = { ...metricOf(p), distances: p.distances ?? true };
@@ -208,6 +226,7 @@ export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: 
 /** The vector neighbour tasks by name: for the registry, and for test workers that serve only these. */
 export const vectorTasks = {
   vectorKnn: vectorKnnTask,
+  vectorKnnSymmetric: vectorKnnSymmetricTask,
   vectorRange: vectorRangeTask,
   vectorNearestWithin: vectorNearestWithinTask,
   vectorGridCluster: vectorGridClusterTask,

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { knnExact, rangeQuery, type KnnResult, type MetricOptions, type RangeResult } from '../../../server/engine/index/knnExact';
-import { knnExactFast, knnExactGemm, rangeQueryFast, rangeQueryGemm } from '../../../server/engine/index/knnGemm';
+import { knnAllRowsGemm, knnExactFast, knnExactGemm, knnSymmetricPartial, mergeKnnPartials, rangeQueryFast, rangeQueryGemm, symmetricBlocks, type KnnPartial } from '../../../server/engine/index/knnGemm';
 import { mulberry32 } from '../features/rng';
 
 const DOT_METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'minkowski', p: 2 }];
@@ -70,6 +70,64 @@ void describe('knnExactGemm / rangeQueryGemm', () => {
       ),
       { seed: 7101, numRuns: 120 },
     );
+  });
+
+  void it('symmetric all-rows path: upper-triangle tiles, any split of tile rows merged, equal knnExact with ties and duplicate rows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 2, max: 120 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        fc.constantFrom(...DOT_METRICS),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 30 }),
+        (seed, n, dim, k, integral, metric, block, duplicates) => {
+          // Integral data in {−1, 0, 1, 2} gives many equal distances; copied rows give zero
+          // distances between distinct indices (and, under cosine, zero rows).
+          const data = randomMatrix(seed, n, dim, integral);
+          const rng = mulberry32(seed ^ 0x5eed);
+          for (let d = 0; d < duplicates; d++) {
+            const from = Math.floor(rng() * n);
+            const to = Math.floor(rng() * n);
+            data.copyWithin(to * dim, from * dim, (from + 1) * dim);
+          }
+          const want = knnExact(data, n, dim, k, metric);
+          assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, k, { ...metric, block }), want, 'one partial');
+          // Tile rows cut at random points, as the pool cuts them: each part alone is partial.
+          const nb = symmetricBlocks(n, block);
+          const cuts = [0, ...Array.from({ length: 3 }, () => Math.floor(rng() * (nb + 1))), nb].sort((a, b) => a - b);
+          const parts: KnnPartial[] = [];
+          for (let c = 0; c + 1 < cuts.length; c++) {
+            const part = knnSymmetricPartial(gemm, data, n, dim, k, { ...metric, block, blockFrom: cuts[c], blockTo: cuts[c + 1] });
+            assert.ok(part);
+            parts.push(part);
+          }
+          assertSameKnn(mergeKnnPartials(parts.reverse(), n, metric), want, `merged at ${cuts.join(',')}`);
+        },
+      ),
+      { seed: 7105, numRuns: 150 },
+    );
+  });
+
+  void it('symmetric path: exact where float32 products are far off, null for metrics without a dot form', () => {
+    const dim = 24;
+    const n = 300;
+    const rng = mulberry32(7106);
+    const data = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < dim; t++) data[i * dim + t] = i < 100 ? 1e3 + (i % 7) : i < 200 ? (t === 0 ? 1e4 : rng() * 0.03) : i < 215 ? 0 : (rng() - 0.5) * 3e3;
+    }
+    for (const metric of DOT_METRICS) {
+      const want = knnExact(data, n, dim, 15, metric);
+      assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, 15, { ...metric, block: 37 }), want, `${metric.metric}`);
+      const parts = [0, 2, 5, symmetricBlocks(n, 37)].slice(1).map((to, c, a) => knnSymmetricPartial(gemm, data, n, dim, 15, { ...metric, block: 37, blockFrom: c === 0 ? 0 : a[c - 1], blockTo: to })!);
+      assertSameKnn(mergeKnnPartials(parts, n, metric), want, `${metric.metric} in 3 parts`);
+    }
+    assert.equal(knnSymmetricPartial(gemm, data, n, dim, 5, { metric: 'manhattan' }), null);
+    assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, 5, { metric: 'manhattan' }), knnExact(data, n, dim, 5, { metric: 'manhattan' }), 'manhattan falls back');
+    assert.throws(() => knnSymmetricPartial(gemm, data, n, dim, 5, { block: 37, blockFrom: 3, blockTo: 99 }), /tile rows/);
   });
 
   void it('equal rangeQuery on random data (all pairs, j > i only, a row range), ties on the boundary', () => {

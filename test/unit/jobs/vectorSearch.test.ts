@@ -78,6 +78,21 @@ void describe('vector kNN over the pool', () => {
     assert.deepEqual(await knnInPool(data, n, dim, 4, { pool, rows }), knnExact(data, n, dim, 4, { rows }));
   });
 
+  void test('kNN of every row on the symmetric tiles (partials of tile rows merged across workers) equals knnExact, with ties and duplicate rows', async () => {
+    const n = 2300;
+    const dim = 9;
+    // Small integers: many equal distances, and copied rows at distance 0 from each other.
+    const rng = mulberry32(5609);
+    const data = Float32Array.from({ length: n * dim }, () => Math.floor(rng() * 4) - 1);
+    for (let d = 0; d < 200; d++) data.copyWithin(Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim + dim);
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
+      for (const chunksPerWorker of [1, 3]) {
+        assert.deepEqual(await knnInPool(data, n, dim, 12, { pool, ...metric, chunksPerWorker }), knnExact(data, n, dim, 12, metric), `${metric.metric}, ${chunksPerWorker} chunks per worker`);
+      }
+    }
+    assert.deepEqual(await knnInPool(data, 3, dim, 5, { pool }), knnExact(data, 3, dim, 5), 'k beyond n − 1');
+  });
+
   void test('nearest within eps (queries, rows, every row) equals the single-thread reference; the leak eps rule equals the 1-NN of every sampled row', async () => {
     const n = 2600;
     const dim = 10;
