@@ -113,7 +113,10 @@ async function knnAllRowsInPool(shared: Float32Array, n: number, dim: number, k:
   const block = Math.min(SYMMETRIC_BLOCK, Math.max(1, Math.ceil(n / (4 * options.pool.size))));
   const nb = Math.ceil(n / block);
   const cuts = cutByWork(nb, Math.max(1, Math.min(nb, options.pool.size * (options.chunksPerWorker ?? 1))), (b) => nb - b);
-  const parts = await runChunks(options, 'kNN', cuts, 'vectorKnnSymmetric', (blockFrom, blockTo) => ({ data: shared, n, dim, ...metric, k, block, blockFrom, blockTo }));
+  // Progress in rows, as on the other path (the chunks are cut in tile rows).
+  const report = options.onProgress;
+  const inRows = report ? { ...options, onProgress: (stage: string, done: number, total: number) => report(stage, Math.round((done / Math.max(1, total)) * n), n) } : options;
+  const parts = await runChunks(inRows, 'kNN', cuts, 'vectorKnnSymmetric', (blockFrom, blockTo) => ({ data: shared, n, dim, ...metric, k, block, blockFrom, blockTo }));
   if (parts.some((p) => p === null)) return null;
   return mergeKnnPartials(
     parts.map((p) => p!),
