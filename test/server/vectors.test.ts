@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HoverRequest, type Diagnostic, type Hover, type MarkupContent } from 'vscode-languageserver-protocol/node';
+import { DidChangeConfigurationNotification, HoverRequest, type Diagnostic, type Hover, type MarkupContent } from 'vscode-languageserver-protocol/node';
 import { existsSync } from 'node:fs';
 import { ClusterRequest, DatasetsRequest, EmbeddingMapRequest, FindSimilarRequest, ModelsRequest, TrainingMetricsNotification, TrainRequest } from '../../server/protocol';
 import { LspTestClient } from './lspClient';
@@ -67,6 +67,27 @@ void describe('numeric datasets in the editor (host over stdio)', { timeout: 180
     assert.ok(clusterDiag, 'a cluster diagnostic with related information');
     assert.match(clusterDiag.relatedInformation?.[0]?.message ?? '', /^\d+ · distance [\d.]+$/u);
     for (const d of diags.filter((x) => text(x).startsWith('outlier'))) assert.match(text(d), /within distance|distance [\d.]+, too few neighbours/u);
+  });
+
+  void test('the vectors.clustering setting picks the method: Leiden by default, the study\'s DBSCAN with vectors.eps', async () => {
+    const byDefault = await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri });
+    assert.ok('Leiden' in byDefault.stats.seconds && !('DBSCAN' in byDefault.stats.seconds), Object.keys(byDefault.stats.seconds).join(', '));
+    host.handleServerRequest('workspace/configuration', (params) => {
+      const items = (params as { items: { section?: string }[] }).items;
+      return items.map((item) => (item.section === 'similarityLab' ? { vectors: { clustering: 'dbscan', eps: 0.45 } } : {}));
+    });
+    try {
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      const dbscan = await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri });
+      assert.ok('DBSCAN' in dbscan.stats.seconds && !('Leiden' in dbscan.stats.seconds), Object.keys(dbscan.stats.seconds).join(', '));
+      assert.equal(dbscan.stats.eps, 0.45, 'the eps setting is the radius');
+      // A request's own method wins over the setting.
+      const leiden = await host.connection.sendRequest(ClusterRequest.type, { uri: irisUri, params: { method: 'leiden' } });
+      assert.ok('Leiden' in leiden.stats.seconds, Object.keys(leiden.stats.seconds).join(', '));
+    } finally {
+      host.handleServerRequest('workspace/configuration', (params) => ((params as { items?: unknown[] }).items ?? []).map(() => null));
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    }
   });
 
   void test('hover on a row: values, label, cluster and nearest rows by distance', async () => {
