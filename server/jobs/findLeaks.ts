@@ -276,7 +276,7 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   const metric = options.metric ?? 'euclidean';
   const clock = timer();
   const build = (file: string): Promise<VectorIndex> =>
-    buildVectorIndex(file, { pool, features, metric, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    buildVectorIndex(file, { pool, features, metric, warmGemm: true, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   // Each file is read in a worker of its own: the query files while the reference is read.
   const [ref, ...read] = await Promise.all([reference, ...queries].map(build));
   const qs: VectorIndex[] = [];

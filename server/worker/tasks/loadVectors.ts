@@ -12,6 +12,7 @@ import { defaultFeatureKind, featuresOf, type FeatureKind } from '../../engine/f
 import type { StandardScalerJson } from '../../engine/features/scaler';
 import { CancelledError } from '../errors';
 import { contentHashOf } from '../contentHash';
+import { loadGemm } from '../../engine/index/gemm';
 import type { RecordMeta } from './loadDataset';
 import type { TaskContext } from '../taskContext';
 
@@ -29,6 +30,11 @@ export interface LoadVectorsPayload {
   previews?: boolean;
   /** The content key when the caller already has it (it looked in the cache first): not hashed twice. */
   contentHash?: string;
+  /**
+   * Also load this worker's GEMM (TensorFlow.js and its wasm backend, ~0.5 s) while reading, for a
+   * search that follows: the worker that reads the smaller file is otherwise idle meanwhile.
+   */
+  warmGemm?: boolean;
 }
 
 /** A record's preview: 8-bit pixels (images; volumes: their middle slice) or a text excerpt (table rows). */
@@ -158,8 +164,14 @@ function previewsOf(dataset: { kind: VectorKind; shape: number[]; dim: number; d
   return out;
 }
 
-export function loadVectorsTask(p: LoadVectorsPayload, ctx: TaskContext): Promise<LoadedVectors> {
-  return loadVectors(p, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
+export async function loadVectorsTask(p: LoadVectorsPayload, ctx: TaskContext): Promise<LoadedVectors> {
+  // A backend that fails to load is the search's to report (it falls back): not the read's.
+  const warm = p.warmGemm ? loadGemm().catch(() => null) : undefined;
+  try {
+    return await loadVectors(p, () => ctx.isCancelled(), (stage, done, total) => ctx.progress(done, total, stage));
+  } finally {
+    await warm;
+  }
 
 }
 
