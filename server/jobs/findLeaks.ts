@@ -276,7 +276,7 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   const metric = options.metric ?? 'euclidean';
   const clock = timer();
   const build = (file: string): Promise<VectorIndex> =>
-    buildVectorIndex(file, { pool, features, metric, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    buildVectorIndex(file, { pool, features, metric, warmGemm: true, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   // Each file is read in a worker of its own: the query files while the reference is read.
   const [ref, ...read] = await Promise.all([reference, ...queries].map(build));
   const qs: VectorIndex[] = [];
@@ -294,14 +294,37 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   const nRef = ref.records.length;
   const metricOptions = { metric, ...(options.p !== undefined ? { p: options.p } : {}) };
 
+  // Content keys first (a fraction of a second in the pool): the eps rule reads the reference's
+  // to leave its exact duplicates out, and the exact matching on this thread then runs while the
+  // workers search for the eps rule.
+  const refKeyArray = await contentKeys(nRef, { data: ref.features, dim }, pool, signal);
+  const queryKeys = await Promise.all(qs.map((q) => contentKeys(q.records.length, { data: q.features, dim }, pool, signal)));
   let eps = options.eps;
   let epsRule: LeakReport['stats']['epsRule'];
-  if (eps === undefined) {
-    epsRule = await epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, ...(signal ? { signal } : {}) });
+  const rule = eps === undefined ? epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, keys: refKeyArray, ...(signal ? { signal } : {}) }) : undefined;
+  // A rejected rule is awaited below; until then it must not count as unhandled.
+  rule?.catch(() => undefined);
+  const refKeys = keyMap(refKeyArray);
+  const split = qs.map((q, f) => {
+    const n = q.records.length;
+    const keys = queryKeys[f]!;
+    const exactOf = new Int32Array(n).fill(-1);
+    const rest: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const hit = refKeys.get(keys[r]!);
+      if (hit !== undefined && sameRow(q.features, r, ref.features, hit, dim)) exactOf[r] = hit;
+      else rest.push(r);
+    }
+    const queryRows = new Float32Array(new SharedArrayBuffer(Math.max(1, rest.length) * dim * 4), 0, rest.length * dim);
+    for (let t = 0; t < rest.length; t++) queryRows.set(q.features.subarray(rest[t]! * dim, (rest[t]! + 1) * dim), t * dim);
+    return { exactOf, rest, queryRows };
+  });
+  clock.lap('exact');
+  if (rule) {
+    epsRule = await rule;
     eps = EPS_FACTOR * epsRule.quantileDistance;
     clock.lap('eps');
   }
-  const refKeys = keyMap(await contentKeys(nRef, { data: ref.features, dim }, pool, signal));
   const pairs: LeakPair[] = [];
   let exact = 0;
   let near = 0;
@@ -310,19 +333,9 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     const q = qs[f]!;
     const n = q.records.length;
     records += n;
-    const keys = await contentKeys(n, { data: q.features, dim }, pool, signal);
-    const exactOf = new Int32Array(n).fill(-1);
-    const rest: number[] = [];
-    for (let r = 0; r < n; r++) {
-      const hit = refKeys.get(keys[r]!);
-      if (hit !== undefined && sameRow(q.features, r, ref.features, hit, dim)) exactOf[r] = hit;
-      else rest.push(r);
-    }
-    clock.lap('exact');
-    const queryRows = new Float32Array(new SharedArrayBuffer(Math.max(1, rest.length) * dim * 4), 0, rest.length * dim);
-    for (let t = 0; t < rest.length; t++) queryRows.set(q.features.subarray(rest[t]! * dim, (rest[t]! + 1) * dim), t * dim);
+    const { exactOf, rest, queryRows } = split[f]!;
     // The nearest reference row when within eps: the same answer as the 1-NN then d ≤ eps, on norm windows.
-    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps, { pool, ...metricOptions, queries: queryRows, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
+    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps!, { pool, ...metricOptions, queries: queryRows, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
     clock.lap('near');
     const nearOf = new Int32Array(n).fill(-1);
     const distance = new Float32Array(n);
@@ -346,7 +359,7 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     reference: { file: reference, ids: ref.records.map((r) => r.id), lines: ref.records.map((r) => r.startLine) },
     queries: qs.map((q, f) => ({ file: queries[f]!, ids: q.records.map((r) => r.id), lines: q.records.map((r) => r.startLine) })),
     pairs,
-    stats: { records, exact, near, seconds: clock.seconds, eps, ...(epsRule ? { epsRule } : {}), metric, features: ref.featureKind, dim },
+    stats: { records, exact, near, seconds: clock.seconds, eps: eps!, ...(epsRule ? { epsRule } : {}), metric, features: ref.featureKind, dim },
     warnings,
   };
 }
@@ -360,8 +373,9 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
  * rank's value is final. The radius starts from a 64-row pilot's 1-NN distances within a subset of
  * the reference (their 4th smallest positive) and grows ×4. Same value as the 1-NN of every row.
  */
-export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
+export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { keys?: Float64Array }): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
   const sample = sampleRows(n, EPS_SAMPLE);
+  const { keys, ...jobs } = options;
   const quantileOf = (positives: number[], beyond: number): number => {
     const m = positives.length + beyond;
     if (m === 0) return 0;
@@ -369,9 +383,9 @@ export async function epsRuleInPool(data: Float32Array, n: number, dim: number, 
     return positives[Math.min(m - 1, Math.floor(EPS_QUANTILE * m))]!;
   };
   const rule = (quantileDistance: number) => ({ quantile: EPS_QUANTILE, factor: EPS_FACTOR, quantileDistance, sampled: sample.length });
-  const metric = options.metric ?? 'euclidean';
+  const metric = jobs.metric ?? 'euclidean';
   if (metric !== 'euclidean' && metric !== 'sqeuclidean') {
-    const knn = await knnInPool(data, n, dim, 1, { ...options, rows: sample });
+    const knn = await knnInPool(data, n, dim, 1, { ...jobs, rows: sample });
     return rule(quantileOf(Array.from(knn.distances).filter((x) => x > 0), 0));
   }
   // The pilot searches a seeded subset of PILOT_SUBSET reference rows only (no upload of the whole
@@ -382,14 +396,20 @@ export async function epsRuleInPool(data: Float32Array, n: number, dim: number, 
   const subset = new Float32Array(new SharedArrayBuffer(Math.max(1, subsetRows.length + pilotRows.length) * dim * 4), 0, (subsetRows.length + pilotRows.length) * dim);
   subsetRows.forEach((r, t) => subset.set(data.subarray(r * dim, (r + 1) * dim), t * dim));
   pilotRows.forEach((r, t) => subset.set(data.subarray(r * dim, (r + 1) * dim), (subsetRows.length + t) * dim));
-  const pilot = await knnInPool(subset, subsetRows.length, dim, 1, { ...options, queries: subset.subarray(subsetRows.length * dim), excludeSelf: false, chunksPerWorker: 1 });
+  const pilot = await knnInPool(subset, subsetRows.length, dim, 1, { ...jobs, queries: subset.subarray(subsetRows.length * dim), excludeSelf: false, chunksPerWorker: 1 });
   // A pilot row that is in the subset finds itself at 0 (left out as a duplicate would be).
   const seen = Array.from(pilot.distances).filter((x) => x > 0).sort((a, b) => a - b);
   let radius = seen.length > 0 ? seen[Math.min(seen.length - 1, 3)]! : 1;
+  // Only the smallest distances decide the quantile: each pass asks for the rank's worth of them
+  // (plus the sampled rows that may be exact duplicates, found at 0 and left out), and the search
+  // narrows as they are found (nearestWithinInPool's `smallest`). Without the content keys, every
+  // sampled row may be a duplicate: no narrowing.
+  const duplicates = keys ? sharedKeys(keys, sample) : sample.length;
   let pending = sample;
   const positives: number[] = [];
   for (;;) {
-    const r = await nearestWithinInPool(data, n, dim, radius, { ...options, rows: pending });
+    const smallest = Math.floor(EPS_QUANTILE * sample.length) + 1 + duplicates;
+    const r = await nearestWithinInPool(data, n, dim, radius, { ...jobs, rows: pending, ...(smallest < pending.length ? { smallest } : {}) });
     const next: number[] = [];
     for (let t = 0; t < pending.length; t++) {
       if (r.index[t]! < 0) next.push(pending[t]!);
@@ -401,4 +421,17 @@ export async function epsRuleInPool(data: Float32Array, n: number, dim: number, 
     radius *= 4;
   }
   return rule(quantileOf(positives, pending.length));
+}
+
+/** How many of `rows` have a content key that another row of `keys` shares (maybe an exact duplicate). */
+function sharedKeys(keys: Float64Array, rows: Int32Array): number {
+  const count = new Map<number, number>();
+  for (const r of rows) count.set(keys[r]!, 0);
+  for (let r = 0; r < keys.length; r++) {
+    const c = count.get(keys[r]!);
+    if (c !== undefined) count.set(keys[r]!, c + 1);
+  }
+  let shared = 0;
+  for (const r of rows) if (count.get(keys[r]!)! > 1) shared++;
+  return shared;
 }

@@ -46,6 +46,8 @@ export interface BuildVectorIndexOptions {
   cache?: IndexCache;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** A GEMM search follows: the reading worker loads its GEMM meanwhile (LoadVectorsPayload.warmGemm). */
+  warmGemm?: boolean;
 }
 
 /** Euclidean on every feature kind: HOG blocks are L2-normalised, so it ranks as cosine does there. */
@@ -93,7 +95,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
       return { file, format: h.format, kind: h.kind, shape: h.shape, records: h.records, features: featuresArray, dim: h.dim, featureKind: h.featureKind, metric, ...(h.scaler ? { scaler: h.scaler } : {}), ...(h.columns ? { columns: h.columns } : {}), contentHash, fromCache: true, warnings: h.warnings, problems: h.problems ?? [] };
     }
   }
-  const payload = { file, read, features, ...(known ? { contentHash: known } : {}) };
+  const payload = { file, read, features, ...(known ? { contentHash: known } : {}), ...(options.warmGemm ? { warmGemm: true } : {}) };
   // Read options holding functions cannot cross to a worker: then the caller's thread reads.
   const plainRead = read.onProgress || read.onWarning;
   const loaded: LoadedVectors = plainRead

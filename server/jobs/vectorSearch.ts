@@ -169,6 +169,12 @@ export interface NearestWithinJobOptions extends VectorJobOptions {
   queries?: Float32Array;
   /** These data rows as queries, each without itself (default: every data row). */
   rows?: Int32Array;
+  /**
+   * Only the `smallest` nearest distances are needed (engine NearestWithinOptions.smallest, per
+   * chunk: the m smallest of all queries are among the m smallest of their chunk): a query whose
+   * nearest lies beyond them may be answered −1; every answer given is still exact.
+   */
+  smallest?: number;
 }
 
 /**
@@ -217,6 +223,7 @@ export async function nearestWithinInPool(data: Float32Array, n: number, dim: nu
     eps,
     from,
     to,
+    ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
     ...(sortedQueries ? { queries: sortedQueries } : { rows: sortedRows!.slice(from, to) }),
   }));
   const index = new Int32Array(nq);

@@ -47,12 +47,17 @@ export interface IdxRead {
   count: number;
 }
 
-/** Reads up to `limit` records of an IDX images (0x803) or vectors (0x802) file. */
+/**
+ * Reads up to `limit` records of an IDX images (0x803) or vectors (0x802) file. `allocate` makes
+ * the array the values land in (default: a plain Float32Array): the pool's reader passes one in
+ * a SharedArrayBuffer, so the bytes are widened once, straight into the memory the workers share.
+ */
 export async function readIdxData(
   filePath: string,
   file: string,
   limit: number,
   onProgress?: (bytesRead: number, totalBytes: number) => void,
+  allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
 ): Promise<IdxRead> {
   const stream = new ByteStream(filePath, file, onProgress);
   try {
@@ -63,7 +68,7 @@ export async function readIdxData(
     const count = Math.min(total, limit);
     const what = dims.length === 3 ? `${total} images of ${dims[1]}×${dims[2]}` : `${total} vectors of ${dims[1]}`;
     await checkAnnouncedSize(filePath, file, { kind: 'truncated IDX file', what, field: 'dimensions', column: 5, headerBytes, total, count, recordValues: dim, itemBytes: 1 });
-    const data = new Float32Array(count * dim);
+    const data = allocate(count * dim);
     const block = new Uint8Array(Math.max(1, Math.min(1 << 20, count * dim)));
     let done = 0;
     while (done < count * dim) {

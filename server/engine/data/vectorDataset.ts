@@ -59,6 +59,8 @@ export interface VectorReadOptions {
   onWarning?: (warning: ReadWarning) => void;
   /** Bytes read so far and the total (compressed bytes for .gz; the files' bytes for folders). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** IDX: the array the values are read into (e.g. one in a SharedArrayBuffer); default a plain Float32Array. */
+  allocate?: (length: number) => Float32Array;
 }
 
 const TABLE_FORMATS: readonly VectorFormat[] = ['csv', 'tsv', 'jsonl-vectors'];
@@ -196,7 +198,7 @@ export async function readVectorDataset(p: string, options: VectorReadOptions = 
       break;
     }
     case 'idx': {
-      const r = await readIdxData(p, file, limit, options.onProgress);
+      const r = await readIdxData(p, file, limit, options.onProgress, options.allocate);
       ({ data, shape } = r);
       kind = r.shape.length === 3 ? 'image' : 'table';
       records = indexRecords(r.count);

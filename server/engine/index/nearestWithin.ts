@@ -28,6 +28,17 @@ export interface NearestWithin {
   distance: Float32Array;
 }
 
+/**
+ * Options of the GEMM path. `smallest`: the caller needs only the `smallest` nearest distances
+ * of these queries (the eps rule reads a low quantile of them): as pairs are found the limit
+ * shrinks to the `smallest`-th smallest upper key among the queries, and with it the norm windows.
+ * Every answer given is still exact (the true nearest, within eps); a query whose nearest lies
+ * beyond the final limit may be answered −1 — never one of the `smallest` nearest (see below).
+ */
+export interface NearestWithinOptions extends QueryOptions, GemmQueryOptions {
+  smallest?: number;
+}
+
 /** Relative margin on eps for the candidate limit and the norm window (float32 rounding of the reported distance is 6e-8). */
 const MARGIN = 1e-5;
 
@@ -86,7 +97,7 @@ function gather(m: Float32Array, order: Int32Array, from: number, to: number, di
 const BLOCKS: [number, number] = [128, 512];
 
 /** nearestWithin with the GEMM and the norm window (see the file comment): the same result. */
-export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: QueryOptions & GemmQueryOptions = {}): NearestWithin {
+export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinOptions = {}): NearestWithin {
   const [QB, DB] = blockSizes({ blocks: options.blocks ?? BLOCKS });
   checkEps(eps);
   const pl = plan(data, n, dim, options);
@@ -109,7 +120,8 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
   for (const v of qNorm) if (v > maxNorm) maxNorm = v;
   // Norm units: eps is a distance (euclidean) or a squared one (sqeuclidean); the absolute term
   // covers the float64 rounding of the norms themselves.
-  const reach = cosine ? Infinity : (metric === 'sqeuclidean' ? Math.sqrt(eps) : eps) * (1 + MARGIN) + 1e-9 * maxNorm;
+  const reachOf = (d: number): number => (cosine ? Infinity : (metric === 'sqeuclidean' ? Math.sqrt(d) : d) * (1 + MARGIN) + 1e-9 * maxNorm);
+  const reach = reachOf(eps);
   const qOrder = argsort(qNorm);
   const dOrder = argsort(dNorm);
   const sortedNorm = Float64Array.from(dOrder, (j) => dNorm[j]);
@@ -127,6 +139,27 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
     hi[b] = reach === Infinity ? n : searchSorted(sortedNorm, qNorm[qOrder[q1 - 1]] + reach, true);
   }
   const sel = new Candidates(nq, 1);
+  // The shrinking limit of `smallest`: the m-th smallest upper key (each query's best so far).
+  // A query whose nearest has exact key ≤ the final cap was never pruned (its lower keys are
+  // ≤ that key ≤ every cap on the way), and the m smallest exact keys are ≤ the m-th smallest
+  // upper key: those m are found exactly. The windows narrow with the cap's distance.
+  const m = options.smallest;
+  let cap = limit;
+  const bounds = m !== undefined && m < nq ? new Float64Array(nq) : null;
+  const shrink = (): void => {
+    if (!bounds) return;
+    bounds.set(sel.bound);
+    bounds.sort();
+    const next = Math.min(limit, bounds[m! - 1]);
+    if (!(next < cap)) return;
+    cap = next;
+    if (reach === Infinity) return;
+    const r = reachOf(form.toDistance(cap));
+    for (let b = 0; b < blocks; b++) {
+      lo[b] = Math.max(lo[b], searchSorted(sortedNorm, qNorm[qOrder[b * QB]] - r, false));
+      hi[b] = Math.min(hi[b], searchSorted(sortedNorm, qNorm[qOrder[Math.min(nq, (b + 1) * QB) - 1]] + r, true));
+    }
+  };
   const scratch = new Float32Array(Math.min(n, DB) * dim);
   const left = [];
   try {
@@ -145,7 +178,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
       const right = gemm.right(gather(D, dOrder, j0, j1, dim, scratch), 0, w, dim);
       try {
         for (let b = firstBlock; b < blocks && lo[b] < j1; b++) {
-          if (hi[b] <= j0) continue;
+          if (hi[b] <= j0 || lo[b] >= hi[b]) continue;
           const tile = gemm.multiply(left[b], right);
           const q0 = b * QB;
           const q1 = q0 + left[b].rows;
@@ -155,7 +188,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
             const q = qOrder[qs];
             const o = (qs - q0) * w - j0;
             const skip = own[q];
-            let bound = Math.min(sel.bound[q], limit);
+            let bound = Math.min(sel.bound[q], cap);
             if (zero && zero[q]) {
               for (let p = from; p < to; p++) if (dOrder[p] !== skip) sel.add(q, dOrder[p], -Infinity, Infinity);
             } else if (cosine) {
@@ -166,7 +199,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
                 const t = tile[o + p];
                 const lower = 1 - cosSlack + ab * (t + cosUnder);
                 if (lower > bound || j === skip) continue;
-                bound = Math.min(sel.add(q, j, lower, 1 + cosSlack + ab * (t - cosUnder)), limit);
+                bound = Math.min(sel.add(q, j, lower, 1 + cosSlack + ab * (t - cosUnder)), cap);
               }
             } else {
               const lq = lowerQ[q];
@@ -176,7 +209,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
                 const t2 = 2 * tile[o + p];
                 const lower = lq + lowerD[j] - t2;
                 if (lower > bound || j === skip) continue;
-                bound = Math.min(sel.add(q, j, lower, uq + upperD[j] - t2), limit);
+                bound = Math.min(sel.add(q, j, lower, uq + upperD[j] - t2), cap);
               }
             }
           }
@@ -184,6 +217,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
       } finally {
         gemm.dispose(right);
       }
+      shrink();
       options.onProgress?.(Math.round((nq * j1) / n), nq);
     }
   } finally {
@@ -191,8 +225,8 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
   }
   const key = new Float64Array(1);
   for (let q = 0; q < nq; q++) {
-    const j = sel.nearest(q, form.exact, limit, key);
-    if (j < 0) continue;
+    const j = sel.nearest(q, form.exact, cap, key);
+    if (j < 0 || (bounds && key[0] > cap)) continue;
     const d = Math.fround(form.toDistance(key[0]));
     if (d <= eps) {
       index[q] = j;
@@ -203,7 +237,7 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
 }
 
 /** nearestWithin on the fastest kernel available in this thread. */
-export async function nearestWithinFast(data: Float32Array, n: number, dim: number, eps: number, options: QueryOptions & GemmQueryOptions = {}): Promise<NearestWithin> {
+export async function nearestWithinFast(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinOptions = {}): Promise<NearestWithin> {
   const gemm = options.gemm === undefined ? await loadGemm() : options.gemm;
   return gemm ? nearestWithinGemm(gemm, data, n, dim, eps, options) : nearestWithin(data, n, dim, eps, options);
 }

@@ -76,6 +76,8 @@ export interface VectorNearestWithinPayload extends VectorData {
   to: number;
   queries?: Float32Array;
   rows?: Int32Array;
+  /** Only this many smallest distances of the chunk are needed (NearestWithinOptions.smallest). */
+  smallest?: number;
 }
 
 export interface VectorGridClusterPayload extends VectorData {
@@ -169,7 +171,8 @@ export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): 
 export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<NearestWithin> {
   const onProgress = blockProgress(ctx);
   const metric = metricOf(p);
-  const options = p.rows ? { ...metric, rows: p.rows, onProgress } : p.queries ? { ...metric, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, from: p.from, to: p.to, onProgress };
+  const smallest = p.smallest !== undefined ? { smallest: p.smallest } : {};
+  const options = p.rows ? { ...metric, ...smallest, rows: p.rows, onProgress } : p.queries ? { ...metric, ...smallest, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, ...smallest, from: p.from, to: p.to, onProgress };
   const r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
   ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer);
   return r;

@@ -33,6 +33,10 @@ void test('IDX: 64 Fashion-MNIST images with the labels file found beside them',
   assert.deepEqual(Array.from(d.data), Array.from(pixels));
   assert.deepEqual(d.records.map((r) => r.label), Array.from(rawLabels().subarray(8), String));
   assert.deepEqual(d.records[5], { index: 5, id: '5', label: d.records[5]!.label });
+  // allocate: the values land in the array it makes (the pool reads into shared memory).
+  const shared = await readVectorDataset(IMAGES, { allocate: (length) => new Float32Array(new SharedArrayBuffer(length * 4)) });
+  assert.ok(shared.data.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(Array.from(shared.data), Array.from(pixels));
   // limit: the first N, with their labels.
   const ten = await readVectorDataset(IMAGES, { limit: 10 });
   assert.equal(ten.records.length, 10);

@@ -35,6 +35,16 @@ void describe('featuresOf', () => {
     assert.equal(t.scaler, undefined);
   });
 
+  void it("'raw' in place: the same values, written into the dataset's own array", () => {
+    const copy: Numeric = { ...images, data: images.data.slice() };
+    const f = featuresOf(copy, { kind: 'raw' }, { inPlace: true });
+    assert.equal(f.data, copy.data);
+    for (let k = 0; k < images.data.length; k++) assert.equal(f.data[k], Math.fround(images.data[k] / 255));
+    const t: Numeric = { ...table, data: table.data.slice() };
+    assert.equal(featuresOf(t, { kind: 'raw' }, { inPlace: true }).data, t.data);
+    assert.deepEqual(t.data, table.data);
+  });
+
   void it("'raw' divides a volume by 255 only when it holds bytes (integers 0–255)", () => {
     const bytes: Numeric = { kind: 'volume', shape: [2, 2, 2], dim: 8, data: Float32Array.from([0, 255, 51, 102, 0, 0, 1, 2]) };
     assert.deepEqual(Array.from(featuresOf(bytes, { kind: 'raw' }).data), Array.from(bytes.data, (v) => Math.fround(v / 255)));

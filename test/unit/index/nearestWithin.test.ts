@@ -58,6 +58,36 @@ void describe('nearestWithinGemm', () => {
     );
   });
 
+  void it('with `smallest` m: every answer given is the reference answer, and the m smallest of its answers are all given', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 2, max: 160 }), fc.integer({ min: 1, max: 10 }), fc.boolean(), fc.constantFrom(...METRICS), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 12 }), (seed, n, dim, integral, metric, qb, db, m) => {
+        const data = randomMatrix(seed, n, dim, integral);
+        for (let i = 5; i < n; i += 11) data.copyWithin(i * dim, (i - 5) * dim, (i - 4) * dim);
+        const scale = metric.metric === 'cosine' ? 0.4 : metric.metric === 'sqeuclidean' ? 2 * dim : Math.sqrt(2 * dim);
+        const eps = scale * (0.2 + (seed % 100) / 100);
+        const rows = Int32Array.from({ length: 1 + (seed % 37) }, (_, t) => (seed * (t + 3)) % n);
+        for (const opts of [{ rows }, {}, { queries: randomMatrix(seed + 2, 1 + (seed % 29), dim, integral) }]) {
+          const want = nearestWithin(data, n, dim, eps, { ...metric, ...opts });
+          const got = nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, ...opts, blocks: [qb, db], smallest: m });
+          assert.equal(got.nq, want.nq);
+          let given = 0;
+          for (let q = 0; q < want.nq; q++) {
+            if (got.index[q]! < 0) continue;
+            given++;
+            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
+            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
+          }
+          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
+          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+          // Strictly below the m-th smallest distance: strictly below its exact key, so never pruned.
+          const t = answered.length >= m ? answered[m - 1]! : Infinity;
+          for (let q = 0; q < want.nq; q++) if (want.index[q]! >= 0 && want.distance[q]! < t) assert.equal(got.index[q], want.index[q], `query ${q} at ${want.distance[q]} < ${t} is given`);
+        }
+      }),
+      { seed: 7203, numRuns: 150 },
+    );
+  });
+
   void it('stays exact with huge norm gaps, near-duplicates at large norms and zero vectors', async () => {
     const dim = 16;
     const n = 400;

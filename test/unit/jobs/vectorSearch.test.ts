@@ -117,6 +117,26 @@ void describe('vector kNN over the pool', () => {
       assert.equal(rule.quantileDistance, d[Math.floor(EPS_QUANTILE * d.length)], metric.metric);
       assert.equal(rule.sampled, sample.length);
     }
+    // With content keys the passes ask only for the quantile's smallest distances (and the rows
+    // that may be duplicates): the same value, on data where a tenth of the rows are copies (0 is
+    // left out of the quantile) and a few are near copies (the smallest positive distances).
+    const copies = data.slice();
+    for (let i = 0; i < n; i += 10) copies.copyWithin((i + 3) * dim, i * dim, (i + 1) * dim);
+    for (let i = 5; i < n; i += 97) for (let t = 0; t < dim; t++) copies[(i + 1) * dim + t] = copies[i * dim + t]! + 0.001 * (t + 1);
+    const ids = new Map<string, number>();
+    const keys = Float64Array.from({ length: n }, (_, r) => {
+      const row = copies.subarray(r * dim, (r + 1) * dim).join();
+      if (!ids.has(row)) ids.set(row, ids.size);
+      return ids.get(row)!;
+    });
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }]) {
+      const sample = sampleRows(n, 2000);
+      const knn = knnExact(copies, n, dim, 1, { ...metric, rows: sample });
+      const d = Array.from(knn.distances).filter((x) => x > 0).sort((a, b) => a - b);
+      const want = d[Math.floor(EPS_QUANTILE * d.length)];
+      assert.equal((await epsRuleInPool(copies, n, dim, { pool, ...metric, keys })).quantileDistance, want, `${metric.metric}, keys`);
+      assert.equal((await epsRuleInPool(copies, n, dim, { pool, ...metric })).quantileDistance, want, `${metric.metric}, no keys`);
+    }
   });
 
   void test('range edges, eps estimate and DBSCAN (graph and grid paths) equal the single-thread engine', async () => {
