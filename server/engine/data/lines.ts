@@ -8,7 +8,7 @@
  * byte-order mark at the start of the file is dropped (an editor does not show it either).
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ParseError } from './records';
@@ -35,6 +35,27 @@ export class GzipError extends Error {
 
 export function isGzipMagic(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * About how many bytes a file holds once decompressed: its size, or for gzip the size its trailer
+ * records (ISIZE: the last member's uncompressed size mod 2³², so only a hint, exact for the
+ * usual one-member file of under 4 GiB). For sizing buffers up front; never for correctness.
+ */
+export async function decompressedSizeHint(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size < 18) return size;
+    const head = new Uint8Array(2);
+    await handle.read(head, 0, 2, 0);
+    if (!isGzipMagic(head)) return size;
+    const tail = Buffer.alloc(4);
+    await handle.read(tail, 0, 4, size - 4);
+    return Math.max(size, tail.readUInt32LE(0));
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The raw bytes of a file, streamed. `onProgress(bytesRead, totalBytes)` after every chunk. */

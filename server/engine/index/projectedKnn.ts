@@ -32,12 +32,8 @@ export interface Projection {
   m: number;
 }
 
-/** Projects the rows onto the top principal directions of a sample (see the file comment). */
-export function projectRows(data: Float32Array, n: number, dim: number, options: ProjectionOptions = {}): Projection {
-  checkMatrix(data, n, dim);
-  // The products run on the GEMM's tfjs: loadGemm() has loaded it on this thread.
-  const tf = loadedTfjs();
-  const m = Math.min(dim, options.components ?? 64);
+/** The seeded covariance sample's rows (s × dim) and mean, and the generator where the sampling left it. */
+function drawSample(data: Float32Array, n: number, dim: number, options: ProjectionOptions): { sample: Float32Array; s: number; mean: Float32Array; rng: () => number } {
   const s = Math.min(n, options.sampleRows ?? 5000);
   const rng = mulberry32(options.seed ?? 1);
   // A seeded sample without replacement (partial Fisher–Yates over row numbers).
@@ -52,38 +48,93 @@ export function projectRows(data: Float32Array, n: number, dim: number, options:
   }
   const mean = new Float32Array(dim);
   for (let i = 0; i < s; i++) for (let t = 0; t < dim; t++) mean[t] += sample[i * dim + t] / s;
-    // Covariance (up to a factor) on the GEMM, then V ← orth(C·V), which converges to the top-m
-  // eigenvectors; orthonormalised by modified Gram–Schmidt in float64 (dim × m is small).
-  const cov = tf.tidy(() => {
+  return { sample, s, mean, rng };
+}
+
+/**
+ * Columns [colFrom, colTo) of the sample's covariance (up to a factor), dim × (colTo − colFrom)
+ * row-major, on the GEMM. Each entry is one dot product over the sample's rows, summed in the
+ * same order whatever the column range (checked on the wasm GEMM by the unit tests): the
+ * columns can be computed apart, in parallel, and give the whole matrix bit for bit.
+ */
+export function covarianceColumns(data: Float32Array, n: number, dim: number, colFrom: number, colTo: number, options: ProjectionOptions = {}): Float32Array {
+  checkMatrix(data, n, dim);
+  if (!(Number.isInteger(colFrom) && Number.isInteger(colTo) && 0 <= colFrom && colFrom <= colTo && colTo <= dim)) throw new RangeError(`columns [${colFrom}, ${colTo}) outside 0..${dim}`);
+  const tf = loadedTfjs();
+  const { sample, s, mean } = drawSample(data, n, dim, options);
+  return tf.tidy(() => {
     const x = tf.tensor2d(sample, [s, dim]).sub(tf.tensor1d(mean));
-    return tf.matMul(x.transpose(), x);
+    const cols = colFrom === 0 && colTo === dim ? x : x.slice([0, colFrom], [s, colTo - colFrom]);
+    return tf.matMul(x.transpose(), cols).dataSync() as Float32Array;
   });
+}
+
+/** The top principal directions (dim × m, row-major) from the sample's covariance, and the sample's mean. */
+export interface ProjectionBasis {
+  basis: Float32Array;
+  mean: Float32Array;
+  m: number;
+}
+
+/** Subspace iteration on the covariance (covarianceColumns of every column) towards its top m eigenvectors. */
+export function principalBasis(cov: Float32Array, data: Float32Array, n: number, dim: number, options: ProjectionOptions = {}): ProjectionBasis {
+  checkMatrix(data, n, dim);
+  if (cov.length !== dim * dim) throw new RangeError(`a covariance of ${cov.length} values for dim ${dim}`);
+  const tf = loadedTfjs();
+  const m = Math.min(dim, options.components ?? 64);
+  // The start vectors come from the generator after the sample, as they always have.
+  const { mean, rng } = drawSample(data, n, dim, options);
+  // V ← orth(C·V), which converges to the top-m eigenvectors; orthonormalised by modified
+  // Gram–Schmidt in float64 (dim × m is small).
+  const covT = tf.tensor2d(cov, [dim, dim]);
   let v: Float64Array = Float64Array.from({ length: dim * m }, () => rng() - 0.5);
   try {
     for (let it = 0; it < (options.iterations ?? 10); it++) {
-      const next = tf.tidy(() => tf.matMul(cov, tf.tensor2d(Float32Array.from(v), [dim, m])));
+      const next = tf.tidy(() => tf.matMul(covT, tf.tensor2d(Float32Array.from(v), [dim, m])));
       v = orthonormalColumns(Float64Array.from(next.dataSync()), dim, m);
       next.dispose();
     }
   } finally {
-    cov.dispose();
+    covT.dispose();
   }
-  const basis = tf.tensor2d(Float32Array.from(v), [dim, m]);
-  const meanT = tf.tensor1d(mean);
+  return { basis: Float32Array.from(v), mean, m };
+}
+
+/**
+ * Rows [from, to) projected onto a basis (centred by its mean), (to − from) × m row-major. A
+ * row's projection does not depend on the other rows of its block: any cut gives the same values.
+ */
+export function projectRowRange(data: Float32Array, n: number, dim: number, b: ProjectionBasis, from = 0, to = n): Float32Array {
+  checkMatrix(data, n, dim);
+  const tf = loadedTfjs();
+  const { m } = b;
+  const basis = tf.tensor2d(b.basis, [dim, m]);
+  const meanT = tf.tensor1d(b.mean);
   try {
-    const points = new Float32Array(n * m);
+    const points = new Float32Array((to - from) * m);
     const block = 8192;
-    for (let r0 = 0; r0 < n; r0 += block) {
-      const r1 = Math.min(n, r0 + block);
+    for (let r0 = from; r0 < to; r0 += block) {
+      const r1 = Math.min(to, r0 + block);
       const y = tf.tidy(() => tf.matMul(tf.tensor2d(data.subarray(r0 * dim, r1 * dim), [r1 - r0, dim]).sub(meanT), basis));
-      points.set(y.dataSync(), r0 * m);
+      points.set(y.dataSync(), (r0 - from) * m);
       y.dispose();
     }
-    return { points, m };
+    return points;
   } finally {
     basis.dispose();
     meanT.dispose();
   }
+}
+
+/**
+ * Projects the rows onto the top principal directions of a sample (see the file comment), on one
+ * thread: covarianceColumns, principalBasis and projectRowRange in turn, the steps that the
+ * worker pool also runs split (jobs/vectorSearch.ts knnProjectedInPool).
+ */
+export function projectRows(data: Float32Array, n: number, dim: number, options: ProjectionOptions = {}): Projection {
+  const cov = covarianceColumns(data, n, dim, 0, dim, options);
+  const basis = principalBasis(cov, data, n, dim, options);
+  return { points: projectRowRange(data, n, dim, basis), m: basis.m };
 }
 
 /** Modified Gram–Schmidt on the columns of a row-major dim × m matrix (a zero column stays zero). */

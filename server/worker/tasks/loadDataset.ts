@@ -6,6 +6,7 @@
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
 import { headerDescription } from '../../engine/data/labels';
+import { decompressedSizeHint } from '../../engine/data/lines';
 import type { ReadProblem } from '../../engine/data/records';
 import { BytePacker, packTexts, type PackedSymbols } from '../packedSymbols';
 import { normaliseText } from '../textNormalisation';
@@ -54,8 +55,9 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   };
   const contentHash = await hashFile(file, checkCancelled);
   const records: RecordMeta[] = [];
-  // Sequences are packed as they are read (BytePacker), only their metadata kept.
-  const bases = new BytePacker();
+  // Sequences are packed as they are read (BytePacker), only their metadata kept; the bases are
+  // fewer than the file's decompressed bytes, so that size is the packer's one allocation.
+  const bases = new BytePacker(await decompressedSizeHint(file));
   const dataset = await readDataset(
     file,
     {

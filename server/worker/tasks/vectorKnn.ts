@@ -17,8 +17,9 @@
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
  *   (with their distances: on its mutual-neighbour links only, with `mutualNeighbours`; and each
  *   record's `nearest` closest neighbours in the whole graph, with `nearest`);
- * - `vectorProject`: the rows projected onto their top principal directions (engine/index/
- *   projectedKnn.ts), or null when this worker has no GEMM;
+ * - `vectorCovariance`, `vectorBasis`, `vectorProjectRows`: the rows projected onto their top
+ *   principal directions (engine/index/projectedKnn.ts) in three steps, the first and the last
+ *   split over the pool (columns of the covariance, ranges of rows); null when this worker has no GEMM;
  * - `vectorKnnProjected`: approximate kNN of rows [from, to) from such a projection, re-ranked
  *   exactly.
  * Progress per block of queries (per data block on the GEMM path); the pool's cancellation flag
@@ -34,7 +35,7 @@ import { type KnnResult, type MetricOptions, type RangeResult } from '../../engi
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
-import { knnProjected, projectRows, type Projection } from '../../engine/index/projectedKnn';
+import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
 interface VectorData extends MetricOptions {
@@ -107,6 +108,23 @@ export interface VectorCommunityPayload {
 export interface VectorProjectPayload extends VectorData {
   components: number;
   seed: number;
+}
+
+export interface VectorCovariancePayload extends VectorProjectPayload {
+  colFrom: number;
+  colTo: number;
+}
+
+export interface VectorBasisPayload extends VectorProjectPayload {
+  /** The whole covariance, dim × dim (the `vectorCovariance` columns put together). */
+  cov: Float32Array;
+}
+
+export interface VectorProjectRowsPayload extends VectorData, ProjectionBasis {
+  from: number;
+  to: number;
+  /** n × m, shared: rows [from, to) are written here. */
+  points: Float32Array;
 }
 
 export interface VectorKnnProjectedPayload extends VectorData {
@@ -211,11 +229,22 @@ export function vectorCommunityTask(p: VectorCommunityPayload, ctx: TaskContext)
   return r;
 }
 
-export async function vectorProjectTask(p: VectorProjectPayload, ctx: TaskContext): Promise<Projection | null> {
+export async function vectorCovarianceTask(p: VectorCovariancePayload, ctx: TaskContext): Promise<Float32Array | null> {
   if (!(await loadGemm())) return null;
-  const r = projectRows(p.data, p.n, p.dim, { components: p.components, seed: p.seed });
-  ctx.transferResult(r.points.buffer as ArrayBuffer);
-  return r;
+  const cols = covarianceColumns(p.data, p.n, p.dim, p.colFrom, p.colTo, { components: p.components, seed: p.seed });
+  ctx.transferResult(cols.buffer as ArrayBuffer);
+  return cols;
+}
+
+export async function vectorBasisTask(p: VectorBasisPayload): Promise<ProjectionBasis | null> {
+  if (!(await loadGemm())) return null;
+  return principalBasis(p.cov, p.data, p.n, p.dim, { components: p.components, seed: p.seed });
+}
+
+export async function vectorProjectRowsTask(p: VectorProjectRowsPayload): Promise<boolean> {
+  if (!(await loadGemm())) return false;
+  p.points.set(projectRowRange(p.data, p.n, p.dim, p, p.from, p.to), p.from * p.m);
+  return true;
 }
 
 export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: TaskContext): Promise<KnnResult> {
@@ -235,7 +264,9 @@ export const vectorTasks = {
   vectorGridCluster: vectorGridClusterTask,
   vectorGraphDbscan: vectorGraphDbscanTask,
   vectorCommunity: vectorCommunityTask,
-  vectorProject: vectorProjectTask,
+  vectorCovariance: vectorCovarianceTask,
+  vectorBasis: vectorBasisTask,
+  vectorProjectRows: vectorProjectRowsTask,
   vectorKnnProjected: vectorKnnProjectedTask,
 };
 

@@ -3,14 +3,15 @@
  * candidate it is exhaustive, so it must equal knnExact bit for bit (the re-ranking is exact);
  * on low-rank data plus noise (most variance in a few directions, as images) its recall@10 with
  * 16 directions and 4k candidates is high; the projection is seeded (same seed, same rows) and
- * keeps distances no longer than the originals (an orthonormal basis).
+ * keeps distances no longer than the originals (an orthonormal basis). The pool's split
+ * projection (covariance by column ranges, rows by row ranges) equals projectRows bit for bit.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { recallAtK } from '../../../server/engine/index/knnApprox';
 import { knnExact } from '../../../server/engine/index/knnExact';
-import { knnProjected, projectRows } from '../../../server/engine/index/projectedKnn';
+import { covarianceColumns, knnProjected, principalBasis, projectRowRange, projectRows } from '../../../server/engine/index/projectedKnn';
 import { gaussian, mulberry32 } from '../features/rng';
 
 /** n rows of dim values: a rank-r signal (scale 10) plus unit noise. */
@@ -52,6 +53,34 @@ void describe('projectedKnn', () => {
     const part = knnProjected(gemm, data, n, dim, projection, 5, { candidates: n - 1, from: 40, to: 60 });
     const want = knnExact(data, n, dim, 5, { from: 40, to: 60 });
     assert.deepEqual(Array.from(part.indices), Array.from(want.indices), 'rows [40, 60)');
+  });
+
+  void it('split projection: covariance columns and row ranges cut anywhere give projectRows exactly', () => {
+    const n = 700;
+    const dim = 90;
+    const data = lowRank(7203, n, dim, 6);
+    const options = { components: 20, seed: 5, sampleRows: 400 };
+    const whole = projectRows(data, n, dim, options);
+    const rng = mulberry32(7204);
+    for (let trial = 0; trial < 4; trial++) {
+      // Random cuts of the columns and of the rows (pieces of any width, empty ones included).
+      const cutsOf = (length: number): number[] => [0, ...Array.from({ length: 1 + Math.floor(rng() * 4) }, () => Math.floor(rng() * (length + 1))).sort((a, b) => a - b), length];
+      const colCuts = cutsOf(dim);
+      const cov = new Float32Array(dim * dim);
+      for (let c = 0; c + 1 < colCuts.length; c++) {
+        const [c0, c1] = [colCuts[c], colCuts[c + 1]];
+        const part = covarianceColumns(data, n, dim, c0, c1, options);
+        assert.equal(part.length, dim * (c1 - c0));
+        for (let r = 0; r < dim; r++) cov.set(part.subarray(r * (c1 - c0), (r + 1) * (c1 - c0)), r * dim + c0);
+      }
+      assert.deepEqual(cov, covarianceColumns(data, n, dim, 0, dim, options), `columns cut at ${colCuts.join(',')}`);
+      const basis = principalBasis(cov, data, n, dim, options);
+      assert.equal(basis.m, whole.m);
+      const points = new Float32Array(n * basis.m);
+      const rowCuts = cutsOf(n);
+      for (let c = 0; c + 1 < rowCuts.length; c++) points.set(projectRowRange(data, n, dim, basis, rowCuts[c], rowCuts[c + 1]), rowCuts[c] * basis.m);
+      assert.ok(points.every((v, t) => Object.is(v, whole.points[t])), `rows cut at ${rowCuts.join(',')}`);
+    }
   });
 
   void it('low-rank data: recall@10 ≥ 0.95 with 16 of 200 directions; seeded; never lengthens a distance', () => {

@@ -12,10 +12,12 @@ import { build } from 'esbuild';
 import { clusterVectors, clusterVectorsByCommunity } from '../../../server/engine/cluster/vectorClustering';
 import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
 import { knnExact } from '../../../server/engine/index/knnExact';
+import { loadGemm } from '../../../server/engine/index/gemm';
+import { knnProjected, projectRows } from '../../../server/engine/index/projectedKnn';
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
-import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, knnProjectedInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
 import { EPS_QUANTILE, epsRuleInPool } from '../../../server/jobs/findLeaks';
 import { sampleRows } from '../../../server/engine/cluster/epsEstimate';
 import { nearestWithin } from '../../../server/engine/index/nearestWithin';
@@ -76,6 +78,21 @@ void describe('vector kNN over the pool', () => {
     assert.deepEqual(await knnInPool(data, n, dim, 5, { pool, queries }), knnExact(data, n, dim, 5, { queries }));
     const rows = Int32Array.of(3, 1400, 17, 17, 999);
     assert.deepEqual(await knnInPool(data, n, dim, 4, { pool, rows }), knnExact(data, n, dim, 4, { rows }));
+  });
+
+  void test('projected kNN: projection split over the pool (covariance columns, row ranges) gives the one-thread projection and answer', async () => {
+    const n = 1200;
+    const dim = 40;
+    const data = blobs(5611, n, dim, 8);
+    const gemm = await loadGemm();
+    assert.ok(gemm);
+    const projection = projectRows(data, n, dim, { components: 10, seed: 4 });
+    const want = knnProjected(gemm, data, n, dim, projection, 6, { candidates: 24 });
+    for (const chunksPerWorker of [1, 3]) {
+      const got = await knnProjectedInPool(data, n, dim, 6, { pool, components: 10, seed: 4, candidates: 24, chunksPerWorker });
+      assert.ok(got);
+      assert.deepEqual(got, want, `${chunksPerWorker} chunks a worker`);
+    }
   });
 
   void test('kNN of every row on the symmetric tiles (partials of tile rows merged across workers) equals knnExact, with ties and duplicate rows', async () => {
