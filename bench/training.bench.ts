@@ -191,7 +191,28 @@ export async function parallelRate(workers: number, steps: number): Promise<Rank
   const leader = outcomes[0] as RankOutput;
   const followers = outcomes.slice(1) as FollowerOutput[];
   const cpuPhases = leader.cpuPhases.length > 0 && followers.every((o) => o.cpuPhases) ? [...leader.cpuPhases, ...followers.map((o) => o.cpuPhases!)] : [];
-  return { ...leader, phases: [...leader.phases, ...followers.map((o) => o.phases)], cpuPhases };
+  return { ...leader, phases: [...leader.phases, ...followers.map((o) => o.phases)], cpuPhases, tids: [...leader.tids, ...followers.map((o) => o.tid)] };
+}
+
+/**
+ * Where the process's CPU time goes besides the ranks: the main thread (idle while the ranks
+ * train) and the rest (V8's GC and compiler helpers, libuv), median ms per step.
+ */
+export function threadNote(outputs: RankOutput[]): string {
+  if (outputs.some((o) => Object.keys(o.threadCpu).length === 0 || o.tids.some((t) => t === null))) return '';
+  const split = (o: RankOutput) => {
+    let ranks = 0;
+    let main = 0;
+    let other = 0;
+    for (const [tid, ms] of Object.entries(o.threadCpu)) {
+      if (o.tids.includes(tid)) ranks += ms;
+      else if (tid === String(process.pid)) main += ms;
+      else other += ms;
+    }
+    return { ranks, main, other };
+  };
+  const parts = outputs.map(split);
+  return `thread CPU ms/step: ranks ${median(parts.map((p) => p.ranks)).toFixed(1)}, main ${median(parts.map((p) => p.main)).toFixed(1)}, other threads ${median(parts.map((p) => p.other)).toFixed(1)}`;
 }
 
 /**
@@ -234,7 +255,7 @@ async function dataParallelRows(ctx: BenchContext, noTorch: string | null): Prom
   for (const w of counts) {
     const bench = `training, reference conv net, data-parallel, ${w} worker${w === 1 ? '' : 's'}`;
     const cpuMs = median(ours.get(w)!.map((o) => o.cpuMsPerStep));
-    const note = `${backend}, one backend per worker; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step; ${phaseNote(ours.get(w)!)}`;
+    const note = `${backend}, one backend per worker; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step; ${[threadNote(ours.get(w)!), phaseNote(ours.get(w)!)].filter(Boolean).join('; ')}`;
     if (noTorch) {
       const skipped = skippedRow(bench, metric, `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, noTorch);
       rows.push({ ...skipped, ours: rate(w), note: `${skipped.note ?? ''}; ${note}` });

@@ -5,7 +5,7 @@
  * engine/models/dataParallel.ts as the Siamese trainer shares its steps. Rank 0 leads and times:
  * it posts wall-clock samples/s and the process's CPU time (all threads) per step.
  */
-import { openSync, readSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../server/engine/models/backend';
@@ -34,6 +34,10 @@ export interface RankOutput {
   phases: Record<StepPhase, number>[];
   /** The same in this thread's CPU ms (empty where /proc/thread-self/schedstat is missing). */
   cpuPhases: Record<StepPhase, number>[];
+  /** CPU ms per step of every thread of the process over the measured steps, by thread id (Linux). */
+  threadCpu: Record<string, number>;
+  /** The ranks' thread ids (index = rank; null where unknown). */
+  tids: (string | null)[];
 }
 
 /** A follower's phases, posted to rank 0's parent through the shared result. */
@@ -41,6 +45,33 @@ export interface FollowerOutput {
   rank: number;
   phases: Record<StepPhase, number>;
   cpuPhases: Record<StepPhase, number> | null;
+  tid: string | null;
+}
+
+/** This thread's id (Linux), to tell the ranks from the process's other threads. */
+function threadId(): string | null {
+  try {
+    return readlinkSync('/proc/thread-self').split('/').pop() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU ns of each thread of the process (Linux: /proc/self/task/<tid>/schedstat), else empty. */
+function threadTimes(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        out.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ')[0]));
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return out;
 }
 
 /**
@@ -89,7 +120,7 @@ async function main(): Promise<void> {
       if (c.kind === 'end') break;
       step(c.indices);
     }
-    parentPort!.postMessage({ rank: d.rank, phases: group.profile!.perStep()!, cpuPhases: group.profile!.perStep('cpu') } satisfies FollowerOutput);
+    parentPort!.postMessage({ rank: d.rank, phases: group.profile!.perStep()!, cpuPhases: group.profile!.perStep('cpu'), tid: threadId() } satisfies FollowerOutput);
     return;
   }
   const batchOf = (i: number) => Int32Array.from({ length: d.batch }, (_, k) => (i % pool) * d.batch + k);
@@ -100,15 +131,18 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < d.warmup; i++) run(i);
   group.profile!.reset();
+  const threads0 = threadTimes();
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   for (let i = 0; i < d.steps; i++) run(i);
   const cpu = process.cpuUsage(c0);
+  const threadCpu: Record<string, number> = {};
+  for (const [tid, ns] of threadTimes()) threadCpu[tid] = (ns - (threads0.get(tid) ?? 0)) / 1e6 / d.steps;
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   const phases = group.profile!.perStep()!;
   const cpuPhases = group.profile!.perStep('cpu');
   group.announceEnd();
-  parentPort!.postMessage({ rank: 0, backend: choice.backend, samplesPerSecond: (d.steps * d.batch) / (wall / 1000), cpuMsPerStep: (cpu.user + cpu.system) / 1000 / d.steps, wallMsPerStep: wall / d.steps, phases: [phases], cpuPhases: cpuPhases ? [cpuPhases] : [] } satisfies RankOutput);
+  parentPort!.postMessage({ rank: 0, backend: choice.backend, samplesPerSecond: (d.steps * d.batch) / (wall / 1000), cpuMsPerStep: (cpu.user + cpu.system) / 1000 / d.steps, wallMsPerStep: wall / d.steps, phases: [phases], cpuPhases: cpuPhases ? [cpuPhases] : [], threadCpu, tids: [threadId()] } satisfies RankOutput);
 }
 
 main().catch((err: unknown) => {

@@ -36,6 +36,7 @@
  * with a ParallelAbortedError, so no rank waits for one that is gone.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AdamSlice, type AdamHyper } from './adamSlice';
 
 /** Sizes the shared buffers are made for. */
@@ -414,8 +415,8 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
   let off = 0;
   for (const v of variables) {
     const g = grads[v.name];
-    const values = g ? (g.dataSync() as Float32Array) : new Float32Array(v.size);
-    gradients.set(values, row + off);
+    if (!g) gradients.fill(0, row + off, row + off + v.size);
+    else gradients.set(heapView(g) ?? (g.dataSync() as Float32Array), row + off);
     off += v.size;
   }
   tf.dispose(grads);
@@ -430,10 +431,13 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
     group.barrier(); // D: every slice of the weights is updated.
     profile?.lap('wait D');
     const weights = group.buffers.weights;
+    // The wasm backend copies a new tensor's values into its heap at once: a view of the shared
+    // vector is enough. The cpu backend keeps the array it is given as the tensor's storage: a copy.
+    // Not written in place into the variables' memory: XNNPACK caches its packed filters by tensor.
+    const copyIn = tf.getBackend() !== 'wasm';
     off = 0;
     for (const v of variables) {
-      // A copy, not a view: the cpu backend would keep the shared buffer as the variable's storage.
-      const value = tf.tensor(weights.slice(off, off + v.size), v.shape, 'float32');
+      const value = tf.tensor(copyIn ? weights.slice(off, off + v.size) : weights.subarray(off, off + v.size), v.shape, 'float32');
       v.assign(value);
       value.dispose();
       off += v.size;
@@ -461,6 +465,19 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
     profile.steps++;
   }
   return lossValue;
+}
+
+/**
+ * A float32 tensor's values read in place on the wasm backend (a view of its heap, valid until the
+ * next allocation there), else null. dataSync would copy them into a fresh ArrayBuffer: per step
+ * the gradients alone are a copy of the whole model on every rank (0.5 MB for the reference net),
+ * and V8 answers that external memory with scavenges (~1 a step, 2–8 ms each, seen in --trace-gc).
+ */
+function heapView(t: tf.Tensor): Float32Array | null {
+  if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as BackendWasm;
+  if (backend.refCount(t.dataId) === 0) return null; // the values live on another backend
+  return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
 /** The hyper-parameters of a tfjs Adam (protected fields; the learning rate is set per step). */
