@@ -161,6 +161,13 @@ async function compare(ctx: BenchContext, backend: string, simd: boolean | undef
 const RANK_SCRIPT = path.join(__dirname, 'trainingRank.ts');
 /** Distinct batches the ranks cycle through. */
 const PARALLEL_POOL = 4;
+/**
+ * Steps before the timed ones. Each worker is a fresh V8 isolate that compiles tfjs's JavaScript
+ * anew: with 3 warm-up steps, V8's compiler threads still took 6-7 ms of CPU a step per isolate
+ * over the next 20 (on the same cores as the ranks), 1-1.5 ms after 60; a training run pays that
+ * once, not every step. (PyTorch's anchor warms up too.)
+ */
+const PARALLEL_WARMUP = 30;
 
 /** The reference net trained data-parallel on `workers` threads: rank 0's figures. */
 export async function parallelRate(workers: number, steps: number): Promise<RankOutput> {
@@ -176,7 +183,7 @@ export async function parallelRate(workers: number, steps: number): Promise<Rank
   for (let i = 0; i < labels.length; i++) labels[i] = Math.floor(random() * 10);
   const tsx = require.resolve('tsx/cjs');
   const ranks = Array.from({ length: workers }, (_, rank) => {
-    const input: RankInput = { buffers, rank, images, labels, batch: BATCH, warmup: 3, steps };
+    const input: RankInput = { buffers, rank, images, labels, batch: BATCH, warmup: PARALLEL_WARMUP, steps };
     const worker = new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(RANK_SCRIPT)});`, { eval: true, workerData: input, stdout: true });
     return new Promise<RankOutput | FollowerOutput>((resolve, reject) => {
       worker.once('message', (m: RankOutput | FollowerOutput | { error: string }) => {
@@ -255,7 +262,7 @@ async function dataParallelRows(ctx: BenchContext, noTorch: string | null): Prom
   for (const w of counts) {
     const bench = `training, reference conv net, data-parallel, ${w} worker${w === 1 ? '' : 's'}`;
     const cpuMs = median(ours.get(w)!.map((o) => o.cpuMsPerStep));
-    const note = `${backend}, one backend per worker; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step; ${[threadNote(ours.get(w)!), phaseNote(ours.get(w)!)].filter(Boolean).join('; ')}`;
+    const note = `${backend}, one backend per worker, ${PARALLEL_WARMUP} warm-up steps; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step; ${[threadNote(ours.get(w)!), phaseNote(ours.get(w)!)].filter(Boolean).join('; ')}`;
     if (noTorch) {
       const skipped = skippedRow(bench, metric, `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, noTorch);
       rows.push({ ...skipped, ours: rate(w), note: `${skipped.note ?? ''}; ${note}` });
