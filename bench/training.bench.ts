@@ -27,9 +27,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../server/engine/models/backend';
-import { createParallelBuffers, trainableVariables } from '../server/engine/models/dataParallel';
+import { createParallelBuffers, STEP_PHASES, trainableVariables } from '../server/engine/models/dataParallel';
 import { median, row, seededRandom, skippedRow, type BenchContext, type BenchRow } from './harness';
-import type { RankInput, RankOutput } from './trainingRank';
+import type { FollowerOutput, RankInput, RankOutput } from './trainingRank';
 
 const BATCH = 64;
 const ROUNDS = 5;
@@ -161,9 +161,16 @@ async function compare(ctx: BenchContext, backend: string, simd: boolean | undef
 const RANK_SCRIPT = path.join(__dirname, 'trainingRank.ts');
 /** Distinct batches the ranks cycle through. */
 const PARALLEL_POOL = 4;
+/**
+ * Steps before the timed ones. Each worker is a fresh V8 isolate that compiles tfjs's JavaScript
+ * anew: with 3 warm-up steps, V8's compiler threads still took 6-7 ms of CPU a step per isolate
+ * over the next 20 (on the same cores as the ranks), 1-1.5 ms after 60; a training run pays that
+ * once, not every step. (PyTorch's anchor warms up too.)
+ */
+const PARALLEL_WARMUP = 30;
 
 /** The reference net trained data-parallel on `workers` threads: rank 0's figures. */
-async function parallelRate(workers: number, steps: number): Promise<RankOutput> {
+export async function parallelRate(workers: number, steps: number): Promise<RankOutput> {
   await initBackend('auto');
   const net = referenceNet();
   const paramCount = trainableVariables(net).reduce((s, v) => s + v.size, 0);
@@ -176,19 +183,58 @@ async function parallelRate(workers: number, steps: number): Promise<RankOutput>
   for (let i = 0; i < labels.length; i++) labels[i] = Math.floor(random() * 10);
   const tsx = require.resolve('tsx/cjs');
   const ranks = Array.from({ length: workers }, (_, rank) => {
-    const input: RankInput = { buffers, rank, images, labels, batch: BATCH, warmup: 3, steps };
+    const input: RankInput = { buffers, rank, images, labels, batch: BATCH, warmup: PARALLEL_WARMUP, steps };
     const worker = new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(RANK_SCRIPT)});`, { eval: true, workerData: input, stdout: true });
-    return new Promise<RankOutput | null>((resolve, reject) => {
-      worker.once('message', (m: RankOutput | { rank: number } | { error: string }) => {
+    return new Promise<RankOutput | FollowerOutput>((resolve, reject) => {
+      worker.once('message', (m: RankOutput | FollowerOutput | { error: string }) => {
         void worker.terminate();
         if ('error' in m) reject(new Error(`rank ${rank}: ${m.error}`));
-        else resolve('samplesPerSecond' in m ? m : null);
+        else resolve(m);
       });
       worker.once('error', reject);
     });
   });
   const outcomes = await Promise.all(ranks);
-  return outcomes[0]!;
+  const leader = outcomes[0] as RankOutput;
+  const followers = outcomes.slice(1) as FollowerOutput[];
+  const cpuPhases = leader.cpuPhases.length > 0 && followers.every((o) => o.cpuPhases) ? [...leader.cpuPhases, ...followers.map((o) => o.cpuPhases!)] : [];
+  return { ...leader, phases: [...leader.phases, ...followers.map((o) => o.phases)], cpuPhases, tids: [...leader.tids, ...followers.map((o) => o.tid)] };
+}
+
+/**
+ * Where the process's CPU time goes besides the ranks: the main thread (idle while the ranks
+ * train) and the rest (V8's GC and compiler helpers, libuv), median ms per step.
+ */
+export function threadNote(outputs: RankOutput[]): string {
+  if (outputs.some((o) => Object.keys(o.threadCpu).length === 0 || o.tids.some((t) => t === null))) return '';
+  const split = (o: RankOutput) => {
+    let ranks = 0;
+    let main = 0;
+    let other = 0;
+    for (const [tid, ms] of Object.entries(o.threadCpu)) {
+      if (o.tids.includes(tid)) ranks += ms;
+      else if (tid === String(process.pid)) main += ms;
+      else other += ms;
+    }
+    return { ranks, main, other };
+  };
+  const parts = outputs.map(split);
+  return `thread CPU ms/step: ranks ${median(parts.map((p) => p.ranks)).toFixed(1)}, main ${median(parts.map((p) => p.main)).toFixed(1)}, other threads ${median(parts.map((p) => p.other)).toFixed(1)}`;
+}
+
+/**
+ * Median ms per step of each phase, rank by rank, wall and (where the rank could read its thread's
+ * CPU clock) CPU: "r0 forward 20.1/19.8, wait B 0.4/0.1, …; r1 …".
+ */
+export function phaseNote(outputs: RankOutput[]): string {
+  const ranks = outputs[0]!.phases.length;
+  const withCpu = outputs.every((o) => o.cpuPhases.length === ranks);
+  const parts: string[] = [];
+  for (let r = 0; r < ranks; r++) {
+    const cells = STEP_PHASES.map((p) => [p, median(outputs.map((o) => o.phases[r]![p])), withCpu ? median(outputs.map((o) => o.cpuPhases[r]![p])) : null] as const).filter(([, ms]) => ms >= 0.05);
+    parts.push(`r${r} ${cells.map(([p, wall, cpu]) => `${p} ${wall.toFixed(1)}${cpu === null ? '' : `/${cpu.toFixed(1)}`}`).join(', ')}`);
+  }
+  return `ms/step by phase (wall${withCpu ? '/thread CPU' : ''}): ${parts.join('; ')}`;
 }
 
 /** Ours on 1…N workers and PyTorch on 1…N threads, alternating; a row per count and the scaling. */
@@ -216,7 +262,7 @@ async function dataParallelRows(ctx: BenchContext, noTorch: string | null): Prom
   for (const w of counts) {
     const bench = `training, reference conv net, data-parallel, ${w} worker${w === 1 ? '' : 's'}`;
     const cpuMs = median(ours.get(w)!.map((o) => o.cpuMsPerStep));
-    const note = `${backend}, one backend per worker; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step`;
+    const note = `${backend}, one backend per worker, ${PARALLEL_WARMUP} warm-up steps; rounds ${ours.get(w)!.map((o) => Math.round(o.samplesPerSecond)).join('/')}; CPU time / wall time ${cpuShare(w).toFixed(2)}; CPU ${cpuMs.toFixed(0)} ms/step; ${[threadNote(ours.get(w)!), phaseNote(ours.get(w)!)].filter(Boolean).join('; ')}`;
     if (noTorch) {
       const skipped = skippedRow(bench, metric, `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, noTorch);
       rows.push({ ...skipped, ours: rate(w), note: `${skipped.note ?? ''}; ${note}` });

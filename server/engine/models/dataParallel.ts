@@ -12,16 +12,19 @@
  *      mining sees every pair of the P×K batch, as on one worker, and the gradient a rank gets is
  *      exactly its shard's part of the whole batch's gradient;
  *   C  every rank has written that gradient into its row of `gradients`: rank r then sums the
- *      ranks' rows, in rank order, over its own slice of the parameters into `reduced`
- *      (a reduce-scatter: each rank adds 1/N of the vector);
- *   D  `reduced` is complete: every rank applies it with its own Adam.
+ *      ranks' rows, in rank order, over its own slice of the parameters (a reduce-scatter: each
+ *      rank adds 1/N of the vector) and, with Adam, applies Adam to that slice of the weights in
+ *      the shared `weights` (adamSlice.ts: each rank keeps the moments of its slice only);
+ *   D  every slice is done: each rank copies the whole of `weights` into its variables (the
+ *      all-gather). With another optimiser, the sum goes to `reduced` and every rank applies it
+ *      with its own optimiser.
  *
- * Why every rank steps its own optimiser rather than the leader stepping and broadcasting weights:
- * the ranks start from the same weights (the leader broadcasts them once) and apply the same
- * summed gradient — the same floats, summed in the same order — with identical optimisers on
- * identical backends, so their weights stay equal bit for bit without shipping N copies of the
- * weights (and Adam's two moment vectors would otherwise live on the leader alone) every step, and
- * the run is deterministic for a given seed and worker count. Batch norm (training mode) normalises
+ * Why Adam by slices: tfjs's Adam is ~10 kernel dispatches and fresh tensors per variable, a cost
+ * every rank paid in full whatever its share of the batch (3–5 ms a step on the reference net,
+ * ~8 % of a 2-worker step); a fused loop over 1/N of the vector costs a fraction of that, and the
+ * moments live once, spread over the ranks. Each value's update depends on its own gradient and
+ * moments only, in tfjs's float32 arithmetic, so the weights stay equal bit for bit on every rank
+ * and the run is deterministic for a given seed and worker count. Batch norm (training mode) normalises
  * each shard by its own statistics, as PyTorch's DistributedDataParallel does without SyncBatchNorm;
  * only the leader's moving statistics are kept (the followers' are never read).
  *
@@ -33,6 +36,8 @@
  * with a ParallelAbortedError, so no rank waits for one that is gone.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { AdamSlice, type AdamHyper } from './adamSlice';
 
 /** Sizes the shared buffers are made for. */
 export interface ParallelShape {
@@ -58,6 +63,8 @@ export interface ParallelBuffers {
   gradients: Float32Array;
   /** paramCount: the summed gradient (also the initial weights' broadcast). */
   reduced: Float32Array;
+  /** paramCount: the weights as Adam by slices updates them, each rank its slice. */
+  weights: Float32Array;
 }
 
 const COUNT = 0;
@@ -92,6 +99,7 @@ export function createParallelBuffers(shape: ParallelShape): ParallelBuffers {
     outputs: shared(Float32Array, 4, maxBatch * outputDim),
     gradients: shared(Float32Array, 4, workers * paramCount),
     reduced: shared(Float32Array, 4, paramCount),
+    weights: shared(Float32Array, 4, paramCount),
   };
 }
 
@@ -116,12 +124,97 @@ export interface ParallelGroupOptions {
   checkCancelled?: () => void;
   /** Longest single wait before polling again (ms); default 50. */
   pollMs?: number;
+  /** Keep a StepProfile (wall time per phase of a step) in `group.profile`; `cpuClock` adds CPU time. */
+  profile?: boolean | { cpuClock?: () => number };
+}
+
+/**
+ * The phases of a step as one rank lives it, in order: where the wall time goes, so the waits
+ * (time another rank made this one lose) stand apart from the work each rank does.
+ */
+export const STEP_PHASES = [
+  /** Between steps: the rest of the caller's loop (the leader's sampling, disposals, metrics). */
+  'between',
+  /** Barrier A: waiting for the leader's command. */
+  'wait A',
+  /** The shard's inputs built (after the command, before the forward pass). */
+  'prepare',
+  /** The shard's forward pass, read back into the shared outputs. */
+  'forward',
+  /** Barrier B: waiting for every shard's outputs. */
+  'wait B',
+  /** The whole batch's loss and this shard's backward pass. */
+  'backward',
+  /** The gradients read back into this rank's row. */
+  'grads out',
+  /** Barrier C: waiting for every rank's gradient. */
+  'wait C',
+  /** Summing the ranks' gradients over this rank's slice (with Adam, and updating its weights). */
+  'reduce',
+  /** Barrier D: waiting for every slice of the sum. */
+  'wait D',
+  /** The optimiser's update on every rank, or (Adam by slices) the new weights into the variables. */
+  'optimiser',
+] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
+/**
+ * Wall milliseconds per phase, summed over steps since the last reset; with a `cpuClock` (this
+ * thread's CPU milliseconds: the engine reads no /proc itself, the caller supplies it), CPU
+ * milliseconds too. On a machine that other jobs share, wall time per phase mixes in the time a
+ * rank sat runnable without a core; its CPU time per phase is what the rank's own work costs.
+ */
+export class StepProfile {
+  readonly ms = new Float64Array(STEP_PHASES.length);
+  readonly cpuMs: Float64Array | null;
+  steps = 0;
+  private last = performance.now();
+  private lastCpu: number;
+
+  constructor(private readonly cpuClock?: () => number) {
+    this.cpuMs = cpuClock ? new Float64Array(STEP_PHASES.length) : null;
+    this.lastCpu = cpuClock?.() ?? 0;
+  }
+
+  /** Charges the time since the previous lap to `phase`. */
+  lap(phase: StepPhase): void {
+    const now = performance.now();
+    const i = STEP_PHASES.indexOf(phase);
+    this.ms[i]! += now - this.last;
+    this.last = now;
+    if (this.cpuMs) {
+      const cpu = this.cpuClock!();
+      this.cpuMs[i]! += cpu - this.lastCpu;
+      this.lastCpu = cpu;
+    }
+  }
+
+  reset(): void {
+    this.ms.fill(0);
+    this.cpuMs?.fill(0);
+    this.steps = 0;
+    this.last = performance.now();
+    this.lastCpu = this.cpuClock?.() ?? 0;
+  }
+
+  /** Milliseconds per step of each phase: wall, or CPU (null without a cpuClock). */
+  perStep(kind: 'wall' | 'cpu' = 'wall'): Record<StepPhase, number> | null {
+    const ms = kind === 'wall' ? this.ms : this.cpuMs;
+    if (!ms) return null;
+    const out = {} as Record<StepPhase, number>;
+    STEP_PHASES.forEach((p, i) => (out[p] = ms[i]! / Math.max(1, this.steps)));
+    return out;
+  }
 }
 
 /** One rank's handle on the shared buffers. */
 export class ParallelGroup {
   readonly workers: number;
+  /** Wall time per phase of the steps (with `profile: true`), else null. */
+  readonly profile: StepProfile | null;
   private readonly pollMs: number;
+  /** Adam's state for this rank's slice, made at the first step with that optimiser. */
+  private adam: { optimizer: tf.AdamOptimizer; slice: AdamSlice } | null = null;
 
   constructor(
     readonly buffers: ParallelBuffers,
@@ -131,6 +224,8 @@ export class ParallelGroup {
     this.workers = buffers.shape.workers;
     check(Number.isInteger(rank) && rank >= 0 && rank < this.workers, `rank: ${rank} must be an integer in [0, ${this.workers})`);
     this.pollMs = options.pollMs ?? 50;
+    const profile = options.profile;
+    this.profile = profile ? new StepProfile(profile === true ? undefined : profile.cpuClock) : null;
   }
 
   get aborted(): boolean {
@@ -174,7 +269,9 @@ export class ParallelGroup {
     this.buffers.learningRate[0] = learningRate;
     Atomics.store(this.buffers.control, BATCH, indices.length);
     Atomics.store(this.buffers.control, COMMAND, STEP);
+    this.profile?.lap('between');
     this.barrier();
+    this.profile?.lap('wait A');
   }
 
   /** Leader: no more steps (the followers return). */
@@ -186,7 +283,9 @@ export class ParallelGroup {
 
   /** Follower: waits at barrier A for the leader's next command. */
   awaitCommand(): ParallelCommand {
+    this.profile?.lap('between');
     this.barrier();
+    this.profile?.lap('wait A');
     const c = this.buffers.control;
     if (Atomics.load(c, COMMAND) === END) return { kind: 'end' };
     const n = Atomics.load(c, BATCH);
@@ -217,6 +316,34 @@ export class ParallelGroup {
     }
     // No rank may overwrite `reduced` (its first step's sum) before every rank has read the weights.
     this.barrier();
+  }
+
+  /** The values [lo, hi) of the flat parameter vector this rank reduces (and updates, with Adam). */
+  paramSlice(): { lo: number; hi: number } {
+    const { paramCount } = this.buffers.shape;
+    const chunk = Math.ceil(paramCount / this.workers);
+    const lo = Math.min(paramCount, this.rank * chunk);
+    return { lo, hi: Math.min(paramCount, lo + chunk) };
+  }
+
+  /**
+   * This rank's Adam slice for `optimizer`; at the first step with it, the slice's values of
+   * `weights` are taken from this rank's variables (equal on every rank since syncWeights).
+   */
+  adamSliceFor(optimizer: tf.AdamOptimizer, variables: readonly tf.Variable[]): AdamSlice {
+    if (this.adam?.optimizer !== optimizer) {
+      const { lo, hi } = this.paramSlice();
+      const weights = this.buffers.weights;
+      let off = 0;
+      for (const v of variables) {
+        const a = Math.max(lo, off);
+        const b = Math.min(hi, off + v.size);
+        if (a < b) weights.set((v.dataSync() as Float32Array).subarray(a - off, b - off), a);
+        off += v.size;
+      }
+      this.adam = { optimizer, slice: new AdamSlice(lo, hi) };
+    }
+    return this.adam.slice;
   }
 
   /** This rank's batch positions (strided) and where its rows start in the assembled batch. */
@@ -264,12 +391,16 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
   const { paramCount } = shape;
   const { offset } = group.shardOf(n);
   const dim = shape.outputDim;
+  const profile = group.profile;
+  profile?.lap('prepare');
   const { value, grads } = tf.variableGrads(() => {
     const own = forward();
     const rows = own.shape[0]!;
     check(own.size === rows * dim, `data-parallel: the model's output has ${own.size / Math.max(1, rows)} values per item, the shared buffers were made for ${dim}`);
     outputs.set(own.dataSync() as Float32Array, offset * dim);
+    profile?.lap('forward');
     group.barrier(); // B: every shard's outputs are in.
+    profile?.lap('wait B');
     const parts: tf.Tensor[] = [];
     if (offset > 0) parts.push(tf.tensor2d(outputs.slice(0, offset * dim), [offset, dim]));
     parts.push(own.reshape([rows, dim]));
@@ -279,35 +410,80 @@ export function dataParallelStep(group: ParallelGroup, variables: readonly tf.Va
   }, variables as tf.Variable[]);
   const lossValue = value.dataSync()[0]!;
   value.dispose();
+  profile?.lap('backward');
   const row = group.rank * paramCount;
   let off = 0;
   for (const v of variables) {
     const g = grads[v.name];
-    const values = g ? (g.dataSync() as Float32Array) : new Float32Array(v.size);
-    gradients.set(values, row + off);
+    if (!g) gradients.fill(0, row + off, row + off + v.size);
+    else gradients.set(heapView(g) ?? (g.dataSync() as Float32Array), row + off);
     off += v.size;
   }
   tf.dispose(grads);
+  profile?.lap('grads out');
   group.barrier(); // C: every rank's gradient is in.
+  profile?.lap('wait C');
   const W = group.workers;
-  const chunk = Math.ceil(paramCount / W);
-  const lo = Math.min(paramCount, group.rank * chunk);
-  const hi = Math.min(paramCount, lo + chunk);
-  for (let i = lo; i < hi; i++) {
-    let s = gradients[i]!;
-    for (let r = 1; r < W; r++) s += gradients[r * paramCount + i]!;
-    reduced[i] = s;
+  const { lo, hi } = group.paramSlice();
+  if (optimizer instanceof tf.AdamOptimizer) {
+    group.adamSliceFor(optimizer, variables).step(group.buffers.weights, gradients, W, paramCount, adamHyper(optimizer));
+    profile?.lap('reduce');
+    group.barrier(); // D: every slice of the weights is updated.
+    profile?.lap('wait D');
+    const weights = group.buffers.weights;
+    // The wasm backend copies a new tensor's values into its heap at once: a view of the shared
+    // vector is enough. The cpu backend keeps the array it is given as the tensor's storage: a copy.
+    // Not written in place into the variables' memory: XNNPACK caches its packed filters by tensor.
+    const copyIn = tf.getBackend() !== 'wasm';
+    off = 0;
+    for (const v of variables) {
+      const value = tf.tensor(copyIn ? weights.slice(off, off + v.size) : weights.subarray(off, off + v.size), v.shape, 'float32');
+      v.assign(value);
+      value.dispose();
+      off += v.size;
+    }
+  } else {
+    for (let i = lo; i < hi; i++) {
+      let s = gradients[i]!;
+      for (let r = 1; r < W; r++) s += gradients[r * paramCount + i]!;
+      reduced[i] = s;
+    }
+    profile?.lap('reduce');
+    group.barrier(); // D: the summed gradient is complete.
+    profile?.lap('wait D');
+    const summed: Record<string, tf.Tensor> = {};
+    off = 0;
+    for (const v of variables) {
+      summed[v.name] = tf.tensor(reduced.slice(off, off + v.size), v.shape, 'float32');
+      off += v.size;
+    }
+    optimizer.applyGradients(summed);
+    tf.dispose(Object.values(summed));
   }
-  group.barrier(); // D: the summed gradient is complete.
-  const summed: Record<string, tf.Tensor> = {};
-  off = 0;
-  for (const v of variables) {
-    summed[v.name] = tf.tensor(reduced.slice(off, off + v.size), v.shape, 'float32');
-    off += v.size;
+  if (profile) {
+    profile.lap('optimiser');
+    profile.steps++;
   }
-  optimizer.applyGradients(summed);
-  tf.dispose(Object.values(summed));
   return lossValue;
+}
+
+/**
+ * A float32 tensor's values read in place on the wasm backend (a view of its heap, valid until the
+ * next allocation there), else null. dataSync would copy them into a fresh ArrayBuffer: per step
+ * the gradients alone are a copy of the whole model on every rank (0.5 MB for the reference net),
+ * and V8 answers that external memory with scavenges (~1 a step, 2–8 ms each, seen in --trace-gc).
+ */
+function heapView(t: tf.Tensor): Float32Array | null {
+  if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as BackendWasm;
+  if (backend.refCount(t.dataId) === 0) return null; // the values live on another backend
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** The hyper-parameters of a tfjs Adam (protected fields; the learning rate is set per step). */
+function adamHyper(optimizer: tf.AdamOptimizer): AdamHyper {
+  const o = optimizer as unknown as AdamHyper;
+  return { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon };
 }
 
 /**

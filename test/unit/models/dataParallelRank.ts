@@ -16,6 +16,8 @@ export interface RankData {
   dim: number;
   labels: Int32Array;
   config: TrainingConfig;
+  /** The rank's backend; default cpu. */
+  backend?: 'cpu' | 'wasm';
 }
 
 export interface RankResult {
@@ -29,7 +31,8 @@ export interface RankResult {
 
 async function main(): Promise<void> {
   const d = workerData as RankData;
-  await initBackend('cpu');
+  const choice = await initBackend(d.backend ?? 'cpu');
+  if (choice.backend !== (d.backend ?? 'cpu')) throw new Error(`backend ${d.backend ?? 'cpu'} unavailable: ${choice.reason}`);
   const group = new ParallelGroup(d.buffers, d.rank);
   const data = { inputs: denseInputs(d.data, [d.dim]), labels: d.labels };
   const before = tf.memory().numTensors;
