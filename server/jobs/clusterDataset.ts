@@ -184,13 +184,14 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
   const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
   progress('candidates', 0, 1);
-  // The candidate and verification stages work on a copy of the records in locality order
-  // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
-  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
-  const { order } = local;
-  // With a per-record budget there is no ordered copy of the signatures (256 MB at 500,000
+  // The candidate and verification stages number the records in locality order (neighbours
+  // close together in memory: engine/index/localityOrder); edges are mapped back.
+  // There is no ordered copy of the symbols: verification reads them through `order`. With a
+  // per-record budget there is no ordered copy of the signatures either (256 MB at 500,000
   // records): the LSH index reads the originals through `order`, the selection their low bytes.
-  const ordered = { packed: local.packed, signatures: local.signatures };
+  const local = await pool.run('localityOrder', { signatures: index.signatures, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
+  const { order } = local;
+  const ordered = { signatures: local.signatures };
   lapAll('locality order');
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
@@ -202,7 +203,7 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
   const cand = local.lowBytes
     ? await selectedPairs(index.signatures, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
-    : await candidatePairs({ ...index, packed: ordered.packed, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
+    : await candidatePairs({ ...index, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
@@ -218,7 +219,7 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
     // With a per-record budget the selection has already applied the Jaccard floor: no second
     // estimate (and no ordered signatures to read).
     const floor = ordered.signatures ? { minJaccard: lshThreshold, q, shingles, signatures: ordered.signatures } : { minJaccard: 0 };
-    const payload = { packed: ordered.packed, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
+    const payload = { packed: index.packed, order, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
     jobs.push(
       pool.run('verifyPairs', payload, { signal }).then((r) => {
         parts.push(r);
