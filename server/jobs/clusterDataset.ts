@@ -180,6 +180,73 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
 
   // A turn of the event loop between the index (its cache entry copied in) and the set-up below.
   await new Promise<void>((resolve) => setImmediate(resolve));
+  // The candidate stages' arrays (order, low bytes, LSH index, bucket bounds, pairs, verified
+  // chunks: ~60 MB at 50,000 amplicons) are locals of verifiedGraph: unreachable once it returns,
+  // before the clustering task builds its graphs.
+  const { edges, bands, rows, lshThreshold, lshPairs, prefiltered, aligned } = await verifiedGraph(index, options, lapAll);
+
+  progress('clustering', 0, 1);
+  const clustered = await pool.run(
+    'graphCluster',
+    {
+      n,
+      i: edges.i,
+      j: edges.j,
+      similarity: edges.identity,
+      minPts: params.minPts,
+      ...(params.mutualNeighbours && params.mode !== 'greedy' && params.mode !== 'leiden' ? { mutualNeighbours: params.mutualNeighbours } : {}),
+      ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
+      ...(params.mode === 'leiden' ? { mode: 'leiden' as const } : {}),
+      ...abundance,
+      ...(weights ? { weights } : {}),
+    },
+    { signal },
+  );
+  lapAll(params.mode ?? 'dbscan');
+  const toRepresentatives = await completeIdentities(index, clustered, pool, signal, progress);
+  if (toRepresentatives > 0) lapAll('representatives');
+  return {
+    index,
+    labels: clustered.labels,
+    summary: summarizeClusters(clustered.labels),
+    edges,
+    representative: clustered.representative,
+    identity: clustered.identity,
+    stats: {
+      path: 'lsh',
+      bands,
+      rows,
+      lshThreshold,
+      candidates: lshPairs,
+      prefiltered,
+      aligned,
+      edges: edges.i.length,
+      edgesUsed: clustered.edgesUsed,
+      fromCache: index.fromCache,
+      seconds,
+      cpuSeconds,
+      parallelism: clock.timer.parallelism,
+      criticalCpuSeconds: clock.timer.criticalCpuSeconds,
+    },
+  };
+}
+
+/** What verifiedGraph hands on: the verified edges (file order) and the candidate stages' counts. */
+interface VerifiedGraph {
+  edges: NeighbourEdges;
+  bands: number;
+  rows: number;
+  lshThreshold: number;
+  lshPairs: number;
+  prefiltered: number;
+  aligned: number;
+}
+
+/** Locality order → LSH candidates (or each record's best candidates) → exact verification in the pool → edges in file order. */
+async function verifiedGraph(index: SequenceIndex, options: ClusterOptions, lapAll: (stage: string) => void): Promise<VerifiedGraph> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const n = index.records.length;
   const H = index.params.numHashes;
   const lshThreshold = identityToJaccard(params.threshold, index.params.k);
   const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
@@ -232,49 +299,14 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   const edges = await concatEdges(parts, order);
   lapAll('verify');
 
-  progress('clustering', 0, 1);
-  const clustered = await pool.run(
-    'graphCluster',
-    {
-      n,
-      i: edges.i,
-      j: edges.j,
-      similarity: edges.identity,
-      minPts: params.minPts,
-      ...(params.mutualNeighbours && params.mode !== 'greedy' && params.mode !== 'leiden' ? { mutualNeighbours: params.mutualNeighbours } : {}),
-      ...(params.mode === 'greedy' ? { mode: 'greedy' as const, lengths: Int32Array.from(index.records, (r) => r.length) } : {}),
-      ...(params.mode === 'leiden' ? { mode: 'leiden' as const } : {}),
-      ...abundance,
-      ...(weights ? { weights } : {}),
-    },
-    { signal },
-  );
-  lapAll(params.mode ?? 'dbscan');
-  const aligned = await completeIdentities(index, clustered, pool, signal, progress);
-  if (aligned > 0) lapAll('representatives');
   return {
-    index,
-    labels: clustered.labels,
-    summary: summarizeClusters(clustered.labels),
     edges,
-    representative: clustered.representative,
-    identity: clustered.identity,
-    stats: {
-      path: 'lsh',
-      bands,
-      rows,
-      lshThreshold,
-      candidates: cand.lshPairs,
-      prefiltered: cand.lshPairs - total + parts.reduce((s, p) => s + p.filtered, 0),
-      aligned: parts.reduce((s, p) => s + p.aligned, 0),
-      edges: edges.i.length,
-      edgesUsed: clustered.edgesUsed,
-      fromCache: index.fromCache,
-      seconds,
-      cpuSeconds,
-      parallelism: clock.timer.parallelism,
-      criticalCpuSeconds: clock.timer.criticalCpuSeconds,
-    },
+    bands,
+    rows,
+    lshThreshold,
+    lshPairs: cand.lshPairs,
+    prefiltered: cand.lshPairs - total + parts.reduce((s, p) => s + p.filtered, 0),
+    aligned: parts.reduce((s, p) => s + p.aligned, 0),
   };
 }
 
