@@ -8,7 +8,7 @@ import { defineCommand } from './command';
 import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
 import { formatNumber } from './format';
-import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, refuseVectorOptions, reportWarnings, SEQUENCE_POOL_OPTIONS, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
 import { refuseOverwritingInputs, writeOutputFile } from './output';
 import { tsvField } from './tsv';
@@ -208,6 +208,7 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
   const params = resolveSequenceClusterParams({ ...given(options), mutualNeighbours: 0, threshold: Math.min(...thresholds) }, { naming: CLI_NAMING });
   const outcome = await withPool((pool) =>
     clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
+    SEQUENCE_POOL_OPTIONS,
   );
   reportWarnings(io, 'cluster', outcome.base.index.warnings);
   const text = formatThresholdColumns(outcome.base.index.records.map((r) => r.id), outcome.thresholds, outcome.labels);
@@ -297,6 +298,7 @@ export default defineCommand({
     const read = readOptions(options);
     const outcome = await withPool((pool) =>
       clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), ...(options.derep ? { derep: true } : {}) }),
+      SEQUENCE_POOL_OPTIONS,
     );
     reportWarnings(io, 'cluster', outcome.index.warnings);
     if (options.centroids !== undefined && outcome.index.kind !== 'sequence') throw new UsageError(`--centroids writes FASTA: ${file} is a text dataset`);

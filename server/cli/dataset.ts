@@ -9,7 +9,7 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import { clusterKindOf } from '../jobs/clusterParams';
 import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
-import { WorkerPool } from '../jobs/pool';
+import { WorkerPool, type PoolOptions } from '../jobs/pool';
 import type { OptionSpecs, ParsedOptions } from './args';
 import type { CliIO } from './command';
 import { InputError, UsageError } from './errors';
@@ -136,9 +136,18 @@ export function cacheOf(options: DatasetOptions): IndexCache | undefined {
   return new IndexCache(options['cache-dir'] ?? defaultCacheDir());
 }
 
+/**
+ * The workers of the sequence pipeline (read, sketch, LSH, verify, cluster) allocate few, short-
+ * lived objects but move large typed arrays, many of them views of shared memory that every
+ * thread must drop before it is freed. A young generation of 3 MB (V8's default grows it to 32 MB
+ * per worker) is scavenged often, so a worker holds less garbage and lets go of the views of a
+ * finished stage sooner: BioMarKs50k at 97 %, 2 workers, peak RSS ~385 -> ~350 MB, same CPU time.
+ */
+export const SEQUENCE_POOL_OPTIONS: PoolOptions = { resourceLimits: { maxYoungGenerationSizeMb: 3 } };
+
 /** Runs `body` with a worker pool that is disposed afterwards, whatever happens. */
-export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>): Promise<T> {
-  const pool = new WorkerPool();
+export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>, options: PoolOptions = {}): Promise<T> {
+  const pool = new WorkerPool(options);
   try {
     return await body(pool);
   } finally {
