@@ -9,6 +9,8 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import { clusterKindOf } from '../jobs/clusterParams';
 import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { WorkerPool, type PoolOptions } from '../jobs/pool';
 import type { OptionSpecs, ParsedOptions } from './args';
 import type { CliIO } from './command';
@@ -144,6 +146,16 @@ export function cacheOf(options: DatasetOptions): IndexCache | undefined {
  * finished stage sooner: BioMarKs50k at 97 %, 2 workers, peak RSS ~385 -> ~350 MB, same CPU time.
  */
 export const SEQUENCE_POOL_OPTIONS: PoolOptions = { resourceLimits: { maxYoungGenerationSizeMb: 3 } };
+
+/**
+ * V8's full collection, for `clusterDataset`'s collectGarbage: the flag exposes `gc` in contexts
+ * made after it is set, so a new context hands it over. The CLI is a process of its own; the
+ * host, sharing its thread with the editor's requests, does not use it.
+ */
+export function garbageCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 /** Runs `body` with a worker pool that is disposed afterwards, whatever happens. */
 export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>, options: PoolOptions = {}): Promise<T> {

@@ -98,6 +98,21 @@ export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | '
   /** Sequences: collapse records identical up to case and strand before clustering (engine/cluster/derep), then expand the result back. */
   derep?: boolean;
   pool: WorkerPool;
+  /**
+   * The caller needs no signatures after clustering (the CLI): with a per-record budget, the
+   * index's signatures are let go as soon as the LSH index is built, and the outcome's
+   * `index.signatures` is empty. Their n × numHashes × 4 bytes (25.6 MB at 50,000 records,
+   * 256 MB at 500,000) are then not held through selection, verification and clustering.
+   */
+  releaseSignatures?: boolean;
+  /**
+   * A full garbage collection of the calling thread, where large arrays have just become
+   * unreachable (the signatures once released, the candidate stages' arrays after verification).
+   * Shared memory is freed only when every thread's views of it are collected, and the calling
+   * thread's heap (records, ~40 MB at 50,000) grows too slowly for V8 to collect it on its own
+   * during a run: without this, what was let go stays resident to the end.
+   */
+  collectGarbage?: () => void;
   /** Chunks the candidate stages (LSH bands, record ranges, selection) are cut into; default 2 per worker from 2,000 records, else 1. Any count gives the same result. */
   chunks?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -184,6 +199,7 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   // chunks: ~60 MB at 50,000 amplicons) are locals of verifiedGraph: unreachable once it returns,
   // before the clustering task builds its graphs.
   const { edges, bands, rows, lshThreshold, lshPairs, prefiltered, aligned } = await verifiedGraph(index, options, lapAll);
+  options.collectGarbage?.();
 
   progress('clustering', 0, 1);
   const clustered = await pool.run(
@@ -269,7 +285,7 @@ async function verifiedGraph(index: SequenceIndex, options: ClusterOptions, lapA
   const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
   if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
   const cand = local.lowBytes
-    ? await selectedPairs(index.signatures, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
+    ? await selectedPairs(index, options.releaseSignatures ? (options.collectGarbage ?? (() => undefined)) : undefined, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
     : await candidatePairs({ ...index, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
@@ -336,7 +352,9 @@ interface CandidatePlan {
  * the signatures (in file order) through `order`, the selection the ordered low bytes.
  */
 async function selectedPairs(
-  signatures: Uint32Array,
+  index: { signatures: Uint32Array },
+  /** Set: the signatures are released (then this is called) once the LSH index is built. */
+  releaseSignatures: (() => void) | undefined,
   order: Uint32Array,
   lowBytes: LowByteSignatures,
   params: ClusterParams,
@@ -351,10 +369,15 @@ async function selectedPairs(
   const bandChunks = Math.min(plan.bands, chunks);
   const bandParts = await Promise.all(
     Array.from({ length: bandChunks }, (_, c) =>
-      pool.run('lshBands', { signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+      pool.run('lshBands', { signatures: index.signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
     ),
   );
   const lsh = joinLshBands(bandParts, sharedUint32);
+  // From here on only the low bytes are read.
+  if (releaseSignatures) {
+    index.signatures = new Uint32Array(0);
+    releaseSignatures();
+  }
   const bounds = await pool.run('lshBounds', { index: lsh }, { signal });
   lap('lsh index');
   // Every record's whole row is read (not only its later partners): equal record ranges are equal work.
