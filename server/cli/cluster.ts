@@ -207,7 +207,7 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
   if (options['min-pts'] !== undefined && options['min-pts'] > 2) throw new UsageError(`--thresholds: clusters nest only for --min-pts ≤ 2 (connected components), got ${options['min-pts']}`);
   const params = resolveSequenceClusterParams({ ...given(options), mutualNeighbours: 0, threshold: Math.min(...thresholds) }, { naming: CLI_NAMING });
   const outcome = await withPool((pool) =>
-    clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector() }),
+    clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector(pool) }),
     SEQUENCE_POOL_OPTIONS,
   );
   reportWarnings(io, 'cluster', outcome.base.index.warnings);
@@ -297,7 +297,7 @@ export default defineCommand({
     const params = clusterParams(options);
     const read = readOptions(options);
     const outcome = await withPool((pool) =>
-      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector(), ...(options.derep ? { derep: true } : {}) }),
+      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector(pool), ...(options.derep ? { derep: true } : {}) }),
       SEQUENCE_POOL_OPTIONS,
     );
     reportWarnings(io, 'cluster', outcome.index.warnings);

@@ -148,13 +148,19 @@ export function cacheOf(options: DatasetOptions): IndexCache | undefined {
 export const SEQUENCE_POOL_OPTIONS: PoolOptions = { resourceLimits: { maxYoungGenerationSizeMb: 3 } };
 
 /**
- * V8's full collection, for `clusterDataset`'s collectGarbage: the flag exposes `gc` in contexts
- * made after it is set, so a new context hands it over. The CLI is a process of its own; the
- * host, sharing its thread with the editor's requests, does not use it.
+ * V8's full collection on this thread and then on each of `pool`'s workers, for
+ * `clusterDataset`'s collectGarbage. The flag exposes `gc` in contexts made after it is set: a new
+ * context hands it over here, and workers started afterwards have it (call this before the pool's
+ * first task). The CLI is a process of its own; the host, whose thread serves the editor's
+ * requests, does not use it.
  */
-export function garbageCollector(): () => void {
+export function garbageCollector(pool: WorkerPool): () => void {
   setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    pool.collectGarbage();
+  };
 }
 
 /** Runs `body` with a worker pool that is disposed afterwards, whatever happens. */
