@@ -8,7 +8,7 @@ import { defineCommand } from './command';
 import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
 import { formatNumber } from './format';
-import { cacheOf, DATASET_OPTIONS, datasetPath, progressReporter, readOptions, refuseVectorOptions, reportWarnings, vectorOptions, withPool } from './dataset';
+import { cacheOf, DATASET_OPTIONS, datasetPath, garbageCollector, progressReporter, readOptions, refuseVectorOptions, reportWarnings, SEQUENCE_POOL_OPTIONS, vectorOptions, withPool } from './dataset';
 import { UsageError } from './errors';
 import { refuseOverwritingInputs, writeOutputFile } from './output';
 import { tsvField } from './tsv';
@@ -207,7 +207,8 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
   if (options['min-pts'] !== undefined && options['min-pts'] > 2) throw new UsageError(`--thresholds: clusters nest only for --min-pts ≤ 2 (connected components), got ${options['min-pts']}`);
   const params = resolveSequenceClusterParams({ ...given(options), mutualNeighbours: 0, threshold: Math.min(...thresholds) }, { naming: CLI_NAMING });
   const outcome = await withPool((pool) =>
-    clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io) }),
+    clusterAtThresholds(file, thresholds, { pool, params, read: readOptions(options), ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector(pool) }),
+    SEQUENCE_POOL_OPTIONS,
   );
   reportWarnings(io, 'cluster', outcome.base.index.warnings);
   const text = formatThresholdColumns(outcome.base.index.records.map((r) => r.id), outcome.thresholds, outcome.labels);
@@ -296,7 +297,8 @@ export default defineCommand({
     const params = clusterParams(options);
     const read = readOptions(options);
     const outcome = await withPool((pool) =>
-      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), ...(options.derep ? { derep: true } : {}) }),
+      clusterDataset(file, { pool, params, read, ...checkIndexOptions(options), cache: cacheOf(options), onProgress: progressReporter(io), releaseSignatures: true, collectGarbage: garbageCollector(pool), ...(options.derep ? { derep: true } : {}) }),
+      SEQUENCE_POOL_OPTIONS,
     );
     reportWarnings(io, 'cluster', outcome.index.warnings);
     if (options.centroids !== undefined && outcome.index.kind !== 'sequence') throw new UsageError(`--centroids writes FASTA: ${file} is a text dataset`);

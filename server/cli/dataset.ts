@@ -9,7 +9,9 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import { VECTOR_METRICS, type VectorMetric } from '../engine/index/knnExact';
 import { clusterKindOf } from '../jobs/clusterParams';
 import { defaultCacheDir, IndexCache } from '../jobs/indexCache';
-import { WorkerPool } from '../jobs/pool';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { WorkerPool, type PoolOptions } from '../jobs/pool';
 import type { OptionSpecs, ParsedOptions } from './args';
 import type { CliIO } from './command';
 import { InputError, UsageError } from './errors';
@@ -136,9 +138,34 @@ export function cacheOf(options: DatasetOptions): IndexCache | undefined {
   return new IndexCache(options['cache-dir'] ?? defaultCacheDir());
 }
 
+/**
+ * The workers of the sequence pipeline (read, sketch, LSH, verify, cluster) allocate few, short-
+ * lived objects but move large typed arrays, many of them views of shared memory that every
+ * thread must drop before it is freed. A young generation of 3 MB (V8's default grows it to 32 MB
+ * per worker) is scavenged often, so a worker holds less garbage and lets go of the views of a
+ * finished stage sooner: BioMarKs50k at 97 %, 2 workers, peak RSS ~385 -> ~350 MB, same CPU time.
+ */
+export const SEQUENCE_POOL_OPTIONS: PoolOptions = { resourceLimits: { maxYoungGenerationSizeMb: 3 } };
+
+/**
+ * V8's full collection on this thread and then on each of `pool`'s workers, for
+ * `clusterDataset`'s collectGarbage. The flag exposes `gc` in contexts made after it is set: a new
+ * context hands it over here, and workers started afterwards have it (call this before the pool's
+ * first task). The CLI is a process of its own; the host, whose thread serves the editor's
+ * requests, does not use it.
+ */
+export function garbageCollector(pool: WorkerPool): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    pool.collectGarbage();
+  };
+}
+
 /** Runs `body` with a worker pool that is disposed afterwards, whatever happens. */
-export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>): Promise<T> {
-  const pool = new WorkerPool();
+export async function withPool<T>(body: (pool: WorkerPool) => Promise<T>, options: PoolOptions = {}): Promise<T> {
+  const pool = new WorkerPool(options);
   try {
     return await body(pool);
   } finally {

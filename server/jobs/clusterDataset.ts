@@ -98,6 +98,21 @@ export interface ClusterOptions extends Omit<BuildIndexOptions, 'onProgress' | '
   /** Sequences: collapse records identical up to case and strand before clustering (engine/cluster/derep), then expand the result back. */
   derep?: boolean;
   pool: WorkerPool;
+  /**
+   * The caller needs no signatures after clustering (the CLI): with a per-record budget, the
+   * index's signatures are let go as soon as the LSH index is built, and the outcome's
+   * `index.signatures` is empty. Their n × numHashes × 4 bytes (25.6 MB at 50,000 records,
+   * 256 MB at 500,000) are then not held through selection, verification and clustering.
+   */
+  releaseSignatures?: boolean;
+  /**
+   * A full garbage collection of the calling thread, where large arrays have just become
+   * unreachable (the signatures once released, the candidate stages' arrays after verification).
+   * Shared memory is freed only when every thread's views of it are collected, and the calling
+   * thread's heap (records, ~40 MB at 50,000) grows too slowly for V8 to collect it on its own
+   * during a run: without this, what was let go stays resident to the end.
+   */
+  collectGarbage?: () => void;
   /** Chunks the candidate stages (LSH bands, record ranges, selection) are cut into; default 2 per worker from 2,000 records, else 1. Any count gives the same result. */
   chunks?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -180,56 +195,11 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
 
   // A turn of the event loop between the index (its cache entry copied in) and the set-up below.
   await new Promise<void>((resolve) => setImmediate(resolve));
-  const H = index.params.numHashes;
-  const lshThreshold = identityToJaccard(params.threshold, index.params.k);
-  const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
-  progress('candidates', 0, 1);
-  // The candidate and verification stages work on a copy of the records in locality order
-  // (neighbours close together in memory: engine/index/localityOrder); edges are mapped back.
-  const local = await pool.run('localityOrder', { signatures: index.signatures, packed: index.packed, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
-  const { order } = local;
-  // With a per-record budget there is no ordered copy of the signatures (256 MB at 500,000
-  // records): the LSH index reads the originals through `order`, the selection their low bytes.
-  const ordered = { packed: local.packed, signatures: local.signatures };
-  lapAll('locality order');
-  // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
-  // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
-  const q = Math.pow(params.threshold, index.params.k);
-  // Shared: every verification task reads it (a copy per task was a clone on the host thread).
-  const shingles = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
-  for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
-  const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
-  if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
-  const cand = local.lowBytes
-    ? await selectedPairs(index.signatures, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
-    : await candidatePairs({ ...index, packed: ordered.packed, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
-
-  // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
-  // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
-  // shared): posting it copies nothing. Slices of 22 M pairs (BioMarKs50k at 97 %, no budget),
-  // made for all 1,100 chunks at once, held the host thread for 0.3 s (more on a busy machine).
-  const total = cand.i.length;
-  if (!(cand.i.buffer instanceof SharedArrayBuffer && cand.j.buffer instanceof SharedArrayBuffer)) throw new Error('candidatePairs must return its pairs in shared memory');
-  const parts: VerifyResult[] = [];
-  let done = 0;
-  const jobs: Promise<void>[] = [];
-  for (let from = 0; from < total; from += VERIFY_CHUNK) {
-    const to = Math.min(total, from + VERIFY_CHUNK);
-    // With a per-record budget the selection has already applied the Jaccard floor: no second
-    // estimate (and no ordered signatures to read).
-    const floor = ordered.signatures ? { minJaccard: lshThreshold, q, shingles, signatures: ordered.signatures } : { minJaccard: 0 };
-    const payload = { packed: ordered.packed, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
-    jobs.push(
-      pool.run('verifyPairs', payload, { signal }).then((r) => {
-        parts.push(r);
-        done += to - from;
-        progress('verifying', done, total);
-      }),
-    );
-  }
-  await Promise.all(jobs);
-  const edges = await concatEdges(parts, order);
-  lapAll('verify');
+  // The candidate stages' arrays (order, low bytes, LSH index, bucket bounds, pairs, verified
+  // chunks: ~60 MB at 50,000 amplicons) are locals of verifiedGraph: unreachable once it returns,
+  // before the clustering task builds its graphs.
+  const { edges, bands, rows, lshThreshold, lshPairs, prefiltered, aligned } = await verifiedGraph(index, options, lapAll);
+  options.collectGarbage?.();
 
   progress('clustering', 0, 1);
   const clustered = await pool.run(
@@ -249,8 +219,8 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
     { signal },
   );
   lapAll(params.mode ?? 'dbscan');
-  const aligned = await completeIdentities(index, clustered, pool, signal, progress);
-  if (aligned > 0) lapAll('representatives');
+  const toRepresentatives = await completeIdentities(index, clustered, pool, signal, progress);
+  if (toRepresentatives > 0) lapAll('representatives');
   return {
     index,
     labels: clustered.labels,
@@ -263,9 +233,9 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
       bands,
       rows,
       lshThreshold,
-      candidates: cand.lshPairs,
-      prefiltered: cand.lshPairs - total + parts.reduce((s, p) => s + p.filtered, 0),
-      aligned: parts.reduce((s, p) => s + p.aligned, 0),
+      candidates: lshPairs,
+      prefiltered,
+      aligned,
       edges: edges.i.length,
       edgesUsed: clustered.edgesUsed,
       fromCache: index.fromCache,
@@ -274,6 +244,85 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
       parallelism: clock.timer.parallelism,
       criticalCpuSeconds: clock.timer.criticalCpuSeconds,
     },
+  };
+}
+
+/** What verifiedGraph hands on: the verified edges (file order) and the candidate stages' counts. */
+interface VerifiedGraph {
+  edges: NeighbourEdges;
+  bands: number;
+  rows: number;
+  lshThreshold: number;
+  lshPairs: number;
+  prefiltered: number;
+  aligned: number;
+}
+
+/** Locality order → LSH candidates (or each record's best candidates) → exact verification in the pool → edges in file order. */
+async function verifiedGraph(index: SequenceIndex, options: ClusterOptions, lapAll: (stage: string) => void): Promise<VerifiedGraph> {
+  const { pool, signal, params } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const n = index.records.length;
+  const H = index.params.numHashes;
+  const lshThreshold = identityToJaccard(params.threshold, index.params.k);
+  const { bands, rows } = chooseLshParams(Math.min(0.99, Math.max(0.01, lshThreshold)), H);
+  progress('candidates', 0, 1);
+  // The candidate and verification stages number the records in locality order (neighbours
+  // close together in memory: engine/index/localityOrder); edges are mapped back.
+  // There is no ordered copy of the symbols: verification reads them through `order`. With a
+  // per-record budget there is no ordered copy of the signatures either (256 MB at 500,000
+  // records): the LSH index reads the originals through `order`, the selection their low bytes.
+  const local = await pool.run('localityOrder', { signatures: index.signatures, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
+  const { order } = local;
+  const ordered = { signatures: local.signatures };
+  lapAll('locality order');
+  // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
+  // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
+  const q = Math.pow(params.threshold, index.params.k);
+  // Shared: every verification task reads it (a copy per task was a clone on the host thread).
+  const shingles = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+  for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
+  const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
+  if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
+  const cand = local.lowBytes
+    ? await selectedPairs(index, options.releaseSignatures ? (options.collectGarbage ?? (() => undefined)) : undefined, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
+    : await candidatePairs({ ...index, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
+
+  // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
+  // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
+  // shared): posting it copies nothing. Slices of 22 M pairs (BioMarKs50k at 97 %, no budget),
+  // made for all 1,100 chunks at once, held the host thread for 0.3 s (more on a busy machine).
+  const total = cand.i.length;
+  if (!(cand.i.buffer instanceof SharedArrayBuffer && cand.j.buffer instanceof SharedArrayBuffer)) throw new Error('candidatePairs must return its pairs in shared memory');
+  const parts: VerifyResult[] = [];
+  let done = 0;
+  const jobs: Promise<void>[] = [];
+  for (let from = 0; from < total; from += VERIFY_CHUNK) {
+    const to = Math.min(total, from + VERIFY_CHUNK);
+    // With a per-record budget the selection has already applied the Jaccard floor: no second
+    // estimate (and no ordered signatures to read).
+    const floor = ordered.signatures ? { minJaccard: lshThreshold, q, shingles, signatures: ordered.signatures } : { minJaccard: 0 };
+    const payload = { packed: index.packed, order, numHashes: H, ...floor, threshold: params.threshold, i: cand.i.subarray(from, to), j: cand.j.subarray(from, to) };
+    jobs.push(
+      pool.run('verifyPairs', payload, { signal }).then((r) => {
+        parts.push(r);
+        done += to - from;
+        progress('verifying', done, total);
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  const edges = await concatEdges(parts, order);
+  lapAll('verify');
+
+  return {
+    edges,
+    bands,
+    rows,
+    lshThreshold,
+    lshPairs: cand.lshPairs,
+    prefiltered: cand.lshPairs - total + parts.reduce((s, p) => s + p.filtered, 0),
+    aligned: parts.reduce((s, p) => s + p.aligned, 0),
   };
 }
 
@@ -306,7 +355,9 @@ interface CandidatePlan {
  * the signatures (in file order) through `order`, the selection the ordered low bytes.
  */
 async function selectedPairs(
-  signatures: Uint32Array,
+  index: { signatures: Uint32Array },
+  /** Set: the signatures are released (then this is called) once the LSH index is built. */
+  releaseSignatures: (() => void) | undefined,
   order: Uint32Array,
   lowBytes: LowByteSignatures,
   params: ClusterParams,
@@ -321,10 +372,15 @@ async function selectedPairs(
   const bandChunks = Math.min(plan.bands, chunks);
   const bandParts = await Promise.all(
     Array.from({ length: bandChunks }, (_, c) =>
-      pool.run('lshBands', { signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+      pool.run('lshBands', { signatures: index.signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
     ),
   );
   const lsh = joinLshBands(bandParts, sharedUint32);
+  // From here on only the low bytes are read.
+  if (releaseSignatures) {
+    index.signatures = new Uint32Array(0);
+    releaseSignatures();
+  }
   const bounds = await pool.run('lshBounds', { index: lsh }, { signal });
   lap('lsh index');
   // Every record's whole row is read (not only its later partners), but rows differ: in locality

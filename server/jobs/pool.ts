@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
 import { CancelledError } from '../worker/errors';
 import { PoolDisposedError, TaskError, WorkerCrashedError } from './errors';
-import type { RunMessage, TaskProgress, WorkerMessage } from '../worker/messages';
+import type { CollectMessage, RunMessage, TaskProgress, WorkerMessage } from '../worker/messages';
 // Types only: the tasks themselves run in the workers and stay out of the host's bundle.
 import type { Tasks } from '../worker/registry';
 import type { TaskPayload, TaskRegistry, TaskResult } from '../worker/taskContext';
@@ -171,6 +171,15 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
     let busy = 0;
     for (const slot of this.slots) if (slot.job && !slot.terminating) busy++;
     return { size: this.size, workers: this.liveSlots(), busy, queued: this.queue.length };
+  }
+
+  /**
+   * Asks every started worker for a full garbage collection before its next task (messages keep
+   * their order): where the process exposes V8's `gc`, the views of shared arrays a finished
+   * stage left in the workers' heaps are collected, and the memory freed. Else a no-op.
+   */
+  collectGarbage(): void {
+    for (const slot of this.slots) if (!slot.terminating) slot.worker.postMessage({ type: 'collect' } satisfies CollectMessage);
   }
 
   /** Rejects queued and running tasks and terminates every worker. */

@@ -20,6 +20,15 @@ export interface RunMessage {
   cancelFlag: Int32Array;
 }
 
+/**
+ * Pool → worker: a full garbage collection before the next task, where the process exposes V8's
+ * `gc` (the CLI's clustering; a no-op elsewhere). Shared arrays a stage has finished with are
+ * freed only when every thread has collected its views of them.
+ */
+export interface CollectMessage {
+  type: 'collect';
+}
+
 /** Worker → pool. */
 export type WorkerMessage =
   /** cpuSeconds: the task's CPU time on its worker thread (threadCpu.ts; NaN where unknown). */

@@ -5,7 +5,7 @@
  */
 import { parentPort, type MessagePort, type Transferable } from 'node:worker_threads';
 import { CancelledError, toErrorInfo } from './errors';
-import type { RunMessage, WorkerMessage } from './messages';
+import type { CollectMessage, RunMessage, WorkerMessage } from './messages';
 import type { TaskContext, TaskRegistry } from './taskContext';
 import { threadCpuSeconds } from './threadCpu';
 
@@ -15,8 +15,9 @@ export function serveTasks(tasks: TaskRegistry): void {
   const port = parentPort;
   if (!port) throw new Error('serveTasks() must run inside a worker thread.');
   captureOutput(port);
-  port.on('message', (message: RunMessage) => {
-    void runTask(port, tasks, message);
+  port.on('message', (message: RunMessage | CollectMessage) => {
+    if (message.type === 'collect') (globalThis as { gc?: () => void }).gc?.();
+    else void runTask(port, tasks, message);
   });
 }
 

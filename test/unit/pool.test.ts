@@ -55,6 +55,18 @@ void describe('WorkerPool', () => {
     assert.notEqual(await p.run('threadId', null), 0, 'ran on a worker thread');
   });
 
+  void test('collectGarbage: each worker runs its gc before its next task where gc is exposed, and is a no-op where it is not', async () => {
+    const plain = pool({ size: 1 });
+    assert.equal(await plain.run('echo', 1), 1);
+    plain.collectGarbage();
+    assert.equal(await plain.run('echo', 2), 2, 'no gc exposed: tasks run as before');
+    const p = pool({ size: 1 });
+    assert.equal(await p.run('spyGc', null), true);
+    p.collectGarbage();
+    p.collectGarbage();
+    assert.equal(await p.run('gcCalls', null), 2, 'both collections ran, before the task sent after them');
+  });
+
   void test("counts each worker's CPU time on its own thread (workerCpuSeconds: a busy task adds to it, a copy each time)", async () => {
     const p = pool({ size: 1 });
     assert.deepEqual([...p.workerCpuSeconds], []);

@@ -12,6 +12,12 @@ import type { TaskContext } from '../taskContext';
 
 export interface VerifyPayload {
   packed: PackedSymbols;
+  /**
+   * When the pairs (and signatures, shingles) number the records in another order: pair (a, b)
+   * compares the symbols of records order[a] and order[b]. The symbols stay in file order (a
+   * reordered copy of them cost n × length bytes, and the alignments read no faster from it).
+   */
+  order?: Uint32Array;
   /** For the Jaccard pre-filter; not needed (nor read) when minJaccard is 0 and no per-pair floor is given. */
   signatures?: Uint32Array;
   numHashes: number;
@@ -54,7 +60,7 @@ export function verifyTask(p: VerifyPayload, ctx: TaskContext): VerifyResult {
       filtered++;
       continue;
     }
-    const id = identityWithin(symbolsAt(p.packed, a), symbolsAt(p.packed, b), p.threshold);
+    const id = p.order ? identityWithin(symbolsAt(p.packed, p.order[a]), symbolsAt(p.packed, p.order[b]), p.threshold) : identityWithin(symbolsAt(p.packed, a), symbolsAt(p.packed, b), p.threshold);
     if (id === id) {
       outI[kept] = a;
       outJ[kept] = b;

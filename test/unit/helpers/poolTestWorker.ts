@@ -10,6 +10,14 @@ import type { TaskContext, TaskRegistry } from '../../../server/worker/taskConte
 
 export const tasks = {
   echo: (payload: unknown) => payload,
+  /** Stands in for V8's exposed gc: counts the collections the pool asks for. */
+  spyGc: (_: null) => {
+    const g = globalThis as { gc?: () => void; gcCalls?: number };
+    g.gcCalls = 0;
+    g.gc = () => void (g.gcCalls = (g.gcCalls ?? 0) + 1);
+    return true;
+  },
+  gcCalls: (_: null) => (globalThis as { gcCalls?: number }).gcCalls ?? 0,
   threadId: (_: null) => threadId,
   sleep: async ({ ms }: { ms: number }) => {
     await sleep(ms);
