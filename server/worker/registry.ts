@@ -5,7 +5,7 @@
  * only, so the server bundle does not pull in the tasks (and the engine code they run).
  */
 import type { TaskContext, TaskRegistry } from './taskContext';
-import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, lshBoundsTask, lshSelectTask, markCandidatesTask, mergeChoicesTask, selectCandidatesTask } from './tasks/candidates';
+import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, lshBoundsTask, lshSelectTask, markCandidatesTask, mergeChoicesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
@@ -40,7 +40,6 @@ export const tasks = {
   localityOrder: localityOrderTask,
   lshBands: lshBandsTask,
   lshCandidates: candidatesTask,
-  selectCandidates: selectCandidatesTask,
   markCandidates: markCandidatesTask,
   collectCandidates: collectCandidatesTask,
   lshBounds: lshBoundsTask,

@@ -5,16 +5,16 @@
  *  - `lshCandidates`: the LSH candidate pairs (i < j) whose smaller record is in [recordFrom,
  *    recordTo), sorted and unique — and, when a per-record budget follows, only the pairs at or
  *    above their floor, each with its MinHash estimate code (the costly, memory-bound part);
- *  - `selectCandidates`: over all chunks, each record's best `perRecord` pairs by estimate — or,
- *    split by records, `markCandidates` (each worker marks its records' choices in one shared
- *    flag array) then `collectCandidates` (the flagged pairs, in order);
+ *  - split by records, each record's best `perRecord` pairs by estimate: `markCandidates` (each
+ *    worker marks its records' choices in one shared flag array) then `collectCandidates` (the
+ *    flagged pairs, in order);
  *  - with a per-record budget, instead of the pair list: `lshBounds` (the index's bucket bounds,
  *    once, shared), `lshSelect` (each record range's best candidates straight from the index:
  *    engine/index/lshSelection) and `mergeChoices` (their union, sorted);
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
-import { collectSelected, estimatePairs, lowBytes, markSelected, selectByEstimates, type LowByteSignatures } from '../../engine/index/candidateSelection';
+import { collectSelected, estimatePairs, lowBytes, markSelected, type LowByteSignatures } from '../../engine/index/candidateSelection';
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
@@ -98,21 +98,6 @@ export function candidatesTask(p: CandidatesPayload, ctx: TaskContext): Candidat
   }
   ctx.transferResult(result.i.buffer as ArrayBuffer, result.j.buffer as ArrayBuffer, ...(result.codes ? [result.codes.buffer as ArrayBuffer] : []));
   return result;
-}
-
-export interface SelectPayload {
-  n: number;
-  numHashes: number;
-  perRecord: number;
-  i: Uint32Array;
-  j: Uint32Array;
-  codes: Uint16Array;
-}
-
-export function selectCandidatesTask(p: SelectPayload, ctx: TaskContext): { i: Uint32Array; j: Uint32Array } {
-  const selected = selectByEstimates(p.n, p, p.codes, p.numHashes, p.perRecord);
-  ctx.transferResult(selected.i.buffer as ArrayBuffer, selected.j.buffer as ArrayBuffer);
-  return { i: selected.i, j: selected.j };
 }
 
 export interface MarkPayload {
