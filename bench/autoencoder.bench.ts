@@ -18,7 +18,7 @@
  *    k-distance knee). Noise points count as singleton clusters in the NMI.
  *
  * The anchor is N2D's PUBLISHED Fashion-MNIST NMI, 0.684 (autoencoder + UMAP + GMM, all 70,000
- * images and a much longer pretraining), quoted, not run here. Target (DESIGN.md): NMI ≥ 0.70.
+ * images and a much longer pretraining), quoted, not run here. Target (issue 15): NMI ≥ 0.684, the median over GMM seeds; 0.70 the stretch.
  * Training time dominates on the wasm backend (dense ≈ 1 min an epoch of 10,000 on a loaded
  * 2-core machine, conv + batch norm ≈ 10 min), hence the short default runs:
  * SIMLAB_BENCH_AE_EPOCHS=dense:N,conv:M changes them; SIMLAB_BENCH_AE_KINDS=dense,conv picks the
@@ -54,7 +54,10 @@ const root = path.resolve(__dirname, '..');
 const BENCH = 'autoencoder';
 const N2D_NMI = 0.684;
 const N2D = 'N2D published (AE+UMAP+GMM), not run';
-const TARGET_NMI = 0.7;
+/** Issue 15: at least N2D's published figure; 0.70 is the stretch. */
+const TARGET_NMI = N2D_NMI;
+const STRETCH_NMI = 0.7;
+const GMM_SEEDS = [1, 2, 3, 4, 5];
 /** Fashion-MNIST's classes: the number of clusters the mixture fits and UMAP's dimensions (N2D). */
 const CLASSES = 10;
 const LATENT_WEIGHT = Number(process.env.SIMLAB_BENCH_AE_LATENT ?? 0.1);
@@ -102,9 +105,10 @@ async function trainMapCluster(ctx: BenchContext, pool: WorkerPool, pixels: Floa
   const map = await embedMap(latent, dim, { pool, scale: true, nNeighbors: 20, umap: { nComponents: CLASSES, minDist: 0, seed: 42 }, cluster: { on: 'map', minPts } });
   const mapSeconds = (performance.now() - t1) / 1000;
   const db = evaluateClustering(truth, Array.from(map.clusters!));
-  const gmm = gaussianMixture(map.points, map.n, map.nComponents, { components: CLASSES, seed: 1 });
-  const gs = evaluateClustering(truth, Array.from(gmm.labels));
-  ctx.log(`  ${c.name}: trained ${trained.history.length} epochs in ${trainSeconds.toFixed(0)} s; map ${mapSeconds.toFixed(0)} s; GMM NMI ${gs.nmi.toFixed(4)} ARI ${gs.ari.toFixed(4)}; DBSCAN (minPts ${minPts}, eps ${map.clustering!.eps.toFixed(3)}) ${map.clustering!.count} clusters, ${map.clustering!.noise} noise, NMI ${db.nmi.toFixed(4)} ARI ${db.ari.toFixed(4)}`);
+  // Issue 15: the median over GMM seeds, so one lucky (or unlucky) initialisation decides nothing.
+  const fits = GMM_SEEDS.map((seed) => evaluateClustering(truth, Array.from(gaussianMixture(map.points, map.n, map.nComponents, { components: CLASSES, seed }).labels)));
+  const gs = { nmi: median(fits.map((f) => f.nmi)), ari: median(fits.map((f) => f.ari)) };
+  ctx.log(`  ${c.name}: trained ${trained.history.length} epochs in ${trainSeconds.toFixed(0)} s; map ${mapSeconds.toFixed(0)} s; GMM (median of seeds ${GMM_SEEDS.join(', ')}; NMI ${fits.map((f) => f.nmi.toFixed(3)).join(' ')}) NMI ${gs.nmi.toFixed(4)} ARI ${gs.ari.toFixed(4)}; DBSCAN (minPts ${minPts}, eps ${map.clustering!.eps.toFixed(3)}) ${map.clustering!.count} clusters, ${map.clustering!.noise} noise, NMI ${db.nmi.toFixed(4)} ARI ${db.ari.toFixed(4)}`);
   return {
     epochs: trained.history.length,
     trainSeconds,
@@ -219,7 +223,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     for (const c of contenders.filter((k) => kinds.includes(k.name))) {
       const o = await trainMapCluster(ctx, pool, pixels, truth, c, minPts);
       const how = `${o.epochs} epochs on ${n.toLocaleString('en-US')} images in ${o.trainSeconds.toFixed(0)} s (${choice.backend}), map ${o.mapSeconds.toFixed(0)} s`;
-      rows.push(row({ bench: BENCH, metric: `NMI, ${c.title} → UMAP 10-D → GMM`, ours: o.gmm.nmi, anchor: N2D_NMI, anchorName: N2D, higherIsBetter: true, target: `≥ ${(TARGET_NMI / N2D_NMI).toFixed(3)}×`, note: `target NMI ≥ ${TARGET_NMI} (${o.gmm.nmi >= TARGET_NMI ? 'met' : 'not met'}); ARI ${o.gmm.ari.toFixed(3)}; ${how}` }));
+      rows.push(row({ bench: BENCH, metric: `NMI, ${c.title} → UMAP 10-D → GMM`, ours: o.gmm.nmi, anchor: N2D_NMI, anchorName: N2D, higherIsBetter: true, target: `≥ ${(TARGET_NMI / N2D_NMI).toFixed(3)}×`, note: `median of ${GMM_SEEDS.length} GMM seeds; target NMI ≥ ${TARGET_NMI} (${o.gmm.nmi >= TARGET_NMI ? 'met' : 'not met'}), stretch ${STRETCH_NMI} (${o.gmm.nmi >= STRETCH_NMI ? 'met' : 'not met'}); ARI ${o.gmm.ari.toFixed(3)}; ${how}` }));
       rows.push(row({ bench: BENCH, metric: `NMI, ${c.title} → UMAP 10-D → DBSCAN`, ours: o.dbscan.nmi, anchor: N2D_NMI, anchorName: N2D, higherIsBetter: true, note: `ARI ${o.dbscan.ari.toFixed(3)}; minPts ${minPts}, eps ${o.dbscan.eps.toFixed(3)} (k-distance knee): ${o.dbscan.clusters} clusters, ${o.dbscan.noise} noise (each its own cluster in NMI)` }));
     }
   } finally {
