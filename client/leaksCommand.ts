@@ -31,7 +31,8 @@ async function otherSplits(deps: LeaksCommandDeps, clicked: vscode.Uri): Promise
   if (datasets.length === 0) return pickFiles(`Similarity Lab: pick the splits to check with ${name}`);
   const picked = await vscode.window.showQuickPick(
     datasets.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-    { canPickMany: true, title: `Check ${name} for leakage with which other splits?`, placeHolder: 'The reference (training split) is asked next' },
+    // ignoreFocusOut: a step of a two-step pick; an editor opening (the click that started it) must not dismiss it.
+    { canPickMany: true, ignoreFocusOut: true, title: `Check ${name} for leakage with which other splits?`, placeHolder: 'The reference (training split) is asked next' },
   );
   return picked?.map((p) => p.uri);
 }
@@ -65,7 +66,7 @@ export async function checkLeaks(deps: LeaksCommandDeps, clicked?: unknown, sele
   }
   const picked = await vscode.window.showQuickPick(
     files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-    { title: 'Which file is the reference (the training split)?', placeHolder: 'The others are checked for copies of its records' },
+    { ignoreFocusOut: true, title: 'Which file is the reference (the training split)?', placeHolder: 'The others are checked for copies of its records' },
   );
   if (!picked) return;
   const reference = picked.uri;

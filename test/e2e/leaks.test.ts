@@ -157,6 +157,9 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     await palette('Notifications: Clear All Notifications');
     await page.keyboard.press('Control+Shift+E');
     await explorerRow('test.fasta').click();
+    // The click opens test.fasta in the editor; wait for it, so the editor taking focus cannot
+    // land while the pick below is already open.
+    await page.locator('.tab.active[data-resource-name="test.fasta"]').waitFor({ timeout: 20_000 });
     await explorerRow('test.fasta').click({ button: 'right' });
     const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
     await item.waitFor({ timeout: 10_000 });
