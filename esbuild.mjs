@@ -18,6 +18,41 @@ const common = {
   outdir: 'dist',
 };
 
+/**
+ * TensorFlow.js (with its wasm backend: one tfjs-core for both) is a bundle of its own,
+ * dist/tfjs.js, that the other node bundles require at run time. Bundled into each of them it
+ * was ~4.5 MB of their ~5 MB: a worker thread or the CLI parses its bundle whole, and that source
+ * cost ~14 MB RSS per thread (BioMarKs50k clustering: 2 workers and the main thread, ~40 MB)
+ * though only training and model embeddings ever run tfjs. Each package is read on its first
+ * use (a getter), so loading one does not load the other, as when each was bundled.
+ */
+const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
+const tfjsBuild = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: undefined,
+  outfile: 'dist/tfjs.js',
+  stdin: {
+    contents: `module.exports = {\n${TFJS_PACKAGES.map((p) => `  get ${JSON.stringify(p)}() { return require(${JSON.stringify(p)}); },\n`).join('')}};\n`,
+    resolveDir: '.',
+    sourcefile: 'tfjs-bundle.js',
+  },
+  external: ['@tensorflow/tfjs-node'],
+};
+
+/** In the other node bundles, `@tensorflow/tfjs` and its wasm backend come from dist/tfjs.js (beside them). */
+const tfjsFromItsBundle = {
+  name: 'tfjs-from-its-bundle',
+  setup(build) {
+    const filter = new RegExp(`^(${TFJS_PACKAGES.map((p) => p.replace(/[/-]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'tfjs-bundle' }));
+    build.onResolve({ filter: /^\.\/tfjs\.js$/, namespace: 'tfjs-bundle' }, () => ({ path: './tfjs.js', external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'tfjs-bundle' }, (args) => ({ contents: `module.exports = require('./tfjs.js')[${JSON.stringify(args.path)}];\n`, loader: 'js' }));
+  },
+};
+
 /** Node bundles: the VS Code client, the analysis host, its worker, and the CLI (light launcher + full). */
 const nodeBuild = {
   ...common,
@@ -34,6 +69,7 @@ const nodeBuild = {
   },
   // `vscode` is provided by the editor; tfjs-node is an optional native addon loaded only if present.
   external: ['vscode', '@tensorflow/tfjs-node'],
+  plugins: [tfjsFromItsBundle],
 };
 
 /** Browser bundles: one per folder under webviews/ that has a main.ts. */
@@ -53,7 +89,7 @@ function copyWasmBinaries() {
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(path.join(from, f), path.join('dist', f));
 }
 
-const builds = [nodeBuild, ...(Object.keys(webviewEntries).length ? [browserBuild] : [])];
+const builds = [tfjsBuild, nodeBuild, ...(Object.keys(webviewEntries).length ? [browserBuild] : [])];
 
 copyWasmBinaries();
 if (watch) {
