@@ -27,7 +27,7 @@ import type { IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type SequenceIndex } from './sequenceIndex';
 import { buildVectorIndex, type VectorIndex } from './vectorIndex';
-import { knnInPool, nearestWithinInPool, type VectorJobOptions } from './vectorSearch';
+import { knnInPool, nearestWithinInPool, squaredNormsInPool, type VectorJobOptions } from './vectorSearch';
 import { symbolsAt, type PackedSymbols } from '../worker/packedSymbols';
 import type { CrossLeaksResult } from '../worker/tasks/leaks';
 
@@ -297,11 +297,13 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   // Content keys first (a fraction of a second in the pool): the eps rule reads the reference's
   // to leave its exact duplicates out, and the exact matching on this thread then runs while the
   // workers search for the eps rule.
-  const refKeyArray = await contentKeys(nRef, { data: ref.features, dim }, pool, signal);
+  // The reference's squared norms too, once: the eps rule and the search over it read them
+  // (each of their chunks computed them again: ~0.15 s per chunk at 50,000 × 784).
+  const [refKeyArray, refNorms] = await Promise.all([contentKeys(nRef, { data: ref.features, dim }, pool, signal), squaredNormsInPool(ref.features, nRef, dim, { pool, ...(signal ? { signal } : {}) })]);
   const queryKeys = await Promise.all(qs.map((q) => contentKeys(q.records.length, { data: q.features, dim }, pool, signal)));
   let eps = options.eps;
   let epsRule: LeakReport['stats']['epsRule'];
-  const rule = eps === undefined ? epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, keys: refKeyArray, ...(signal ? { signal } : {}) }) : undefined;
+  const rule = eps === undefined ? epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, keys: refKeyArray, dataNorms: refNorms, ...(signal ? { signal } : {}) }) : undefined;
   // A rejected rule is awaited below; until then it must not count as unhandled.
   rule?.catch(() => undefined);
   const refKeys = keyMap(refKeyArray);
@@ -335,7 +337,7 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     records += n;
     const { exactOf, rest, queryRows } = split[f]!;
     // The nearest reference row when within eps: the same answer as the 1-NN then d ≤ eps, on norm windows.
-    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps!, { pool, ...metricOptions, queries: queryRows, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
+    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps!, { pool, ...metricOptions, queries: queryRows, dataNorms: refNorms, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
     clock.lap('near');
     const nearOf = new Int32Array(n).fill(-1);
     const distance = new Float32Array(n);
@@ -372,10 +374,12 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
  * found lie beyond r, so once more than the quantile's rank of positive distances is found, that
  * rank's value is final. The radius starts from a 64-row pilot's 1-NN distances within a subset of
  * the reference (their 4th smallest positive) and grows ×4. Same value as the 1-NN of every row.
+ * `dataNorms`: squaredNormsInPool(data) when the caller has them (the search that follows reads
+ * them too): its passes do not compute them again.
  */
-export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { keys?: Float64Array }): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
+export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { keys?: Float64Array; dataNorms?: Float64Array }): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
   const sample = sampleRows(n, EPS_SAMPLE);
-  const { keys, ...jobs } = options;
+  const { keys, dataNorms, ...jobs } = options;
   const quantileOf = (positives: number[], beyond: number): number => {
     const m = positives.length + beyond;
     if (m === 0) return 0;
@@ -409,7 +413,7 @@ export async function epsRuleInPool(data: Float32Array, n: number, dim: number, 
   const positives: number[] = [];
   for (;;) {
     const smallest = Math.floor(EPS_QUANTILE * sample.length) + 1 + duplicates;
-    const r = await nearestWithinInPool(data, n, dim, radius, { ...jobs, rows: pending, ...(smallest < pending.length ? { smallest } : {}) });
+    const r = await nearestWithinInPool(data, n, dim, radius, { ...jobs, ...(dataNorms ? { dataNorms } : {}), rows: pending, ...(smallest < pending.length ? { smallest } : {}) });
     const next: number[] = [];
     for (let t = 0; t < pending.length; t++) {
       if (r.index[t]! < 0) next.push(pending[t]!);

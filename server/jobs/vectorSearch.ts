@@ -10,7 +10,7 @@
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, resolveMetric, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { checkMatrix, checkMatrixByNorms, resolveMetric, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import { mergeKnnPartials } from '../engine/index/knnPartial';
 import type { NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
@@ -42,6 +42,12 @@ export interface KnnJobOptions extends VectorJobOptions {
 export function sharedCopy(a: Float32Array): Float32Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
   const s = new Float32Array(new SharedArrayBuffer(a.length * Float32Array.BYTES_PER_ELEMENT));
+  s.set(a);
+  return s;
+}
+
+function sharedNorms(a: Float64Array): Float64Array {
+  const s = new Float64Array(new SharedArrayBuffer(Math.max(1, a.length) * Float64Array.BYTES_PER_ELEMENT), 0, a.length);
   s.set(a);
   return s;
 }
@@ -175,6 +181,25 @@ export interface NearestWithinJobOptions extends VectorJobOptions {
    * nearest lies beyond them may be answered −1; every answer given is still exact.
    */
   smallest?: number;
+  /**
+   * squaredNormsInPool(data, n, dim), when the caller searches the same data more than once: no
+   * chunk computes them again, and the data are checked by their norms (checkMatrixByNorms), not
+   * scanned again. Same answer.
+   */
+  dataNorms?: Float64Array;
+}
+
+/**
+ * squaredNorms(data, n, dim) over the pool, in a SharedArrayBuffer: the same values (each row is
+ * summed alone, in order), for nearestWithinInPool's `dataNorms`.
+ */
+export async function squaredNormsInPool(data: Float32Array, n: number, dim: number, options: Pick<VectorJobOptions, 'pool' | 'signal'>): Promise<Float64Array> {
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const out = new Float64Array(new SharedArrayBuffer(Math.max(1, n) * Float64Array.BYTES_PER_ELEMENT), 0, n);
+  const cuts = cutByWork(n, Math.max(1, Math.min(n, options.pool.size)), () => 1);
+  const run = options.signal ? { signal: options.signal } : {};
+  await Promise.all(cuts.slice(0, -1).map((from, c) => options.pool.run('vectorSquaredNorms', { data: shared, n, dim, from, to: cuts[c + 1], out }, run)));
+  return out;
 }
 
 /**
@@ -185,18 +210,22 @@ export interface NearestWithinJobOptions extends VectorJobOptions {
  * a sample of data norms inside its window.
  */
 export async function nearestWithinInPool(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
-  checkMatrix(data, n, dim);
+  // Shared, so that the chunks read one copy.
+  const dataNorms = options.dataNorms && !(options.dataNorms.buffer instanceof SharedArrayBuffer) ? sharedNorms(options.dataNorms) : options.dataNorms;
+  if (dataNorms) checkMatrixByNorms(data, n, dim, dataNorms);
+  else checkMatrix(data, n, dim);
   const shared = sharedCopy(data.subarray(0, n * dim));
   const own = options.queries;
   const nq = own ? own.length / dim : options.rows ? options.rows.length : n;
   if (!Number.isInteger(nq)) throw new RangeError(`queries: ${own?.length} values are not a whole number of rows of ${dim}`);
   const rows = own ? null : (options.rows ?? Int32Array.from({ length: n }, (_, i) => i));
-  const norms = own ? squaredNorms(own, nq, dim) : Float64Array.from(rows!, (r) => squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0]);
+  const normOf = (r: number): number => (dataNorms ? dataNorms[r] : squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0]);
+  const norms = own ? squaredNorms(own, nq, dim) : Float64Array.from(rows!, normOf);
   for (let q = 0; q < nq; q++) norms[q] = Math.sqrt(norms[q]);
   const order = Int32Array.from({ length: nq }, (_, q) => q).sort((a, b) => norms[a] - norms[b] || a - b);
   const metric = metricOf(options);
   const reach = metric.metric === 'euclidean' ? eps : metric.metric === 'sqeuclidean' ? Math.sqrt(eps) : Infinity;
-  const sample = Float64Array.from(sampleRows(n, 2000, 7), (r) => Math.sqrt(squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0])).sort();
+  const sample = Float64Array.from(sampleRows(n, 2000, 7), (r) => Math.sqrt(normOf(r))).sort();
   const below = (x: number): number => {
     let lo = 0;
     let hi = sample.length;
@@ -224,6 +253,7 @@ export async function nearestWithinInPool(data: Float32Array, n: number, dim: nu
     from,
     to,
     ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
+    ...(dataNorms ? { dataNorms } : {}),
     ...(sortedQueries ? { queries: sortedQueries } : { rows: sortedRows!.slice(from, to) }),
   }));
   const index = new Int32Array(nq);

@@ -135,12 +135,35 @@ export function resolveMetric(options: MetricOptions): { metric: VectorMetric; p
 
 /** Throws a RangeError naming the row and column of the first non-finite value. */
 export function checkMatrix(data: Float32Array, n: number, dim: number, what = 'data'): void {
-  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${what}: dim must be a positive integer, got ${dim}`);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}: row count must be a non-negative integer, got ${n}`);
-  if (data.length < n * dim) throw new RangeError(`${what}: ${data.length} values cannot hold ${n} rows of ${dim}`);
+  checkMatrixShape(data, n, dim, what);
   for (let t = 0; t < n * dim; t++) {
     const v = data[t];
     if (v - v !== 0) throw new RangeError(`${what}: row ${Math.floor(t / dim)}, column ${t % dim} is not a finite number (${v})`);
+  }
+}
+
+/** checkMatrix without the scan of the values: n and dim, and enough values for them. */
+export function checkMatrixShape(data: Float32Array, n: number, dim: number, what = 'data'): void {
+  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`${what}: dim must be a positive integer, got ${dim}`);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}: row count must be a non-negative integer, got ${n}`);
+  if (data.length < n * dim) throw new RangeError(`${what}: ${data.length} values cannot hold ${n} rows of ${dim}`);
+}
+
+/**
+ * checkMatrix from the rows' squared norms (squaredNorms of the same rows), without scanning the
+ * values again: a row's sum of squares (float64, it cannot overflow from float32 values) is
+ * finite exactly when all its values are. On a non-finite norm, checkMatrix names the value.
+ */
+export function checkMatrixByNorms(data: Float32Array, n: number, dim: number, norms: Float64Array, what = 'data'): void {
+  checkMatrixShape(data, n, dim, what);
+  if (norms.length < n) throw new RangeError(`${what}: ${norms.length} squared norms for ${n} rows`);
+  for (let r = 0; r < n; r++) {
+    const s = norms[r];
+    if (s - s === 0) continue;
+    for (let t = r * dim; t < (r + 1) * dim; t++) {
+      const v = data[t];
+      if (v - v !== 0) throw new RangeError(`${what}: row ${r}, column ${t % dim} is not a finite number (${v})`);
+    }
   }
 }
 
@@ -357,9 +380,11 @@ export function ownRow(pl: Plan, q: number): number {
   return pl.selfRows ? pl.selfRows[q] : pl.selfOffset >= 0 ? pl.selfOffset + q : -1;
 }
 
-export function plan(data: Float32Array, n: number, dim: number, options: QueryOptions): Plan {
+export function plan(data: Float32Array, n: number, dim: number, options: QueryOptions, dataChecked = false): Plan {
   resolveMetric(options);
-  checkMatrix(data, n, dim);
+  // `dataChecked`: the caller has checked the data already (its finite squared norms, say).
+  if (dataChecked) checkMatrixShape(data, n, dim);
+  else checkMatrix(data, n, dim);
   if (options.queries) {
     const Q = options.queries;
     if (Q.length % dim !== 0) throw new RangeError(`queries: ${Q.length} values are not a whole number of rows of ${dim}`);

@@ -88,11 +88,12 @@ function maxOf(a: Float64Array): number {
 }
 
 /** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
-export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions): DotForm | null {
+export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number, options: QueryOptions, dataNorms?: Float64Array): DotForm | null {
   const { metric } = resolveMetric(options);
   if (metric !== 'euclidean' && metric !== 'sqeuclidean' && metric !== 'cosine') return null;
-  const qn = squaredNorms(Q, nq, dim);
-  const dn = Q === D ? qn : squaredNorms(D, n, dim);
+  // `dataNorms`: squaredNorms(D, n, dim) from the caller (computed once for many searches).
+  const dn = dataNorms ? dataNorms.subarray(0, n) : squaredNorms(D, n, dim);
+  const qn = Q === D ? dn : squaredNorms(Q, nq, dim);
   if (Math.sqrt(maxOf(qn)) * Math.sqrt(maxOf(dn)) >= MAX_NORM_PRODUCT) return null;
   const { gamma, underflow } = productErrorBound(gemm, dim);
   if (metric === 'cosine') {

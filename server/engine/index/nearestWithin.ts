@@ -17,7 +17,7 @@
 // norm window is widened to match, so no pair that the reference could report is ever ruled out.
 
 import { loadGemm, type Gemm } from './gemm';
-import { knnExact, ownRow, plan, resolveMetric, squaredNorms, type QueryOptions } from './knnExact';
+import { checkMatrixByNorms, knnExact, ownRow, plan, resolveMetric, squaredNorms, type QueryOptions } from './knnExact';
 import { blockSizes, Candidates, dotForm, type GemmQueryOptions } from './knnGemm';
 
 export interface NearestWithin {
@@ -37,6 +37,12 @@ export interface NearestWithin {
  */
 export interface NearestWithinOptions extends QueryOptions, GemmQueryOptions {
   smallest?: number;
+  /**
+   * squaredNorms(data, n, dim), when the caller has them (the same data searched many times, by
+   * many chunks): not computed again, and the data are not scanned again for non-finite values
+   * (a finite norm means finite values; checkMatrixByNorms). The answer is the same.
+   */
+  dataNorms?: Float64Array;
 }
 
 /** Relative margin on eps for the candidate limit and the norm window (float32 rounding of the reported distance is 6e-8). */
@@ -100,11 +106,13 @@ const BLOCKS: [number, number] = [128, 512];
 export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinOptions = {}): NearestWithin {
   const [QB, DB] = blockSizes({ blocks: options.blocks ?? BLOCKS });
   checkEps(eps);
-  const pl = plan(data, n, dim, options);
+  const dataNorms = options.dataNorms;
+  if (dataNorms) checkMatrixByNorms(data, n, dim, dataNorms);
+  const pl = plan(data, n, dim, options, dataNorms !== undefined);
   const { Q, nq } = pl;
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
-  const form = dotForm(gemm, Qm, nq, D, n, dim, options);
+  const form = dotForm(gemm, Qm, nq, D, n, dim, options, dataNorms);
   if (!form) return nearestWithin(data, n, dim, eps, options);
   const { metric } = resolveMetric(options);
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
@@ -113,8 +121,8 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
   if (nq === 0 || n === 0) return { nq, index, distance };
 
   const limit = form.toKey(eps) * (1 + MARGIN);
-  const qNorm = squaredNorms(Qm, nq, dim).map(Math.sqrt);
-  const dNorm = squaredNorms(D, n, dim).map(Math.sqrt);
+  const dNorm = (dataNorms ? dataNorms.subarray(0, n) : squaredNorms(D, n, dim)).map(Math.sqrt);
+  const qNorm = Qm === D ? dNorm : squaredNorms(Qm, nq, dim).map(Math.sqrt);
   let maxNorm = 0;
   for (const v of dNorm) if (v > maxNorm) maxNorm = v;
   for (const v of qNorm) if (v > maxNorm) maxNorm = v;

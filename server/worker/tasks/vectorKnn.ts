@@ -31,7 +31,7 @@ import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
 import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
 import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
-import { type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { checkMatrixShape, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
@@ -79,6 +79,15 @@ export interface VectorNearestWithinPayload extends VectorData {
   rows?: Int32Array;
   /** Only this many smallest distances of the chunk are needed (NearestWithinOptions.smallest). */
   smallest?: number;
+  /** squaredNorms of the data rows (NearestWithinOptions.dataNorms), shared by every chunk. */
+  dataNorms?: Float64Array;
+}
+
+export interface VectorSquaredNormsPayload extends VectorData {
+  from: number;
+  to: number;
+  /** n squared norms (shared): rows [from, to) are written. */
+  out: Float64Array;
 }
 
 export interface VectorGridClusterPayload extends VectorData {
@@ -189,11 +198,23 @@ export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): 
 export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<NearestWithin> {
   const onProgress = blockProgress(ctx);
   const metric = metricOf(p);
-  const smallest = p.smallest !== undefined ? { smallest: p.smallest } : {};
+  const smallest = { ...(p.smallest !== undefined ? { smallest: p.smallest } : {}), ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}) };
   const options = p.rows ? { ...metric, ...smallest, rows: p.rows, onProgress } : p.queries ? { ...metric, ...smallest, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, ...smallest, from: p.from, to: p.to, onProgress };
   const r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
   ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer);
   return r;
+}
+
+/**
+ * Rows [from, to) of squaredNorms(data, n, dim), into the shared `out` (the same values: each row
+ * is summed alone). The values are not checked here: a non-finite one makes its row's norm
+ * non-finite, which the searches given these norms check (checkMatrixByNorms).
+ */
+export function vectorSquaredNormsTask(p: VectorSquaredNormsPayload): boolean {
+  checkMatrixShape(p.data, p.n, p.dim);
+  if (!(Number.isInteger(p.from) && Number.isInteger(p.to) && 0 <= p.from && p.from <= p.to && p.to <= p.n && p.out.length >= p.n)) throw new RangeError(`rows [${p.from}, ${p.to}) are not within [0, ${p.n}) or out holds fewer than ${p.n}`);
+  p.out.set(squaredNorms(p.data.subarray(p.from * p.dim, p.to * p.dim), p.to - p.from, p.dim), p.from);
+  return true;
 }
 
 export function vectorGridClusterTask(p: VectorGridClusterPayload, ctx: TaskContext): { labels: Int32Array; edges: number } {
@@ -261,6 +282,7 @@ export const vectorTasks = {
   vectorKnnSymmetric: vectorKnnSymmetricTask,
   vectorRange: vectorRangeTask,
   vectorNearestWithin: vectorNearestWithinTask,
+  vectorSquaredNorms: vectorSquaredNormsTask,
   vectorGridCluster: vectorGridClusterTask,
   vectorGraphDbscan: vectorGraphDbscanTask,
   vectorCommunity: vectorCommunityTask,

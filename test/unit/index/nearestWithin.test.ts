@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
-import type { MetricOptions } from '../../../server/engine/index/knnExact';
+import { squaredNorms, type MetricOptions } from '../../../server/engine/index/knnExact';
 import { nearestWithin, nearestWithinFast, nearestWithinGemm, type NearestWithin } from '../../../server/engine/index/nearestWithin';
 import { mulberry32 } from '../features/rng';
 
@@ -105,5 +105,24 @@ void describe('nearestWithinGemm', () => {
     }
     assertSame(await nearestWithinFast(data, n, dim, 3, { queries }), nearestWithin(data, n, dim, 3, { queries }), 'nearestWithinFast');
     assert.throws(() => nearestWithinGemm(gemm, data, n, dim, -1), RangeError);
+  });
+
+  void it('with the data norms given (dataNorms): the same answers; a non-finite value still throws', () => {
+    const n = 300;
+    const dim = 6;
+    const data = randomMatrix(91, n, dim, true);
+    const queries = randomMatrix(92, 70, dim, true);
+    const dataNorms = squaredNorms(data, n, dim);
+    const blocks: [number, number] = [16, 32];
+    for (const metric of METRICS.slice(0, 3)) {
+      const eps = metric.metric === 'cosine' ? 0.05 : metric.metric === 'sqeuclidean' ? 9 : 3;
+      assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, queries, dataNorms, blocks }), nearestWithin(data, n, dim, eps, { ...metric, queries }), `${metric.metric} queries`);
+      assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, dataNorms, blocks }), nearestWithin(data, n, dim, eps, metric), `${metric.metric} every row`);
+      assertSame(nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, rows: Int32Array.of(3, 299, 3), dataNorms, blocks }), nearestWithin(data, n, dim, eps, { ...metric, rows: Int32Array.of(3, 299, 3) }), `${metric.metric} rows`);
+    }
+    const bad = Float32Array.from(data);
+    bad[12 * dim + 5] = Infinity;
+    assert.throws(() => nearestWithinGemm(gemm, bad, n, dim, 3, { queries, dataNorms: squaredNorms(bad, n, dim) }), /row 12, column 5 is not a finite number/);
+    assert.throws(() => nearestWithinGemm(gemm, data, n, dim, 3, { queries, dataNorms: dataNorms.subarray(0, n - 1) }), RangeError);
   });
 });

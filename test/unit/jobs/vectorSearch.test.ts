@@ -11,13 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
 import { clusterVectors, clusterVectorsByCommunity } from '../../../server/engine/cluster/vectorClustering';
 import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
-import { knnExact } from '../../../server/engine/index/knnExact';
+import { knnExact, squaredNorms } from '../../../server/engine/index/knnExact';
 import { loadGemm } from '../../../server/engine/index/gemm';
 import { knnProjected, projectRows } from '../../../server/engine/index/projectedKnn';
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
-import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, knnProjectedInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy } from '../../../server/jobs/vectorSearch';
+import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, knnProjectedInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy, squaredNormsInPool } from '../../../server/jobs/vectorSearch';
 import { EPS_QUANTILE, epsRuleInPool } from '../../../server/jobs/findLeaks';
 import { sampleRows } from '../../../server/engine/cluster/epsEstimate';
 import { nearestWithin } from '../../../server/engine/index/nearestWithin';
@@ -125,6 +125,21 @@ void describe('vector kNN over the pool', () => {
       assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, rows }), nearestWithin(data, n, dim, eps, { ...metric, rows }), `${metric.metric} rows`);
       assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric }), nearestWithin(data, n, dim, eps, metric), `${metric.metric} every row`);
     }
+    // The data's squared norms from the pool are squaredNorms' values; given to the searches
+    // (and the rule), they answer the same.
+    const dataNorms = await squaredNormsInPool(data, n, dim, { pool });
+    assert.deepEqual(Array.from(dataNorms), Array.from(squaredNorms(data, n, dim)), 'squaredNormsInPool');
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
+      const eps = metric.metric === 'cosine' ? 0.001 : metric.metric === 'sqeuclidean' ? 4 : 2;
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, queries, dataNorms }), nearestWithin(data, n, dim, eps, { ...metric, queries }), `${metric.metric} queries, dataNorms`);
+      const rows = Int32Array.of(5, 2599, 17, 17, 1000, 3);
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, rows, dataNorms: Float64Array.from(dataNorms) }), nearestWithin(data, n, dim, eps, { ...metric, rows }), `${metric.metric} rows, unshared dataNorms`);
+    }
+    assert.deepEqual(await epsRuleInPool(data, n, dim, { pool, dataNorms }), await epsRuleInPool(data, n, dim, { pool }), 'eps rule with dataNorms');
+    // A non-finite value still fails, found through its row's norm.
+    const bad = Float32Array.from(data);
+    bad[7 * dim + 3] = NaN;
+    await assert.rejects(nearestWithinInPool(bad, n, dim, 2, { pool, queries, dataNorms: await squaredNormsInPool(bad, n, dim, { pool }) }), /row 7, column 3 is not a finite number/);
     // The rule's quantile from a growing radius is the one from every sampled row's 1-NN.
     for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }]) {
       const rule = await epsRuleInPool(data, n, dim, { pool, ...metric });
