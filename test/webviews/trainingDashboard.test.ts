@@ -599,18 +599,25 @@ void describe('Training Dashboard in Chromium', () => {
       // The order of events: 'b' when a batch of 100 reports is posted, 'f' for an animation frame.
       const events: string[] = [];
       let running = true;
+      let frameSeen: (() => void) | null = null;
       const tick = (): void => {
         events.push('f');
+        frameSeen?.();
+        frameSeen = null;
         if (running) requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-      // One message per report, 1,000 in (at least) one second: 100 every 100 ms.
+      // The next frame after now: a page that stopped producing frames while the reports stream in
+      // never resolves it, and the test fails on its timeout. (A fixed wait instead asserted the
+      // frame rate: a loaded CI machine once gave no frame in 100 ms.)
+      const nextFrame = (): Promise<void> => new Promise((r) => (frameSeen = r));
+      // One message per report, 1,000 in (at least) one second: 100 every 100 ms, a frame between batches.
       for (let i = 0; i < points.length; i += 100) {
         for (const p of points.slice(i, i + 100)) window.postMessage({ type: 'metrics', modelId, points: [p] }, '*');
         events.push('b');
-        await new Promise((r) => setTimeout(r, 100));
+        await Promise.all([nextFrame(), new Promise((r) => setTimeout(r, 100))]);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await nextFrame();
       running = false;
       return {
         events: events.join(''),
@@ -624,9 +631,9 @@ void describe('Training Dashboard in Chromium', () => {
     await drawn(page, 1_000);
     assert.ok(result.renders <= result.frames + 1, `${result.renders} draws in ${result.frames} frames`);
     assert.ok(result.renders < 300, `${result.renders} draws for 1,000 messages`);
-    // Frames keep coming while the reports stream in: after every batch, a frame before the next
-    // batch and after the last (b = batch posted, f = frame). The frame rate is not asserted.
-    assert.doesNotMatch(result.events, /bb|b$/u, `batches and frames in order: ${result.events}`);
+    // Frames kept coming while the reports streamed in (the loop above waited for one after each
+    // batch), and the page drew each batch as it came, not once at the end.
+    assert.ok(result.renders >= 10, `${result.renders} draws for 10 batches: ${result.events}`);
   });
 
   void test('the collapse alarm shows when the loss sits at the margin with every triplet active', async () => {
