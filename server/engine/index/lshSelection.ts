@@ -268,7 +268,9 @@ export function mergeChoices(parts: readonly { readonly i: Uint32Array; readonly
     total += part.i.length;
   }
   for (let v = 0; v < n; v++) start[v + 1] += start[v];
-  const byRow = new Uint32Array(Math.max(1, total));
+  // The rows' partners, then compacted in place into the output's j (w never passes t): one
+  // array of `total` from `alloc` instead of a temporary of `total` and a j of `kept`.
+  const byRow = new Uint32Array(alloc(Math.max(1, total)), 0, total);
   const fill = start.slice(0, n);
   for (const part of parts) for (let t = 0; t < part.i.length; t++) byRow[fill[part.i[t]]++] = part.j[t];
   let kept = 0;
@@ -278,14 +280,16 @@ export function mergeChoices(parts: readonly { readonly i: Uint32Array; readonly
     for (let t = 0; t < r.length; t++) if (t === 0 || r[t] !== r[t - 1]) kept++;
   }
   const i = new Uint32Array(alloc(Math.max(1, kept)), 0, kept);
-  const j = new Uint32Array(alloc(Math.max(1, kept)), 0, kept);
   let w = 0;
   for (let v = 0; v < n; v++) {
+    let previous = -1;
     for (let t = start[v]; t < start[v + 1]; t++) {
-      if (t > start[v] && byRow[t] === byRow[t - 1]) continue;
+      const c = byRow[t];
+      if (c === previous) continue;
+      previous = c;
       i[w] = v;
-      j[w++] = byRow[t];
+      byRow[w++] = c;
     }
   }
-  return { i, j };
+  return { i, j: byRow.subarray(0, kept) };
 }
