@@ -20,14 +20,35 @@ const PAGE = 65536;
 /** wasm32 memories end at 4 GiB (65,536 pages). */
 const MAX_PAGES = 65536;
 
+/**
+ * At most this many mapped buffers alive per thread. Each wasm memory reserves ~10 GiB of address
+ * space (4 GiB and guard regions) and V8 allows about 1 TiB in all: ~100 per process, shared with
+ * TensorFlow.js's wasm backend in training workers. A long-lived host caching several indexes must
+ * not use them up; past the cap a buffer is malloc'd as before. A run at 50,000 records keeps
+ * fewer than this alive on its busiest thread.
+ */
+export const MAPPED_MAX_LIVE = 24;
+let live = 0;
+const released = new FinalizationRegistry<undefined>(() => {
+  live--;
+});
+
+/** How many mapped buffers this thread has made that are not yet collected (for tests). */
+export function mappedLive(): number {
+  return live;
+}
+
 /** A SharedArrayBuffer of at least `bytes` bytes; from 1 MiB up, mapped outside malloc when the runtime allows. */
 export function sharedBuffer(bytes: number): SharedArrayBuffer {
   const size = Math.max(1, Math.ceil(bytes));
-  if (size >= MAPPED_MIN_BYTES) {
+  if (size >= MAPPED_MIN_BYTES && live < MAPPED_MAX_LIVE) {
     const pages = Math.ceil(size / PAGE);
     if (pages <= MAX_PAGES) {
       try {
-        return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
+        const buffer = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
+        live++;
+        released.register(buffer, undefined);
+        return buffer;
       } catch {
         // Address space for wasm memories exhausted, or wasm threads disabled: malloc it is.
       }

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { decodeRecords, encodeRecords } from '../../server/worker/recordTable';
-import { MAPPED_MIN_BYTES, sharedBuffer } from '../../server/worker/mappedMemory';
+import { MAPPED_MAX_LIVE, MAPPED_MIN_BYTES, mappedLive, sharedBuffer } from '../../server/worker/mappedMemory';
 import type { RecordMeta } from '../../server/worker/tasks/loadDataset';
 
 const record: fc.Arbitrary<RecordMeta> = fc.record(
@@ -53,6 +53,23 @@ void describe('sharedBuffer', () => {
       assert.ok(new Uint8Array(buffer).every((b) => b === 0));
     });
   }
+
+  void test(`at most ${MAPPED_MAX_LIVE} mapped buffers alive on a thread; past that, ordinary ones that work the same`, () => {
+    const before = mappedLive();
+    const held = Array.from({ length: MAPPED_MAX_LIVE + 6 }, (_, i) => {
+      const buffer = sharedBuffer(MAPPED_MIN_BYTES + i);
+      assert.ok(mappedLive() <= MAPPED_MAX_LIVE, `${mappedLive()} alive after ${i + 1}`);
+      return buffer;
+    });
+    assert.equal(mappedLive(), MAPPED_MAX_LIVE);
+    for (const [i, buffer] of held.entries()) {
+      assert.ok(buffer instanceof SharedArrayBuffer && buffer.byteLength >= MAPPED_MIN_BYTES + i);
+      new Uint8Array(buffer)[MAPPED_MIN_BYTES + i - 1] = 7;
+    }
+    // Mapped buffers are whole 64 KiB pages; the ones past the cap are malloc'd, exactly as asked.
+    const mapped = held.map((b) => b.byteLength % 65536 === 0);
+    assert.deepEqual(mapped, held.map((_, i) => i < MAPPED_MAX_LIVE - before));
+  });
 
   void test('a mapped buffer is shared with a worker, both ways', async () => {
     const view = new Int32Array(sharedBuffer(2 * MAPPED_MIN_BYTES));
