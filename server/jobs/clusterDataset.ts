@@ -12,6 +12,7 @@ import { packByteSequences, packTexts, symbolsAt } from '../worker/packedSymbols
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
 import { sharedUint32 } from '../worker/packedSymbols';
+import { sharedBuffer } from '../worker/mappedMemory';
 import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
@@ -156,7 +157,14 @@ export async function clusterDataset(file: string, options: ClusterOptions): Pro
   const progress = options.onProgress ?? (() => undefined);
   if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
   const clock = stageClock(pool);
-  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone: clock.lapAll });
+  // A collection on every thread after the read and after the sketch: the reading worker's
+  // garbage (the parsed file) and the sketch's are freed before the LSH stages allocate, which
+  // then reuse that memory instead of growing the workers' malloc arenas (~10 MB of the peak).
+  const onStageDone = (stage: string): void => {
+    clock.lapAll(stage);
+    options.collectGarbage?.();
+  };
+  const index = await buildSequenceIndex(file, { ...options, onProgress: progress, onStageDone });
   if (options.derep) return clusterDereplicated(index, options, clock);
   return clusterIndex(index, options, clock);
 }
@@ -272,21 +280,24 @@ async function verifiedGraph(index: SequenceIndex, options: ClusterOptions, lapA
   // There is no ordered copy of the symbols: verification reads them through `order`. With a
   // per-record budget there is no ordered copy of the signatures either (256 MB at 500,000
   // records): the LSH index reads the originals through `order`, the selection their low bytes.
-  const local = await pool.run('localityOrder', { signatures: index.signatures, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
-  const { order } = local;
-  const ordered = { signatures: local.signatures };
+  const { order, signatures: orderedSignatures, lowBytes } = await pool.run('localityOrder', { signatures: index.signatures, numHashes: H, lowBytes: Boolean(params.candidatesPerRecord) }, { signal });
+  const ordered = { signatures: orderedSignatures };
   lapAll('locality order');
   // Per-pair Jaccard floors take the two lengths into account (a trimmed copy is identical by
   // our identity but shares fewer k-mers): q = t^k and each record's shingle count.
   const q = Math.pow(params.threshold, index.params.k);
   // Shared: every verification task reads it (a copy per task was a clone on the host thread).
-  const shingles = new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+  const shingles = new Int32Array(sharedBuffer(Math.max(1, n) * 4), 0, n);
   for (let p = 0; p < n; p++) shingles[p] = Math.max(1, index.records[order[p]!]!.length - index.params.k + 1);
   const chunks = options.chunks ?? (n < 2000 ? 1 : pool.size * 2);
   if (!(Number.isInteger(chunks) && chunks >= 1)) throw new RangeError(`chunks must be a positive integer, got ${chunks}`);
-  const cand = local.lowBytes
-    ? await selectedPairs(index, options.releaseSignatures ? (options.collectGarbage ?? (() => undefined)) : undefined, order, local.lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
+  const cand = lowBytes
+    ? await selectedPairs(index, options.releaseSignatures ? (options.collectGarbage ?? (() => undefined)) : undefined, order, lowBytes, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll)
     : await candidatePairs({ ...index, signatures: ordered.signatures! }, params, { bands, rows, lshThreshold, q, shingles, chunks, numHashes: H }, pool, signal, lapAll);
+  // The selection's inputs (low bytes 6 MB, LSH index 11 MB, bucket bounds 5 MB at 50,000
+  // records) are unreachable here, but mapped memory is unmapped only once every thread has
+  // collected its views of it: without a collection they were held through verification.
+  if (lowBytes) options.collectGarbage?.();
 
   // Exact verification in chunks over the pool; the Jaccard pre-filter uses the same threshold.
   // Each chunk is a view of the shared candidate arrays (as the symbols and signatures are
@@ -454,7 +465,7 @@ async function candidatePairs(
   // Shared: with a budget, every selection worker reads all the pairs.
   const i = sharedUint32(total);
   const j = sharedUint32(total);
-  const codes = R ? new Uint16Array(new SharedArrayBuffer(Math.max(1, total) * 2), 0, total) : undefined;
+  const codes = R ? new Uint16Array(sharedBuffer(Math.max(1, total) * 2), 0, total) : undefined;
   // Copied in pieces between turns of the event loop: fresh shared pages of 22 M pairs (BioMarKs50k
   // at 97 %, no budget) took 0.1 s of the host thread in one go.
   let at = 0;
@@ -471,7 +482,7 @@ async function candidatePairs(
   if (!R || !codes) return { i, j, lshPairs };
   // Each worker marks the choices of a record range in one shared flag array (their union is
   // the sequential selection: engine/index/candidateSelection markSelected), one collects them.
-  const keep = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total);
+  const keep = new Uint8Array(sharedBuffer(Math.max(1, total)), 0, total);
   const markChunks = chunks;
   await Promise.all(
     Array.from({ length: markChunks }, (_, c) =>
@@ -494,7 +505,7 @@ const EDGES_PER_TURN = 1 << 20;
  */
 async function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): Promise<NeighbourEdges> {
   const m = parts.reduce((s, p) => s + p.i.length, 0);
-  const shared = (bytes: number) => new SharedArrayBuffer(Math.max(4, bytes));
+  const shared = (bytes: number) => sharedBuffer(Math.max(4, bytes));
   const i = new Uint32Array(shared(m * 4), 0, m);
   const j = new Uint32Array(shared(m * 4), 0, m);
   const identity = new Float32Array(shared(m * 4), 0, m);
@@ -532,7 +543,7 @@ async function clusterExact(
   const n = index.records.length;
   checkMatrixSize(n, params.matrixGuard);
   const pairs = (n * (n - 1)) / 2;
-  const matrix = new Float32Array(new SharedArrayBuffer(Math.max(1, pairs) * 4), 0, pairs);
+  const matrix = new Float32Array(sharedBuffer(Math.max(1, pairs) * 4), 0, pairs);
   // Row ranges with about equal numbers of pairs (row i holds n − 1 − i of them).
   const parts = pool.size * 8;
   const jobs: Promise<unknown>[] = [];

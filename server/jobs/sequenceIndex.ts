@@ -9,7 +9,7 @@ import type { ReadProblem } from '../engine/data/records';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
 import { indexKey, type IndexCache } from './indexCache';
 import { sharedUint32, type PackedSymbols } from '../worker/packedSymbols';
-import { loadDataset, type RecordMeta } from '../worker/tasks/loadDataset';
+import { fromTask, loadDataset, type RecordMeta } from '../worker/tasks/loadDataset';
 import type { WorkerPool } from './pool';
 import type { ShingleSpec } from '../worker/tasks/sketch';
 
@@ -67,7 +67,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
   const dataset =
     read.labelOf || read.onWarning || read.onProgress
       ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
-      : await pool.run('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) });
+      : fromTask(await pool.run('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) }));
   signal?.throwIfAborted();
   options.onStageDone?.('read');
   const { kind, records, packed, contentHash } = dataset;

@@ -3,6 +3,7 @@
  * workers of the pool read the same memory instead of each receiving a copy of the dataset.
  */
 import { codePoints } from '../engine/measures';
+import { sharedBuffer } from './mappedMemory';
 
 export interface PackedSymbols {
   /** 'bytes': Uint8Array (ASCII DNA); 'codepoints': Int32Array (text). */
@@ -13,14 +14,14 @@ export interface PackedSymbols {
 }
 
 function sharedInt32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+  return new Int32Array(sharedBuffer(Math.max(1, n) * 4), 0, n);
 }
 
 export function packByteSequences(seqs: readonly Uint8Array[]): PackedSymbols {
   const offsets = sharedInt32(seqs.length + 1);
   for (let r = 0; r < seqs.length; r++) offsets[r + 1] = offsets[r] + seqs[r].length;
   const total = offsets[seqs.length];
-  const data = new Uint8Array(new SharedArrayBuffer(Math.max(1, total)), 0, total);
+  const data = new Uint8Array(sharedBuffer(Math.max(1, total)), 0, total);
   for (let r = 0; r < seqs.length; r++) data.set(seqs[r], offsets[r]);
   return { kind: 'bytes', offsets, data };
 }
@@ -61,7 +62,7 @@ export class BytePacker {
 }
 
 function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(Math.max(1, n)), 0, n);
+  return new Uint8Array(sharedBuffer(Math.max(1, n)), 0, n);
 }
 
 function grown(a: Uint8Array | Int32Array, needed: number): Uint8Array | Int32Array {
@@ -92,5 +93,5 @@ export function recordCount(packed: PackedSymbols): number {
 
 /** A Uint32Array over a new SharedArrayBuffer (filled by several workers at once). */
 export function sharedUint32(n: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+  return new Uint32Array(sharedBuffer(Math.max(1, n) * 4), 0, n);
 }

@@ -81,3 +81,50 @@ export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeigh
   for (let e = 0; e < distances.length; e++) similarity[e] = similarityOf(distances[e]);
   return buildNeighbourGraph(graph.n, mutualNeighbourEdges(graph, options, similarity));
 }
+
+/**
+ * mutualNeighbourGraph for a graph that buildNeighbourGraph made (symmetric, each edge's two
+ * entries at the same distance, rows sorted and free of duplicates): the same graph, filtered
+ * row by row instead of rebuilt. The rule is symmetric, so a row keeps exactly the entries the
+ * rebuilt graph's row holds, in the same order. No similarity array (each value is computed
+ * where it is read, rounded to Float32 as the array stored it), no kept-edge list, no
+ * counting-sort temporaries: at BioMarKs50k's 0.9 M edges that was ~27 MB at the peak of the
+ * clustering stage, and this is faster.
+ */
+export function mutualNeighbourSubgraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
+  const distances = graph.distances;
+  if (!distances) throw new RangeError('mutualNeighbourSubgraph needs a graph built with edge distances');
+  const m = options.neighbours;
+  if (!Number.isInteger(m) || m < 1) throw new RangeError(`neighbours must be a positive integer, got ${m}`);
+  const strong = options.strongSimilarity ?? Infinity;
+  const { n, offsets, neighbours } = graph;
+  const similarity = (e: number): number => Math.fround(similarityOf(distances[e]));
+  const cutoff = new Float64Array(n);
+  let row = new Float64Array(64);
+  for (let v = 0; v < n; v++) {
+    const from = offsets[v];
+    const deg = offsets[v + 1] - from;
+    if (deg < m) {
+      cutoff[v] = -Infinity;
+      continue;
+    }
+    if (row.length < deg) row = new Float64Array(deg * 2);
+    for (let e = 0; e < deg; e++) row[e] = similarity(from + e);
+    const sorted = row.subarray(0, deg).sort();
+    cutoff[v] = sorted[deg - m];
+  }
+  const kept = (a: number, e: number): boolean => {
+    const s = similarity(e);
+    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]);
+  };
+  const keptOffsets = new Int32Array(n + 1);
+  for (let a = 0; a < n; a++) {
+    let count = 0;
+    for (let e = offsets[a]; e < offsets[a + 1]; e++) if (kept(a, e)) count++;
+    keptOffsets[a + 1] = keptOffsets[a] + count;
+  }
+  const keptNeighbours = new Int32Array(keptOffsets[n]);
+  let w = 0;
+  for (let a = 0; a < n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (kept(a, e)) keptNeighbours[w++] = neighbours[e];
+  return { n, offsets: keptOffsets, neighbours: keptNeighbours };
+}

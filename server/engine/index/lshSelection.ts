@@ -102,6 +102,14 @@ export interface LshChoices {
 }
 
 /**
+ * selectFromLsh's working arrays, kept by the thread across calls (a worker selects ~16 record
+ * ranges in a row): the stamps (n), the uncut output ((to − from) × R) and a row's partners.
+ * Allocated per call they were ~1 MB of garbage a range at 50,000 records, which a worker's heap
+ * held until its next full collection and then freed into a malloc arena that stayed resident.
+ */
+const selectScratch: { stamp: Int32Array; outI: Uint32Array; outJ: Uint32Array; row: Uint32Array; codes: Uint16Array } = { stamp: new Int32Array(0), outI: new Uint32Array(0), outJ: new Uint32Array(0), row: new Uint32Array(1024), codes: new Uint16Array(1024) };
+
+/**
  * The choices of the records in [recordFrom, recordTo). `alloc` places the output (shared
  * memory, so that mergeChoices reads every chunk without a copy).
  */
@@ -129,13 +137,18 @@ export function selectFromLsh(
   const { posOf, starts } = bounds;
   const lengthAware = options.lengthAware;
 
-  const stamp = new Int32Array(n).fill(-1);
-  let row: Uint32Array = new Uint32Array(1024);
-  let codes = new Uint16Array(1024);
+  const stamp = selectScratch.stamp.length >= n ? selectScratch.stamp.subarray(0, n) : (selectScratch.stamp = new Int32Array(n));
+  stamp.fill(-1);
+  let row: Uint32Array = selectScratch.row;
+  let codes = selectScratch.codes;
   const count = new Uint32Array(H + 2);
   // At most R choices a record: the output is sized once.
-  const outI = new Uint32Array((to - from) * R);
-  const outJ = new Uint32Array((to - from) * R);
+  const capacity = (to - from) * R;
+  if (selectScratch.outI.length < capacity) {
+    selectScratch.outI = new Uint32Array(capacity);
+    selectScratch.outJ = new Uint32Array(capacity);
+  }
+  const { outI, outJ } = selectScratch;
   let w = 0;
   let pairs = 0;
   let belowFloor = 0;
@@ -225,6 +238,8 @@ export function selectFromLsh(
       }
     }
   }
+  selectScratch.row = row;
+  selectScratch.codes = codes;
   const i = new Uint32Array(alloc(Math.max(1, w)), 0, w);
   const j = new Uint32Array(alloc(Math.max(1, w)), 0, w);
   i.set(outI.subarray(0, w));
@@ -253,7 +268,9 @@ export function mergeChoices(parts: readonly { readonly i: Uint32Array; readonly
     total += part.i.length;
   }
   for (let v = 0; v < n; v++) start[v + 1] += start[v];
-  const byRow = new Uint32Array(Math.max(1, total));
+  // The rows' partners, then compacted in place into the output's j (w never passes t): one
+  // array of `total` from `alloc` instead of a temporary of `total` and a j of `kept`.
+  const byRow = new Uint32Array(alloc(Math.max(1, total)), 0, total);
   const fill = start.slice(0, n);
   for (const part of parts) for (let t = 0; t < part.i.length; t++) byRow[fill[part.i[t]]++] = part.j[t];
   let kept = 0;
@@ -263,14 +280,16 @@ export function mergeChoices(parts: readonly { readonly i: Uint32Array; readonly
     for (let t = 0; t < r.length; t++) if (t === 0 || r[t] !== r[t - 1]) kept++;
   }
   const i = new Uint32Array(alloc(Math.max(1, kept)), 0, kept);
-  const j = new Uint32Array(alloc(Math.max(1, kept)), 0, kept);
   let w = 0;
   for (let v = 0; v < n; v++) {
+    let previous = -1;
     for (let t = start[v]; t < start[v + 1]; t++) {
-      if (t > start[v] && byRow[t] === byRow[t - 1]) continue;
+      const c = byRow[t];
+      if (c === previous) continue;
+      previous = c;
       i[w] = v;
-      j[w++] = byRow[t];
+      byRow[w++] = c;
     }
   }
-  return { i, j };
+  return { i, j: byRow.subarray(0, kept) };
 }

@@ -18,6 +18,7 @@ import { collectSelected, estimatePairs, lowBytes, markSelected, type LowByteSig
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
+import { sharedBuffer } from '../mappedMemory';
 import { sharedUint32 } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
@@ -139,7 +140,7 @@ export function collectCandidatesTask(p: CollectPayload): { i: Uint32Array; j: U
 }
 
 /** Shared memory for `length` 32-bit values: every worker reads what these tasks return, without a copy. */
-const shared32 = (length: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(1, length) * 4);
+const shared32 = (length: number): SharedArrayBuffer => sharedBuffer(Math.max(1, length) * 4);
 
 export function lshBoundsTask(p: { index: LshIndex }): BucketBounds {
   return bucketBounds(p.index, shared32);
@@ -173,7 +174,7 @@ export function lshSelectTask(p: LshSelectPayload, ctx: TaskContext): LshChoices
       recordFrom: p.recordFrom,
       recordTo: p.recordTo,
     },
-    (length) => new SharedArrayBuffer(Math.max(1, length) * 4),
+    (length) => sharedBuffer(Math.max(1, length) * 4),
   );
 }
 
@@ -207,7 +208,7 @@ export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): Localit
   const order = sharedUint32(Math.floor(p.signatures.length / H));
   order.set(localityOrder(p.signatures, H));
   ctx.throwIfCancelled();
-  if (p.lowBytes) return { order, lowBytes: lowBytes(p.signatures, order.length, H, (bytes) => new SharedArrayBuffer(bytes), order) };
+  if (p.lowBytes) return { order, lowBytes: lowBytes(p.signatures, order.length, H, (bytes) => sharedBuffer(bytes), order) };
   const signatures = sharedUint32(order.length * H);
   for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
   return { order, signatures };

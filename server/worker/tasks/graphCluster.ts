@@ -10,7 +10,7 @@ import { renumberClusters } from '../../engine/cluster/vectorClustering';
 import type { DistanceArray, NeighbourGraph } from '../../engine/cluster/graph';
 import { buildNeighbourGraph } from '../../engine/cluster/graph';
 import { greedyCentroids, greedyOrder } from '../../engine/cluster/greedy';
-import { mutualNeighbourGraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
+import { mutualNeighbourSubgraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
 import { graphMedoids } from '../../engine/cluster/representatives';
 import type { TaskContext } from '../taskContext';
 
@@ -59,7 +59,7 @@ export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): Grap
   }
   let graph = full;
   if (p.mutualNeighbours) {
-    graph = mutualNeighbourGraph(full, p.mutualNeighbours, (d) => 1 - d);
+    graph = mutualNeighbourSubgraph(full, p.mutualNeighbours, (d) => 1 - d);
     ctx.throwIfCancelled();
   }
   const labels = dbscanGraph(graph, p.minPts, p.weights);

@@ -13,6 +13,7 @@ import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
 import { hashFile } from '../contentHash';
 import type { TaskContext } from '../taskContext';
+import { decodeRecords, encodeRecords, type RecordTable } from '../recordTable';
 
 /** The plain-data part of the read options (functions cannot cross to a worker). */
 export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
@@ -85,6 +86,15 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message), problems: dataset.summary.problems };
 }
 
-export function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDataset> {
-  return loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
+/** What the `loadDataset` task posts back: the records as a table in shared memory (worker/recordTable.ts); `fromTask` makes it a LoadedDataset. */
+export type LoadedDatasetMessage = Omit<LoadedDataset, 'records'> & { records: RecordTable };
+
+export async function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDatasetMessage> {
+  const dataset = await loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
+  return { ...dataset, records: encodeRecords(dataset.records) };
+}
+
+/** The task's answer with its records decoded (on the calling thread). */
+export function fromTask(message: LoadedDatasetMessage): LoadedDataset {
+  return { ...message, records: decodeRecords(message.records) };
 }

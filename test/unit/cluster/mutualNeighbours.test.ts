@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { dbscanGraph } from '../../../server/engine/cluster/dbscan';
 import { buildNeighbourGraph, type EdgeList, type NeighbourGraph } from '../../../server/engine/cluster/graph';
-import { mutualNeighbourEdges } from '../../../server/engine/cluster/mutualNeighbours';
+import { mutualNeighbourEdges, mutualNeighbourGraph, mutualNeighbourSubgraph } from '../../../server/engine/cluster/mutualNeighbours';
 
 interface WeightedGraph {
   n: number;
@@ -148,5 +148,30 @@ void describe('mutualNeighbourEdges', () => {
   void test('rejects a non-positive or fractional m', () => {
     const { graph, similarity } = csrOf({ n: 2, edges: [{ a: 0, b: 1, s: 0.95 }] });
     for (const m of [0, -1, 1.5, NaN]) assert.throws(() => mutualNeighbourEdges(graph, { neighbours: m }, similarity), RangeError);
+  });
+});
+
+void describe('mutualNeighbourSubgraph', () => {
+  void test('is the graph mutualNeighbourGraph rebuilds, on graphs with repeated and reversed edges', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.integer({ min: 1, max: 8 }), fc.constantFrom(Infinity, 0.92, 0.94, 0.97), fc.nat(), (g, m, strong, seed) => {
+        // Each edge once or twice, in either orientation, the copy at a larger distance (dropped by the build).
+        const list = g.edges.flatMap((e, k) => ((seed >> k % 30) & 1 ? [[e.a, e.b, 1 - e.s], [e.b, e.a, 1 - e.s + 0.01]] : [[e.b, e.a, 1 - e.s]]));
+        const graph = buildNeighbourGraph(g.n, { i: Uint32Array.from(list, (x) => x[0]!), j: Uint32Array.from(list, (x) => x[1]!), distance: Float32Array.from(list, (x) => x[2]!) });
+        const options = strong === Infinity ? { neighbours: m } : { neighbours: m, strongSimilarity: strong };
+        const rebuilt = mutualNeighbourGraph(graph, options, (d) => 1 - d);
+        const filtered = mutualNeighbourSubgraph(graph, options, (d) => 1 - d);
+        assert.deepEqual([...filtered.offsets], [...rebuilt.offsets]);
+        assert.deepEqual([...filtered.neighbours], [...rebuilt.neighbours]);
+        assert.equal(filtered.distances, undefined);
+      }),
+      RUNS,
+    );
+  });
+
+  void test('needs distances and a positive integer m', () => {
+    const graph = buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1), distance: Float32Array.of(0.05) });
+    for (const m of [0, 1.5]) assert.throws(() => mutualNeighbourSubgraph(graph, { neighbours: m }, (d) => 1 - d), RangeError);
+    assert.throws(() => mutualNeighbourSubgraph(buildNeighbourGraph(2, { i: Uint32Array.of(0), j: Uint32Array.of(1) }), { neighbours: 1 }, (d) => 1 - d), RangeError);
   });
 });
