@@ -7,8 +7,21 @@
  * shared memory (a UTF-8 string table and one Int32Array) nothing is serialized; the calling
  * thread decodes the objects it needs.
  */
-import type { RecordMeta } from './tasks/loadDataset';
 import { sharedBuffer } from './mappedMemory';
+
+/** What the editor and the CLI need to know of a record, without its sequence. */
+export interface RecordMeta {
+  index: number;
+  id: string;
+  label?: string;
+  /** FASTA/FASTQ: the header after the id (`Genus species`), cut to MAX_DESCRIPTION_LENGTH. */
+  description?: string;
+  /** 0-based, inclusive lines of the record in its file. */
+  startLine: number;
+  endLine: number;
+  /** Symbols (bases, or characters of the normalised text). */
+  length: number;
+}
 
 /** Int32 fields per record: index, startLine, endLine, length, and which optional strings it has. */
 const FIELDS = 5;

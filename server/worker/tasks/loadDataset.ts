@@ -13,24 +13,12 @@ import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
 import { hashFile } from '../contentHash';
 import type { TaskContext } from '../taskContext';
-import { decodeRecords, encodeRecords, type RecordTable } from '../recordTable';
+import { decodeRecords, encodeRecords, type RecordMeta, type RecordTable } from '../recordTable';
 
 /** The plain-data part of the read options (functions cannot cross to a worker). */
 export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
 
-/** What the editor and the CLI need to know of a record, without its sequence. */
-export interface RecordMeta {
-  index: number;
-  id: string;
-  label?: string;
-  /** FASTA/FASTQ: the header after the id (`Genus species`), cut to MAX_DESCRIPTION_LENGTH. */
-  description?: string;
-  /** 0-based, inclusive lines of the record in its file. */
-  startLine: number;
-  endLine: number;
-  /** Symbols (bases, or characters of the normalised text). */
-  length: number;
-}
+export type { RecordMeta } from '../recordTable';
 
 export interface LoadDatasetPayload {
   file: string;
