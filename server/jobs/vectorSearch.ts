@@ -10,9 +10,9 @@
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
-import { checkMatrix, checkMatrixByNorms, resolveMetric, squaredNorms, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
+import { checkMatrix, checkMatrixByNorms, resolveMetric, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import { mergeKnnPartials } from '../engine/index/knnPartial';
-import type { NearestWithin } from '../engine/index/nearestWithin';
+import { mergeShares, type NearestWithin } from '../engine/index/nearestWithin';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
 import type { TaskPayload, TaskResult } from '../worker/taskContext';
@@ -204,10 +204,12 @@ export async function squaredNormsInPool(data: Float32Array, n: number, dim: num
 
 /**
  * The nearest data row within eps of each query (engine/index/nearestWithin.ts) in the pool; the
- * same result as nearestWithin on one thread. The queries are sorted by norm and cut into one
- * chunk per worker (each uploads the data blocks it needs once): a chunk is then a band of norms,
- * its norm windows are narrow, and the cuts balance the work, estimated per query as the share of
- * a sample of data norms inside its window.
+ * same result as nearestWithin on one thread.
+ * - euclidean, sqeuclidean, cosine: every worker searches all the queries over the data blocks it
+ *   claims from a shared counter (nearestWithinShare), one block at a time, and the shares are
+ *   merged (mergeShares). No cost model to get wrong: a worker that is done with a block takes the
+ *   next, so none waits while another still works, and each data block is uploaded once.
+ * - other metrics (no norm window, no GEMM): the queries are cut into chunks of equal estimated work.
  */
 export async function nearestWithinInPool(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
   // Shared, so that the chunks read one copy.
@@ -218,32 +220,12 @@ export async function nearestWithinInPool(data: Float32Array, n: number, dim: nu
   const own = options.queries;
   const nq = own ? own.length / dim : options.rows ? options.rows.length : n;
   if (!Number.isInteger(nq)) throw new RangeError(`queries: ${own?.length} values are not a whole number of rows of ${dim}`);
-  const rows = own ? null : (options.rows ?? Int32Array.from({ length: n }, (_, i) => i));
-  const normOf = (r: number): number => (dataNorms ? dataNorms[r] : squaredNorms(data.subarray(r * dim, (r + 1) * dim), 1, dim)[0]);
-  const norms = own ? squaredNorms(own, nq, dim) : Float64Array.from(rows!, normOf);
-  for (let q = 0; q < nq; q++) norms[q] = Math.sqrt(norms[q]);
-  const order = Int32Array.from({ length: nq }, (_, q) => q).sort((a, b) => norms[a] - norms[b] || a - b);
   const metric = metricOf(options);
-  const reach = metric.metric === 'euclidean' ? eps : metric.metric === 'sqeuclidean' ? Math.sqrt(eps) : Infinity;
-  const sample = Float64Array.from(sampleRows(n, 2000, 7), (r) => Math.sqrt(normOf(r))).sort();
-  const below = (x: number): number => {
-    let lo = 0;
-    let hi = sample.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sample[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const cost = (t: number): number => (reach === Infinity ? 1 : 1 + below(norms[order[t]] + reach) - below(norms[order[t]] - reach));
-  const cuts = cutByWork(nq, Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 1))), cost);
-  let sortedQueries: Float32Array | undefined;
-  let sortedRows: Int32Array | undefined;
-  if (own) {
-    sortedQueries = new Float32Array(new SharedArrayBuffer(Math.max(1, nq * dim) * 4), 0, nq * dim);
-    for (let t = 0; t < nq; t++) sortedQueries.set(own.subarray(order[t] * dim, (order[t] + 1) * dim), t * dim);
-  } else sortedRows = Int32Array.from(order, (q) => rows![q]);
+  if (metric.metric === 'euclidean' || metric.metric === 'sqeuclidean' || metric.metric === 'cosine') return nearestWithinClaimed(shared, n, dim, eps, nq, { ...options, ...(dataNorms ? { dataNorms } : {}) });
+  // No norm window without a dot form: every query costs the same, equal chunks.
+  const rows = own ? null : (options.rows ?? Int32Array.from({ length: n }, (_, i) => i));
+  const cuts = cutByWork(nq, Math.max(1, Math.min(nq, options.pool.size * (options.chunksPerWorker ?? 2))), () => 1);
+  const queries = own ? sharedCopy(own) : undefined;
   const parts = await runChunks(options, 'near copies', cuts, 'vectorNearestWithin', (from, to) => ({
     data: shared,
     n,
@@ -254,18 +236,58 @@ export async function nearestWithinInPool(data: Float32Array, n: number, dim: nu
     to,
     ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
     ...(dataNorms ? { dataNorms } : {}),
-    ...(sortedQueries ? { queries: sortedQueries } : { rows: sortedRows!.slice(from, to) }),
+    ...(queries ? { queries } : { rows: rows!.slice(from, to) }),
   }));
   const index = new Int32Array(nq);
   const distance = new Float32Array(nq);
   parts.forEach((r, c) => {
-    for (let t = 0; t < r.nq; t++) {
-      const q = order[cuts[c] + t];
-      index[q] = r.index[t];
-      distance[q] = r.distance[t];
-    }
+    index.set(r.index, cuts[c]);
+    distance.set(r.distance, cuts[c]);
   });
   return { nq, index, distance };
+}
+
+/** nearestWithinInPool's claimed path (see there): `data` shared, `dataNorms` shared when given. */
+async function nearestWithinClaimed(data: Float32Array, n: number, dim: number, eps: number, nq: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
+  const { pool, signal } = options;
+  const claim = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  const queries = options.queries ? sharedCopy(options.queries) : undefined;
+  const report = options.onProgress;
+  // Blocks are claimed in ascending order by all workers: the furthest block reached is the progress.
+  let reached = 0;
+  report?.('near copies', 0, nq);
+  const payload = {
+    data,
+    n,
+    dim,
+    ...metricOf(options),
+    eps,
+    from: 0,
+    to: nq,
+    claim,
+    ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
+    ...(options.dataNorms ? { dataNorms: options.dataNorms } : {}),
+    ...(queries ? { queries } : options.rows ? { rows: options.rows } : {}),
+  };
+  const results = await Promise.all(
+    Array.from({ length: Math.max(1, pool.size) }, () =>
+      pool.run('vectorNearestWithin', payload, {
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => {
+          if (p.done <= reached) return;
+          reached = p.done;
+          report?.('near copies', reached, nq);
+        },
+      }),
+    ),
+  );
+  report?.('near copies', nq, nq);
+  const complete = results.find((r) => r.complete);
+  if (complete) return { nq, index: complete.index, distance: complete.distance };
+  return mergeShares(
+    results.flatMap((r) => (r.key && r.cap !== undefined ? [{ ...r, key: r.key, cap: r.cap }] : [])),
+    nq,
+  );
 }
 
 export interface ProjectedKnnJobOptions extends VectorJobOptions {

@@ -104,6 +104,69 @@ const BLOCKS: [number, number] = [128, 512];
 
 /** nearestWithin with the GEMM and the norm window (see the file comment): the same result. */
 export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinOptions = {}): NearestWithin {
+  let next = 0;
+  const share = searchDataBlocks(gemm, data, n, dim, eps, options, () => next++);
+  if (!share) return nearestWithin(data, n, dim, eps, options);
+  return { nq: share.nq, index: share.index, distance: share.distance };
+}
+
+/**
+ * One thread's share of nearestWithinGemm when several search the same queries together: the
+ * data blocks (of the norm-sorted data) are claimed one at a time from a counter they share
+ * (`Atomics.add(claim, 0, 1)`), so a thread that finishes early takes the next block instead of
+ * waiting for the others (cutting the queries into fixed chunks left one worker idle up to a
+ * quarter of the search, and uploaded the data blocks where the chunks' windows overlap twice).
+ * Each share answers every query from the blocks it claimed; {@link mergeShares} keeps, per
+ * query, the smallest (exact key, index) over the shares: the answer of nearestWithinGemm.
+ * Null when the data have no dot form (metric, or norms that could overflow): then nothing was claimed.
+ */
+export function nearestWithinShare(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, claim: Int32Array, options: NearestWithinOptions = {}): NearestWithinShare | null {
+  return searchDataBlocks(gemm, data, n, dim, eps, options, () => Atomics.add(claim, 0, 1));
+}
+
+/** A share over the data blocks `nextBlock` hands out (ascending; past the last ends it): nearestWithinShare without threads, for tests. */
+export function nearestWithinBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, nextBlock: () => number, options: NearestWithinOptions = {}): NearestWithinShare | null {
+  return searchDataBlocks(gemm, data, n, dim, eps, options, nextBlock);
+}
+
+/** A share's answers, with what {@link mergeShares} needs to choose between shares. */
+export interface NearestWithinShare extends NearestWithin {
+  /** Exact key of each answer (∞ where none), the order the reference ranks by. */
+  key: Float64Array;
+  /** This share's final limit on keys (`smallest` lowers it): an answer above the smallest cap of all shares may not be the nearest. */
+  cap: number;
+}
+
+/**
+ * Per query, the answer with the smallest (key, index) over the shares; with `smallest`, only
+ * answers at or below every share's cap. Why that is exact: a share drops a pair only when its
+ * lower key exceeds that share's cap, so the true nearest (key k*) is found by the share that
+ * holds it whenever k* ≤ its cap; an answer above the smallest cap may therefore hide a nearer
+ * pair that another share dropped, while one at or below every cap cannot. And each share's cap
+ * is at least the m-th smallest true key (its bounds are upper keys of true pairs), so the m
+ * smallest answers of the reference are all kept, as `smallest` promises.
+ */
+export function mergeShares(shares: readonly NearestWithinShare[], nq: number): NearestWithin {
+  const index = new Int32Array(nq).fill(-1);
+  const distance = new Float32Array(nq);
+  let cap = Infinity;
+  for (const s of shares) cap = Math.min(cap, s.cap);
+  for (let q = 0; q < nq; q++) {
+    let best: NearestWithinShare | undefined;
+    for (const s of shares) {
+      if (s.index[q] < 0 || s.key[q] > cap) continue;
+      if (!best || s.key[q] < best.key[q] || (s.key[q] === best.key[q] && s.index[q] < best.index[q])) best = s;
+    }
+    if (best) {
+      index[q] = best.index[q];
+      distance[q] = best.distance[q];
+    }
+  }
+  return { nq, index, distance };
+}
+
+/** The search of nearestWithinGemm over the data blocks that `nextBlock` hands out (ascending), or null without a dot form. */
+function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinOptions, nextBlock: () => number): NearestWithinShare | null {
   const [QB, DB] = blockSizes({ blocks: options.blocks ?? BLOCKS });
   checkEps(eps);
   const dataNorms = options.dataNorms;
@@ -113,14 +176,15 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   const form = dotForm(gemm, Qm, nq, D, n, dim, options, dataNorms);
-  if (!form) return nearestWithin(data, n, dim, eps, options);
+  if (!form) return null;
   const { metric } = resolveMetric(options);
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
   const index = new Int32Array(nq).fill(-1);
   const distance = new Float32Array(nq);
-  if (nq === 0 || n === 0) return { nq, index, distance };
-
+  const keys = new Float64Array(nq).fill(Infinity);
   const limit = form.toKey(eps) * (1 + MARGIN);
+  if (nq === 0 || n === 0) return { nq, index, distance, key: keys, cap: limit };
+
   const dNorm = (dataNorms ? dataNorms.subarray(0, n) : squaredNorms(D, n, dim)).map(Math.sqrt);
   const qNorm = Qm === D ? dNorm : squaredNorms(Qm, nq, dim).map(Math.sqrt);
   let maxNorm = 0;
@@ -175,7 +239,9 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
     for (let b = 0; b < blocks; b++) left.push(gemm.left(Qs, b * QB, Math.min(nq, (b + 1) * QB), dim));
     // Windows move up with the blocks: the first block that reaches data block j0 only grows.
     let firstBlock = 0;
-    for (let j0 = 0; j0 < n; j0 += DB) {
+    const blocksOfData = Math.ceil(n / DB);
+    for (let claimed = nextBlock(); claimed < blocksOfData; claimed = nextBlock()) {
+      const j0 = claimed * DB;
       const j1 = Math.min(n, j0 + DB);
       while (firstBlock < blocks && hi[firstBlock] <= j0) firstBlock++;
       if (firstBlock === blocks || lo[firstBlock] >= j1) {
@@ -239,9 +305,10 @@ export function nearestWithinGemm(gemm: Gemm, data: Float32Array, n: number, dim
     if (d <= eps) {
       index[q] = j;
       distance[q] = d;
+      keys[q] = key[0];
     }
   }
-  return { nq, index, distance };
+  return { nq, index, distance, key: keys, cap };
 }
 
 /** nearestWithin on the fastest kernel available in this thread. */

@@ -12,6 +12,7 @@
  *   `distances: false`: ids only);
  * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
  *   [from, to), or the data rows listed in `rows`), on norm windows (engine/index/nearestWithin.ts);
+ *   with `claim`, over the data blocks this worker claims (the others claim the rest);
  * - `vectorCommunity`: Leiden communities of the fuzzy kNN graph, from a kNN gathered by the caller;
  * - `vectorGridCluster`: clusterVectors with a given eps (the grid path: one worker, O(n));
  * - `vectorGraphDbscan`: DBSCAN on the neighbour graph of range results gathered by the caller
@@ -34,7 +35,7 @@ import { clusterVectors, communitiesFromKnn, type CommunityClustering, type Comm
 import { checkMatrixShape, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
-import { nearestWithinFast, type NearestWithin } from '../../engine/index/nearestWithin';
+import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare } from '../../engine/index/nearestWithin';
 import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
@@ -81,7 +82,16 @@ export interface VectorNearestWithinPayload extends VectorData {
   smallest?: number;
   /** squaredNorms of the data rows (NearestWithinOptions.dataNorms), shared by every chunk. */
   dataNorms?: Float64Array;
+  /**
+   * Shared counters of the workers that search these queries together (nearestWithinShare):
+   * [0] hands out data blocks; [1] the whole search, when this worker cannot split it (no GEMM
+   * or no dot form: the first such worker answers everything on the plain path).
+   */
+  claim?: Int32Array;
 }
+
+/** vectorNearestWithin's answer: a share of a claimed search (mergeShares), or the whole answer. */
+export type VectorNearestWithinResult = NearestWithin & Partial<Pick<NearestWithinShare, 'key' | 'cap'>> & { complete?: boolean };
 
 export interface VectorSquaredNormsPayload extends VectorData {
   from: number;
@@ -195,13 +205,20 @@ export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): 
   return r;
 }
 
-export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<NearestWithin> {
+export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<VectorNearestWithinResult> {
   const onProgress = blockProgress(ctx);
   const metric = metricOf(p);
   const smallest = { ...(p.smallest !== undefined ? { smallest: p.smallest } : {}), ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}) };
   const options = p.rows ? { ...metric, ...smallest, rows: p.rows, onProgress } : p.queries ? { ...metric, ...smallest, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, ...smallest, from: p.from, to: p.to, onProgress };
-  const r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
-  ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer);
+  let r: VectorNearestWithinResult;
+  if (p.claim) {
+    const gemm = await loadGemm();
+    const share = gemm ? nearestWithinShare(gemm, p.data, p.n, p.dim, p.eps, p.claim, options) : null;
+    if (share) r = share;
+    else if (Atomics.add(p.claim, 1, 1) === 0) r = { ...nearestWithin(p.data, p.n, p.dim, p.eps, options), complete: true };
+    else r = { nq: 0, index: new Int32Array(0), distance: new Float32Array(0) };
+  } else r = await nearestWithinFast(p.data, p.n, p.dim, p.eps, options);
+  ctx.transferResult(r.index.buffer as ArrayBuffer, r.distance.buffer as ArrayBuffer, ...(r.key ? [r.key.buffer as ArrayBuffer] : []));
   return r;
 }
 

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { squaredNorms, type MetricOptions } from '../../../server/engine/index/knnExact';
-import { nearestWithin, nearestWithinFast, nearestWithinGemm, type NearestWithin } from '../../../server/engine/index/nearestWithin';
+import { mergeShares, nearestWithin, nearestWithinBlocks, nearestWithinFast, nearestWithinGemm, type NearestWithin, type NearestWithinShare } from '../../../server/engine/index/nearestWithin';
 import { mulberry32 } from '../features/rng';
 
 const METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'manhattan' }];
@@ -85,6 +85,46 @@ void describe('nearestWithinGemm', () => {
         }
       }),
       { seed: 7203, numRuns: 150 },
+    );
+  });
+
+  void it('shares over claimed data blocks merge to the reference answer; with `smallest`, every merged answer is exact and the m smallest are given', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 2, max: 160 }), fc.integer({ min: 1, max: 10 }), fc.boolean(), fc.constantFrom(...METRICS.slice(0, 3)), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 4 }), fc.option(fc.integer({ min: 1, max: 12 })), (seed, n, dim, integral, metric, qb, db, threads, m) => {
+        const data = randomMatrix(seed, n, dim, integral);
+        for (let i = 4; i < n; i += 9) data.copyWithin(i * dim, (i - 4) * dim, (i - 3) * dim);
+        const scale = metric.metric === 'cosine' ? 0.4 : metric.metric === 'sqeuclidean' ? 2 * dim : Math.sqrt(2 * dim);
+        const eps = scale * (0.1 + (seed % 100) / 100);
+        // The data blocks dealt to the threads at random, each thread's in ascending order (as
+        // a shared counter hands them out).
+        const rng = mulberry32(seed ^ 0x5eed);
+        const owned: number[][] = Array.from({ length: threads }, () => []);
+        for (let b = 0; b < Math.ceil(n / db); b++) owned[Math.floor(rng() * threads)]!.push(b);
+        const rows = Int32Array.from({ length: 1 + (seed % 17) }, (_, t) => (seed * (t + 5)) % n);
+        for (const opts of [{ rows }, {}, { queries: randomMatrix(seed + 3, 1 + (seed % 31), dim, integral) }]) {
+          const options = { ...metric, ...opts, blocks: [qb, db] as [number, number], ...(m !== null ? { smallest: m } : {}) };
+          const shares = owned.map((blocks) => {
+            let t = 0;
+            return nearestWithinBlocks(gemm, data, n, dim, eps, () => (t < blocks.length ? blocks[t++]! : Infinity), options) as NearestWithinShare;
+          });
+          const want = nearestWithin(data, n, dim, eps, { ...metric, ...opts });
+          const got = mergeShares(shares, want.nq);
+          if (m === null) {
+            assertSame(got, want, `${threads} shares`);
+            continue;
+          }
+          let given = 0;
+          for (let q = 0; q < want.nq; q++) {
+            if (got.index[q]! < 0) continue;
+            given++;
+            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
+            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
+          }
+          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
+          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+        }
+      }),
+      { seed: 7204, numRuns: 150 },
     );
   });
 
