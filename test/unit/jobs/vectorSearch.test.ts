@@ -125,6 +125,10 @@ void describe('vector kNN over the pool', () => {
       assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric, rows }), nearestWithin(data, n, dim, eps, { ...metric, rows }), `${metric.metric} rows`);
       assert.deepEqual(await nearestWithinInPool(data, n, dim, eps, { pool, ...metric }), nearestWithin(data, n, dim, eps, metric), `${metric.metric} every row`);
     }
+    // Without a dot form (manhattan): equal query chunks, the same answers.
+    for (const [what, opts] of [['queries', { queries }], ['rows', { rows: Int32Array.of(5, 2599, 17, 17, 1000, 3) }], ['every row', {}]] as const) {
+      assert.deepEqual(await nearestWithinInPool(data, n, dim, 5, { pool, metric: 'manhattan', ...opts }), nearestWithin(data, n, dim, 5, { metric: 'manhattan', ...opts }), `manhattan ${what}`);
+    }
     // The data's squared norms from the pool are squaredNorms' values; given to the searches
     // (and the rule), they answer the same.
     const dataNorms = await squaredNormsInPool(data, n, dim, { pool });
