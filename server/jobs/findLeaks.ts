@@ -27,7 +27,9 @@ import type { IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type SequenceIndex } from './sequenceIndex';
 import { buildVectorIndex, type VectorIndex } from './vectorIndex';
-import { knnInPool, nearestWithinInPool, squaredNormsInPool, type VectorJobOptions } from './vectorSearch';
+import { knnInPool, nearestWithinInPool, projectionInPool, projectRowsInPool, squaredNormsInPool, type VectorJobOptions } from './vectorSearch';
+import { projectionBounds } from '../engine/index/projectedKnn';
+import type { RowProjection } from '../engine/index/nearestWithin';
 import { symbolsAt, type PackedSymbols } from '../worker/packedSymbols';
 import type { CrossLeaksResult } from '../worker/tasks/leaks';
 
@@ -49,6 +51,14 @@ export const EPS_FACTOR = 0.75;
 export const EPS_SAMPLE = 2000;
 /** Reference rows the eps rule's pilot (its first radius) searches. */
 const PILOT_SUBSET = 5000;
+/**
+ * Euclidean rows of at least PROJECT_FROM values are searched with PROJECTED principal directions
+ * as lower bounds first (NearestWithinOptions.projection): exact answers, and on Fashion-MNIST
+ * (784 pixels) about one pair per query survives the 32-dimensional bound where 17 % of all pairs
+ * lie in the norm windows. Narrower rows are cheap to multiply in full.
+ */
+const PROJECT_FROM = 128;
+const PROJECTED = 32;
 
 export class IncomparableDatasetsError extends Error {
   override readonly name = 'IncomparableDatasetsError';
@@ -299,11 +309,17 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   // workers search for the eps rule.
   // The reference's squared norms too, once: the eps rule and the search over it read them
   // (each of their chunks computed them again: ~0.15 s per chunk at 50,000 × 784).
-  const [refKeyArray, refNorms] = await Promise.all([contentKeys(nRef, { data: ref.features, dim }, pool, signal), squaredNormsInPool(ref.features, nRef, dim, { pool, ...(signal ? { signal } : {}) })]);
+  const projects = dim >= PROJECT_FROM && (metric === 'euclidean' || metric === 'sqeuclidean');
+  const [refKeyArray, refNorms, projected] = await Promise.all([
+    contentKeys(nRef, { data: ref.features, dim }, pool, signal),
+    squaredNormsInPool(ref.features, nRef, dim, { pool, ...(signal ? { signal } : {}) }),
+    projects ? projectionInPool(ref.features, nRef, dim, { pool, components: PROJECTED, seed: 1, ...(signal ? { signal } : {}) }) : null,
+  ]);
+  const refProjection: RowProjection | undefined = projected ? { m: projected.basis.m, data: projected.points, ...projectionBounds(projected.basis, dim) } : undefined;
   const queryKeys = await Promise.all(qs.map((q) => contentKeys(q.records.length, { data: q.features, dim }, pool, signal)));
   let eps = options.eps;
   let epsRule: LeakReport['stats']['epsRule'];
-  const rule = eps === undefined ? epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, keys: refKeyArray, dataNorms: refNorms, ...(signal ? { signal } : {}) }) : undefined;
+  const rule = eps === undefined ? epsRuleInPool(ref.features, nRef, dim, { pool, ...metricOptions, keys: refKeyArray, dataNorms: refNorms, ...(refProjection ? { projection: refProjection } : {}), ...(signal ? { signal } : {}) }) : undefined;
   // A rejected rule is awaited below; until then it must not count as unhandled.
   rule?.catch(() => undefined);
   const refKeys = keyMap(refKeyArray);
@@ -337,7 +353,9 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
     records += n;
     const { exactOf, rest, queryRows } = split[f]!;
     // The nearest reference row when within eps: the same answer as the 1-NN then d ≤ eps, on norm windows.
-    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps!, { pool, ...metricOptions, queries: queryRows, dataNorms: refNorms, ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
+    const projectedQueries = projected && rest.length > 0 ? await projectRowsInPool(queryRows, rest.length, dim, projected.basis, { pool, ...(signal ? { signal } : {}) }) : null;
+    const projection = refProjection && projectedQueries ? { ...refProjection, queries: projectedQueries } : undefined;
+    const nearest = rest.length > 0 ? await nearestWithinInPool(ref.features, nRef, dim, eps!, { pool, ...metricOptions, queries: queryRows, dataNorms: refNorms, ...(projection ? { projection } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }) : undefined;
     clock.lap('near');
     const nearOf = new Int32Array(n).fill(-1);
     const distance = new Float32Array(n);
@@ -377,9 +395,9 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
  * `dataNorms`: squaredNormsInPool(data) when the caller has them (the search that follows reads
  * them too): its passes do not compute them again.
  */
-export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { keys?: Float64Array; dataNorms?: Float64Array }): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
+export async function epsRuleInPool(data: Float32Array, n: number, dim: number, options: VectorJobOptions & { keys?: Float64Array; dataNorms?: Float64Array; projection?: RowProjection }): Promise<NonNullable<LeakReport['stats']['epsRule']>> {
   const sample = sampleRows(n, EPS_SAMPLE);
-  const { keys, dataNorms, ...jobs } = options;
+  const { keys, dataNorms, projection, ...jobs } = options;
   const quantileOf = (positives: number[], beyond: number): number => {
     const m = positives.length + beyond;
     if (m === 0) return 0;
@@ -413,7 +431,7 @@ export async function epsRuleInPool(data: Float32Array, n: number, dim: number, 
   const positives: number[] = [];
   for (;;) {
     const smallest = Math.floor(EPS_QUANTILE * sample.length) + 1 + duplicates;
-    const r = await nearestWithinInPool(data, n, dim, radius, { ...jobs, ...(dataNorms ? { dataNorms } : {}), rows: pending, ...(smallest < pending.length ? { smallest } : {}) });
+    const r = await nearestWithinInPool(data, n, dim, radius, { ...jobs, ...(dataNorms ? { dataNorms } : {}), ...(projection ? { projection } : {}), rows: pending, ...(smallest < pending.length ? { smallest } : {}) });
     const next: number[] = [];
     for (let t = 0; t < pending.length; t++) {
       if (r.index[t]! < 0) next.push(pending[t]!);

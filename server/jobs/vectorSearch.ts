@@ -12,7 +12,8 @@ import type { WeightedEdges } from '../engine/cluster/graph';
 import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, checkMatrixByNorms, resolveMetric, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import { mergeKnnPartials } from '../engine/index/knnPartial';
-import { mergeShares, type NearestWithin } from '../engine/index/nearestWithin';
+import { mergeShares, type NearestWithin, type RowProjection } from '../engine/index/nearestWithin';
+import type { ProjectionBasis } from '../engine/index/projectedKnn';
 import type { WorkerPool } from './pool';
 import type { Tasks } from '../worker/registry';
 import type { TaskPayload, TaskResult } from '../worker/taskContext';
@@ -181,6 +182,8 @@ export interface NearestWithinJobOptions extends VectorJobOptions {
    * nearest lies beyond them may be answered −1; every answer given is still exact.
    */
   smallest?: number;
+  /** euclidean, sqeuclidean: projected rows as lower bounds (projectionInPool; NearestWithinOptions.projection). */
+  projection?: RowProjection;
   /**
    * squaredNormsInPool(data, n, dim), when the caller searches the same data more than once: no
    * chunk computes them again, and the data are checked by their norms (checkMatrixByNorms), not
@@ -267,6 +270,7 @@ async function nearestWithinClaimed(data: Float32Array, n: number, dim: number, 
     claim,
     ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
     ...(options.dataNorms ? { dataNorms: options.dataNorms } : {}),
+    ...(options.projection && options.metric !== 'cosine' ? { projection: options.projection } : {}),
     ...(queries ? { queries } : options.rows ? { rows: options.rows } : {}),
   };
   const results = await Promise.all(
@@ -290,6 +294,48 @@ async function nearestWithinClaimed(data: Float32Array, n: number, dim: number, 
   );
 }
 
+/**
+ * The rows projected onto the top principal directions of a seeded sample (engine/index/
+ * projectedKnn.ts), in three steps, the heavy ones over the pool (it was one task: 0.9 s of a
+ * 3.4 s stage on one worker at 10,000 × 784). No cut changes a value (projectedKnn.ts): every
+ * pool size gives the projection of projectRows. One column range per worker: each task draws
+ * and centres the whole sample again (~30 ms), so no more of them than there are workers.
+ * Null when the workers have no GEMM.
+ */
+export async function projectionInPool(data: Float32Array, n: number, dim: number, options: Pick<VectorJobOptions, 'pool' | 'signal' | 'onProgress'> & { components: number; seed: number }): Promise<{ basis: ProjectionBasis; points: Float32Array } | null> {
+  const { pool } = options;
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const run = options.signal ? { signal: options.signal } : {};
+  const spec = { data: shared, n, dim, components: options.components, seed: options.seed };
+  options.onProgress?.('project', 0, 3);
+  const colCuts = cutByWork(dim, Math.min(dim, pool.size), () => 1);
+  const colParts = await Promise.all(colCuts.slice(0, -1).map((colFrom, c) => pool.run('vectorCovariance', { ...spec, colFrom, colTo: colCuts[c + 1] }, run)));
+  if (colParts.some((p) => p === null)) return null;
+  const cov = new Float32Array(new SharedArrayBuffer(dim * dim * Float32Array.BYTES_PER_ELEMENT));
+  colParts.forEach((part, c) => {
+    const c0 = colCuts[c];
+    const w = colCuts[c + 1] - c0;
+    for (let r = 0; r < dim; r++) cov.set(part!.subarray(r * w, (r + 1) * w), r * dim + c0);
+  });
+  options.onProgress?.('project', 1, 3);
+  const basis = await pool.run('vectorBasis', { ...spec, cov }, run);
+  if (!basis) return null;
+  options.onProgress?.('project', 2, 3);
+  const points = await projectRowsInPool(shared, n, dim, basis, options);
+  options.onProgress?.('project', 3, 3);
+  return points ? { basis, points } : null;
+}
+
+/** Rows projected onto a basis (projectRowRange) over the pool, n × m in a SharedArrayBuffer; null without a GEMM. */
+export async function projectRowsInPool(data: Float32Array, n: number, dim: number, basis: ProjectionBasis, options: Pick<VectorJobOptions, 'pool' | 'signal'>): Promise<Float32Array | null> {
+  const shared = sharedCopy(data.subarray(0, n * dim));
+  const points = new Float32Array(new SharedArrayBuffer(Math.max(1, n * basis.m) * Float32Array.BYTES_PER_ELEMENT), 0, n * basis.m);
+  const rowCuts = cutByWork(n, Math.min(n, options.pool.size * 2), () => 1);
+  const run = options.signal ? { signal: options.signal } : {};
+  const done = await Promise.all(rowCuts.slice(0, -1).map((from, c) => options.pool.run('vectorProjectRows', { data: shared, n, dim, ...basis, from, to: rowCuts[c + 1], points }, run)));
+  return done.every(Boolean) ? points : null;
+}
+
 export interface ProjectedKnnJobOptions extends VectorJobOptions {
   /** Principal directions kept (default 64). */
   components?: number;
@@ -310,31 +356,9 @@ export async function knnProjectedInPool(data: Float32Array, n: number, dim: num
   if (metric !== 'euclidean' && metric !== 'sqeuclidean') throw new RangeError(`projected kNN supports euclidean and sqeuclidean, not ${metric}`);
   const shared = sharedCopy(data.subarray(0, n * dim));
   const { pool } = options;
-  const run = options.signal ? { signal: options.signal } : {};
-  const spec = { data: shared, n, dim, components: options.components ?? 64, seed: options.seed ?? 1 };
-  // The projection in three steps, the heavy ones over the pool (it was one task: 0.9 s of a
-  // 3.4 s stage on one worker at 10,000 × 784). No cut changes a value (projectedKnn.ts): every
-  // pool size gives the projection of projectRows. One column range per worker: each task draws
-  // and centres the whole sample again (~30 ms), so no more of them than there are workers.
-  options.onProgress?.('project', 0, 3);
-  const colCuts = cutByWork(dim, Math.min(dim, pool.size), () => 1);
-  const colParts = await Promise.all(colCuts.slice(0, -1).map((colFrom, c) => pool.run('vectorCovariance', { ...spec, colFrom, colTo: colCuts[c + 1] }, run)));
-  if (colParts.some((p) => p === null)) return null;
-  const cov = new Float32Array(new SharedArrayBuffer(dim * dim * Float32Array.BYTES_PER_ELEMENT));
-  colParts.forEach((part, c) => {
-    const c0 = colCuts[c];
-    const w = colCuts[c + 1] - c0;
-    for (let r = 0; r < dim; r++) cov.set(part!.subarray(r * w, (r + 1) * w), r * dim + c0);
-  });
-  options.onProgress?.('project', 1, 3);
-  const basis = await pool.run('vectorBasis', { ...spec, cov }, run);
-  if (!basis) return null;
-  options.onProgress?.('project', 2, 3);
-  const points = new Float32Array(new SharedArrayBuffer(Math.max(1, n * basis.m) * Float32Array.BYTES_PER_ELEMENT), 0, n * basis.m);
-  const rowCuts = cutByWork(n, Math.min(n, pool.size * 2), () => 1);
-  const projected = await Promise.all(rowCuts.slice(0, -1).map((from, c) => pool.run('vectorProjectRows', { data: shared, n, dim, ...basis, from, to: rowCuts[c + 1], points }, run)));
-  if (projected.some((ok) => !ok)) return null;
-  options.onProgress?.('project', 3, 3);
+  const projected = await projectionInPool(shared, n, dim, { pool, components: options.components ?? 64, seed: options.seed ?? 1, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  if (!projected) return null;
+  const { points, basis } = projected;
   const projection = { points, m: basis.m };
   const kk = Math.min(k, n - 1);
   const chunks = Math.max(1, Math.min(n, pool.size * (options.chunksPerWorker ?? 2)));

@@ -135,8 +135,14 @@ export function resolveMetric(options: MetricOptions): { metric: VectorMetric; p
 
 /** Throws a RangeError naming the row and column of the first non-finite value. */
 export function checkMatrix(data: Float32Array, n: number, dim: number, what = 'data'): void {
+  checkMatrixRows(data, n, dim, 0, n, what);
+}
+
+/** checkMatrix, scanning the values of rows [from, to) only (a task that reads only those). */
+export function checkMatrixRows(data: Float32Array, n: number, dim: number, from: number, to: number, what = 'data'): void {
   checkMatrixShape(data, n, dim, what);
-  for (let t = 0; t < n * dim; t++) {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`${what}: rows [${from}, ${to}) are not within [0, ${n})`);
+  for (let t = from * dim; t < to * dim; t++) {
     const v = data[t];
     if (v - v !== 0) throw new RangeError(`${what}: row ${Math.floor(t / dim)}, column ${t % dim} is not a finite number (${v})`);
   }

@@ -16,9 +16,10 @@
 // with eps as the reference does. The limit is eps's key with a 1e-5 relative margin, and the
 // norm window is widened to match, so no pair that the reference could report is ever ruled out.
 
-import { loadGemm, type Gemm } from './gemm';
-import { checkMatrixByNorms, knnExact, ownRow, plan, resolveMetric, squaredNorms, type QueryOptions } from './knnExact';
-import { blockSizes, Candidates, dotForm, type GemmQueryOptions } from './knnGemm';
+import { loadGemm, type Gemm, type GemmOperand } from './gemm';
+import { checkMatrixByNorms, knnExact, ownRow, plan, resolveMetric, squaredNorms, type Plan, type QueryOptions } from './knnExact';
+import { blockSizes, Candidates, dotForm, type DotForm, type GemmQueryOptions } from './knnGemm';
+import type { ProjectionBounds } from './projectedKnn';
 
 export interface NearestWithin {
   nq: number;
@@ -43,6 +44,25 @@ export interface NearestWithinOptions extends QueryOptions, GemmQueryOptions {
    * (a finite norm means finite values; checkMatrixByNorms). The answer is the same.
    */
   dataNorms?: Float64Array;
+  /**
+   * Euclidean and sqeuclidean: the data (and own queries) projected onto a few principal
+   * directions, whose distances bound the true ones from below (see RowProjection). A tile is
+   * then first multiplied in the m projected dimensions, and only the pairs that this bound
+   * cannot rule out are computed further (one by one, or as a full tile where many remain).
+   */
+  projection?: RowProjection;
+}
+
+/**
+ * Rows projected by projectRowRange (engine/index/projectedKnn.ts) with their bounds
+ * (projectionBounds): data (n × m) and, for a search with own queries, those (nq × m).
+ * On Fashion-MNIST (784 pixels, m = 32, eps 1.2) about one pair per query survives the bound,
+ * against 17 % of all pairs inside the norm windows.
+ */
+export interface RowProjection extends ProjectionBounds {
+  m: number;
+  data: Float32Array;
+  queries?: Float32Array;
 }
 
 /** Relative margin on eps for the candidate limit and the norm window (float32 rounding of the reported distance is 6e-8). */
@@ -199,6 +219,7 @@ function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number
   const sortedNorm = Float64Array.from(dOrder, (j) => dNorm[j]);
   const own = new Int32Array(nq);
   for (let q = 0; q < nq; q++) own[q] = pl.excludeSelf ? ownRow(pl, q) : -1;
+  const proj = !cosine && options.projection ? projectedSide(gemm, options.projection, pl, n, qNorm, dNorm) : null;
 
   // Query blocks over norm-sorted positions, each with its window [lo, hi) of sorted data positions.
   const blocks = Math.ceil(nq / QB);
@@ -233,10 +254,23 @@ function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number
     }
   };
   const scratch = new Float32Array(Math.min(n, DB) * dim);
-  const left = [];
+  // Full-dimension query blocks (norm order), uploaded when a tile first needs them (with a projection, few do).
+  let Qs: Float32Array | undefined;
+  const left: (GemmOperand | undefined)[] = new Array(blocks);
+  const leftOf = (b: number): GemmOperand => (left[b] ??= gemm.left((Qs ??= gather(Qm, qOrder, 0, nq, dim, new Float32Array(nq * dim))), b * QB, Math.min(nq, (b + 1) * QB), dim));
+  const leftP: GemmOperand[] = [];
+  // Pairs of a tile that the projection cannot rule out: (query position, data position).
+  const survivorQ = proj ? new Int32Array(QB * Math.min(n, DB)) : new Int32Array(0);
+  const survivorP = proj ? new Int32Array(QB * Math.min(n, DB)) : new Int32Array(0);
+  const scratchP = proj ? new Float32Array(Math.min(n, DB) * proj.m) : new Float32Array(0);
+  // A survivor costs dim multiply-adds in JavaScript, a full tile QB·DB·dim on the GEMM at ~30×
+  // the speed: past this share of survivors the tile is multiplied in full.
+  const FULL_TILE_SHARE = 1 / 24;
   try {
-    const Qs = gather(Qm, qOrder, 0, nq, dim, new Float32Array(nq * dim));
-    for (let b = 0; b < blocks; b++) left.push(gemm.left(Qs, b * QB, Math.min(nq, (b + 1) * QB), dim));
+    if (proj) {
+      const Ps = gather(proj.queries, qOrder, 0, nq, proj.m, new Float32Array(nq * proj.m));
+      for (let b = 0; b < blocks; b++) leftP.push(gemm.left(Ps, b * QB, Math.min(nq, (b + 1) * QB), proj.m));
+    }
     // Windows move up with the blocks: the first block that reaches data block j0 only grows.
     let firstBlock = 0;
     const blocksOfData = Math.ceil(n / DB);
@@ -249,15 +283,57 @@ function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number
         continue;
       }
       const w = j1 - j0;
-      const right = gemm.right(gather(D, dOrder, j0, j1, dim, scratch), 0, w, dim);
+      let right: GemmOperand | undefined;
+      const rightOf = (): GemmOperand => (right ??= gemm.right(gather(D, dOrder, j0, j1, dim, scratch), 0, w, dim));
+      const rightP = proj ? gemm.right(gather(proj.data, dOrder, j0, j1, proj.m, scratchP), 0, w, proj.m) : undefined;
       try {
         for (let b = firstBlock; b < blocks && lo[b] < j1; b++) {
           if (hi[b] <= j0 || lo[b] >= hi[b]) continue;
-          const tile = gemm.multiply(left[b], right);
           const q0 = b * QB;
-          const q1 = q0 + left[b].rows;
+          const q1 = Math.min(nq, q0 + QB);
           const from = Math.max(j0, lo[b]);
           const to = Math.min(j1, hi[b]);
+          if (proj && rightP) {
+            // The projected tile first: only its survivors go further.
+            const tileP = gemm.multiply(leftP[b], rightP);
+            let count = 0;
+            for (let qs = q0; qs < q1; qs++) {
+              const q = qOrder[qs];
+              const o = (qs - q0) * w - j0;
+              const skip = own[q];
+              const limitP = proj.limitOf(q, Math.min(sel.bound[q], cap));
+              const lq = proj.form.lowerQ[q];
+              for (let p = from; p < to; p++) {
+                const j = dOrder[p];
+                if (lq + proj.form.lowerD[j] - 2 * tileP[o + p] > limitP || j === skip) continue;
+                survivorQ[count] = qs;
+                survivorP[count++] = p;
+              }
+            }
+            if (count === 0) continue;
+            if (count > FULL_TILE_SHARE * (q1 - q0) * w) {
+              const tile = gemm.multiply(leftOf(b), rightOf());
+              for (let c = 0; c < count; c++) {
+                const q = qOrder[survivorQ[c]];
+                const p = survivorP[c];
+                const j = dOrder[p];
+                const t2 = 2 * tile[(survivorQ[c] - q0) * w + p - j0];
+                const lower = lowerQ[q] + lowerD[j] - t2;
+                if (lower > Math.min(sel.bound[q], cap)) continue;
+                sel.add(q, j, lower, upperQ[q] + upperD[j] - t2);
+              }
+            } else {
+              for (let c = 0; c < count; c++) {
+                const q = qOrder[survivorQ[c]];
+                const j = dOrder[survivorP[c]];
+                const e = form.exact(q, j);
+                if (e > Math.min(sel.bound[q], cap)) continue;
+                sel.add(q, j, e, e);
+              }
+            }
+            continue;
+          }
+          const tile = gemm.multiply(leftOf(b), rightOf());
           for (let qs = q0; qs < q1; qs++) {
             const q = qOrder[qs];
             const o = (qs - q0) * w - j0;
@@ -289,13 +365,14 @@ function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number
           }
         }
       } finally {
-        gemm.dispose(right);
+        if (right) gemm.dispose(right);
+        if (rightP) gemm.dispose(rightP);
       }
       shrink();
       options.onProgress?.(Math.round((nq * j1) / n), nq);
     }
   } finally {
-    gemm.dispose(...left);
+    gemm.dispose(...left.filter((o): o is GemmOperand => o !== undefined), ...leftP);
   }
   const key = new Float64Array(1);
   for (let q = 0; q < nq; q++) {
@@ -309,6 +386,40 @@ function searchDataBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number
     }
   }
   return { nq, index, distance, key: keys, cap };
+}
+
+/**
+ * The projected side of a search: the lower keys of the projected rows (dotForm, sqeuclidean on
+ * the m-dimensional rows) and, per query, the largest projected lower key that a pair within key
+ * K of it may have. A pair at true distance d ≤ √K has ‖ŷ(q) − ŷ(r)‖ ≤ scale·d + E(q) + E(r)
+ * (RowProjection), and the projected lower key is at most that squared; so a pair whose lower
+ * key exceeds (scale·√K + E(q) + max E)² is farther than √K (with a relative margin on top).
+ */
+function projectedSide(gemm: Gemm, projection: RowProjection, pl: Plan, n: number, qNorm: Float64Array, dNorm: Float64Array): { m: number; data: Float32Array; queries: Float32Array; form: DotForm; limitOf: (q: number, key: number) => number } | null {
+  const { m, data } = projection;
+  if (data.length !== n * m) throw new RangeError(`projection: ${data.length} values for ${n} rows of ${m}`);
+  const nq = qNorm.length;
+  let queries: Float32Array;
+  if (pl.selfRows) queries = gather(data, pl.selfRows, 0, nq, m, new Float32Array(nq * m));
+  else if (pl.selfOffset >= 0) queries = data.subarray(pl.selfOffset * m, (pl.selfOffset + nq) * m);
+  else if (projection.queries && projection.queries.length === nq * m) queries = projection.queries;
+  else throw new RangeError(`projection: own queries need their projected rows (${nq} × ${m})`);
+  const form = dotForm(gemm, queries, nq, data, n, m, { metric: 'sqeuclidean' });
+  if (!form) return null;
+  let maxData = 0;
+  for (const v of dNorm) if (v > maxData) maxData = v;
+  const errorData = projection.errorPerNorm * maxData + projection.errorFloor;
+  const up = 1 + MARGIN;
+  return {
+    m,
+    data,
+    queries,
+    form,
+    limitOf: (q, key) => {
+      const reach = projection.scale * Math.sqrt(Math.max(0, key)) * up + projection.errorPerNorm * qNorm[q] + projection.errorFloor + errorData;
+      return reach * reach * up;
+    },
+  };
 }
 
 /** nearestWithin on the fastest kernel available in this thread. */

@@ -11,7 +11,7 @@
 // per query. Everything random is drawn from the seed.
 
 import { loadedTfjs, type Gemm } from './gemm';
-import { checkMatrix, type KnnResult } from './knnExact';
+import { checkMatrixRows, checkMatrixShape, type KnnResult } from './knnExact';
 import { knnExactGemm } from './knnGemm';
 import { rerankCandidates } from './rerank';
 import { mulberry32 } from './lshTables';
@@ -44,6 +44,8 @@ function drawSample(data: Float32Array, n: number, dim: number, options: Project
     const t = order[i];
     order[i] = order[r];
     order[r] = t;
+    // Only the sampled rows decide the basis: only they are checked here (each by its own number).
+    checkMatrixRows(data, n, dim, order[i], order[i] + 1);
     sample.set(data.subarray(order[i] * dim, (order[i] + 1) * dim), i * dim);
   }
   const mean = new Float32Array(dim);
@@ -58,15 +60,21 @@ function drawSample(data: Float32Array, n: number, dim: number, options: Project
  * columns can be computed apart, in parallel, and give the whole matrix bit for bit.
  */
 export function covarianceColumns(data: Float32Array, n: number, dim: number, colFrom: number, colTo: number, options: ProjectionOptions = {}): Float32Array {
-  checkMatrix(data, n, dim);
+  checkMatrixShape(data, n, dim);
   if (!(Number.isInteger(colFrom) && Number.isInteger(colTo) && 0 <= colFrom && colFrom <= colTo && colTo <= dim)) throw new RangeError(`columns [${colFrom}, ${colTo}) outside 0..${dim}`);
   const tf = loadedTfjs();
   const { sample, s, mean } = drawSample(data, n, dim, options);
-  return tf.tidy(() => {
+  const product = tf.tidy(() => {
     const x = tf.tensor2d(sample, [s, dim]).sub(tf.tensor1d(mean));
     const cols = colFrom === 0 && colTo === dim ? x : x.slice([0, colFrom], [s, colTo - colFrom]);
-    return tf.matMul(x.transpose(), cols).dataSync() as Float32Array;
+    return tf.matMul(x.transpose(), cols);
   });
+  // Read outside tidy: tidy walks a returned typed array element by element (0.25 s at 784 × 392).
+  try {
+    return product.dataSync() as Float32Array;
+  } finally {
+    product.dispose();
+  }
 }
 
 /** The top principal directions (dim × m, row-major) from the sample's covariance, and the sample's mean. */
@@ -78,7 +86,7 @@ export interface ProjectionBasis {
 
 /** Subspace iteration on the covariance (covarianceColumns of every column) towards its top m eigenvectors. */
 export function principalBasis(cov: Float32Array, data: Float32Array, n: number, dim: number, options: ProjectionOptions = {}): ProjectionBasis {
-  checkMatrix(data, n, dim);
+  checkMatrixShape(data, n, dim);
   if (cov.length !== dim * dim) throw new RangeError(`a covariance of ${cov.length} values for dim ${dim}`);
   const tf = loadedTfjs();
   const m = Math.min(dim, options.components ?? 64);
@@ -105,14 +113,15 @@ export function principalBasis(cov: Float32Array, data: Float32Array, n: number,
  * row's projection does not depend on the other rows of its block: any cut gives the same values.
  */
 export function projectRowRange(data: Float32Array, n: number, dim: number, b: ProjectionBasis, from = 0, to = n): Float32Array {
-  checkMatrix(data, n, dim);
+  checkMatrixRows(data, n, dim, from, to);
   const tf = loadedTfjs();
   const { m } = b;
   const basis = tf.tensor2d(b.basis, [dim, m]);
   const meanT = tf.tensor1d(b.mean);
   try {
     const points = new Float32Array((to - from) * m);
-    const block = 8192;
+    // Blocks of 2,048 rows: each block's tensors grow the wasm heap of this worker for good.
+    const block = 2048;
     for (let r0 = from; r0 < to; r0 += block) {
       const r1 = Math.min(to, r0 + block);
       const y = tf.tidy(() => tf.matMul(tf.tensor2d(data.subarray(r0 * dim, r1 * dim), [r1 - r0, dim]).sub(meanT), basis));
@@ -124,6 +133,49 @@ export function projectRowRange(data: Float32Array, n: number, dim: number, b: P
     basis.dispose();
     meanT.dispose();
   }
+}
+
+/**
+ * What a search needs to use projected rows as lower bounds on distances (nearestWithin.ts): for
+ * every x and y, ‖x − y‖ ≥ (‖ŷ(x) − ŷ(y)‖ − E(x) − E(y)) / scale, where ŷ is projectRowRange's
+ * float32 projection and E(x) = errorPerNorm·‖x‖ + errorFloor bounds its rounding.
+ * - scale ≥ ‖Bᵀ‖₂ (1 for an orthonormal basis; the float32 basis is orthonormal to ~1e-7): from
+ *   Gershgorin's bound on the largest eigenvalue of the Gram matrix BᵀB, summed in float64 with
+ *   its own rounding added.
+ * - the rounding: z = fl(x − μ) is within u·|x − μ| of x − μ elementwise, and each product of the
+ *   GEMM within γ(dim)·Σ|z_t B_ti| (gemm.ts) plus dim·2⁻¹²⁶ of underflow; with ‖B_i‖ ≤ scale and
+ *   ‖x − μ‖ ≤ ‖x‖ + ‖μ‖, each coordinate is within γ(dim + 2)·scale·(‖x‖ + ‖μ‖) + dim·2⁻¹²⁶,
+ *   and the m coordinates within √m times that.
+ */
+export interface ProjectionBounds {
+  scale: number;
+  errorPerNorm: number;
+  errorFloor: number;
+}
+
+export function projectionBounds(b: ProjectionBasis, dim: number, unitRoundoff = 2 ** -24): ProjectionBounds {
+  const { basis, mean, m } = b;
+  if (basis.length !== dim * m || mean.length !== dim) throw new RangeError(`a basis of ${basis.length} values and a mean of ${mean.length} for dim ${dim}, m ${m}`);
+  let rowSum = 0;
+  for (let i = 0; i < m; i++) {
+    let sum = 0;
+    for (let j = 0; j < m; j++) {
+      let g = 0;
+      for (let t = 0; t < dim; t++) g += basis[t * m + i] * basis[t * m + j];
+      sum += Math.abs(g);
+    }
+    rowSum = Math.max(rowSum, sum);
+  }
+  // Float64 rounding of the Gram entries and their sums: relative (m + dim)·2⁻⁵², doubled.
+  const up = 1 + 2 * (m + dim + 4) * 2 ** -52;
+  const scale = Math.sqrt(rowSum * up) * up;
+  let meanSq = 0;
+  for (let t = 0; t < dim; t++) meanSq += mean[t] * mean[t];
+  const meanNorm = Math.sqrt(meanSq) * up;
+  const k = (dim + 2) * unitRoundoff;
+  const gamma = k < 0.5 ? k / (1 - k) : Infinity;
+  const root = Math.sqrt(m) * up;
+  return { scale, errorPerNorm: root * gamma * scale * up, errorFloor: root * (gamma * scale * meanNorm + dim * 2 ** -126) * up };
 }
 
 /**

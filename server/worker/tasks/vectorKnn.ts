@@ -35,7 +35,7 @@ import { clusterVectors, communitiesFromKnn, type CommunityClustering, type Comm
 import { checkMatrixShape, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
-import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare } from '../../engine/index/nearestWithin';
+import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../engine/index/nearestWithin';
 import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
@@ -88,6 +88,8 @@ export interface VectorNearestWithinPayload extends VectorData {
    * or no dot form: the first such worker answers everything on the plain path).
    */
   claim?: Int32Array;
+  /** Projected rows and their bounds (NearestWithinOptions.projection), shared by every worker. */
+  projection?: RowProjection;
 }
 
 /** vectorNearestWithin's answer: a share of a claimed search (mergeShares), or the whole answer. */
@@ -208,7 +210,7 @@ export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): 
 export async function vectorNearestWithinTask(p: VectorNearestWithinPayload, ctx: TaskContext): Promise<VectorNearestWithinResult> {
   const onProgress = blockProgress(ctx);
   const metric = metricOf(p);
-  const smallest = { ...(p.smallest !== undefined ? { smallest: p.smallest } : {}), ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}) };
+  const smallest = { ...(p.smallest !== undefined ? { smallest: p.smallest } : {}), ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}), ...(p.projection ? { projection: p.projection } : {}) };
   const options = p.rows ? { ...metric, ...smallest, rows: p.rows, onProgress } : p.queries ? { ...metric, ...smallest, queries: p.queries.subarray(p.from * p.dim, p.to * p.dim), onProgress } : { ...metric, ...smallest, from: p.from, to: p.to, onProgress };
   let r: VectorNearestWithinResult;
   if (p.claim) {

@@ -10,8 +10,9 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { squaredNorms, type MetricOptions } from '../../../server/engine/index/knnExact';
-import { mergeShares, nearestWithin, nearestWithinBlocks, nearestWithinFast, nearestWithinGemm, type NearestWithin, type NearestWithinShare } from '../../../server/engine/index/nearestWithin';
+import { mergeShares, nearestWithin, nearestWithinBlocks, nearestWithinFast, nearestWithinGemm, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../../server/engine/index/nearestWithin';
 import { mulberry32 } from '../features/rng';
+import { covarianceColumns, principalBasis, projectionBounds, projectRowRange } from '../../../server/engine/index/projectedKnn';
 
 const METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'manhattan' }];
 
@@ -126,6 +127,57 @@ void describe('nearestWithinGemm', () => {
       }),
       { seed: 7204, numRuns: 150 },
     );
+  });
+
+  void it('with a projection (lower bounds from m principal directions): the reference answer, with and without `smallest`, one by one and as full tiles', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 2, max: 150 }), fc.integer({ min: 1, max: 24 }), fc.boolean(), fc.constantFrom<MetricOptions>({ metric: 'euclidean' }, { metric: 'sqeuclidean' }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.option(fc.integer({ min: 1, max: 12 })), (seed, n, dim, integral, metric, qb, db, mWanted, m) => {
+        const data = randomMatrix(seed, n, dim, integral);
+        // Near copies (a small offset) and exact ones, so that some pairs sit just inside eps.
+        for (let i = 4; i < n; i += 6) for (let t = 0; t < dim; t++) data[i * dim + t] = data[(i - 4) * dim + t]! + (i % 12 === 4 ? 0 : 0.01 * ((t % 3) - 1));
+        const spec = { components: Math.min(dim, mWanted), seed, sampleRows: Math.min(n, 64), iterations: 4 };
+        const basis = principalBasis(covarianceColumns(data, n, dim, 0, dim, spec), data, n, dim, spec);
+        const queries = randomMatrix(seed + 5, 1 + (seed % 29), dim, integral);
+        for (let q = 0; q < queries.length / dim; q += 3) queries.set(data.subarray(((q * 7) % n) * dim, ((q * 7) % n + 1) * dim).map((v, t) => v + (t === 0 ? 0.02 : 0)), q * dim);
+        const projection: RowProjection = { m: basis.m, data: projectRowRange(data, n, dim, basis), queries: projectRowRange(queries, queries.length / dim, dim, basis), ...projectionBounds(basis, dim) };
+        const scale = metric.metric === 'sqeuclidean' ? 2 * dim : Math.sqrt(2 * dim);
+        const eps = [0.03, 0.2, 1, 3][seed % 4]! * (metric.metric === 'sqeuclidean' ? 1 : 1) * (seed % 8 < 4 ? 1 : scale / 4);
+        const rows = Int32Array.from({ length: 1 + (seed % 19) }, (_, t) => (seed * (t + 5)) % n);
+        for (const opts of [{ rows }, {}, { queries }]) {
+          const want = nearestWithin(data, n, dim, eps, { ...metric, ...opts });
+          const got = nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, ...opts, projection, blocks: [qb, db], ...(m !== null ? { smallest: m } : {}) });
+          if (m === null) {
+            assertSame(got, want, `projection m ${basis.m}, eps ${eps}`);
+            continue;
+          }
+          let given = 0;
+          for (let q = 0; q < want.nq; q++) {
+            if (got.index[q]! < 0) continue;
+            given++;
+            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
+            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
+          }
+          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
+          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+        }
+      }),
+      { seed: 7205, numRuns: 200 },
+    );
+  });
+
+  void it('projection bounds: an orthonormal basis has scale ≈ 1; a stretched one is bounded; the rounding term grows with dim', () => {
+    const dim = 6;
+    const m = 2;
+    const basis = new Float32Array(dim * m);
+    basis[0 * m + 0] = 1;
+    basis[1 * m + 1] = 1;
+    const b = projectionBounds({ basis, mean: new Float32Array(dim), m }, dim);
+    assert.ok(b.scale >= 1 && b.scale < 1 + 1e-12, `scale ${b.scale}`);
+    basis[2 * m + 0] = 1;
+    // Columns (1,0,1,…) and (0,1,0,…): ‖B‖₂ = √2.
+    assert.ok(projectionBounds({ basis, mean: new Float32Array(dim), m }, dim).scale >= Math.SQRT2);
+    const wide = projectionBounds({ basis: new Float32Array(784 * 4).fill(0.0357), mean: new Float32Array(784).fill(0.3), m: 4 }, 784);
+    assert.ok(wide.errorPerNorm > b.errorPerNorm && wide.errorFloor > 0);
   });
 
   void it('stays exact with huge norm gaps, near-duplicates at large norms and zero vectors', async () => {
