@@ -285,10 +285,12 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   }
   const metric = options.metric ?? 'euclidean';
   const clock = timer();
-  const build = (file: string): Promise<VectorIndex> =>
-    buildVectorIndex(file, { pool, features, metric, warmGemm: true, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-  // Each file is read in a worker of its own: the query files while the reference is read.
-  const [ref, ...read] = await Promise.all([reference, ...queries].map(build));
+  const build = (file: string, warmGemm: boolean): Promise<VectorIndex> =>
+    buildVectorIndex(file, { pool, features, metric, warmGemm, ...(options.vectorRead ? { read: options.vectorRead } : {}), ...(options.cache ? { cache: options.cache } : {}), ...(signal ? { signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  // Each file is read in a worker of its own: the query files while the reference is read. The
+  // workers that read the (smaller) query files load their GEMM meanwhile; the reference's reader
+  // does not, as the read of the largest file is what the search waits for.
+  const [ref, ...read] = await Promise.all([reference, ...queries].map((file, f) => build(file, f > 0)));
   const qs: VectorIndex[] = [];
   for (let f = 0; f < queries.length; f++) {
     const file = queries[f]!;
