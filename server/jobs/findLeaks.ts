@@ -59,6 +59,12 @@ const PILOT_SUBSET = 5000;
  */
 const PROJECT_FROM = 128;
 const PROJECTED = 32;
+/**
+ * Reference rows whose covariance gives the directions: any orthonormal basis keeps the bound
+ * exact, the sample only decides how much it prunes (2,000 rows: the same eps-rule and search
+ * times as 5,000 on Fashion-MNIST, and 0.3 s less to compute).
+ */
+const PROJECTION_SAMPLE = 2000;
 
 export class IncomparableDatasetsError extends Error {
   override readonly name = 'IncomparableDatasetsError';
@@ -315,7 +321,7 @@ async function vectorLeaks(reference: string, queries: readonly string[], option
   const [refKeyArray, refNorms, projected] = await Promise.all([
     contentKeys(nRef, { data: ref.features, dim }, pool, signal),
     squaredNormsInPool(ref.features, nRef, dim, { pool, ...(signal ? { signal } : {}) }),
-    projects ? projectionInPool(ref.features, nRef, dim, { pool, components: PROJECTED, seed: 1, ...(signal ? { signal } : {}) }) : null,
+    projects ? projectionInPool(ref.features, nRef, dim, { pool, components: PROJECTED, seed: 1, sampleRows: PROJECTION_SAMPLE, ...(signal ? { signal } : {}) }) : null,
   ]);
   const refProjection: RowProjection | undefined = projected ? { m: projected.basis.m, data: projected.points, ...projectionBounds(projected.basis, dim) } : undefined;
   const queryKeys = await Promise.all(qs.map((q) => contentKeys(q.records.length, { data: q.features, dim }, pool, signal)));

@@ -302,11 +302,11 @@ async function nearestWithinClaimed(data: Float32Array, n: number, dim: number, 
  * and centres the whole sample again (~30 ms), so no more of them than there are workers.
  * Null when the workers have no GEMM.
  */
-export async function projectionInPool(data: Float32Array, n: number, dim: number, options: Pick<VectorJobOptions, 'pool' | 'signal' | 'onProgress'> & { components: number; seed: number }): Promise<{ basis: ProjectionBasis; points: Float32Array } | null> {
+export async function projectionInPool(data: Float32Array, n: number, dim: number, options: Pick<VectorJobOptions, 'pool' | 'signal' | 'onProgress'> & { components: number; seed: number; sampleRows?: number }): Promise<{ basis: ProjectionBasis; points: Float32Array } | null> {
   const { pool } = options;
   const shared = sharedCopy(data.subarray(0, n * dim));
   const run = options.signal ? { signal: options.signal } : {};
-  const spec = { data: shared, n, dim, components: options.components, seed: options.seed };
+  const spec = { data: shared, n, dim, components: options.components, seed: options.seed, ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}) };
   options.onProgress?.('project', 0, 3);
   const colCuts = cutByWork(dim, Math.min(dim, pool.size), () => 1);
   const colParts = await Promise.all(colCuts.slice(0, -1).map((colFrom, c) => pool.run('vectorCovariance', { ...spec, colFrom, colTo: colCuts[c + 1] }, run)));

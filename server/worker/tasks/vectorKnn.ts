@@ -36,7 +36,7 @@ import { checkMatrixShape, squaredNorms, type KnnResult, type MetricOptions, typ
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../engine/index/nearestWithin';
-import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis } from '../../engine/index/projectedKnn';
+import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis, type ProjectionOptions } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
 
 interface VectorData extends MetricOptions {
@@ -129,6 +129,8 @@ export interface VectorCommunityPayload {
 export interface VectorProjectPayload extends VectorData {
   components: number;
   seed: number;
+  /** Rows sampled for the covariance (ProjectionOptions.sampleRows; default 5,000). */
+  sampleRows?: number;
 }
 
 export interface VectorCovariancePayload extends VectorProjectPayload {
@@ -269,16 +271,20 @@ export function vectorCommunityTask(p: VectorCommunityPayload, ctx: TaskContext)
   return r;
 }
 
+function projectionOptionsOf(p: VectorProjectPayload): ProjectionOptions {
+  return { components: p.components, seed: p.seed, ...(p.sampleRows !== undefined ? { sampleRows: p.sampleRows } : {}) };
+}
+
 export async function vectorCovarianceTask(p: VectorCovariancePayload, ctx: TaskContext): Promise<Float32Array | null> {
   if (!(await loadGemm())) return null;
-  const cols = covarianceColumns(p.data, p.n, p.dim, p.colFrom, p.colTo, { components: p.components, seed: p.seed });
+  const cols = covarianceColumns(p.data, p.n, p.dim, p.colFrom, p.colTo, projectionOptionsOf(p));
   ctx.transferResult(cols.buffer as ArrayBuffer);
   return cols;
 }
 
 export async function vectorBasisTask(p: VectorBasisPayload): Promise<ProjectionBasis | null> {
   if (!(await loadGemm())) return null;
-  return principalBasis(p.cov, p.data, p.n, p.dim, { components: p.components, seed: p.seed });
+  return principalBasis(p.cov, p.data, p.n, p.dim, projectionOptionsOf(p));
 }
 
 export async function vectorProjectRowsTask(p: VectorProjectRowsPayload): Promise<boolean> {
