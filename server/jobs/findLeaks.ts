@@ -11,7 +11,8 @@
  *    candidates from the reference for each query only, the bounded identity on the candidates
  *    (`crossLeaks`); reported when identity ≥ threshold;
  *  - near, vectors: exact 1-NN of each query row among the reference rows (jobs/vectorSearch),
- *    reported when distance ≤ eps. Without an eps, eps = {@link EPS_FACTOR} × the
+ *    reported when distance ≤ eps; wide euclidean rows are first compared in a few projected
+ *    principal directions, a lower bound that rules out nearly every pair exactly (PROJECTED). Without an eps, eps = {@link EPS_FACTOR} × the
  *    {@link EPS_QUANTILE} quantile of the reference's own 1-NN distances (exact duplicates
  *    within the reference left out): a copy sits far closer to its original than any two
  *    distinct reference records normally do.
