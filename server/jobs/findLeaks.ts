@@ -29,8 +29,8 @@ import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type SequenceIndex } from './sequenceIndex';
 import { buildVectorIndex, type VectorIndex } from './vectorIndex';
 import { knnInPool, nearestWithinInPool, projectionInPool, projectRowsInPool, squaredNormsInPool, type VectorJobOptions } from './vectorSearch';
-import { projectionBounds } from '../engine/index/projectedKnn';
-import type { RowProjection } from '../engine/index/nearestWithin';
+import { projectionBounds } from '../engine/index/rowProjection';
+import type { RowProjection } from '../engine/index/rowProjection';
 import { symbolsAt, type PackedSymbols } from '../worker/packedSymbols';
 import type { CrossLeaksResult } from '../worker/tasks/leaks';
 

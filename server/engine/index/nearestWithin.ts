@@ -24,7 +24,9 @@
 import { loadGemm, type Gemm, type GemmOperand } from './gemm';
 import { checkMatrixByNorms, knnExact, ownRow, plan, resolveMetric, squaredNorms, type Plan, type QueryOptions } from './knnExact';
 import { blockSizes, Candidates, dotForm, type DotForm, type GemmQueryOptions } from './knnGemm';
-import type { ProjectionBounds } from './projectedKnn';
+import { largestError, projectedLimit, type RowProjection } from './rowProjection';
+
+export type { RowProjection };
 
 export interface NearestWithin {
   nq: number;
@@ -56,18 +58,6 @@ export interface NearestWithinOptions extends QueryOptions, GemmQueryOptions {
    * cannot rule out are computed further (one by one, or as a full tile where many remain).
    */
   projection?: RowProjection;
-}
-
-/**
- * Rows projected by projectRowRange (engine/index/projectedKnn.ts) with their bounds
- * (projectionBounds): data (n × m) and, for a search with own queries, those (nq × m).
- * On Fashion-MNIST (784 pixels, m = 32, eps 1.2) about one pair per query survives the bound,
- * against 17 % of all pairs inside the norm windows.
- */
-export interface RowProjection extends ProjectionBounds {
-  m: number;
-  data: Float32Array;
-  queries?: Float32Array;
 }
 
 /** Relative margin on eps for the candidate limit and the norm window (float32 rounding of the reported distance is 6e-8). */
@@ -411,20 +401,8 @@ function projectedSide(gemm: Gemm, projection: RowProjection, pl: Plan, n: numbe
   else throw new RangeError(`projection: own queries need their projected rows (${nq} × ${m})`);
   const form = dotForm(gemm, queries, nq, data, n, m, { metric: 'sqeuclidean' });
   if (!form) return null;
-  let maxData = 0;
-  for (const v of dNorm) if (v > maxData) maxData = v;
-  const errorData = projection.errorPerNorm * maxData + projection.errorFloor;
-  const up = 1 + MARGIN;
-  return {
-    m,
-    data,
-    queries,
-    form,
-    limitOf: (q, key) => {
-      const reach = projection.scale * Math.sqrt(Math.max(0, key)) * up + projection.errorPerNorm * qNorm[q] + projection.errorFloor + errorData;
-      return reach * reach * up;
-    },
-  };
+  const errorData = largestError(projection, dNorm);
+  return { m, data, queries, form, limitOf: (q, key) => projectedLimit(projection, key, qNorm[q], errorData) };
 }
 
 /** nearestWithin on the fastest kernel available in this thread. */

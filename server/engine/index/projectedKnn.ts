@@ -136,49 +136,6 @@ export function projectRowRange(data: Float32Array, n: number, dim: number, b: P
 }
 
 /**
- * What a search needs to use projected rows as lower bounds on distances (nearestWithin.ts): for
- * every x and y, ‖x − y‖ ≥ (‖ŷ(x) − ŷ(y)‖ − E(x) − E(y)) / scale, where ŷ is projectRowRange's
- * float32 projection and E(x) = errorPerNorm·‖x‖ + errorFloor bounds its rounding.
- * - scale ≥ ‖Bᵀ‖₂ (1 for an orthonormal basis; the float32 basis is orthonormal to ~1e-7): from
- *   Gershgorin's bound on the largest eigenvalue of the Gram matrix BᵀB, summed in float64 with
- *   its own rounding added.
- * - the rounding: z = fl(x − μ) is within u·|x − μ| of x − μ elementwise, and each product of the
- *   GEMM within γ(dim)·Σ|z_t B_ti| (gemm.ts) plus dim·2⁻¹²⁶ of underflow; with ‖B_i‖ ≤ scale and
- *   ‖x − μ‖ ≤ ‖x‖ + ‖μ‖, each coordinate is within γ(dim + 2)·scale·(‖x‖ + ‖μ‖) + dim·2⁻¹²⁶,
- *   and the m coordinates within √m times that.
- */
-export interface ProjectionBounds {
-  scale: number;
-  errorPerNorm: number;
-  errorFloor: number;
-}
-
-export function projectionBounds(b: ProjectionBasis, dim: number, unitRoundoff = 2 ** -24): ProjectionBounds {
-  const { basis, mean, m } = b;
-  if (basis.length !== dim * m || mean.length !== dim) throw new RangeError(`a basis of ${basis.length} values and a mean of ${mean.length} for dim ${dim}, m ${m}`);
-  let rowSum = 0;
-  for (let i = 0; i < m; i++) {
-    let sum = 0;
-    for (let j = 0; j < m; j++) {
-      let g = 0;
-      for (let t = 0; t < dim; t++) g += basis[t * m + i] * basis[t * m + j];
-      sum += Math.abs(g);
-    }
-    rowSum = Math.max(rowSum, sum);
-  }
-  // Float64 rounding of the Gram entries and their sums: relative (m + dim)·2⁻⁵², doubled.
-  const up = 1 + 2 * (m + dim + 4) * 2 ** -52;
-  const scale = Math.sqrt(rowSum * up) * up;
-  let meanSq = 0;
-  for (let t = 0; t < dim; t++) meanSq += mean[t] * mean[t];
-  const meanNorm = Math.sqrt(meanSq) * up;
-  const k = (dim + 2) * unitRoundoff;
-  const gamma = k < 0.5 ? k / (1 - k) : Infinity;
-  const root = Math.sqrt(m) * up;
-  return { scale, errorPerNorm: root * gamma * scale * up, errorFloor: root * (gamma * scale * meanNorm + dim * 2 ** -126) * up };
-}
-
-/**
  * Projects the rows onto the top principal directions of a sample (see the file comment), on one
  * thread: covarianceColumns, principalBasis and projectRowRange in turn, the steps that the
  * worker pool also runs split (jobs/vectorSearch.ts knnProjectedInPool).

@@ -12,7 +12,8 @@ import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { squaredNorms, type MetricOptions } from '../../../server/engine/index/knnExact';
 import { mergeShares, nearestWithin, nearestWithinBlocks, nearestWithinFast, nearestWithinGemm, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../../server/engine/index/nearestWithin';
 import { mulberry32 } from '../features/rng';
-import { covarianceColumns, principalBasis, projectionBounds, projectRowRange } from '../../../server/engine/index/projectedKnn';
+import { covarianceColumns, principalBasis, projectRowRange } from '../../../server/engine/index/projectedKnn';
+import { projectionBounds } from '../../../server/engine/index/rowProjection';
 
 const METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'manhattan' }];
 
