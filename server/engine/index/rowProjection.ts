@@ -1,11 +1,13 @@
 /**
  * Rows projected onto a few orthonormal directions, used as lower bounds on their distances by
- * the exact searches (nearestWithin.ts, knnGemm.ts): for every x and y,
+ * the exact search of nearestWithin.ts: for every x and y,
  * ‖x − y‖ ≥ (‖ŷ(x) − ŷ(y)‖ − E(x) − E(y)) / scale, where ŷ is projectRowRange's float32
  * projection (projectedKnn.ts) and E(x) = errorPerNorm·‖x‖ + errorFloor bounds its rounding.
  * A search multiplies tiles in the m projected dimensions first and computes in full only the
  * pairs that this bound cannot rule out; answers stay exact, whatever the directions (they only
- * decide how much is ruled out).
+ * decide how much is ruled out). That pays where few pairs survive (leaks: ~1 pair per query at
+ * eps); for exact kNN (k = 10, Fashion-MNIST, 64 directions) ~170 pairs per query survived and
+ * their exact checks in JavaScript (~1.5 µs each at 784 values) cost what the full GEMM does.
  */
 import type { ProjectionBasis } from './projectedKnn';
 
