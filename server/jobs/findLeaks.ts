@@ -12,10 +12,10 @@
  *    (`crossLeaks`); reported when identity ≥ threshold;
  *  - near, vectors: exact 1-NN of each query row among the reference rows (jobs/vectorSearch),
  *    reported when distance ≤ eps; wide euclidean rows are first compared in a few projected
- *    principal directions, a lower bound that rules out nearly every pair exactly (PROJECTED). Without an eps, eps = {@link EPS_FACTOR} × the
- *    {@link EPS_QUANTILE} quantile of the reference's own 1-NN distances (exact duplicates
- *    within the reference left out): a copy sits far closer to its original than any two
- *    distinct reference records normally do.
+ *    principal directions, a lower bound that rules out nearly every pair exactly (PROJECTED).
+ *    Without an eps, eps = {@link EPS_FACTOR} × the {@link EPS_QUANTILE} quantile of the
+ *    reference's own 1-NN distances (exact duplicates within the reference left out): a copy
+ *    sits far closer to its original than any two distinct reference records normally do.
  */
 import type { DatasetReadOptions } from '../engine/data';
 import type { VectorReadOptions } from '../engine/data/vectorDataset';
@@ -29,8 +29,7 @@ import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type SequenceIndex } from './sequenceIndex';
 import { buildVectorIndex, type VectorIndex } from './vectorIndex';
 import { knnInPool, nearestWithinInPool, projectionInPool, projectRowsInPool, squaredNormsInPool, type VectorJobOptions } from './vectorSearch';
-import { projectionBounds } from '../engine/index/rowProjection';
-import type { RowProjection } from '../engine/index/rowProjection';
+import { projectionBounds, type RowProjection } from '../engine/index/rowProjection';
 import { symbolsAt, type PackedSymbols } from '../worker/packedSymbols';
 import type { CrossLeaksResult } from '../worker/tasks/leaks';
 

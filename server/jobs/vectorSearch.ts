@@ -212,7 +212,7 @@ export async function squaredNormsInPool(data: Float32Array, n: number, dim: num
  *   claims from a shared counter (nearestWithinShare), one block at a time, and the shares are
  *   merged (mergeShares). No cost model to get wrong: a worker that is done with a block takes the
  *   next, so none waits while another still works, and each data block is uploaded once.
- * - other metrics (no norm window, no GEMM): the queries are cut into chunks of equal estimated work.
+ * - other metrics (no norm window, no GEMM): the queries are cut into equal chunks.
  */
 export async function nearestWithinInPool(data: Float32Array, n: number, dim: number, eps: number, options: NearestWithinJobOptions): Promise<NearestWithin> {
   // Shared, so that the chunks read one copy.
