@@ -38,7 +38,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     originalLine: (splits.train.lines[c.of] as number) + 1,
   }));
   const wb = new Workbench({ tmp, shotPrefix: 'leaks-' });
-  const { guarded, shot, palette, answer, showProblems, explorerRow, openFile, cursorAt, goTo, hoverAtCursor } = wb;
+  const { guarded, shot, palette, answer, contextMenuItem, showProblems, explorerRow, openFile, cursorAt, goTo, hoverAtCursor } = wb;
   let page: Page;
 
   before(async () => {
@@ -143,10 +143,9 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     await explorerRow('test.fasta').click();
     await explorerRow('train.fasta').click({ modifiers: ['Control'] });
     await explorerRow('train.fasta').click({ button: 'right' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
-    await item.waitFor({ timeout: 10_000 });
+    await page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first().waitFor({ timeout: 10_000 });
     await shot('explorer-menu');
-    await item.click();
+    await contextMenuItem('Check Splits for Leakage');
     await answer('train.fasta', 'train.fasta');
     const toast = page.locator('.notifications-toasts', { hasText: `${planted.length} leaking records of ${splits.testRecs.length}: 0 exact and ${planted.length} near copies of records of train.fasta` });
     await toast.waitFor({ timeout: 120_000 });
@@ -161,9 +160,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     // land while the pick below is already open.
     await page.locator('.tab.active[data-resource-name="test.fasta"]').waitFor({ timeout: 20_000 });
     await explorerRow('test.fasta').click({ button: 'right' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Check Splits for Leakage' }).first();
-    await item.waitFor({ timeout: 10_000 });
-    await item.click();
+    await contextMenuItem('Check Splits for Leakage');
     // A multi-select pick of the other datasets: check train.fasta, accept.
     const other = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.fasta' }).first();
     await other.waitFor({ timeout: 30_000 });

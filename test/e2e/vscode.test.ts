@@ -48,7 +48,7 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'simlab-e2e-'));
   const workspace = path.join(tmp, 'workspace');
   const wb = new Workbench({ tmp });
-  const { guarded, shot, palette, answer, showProblems, openFile, goTo, hoverAtCursor, showSimilarityLab, webviewFrame } = wb;
+  const { guarded, shot, palette, answer, contextMenuItem, showProblems, openFile, goTo, hoverAtCursor, showSimilarityLab, webviewFrame } = wb;
   let page: Page;
 
   /** The cluster diagnostics (warnings sort first). */
@@ -174,10 +174,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.keyboard.press('Control+Shift+E');
     const fileRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).first();
     await fileRow.click({ button: 'right' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first();
-    await item.waitFor({ timeout: 10_000 });
+    await page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first().waitFor({ timeout: 10_000 });
     await shot('explorer-context-menu');
-    await item.click();
+    await contextMenuItem('Find Similar Files');
     const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
     const result = similarPane.locator('.monaco-list-row', { hasText: 'first-half.fasta' }).first();
     await result.waitFor({ timeout: 60_000 });
@@ -214,10 +213,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await row('trouser').click();
     await row('00016.png').waitFor({ timeout: 20_000 });
     await row('00016.png').click({ button: 'right' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first();
-    await item.waitFor({ timeout: 10_000 });
+    await page.locator('.context-view .action-item', { hasText: 'Find Similar Files' }).first().waitFor({ timeout: 10_000 });
     await shot('image-context-menu');
-    await item.click();
+    await contextMenuItem('Find Similar Files');
     const similarPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Similar Items' }) });
     // The metric is named once, over the rows; each row reads `distance 12.3`.
     await similarPane.getByText('by euclidean distance').first().waitFor({ timeout: 60_000 });

@@ -130,6 +130,31 @@ export class Workbench {
     await page.keyboard.press('Enter');
   };
 
+  /**
+   * Runs `label` from the context menu that is open now (after a right-click). VS Code's menu
+   * ignores a click that comes too soon after it opened (the mouse-up of the right-click must not
+   * pick an item): a CI run once clicked the item and the menu stayed open. So the click is
+   * repeated until the menu closes.
+   */
+  readonly contextMenuItem = async (label: string): Promise<void> => {
+    const page = this.page;
+    const item = page.locator('.context-view .action-item', { hasText: label }).first();
+    await item.waitFor({ timeout: 10_000 });
+    const menu = page.locator('.context-view .monaco-menu').first();
+    for (let attempt = 1; ; attempt++) {
+      await item.click();
+      try {
+        await menu.waitFor({ state: 'hidden', timeout: 2000 });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+      // Closed meanwhile (the click did run the command, only late): do not click again.
+      if (!(await menu.isVisible())) return;
+      console.log(`e2e: the context menu is still open ${attempt * 2} s after a click on "${label}": clicking again`);
+    }
+  };
+
   /** Picks the quick-pick row (or accepts the input box) that is open now. */
   readonly answer = async (text: string, row?: string): Promise<void> => {
     const page = this.page;
