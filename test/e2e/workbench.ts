@@ -92,12 +92,24 @@ export class Workbench {
     await this.page.screenshot({ path: path.join(SHOTS, `${this.options.shotPrefix ?? ''}${String(this.step).padStart(2, '0')}-${name}.png`) });
   };
 
-  /** The extension's output channel (client and host messages), from code-server's log folder. */
+  /**
+   * The extension's output channel (client and host messages), from code-server's log folder.
+   * Without one (the extension never started), the extension host's own log and code-server's
+   * output instead: why it did not start is there.
+   */
   readonly extensionLog = (): string => {
     const logs = path.join(this.stateDir, 'user-data', 'logs');
     try {
-      const files = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'Similarity Lab.log');
-      return files.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n') || '(empty)';
+      const all = readdirSync(logs, { recursive: true, encoding: 'utf8' });
+      const ours = all.filter((f) => path.basename(f) === 'Similarity Lab.log');
+      if (ours.length > 0) return ours.map((f) => readFileSync(path.join(logs, f), 'utf8')).join('\n');
+      const host = all.filter((f) => /^(exthost|remoteagent|remoteexthost)\.log$/u.test(path.basename(f)));
+      const tail = (text: string): string => text.slice(-3000);
+      return [
+        '(no Similarity Lab log: the extension did not start)',
+        ...host.map((f) => `-- ${f} --\n${tail(readFileSync(path.join(logs, f), 'utf8'))}`),
+        `-- code-server output --\n${tail(this.server?.log() ?? '(none)')}`,
+      ].join('\n');
     } catch (err) {
       return `(no logs: ${String(err)})`;
     }
