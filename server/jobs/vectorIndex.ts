@@ -12,6 +12,7 @@ import type { FeatureKind } from '../engine/features/vectorFeatures';
 import type { VectorMetric } from '../engine/index/knnExact';
 import { indexKey, type IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
+import { hogShape } from '../engine/features/hog';
 import { loadVectors, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
 
 export type { VectorRecordMeta };
@@ -98,10 +99,15 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   const payload = { file, read, features, ...(known ? { contentHash: known } : {}), ...(options.warmGemm ? { warmGemm: true } : {}) };
   // Read options holding functions cannot cross to a worker: then the caller's thread reads.
   const plainRead = read.onProgress || read.onWarning;
-  const loaded: LoadedVectors = plainRead
+  // HOG is left to the whole pool (hogInPool), not to the reading worker alone.
+  let loaded: LoadedVectors = plainRead
     ? await loadVectors(payload, () => signal?.aborted === true, progress)
-    : await pool.run('loadVectors', payload, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    : await pool.run('loadVectors', { ...payload, deferHog: true }, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
   signal?.throwIfAborted();
+  if (loaded.pendingHog) {
+    const { pendingHog: _pending, ...rest } = loaded;
+    loaded = { ...rest, ...(await hogInPool(rest.features, rest.shape, options)) };
+  }
   const index: VectorIndex = { file, ...loaded, metric, fromCache: false };
   if (options.cache) {
     const header: CacheHeader = { v: CACHE_VERSION, format: loaded.format, kind: loaded.kind, shape: loaded.shape, records: loaded.records, dim: loaded.dim, featureKind: loaded.featureKind, ...(loaded.scaler ? { scaler: loaded.scaler } : {}), ...(loaded.columns ? { columns: loaded.columns } : {}), warnings: loaded.warnings, problems: loaded.problems };
@@ -112,4 +118,33 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
     }
   }
   return index;
+}
+
+/**
+ * HOG descriptors of every image (pixels as read, `shape` each) over the pool, a few row ranges
+ * per worker: the values of featuresOf's 'hog' (each image's descriptor is its own), in a
+ * SharedArrayBuffer.
+ */
+async function hogInPool(pixels: Float32Array, shape: number[], options: Pick<BuildVectorIndexOptions, 'pool' | 'signal' | 'onProgress'>): Promise<{ features: Float32Array; dim: number }> {
+  const { n, dim } = hogShape({ data: pixels, shape });
+  const out = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * Float32Array.BYTES_PER_ELEMENT)), 0, n * dim);
+  const chunks = Math.max(1, Math.min(n, options.pool.size * 4));
+  const size = Math.ceil(n / chunks);
+  const doneBy = new Float64Array(chunks);
+  const runs: Promise<boolean>[] = [];
+  for (let c = 0; c * size < n; c++) {
+    const from = c * size;
+    const to = Math.min(n, from + size);
+    runs.push(
+      options.pool.run('hogRows', { pixels, shape, from, to, out }, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (p) => {
+          doneBy[c] = p.done;
+          options.onProgress?.('features', doneBy.reduce((s, v) => s + v, 0), n);
+        },
+      }),
+    );
+  }
+  await Promise.all(runs);
+  return { features: out, dim };
 }

@@ -11,7 +11,7 @@ import { graphClusterTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
 import { loadDatasetTask } from './tasks/loadDataset';
 import { nnDescentTask } from './tasks/nnDescent';
-import { contentHashTask, loadVectorsTask } from './tasks/loadVectors';
+import { contentHashTask, hogRowsTask, loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
 import { distanceRowsTask, matrixClusterTask } from './tasks/matrix';
 import { similarTask } from './tasks/similar';
@@ -34,6 +34,7 @@ export const tasks = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
   loadVectors: loadVectorsTask,
+  hogRows: hogRowsTask,
   contentHash: contentHashTask,
   profiles: profilesTask,
   sketch: sketchTask,

@@ -282,22 +282,41 @@ export interface ImageMatrix {
 
 /** HOG descriptors of every image of an image matrix (or a VectorDataset of kind 'image'): `n × length`. */
 export function hogMatrix(images: ImageMatrix, options: Partial<HogOptions> = {}, control: HogMatrixControl = {}): { data: Float32Array; dim: number } {
+  const { n, dim } = hogShape(images, options);
+  const out = new Float32Array(n * dim);
+  hogRowRange(images, 0, n, out, options, control);
+  return { data: out, dim };
+}
+
+/** How many images `images` holds and the descriptor length for their shape (checks the shape). */
+export function hogShape(images: ImageMatrix, options: Partial<HogOptions> = {}): { n: number; dim: number } {
   const { shape } = images;
   if (shape.length !== 2 && shape.length !== 3) throw new RangeError(`HOG: images must have shape [h, w] or [h, w, c], got [${shape.join(', ')}]`);
   const [h, w, c = 1] = shape as [number, number, number?];
-  const ex = new HogExtractor(h, w, c, options);
   const per = h * w * c;
   if (images.data.length % per !== 0) throw new RangeError(`HOG: ${images.data.length} values are not whole ${h}×${w}×${c} images`);
-  const n = images.data.length / per;
-  const out = new Float32Array(n * ex.length);
+  return { n: images.data.length / per, dim: new HogExtractor(h, w, c, options).length };
+}
+
+/**
+ * The descriptors of images [from, to) into rows [from, to) of `out` (n × dim): each image's
+ * descriptor depends on that image alone, so ranges computed apart (by several workers) give
+ * hogMatrix's values bit for bit. Progress counts images of the range.
+ */
+export function hogRowRange(images: ImageMatrix, from: number, to: number, out: Float32Array, options: Partial<HogOptions> = {}, control: HogMatrixControl = {}): void {
+  const { n, dim } = hogShape(images, options);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`HOG: images [${from}, ${to}) are not within [0, ${n})`);
+  if (out.length < n * dim) throw new RangeError(`HOG: ${out.length} values cannot hold ${n} descriptors of ${dim}`);
+  const [h, w, c = 1] = images.shape as [number, number, number?];
+  const ex = new HogExtractor(h, w, c, options);
+  const per = h * w * c;
   const every = Math.max(1, Math.floor(control.progressEvery ?? 256));
-  for (let i = 0; i < n; i++) {
-    if (i % every === 0) {
+  for (let i = from; i < to; i++) {
+    if ((i - from) % every === 0) {
       control.checkCancelled?.();
-      if (i > 0) control.onProgress?.(i, n);
+      if (i > from) control.onProgress?.(i - from, to - from);
     }
-    ex.extract(images.data.subarray(i * per, (i + 1) * per), out, i * ex.length);
+    ex.extract(images.data.subarray(i * per, (i + 1) * per), out, i * dim);
   }
-  control.onProgress?.(n, n);
-  return { data: out, dim: ex.length };
+  control.onProgress?.(to - from, to - from);
 }
