@@ -270,7 +270,7 @@ async function nearestWithinClaimed(data: Float32Array, n: number, dim: number, 
     claim,
     ...(options.smallest !== undefined ? { smallest: options.smallest } : {}),
     ...(options.dataNorms ? { dataNorms: options.dataNorms } : {}),
-    ...(options.projection && options.metric !== 'cosine' ? { projection: options.projection } : {}),
+    ...(options.projection ? { projection: options.projection } : {}),
     ...(queries ? { queries } : options.rows ? { rows: options.rows } : {}),
   };
   const results = await Promise.all(

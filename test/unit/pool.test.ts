@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { isCancellation, PoolDisposedError, TaskError, WorkerCrashedError } from '../../server/jobs/errors';
 import { CancelledError } from '../../server/worker/errors';
 import { WorkerPool, type PoolOptions } from '../../server/jobs/pool';
+import { bundleTestWorker } from './helpers/bundleWorker';
 import type { TaskProgress } from '../../server/worker/messages';
 import type { PoolTestTasks } from './helpers/poolTestWorker';
 
@@ -29,17 +29,7 @@ function pool(options: PoolOptions = {}): WorkerPool<PoolTestTasks> {
 }
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-pool-test-'));
-  workerFile = path.join(dir, 'worker.js');
-  await build({
-    entryPoints: [path.join(__dirname, 'helpers/poolTestWorker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: workerFile,
-    logLevel: 'error',
-  });
+  ({ dir, workerFile } = await bundleTestWorker({ entry: path.join(__dirname, 'helpers/poolTestWorker.ts') }, { prefix: 'simlab-pool-test-' }));
 });
 
 after(async () => {

@@ -288,14 +288,20 @@ export function hogMatrix(images: ImageMatrix, options: Partial<HogOptions> = {}
   return { data: out, dim };
 }
 
-/** How many images `images` holds and the descriptor length for their shape (checks the shape). */
-export function hogShape(images: ImageMatrix, options: Partial<HogOptions> = {}): { n: number; dim: number } {
+/** The extractor for these images' shape, their count and the pixels per image (checks the shape). */
+function extractorFor(images: ImageMatrix, options: Partial<HogOptions>): { ex: HogExtractor; n: number; per: number } {
   const { shape } = images;
   if (shape.length !== 2 && shape.length !== 3) throw new RangeError(`HOG: images must have shape [h, w] or [h, w, c], got [${shape.join(', ')}]`);
   const [h, w, c = 1] = shape as [number, number, number?];
   const per = h * w * c;
   if (images.data.length % per !== 0) throw new RangeError(`HOG: ${images.data.length} values are not whole ${h}×${w}×${c} images`);
-  return { n: images.data.length / per, dim: new HogExtractor(h, w, c, options).length };
+  return { ex: new HogExtractor(h, w, c, options), n: images.data.length / per, per };
+}
+
+/** How many images `images` holds and the descriptor length for their shape (checks the shape). */
+export function hogShape(images: ImageMatrix, options: Partial<HogOptions> = {}): { n: number; dim: number } {
+  const { ex, n } = extractorFor(images, options);
+  return { n, dim: ex.length };
 }
 
 /**
@@ -304,12 +310,10 @@ export function hogShape(images: ImageMatrix, options: Partial<HogOptions> = {})
  * hogMatrix's values bit for bit. Progress counts images of the range.
  */
 export function hogRowRange(images: ImageMatrix, from: number, to: number, out: Float32Array, options: Partial<HogOptions> = {}, control: HogMatrixControl = {}): void {
-  const { n, dim } = hogShape(images, options);
+  const { ex, n, per } = extractorFor(images, options);
+  const dim = ex.length;
   if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`HOG: images [${from}, ${to}) are not within [0, ${n})`);
   if (out.length < n * dim) throw new RangeError(`HOG: ${out.length} values cannot hold ${n} descriptors of ${dim}`);
-  const [h, w, c = 1] = images.shape as [number, number, number?];
-  const ex = new HogExtractor(h, w, c, options);
-  const per = h * w * c;
   const every = Math.max(1, Math.floor(control.progressEvery ?? 256));
   for (let i = from; i < to; i++) {
     if ((i - from) % every === 0) {

@@ -2,11 +2,9 @@
 // umap-learn) → UMAP task → DBSCAN on the map or on the vectors; progress per stage,
 // reproducibility with a seed, a precomputed kNN graph, cancellation.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { trustworthiness } from '../../../server/engine/embed/trustworthiness';
 import { UmapFit } from '../../../server/engine/embed/umap';
 import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
@@ -14,15 +12,15 @@ import { StandardScaler } from '../../../server/engine/features/scaler';
 import { embedMap, type EmbedStage } from '../../../server/jobs/mapLayout';
 import { isCancellation } from '../../../server/jobs/errors';
 import { WorkerPool } from '../../../server/jobs/pool';
+import { bundleTestWorker } from '../helpers/bundleWorker';
 import { blobs, bruteKnn } from './blobs';
 
 let dir: string;
 let pool: WorkerPool;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-embed-map-'));
-  const workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(__dirname, 'umapTestWorker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error' });
+  let workerFile: string;
+  ({ dir, workerFile } = await bundleTestWorker({ entry: path.join(__dirname, 'umapTestWorker.ts') }, { prefix: 'simlab-embed-map-' }));
   pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
 });
 after(async () => {

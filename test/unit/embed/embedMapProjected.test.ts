@@ -3,23 +3,20 @@
 // where the wasm binaries resolve) gives a seeded, reproducible map whose graph is close to the
 // exact one (recall of the 9 nearest others).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { chooseKnnMethod, embedMap } from '../../../server/jobs/mapLayout';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { blobs, bruteKnn } from './blobs';
+import { bundleTestWorker } from '../helpers/bundleWorker';
 
 let dir: string;
 let pool: WorkerPool;
 
 before(async () => {
-  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  dir = mkdtempSync(path.join(cache, 'simlab-embed-map-projected-'));
-  const workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(__dirname, 'umapTestWorker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error' });
+  let workerFile: string;
+  ({ dir, workerFile } = await bundleTestWorker({ entry: path.join(__dirname, 'umapTestWorker.ts') }, { prefix: 'simlab-embed-map-projected-', underNodeModules: true }));
   pool = new WorkerPool({ workerFile, execArgv: [], size: 2 });
 });
 after(async () => {

@@ -2,16 +2,15 @@
 // progress reaches the caller, cancellation stops the fit; and with a stub context, progress is
 // reported once per epoch and cancellation is checked before each.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { UmapFit } from '../../../server/engine/embed/umap';
 import { isCancellation } from '../../../server/jobs/errors';
 import { CancelledError } from '../../../server/worker/errors';
 import type { TaskProgress } from '../../../server/worker/messages';
 import { WorkerPool } from '../../../server/jobs/pool';
+import { bundleTestWorker } from '../helpers/bundleWorker';
 import type { TaskContext } from '../../../server/worker/taskContext';
 import { createLayoutControl } from '../../../server/engine/embed/parallelLayout';
 import { umapTask } from '../../../server/worker/tasks/umap';
@@ -22,9 +21,7 @@ let workerFile: string;
 let pool: WorkerPool;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'simlab-umap-task-'));
-  workerFile = path.join(dir, 'worker.js');
-  await build({ entryPoints: [path.join(__dirname, 'umapTestWorker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerFile, logLevel: 'error' });
+  ({ dir, workerFile } = await bundleTestWorker({ entry: path.join(__dirname, 'umapTestWorker.ts') }, { prefix: 'simlab-umap-task-' }));
   pool = new WorkerPool({ workerFile, execArgv: [], size: 2, cancelGraceMs: 5000 });
 });
 after(async () => {

@@ -26,6 +26,24 @@ function randomMatrix(seed: number, n: number, dim: number, integral: boolean): 
   });
 }
 
+/**
+ * With `smallest` m: every answer given is the reference's, and at least min(m, answers within
+ * eps) are given. Returns the reference's distances within eps, sorted.
+ */
+function assertSmallestGiven(got: NearestWithin, want: NearestWithin, m: number): number[] {
+  assert.equal(got.nq, want.nq);
+  let given = 0;
+  for (let q = 0; q < want.nq; q++) {
+    if (got.index[q]! < 0) continue;
+    given++;
+    assert.equal(got.index[q], want.index[q], `query ${q}: index`);
+    assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
+  }
+  const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
+  assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+  return answered;
+}
+
 function assertSame(got: NearestWithin, want: NearestWithin, what: string): void {
   assert.equal(got.nq, want.nq, `${what}: nq`);
   assert.deepEqual(Array.from(got.index), Array.from(want.index), `${what}: index`);
@@ -71,16 +89,7 @@ void describe('nearestWithinGemm', () => {
         for (const opts of [{ rows }, {}, { queries: randomMatrix(seed + 2, 1 + (seed % 29), dim, integral) }]) {
           const want = nearestWithin(data, n, dim, eps, { ...metric, ...opts });
           const got = nearestWithinGemm(gemm, data, n, dim, eps, { ...metric, ...opts, blocks: [qb, db], smallest: m });
-          assert.equal(got.nq, want.nq);
-          let given = 0;
-          for (let q = 0; q < want.nq; q++) {
-            if (got.index[q]! < 0) continue;
-            given++;
-            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
-            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
-          }
-          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
-          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+          const answered = assertSmallestGiven(got, want, m);
           // Strictly below the m-th smallest distance: strictly below its exact key, so never pruned.
           const t = answered.length >= m ? answered[m - 1]! : Infinity;
           for (let q = 0; q < want.nq; q++) if (want.index[q]! >= 0 && want.distance[q]! < t) assert.equal(got.index[q], want.index[q], `query ${q} at ${want.distance[q]} < ${t} is given`);
@@ -115,15 +124,7 @@ void describe('nearestWithinGemm', () => {
             assertSame(got, want, `${threads} shares`);
             continue;
           }
-          let given = 0;
-          for (let q = 0; q < want.nq; q++) {
-            if (got.index[q]! < 0) continue;
-            given++;
-            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
-            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
-          }
-          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
-          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+          assertSmallestGiven(got, want, m);
         }
       }),
       { seed: 7204, numRuns: 150 },
@@ -142,7 +143,7 @@ void describe('nearestWithinGemm', () => {
         for (let q = 0; q < queries.length / dim; q += 3) queries.set(data.subarray(((q * 7) % n) * dim, ((q * 7) % n + 1) * dim).map((v, t) => v + (t === 0 ? 0.02 : 0)), q * dim);
         const projection: RowProjection = { m: basis.m, data: projectRowRange(data, n, dim, basis), queries: projectRowRange(queries, queries.length / dim, dim, basis), ...projectionBounds(basis, dim) };
         const scale = metric.metric === 'sqeuclidean' ? 2 * dim : Math.sqrt(2 * dim);
-        const eps = [0.03, 0.2, 1, 3][seed % 4]! * (metric.metric === 'sqeuclidean' ? 1 : 1) * (seed % 8 < 4 ? 1 : scale / 4);
+        const eps = [0.03, 0.2, 1, 3][seed % 4]! * (seed % 8 < 4 ? 1 : scale / 4);
         const rows = Int32Array.from({ length: 1 + (seed % 19) }, (_, t) => (seed * (t + 5)) % n);
         for (const opts of [{ rows }, {}, { queries }]) {
           const want = nearestWithin(data, n, dim, eps, { ...metric, ...opts });
@@ -151,15 +152,7 @@ void describe('nearestWithinGemm', () => {
             assertSame(got, want, `projection m ${basis.m}, eps ${eps}`);
             continue;
           }
-          let given = 0;
-          for (let q = 0; q < want.nq; q++) {
-            if (got.index[q]! < 0) continue;
-            given++;
-            assert.equal(got.index[q], want.index[q], `query ${q}: index`);
-            assert.equal(got.distance[q], want.distance[q], `query ${q}: distance`);
-          }
-          const answered = Array.from(want.distance).filter((_, q) => want.index[q]! >= 0).sort((a, b) => a - b);
-          assert.ok(given >= Math.min(m, answered.length), `${given} answers given, ${answered.length} within eps, m ${m}`);
+          assertSmallestGiven(got, want, m);
         }
       }),
       { seed: 7205, numRuns: 200 },

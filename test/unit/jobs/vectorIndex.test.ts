@@ -4,14 +4,14 @@
  * features are as before. A real pool of two workers bundled from the worker sources.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { readVectorDataset } from '../../../server/engine/data/vectorDataset';
 import { featuresOf } from '../../../server/engine/features/vectorFeatures';
 import { WorkerPool } from '../../../server/jobs/pool';
 import { buildVectorIndex } from '../../../server/jobs/vectorIndex';
+import { bundleTestWorker } from '../helpers/bundleWorker';
 
 const IMAGES = path.resolve(__dirname, '../../fixtures/images/fashion64-images-idx3-ubyte.gz');
 
@@ -19,23 +19,8 @@ let dir: string;
 let pool: WorkerPool;
 
 before(async () => {
-  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  dir = mkdtempSync(path.join(cache, 'simlab-vector-index-test-'));
-  const workerFile = path.join(dir, 'worker.js');
-  await build({
-    stdin: {
-      contents: `import { serveTasks } from './workerRuntime'; import { contentHashTask, hogRowsTask, loadVectorsTask } from './tasks/loadVectors'; serveTasks({ loadVectors: loadVectorsTask, hogRows: hogRowsTask, contentHash: contentHashTask });`,
-      resolveDir: path.resolve(__dirname, '../../../server/worker'),
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: workerFile,
-    logLevel: 'error',
-  });
+  let workerFile: string;
+  ({ dir, workerFile } = await bundleTestWorker({ contents: `import { serveTasks } from './workerRuntime'; import { contentHashTask, hogRowsTask, loadVectorsTask } from './tasks/loadVectors'; serveTasks({ loadVectors: loadVectorsTask, hogRows: hogRowsTask, contentHash: contentHashTask });` }, { prefix: 'simlab-vector-index-test-', underNodeModules: true }));
   pool = new WorkerPool({ workerFile, execArgv: [], size: 2, cancelGraceMs: 5000 });
 });
 after(async () => {

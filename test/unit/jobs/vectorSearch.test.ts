@@ -5,10 +5,8 @@
  * error, the pool still usable afterwards).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { clusterVectors, clusterVectorsByCommunity } from '../../../server/engine/cluster/vectorClustering';
 import { estimateEps } from '../../../server/engine/cluster/epsEstimate';
 import { knnExact, squaredNorms } from '../../../server/engine/index/knnExact';
@@ -17,6 +15,7 @@ import { knnProjected, projectRows } from '../../../server/engine/index/projecte
 import { isCancellation } from '../../../server/jobs/errors';
 import { nearestNeighbours } from '../../../server/jobs/recordNeighbours';
 import { WorkerPool } from '../../../server/jobs/pool';
+import { bundleTestWorker } from '../helpers/bundleWorker';
 import { clusterVectorsInPool, cutByWork, estimateEpsInPool, knnInPool, knnProjectedInPool, nearestWithinInPool, rangeEdgesInPool, sharedCopy, squaredNormsInPool } from '../../../server/jobs/vectorSearch';
 import { EPS_QUANTILE, epsRuleInPool } from '../../../server/jobs/findLeaks';
 import { sampleRows } from '../../../server/engine/cluster/epsEstimate';
@@ -27,27 +26,9 @@ let dir: string;
 let pool: WorkerPool;
 
 before(async () => {
-  // Inside the repository, so that the bundled worker resolves @tensorflow/tfjs-backend-wasm's
-  // binaries from node_modules and runs the GEMM path (from the system temp folder it would fall back).
-  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  dir = mkdtempSync(path.join(cache, 'simlab-vector-knn-test-'));
-  const workerFile = path.join(dir, 'worker.js');
-  const worker = path.resolve(__dirname, '../../../server/worker');
-  await build({
-    stdin: {
-      contents: `import { serveTasks } from './workerRuntime'; import { vectorTasks } from './tasks/vectorKnn'; serveTasks(vectorTasks);`,
-      resolveDir: worker,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: workerFile,
-    logLevel: 'error',
-  });
-  // The bundled worker is plain JS: its threads need not load tsx, which this process runs under.
+  // Under node_modules, so that the bundled worker runs the GEMM path (bundleTestWorker).
+  let workerFile: string;
+  ({ dir, workerFile } = await bundleTestWorker({ contents: `import { serveTasks } from './workerRuntime'; import { vectorTasks } from './tasks/vectorKnn'; serveTasks(vectorTasks);` }, { prefix: 'simlab-vector-knn-test-', underNodeModules: true }));
   pool = new WorkerPool({ workerFile, execArgv: [], size: 2, cancelGraceMs: 5000 });
 });
 after(async () => {
