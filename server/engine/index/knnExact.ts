@@ -382,6 +382,15 @@ export interface Plan {
 }
 
 /** The data row query q is, or −1. */
+/**
+ * Below this many queries the plain tiles answer first (knnGemm.ts knnExactFast; the pool's
+ * knnInPool likewise): the GEMM path uploads and transposes every data block on each call.
+ * Measured at 50,000 × 784 (Fashion-MNIST): GEMM 0.58–0.77 s for 1 to 16 queries, tiles 0.18 s
+ * for 1, 0.33 s for 8, 0.43 s for 16, 0.73 s for 32 (GEMM 0.66 s). Find Similar on one record
+ * is the case: 3× faster.
+ */
+export const FEW_QUERIES = 16;
+
 export function ownRow(pl: Plan, q: number): number {
   return pl.selfRows ? pl.selfRows[q] : pl.selfOffset >= 0 ? pl.selfOffset + q : -1;
 }

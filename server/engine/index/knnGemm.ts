@@ -22,6 +22,9 @@ import { cosineDistance } from '../measures/vector';
 import { loadGemm, productErrorBound, type Gemm } from './gemm';
 import {
   checkMatrix,
+  checkMatrixByNorms,
+  checkMatrixShape,
+  FEW_QUERIES,
   grow,
   knnExact,
   ownRow,
@@ -51,6 +54,12 @@ export interface GemmQueryOptions {
   gemm?: Gemm | null;
   /** Rows per query block and per data block of a tile (default 256 and 2048; tests use small ones). */
   blocks?: [number, number];
+  /**
+   * squaredNorms(data, n, dim), when the caller has them (computed once for several workers that
+   * search the same data): not computed again, and the data checked by them (checkMatrixByNorms)
+   * instead of scanned. Same answer.
+   */
+  dataNorms?: Float64Array;
 }
 
 export function blockSizes(options: GemmQueryOptions): [number, number] {
@@ -157,26 +166,79 @@ export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array
  * k smallest by (exact key, index) are the answer. So the exact loop runs about k times a query.
  */
 export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: QueryOptions & GemmQueryOptions = {}): KnnResult {
+  let next = 0;
+  const s = searchKnnBlocks(gemm, data, n, dim, k, options, () => next++);
+  if (!s) return knnExact(data, n, dim, k, options);
+  const { nq, sel, form } = s;
+  if (!sel) return { nq, k: s.k, indices: new Int32Array(0), distances: new Float32Array(0) };
+  const indices = new Int32Array(nq * s.k);
+  const distances = new Float32Array(nq * s.k);
+  for (let q = 0; q < nq; q++) sel.finish(q, form.exact, form.toDistance, indices, distances);
+  return { nq, k: s.k, indices, distances };
+}
+
+/**
+ * One worker's share of a kNN that several search together: the queries against the data blocks
+ * this worker claims from a counter they share (`Atomics.add(claim, 0, 1)`), so one that finishes
+ * a block early takes the next instead of waiting for a fixed cut, and each data block is
+ * uploaded and transposed once in all (chunks of queries each uploaded every block). The answer
+ * is partial, per query the k nearest of the claimed blocks by (exact key, index): the shares of
+ * all the workers merge (mergeKnnPartials) into knnExact's result, bit for bit, by the argument
+ * of knnSymmetricPartial. Null when the data have no dot form: then nothing was claimed.
+ */
+export function knnShareGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, claim: Int32Array, options: QueryOptions & GemmQueryOptions = {}): KnnPartial | null {
+  return knnBlocksPartial(gemm, data, n, dim, k, () => Atomics.add(claim, 0, 1), options);
+}
+
+/** knnShareGemm over the data blocks `nextBlock` hands out (ascending; past the last ends it), without threads: for tests. */
+export function knnBlocksPartial(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, nextBlock: () => number, options: QueryOptions & GemmQueryOptions = {}): KnnPartial | null {
+  const s = searchKnnBlocks(gemm, data, n, dim, k, options, nextBlock);
+  if (!s) return null;
+  const { nq, sel, form } = s;
+  const count = new Int32Array(nq);
+  const indices = new Int32Array(nq * s.k).fill(-1);
+  const keys = new Float64Array(nq * s.k).fill(Infinity);
+  if (sel) for (let q = 0; q < nq; q++) count[q] = sel.partial(q, form.exact, indices, keys);
+  return { n: nq, k: s.k, count, indices, keys };
+}
+
+/** What the data-block loop leaves: per query its candidates (null: nothing to search) and the form that computes their exact keys. */
+interface KnnSearch {
+  nq: number;
+  k: number;
+  sel: Candidates | null;
+  form: DotForm;
+}
+
+/**
+ * knnExactGemm's selection over the data blocks that `nextBlock` hands out (ascending; an index
+ * past the last block ends it), or null when the data have no dot form (before any block is taken).
+ */
+function searchKnnBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: QueryOptions & GemmQueryOptions, nextBlock: () => number): KnnSearch | null {
   const [QB, DB] = blockSizes(options);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  const pl = plan(data, n, dim, options);
+  const dataNorms = options.dataNorms;
+  if (dataNorms) checkMatrixByNorms(data, n, dim, dataNorms);
+  const pl = plan(data, n, dim, options, dataNorms !== undefined);
   const { Q, nq } = pl;
   const self = pl.excludeSelf;
-  k = Math.min(k, self ? n - 1 : n);
-  if (k <= 0 || nq === 0) return { nq, k: Math.max(k, 0), indices: new Int32Array(0), distances: new Float32Array(0) };
+  k = Math.max(0, Math.min(k, self ? n - 1 : n));
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
-  const form = dotForm(gemm, Qm, nq, D, n, dim, options);
-  if (!form) return knnExact(data, n, dim, k, options);
+  const form = dotForm(gemm, Qm, nq, D, n, dim, options, dataNorms);
+  if (!form) return null;
+  if (k <= 0 || nq === 0) return { nq, k, sel: null, form };
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
   const own = new Int32Array(nq);
   for (let q = 0; q < nq; q++) own[q] = self ? ownRow(pl, q) : -1;
   const sel = new Candidates(nq, k);
+  const blocks = Math.ceil(n / DB);
 
   const left = [];
   try {
     for (let q0 = 0; q0 < nq; q0 += QB) left.push(gemm.left(Qm, q0, Math.min(nq, q0 + QB), dim));
-    for (let j0 = 0; j0 < n; j0 += DB) {
+    for (let block = nextBlock(); block < blocks; block = nextBlock()) {
+      const j0 = block * DB;
       const j1 = Math.min(n, j0 + DB);
       const w = j1 - j0;
       const right = gemm.right(D, j0, j1, dim);
@@ -220,10 +282,7 @@ export function knnExactGemm(gemm: Gemm, data: Float32Array, n: number, dim: num
   } finally {
     gemm.dispose(...left);
   }
-  const indices = new Int32Array(nq * k);
-  const distances = new Float32Array(nq * k);
-  for (let q = 0; q < nq; q++) sel.finish(q, form.exact, form.toDistance, indices, distances);
-  return { nq, k, indices, distances };
+  return { nq, k, sel, form };
 }
 
 /** Rows per square block of the symmetric all-rows path (tiles of SYMMETRIC_BLOCK²). */
@@ -237,6 +296,8 @@ export interface SymmetricOptions extends MetricOptions {
   blockTo?: number;
   /** Work done of total, in tiles, after each data block. */
   onProgress?: (done: number, total: number) => void;
+  /** squaredNorms(data, n, dim) from the caller (GemmQueryOptions.dataNorms): not computed again, the data checked by them. */
+  dataNorms?: Float64Array;
 }
 
 /** Square blocks of the symmetric path for n rows. */
@@ -258,19 +319,22 @@ export function symmetricBlocks(n: number, block = SYMMETRIC_BLOCK): number {
  */
 export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: SymmetricOptions = {}): KnnPartial | null {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  checkMatrix(data, n, dim);
+  checkMatrixShape(data, n, dim);
   const B = options.block ?? SYMMETRIC_BLOCK;
   const nb = symmetricBlocks(n, B);
   const b0 = options.blockFrom ?? 0;
   const b1 = options.blockTo ?? nb;
   if (!(Number.isInteger(b0) && Number.isInteger(b1) && 0 <= b0 && b0 <= b1 && b1 <= nb)) throw new RangeError(`tile rows [${b0}, ${b1}) are not within [0, ${nb})`);
+  const dataNorms = options.dataNorms;
+  if (dataNorms) checkMatrixByNorms(data, n, dim, dataNorms);
+  else checkMatrix(data, n, dim);
   k = Math.min(k, n - 1);
   const count = new Int32Array(n);
   const indices = new Int32Array(n * Math.max(k, 0)).fill(-1);
   const keys = new Float64Array(n * Math.max(k, 0)).fill(Infinity);
   if (k <= 0) return { n, k: Math.max(k, 0), count, indices, keys };
   const D = data.subarray(0, n * dim);
-  const form = dotForm(gemm, D, n, D, n, dim, options);
+  const form = dotForm(gemm, D, n, D, n, dim, options, dataNorms);
   if (!form) return null;
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
   const sel = new Candidates(n, k);
@@ -615,14 +679,6 @@ export async function knnExactFast(data: Float32Array, n: number, dim: number, k
   const gemm = options.gemm === undefined ? await loadGemm() : options.gemm;
   return gemm ? knnExactGemm(gemm, data, n, dim, k, options) : knnExact(data, n, dim, k, options);
 }
-
-/**
- * Below this many queries the plain tiles answer first: the GEMM path uploads and transposes
- * every data block on each call. Measured at 50,000 × 784 (Fashion-MNIST): GEMM 0.58–0.77 s for
- * 1 to 16 queries, tiles 0.18 s for 1, 0.33 s for 8, 0.43 s for 16, 0.73 s for 32 (GEMM 0.66 s).
- * Find Similar on one record is the case: 3× faster.
- */
-const FEW_QUERIES = 16;
 
 /** How many queries the options ask for (rows, own queries, or the row range). */
 function queryCount(n: number, dim: number, options: QueryOptions): number {

@@ -5,6 +5,10 @@
  * result type:
  * - `vectorKnn`: exact k nearest neighbours of query rows [from, to) (of the data, or of
  *   `queries`), or of the data rows listed in `rows`;
+ * - `vectorKnnShare`: this worker's share of the exact kNN of `queries` (or of the data rows
+ *   listed in `rows`): those queries against the data blocks it claims from a counter shared with
+ *   the other workers (engine/index/knnGemm.ts knnShareGemm; the caller merges the shares);
+ *   without a GEMM or a dot form, the first such worker answers everything on the plain path;
  * - `vectorKnnSymmetric`: the partial kNN of every data row from the upper-triangle GEMM tiles
  *   of tile rows [blockFrom, blockTo) (engine/index/knnGemm.ts knnSymmetricPartial; the caller
  *   merges the partials), or null when this worker has no GEMM or the data no dot form;
@@ -32,9 +36,9 @@ import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
 import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
 import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
-import { checkMatrixShape, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
+import { checkMatrixShape, knnExact, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
-import { knnExactFast, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
+import { knnExactFast, knnShareGemm, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../engine/index/nearestWithin';
 import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis, type ProjectionOptions } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
@@ -54,11 +58,30 @@ export interface VectorKnnPayload extends VectorData {
   excludeSelf?: boolean;
 }
 
+export interface VectorKnnSharePayload extends VectorData {
+  k: number;
+  queries?: Float32Array;
+  rows?: Int32Array;
+  /** With `rows`: leave each out of its own answer (default true). */
+  excludeSelf?: boolean;
+  /** [0] hands out data blocks; [1] the whole search, when a worker cannot split it (the first such worker answers it all). */
+  claim: Int32Array;
+  /** Rows per query block and per data block (the caller sizes the data blocks so that every worker gets several). */
+  blocks: [number, number];
+  /** squaredNorms of the data rows (GemmQueryOptions.dataNorms), shared by every worker. */
+  dataNorms?: Float64Array;
+}
+
+/** vectorKnnShare's answer: a share (mergeKnnPartials), the whole answer, or nothing (another worker answers all). */
+export type VectorKnnShareResult = { share: KnnPartial } | { complete: KnnResult } | { none: true };
+
 export interface VectorKnnSymmetricPayload extends VectorData {
   k: number;
   block: number;
   blockFrom: number;
   blockTo: number;
+  /** squaredNorms of the data rows (SymmetricOptions.dataNorms), shared by every worker. */
+  dataNorms?: Float64Array;
 }
 
 export interface VectorRangePayload extends VectorData {
@@ -190,10 +213,24 @@ export async function vectorKnnTask(p: VectorKnnPayload, ctx: TaskContext): Prom
   return r;
 }
 
+export async function vectorKnnShareTask(p: VectorKnnSharePayload, ctx: TaskContext): Promise<VectorKnnShareResult> {
+  const options = { ...metricOf(p), ...(p.rows ? { rows: p.rows, excludeSelf: p.excludeSelf ?? true } : p.queries ? { queries: p.queries } : {}), blocks: p.blocks, ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}), onProgress: blockProgress(ctx) };
+  const gemm = await loadGemm();
+  const share = gemm ? knnShareGemm(gemm, p.data, p.n, p.dim, p.k, p.claim, options) : null;
+  if (share) {
+    ctx.transferResult(share.count.buffer as ArrayBuffer, share.indices.buffer as ArrayBuffer, share.keys.buffer as ArrayBuffer);
+    return { share };
+  }
+  if (Atomics.add(p.claim, 1, 1) !== 0) return { none: true };
+  const complete = knnExact(p.data, p.n, p.dim, p.k, options);
+  ctx.transferResult(complete.indices.buffer as ArrayBuffer, complete.distances.buffer as ArrayBuffer);
+  return { complete };
+}
+
 export async function vectorKnnSymmetricTask(p: VectorKnnSymmetricPayload, ctx: TaskContext): Promise<KnnPartial | null> {
   const gemm = await loadGemm();
   if (!gemm) return null;
-  const r = knnSymmetricPartial(gemm, p.data, p.n, p.dim, p.k, { ...metricOf(p), block: p.block, blockFrom: p.blockFrom, blockTo: p.blockTo, onProgress: blockProgress(ctx) });
+  const r = knnSymmetricPartial(gemm, p.data, p.n, p.dim, p.k, { ...metricOf(p), block: p.block, blockFrom: p.blockFrom, blockTo: p.blockTo, ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}), onProgress: blockProgress(ctx) });
   if (r) ctx.transferResult(r.count.buffer as ArrayBuffer, r.indices.buffer as ArrayBuffer, r.keys.buffer as ArrayBuffer);
   return r;
 }
@@ -304,6 +341,7 @@ export async function vectorKnnProjectedTask(p: VectorKnnProjectedPayload, ctx: 
 /** The vector neighbour tasks by name: for the registry, and for test workers that serve only these. */
 export const vectorTasks = {
   vectorKnn: vectorKnnTask,
+  vectorKnnShare: vectorKnnShareTask,
   vectorKnnSymmetric: vectorKnnSymmetricTask,
   vectorRange: vectorRangeTask,
   vectorNearestWithin: vectorNearestWithinTask,

@@ -11,8 +11,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
-import { knnExact, rangeQuery, type KnnResult, type MetricOptions, type RangeResult } from '../../../server/engine/index/knnExact';
-import { knnAllRowsGemm, knnExactFast, knnExactGemm, knnSymmetricPartial, mergeKnnPartials, rangeQueryFast, rangeQueryGemm, symmetricBlocks, type KnnPartial } from '../../../server/engine/index/knnGemm';
+import { knnExact, rangeQuery, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../../server/engine/index/knnExact';
+import { knnAllRowsGemm, knnBlocksPartial, knnExactFast, knnExactGemm, knnSymmetricPartial, mergeKnnPartials, rangeQueryFast, rangeQueryGemm, symmetricBlocks, type KnnPartial } from '../../../server/engine/index/knnGemm';
 import { mulberry32 } from '../features/rng';
 
 const DOT_METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'minkowski', p: 2 }];
@@ -109,6 +109,47 @@ void describe('knnExactGemm / rangeQueryGemm', () => {
       ),
       { seed: 7105, numRuns: 150 },
     );
+  });
+
+  void it('shares over claimed data blocks (own queries, chosen rows), blocks dealt at random to up to 3 workers, merged equal knnExact', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 2, max: 120 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        fc.constantFrom(...DOT_METRICS),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        (seed, n, dim, k, integral, metric, dataBlock, workers, ownQueries) => {
+          const data = randomMatrix(seed, n, dim, integral);
+          const rng = mulberry32(seed ^ 0xb10c);
+          // Duplicated rows: zero distances between distinct indices, ties across shares.
+          for (let d = 0; d < 10; d++) data.copyWithin(Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim + dim);
+          const query = ownQueries
+            ? { queries: data.slice(0, Math.min(n, 30) * dim).map((v, i) => (i % 3 === 0 ? v : v + 1)) }
+            : { rows: Int32Array.from({ length: 25 }, () => Math.floor(rng() * n)), excludeSelf: rng() < 0.7 };
+          // Half the time with the data's norms given, as the pool gives them to every worker.
+          const options = { ...metric, ...query, blocks: [7, dataBlock] as [number, number], ...(rng() < 0.5 ? { dataNorms: squaredNorms(data, n, dim) } : {}) };
+          const want = knnExact(data, n, dim, k, { ...metric, ...query });
+          // The blocks in ascending order, each to a random worker, as the shared counter deals them.
+          const blocks = Math.ceil(n / dataBlock);
+          const dealt: number[][] = Array.from({ length: workers }, () => []);
+          for (let b = 0; b < blocks; b++) dealt[Math.floor(rng() * workers)].push(b);
+          const parts = dealt.map((mine) => {
+            let at = 0;
+            const part = knnBlocksPartial(gemm, data, n, dim, k, () => (at < mine.length ? mine[at++] : blocks), options);
+            assert.ok(part);
+            return part;
+          });
+          assertSameKnn(mergeKnnPartials(parts, want.nq, metric), want, `${workers} workers, blocks of ${dataBlock}`);
+        },
+      ),
+      { seed: 7107, numRuns: 150 },
+    );
+    assert.equal(knnBlocksPartial(gemm, randomMatrix(1, 10, 3, false), 10, 3, 2, () => 0, { metric: 'manhattan' }), null, 'no dot form');
   });
 
   void it('symmetric path: exact where float32 products are far off, null for metrics without a dot form', () => {

@@ -61,6 +61,25 @@ void describe('vector kNN over the pool', () => {
     assert.deepEqual(await knnInPool(data, n, dim, 4, { pool, rows }), knnExact(data, n, dim, 4, { rows }));
   });
 
+  void test('kNN of many queries or rows: the workers claim data blocks, the shares merge into knnExact (ties and duplicates)', async () => {
+    const n = 2300;
+    const dim = 9;
+    // Small integers: many equal distances, and copied rows at distance 0 from each other.
+    const rng = mulberry32(5612);
+    const data = Float32Array.from({ length: n * dim }, () => Math.floor(rng() * 4) - 1);
+    for (let d = 0; d < 200; d++) data.copyWithin(Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim + dim);
+    const queries = data.slice(0, 300 * dim).map((v, i) => (i % 5 === 0 ? v + 1 : v));
+    const rows = Int32Array.from({ length: 400 }, () => Math.floor(rng() * n));
+    for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
+      const progress: number[] = [];
+      const got = await knnInPool(data, n, dim, 9, { pool, ...metric, queries, onProgress: (_s, done, total) => progress.push(done / total) });
+      assert.deepEqual(got, knnExact(data, n, dim, 9, { ...metric, queries }), `${metric.metric}, queries`);
+      assert.ok(progress.length > 3 && progress.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= progress[i - 1])) && progress[progress.length - 1] === 1, `progress ${progress.join(' ')}`);
+      assert.deepEqual(await knnInPool(data, n, dim, 9, { pool, ...metric, rows }), knnExact(data, n, dim, 9, { ...metric, rows }), `${metric.metric}, rows`);
+      assert.deepEqual(await knnInPool(data, n, dim, 9, { pool, ...metric, rows, excludeSelf: false }), knnExact(data, n, dim, 9, { ...metric, rows, excludeSelf: false }), `${metric.metric}, rows with themselves`);
+    }
+  });
+
   void test('projected kNN: projection split over the pool (covariance columns, row ranges) gives the one-thread projection and answer', async () => {
     const n = 1200;
     const dim = 40;
