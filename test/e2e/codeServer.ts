@@ -6,7 +6,7 @@
  * by `stop()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,10 +38,63 @@ function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.P
  * Installs code-server into `dir` unless it is there (about 5 minutes and 600 MB the first time).
  * The install goes to a fresh side folder that is renamed into place only when complete, so an
  * interrupted or failed install never leaves a half-installed `dir` behind for the next run.
+ * The e2e tier runs its files side by side, and each may find code-server missing: one installs
+ * under a lock folder while the others wait for it (CI once failed with two installs racing to
+ * the rename), and a lock left by a process that died is taken over.
  */
 export function ensureCodeServer(dir = codeServerDir()): Install {
   const have = installed(dir);
   if (have) return have;
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + 40 * 60_000;
+  while (!takeLock(lock)) {
+    if (Date.now() > deadline) throw new Error(`waited 40 minutes for another process's code-server install (${lock}); remove that folder if no install runs`);
+    sleepSync(2000);
+  }
+  try {
+    return installed(dir) ?? install(dir); // another process may have finished while we waited
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** mkdir is atomic: whoever creates the folder holds the lock; its pid file lets a waiter see it died. */
+function takeLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    writeFileSync(path.join(lock, 'pid'), String(process.pid));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let pid = NaN;
+  try {
+    pid = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    // No pid yet: created a moment ago, or its creator died before writing it.
+    const made = statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    if (Date.now() - made > 60_000) rmSync(lock, { recursive: true, force: true });
+    return false;
+  }
+  if (Number.isInteger(pid) && pid > 0 && !alive(pid)) rmSync(lock, { recursive: true, force: true });
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function install(dir: string): Install {
   console.log(`e2e: installing code-server ${CODE_SERVER_VERSION} into ${dir} (first run only; needs libkrb5-dev)`);
   rmSync(dir, { recursive: true, force: true }); // an incomplete earlier install
   const work = `${dir}.partial-${process.pid}`;
@@ -60,7 +113,6 @@ export function ensureCodeServer(dir = codeServerDir()): Install {
     const env24 = { ...env, PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env['PATH'] ?? ''}`, npm_config_nodedir: nodeDir };
     run(npm, ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: work, env: env24, timeoutMs: 20 * 60_000 });
     if (!installed(work)) throw new Error(`code-server install in ${work} did not produce node_modules/code-server`);
-    mkdirSync(path.dirname(dir), { recursive: true });
     renameSync(work, dir);
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
