@@ -77,7 +77,7 @@ function metricOf(o: MetricOptions): MetricOptions {
 }
 
 /** The tasks that answer for a slice [from, to) of query rows. */
-type ChunkedTask = 'vectorKnn' | 'vectorKnnSymmetric' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
+type ChunkedTask = 'vectorKnn' | 'vectorRange' | 'vectorKnnProjected' | 'vectorNearestWithin';
 
 /** Runs the chunks [cuts[c], cuts[c+1]) of `task` through the pool, summing progress in rows. */
 async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage: string, cuts: number[], task: K, payload: (from: number, to: number) => TaskPayload<Tasks, K>): Promise<TaskResult<Tasks, K>[]> {
@@ -109,25 +109,42 @@ async function runChunks<K extends ChunkedTask>(options: VectorJobOptions, stage
 const SYMMETRIC_BLOCK = 512;
 
 /**
- * The kNN of every data row (each without itself) from the upper-triangle tiles, each worker a
- * run of tile rows cut at equal tile counts (tile row b has nb − b tiles), the partials merged by
- * (exact key, index); null when the metric has no dot form or a worker has no GEMM.
+ * The kNN of every data row (each without itself) from the upper-triangle tiles, the workers
+ * claiming tile columns from a shared counter (knnSymmetricShare), the partials merged by (exact
+ * key, index); null when the metric has no dot form or a worker has no GEMM.
  */
 async function knnAllRowsInPool(shared: Float32Array, n: number, dim: number, k: number, options: KnnJobOptions): Promise<KnnResult | null> {
+  const { pool, signal } = options;
   const metric = metricOf(options);
   const m = resolveMetric(metric).metric;
   if ((m !== 'euclidean' && m !== 'sqeuclidean' && m !== 'cosine') || n < 2) return null;
-  // Small data: about four tile rows per worker, so that the cuts can balance the tile counts.
-  const block = Math.min(SYMMETRIC_BLOCK, Math.max(1, Math.ceil(n / (4 * options.pool.size))));
-  const nb = Math.ceil(n / block);
-  const cuts = cutByWork(nb, Math.max(1, Math.min(nb, options.pool.size * (options.chunksPerWorker ?? 1))), (b) => nb - b);
-  // Progress in rows, as on the other path (the chunks are cut in tile rows).
-  const report = options.onProgress;
-  const inRows = report ? { ...options, onProgress: (stage: string, done: number, total: number) => report(stage, Math.round((done / Math.max(1, total)) * n), n) } : options;
+  // Small data: about four tile columns per worker, so that the claims can balance.
+  const workers = Math.max(1, pool.size);
+  const block = Math.min(SYMMETRIC_BLOCK, Math.max(1, Math.ceil(n / (4 * workers))));
   // The norms once, over the pool (each worker computed them and scanned the data: 25 ms a worker at 10,000 × 784).
   const dataNorms = await squaredNormsInPool(shared, n, dim, options);
   checkMatrixByNorms(shared, n, dim, dataNorms);
-  const parts = await runChunks(inRows, 'kNN', cuts, 'vectorKnnSymmetric', (blockFrom, blockTo) => ({ data: shared, n, dim, ...metric, k, block, blockFrom, blockTo, dataNorms }));
+  const claim = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  // Progress in rows, as on the other paths: the tiles done by every worker, of all the tiles.
+  const doneBy = new Float64Array(workers);
+  const report = options.onProgress;
+  report?.('kNN', 0, n);
+  const parts = await Promise.all(
+    Array.from({ length: workers }, (_, w) =>
+      pool.run(
+        'vectorKnnSymmetric',
+        { data: shared, n, dim, ...metric, k, block, claim, dataNorms },
+        {
+          ...(signal ? { signal } : {}),
+          onProgress: (p) => {
+            doneBy[w] = p.done / Math.max(1, p.total);
+            report?.('kNN', Math.min(n, Math.round(doneBy.reduce((s, v) => s + v, 0) * n)), n);
+          },
+        },
+      ),
+    ),
+  );
+  report?.('kNN', n, n);
   if (parts.some((p) => p === null)) return null;
   return mergeKnnPartials(
     parts.map((p) => p!),

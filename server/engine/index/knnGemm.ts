@@ -291,10 +291,7 @@ const SYMMETRIC_BLOCK = 512;
 export interface SymmetricOptions extends MetricOptions {
   /** Rows per square block (default 512; tests use small ones). */
   block?: number;
-  /** The tile rows [blockFrom, blockTo) of blocks computed here (default all of them). */
-  blockFrom?: number;
-  blockTo?: number;
-  /** Work done of total, in tiles, after each data block. */
+  /** Tiles done here so far of all the tiles, after each tile column. */
   onProgress?: (done: number, total: number) => void;
   /** squaredNorms(data, n, dim) from the caller (GemmQueryOptions.dataNorms): not computed again, the data checked by them. */
   dataNorms?: Float64Array;
@@ -310,21 +307,19 @@ export function symmetricBlocks(n: number, block = SYMMETRIC_BLOCK): number {
  * The kNN of every data row (each without itself) from the upper-triangle tiles only: each pair's
  * product is needed once, so tile (b, c) with b ≤ c feeds row i of block b with column j and row j
  * of block c with row i (the tile's transpose); the diagonal tiles feed their pairs j > i both ways.
- * Half the GEMM work of knnExactGemm on all rows. With [blockFrom, blockTo) a subset of the tile
- * rows, the answer is partial: it covers the pairs of those tiles, and partials of disjoint tile
- * rows merge (mergeKnnPartials) into knnExact's result, bit for bit — each worker's candidates
- * pass the same bounds as in knnExactGemm (a pair pruned by a partial's bound has an exact key
- * strictly above that partial's k-th, so it is in no merged top k). Null when the metric has no
- * dot form or the norms could overflow float32 products (callers use knnExact's paths then).
+ * Half the GEMM work of knnExactGemm on all rows. Here only the tiles of the columns c that
+ * `nextColumn` hands out (column c: tiles (0..c, c); an index outside [0, blocks) ends it), so the
+ * answer is partial: it covers the pairs of those tiles, and partials of disjoint columns merge
+ * (mergeKnnPartials) into knnExact's result, bit for bit — each worker's candidates pass the same
+ * bounds as in knnExactGemm (a pair pruned by a partial's bound has an exact key strictly above
+ * that partial's k-th, so it is in no merged top k). Null when the metric has no dot form or the
+ * norms could overflow float32 products (callers use knnExact's paths then); nothing was taken then.
  */
-export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: SymmetricOptions = {}): KnnPartial | null {
+export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, nextColumn: () => number, options: SymmetricOptions = {}): KnnPartial | null {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   checkMatrixShape(data, n, dim);
   const B = options.block ?? SYMMETRIC_BLOCK;
   const nb = symmetricBlocks(n, B);
-  const b0 = options.blockFrom ?? 0;
-  const b1 = options.blockTo ?? nb;
-  if (!(Number.isInteger(b0) && Number.isInteger(b1) && 0 <= b0 && b0 <= b1 && b1 <= nb)) throw new RangeError(`tile rows [${b0}, ${b1}) are not within [0, ${nb})`);
   const dataNorms = options.dataNorms;
   if (dataNorms) checkMatrixByNorms(data, n, dim, dataNorms);
   else checkMatrix(data, n, dim);
@@ -339,22 +334,22 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
   const sel = new Candidates(n, k);
   const bound = sel.bound;
-  let total = 0;
-  for (let b = b0; b < b1; b++) total += nb - b;
+  const total = (nb * (nb + 1)) / 2;
   let done = 0;
-  const left = [];
-  try {
-    for (let b = b0; b < b1; b++) left.push(gemm.left(D, b * B, Math.min(n, (b + 1) * B), dim));
-    for (let c = b0; c < nb; c++) {
-      const j0 = c * B;
-      const j1 = Math.min(n, j0 + B);
-      const w = j1 - j0;
-      const right = gemm.right(D, j0, j1, dim);
-      try {
-        for (let b = b0; b < Math.min(b1, c + 1); b++) {
-          const tile = gemm.multiply(left[b - b0], right);
-          const i0 = b * B;
-          const i1 = i0 + left[b - b0].rows;
+  for (let c = nextColumn(); c >= 0 && c < nb; c = nextColumn()) {
+    const j0 = c * B;
+    const j1 = Math.min(n, j0 + B);
+    const w = j1 - j0;
+    // One transposed right operand per column; the left operands are plain copies (a twentieth of
+    // a transpose), uploaded for each tile: no worker holds all the rows in its backend.
+    const right = gemm.right(D, j0, j1, dim);
+    try {
+      for (let b = 0; b <= c; b++) {
+        const i0 = b * B;
+        const i1 = Math.min(n, i0 + B);
+        const left = gemm.left(D, i0, i1, dim);
+        try {
+          const tile = gemm.multiply(left, right);
           for (let i = i0; i < i1; i++) {
             const o = (i - i0) * w - j0;
             const start = b === c ? i + 1 : j0;
@@ -394,24 +389,35 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
               }
             }
           }
-          done++;
+        } finally {
+          gemm.dispose(left);
         }
-      } finally {
-        gemm.dispose(right);
       }
-      options.onProgress?.(done, total);
+    } finally {
+      gemm.dispose(right);
     }
-  } finally {
-    gemm.dispose(...left);
+    done += c + 1;
+    options.onProgress?.(done, total);
   }
   for (let r = 0; r < n; r++) count[r] = sel.partial(r, form.exact, indices, keys);
   return { n, k, count, indices, keys };
 }
 
+/**
+ * One worker's share of the symmetric all-rows kNN: the tile columns it claims from a counter
+ * shared with the others (`Atomics.add(claim, 0, 1)`), the longest first (column c has c + 1
+ * tiles), so the workers end together whatever else the machine runs. A fixed cut of tile rows
+ * left one worker idle for 8 % of the job (10,000 × 784 on 2 workers).
+ */
+export function knnSymmetricShare(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, claim: Int32Array, options: SymmetricOptions = {}): KnnPartial | null {
+  const last = symmetricBlocks(n, options.block ?? SYMMETRIC_BLOCK) - 1;
+  return knnSymmetricPartial(gemm, data, n, dim, k, () => last - Atomics.add(claim, 0, 1), options);
+}
+
 /** knnExact of every data row (each without itself) on the symmetric tiles, in this thread. */
 export function knnAllRowsGemm(gemm: Gemm, data: Float32Array, n: number, dim: number, k: number, options: SymmetricOptions = {}): KnnResult {
-  const { blockFrom: _f, blockTo: _t, ...rest } = options;
-  const part = knnSymmetricPartial(gemm, data, n, dim, k, rest);
+  let c = symmetricBlocks(n, options.block ?? SYMMETRIC_BLOCK);
+  const part = knnSymmetricPartial(gemm, data, n, dim, k, () => --c, options);
   return part ? mergeKnnPartials([part], n, options) : knnExact(data, n, dim, k, options.metric !== undefined ? { metric: options.metric, ...(options.p !== undefined ? { p: options.p } : {}) } : {});
 }
 

@@ -1,5 +1,5 @@
 // Partial kNN results and their merge: the symmetric all-rows path (./knnGemm.ts
-// knnSymmetricPartial) gives each pool worker the pairs of some tile rows, so each row's
+// knnSymmetricPartial) gives each pool worker the pairs of the tile columns it claims, so each row's
 // neighbours come in parts from several workers. Apart from the GEMM so that the host
 // (jobs/vectorSearch.ts) merges without importing the tfjs loader.
 
@@ -24,7 +24,7 @@ function keyToDistance(options: MetricOptions): (key: number) => number {
 }
 
 /**
- * Partials over disjoint sets of pairs (knnSymmetricPartial of disjoint tile rows) merged into the
+ * Partials over disjoint sets of pairs (knnSymmetricPartial of disjoint tile columns) merged into the
  * kNN of every row: per row the k smallest by (exact key, index), knnExact's order of ties.
  */
 export function mergeKnnPartials(parts: KnnPartial[], n: number, options: MetricOptions = {}): KnnResult {

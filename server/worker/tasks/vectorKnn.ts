@@ -10,7 +10,7 @@
  *   the other workers (engine/index/knnGemm.ts knnShareGemm; the caller merges the shares);
  *   without a GEMM or a dot form, the first such worker answers everything on the plain path;
  * - `vectorKnnSymmetric`: the partial kNN of every data row from the upper-triangle GEMM tiles
- *   of tile rows [blockFrom, blockTo) (engine/index/knnGemm.ts knnSymmetricPartial; the caller
+ *   of the tile columns this worker claims (engine/index/knnGemm.ts knnSymmetricShare; the caller
  *   merges the partials), or null when this worker has no GEMM or the data no dot form;
  * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
  *   `distances: false`: ids only);
@@ -38,7 +38,7 @@ import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
 import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
 import { checkMatrixShape, knnExact, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
-import { knnExactFast, knnShareGemm, knnSymmetricPartial, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
+import { knnExactFast, knnShareGemm, knnSymmetricShare, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
 import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../engine/index/nearestWithin';
 import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis, type ProjectionOptions } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
@@ -78,8 +78,8 @@ export type VectorKnnShareResult = { share: KnnPartial } | { complete: KnnResult
 export interface VectorKnnSymmetricPayload extends VectorData {
   k: number;
   block: number;
-  blockFrom: number;
-  blockTo: number;
+  /** [0] hands out the tile columns (engine knnSymmetricShare), shared by the workers of one search. */
+  claim: Int32Array;
   /** squaredNorms of the data rows (SymmetricOptions.dataNorms), shared by every worker. */
   dataNorms?: Float64Array;
 }
@@ -230,7 +230,7 @@ export async function vectorKnnShareTask(p: VectorKnnSharePayload, ctx: TaskCont
 export async function vectorKnnSymmetricTask(p: VectorKnnSymmetricPayload, ctx: TaskContext): Promise<KnnPartial | null> {
   const gemm = await loadGemm();
   if (!gemm) return null;
-  const r = knnSymmetricPartial(gemm, p.data, p.n, p.dim, p.k, { ...metricOf(p), block: p.block, blockFrom: p.blockFrom, blockTo: p.blockTo, ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}), onProgress: blockProgress(ctx) });
+  const r = knnSymmetricShare(gemm, p.data, p.n, p.dim, p.k, p.claim, { ...metricOf(p), block: p.block, ...(p.dataNorms ? { dataNorms: p.dataNorms } : {}), onProgress: blockProgress(ctx) });
   if (r) ctx.transferResult(r.count.buffer as ArrayBuffer, r.indices.buffer as ArrayBuffer, r.keys.buffer as ArrayBuffer);
   return r;
 }

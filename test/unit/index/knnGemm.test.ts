@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
 import { knnExact, rangeQuery, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../../server/engine/index/knnExact';
-import { knnAllRowsGemm, knnBlocksPartial, knnExactFast, knnExactGemm, knnSymmetricPartial, mergeKnnPartials, rangeQueryFast, rangeQueryGemm, symmetricBlocks, type KnnPartial } from '../../../server/engine/index/knnGemm';
+import { knnAllRowsGemm, knnBlocksPartial, knnExactFast, knnExactGemm, knnSymmetricPartial, knnSymmetricShare, mergeKnnPartials, rangeQueryFast, rangeQueryGemm, symmetricBlocks } from '../../../server/engine/index/knnGemm';
 import { mulberry32 } from '../features/rng';
 
 const DOT_METRICS: MetricOptions[] = [{ metric: 'euclidean' }, { metric: 'sqeuclidean' }, { metric: 'cosine' }, { metric: 'minkowski', p: 2 }];
@@ -95,16 +95,19 @@ void describe('knnExactGemm / rangeQueryGemm', () => {
           }
           const want = knnExact(data, n, dim, k, metric);
           assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, k, { ...metric, block }), want, 'one partial');
-          // Tile rows cut at random points, as the pool cuts them: each part alone is partial.
+          // Tile columns dealt at random to up to 3 workers, as the shared counter deals them
+          // (largest first): each part alone is partial.
           const nb = symmetricBlocks(n, block);
-          const cuts = [0, ...Array.from({ length: 3 }, () => Math.floor(rng() * (nb + 1))), nb].sort((a, b) => a - b);
-          const parts: KnnPartial[] = [];
-          for (let c = 0; c + 1 < cuts.length; c++) {
-            const part = knnSymmetricPartial(gemm, data, n, dim, k, { ...metric, block, blockFrom: cuts[c], blockTo: cuts[c + 1] });
+          const workers = 1 + Math.floor(rng() * 3);
+          const dealt: number[][] = Array.from({ length: workers }, () => []);
+          for (let c = nb - 1; c >= 0; c--) dealt[Math.floor(rng() * workers)].push(c);
+          const parts = dealt.map((mine) => {
+            let at = 0;
+            const part = knnSymmetricPartial(gemm, data, n, dim, k, () => (at < mine.length ? mine[at++] : -1), { ...metric, block });
             assert.ok(part);
-            parts.push(part);
-          }
-          assertSameKnn(mergeKnnPartials(parts.reverse(), n, metric), want, `merged at ${cuts.join(',')}`);
+            return part;
+          });
+          assertSameKnn(mergeKnnPartials(parts.reverse(), n, metric), want, `columns dealt ${JSON.stringify(dealt)}`);
         },
       ),
       { seed: 7105, numRuns: 150 },
@@ -163,12 +166,24 @@ void describe('knnExactGemm / rangeQueryGemm', () => {
     for (const metric of DOT_METRICS) {
       const want = knnExact(data, n, dim, 15, metric);
       assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, 15, { ...metric, block: 37 }), want, `${metric.metric}`);
-      const parts = [0, 2, 5, symmetricBlocks(n, 37)].slice(1).map((to, c, a) => knnSymmetricPartial(gemm, data, n, dim, 15, { ...metric, block: 37, blockFrom: c === 0 ? 0 : a[c - 1], blockTo: to })!);
+      // Three workers taking the columns in turn, largest first; then one share that claims them all
+      // from a shared counter, beside a second share that finds none left.
+      const nb = symmetricBlocks(n, 37);
+      const parts = [0, 1, 2].map((w) => {
+        let c = nb - 1 - w + 3;
+        return knnSymmetricPartial(gemm, data, n, dim, 15, () => (c -= 3), { ...metric, block: 37 })!;
+      });
       assertSameKnn(mergeKnnPartials(parts, n, metric), want, `${metric.metric} in 3 parts`);
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      const shares = [0, 1].map(() => knnSymmetricShare(gemm, data, n, dim, 15, claim, { ...metric, block: 37 })!);
+      assert.ok(shares[1].count.every((c) => c === 0), 'the second share found no column left');
+      assertSameKnn(mergeKnnPartials(shares, n, metric), want, `${metric.metric} in claimed shares`);
     }
-    assert.equal(knnSymmetricPartial(gemm, data, n, dim, 5, { metric: 'manhattan' }), null);
+    assert.equal(knnSymmetricPartial(gemm, data, n, dim, 5, () => 0, { metric: 'manhattan' }), null);
     assertSameKnn(knnAllRowsGemm(gemm, data, n, dim, 5, { metric: 'manhattan' }), knnExact(data, n, dim, 5, { metric: 'manhattan' }), 'manhattan falls back');
-    assert.throws(() => knnSymmetricPartial(gemm, data, n, dim, 5, { block: 37, blockFrom: 3, blockTo: 99 }), /tile rows/);
+    // A column outside [0, blocks) ends the claims: nothing is computed, every row has no neighbour yet.
+    const none = knnSymmetricPartial(gemm, data, n, dim, 5, () => symmetricBlocks(n, 37), { block: 37 })!;
+    assert.ok(none.count.every((c) => c === 0));
   });
 
   void it('equal rangeQuery on random data (all pairs, j > i only, a row range), ties on the boundary', () => {

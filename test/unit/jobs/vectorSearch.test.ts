@@ -95,7 +95,7 @@ void describe('vector kNN over the pool', () => {
     }
   });
 
-  void test('kNN of every row on the symmetric tiles (partials of tile rows merged across workers) equals knnExact, with ties and duplicate rows', async () => {
+  void test('kNN of every row on the symmetric tiles (the workers claim tile columns; partials merged) equals knnExact, with ties and duplicate rows; progress rises to n', async () => {
     const n = 2300;
     const dim = 9;
     // Small integers: many equal distances, and copied rows at distance 0 from each other.
@@ -103,9 +103,14 @@ void describe('vector kNN over the pool', () => {
     const data = Float32Array.from({ length: n * dim }, () => Math.floor(rng() * 4) - 1);
     for (let d = 0; d < 200; d++) data.copyWithin(Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim, Math.floor(rng() * n) * dim + dim);
     for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
-      for (const chunksPerWorker of [1, 3]) {
-        assert.deepEqual(await knnInPool(data, n, dim, 12, { pool, ...metric, chunksPerWorker }), knnExact(data, n, dim, 12, metric), `${metric.metric}, ${chunksPerWorker} chunks per worker`);
-      }
+      const seen: number[] = [];
+      const onProgress = (_stage: string, done: number, total: number): void => {
+        assert.equal(total, n);
+        seen.push(done);
+      };
+      assert.deepEqual(await knnInPool(data, n, dim, 12, { pool, ...metric, onProgress }), knnExact(data, n, dim, 12, metric), metric.metric);
+      assert.ok(seen.every((d, i) => i === 0 || d >= seen[i - 1]), `progress monotone: ${seen.join(',')}`);
+      assert.equal(seen.at(-1), n);
     }
     assert.deepEqual(await knnInPool(data, 3, dim, 5, { pool }), knnExact(data, 3, dim, 5), 'k beyond n − 1');
   });
