@@ -7,9 +7,10 @@
 import type { DatasetReadOptions, DataFormat } from '../engine/data';
 import type { ReadProblem } from '../engine/data/records';
 import { DEFAULT_MINHASH_SEED } from '../engine/index/minhash';
-import { indexKey, type IndexCache } from './indexCache';
+import { indexKey, type CachedIndex, type IndexCache } from './indexCache';
 import { sharedUint32, type PackedSymbols } from '../worker/packedSymbols';
-import { fromTask, loadDataset, type RecordMeta } from '../worker/tasks/loadDataset';
+import { fromTask, loadDataset, type LoadDatasetReport, type LoadedDataset, type PartSize, type RecordMeta } from '../worker/tasks/loadDataset';
+import { SketchWhileReading } from './sketchWhileReading';
 import type { WorkerPool } from './pool';
 import type { ShingleSpec } from '../worker/tasks/sketch';
 
@@ -52,56 +53,109 @@ export interface BuildIndexOptions {
   cache?: IndexCache;
   signal?: AbortSignal;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** How the reading worker hands out the sequences for sketching while it reads (default READ_PART; tests make parts small). */
+  readParts?: PartSize;
   /** Called as each stage ends ('read', then 'sketch' or 'sketch (cached)'): the caller's per-stage timing. */
   onStageDone?: (stage: string) => void;
 }
 
 export { normaliseText } from '../worker/textNormalisation';
 
+/** Parts the reading worker hands out for sketching while it reads (SketchWhileReading): a part takes ~50-100 ms to sketch. */
+export const READ_PART: PartSize = { records: 2048, symbols: 1 << 20 };
+
+function isSequenceFormat(format: DataFormat): boolean {
+  return format === 'fasta' || format === 'fastq';
+}
+
 export async function buildSequenceIndex(file: string, options: BuildIndexOptions): Promise<SequenceIndex> {
   const { pool, signal } = options;
   const progress = options.onProgress ?? (() => undefined);
-  // Hashing and parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
-  // unless the caller's read options hold functions, which cannot cross to a worker.
   const read = options.read ?? {};
-  const dataset =
-    read.labelOf || read.onWarning || read.onProgress
-      ? await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total))
-      : fromTask(await pool.run('loadDataset', { file, read }, { signal, onProgress: (p) => progress('reading', p.done, p.total) }));
+  const settings = (sequence: boolean): { params: IndexParams; shingles: ShingleSpec } => {
+    const k = options.k ?? (sequence ? DEFAULT_DNA_K : DEFAULT_TEXT_K);
+    return {
+      params: { k, numHashes: options.numHashes ?? DEFAULT_NUM_HASHES, seed: DEFAULT_MINHASH_SEED },
+      shingles: sequence ? { kind: 'kmers', k, canonical: true } : { kind: 'chars', n: k },
+    };
+  };
+  // The cache key holds what decides the signatures: the content, the format (from the name or
+  // the content) and the read options that choose the records. The record count is checked
+  // against the entry's header after the read; it is not in the key, so the cache can be looked
+  // up as soon as the reading worker has hashed the file, before sketching anything.
+  const keyOf = (contentHash: string, format: DataFormat): string => {
+    const { params, shingles } = settings(isSequenceFormat(format));
+    return indexKey(contentHash, { ...params, shingles: shingles.kind, limit: read.limit ?? null, format, textField: read.textField ?? null });
+  };
+  const lookups = new Map<string, Promise<CachedIndex<{ n: number; numHashes: number }> | undefined>>();
+  const lookup = (key: string) => {
+    if (!options.cache) return Promise.resolve(undefined);
+    let found = lookups.get(key);
+    if (!found) lookups.set(key, (found = options.cache.load<{ n: number; numHashes: number }>(key)));
+    return found;
+  };
+
+  // Hashing and parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
+  // unless the caller's read options hold functions, which cannot cross to a worker. Meanwhile the
+  // other workers sketch the sequences read so far, unless the cache holds the signatures.
+  let sketched: SketchWhileReading | undefined;
+  let dataset: LoadedDataset;
+  if (read.labelOf || read.onWarning || read.onProgress) {
+    dataset = await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total));
+  } else {
+    const whileReading = (sketched = new SketchWhileReading(pool, signal));
+    const onReport = (report: LoadDatasetReport): void => {
+      if ('part' in report) return whileReading.part(report.part.first, report.part.packed);
+      const { contentHash, format } = report.opened;
+      if (!isSequenceFormat(format)) return whileReading.decide(undefined);
+      const { params, shingles } = settings(true);
+      lookup(keyOf(contentHash, format)).then(
+        (hit) => whileReading.decide(hit ? undefined : { shingles, numHashes: params.numHashes, seed: params.seed }),
+        () => whileReading.decide(undefined),
+      );
+    };
+    try {
+      dataset = fromTask(
+        await pool.run('loadDataset', { file, read, parts: options.readParts ?? READ_PART }, { signal, onProgress: (p) => (p.data ? onReport(p.data as LoadDatasetReport) : progress('reading', p.done, p.total)) }),
+      );
+    } catch (err) {
+      await whileReading.cancel();
+      throw err;
+    }
+  }
   signal?.throwIfAborted();
   options.onStageDone?.('read');
   const { kind, records, packed, contentHash } = dataset;
-  const params: IndexParams = {
-    k: options.k ?? (kind === 'sequence' ? DEFAULT_DNA_K : DEFAULT_TEXT_K),
-    numHashes: options.numHashes ?? DEFAULT_NUM_HASHES,
-    seed: DEFAULT_MINHASH_SEED,
-  };
-  const shingles: ShingleSpec = kind === 'sequence' ? { kind: 'kmers', k: params.k, canonical: true } : { kind: 'chars', n: params.k };
+  const { params, shingles } = settings(kind === 'sequence');
   const n = records.length;
-  const limit = options.read?.limit;
-  const key = indexKey(contentHash, { ...params, shingles: shingles.kind, n, limit: limit ?? null, format: dataset.format, textField: options.read?.textField ?? null });
+  const key = keyOf(contentHash, dataset.format);
 
   const signatures = sharedUint32(n * params.numHashes);
-  const cached = options.cache ? await options.cache.load<{ n: number; numHashes: number }>(key) : undefined;
+  const cached = await lookup(key);
   let fromCache = false;
   if (cached && cached.header.n === n && cached.data.length === signatures.length) {
+    await sketched?.cancel();
     signatures.set(cached.data);
     fromCache = true;
   } else {
-    // Chunks of ~1/8 of the records: every worker busy, progress in useful steps.
-    const chunk = Math.max(256, Math.ceil(n / (pool.size * 4)));
     let done = 0;
+    const tick = (count: number): void => {
+      done += count;
+      progress('sketching', done, n);
+    };
     const jobs: Promise<unknown>[] = [];
-    for (let from = 0; from < n; from += chunk) {
+    // What the parts did not cover (their sketches still landing meanwhile): chunks of ~1/8 of
+    // the rest, every worker busy, progress in useful steps.
+    const covered = sketched ? sketched.collect(signatures, tick) : Promise.resolve(0);
+    const from0 = sketched?.covers ?? 0;
+    const chunk = Math.max(256, Math.ceil((n - from0) / (pool.size * 4)));
+    for (let from = from0; from < n; from += chunk) {
       const to = Math.min(n, from + chunk);
-      jobs.push(
-        pool.run('sketch', { packed, shingles, numHashes: params.numHashes, seed: params.seed, from, to, signatures }, { signal }).then(() => {
-          done += to - from;
-          progress('sketching', done, n);
-        }),
-      );
+      jobs.push(pool.run('sketch', { packed, shingles, numHashes: params.numHashes, seed: params.seed, from, to, signatures }, { signal }).then(() => tick(to - from)));
     }
-    await Promise.all(jobs);
+    const results = await Promise.allSettled([covered, ...jobs]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   const warnings = [...dataset.warnings];
   if (options.cache && !fromCache) {

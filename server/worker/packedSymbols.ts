@@ -38,25 +38,44 @@ export function packByteSequences(seqs: readonly Uint8Array[]): PackedSymbols {
 export class BytePacker {
   private data: Uint8Array;
   private offsets: Int32Array = new Int32Array(1 << 10);
-  private count = 0;
+  private records = 0;
 
   constructor(capacityHint = 0) {
     this.data = sharedBytes(Math.max(1 << 16, Math.floor(capacityHint)));
   }
 
   push(sequence: Uint8Array): void {
-    const at = this.offsets[this.count]!;
-    if (this.count + 2 > this.offsets.length) this.offsets = grown(this.offsets, this.count + 2) as Int32Array;
+    const at = this.offsets[this.records]!;
+    if (this.records + 2 > this.offsets.length) this.offsets = grown(this.offsets, this.records + 2) as Int32Array;
     if (at + sequence.length > this.data.length) this.data = grown(this.data, at + sequence.length) as Uint8Array;
     this.data.set(sequence, at);
-    this.offsets[++this.count] = at + sequence.length;
+    this.offsets[++this.records] = at + sequence.length;
+  }
+
+  /** Sequences pushed so far. */
+  get count(): number {
+    return this.records;
+  }
+
+  /** Symbols pushed so far. */
+  get symbols(): number {
+    return this.offsets[this.records]!;
+  }
+
+  /**
+   * Sequences [from, to) as packed symbols of their own, readable by other threads while more
+   * are pushed: a copy of their offsets over the shared buffer as it stands (growing later copies
+   * the buffer into a new one; this part keeps the old, whose bytes stay as they are).
+   */
+  part(from: number, to: number): PackedSymbols {
+    return { kind: 'bytes', offsets: this.offsets.slice(from, to + 1), data: this.data };
   }
 
   /** The packed sequences, in shared memory (the data: a view of the packer's buffer). */
   finish(): PackedSymbols {
-    const offsets = sharedInt32(this.count + 1);
-    offsets.set(this.offsets.subarray(0, this.count + 1));
-    const total = offsets[this.count]!;
+    const offsets = sharedInt32(this.records + 1);
+    offsets.set(this.offsets.subarray(0, this.records + 1));
+    const total = offsets[this.records]!;
     return { kind: 'bytes', offsets, data: this.data.subarray(0, total) };
   }
 }

@@ -5,6 +5,7 @@
  * line and column cross the thread (worker/errors.ts).
  */
 import { readDataset, type DatasetReadOptions, type DataFormat } from '../../engine/data';
+import { detectFileFormat } from '../../engine/data/detect';
 import { headerDescription } from '../../engine/data/labels';
 import { decompressedSizeHint } from '../../engine/data/lines';
 import type { ReadProblem } from '../../engine/data/records';
@@ -20,9 +21,28 @@ export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarni
 
 export type { RecordMeta } from '../recordTable';
 
+/** How the read sequences are handed out while the rest is read: in parts of at most `records` sequences or `symbols` bases. */
+export interface PartSize {
+  records: number;
+  symbols: number;
+}
+
 export interface LoadDatasetPayload {
   file: string;
   read: CloneableReadOptions;
+  /** Post each part of the packed sequences as it is read (reports {@link LoadDatasetReport}), for the pool to sketch it meanwhile. */
+  parts?: PartSize;
+}
+
+/** The task's structured progress reports when `parts` is given, in this order: `opened` once, then each `part`. */
+export type LoadDatasetReport = { opened: { contentHash: string; format: DataFormat } } | { part: { first: number; packed: PackedSymbols } };
+
+/** Where loadDataset hands out the sequences while it reads (see LoadDatasetPayload.parts). */
+export interface PartsListener extends PartSize {
+  /** The file hashed and its format known, before any record is read. */
+  opened(contentHash: string, format: DataFormat): void;
+  /** Sequences [first, first + part's count) read and packed. The last part is not handed out: it is in the result. */
+  part(first: number, packed: PackedSymbols): void;
 }
 
 export interface LoadedDataset {
@@ -37,20 +57,25 @@ export interface LoadedDataset {
   problems: ReadProblem[];
 }
 
-export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
+export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void, parts?: PartsListener): Promise<LoadedDataset> {
   // Reading a large file takes seconds: both passes stop at the next chunk once cancelled.
   const checkCancelled = (): void => {
     if (isCancelled()) throw new CancelledError(`Reading ${file} was cancelled.`);
   };
   const contentHash = await hashFile(file, checkCancelled);
+  const format = read.format ?? (await detectFileFormat(file));
+  parts?.opened(contentHash, format);
   const records: RecordMeta[] = [];
   // Sequences are packed as they are read (BytePacker), only their metadata kept; the bases are
   // fewer than the file's decompressed bytes, so that size is the packer's one allocation.
   const bases = new BytePacker(await decompressedSizeHint(file));
+  let handedOut = 0;
+  let handedOutSymbols = 0;
   const dataset = await readDataset(
     file,
     {
       ...read,
+      format,
       onProgress: (done, total) => {
         checkCancelled();
         progress(done, total);
@@ -58,6 +83,11 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
     },
     (r) => {
       bases.push(r.sequence);
+      if (parts && (bases.count - handedOut >= parts.records || bases.symbols - handedOutSymbols >= parts.symbols)) {
+        parts.part(handedOut, bases.part(handedOut, bases.count));
+        handedOut = bases.count;
+        handedOutSymbols = bases.symbols;
+      }
       const description = headerDescription(r.header);
       records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), ...(description !== undefined ? { description } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
     },
@@ -78,7 +108,10 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
 export type LoadedDatasetMessage = Omit<LoadedDataset, 'records'> & { records: RecordTable };
 
 export async function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDatasetMessage> {
-  const dataset = await loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total));
+  // A report with data is never dropped (TaskContext.progress): every part reaches the caller, before the result.
+  const report = (r: LoadDatasetReport): void => ctx.progress(0, 0, undefined, r);
+  const parts: PartsListener | undefined = p.parts && { ...p.parts, opened: (contentHash, format) => report({ opened: { contentHash, format } }), part: (first, packed) => report({ part: { first, packed } }) };
+  const dataset = await loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total), parts);
   return { ...dataset, records: encodeRecords(dataset.records) };
 }
 

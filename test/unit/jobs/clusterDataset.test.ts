@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { sequenceIdentity } from '../../../server/engine/cluster/identity';
 import { adjustedRandIndex } from '../../../server/engine/eval/clustering';
@@ -170,6 +171,39 @@ void describe('clusterDataset on the 16S sample', () => {
     // And the clustering says so.
     const outcome = await clusterDataset(FIXTURE, { pool, cache: own, params: PLAIN });
     assert.equal(outcome.stats.fromCache, true);
+  });
+
+  void test('sequences sketched while the file is read (parts of records or of bases) get the signatures of sketching after the read; a cache hit sketches none; a read that fails stops them', async () => {
+    const whole = { records: Number.MAX_SAFE_INTEGER, symbols: Number.MAX_SAFE_INTEGER };
+    const after = await buildSequenceIndex(FIXTURE, { pool, readParts: whole });
+    // 'sketching' progress: one report per part (then per chunk of the rest), so parts show as steps of their size.
+    const steps = async (readParts: { records: number; symbols: number }, own?: IndexCache) => {
+      const done: number[] = [];
+      const index = await buildSequenceIndex(FIXTURE, { pool, readParts, ...(own ? { cache: own } : {}), onProgress: (stage, d) => stage === 'sketching' && done.push(d) });
+      return { index, done };
+    };
+    const byRecords = await steps({ records: 7, symbols: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(byRecords.index.signatures, after.signatures);
+    assert.deepEqual(byRecords.done.slice(0, 3), [7, 14, 21], 'the first records come in parts of 7');
+    assert.equal(byRecords.done.at(-1), RECORDS);
+    // ~1.5 kb genes: parts of 4 kb hold 3 records each, and part boundaries fall anywhere in the buffer.
+    const bySymbols = await steps({ records: Number.MAX_SAFE_INTEGER, symbols: 4096 });
+    assert.deepEqual(bySymbols.index.signatures, after.signatures);
+    assert.ok(bySymbols.done.length > RECORDS / 4, `${bySymbols.done.length} reports`);
+
+    const own = new IndexCache(path.join(dir, 'cache-parts'));
+    assert.equal((await steps({ records: 7, symbols: Number.MAX_SAFE_INTEGER }, own)).index.fromCache, false);
+    const hit = await steps({ records: 7, symbols: Number.MAX_SAFE_INTEGER }, own);
+    assert.equal(hit.index.fromCache, true);
+    assert.deepEqual(hit.done, [], 'nothing sketched');
+    assert.deepEqual(hit.index.signatures, after.signatures);
+
+    // A gzip cut short: the read fails after parts went out; the error names the file and the pool goes on.
+    const cut = path.join(dir, 'cut.fasta.gz');
+    const gz = gzipSync(readFileSync(FIXTURE));
+    writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.8)));
+    await assert.rejects(buildSequenceIndex(cut, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER } }), (err: unknown) => err instanceof Error && err.message.includes('cut.fasta.gz'));
+    assert.deepEqual((await buildSequenceIndex(FIXTURE, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER } })).signatures, after.signatures);
   });
 
   void test('cancellation through an AbortSignal rejects promptly with a cancellation error; the pool stays usable', async () => {
