@@ -105,7 +105,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
   } else {
     const whileReading = (sketched = new SketchWhileReading(pool, signal));
     const onReport = (report: LoadDatasetReport): void => {
-      if ('part' in report) return whileReading.part(report.part.first, report.part.packed);
+      if ('part' in report) return whileReading.part(report.part);
       const { contentHash, format } = report.opened;
       if (!isSequenceFormat(format)) return whileReading.decide(undefined);
       const { params, shingles } = settings(true);
@@ -130,11 +130,12 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
   const n = records.length;
   const key = keyOf(contentHash, dataset.format);
 
-  const signatures = sharedUint32(n * params.numHashes);
   const cached = await lookup(key);
+  let signatures: Uint32Array;
   let fromCache = false;
-  if (cached && cached.header.n === n && cached.data.length === signatures.length) {
+  if (cached && cached.header.n === n && cached.data.length === n * params.numHashes) {
     await sketched?.cancel();
+    signatures = sharedUint32(n * params.numHashes);
     signatures.set(cached.data);
     fromCache = true;
   } else {
@@ -146,7 +147,9 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     const jobs: Promise<unknown>[] = [];
     // What the parts did not cover (their sketches still landing meanwhile): chunks of ~1/8 of
     // the rest, every worker busy, progress in useful steps.
-    const covered = sketched ? sketched.collect(signatures, tick) : Promise.resolve(0);
+    const fromParts = sketched?.signaturesFor(n, params.numHashes, tick);
+    signatures = fromParts?.signatures ?? sharedUint32(n * params.numHashes);
+    const covered = fromParts?.landed ?? Promise.resolve();
     const from0 = sketched?.covers ?? 0;
     const chunk = Math.max(256, Math.ceil((n - from0) / (pool.size * 4)));
     for (let from = from0; from < n; from += chunk) {

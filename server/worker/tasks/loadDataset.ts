@@ -35,14 +35,22 @@ export interface LoadDatasetPayload {
 }
 
 /** The task's structured progress reports when `parts` is given, in this order: `opened` once, then each `part`. */
-export type LoadDatasetReport = { opened: { contentHash: string; format: DataFormat } } | { part: { first: number; packed: PackedSymbols } };
+export type LoadDatasetReport = { opened: { contentHash: string; format: DataFormat } } | { part: SequencePart };
+
+/** Sequences [first, first + packed's count), read and packed. */
+export interface SequencePart {
+  first: number;
+  packed: PackedSymbols;
+  /** The records the whole file will have, estimated from the share of its bytes read so far (absent before any is known). */
+  expected?: number;
+}
 
 /** Where loadDataset hands out the sequences while it reads (see LoadDatasetPayload.parts). */
 export interface PartsListener extends PartSize {
   /** The file hashed and its format known, before any record is read. */
   opened(contentHash: string, format: DataFormat): void;
-  /** Sequences [first, first + part's count) read and packed. The last part is not handed out: it is in the result. */
-  part(first: number, packed: PackedSymbols): void;
+  /** The next part read and packed. The last part is not handed out: it is in the result. */
+  part(part: SequencePart): void;
 }
 
 export interface LoadedDataset {
@@ -71,6 +79,7 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
   const bases = new BytePacker(await decompressedSizeHint(file));
   let handedOut = 0;
   let handedOutSymbols = 0;
+  let shareRead = 0;
   const dataset = await readDataset(
     file,
     {
@@ -78,13 +87,14 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
       format,
       onProgress: (done, total) => {
         checkCancelled();
+        shareRead = total > 0 ? done / total : 0;
         progress(done, total);
       },
     },
     (r) => {
       bases.push(r.sequence);
       if (parts && (bases.count - handedOut >= parts.records || bases.symbols - handedOutSymbols >= parts.symbols)) {
-        parts.part(handedOut, bases.part(handedOut, bases.count));
+        parts.part({ first: handedOut, packed: bases.part(handedOut, bases.count), ...(shareRead > 0 ? { expected: Math.ceil(bases.count / shareRead) } : {}) });
         handedOut = bases.count;
         handedOutSymbols = bases.symbols;
       }
@@ -110,7 +120,7 @@ export type LoadedDatasetMessage = Omit<LoadedDataset, 'records'> & { records: R
 export async function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): Promise<LoadedDatasetMessage> {
   // A report with data is never dropped (TaskContext.progress): every part reaches the caller, before the result.
   const report = (r: LoadDatasetReport): void => ctx.progress(0, 0, undefined, r);
-  const parts: PartsListener | undefined = p.parts && { ...p.parts, opened: (contentHash, format) => report({ opened: { contentHash, format } }), part: (first, packed) => report({ part: { first, packed } }) };
+  const parts: PartsListener | undefined = p.parts && { ...p.parts, opened: (contentHash, format) => report({ opened: { contentHash, format } }), part: (part) => report({ part }) };
   const dataset = await loadDataset(p.file, p.read, () => ctx.isCancelled(), (done, total) => ctx.progress(done, total), parts);
   return { ...dataset, records: encodeRecords(dataset.records) };
 }
