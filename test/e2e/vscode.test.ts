@@ -104,8 +104,9 @@ void describe('Similarity Lab in VS Code (code-server + chromium)', { skip }, ()
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '16S-sample.fasta' }).waitFor({ timeout: 60_000 });
     await openFile('16S-sample.fasta');
     // The status bar item shows once the extension is active (activated by the workspace's FASTA
-    // files, or by opening one: on a loaded machine VS Code's search for them can time out), saying "Starting the analysis host…" until the host reports: its commands are
-    // disabled (and missing from the palette) until then.
+    // files, or by opening one: on a loaded machine VS Code's search for them can time out),
+    // saying "Starting the analysis host…" until the host reports: its commands are disabled (and
+    // missing from the palette) until then.
     await page.locator('.statusbar-item[aria-label^="Similarity Lab: "]:not([aria-label="Similarity Lab: Starting the analysis host…"])').first().waitFor({ timeout: 60_000 });
     await shot('workspace-open');
     await palette('Similarity Lab: Cluster This Dataset');
