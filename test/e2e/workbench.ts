@@ -131,13 +131,26 @@ export class Workbench {
       }
     };
 
-  /** Runs `command` by its title from the command palette (F1). */
+  /**
+   * Runs `command` by its title from the command palette (F1). A focus change still under way
+   * (an editor just opened, a view just shown) can close the palette as it opens: a CI run saw
+   * its input go inert, then hidden, and the fill wait out its 30 s. So F1 is pressed again
+   * while the palette is not there to type in.
+   */
   readonly palette = async (command: string): Promise<void> => {
     const page = this.page;
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${command}`);
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('F1');
+      try {
+        await input.fill(`>${command}`, { timeout: 5000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        console.log(`e2e: the command palette closed before "${command}" could be typed (attempt ${attempt}): opening it again`);
+        await page.keyboard.press('Escape');
+      }
+    }
     await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
     await page.keyboard.press('Enter');
   };
