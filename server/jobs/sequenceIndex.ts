@@ -2,7 +2,8 @@
  * A sequence or text dataset made ready for similarity search: its records (ids, labels, line
  * ranges), their symbols packed in shared memory, and their MinHash signatures — loaded from the
  * index cache when the file's content and the parameters are unchanged, else computed in the
- * worker pool and saved.
+ * worker pool and saved. The pool's other workers sketch the sequences read so far while one
+ * worker reads the rest (sketchWhileReading.ts).
  */
 import type { DatasetReadOptions, DataFormat } from '../engine/data';
 import type { ReadProblem } from '../engine/data/records';
