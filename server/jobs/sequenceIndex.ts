@@ -110,7 +110,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
       const { contentHash, format } = report.opened;
       if (!isSequenceFormat(format)) return whileReading.decide(undefined);
       const { params, shingles } = settings(true);
-      lookup(keyOf(contentHash, format)).then(
+      void lookup(keyOf(contentHash, format)).then(
         (hit) => whileReading.decide(hit ? undefined : { shingles, numHashes: params.numHashes, seed: params.seed }),
         () => whileReading.decide(undefined),
       );

@@ -42,8 +42,12 @@ export class SketchWhileReading {
   private waiting: SequencePart[] = [];
   private spec: SketchSpec | undefined;
   private decided = false;
+  /** A part could not start: the rest are left to the caller. */
+  private stopped = false;
   private failure: { error: unknown } | undefined;
   private all: Uint32Array | undefined;
+  /** The shared array was sized (once: from the first estimate). */
+  private sized = false;
   /** Cancels the parts' tasks when the read fails or the result is not wanted. */
   private readonly stop = new AbortController();
   private readonly signal: AbortSignal;
@@ -72,20 +76,39 @@ export class SketchWhileReading {
   }
 
   private start(part: SequencePart, spec: SketchSpec): void {
-    const H = spec.numHashes;
-    const count = part.packed.offsets.length - 1;
-    const end = part.first + count;
-    if (!this.all && part.expected !== undefined) this.all = sharedUint32(Math.max(end, Math.ceil(part.expected * MARGIN)) * H);
-    const shared = this.all !== undefined && end * H <= this.all.length;
-    const signatures = shared ? this.all!.subarray(part.first * H, end * H) : sharedUint32(count * H);
-    const done = this.pool.run('sketch', { packed: part.packed, ...spec, from: 0, to: count, signatures }, { signal: this.signal }).then(
-      () => undefined,
-      (error: unknown) => {
-        this.failure ??= { error };
-      },
-    );
-    this.parts.push({ first: part.first, count, signatures, shared, done });
-    this.end = end;
+    // The parts started must stay a prefix of the records (the caller sketches [covers, n)): once
+    // one cannot start (no memory for its array, a pool being disposed), none after it does.
+    if (this.stopped || part.first !== this.end) return;
+    try {
+      const H = spec.numHashes;
+      const count = part.packed.offsets.length - 1;
+      const end = part.first + count;
+      if (!this.sized && part.expected !== undefined) {
+        this.sized = true;
+        this.all = this.sharedArray(Math.max(end, Math.ceil(part.expected * MARGIN)) * H);
+      }
+      const shared = this.all !== undefined && end * H <= this.all.length;
+      const signatures = shared ? this.all!.subarray(part.first * H, end * H) : sharedUint32(count * H);
+      const done = this.pool.run('sketch', { packed: part.packed, ...spec, from: 0, to: count, signatures }, { signal: this.signal }).then(
+        () => undefined,
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      );
+      this.parts.push({ first: part.first, count, signatures, shared, done });
+      this.end = end;
+    } catch {
+      this.stopped = true;
+    }
+  }
+
+  /** The shared array, or none when the estimate asks for more than can be had (then each part gets its own). */
+  private sharedArray(words: number): Uint32Array | undefined {
+    try {
+      return sharedUint32(words);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The records [0, covers) that the parts started so far sketch: the rest is the caller's. */
