@@ -88,12 +88,12 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     const { params, shingles } = settings(isSequenceFormat(format));
     return indexKey(contentHash, { ...params, shingles: shingles.kind, limit: read.limit ?? null, format, textField: read.textField ?? null });
   };
-  const lookups = new Map<string, Promise<CachedIndex<{ n: number; numHashes: number }> | undefined>>();
+  // One load per key: the lookup started when the worker reported the hash is the one used after the read.
+  let loading: { key: string; found: Promise<CachedIndex<{ n: number; numHashes: number }> | undefined> } | undefined;
   const lookup = (key: string) => {
     if (!options.cache) return Promise.resolve(undefined);
-    let found = lookups.get(key);
-    if (!found) lookups.set(key, (found = options.cache.load<{ n: number; numHashes: number }>(key)));
-    return found;
+    if (loading?.key !== key) loading = { key, found: options.cache.load<{ n: number; numHashes: number }>(key) };
+    return loading.found;
   };
 
   // Hashing and parsing runs in a worker (seconds for a large file, which the LSP thread must not spend),
@@ -150,14 +150,14 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     // the rest, every worker busy, progress in useful steps.
     const fromParts = sketched?.signaturesFor(n, params.numHashes, tick);
     signatures = fromParts?.signatures ?? sharedUint32(n * params.numHashes);
-    const covered = fromParts?.landed ?? Promise.resolve();
+    const landed = fromParts?.landed ?? Promise.resolve();
     const from0 = sketched?.covers ?? 0;
     const chunk = Math.max(256, Math.ceil((n - from0) / (pool.size * 4)));
     for (let from = from0; from < n; from += chunk) {
       const to = Math.min(n, from + chunk);
       jobs.push(pool.run('sketch', { packed, shingles, numHashes: params.numHashes, seed: params.seed, from, to, signatures }, { signal }).then(() => tick(to - from)));
     }
-    const results = await Promise.allSettled([covered, ...jobs]);
+    const results = await Promise.allSettled([landed, ...jobs]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -117,13 +117,13 @@ export class SketchWhileReading {
   }
 
   /**
-   * The signature array of all `n` records (n · numHashes of the spec decided, else `numHashes`),
-   * and `landed`: the parts' records [0, covers) in it once their sketches are done, `onPart`
+   * The signature array of all `n` records (n · numHashes, the spec's count when parts were
+   * sketched), and `landed`: the parts' records [0, covers) in it once their sketches are done, `onPart`
    * called with each part's count as it lands. Undecided parts are dropped (covers is then 0).
    */
   signaturesFor(n: number, numHashes: number, onPart: (count: number) => void): { signatures: Uint32Array; landed: Promise<void> } {
     this.decide(undefined);
-    const H = this.spec?.numHashes ?? numHashes;
+    const H = numHashes;
     const fits = this.all !== undefined && n * H <= this.all.length;
     const signatures = fits ? this.all!.subarray(0, n * H) : sharedUint32(n * H);
     const landed = (async () => {
