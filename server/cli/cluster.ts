@@ -3,7 +3,7 @@
  * Sequences and text: MinHash + LSH candidates, exact identities on the candidates, then DBSCAN
  * or greedy centroids; each cluster's representative and every member's identity to it.
  */
-import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterAtThresholds, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
+import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_SHARED_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, clusterAtThresholds, clusterDataset, type ClusterOutcome, type ClusterParams } from '../jobs/clusterDataset';
 import { defineCommand } from './command';
 import { clusterKindOf, resolveSequenceClusterParams, resolveVectorClusterParams, type ClusterParamsGiven, type ClusterParamsNaming } from '../jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS, clusterVectorDataset, type VectorClusterOutcome, type VectorClusterParams } from '../jobs/vectorClusterDataset';
@@ -25,21 +25,22 @@ export const CLUSTER_OPTIONS = {
   kmer: { type: 'number', valueName: 'K', description: 'k-mer length for DNA (default 15), shingle length for text (default 5)' },
   hashes: { type: 'number', valueName: 'H', description: 'MinHash signature length, 64–256 (default 128)' },
   'mutual-k': { type: 'number', valueName: 'M', description: `Keep a link only between mutual M-nearest neighbours (sequences and text: or at ≥ ${DEFAULT_STRONG_SIMILARITY} identity; numeric data: of the eps-graph, used above 3 dimensions or with a metric other than Euclidean) (default ${DEFAULT_MUTUAL_NEIGHBOURS}; 0 = plain DBSCAN on every link)` },
+  'shared-neighbours': { type: 'number', valueName: 'J', description: `Sequences and text: also keep a link whose two records share at least this fraction of their neighbours (so a group larger than M is not cut; default ${DEFAULT_SHARED_NEIGHBOURS}; 0 = the mutual rule alone)` },
   'max-candidates': { type: 'number', valueName: 'R', description: `Align each record with at most R of its best LSH candidates by MinHash estimate (default ${DEFAULT_CANDIDATES_PER_RECORD}; 0 = all)` },
   exact: { type: 'boolean', description: "The study's exact path: full distance matrix + DBSCAN (small inputs only)" },
   mode: { type: 'string', valueName: 'dbscan|greedy|leiden', description: "Sequences and text: 'dbscan' (default, the study's), 'greedy' centroids as vsearch --cluster_fast (every member within --threshold of its centroid), or 'leiden' communities of the verified graph. Numeric data: 'leiden' (default: communities of the 15-nearest-neighbour graph, no radius) or 'dbscan' (the study's: --eps, --mutual-k)" },
 } as const;
 
 /** Command-line flags the cluster parameters come from (eval takes them too). */
-type ClusterFlags = { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number; mode?: string };
+type ClusterFlags = { threshold?: number; eps?: number; 'min-pts'?: number; 'mutual-k'?: number; 'shared-neighbours'?: number; 'max-candidates'?: number; exact?: boolean; kmer?: number; hashes?: number; mode?: string };
 
-const FLAG_OF = { threshold: '--threshold', eps: '--eps', minPts: '--min-pts', mutualNeighbours: '--mutual-k', candidatesPerRecord: '--max-candidates', exact: '--exact', method: '--mode' } as const;
+const FLAG_OF = { threshold: '--threshold', eps: '--eps', minPts: '--min-pts', mutualNeighbours: '--mutual-k', sharedNeighbours: '--shared-neighbours', candidatesPerRecord: '--max-candidates', exact: '--exact', method: '--mode' } as const;
 
 /** Errors name the flags, and are usage errors (exit 2). */
 const CLI_NAMING: ClusterParamsNaming = { name: (key) => FLAG_OF[key], error: (message) => new UsageError(message) };
 
 function given(options: ClusterFlags): ClusterParamsGiven {
-  return { threshold: options.threshold, eps: options.eps, minPts: options['min-pts'], mutualNeighbours: options['mutual-k'], candidatesPerRecord: options['max-candidates'], exact: options.exact };
+  return { threshold: options.threshold, eps: options.eps, minPts: options['min-pts'], mutualNeighbours: options['mutual-k'], sharedNeighbours: options['shared-neighbours'], candidatesPerRecord: options['max-candidates'], exact: options.exact };
 }
 
 export function clusterParams(options: ClusterFlags): ClusterParams {
@@ -47,12 +48,12 @@ export function clusterParams(options: ClusterFlags): ClusterParams {
   const mode = options.mode ?? 'dbscan';
   if (mode !== 'dbscan' && mode !== 'greedy' && mode !== 'leiden') throw new UsageError(`--mode is dbscan, greedy or leiden, got '${mode}'`);
   if (mode === 'leiden') {
-    if (options['mutual-k'] !== undefined || options.exact !== undefined) throw new UsageError('--mutual-k and --exact apply to --mode dbscan; --mode leiden clusters every verified link');
+    if (options['mutual-k'] !== undefined || options['shared-neighbours'] !== undefined || options.exact !== undefined) throw new UsageError('--mutual-k, --shared-neighbours and --exact apply to --mode dbscan; --mode leiden clusters every verified link');
     const { mutualNeighbours: _m, ...rest } = resolveSequenceClusterParams(given(options), { naming: CLI_NAMING });
     return { ...rest, mode };
   }
   if (mode === 'greedy') {
-    for (const k of ['min-pts', 'mutual-k', 'exact'] as const) {
+    for (const k of ['min-pts', 'mutual-k', 'shared-neighbours', 'exact'] as const) {
       if (options[k] !== undefined) throw new UsageError(`--${k} applies to --mode dbscan; --mode greedy takes --threshold (and --kmer, --hashes, --max-candidates)`);
     }
     return { ...resolveSequenceClusterParams(given(options), { naming: CLI_NAMING }), mode };
@@ -75,7 +76,7 @@ export function checkIndexOptions(options: { kmer?: number; hashes?: number }): 
 
 /** DBSCAN parameters of a numeric dataset (no identity: a radius in the metric's units). */
 export function vectorClusterParams(options: ClusterFlags): VectorClusterParams {
-  for (const k of ['threshold', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
+  for (const k of ['threshold', 'shared-neighbours', 'max-candidates', 'exact', 'kmer', 'hashes'] as const) {
     if (options[k] !== undefined) throw new UsageError(`--${k} applies to sequences and text; numeric datasets take --mode leiden|dbscan, --min-pts, and with dbscan --eps D (a radius in the metric's units) and --mutual-k`);
   }
   return resolveVectorClusterParams({ ...given(options), method: options.mode }, { naming: CLI_NAMING });
@@ -204,6 +205,7 @@ async function clusterMultiThreshold(file: string, options: ClusterFlags & Param
   if (options.mode === 'greedy' || options.mode === 'leiden') throw new UsageError(`--thresholds: ${options.mode} clusters at different thresholds do not nest (a record may join another ${options.mode === 'greedy' ? 'centroid' : 'community'}); --thresholds uses --mode dbscan`);
   if (options.exact) throw new UsageError('--thresholds runs on the LSH candidates; --exact takes a single --threshold');
   if (options['mutual-k'] !== undefined && options['mutual-k'] !== 0) throw new UsageError('--thresholds: clusters nest only on every verified link; --mutual-k must be 0 (the default here)');
+  if (options['shared-neighbours'] !== undefined) throw new UsageError('--thresholds: clusters nest only on every verified link; --shared-neighbours refines the mutual-neighbour links, which --thresholds does not use');
   if (options['min-pts'] !== undefined && options['min-pts'] > 2) throw new UsageError(`--thresholds: clusters nest only for --min-pts ≤ 2 (connected components), got ${options['min-pts']}`);
   const params = resolveSequenceClusterParams({ ...given(options), mutualNeighbours: 0, threshold: Math.min(...thresholds) }, { naming: CLI_NAMING });
   const outcome = await withPool((pool) =>

@@ -45,6 +45,12 @@ export const DEFAULT_MIN_PTS = 2;
 /** Default refinement: mutual 8-nearest neighbours, links at ≥ 98 % always kept (measured, see mutualNeighbours.ts). */
 export const DEFAULT_MUTUAL_NEIGHBOURS = 8;
 export const DEFAULT_STRONG_SIMILARITY = 0.98;
+/**
+ * Default shared-neighbour rule of the refinement: links whose ends share ≥ 70 % of their closed
+ * neighbourhoods are kept too, so a group is not cut by the fixed m (chosen on the tune half of the
+ * held-out bench only; see mutualNeighbours.ts and the README).
+ */
+export const DEFAULT_SHARED_NEIGHBOURS = 0.7;
 /** Default per-record candidate budget: 4 × the mutual neighbours, measured on 16S (see the bench). */
 export const DEFAULT_CANDIDATES_PER_RECORD = 32;
 

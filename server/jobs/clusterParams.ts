@@ -7,7 +7,7 @@
  */
 import { DEFAULT_VECTOR_CLUSTER_METHOD, VECTOR_CLUSTER_METHODS, type VectorClusterMethod } from '../engine/cluster/vectorClustering';
 import { vectorFormatOf } from '../engine/data/vectorDataset';
-import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, type ClusterParams } from './clusterDataset';
+import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_SHARED_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD, type ClusterParams } from './clusterDataset';
 import { DEFAULT_VECTOR_MIN_PTS, type VectorClusterParams } from './vectorClusterDataset';
 
 export type ClusterKind = 'sequence' | 'vector';
@@ -26,6 +26,8 @@ export interface ClusterParamsGiven {
   minPts?: unknown;
   /** k of the mutual-nearest-neighbour refinement; 0 = plain DBSCAN on every link. */
   mutualNeighbours?: unknown;
+  /** Sequences and text: the refinement's shared-neighbour fraction in [0, 1]; 0 = the mutual rule alone. */
+  sharedNeighbours?: unknown;
   /** Sequences and text: per-record candidate budget; 0 = all candidates. */
   candidatesPerRecord?: unknown;
   /** Sequences and text: the study's exact matrix path. */
@@ -64,15 +66,18 @@ export function resolveSequenceClusterParams(given: ClusterParamsGiven, { defaul
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw naming.error(`${naming.name('threshold')} is an identity in (0, 1], got ${show(threshold)}`);
   const minPts = positiveInteger(given.minPts ?? defaults.minPts ?? DEFAULT_MIN_PTS, 'minPts', naming);
   const mutual = nonNegativeInteger(given.mutualNeighbours ?? DEFAULT_MUTUAL_NEIGHBOURS, 'mutualNeighbours', naming);
+  const shared = given.sharedNeighbours ?? DEFAULT_SHARED_NEIGHBOURS;
+  if (typeof shared !== 'number' || !(shared >= 0 && shared <= 1)) throw naming.error(`${naming.name('sharedNeighbours')} is a fraction in [0, 1], got ${show(shared)}`);
   const perRecord = nonNegativeInteger(given.candidatesPerRecord ?? DEFAULT_CANDIDATES_PER_RECORD, 'candidatesPerRecord', naming);
   if (given.exact !== undefined && typeof given.exact !== 'boolean') throw naming.error(`${naming.name('exact')} is true or false, got ${show(given.exact)}`);
   const exact = given.exact === true;
   if (exact && given.mutualNeighbours !== undefined && mutual > 0) throw naming.error(`${naming.name('exact')} is the study's plain DBSCAN on the full matrix; it takes no ${naming.name('mutualNeighbours')}`);
+  if (given.sharedNeighbours !== undefined && shared > 0 && (exact || mutual === 0)) throw naming.error(`${naming.name('sharedNeighbours')} refines the mutual-neighbour links; it does not apply to ${exact ? naming.name('exact') : `${naming.name('mutualNeighbours')} 0`}`);
   return {
     threshold,
     ...(perRecord > 0 ? { candidatesPerRecord: perRecord } : {}),
     minPts,
-    ...(mutual > 0 && !exact ? { mutualNeighbours: { neighbours: mutual, strongSimilarity: DEFAULT_STRONG_SIMILARITY } } : {}),
+    ...(mutual > 0 && !exact ? { mutualNeighbours: { neighbours: mutual, strongSimilarity: DEFAULT_STRONG_SIMILARITY, ...(shared > 0 ? { sharedNeighbours: shared } : {}) } } : {}),
     ...(exact ? { exact: true } : {}),
   };
 }
@@ -83,6 +88,7 @@ export function resolveSequenceClusterParams(given: ClusterParamsGiven, { defaul
  * in the metric's units (absent: read off the k-distance curve). Leiden takes neither.
  */
 export function resolveVectorClusterParams(given: ClusterParamsGiven, { defaults = {}, naming }: ResolveOptions): VectorClusterParams {
+  if (given.sharedNeighbours !== undefined) throw naming.error(`${naming.name('sharedNeighbours')} applies to sequences and text (identity links); numeric data take ${naming.name('mutualNeighbours')}`);
   const minPts = positiveInteger(given.minPts ?? DEFAULT_VECTOR_MIN_PTS, 'minPts', naming);
   const method = given.method ?? (given.eps !== undefined || given.mutualNeighbours !== undefined ? 'dbscan' : (defaults.method ?? DEFAULT_VECTOR_CLUSTER_METHOD));
   if (typeof method !== 'string' || !(VECTOR_CLUSTER_METHODS as readonly string[]).includes(method)) throw naming.error(`${naming.name('method')} is ${VECTOR_CLUSTER_METHODS.join(' or ')}, got ${show(method)}`);

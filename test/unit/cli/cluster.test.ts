@@ -113,6 +113,45 @@ void describe('simlab cluster', () => {
     assert.deepEqual(rows.slice(1).map((row) => row[0]), sampleIds().slice(0, 50));
   });
 
+  void test('--shared-neighbours: the default (0.7) only joins clusters of the mutual rule alone (0), and scores higher on the sample; bad values are exit 2', async () => {
+    const [shared, mutualOnly, scored, scoredMutualOnly] = await Promise.all([
+      simlab('cluster', SAMPLE),
+      simlab('cluster', SAMPLE, '--shared-neighbours', '0'),
+      simlab('eval', SAMPLE, '--label-regex', GENUS),
+      simlab('eval', SAMPLE, '--label-regex', GENUS, '--shared-neighbours', '0'),
+    ]);
+    for (const r of [shared, mutualOnly, scored, scoredMutualOnly]) assert.equal(r.status, 0, r.stderr);
+    const labels = (stdout: string) => new Map(tsvRows(stdout).slice(1).map(([id, c]) => [id, c]));
+    const a = labels(shared.stdout);
+    const b = labels(mutualOnly.stdout);
+    // The shared rule keeps every link the mutual rule keeps, and more: each cluster of the mutual
+    // rule alone lies inside one cluster of the default, and noise there is noise or clustered here.
+    const into = new Map<string, string>();
+    for (const [id, c] of b) {
+      if (c === '-1') continue;
+      assert.notEqual(a.get(id), '-1', `${id} clustered by the mutual rule alone is clustered by default`);
+      const seen = into.get(c);
+      if (seen === undefined) into.set(c, a.get(id) as string);
+      else assert.equal(a.get(id), seen, `cluster ${c} of --shared-neighbours 0 is split by the default`);
+    }
+    const count = (m: Map<string, string>) => new Set([...m.values()].filter((c) => c !== '-1')).size;
+    assert.ok(count(a) < count(b), `the sample's genera are joined: ${count(a)} clusters by default, ${count(b)} without the shared rule`);
+    const ari = (stdout: string) => Number(tsvRows(stdout).find(([k]) => k === 'ari')?.[1]);
+    assert.ok(ari(scored.stdout) > ari(scoredMutualOnly.stdout), `ARI ${ari(scored.stdout)} by default, ${ari(scoredMutualOnly.stdout)} without the shared rule`);
+    const bad = await Promise.all([
+      simlab('cluster', SAMPLE, '--shared-neighbours', '1.5'),
+      simlab('cluster', SAMPLE, '--shared-neighbours', '0.5', '--mutual-k', '0'),
+      simlab('cluster', SAMPLE, '--shared-neighbours', '0.5', '--mode', 'greedy'),
+      simlab('cluster', SAMPLE, '--shared-neighbours', '0.5', '--thresholds', '0.97,0.93'),
+      simlab('cluster', path.resolve(__dirname, '../../fixtures/tables/iris.csv'), '--shared-neighbours', '0.5'),
+    ]);
+    for (const r of bad) {
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--shared-neighbours/);
+    }
+    assert.match(bad[0].stderr, /a fraction in \[0, 1\], got 1\.5/);
+  });
+
   void test('a text dataset clusters too', async () => {
     const file = path.join(dir, 'lines.txt');
     const base = 'the quick brown fox jumps over the lazy dog near the river bank at dawn';
@@ -243,7 +282,7 @@ void describe('simlab eval', () => {
     for (const x of out.clusters) assert.ok(x.size >= 2, 'minPts 2: no cluster of one');
     const bad = await simlab('cluster', SAMPLE, '--mode', 'leiden', '--mutual-k', '4');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--mutual-k and --exact apply to --mode dbscan/);
+    assert.match(bad.stderr, /--mutual-k, --shared-neighbours and --exact apply to --mode dbscan/);
   });
 
   void test('--label-regex: ari, nmi, homogeneity, completeness in [0, 1], ARI > 0.5 on the sample', async () => {

@@ -52,16 +52,27 @@ function csrOf(g: WeightedGraph): { graph: NeighbourGraph; similarity: Float64Ar
   return { graph, similarity };
 }
 
-/** The reference: the kept edges as sorted "a,b" strings (a < b). */
-function referenceKept(g: WeightedGraph, m: number, strong: number): string[] {
+/**
+ * The reference: the kept edges as sorted "a,b" strings (a < b). With `shared` J > 0 an edge is
+ * also kept when the closed neighbourhoods of its ends (each vertex with its neighbours, as sets)
+ * have a Jaccard index ≥ J.
+ */
+function referenceKept(g: WeightedGraph, m: number, strong: number, shared = 0): string[] {
   const nbrs: { u: number; s: number }[][] = Array.from({ length: g.n }, () => []);
   for (const e of g.edges) {
     nbrs[e.a].push({ u: e.b, s: e.s });
     nbrs[e.b].push({ u: e.a, s: e.s });
   }
   const takes = (v: number, s: number) => nbrs[v].filter((x) => x.s > s).length < m;
+  const closed = (v: number) => new Set([v, ...nbrs[v].map((x) => x.u)]);
+  const jaccard = (a: number, b: number) => {
+    const A = closed(a);
+    const B = closed(b);
+    const common = [...A].filter((x) => B.has(x)).length;
+    return common / (A.size + B.size - common);
+  };
   return g.edges
-    .filter((e) => e.s >= strong || (takes(e.a, e.s) && takes(e.b, e.s)))
+    .filter((e) => e.s >= strong || (takes(e.a, e.s) && takes(e.b, e.s)) || (shared > 0 && jaccard(e.a, e.b) >= shared))
     .map((e) => `${e.a},${e.b}`)
     .sort();
 }
@@ -138,6 +149,42 @@ void describe('mutualNeighbourEdges', () => {
     assert.ok(keptOf(mutualNeighbourEdges(graph, { neighbours: 5 }, similarity)).includes('4,5'));
   });
 
+  void test('sharedNeighbours J also keeps the edges whose ends share ≥ J of their closed neighbourhoods (reference), and only adds edges', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.integer({ min: 1, max: 6 }), fc.constantFrom(Infinity, 0.94), fc.constantFrom(0.2, 0.5, 0.7, 1), (g, m, strong, shared) => {
+        const { graph, similarity } = csrOf(g);
+        const base = strong === Infinity ? { neighbours: m } : { neighbours: m, strongSimilarity: strong };
+        const got = keptOf(mutualNeighbourEdges(graph, { ...base, sharedNeighbours: shared }, similarity));
+        assert.deepEqual(got, referenceKept(g, m, strong, shared));
+        const without = keptOf(mutualNeighbourEdges(graph, base, similarity));
+        assert.ok(without.every((e) => got.includes(e)), 'every edge of the mutual rule stays');
+      }),
+      RUNS,
+    );
+  });
+
+  void test('a genus of two species stays one cluster with the shared rule, which the mutual rule alone cuts; a bridge between two groups is still cut', () => {
+    // Twelve records of one genus, every pair linked (one clique of the ε-graph): two species
+    // {0..5} and {6..11} at 0.97 inside, 0.91 across. Each record's 3 nearest are its species.
+    const genus: { a: number; b: number; s: number }[] = [];
+    for (let a = 0; a < 12; a++) for (let b = a + 1; b < 12; b++) genus.push({ a, b, s: a < 6 === b < 6 ? 0.97 : 0.91 });
+    const g = csrOf({ n: 12, edges: genus });
+    const mutualOnly = mutualNeighbourEdges(g.graph, { neighbours: 3, strongSimilarity: 0.98 }, g.similarity);
+    assert.deepEqual(Array.from(dbscanGraph(buildNeighbourGraph(12, mutualOnly), 2)), [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1], 'mutual 3-NN: cut by species');
+    const withShared = mutualNeighbourEdges(g.graph, { neighbours: 3, strongSimilarity: 0.98, sharedNeighbours: 0.7 }, g.similarity);
+    assert.equal(keptOf(withShared).length, 66, 'every link of the clique: both ends share all 12 records');
+    assert.deepEqual(Array.from(dbscanGraph(buildNeighbourGraph(12, withShared), 2)), new Array<number>(12).fill(0));
+    // Two cliques {0..4}, {5..9} and a bridge 4–5: its ends share 2 of 10 records.
+    const edges: { a: number; b: number; s: number }[] = [];
+    for (const base of [0, 5]) for (let a = base; a < base + 5; a++) for (let b = a + 1; b < base + 5; b++) edges.push({ a, b, s: 0.97 });
+    edges.push({ a: 4, b: 5, s: 0.94 });
+    const two = csrOf({ n: 10, edges });
+    assert.ok(!keptOf(mutualNeighbourEdges(two.graph, { neighbours: 3, sharedNeighbours: 0.7 }, two.similarity)).includes('4,5'), 'the bridge is cut');
+    // The subgraph filter (the sequence path) agrees.
+    const sub = mutualNeighbourSubgraph(g.graph, { neighbours: 3, strongSimilarity: 0.98, sharedNeighbours: 0.7 }, (d) => 1 - d);
+    assert.equal(sub.neighbours.length, 2 * 66);
+  });
+
   void test('ties at the m-th similarity are all kept', () => {
     // A star: centre 0 with four leaves at the same similarity; m = 1 keeps all four (all tie for first).
     const g = { n: 5, edges: [1, 2, 3, 4].map((b) => ({ a: 0, b, s: 0.95 })) };
@@ -148,17 +195,18 @@ void describe('mutualNeighbourEdges', () => {
   void test('rejects a non-positive or fractional m', () => {
     const { graph, similarity } = csrOf({ n: 2, edges: [{ a: 0, b: 1, s: 0.95 }] });
     for (const m of [0, -1, 1.5, NaN]) assert.throws(() => mutualNeighbourEdges(graph, { neighbours: m }, similarity), RangeError);
+    for (const j of [-0.1, 1.5, NaN]) assert.throws(() => mutualNeighbourEdges(graph, { neighbours: 1, sharedNeighbours: j }, similarity), /sharedNeighbours must be a fraction/);
   });
 });
 
 void describe('mutualNeighbourSubgraph', () => {
-  void test('is the graph mutualNeighbourGraph rebuilds, on graphs with repeated and reversed edges', () => {
+  void test('is the graph mutualNeighbourGraph rebuilds, on graphs with repeated and reversed edges, with and without the shared rule', () => {
     fc.assert(
       fc.property(weightedGraph, fc.integer({ min: 1, max: 8 }), fc.constantFrom(Infinity, 0.92, 0.94, 0.97), fc.nat(), (g, m, strong, seed) => {
         // Each edge once or twice, in either orientation, the copy at a larger distance (dropped by the build).
         const list = g.edges.flatMap((e, k) => ((seed >> k % 30) & 1 ? [[e.a, e.b, 1 - e.s], [e.b, e.a, 1 - e.s + 0.01]] : [[e.b, e.a, 1 - e.s]]));
         const graph = buildNeighbourGraph(g.n, { i: Uint32Array.from(list, (x) => x[0]!), j: Uint32Array.from(list, (x) => x[1]!), distance: Float32Array.from(list, (x) => x[2]!) });
-        const options = strong === Infinity ? { neighbours: m } : { neighbours: m, strongSimilarity: strong };
+        const options = { ...(strong === Infinity ? { neighbours: m } : { neighbours: m, strongSimilarity: strong }), ...(seed % 3 === 0 ? {} : { sharedNeighbours: seed % 3 === 1 ? 0.5 : 0.7 }) };
         const rebuilt = mutualNeighbourGraph(graph, options, (d) => 1 - d);
         const filtered = mutualNeighbourSubgraph(graph, options, (d) => 1 - d);
         assert.deepEqual([...filtered.offsets], [...rebuilt.offsets]);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD } from '../../../server/jobs/clusterDataset';
+import { DEFAULT_CANDIDATES_PER_RECORD, DEFAULT_MIN_PTS, DEFAULT_MUTUAL_NEIGHBOURS, DEFAULT_SHARED_NEIGHBOURS, DEFAULT_STRONG_SIMILARITY, DEFAULT_THRESHOLD } from '../../../server/jobs/clusterDataset';
 import { clusterKindOf, resolveClusterParams, resolveVectorClusterParams, type ClusterParamsNaming } from '../../../server/jobs/clusterParams';
 import { DEFAULT_VECTOR_MIN_PTS } from '../../../server/jobs/vectorClusterDataset';
 
@@ -33,7 +33,7 @@ void describe('resolveClusterParams', () => {
         threshold: DEFAULT_THRESHOLD,
         minPts: DEFAULT_MIN_PTS,
         candidatesPerRecord: DEFAULT_CANDIDATES_PER_RECORD,
-        mutualNeighbours: { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY },
+        mutualNeighbours: { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY, sharedNeighbours: DEFAULT_SHARED_NEIGHBOURS },
       },
     });
     assert.deepEqual(resolveClusterParams('vector', {}, { naming: AS_GIVEN }), { kind: 'vector', params: { minPts: DEFAULT_VECTOR_MIN_PTS, method: 'leiden' } });
@@ -68,6 +68,8 @@ void describe('resolveClusterParams', () => {
     assert.ok('exact' in exact && exact.exact === true);
     assert.ok(!('mutualNeighbours' in exact));
     assert.ok(!('mutualNeighbours' in resolveClusterParams('vector', { mutualNeighbours: 0 }, { naming: AS_GIVEN }).params));
+    const mutualOnly = resolveClusterParams('sequence', { sharedNeighbours: 0 }, { naming: AS_GIVEN }).params;
+    assert.deepEqual('mutualNeighbours' in mutualOnly && mutualOnly.mutualNeighbours, { neighbours: DEFAULT_MUTUAL_NEIGHBOURS, strongSimilarity: DEFAULT_STRONG_SIMILARITY });
   });
 
   void test('bad values are refused, named the caller\'s way', () => {
@@ -78,6 +80,10 @@ void describe('resolveClusterParams', () => {
     refused('sequence', { minPts: 0 }, AS_FLAGS, /^--minPts needs a positive integer, got 0$/u);
     refused('sequence', { mutualNeighbours: -1 }, AS_FLAGS, /^--mutualNeighbours needs a non-negative integer, got -1$/u);
     refused('sequence', { exact: true, mutualNeighbours: 4 }, AS_FLAGS, /^--exact is the study's plain DBSCAN on the full matrix; it takes no --mutualNeighbours$/u);
+    refused('sequence', { sharedNeighbours: 1.5 }, AS_FLAGS, /^--sharedNeighbours is a fraction in \[0, 1\], got 1\.5$/u);
+    refused('sequence', { sharedNeighbours: 0.5, mutualNeighbours: 0 }, AS_GIVEN, /^sharedNeighbours refines the mutual-neighbour links; it does not apply to mutualNeighbours 0$/u);
+    refused('sequence', { sharedNeighbours: 0.5, exact: true }, AS_GIVEN, /it does not apply to exact$/u);
+    refused('vector', { sharedNeighbours: 0.5 }, AS_GIVEN, /^sharedNeighbours applies to sequences and text/u);
     refused('vector', { eps: 0 }, AS_GIVEN, /^eps needs a positive number, got 0$/u);
     refused('vector', { eps: Number.POSITIVE_INFINITY }, AS_GIVEN, /^eps needs a positive number, got Infinity$/u);
     refused('vector', { minPts: 2.5 }, AS_GIVEN, /^minPts needs a positive integer, got 2\.5$/u);
