@@ -32,6 +32,8 @@ export interface Run {
   /** User + system CPU seconds. */
   cpuSeconds: number;
   peakMB: number;
+  /** What the command wrote to stderr (our summary line). */
+  stderr?: string;
 }
 
 /** Runs a command under /usr/bin/time; throws with its stderr when it fails. */
@@ -42,8 +44,8 @@ export function timed(cmd: string, args: string[]): Run {
     : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const m = /SIMLAB_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  if (!m) return { seconds: NaN, cpuSeconds: NaN, peakMB: NaN };
-  return { seconds: Number(m[1]), cpuSeconds: Number(m[3]) + Number(m[4]), peakMB: Number(m[2]) / 1024 };
+  if (!m) return { seconds: NaN, cpuSeconds: NaN, peakMB: NaN, stderr: r.stderr };
+  return { seconds: Number(m[1]), cpuSeconds: Number(m[3]) + Number(m[4]), peakMB: Number(m[2]) / 1024, stderr: r.stderr };
 }
 
 export function has(tool: string): boolean {
@@ -255,8 +257,11 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
     const clusters = new Set(readOurTsv(out).values()).size;
     rmSync(out, { force: true });
     const us = (ours.seconds / n) * 1e6;
+    // Verified links (pairs at ≥ 0.97) per record, from the summary line: the copies make every
+    // record's true neighbours grow with n, and the work of select and verify with them.
+    const linked = Number(/(\d+) linked/u.exec(ours.stderr ?? '')?.[1] ?? Number.NaN);
     perRecord.push({ n, us, mb: ours.peakMB });
-    const note = `ours ${ours.seconds.toFixed(1)} s, ${ours.peakMB.toFixed(0)} MB, ${us.toFixed(0)} µs/record, CPU ${ours.cpuSeconds.toFixed(1)} s; ${clusters} clusters incl. noise label`;
+    const note = `ours ${ours.seconds.toFixed(1)} s, ${ours.peakMB.toFixed(0)} MB, ${us.toFixed(0)} µs/record, ${(linked / n).toFixed(1)} links/record, CPU ${ours.cpuSeconds.toFixed(1)} s; ${clusters} clusters incl. noise label`;
     if (hasVsearch) {
       ctx.log(`${bench}: vsearch …`);
       const vs = timed('vsearch', ['--cluster_fast', file, '--id', '0.97', '--threads', '2', '--uc', path.join(tmp, 'scaled.uc'), '--quiet']);

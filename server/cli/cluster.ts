@@ -170,7 +170,7 @@ type Format = (typeof FORMATS)[number];
 
 export function describeOutcome(outcome: ClusterOutcome, threshold: number, mode: ClusterParams['mode'] = 'dbscan'): string {
   const { summary, stats } = outcome;
-  const how = stats.path === 'lsh' ? `MinHash k=${outcome.index.params.k} · LSH ${stats.bands}×${stats.rows} · ${stats.candidates} candidates, ${stats.aligned} aligned` : `exact matrix of ${stats.candidates} pairs`;
+  const how = stats.path === 'lsh' ? `MinHash k=${outcome.index.params.k} · LSH ${stats.bands}×${stats.rows} · ${stats.candidates} candidates, ${stats.aligned} aligned, ${stats.edges} linked` : `exact matrix of ${stats.candidates} pairs, ${stats.edges} linked`;
   const time = Object.entries(stats.seconds)
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(', ');
