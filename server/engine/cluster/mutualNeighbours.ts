@@ -58,8 +58,12 @@ function sharesNeighbours(graph: NeighbourGraph, a: number, b: number, fraction:
   let y = offsets[b];
   const yEnd = offsets[b + 1];
   const union0 = xEnd - x + 1 + (yEnd - y + 1);
+  // `enough(c)` grows with c: once the entries left cannot lift `common` to enough, the answer is
+  // no (most pairs the mutual rule drops are bridges, decided a few entries in).
+  const enough = (c: number): boolean => c >= fraction * (union0 - c);
   let common = 2;
   while (x < xEnd && y < yEnd) {
+    if (!enough(common + Math.min(xEnd - x, yEnd - y))) return false;
     const u = neighbours[x];
     const v = neighbours[y];
     if (u === v) {
@@ -69,7 +73,7 @@ function sharesNeighbours(graph: NeighbourGraph, a: number, b: number, fraction:
     } else if (u < v) x++;
     else y++;
   }
-  return common >= fraction * (union0 - common);
+  return enough(common);
 }
 
 /**
