@@ -77,21 +77,21 @@ function sharesNeighbours(graph: NeighbourGraph, a: number, b: number, fraction:
 }
 
 /**
- * The edges of `graph` (each once, a < b) kept by the mutual-neighbour rule. `similarity` holds
- * one value per CSR entry (aligned with graph.neighbours); higher is more similar.
+ * The rule of the file comment as a test of CSR entry e of row a, for `graph` with one similarity
+ * per entry (`similarity(e)`, higher is more similar); both filters below use it.
  */
-export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: ArrayLike<number>): EdgeList {
+function keepRule(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: (e: number) => number): (a: number, e: number) => boolean {
   checkOptions(options);
   const m = options.neighbours;
   const strong = options.strongSimilarity ?? Infinity;
   const shared = options.sharedNeighbours ?? 0;
-  const { offsets, neighbours } = graph;
+  const { n, offsets, neighbours } = graph;
   // cutoff[v]: the similarity of v's m-th most similar neighbour (−∞ when it has fewer than m).
   // Typed arrays throughout: on BioMarKs50k's 0.9 M edges the boxed number[] rows and pushes
   // were a third of the (single-threaded) graph stage.
-  const cutoff = new Float64Array(graph.n);
+  const cutoff = new Float64Array(n);
   let row = new Float64Array(64);
-  for (let v = 0; v < graph.n; v++) {
+  for (let v = 0; v < n; v++) {
     const from = offsets[v];
     const deg = offsets[v + 1] - from;
     if (deg < m) {
@@ -99,14 +99,36 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
       continue;
     }
     if (row.length < deg) row = new Float64Array(deg * 2);
-    for (let e = 0; e < deg; e++) row[e] = similarity[from + e];
+    for (let e = 0; e < deg; e++) row[e] = similarity(from + e);
     const sorted = row.subarray(0, deg).sort(); // ascending: the m-th largest is at deg − m
     cutoff[v] = sorted[deg - m];
   }
-  const kept = (a: number, e: number): boolean => {
-    const s = similarity[e];
-    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]) || (shared > 0 && sharesNeighbours(graph, a, neighbours[e], shared));
+  const mutual = (a: number, e: number): boolean => {
+    const s = similarity(e);
+    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]);
   };
+  if (!(shared > 0)) return mutual;
+  // The callers walk the rows twice (count, then fill) and each edge sits in two rows: the shared
+  // test is made once per edge (a < b) that the mutual rule drops, its answer kept for both entries.
+  const sharedKept = new Uint8Array(neighbours.length);
+  for (let a = 0; a < n; a++) {
+    for (let e = offsets[a]; e < offsets[a + 1]; e++) {
+      const b = neighbours[e];
+      if (b < a || mutual(a, e) || !sharesNeighbours(graph, a, b, shared)) continue;
+      sharedKept[e] = 1;
+      sharedKept[entryOf(graph, b, a)] = 1;
+    }
+  }
+  return (a, e) => sharedKept[e] === 1 || mutual(a, e);
+}
+
+/**
+ * The edges of `graph` (each once, a < b) kept by the mutual-neighbour rule. `similarity` holds
+ * one value per CSR entry (aligned with graph.neighbours); higher is more similar.
+ */
+export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: ArrayLike<number>): EdgeList {
+  const kept = keepRule(graph, options, (e) => similarity[e]);
+  const { offsets, neighbours } = graph;
   let count = 0;
   for (let a = 0; a < graph.n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (neighbours[e] > a && kept(a, e)) count++;
   const keepI = new Uint32Array(count);
@@ -148,44 +170,8 @@ export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeigh
 export function mutualNeighbourSubgraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
   const distances = graph.distances;
   if (!distances) throw new RangeError('mutualNeighbourSubgraph needs a graph built with edge distances');
-  checkOptions(options);
-  const m = options.neighbours;
-  const strong = options.strongSimilarity ?? Infinity;
-  const shared = options.sharedNeighbours ?? 0;
+  const kept = keepRule(graph, options, (e) => Math.fround(similarityOf(distances[e])));
   const { n, offsets, neighbours } = graph;
-  const similarity = (e: number): number => Math.fround(similarityOf(distances[e]));
-  const cutoff = new Float64Array(n);
-  let row = new Float64Array(64);
-  for (let v = 0; v < n; v++) {
-    const from = offsets[v];
-    const deg = offsets[v + 1] - from;
-    if (deg < m) {
-      cutoff[v] = -Infinity;
-      continue;
-    }
-    if (row.length < deg) row = new Float64Array(deg * 2);
-    for (let e = 0; e < deg; e++) row[e] = similarity(from + e);
-    const sorted = row.subarray(0, deg).sort();
-    cutoff[v] = sorted[deg - m];
-  }
-  const mutual = (a: number, e: number): boolean => {
-    const s = similarity(e);
-    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]);
-  };
-  // Each row is walked twice (count, then fill) and each edge sits in two rows: the shared test is
-  // made once per edge (a < b) that the mutual rule drops, its answer kept for both entries.
-  const sharedKept = shared > 0 ? new Uint8Array(neighbours.length) : null;
-  if (sharedKept) {
-    for (let a = 0; a < n; a++) {
-      for (let e = offsets[a]; e < offsets[a + 1]; e++) {
-        const b = neighbours[e];
-        if (b < a || mutual(a, e) || !sharesNeighbours(graph, a, b, shared)) continue;
-        sharedKept[e] = 1;
-        sharedKept[entryOf(graph, b, a)] = 1;
-      }
-    }
-  }
-  const kept = (a: number, e: number): boolean => mutual(a, e) || (sharedKept !== null && sharedKept[e] === 1);
   const keptOffsets = new Int32Array(n + 1);
   for (let a = 0; a < n; a++) {
     let count = 0;
