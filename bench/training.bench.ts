@@ -165,9 +165,11 @@ const PARALLEL_POOL = 4;
  * Steps before the timed ones. Each worker is a fresh V8 isolate that compiles tfjs's JavaScript
  * anew: with 3 warm-up steps, V8's compiler threads still took 6-7 ms of CPU a step per isolate
  * over the next 20 (on the same cores as the ranks), 1-1.5 ms after 60; a training run pays that
- * once, not every step. (PyTorch's anchor warms up too.)
+ * once, not every step. With 30 warm-up steps the process's other threads still took 5.6 ms a
+ * step at 2 workers (2.9 at 1), stolen from the ranks' cores; with 90, 1.6-1.8 (1.3): the steady
+ * state a run of thousands of steps sees. (PyTorch's anchor warms up too.)
  */
-const PARALLEL_WARMUP = 30;
+const PARALLEL_WARMUP = 90;
 
 /** The reference net trained data-parallel on `workers` threads: rank 0's figures. */
 export async function parallelRate(workers: number, steps: number): Promise<RankOutput> {
