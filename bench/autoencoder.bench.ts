@@ -76,23 +76,21 @@ interface Contender {
   config: AutoencoderTrainingConfig;
 }
 
-interface Outcome {
-  epochs: number;
-  trainSeconds: number;
+/** A map of some rows (pixels or latent codes) and its two clusterings. */
+interface MapOutcome {
   mapSeconds: number;
   gmm: { nmi: number; ari: number };
   dbscan: { nmi: number; ari: number; clusters: number; noise: number; eps: number };
 }
 
+interface Outcome extends MapOutcome {
+  epochs: number;
+  trainSeconds: number;
+}
+
 function epochsFor(name: string, fallback: number): number {
   const m = new RegExp(`(?:^|,)${name}:(\\d+)`).exec(process.env.SIMLAB_BENCH_AE_EPOCHS ?? '');
   return m ? Number(m[1]) : fallback;
-}
-
-interface MapOutcome {
-  mapSeconds: number;
-  gmm: Outcome['gmm'];
-  dbscan: Outcome['dbscan'];
 }
 
 /** Maps n rows of `dim` values as N2D does (UMAP to as many dimensions as clusters) and clusters the map both ways. */
