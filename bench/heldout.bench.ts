@@ -68,7 +68,11 @@ export function heldOutSets(records: readonly Fasta[]): Map<string, Fasta[]> {
 /** Genera with ≥ 20 records of `half`, at most 40 records of each (shuffled by `seed`), in file order. */
 function subsample(half: readonly Fasta[], seed: number): Fasta[] {
   const byGenus = new Map<string, Fasta[]>();
-  for (const r of half) byGenus.set(r.genus, [...(byGenus.get(r.genus) ?? []), r]);
+  for (const r of half) {
+    const members = byGenus.get(r.genus);
+    if (members) members.push(r);
+    else byGenus.set(r.genus, [r]);
+  }
   const picked = new Set<Fasta>();
   for (const [, members] of [...byGenus].sort(([a], [b]) => (a < b ? -1 : 1))) if (members.length >= 20) for (const r of shuffled(members, seed).slice(0, 40)) picked.add(r);
   return half.filter((r) => picked.has(r));
