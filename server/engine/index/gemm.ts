@@ -25,11 +25,14 @@ export function loadedTfjs(): typeof Tfjs {
   return tf;
 }
 
-/** An operand uploaded once and reused across products: rows × dim (left) or dim × rows (right, transposed). */
+/** An operand prepared once and reused across products (rows × dim); each Gemm keeps its own form of it. */
 export interface GemmOperand {
   readonly rows: number;
   readonly dim: number;
-  /** The tensor (left: rows × dim; right: dim × rows). */
+}
+
+/** tfjs's operand: the tensor (left: rows × dim; right: dim × rows, transposed). */
+interface TensorOperand extends GemmOperand {
   readonly tensor: Tfjs.Tensor2D;
 }
 
@@ -38,22 +41,29 @@ export interface Gemm {
   readonly backend: string;
   /** Unit roundoff of the products' arithmetic (float32: 2⁻²⁴). */
   readonly unitRoundoff: number;
+  /**
+   * True when every product is the exact dot product (./intGemm.ts: integer operands, int32 sums).
+   * Its error bound is then 0, and with integer operands the keys built from it are exact too.
+   */
+  readonly exact?: boolean;
   /** Rows [r0, r1) of a row-major (· × dim) matrix, as the left operand. */
   left(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
   /** Rows [r0, r1) of a row-major (· × dim) matrix, transposed once, as the right operand. */
   right(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
   /**
-   * a·bᵀ as a row-major (a.rows × b.rows) Float32Array, valid until the next call of any method
-   * of this Gemm: on wasm it is a view of the backend's memory (the next product frees it, and
-   * an allocation may move that memory), elsewhere a copy. Read it, then go on.
+   * a·bᵀ as a row-major (a.rows × b.rows) array (float32, or int32 for an exact Gemm), valid until
+   * the next call of any method of this Gemm: on wasm it is a view of the backend's memory (the
+   * next product frees it, and an allocation may move that memory), elsewhere a copy. Read it,
+   * then go on.
    */
-  multiply(a: GemmOperand, b: GemmOperand): Float32Array;
+  multiply(a: GemmOperand, b: GemmOperand): Float32Array | Int32Array;
   /** Frees operands (and the last product). */
   dispose(...operands: GemmOperand[]): void;
 }
 
-/** γ(dim) for the products of a Gemm: |fl(a·b) − a·b| ≤ gamma·Σ|aᵢbᵢ| + dim·2⁻¹²⁶. */
-export function productErrorBound(gemm: Pick<Gemm, 'unitRoundoff'>, dim: number): { gamma: number; underflow: number } {
+/** γ(dim) for the products of a Gemm: |fl(a·b) − a·b| ≤ gamma·Σ|aᵢbᵢ| + dim·2⁻¹²⁶ (0 for an exact Gemm). */
+export function productErrorBound(gemm: Pick<Gemm, 'unitRoundoff' | 'exact'>, dim: number): { gamma: number; underflow: number } {
+  if (gemm.exact) return { gamma: 0, underflow: 0 };
   const mu = dim * gemm.unitRoundoff;
   return { gamma: mu < 0.5 ? mu / (1 - mu) : Infinity, underflow: dim * 2 ** -126 };
 }
@@ -98,13 +108,13 @@ function makeGemm(tf: typeof Tfjs, backend: string): Gemm {
   return {
     backend,
     unitRoundoff: 2 ** -24,
-    left: (m, r0, r1, dim) => ({ rows: r1 - r0, dim, tensor: tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32') }),
+    left: (m, r0, r1, dim): TensorOperand => ({ rows: r1 - r0, dim, tensor: tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32') }),
     // Transposed here, once: the wasm backend multiplies an untransposed right operand several
     // times faster than a transposed one.
-    right: (m, r0, r1, dim) => ({ rows: r1 - r0, dim, tensor: tf.tidy(() => tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32').transpose()) }),
+    right: (m, r0, r1, dim): TensorOperand => ({ rows: r1 - r0, dim, tensor: tf.tidy(() => tf.tensor2d(rowsOf(m, r0, r1, dim), [r1 - r0, dim], 'float32').transpose()) }),
     multiply: (a, b) => {
       release();
-      const out = tf.tidy(() => tf.matMul(a.tensor, b.tensor));
+      const out = tf.tidy(() => tf.matMul((a as TensorOperand).tensor, (b as TensorOperand).tensor));
       const view = inPlace?.(out);
       if (view) {
         last = out;
@@ -118,7 +128,7 @@ function makeGemm(tf: typeof Tfjs, backend: string): Gemm {
     },
     dispose: (...operands) => {
       release();
-      for (const o of operands) o.tensor.dispose();
+      for (const o of operands) (o as TensorOperand).tensor.dispose();
     },
   };
 }

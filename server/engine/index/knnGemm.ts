@@ -1,7 +1,8 @@
-// Exact kNN and range queries with the dot products done by a float32 GEMM (./gemm.ts: the tfjs
-// wasm backend's XNNPACK kernel), for the metrics of the dot-product form: euclidean and
-// sqeuclidean (‖a‖² + ‖b‖² − 2a·b) and cosine (1 − a·b/(‖a‖‖b‖)). Other metrics, and data
-// whose norms could overflow float32 products, go to the JavaScript tiles of ./knnExact.ts.
+// Exact kNN and range queries with the dot products done by a GEMM (./gemm.ts: the tfjs wasm
+// backend's float32 XNNPACK kernel, or ./intGemm.ts's exact integer kernel where every value is a
+// small integer), for the metrics of the dot-product form: euclidean and sqeuclidean
+// (‖a‖² + ‖b‖² − 2a·b) and cosine (1 − a·b/(‖a‖‖b‖)). Other metrics, and data whose norms could
+// overflow float32 products, go to the JavaScript tiles of ./knnExact.ts.
 //
 // Same answers as knnExact / rangeQuery, bit for bit. A tile value t differs from the exact
 // a·b by at most γ(dim)·‖a‖‖b‖ + dim·2⁻¹²⁶ (gemm.ts), and 2‖a‖‖b‖ ≤ ‖a‖² + ‖b‖², so
@@ -20,6 +21,7 @@
 
 import { cosineDistance } from '../measures/vector';
 import { loadGemm, productErrorBound, type Gemm } from './gemm';
+import { intGemm, smallIntegers } from './intGemm';
 import {
   checkMatrix,
   checkMatrixByNorms,
@@ -85,6 +87,12 @@ export interface DotForm {
   /** Cosine's c. */
   cosSlack: number;
   cosUnder: number;
+  /**
+   * True when a pair's lower key is its exact key (an exact Gemm on integer data: products, norms
+   * and keys are exact integers below 2⁵³, the value vector.ts's loop sums): the exact loop need
+   * not run for pairs whose lower key is known (Candidates, rangeQueryGemm).
+   */
+  exactKeys: boolean;
   exact(q: number, j: number): number;
   toDistance(key: number): number;
   toKey(distance: number): number;
@@ -94,6 +102,17 @@ function maxOf(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
   return m;
+}
+
+/**
+ * The GEMM for these operands: the exact integer kernel (./intGemm.ts, about 1.4× on pixels) in
+ * place of the wasm backend's float32 one when every value is a small integer (pixels, counts,
+ * one-hot codes), else `gemm`. Native TensorFlow (tfjs-node) keeps its own. The scan stops at
+ * the first value that is not one: on float features, at once.
+ */
+export function gemmFor(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number): Gemm {
+  if (gemm.backend !== 'wasm' || !smallIntegers(D, n, dim) || (Q !== D && !smallIntegers(Q, nq, dim))) return gemm;
+  return intGemm() ?? gemm;
 }
 
 /** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
@@ -121,14 +140,30 @@ export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array
       zero,
       cosSlack: c,
       cosUnder: 2 * underflow,
+      exactKeys: false,
       exact: (q, j) => cosineDistance(row(Q, q), row(D, j)),
       toDistance: (key) => key,
       toKey: (d) => d,
     };
   }
+  const sq = metric === 'sqeuclidean';
+  const toDistance = sq ? (key: number) => key : Math.sqrt;
+  const toKey = sq ? (d: number) => d : (d: number) => d * d;
+  // vector.ts's sqeuclidean loop, on offsets (same order of summation, same value).
+  const exact = (q: number, j: number): number => {
+    const a = q * dim;
+    const b = j * dim;
+    let s = 0;
+    for (let t = 0; t < dim; t++) {
+      const d = Q[a + t] - D[b + t];
+      s += d * d;
+    }
+    return s;
+  };
+  // An exact Gemm multiplies integers only (gemmFor): ‖a‖² + ‖b‖² − 2t is then the exact key.
+  if (gemm.exact) return { lowerQ: qn, lowerD: dn, upperQ: qn, upperD: dn, cosine: false, zero: null, cosSlack: 0, cosUnder: 0, exactKeys: true, exact, toDistance, toKey };
   // fast key ‖a‖² + ‖b‖² − 2t, ± c·(‖a‖² + ‖b‖²) + 4·underflow.
   const c = 2 * (gamma + (2 * dim + 4) * U64);
-  const sq = metric === 'sqeuclidean';
   return {
     lowerQ: qn.map((s) => (1 - c) * s - 4 * underflow),
     lowerD: dn.map((s) => (1 - c) * s),
@@ -138,19 +173,10 @@ export function dotForm(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array
     zero: null,
     cosSlack: 0,
     cosUnder: 0,
-    // vector.ts's sqeuclidean loop, on offsets (same order of summation, same value).
-    exact: (q, j) => {
-      const a = q * dim;
-      const b = j * dim;
-      let s = 0;
-      for (let t = 0; t < dim; t++) {
-        const d = Q[a + t] - D[b + t];
-        s += d * d;
-      }
-      return s;
-    },
-    toDistance: sq ? (key) => key : Math.sqrt,
-    toKey: sq ? (d) => d : (d) => d * d,
+    exactKeys: false,
+    exact,
+    toDistance,
+    toKey,
   };
 }
 
@@ -225,13 +251,14 @@ function searchKnnBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number,
   k = Math.max(0, Math.min(k, self ? n - 1 : n));
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
+  gemm = gemmFor(gemm, Qm, nq, D, n, dim);
   const form = dotForm(gemm, Qm, nq, D, n, dim, options, dataNorms);
   if (!form) return null;
   if (k <= 0 || nq === 0) return { nq, k, sel: null, form };
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
   const own = new Int32Array(nq);
   for (let q = 0; q < nq; q++) own[q] = self ? ownRow(pl, q) : -1;
-  const sel = new Candidates(nq, k);
+  const sel = new Candidates(nq, k, form.exactKeys);
   const blocks = Math.ceil(n / DB);
 
   const left = [];
@@ -329,10 +356,11 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
   const keys = new Float64Array(n * Math.max(k, 0)).fill(Infinity);
   if (k <= 0) return { n, k: Math.max(k, 0), count, indices, keys };
   const D = data.subarray(0, n * dim);
+  gemm = gemmFor(gemm, D, n, D, n, dim);
   const form = dotForm(gemm, D, n, D, n, dim, options, dataNorms);
   if (!form) return null;
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
-  const sel = new Candidates(n, k);
+  const sel = new Candidates(n, k, form.exactKeys);
   const bound = sel.bound;
   const total = (nb * (nb + 1)) / 2;
   let done = 0;
@@ -431,9 +459,11 @@ export class Candidates {
   private readonly lows: Float64Array[];
   private readonly count: Int32Array;
 
+  /** `exactLows`: every lower key added is the pair's exact key (DotForm.exactKeys), so no exact loop runs. */
   constructor(
     nq: number,
     private readonly k: number,
+    private readonly exactLows = false,
   ) {
     this.bound = new Float64Array(nq).fill(Infinity);
     this.upper = new Float64Array(nq * k);
@@ -519,7 +549,7 @@ export class Candidates {
     for (let t = 0; t < this.count[q]; t++) {
       if (!(lows[t] <= bound)) continue;
       const j = js[t];
-      const e = exact(q, j);
+      const e = this.exactLows ? lows[t] : exact(q, j);
       if (best < 0 || e < bestKey || (e === bestKey && j < best)) {
         best = j;
         bestKey = e;
@@ -538,7 +568,7 @@ export class Candidates {
     const lows = this.lows[q];
     const bound = this.bound[q];
     const keep: { j: number; key: number }[] = [];
-    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: exact(q, js[t]) });
+    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: this.exactLows ? lows[t] : exact(q, js[t]) });
     keep.sort((a, b) => a.key - b.key || a.j - b.j);
     const k = this.k;
     const m = Math.min(k, keep.length);
@@ -555,7 +585,7 @@ export class Candidates {
     const lows = this.lows[q];
     const bound = this.bound[q];
     const keep: { j: number; key: number }[] = [];
-    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: exact(q, js[t]) });
+    for (let t = 0; t < this.count[q]; t++) if (lows[t] <= bound) keep.push({ j: js[t], key: this.exactLows ? lows[t] : exact(q, js[t]) });
     keep.sort((a, b) => a.key - b.key || a.j - b.j);
     const k = this.k;
     for (let t = 0; t < k; t++) {
@@ -578,9 +608,10 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   const { Q, nq } = pl;
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
+  gemm = gemmFor(gemm, Qm, nq, D, n, dim);
   const form = dotForm(gemm, Qm, nq, D, n, dim, options);
   if (!form) return rangeQuery(data, n, dim, eps, options);
-  const { lowerQ, lowerD, upperQ, upperD, exact, cosine, zero, cosSlack, cosUnder } = form;
+  const { lowerQ, lowerD, upperQ, upperD, exact, exactKeys, cosine, zero, cosSlack, cosUnder } = form;
   const members = options.distances === false;
   const after = options.onlyAfter === true && pl.selfOffset >= 0 && !pl.selfRows;
   const threshold = form.toKey(eps);
@@ -639,7 +670,8 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
                 if (lower > threshold) continue;
                 // NaN bounds fail both tests and go to the exact loop; products cannot overflow
                 // (dotForm refuses norms that could), so no −∞ upper key accepts a pair wrongly.
-                if (!(members && upper <= threshold)) {
+                if (exactKeys) key = lower;
+                else if (!(members && upper <= threshold)) {
                   key = exact(q, j);
                   if (key > threshold) continue;
                 }
