@@ -7,9 +7,11 @@
 // 10.6 M LSH pairs, each with i, j, an estimate code and a keep flag, copied from the workers into
 // shared memory (about 150 MB at once, 10× that at 500,000 records). Here each record gathers its
 // whole row from its buckets — every partner on either side, which is the row the pair list gave
-// it, in the same ascending order — estimates it, and emits only its choices (≤ R pairs), so the
-// memory is O(n·R) and the work splits by records with nothing shared but read-only inputs.
-// The price: a pair is estimated from both ends (twice), ~10 % more CPU for this stage.
+// it — estimates it, and emits only its choices (≤ R pairs), so the memory is O(n·R) and the
+// work splits by records with nothing shared but read-only inputs.
+// The price: a pair is estimated from both ends (twice), ~10 % more CPU for this stage. A row is
+// not sorted: only the partners tied at its R-th value are, to take the smallest ids among them
+// as the pair list's ascending row did (the output is sorted by mergeChoices).
 //
 // The partners of record a in one band are those of lshCandidatePairs (./lsh.ts) seen from
 // either end: every other member of a bucket of ≤ B members; in a larger (capped) bucket, the
@@ -142,6 +144,8 @@ export function selectFromLsh(
   let row: Uint32Array = selectScratch.row;
   let codes = selectScratch.codes;
   const count = new Uint32Array(H + 2);
+  // The estimate of each count of equal bytes, looked up: computed per partner it was 10 % of this stage.
+  const estimates = Float64Array.from({ length: H + 1 }, (_, equal) => estimateFromEqualBytes(equal, H));
   // At most R choices a record: the output is sized once.
   const capacity = (to - from) * R;
   if (selectScratch.outI.length < capacity) {
@@ -194,16 +198,15 @@ export function selectFromLsh(
       }
     }
     if (cnt === 0) continue;
-    // The pair list's row order: partners ascending (pairs (x, a) by x, then (a, y) by y).
-    const partners = row.subarray(0, cnt);
-    partners.sort();
+    // Partners in the order the bands gave them: only the ties at the R-th value need the pair
+    // list's ascending order (below); sorting every row cost a quarter of this stage.
     if (codes.length < cnt) codes = new Uint16Array(row.length);
     const wa = a * W;
     let live = 0;
     for (let t = 0; t < cnt; t++) {
-      const c = partners[t];
+      const c = row[t];
       const equal = equalLowBytes(bytes.words, W, wa, c * W) - bytes.padding;
-      const e = estimateFromEqualBytes(equal, H);
+      const e = estimates[equal];
       const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[a], lengthAware.shingles[c]) : options.minJaccard;
       const below = e < floor;
       if (c > a) {
@@ -216,7 +219,7 @@ export function selectFromLsh(
     if (live <= R) {
       for (let t = 0; t < cnt; t++) {
         if (codes[t] === 0) continue;
-        const c = partners[t];
+        const c = row[t];
         outI[w] = a < c ? a : c;
         outJ[w++] = a < c ? c : a;
       }
@@ -228,14 +231,25 @@ export function selectFromLsh(
     let c0 = H + 1;
     let above = count[c0];
     while (c0 > 1 && above < R) above += count[--c0];
-    let ties = R - (above - count[c0]);
+    const ties = R - (above - count[c0]);
+    // Every partner above c0; of those at c0, the `ties` smallest ids (ascending order, as the
+    // pair list's row gave them). They go to the end of `row`, past the row's partners.
+    let tied = 0;
+    if (cnt + count[c0] > row.length) row = grow(row, cnt + count[c0]);
     for (let t = 0; t < cnt; t++) {
       const code = codes[t];
-      if (code > c0 || (code === c0 && ties-- > 0)) {
-        const c = partners[t];
+      const c = row[t];
+      if (code > c0) {
         outI[w] = a < c ? a : c;
         outJ[w++] = a < c ? c : a;
-      }
+      } else if (code === c0) row[cnt + tied++] = c;
+    }
+    const atC0 = row.subarray(cnt, cnt + tied);
+    if (tied > ties) atC0.sort();
+    for (let t = 0; t < ties; t++) {
+      const c = atC0[t];
+      outI[w] = a < c ? a : c;
+      outJ[w++] = a < c ? c : a;
     }
   }
   selectScratch.row = row;
