@@ -245,7 +245,7 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
   const rows: BenchRow[] = [];
   const hasCdhit = has('cd-hit-est');
   const hasVsearch = has('vsearch');
-  const perRecord: { n: number; us: number; mb: number }[] = [];
+  const perRecord: { n: number; us: number; mb: number; candidates: number }[] = [];
   for (const n of sizes) {
     const bench = `BioMarKs scaled to ${n / 1000}k @0.97`;
     const file = path.join(tmp, `scaled-${n}.fasta`);
@@ -260,8 +260,9 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
     // Verified links (pairs at ≥ 0.97) per record, from the summary line: the copies make every
     // record's true neighbours grow with n, and the work of select and verify with them.
     const linked = Number(/(\d+) linked/u.exec(ours.stderr ?? '')?.[1] ?? Number.NaN);
-    perRecord.push({ n, us, mb: ours.peakMB });
-    const note = `ours ${ours.seconds.toFixed(1)} s, ${ours.peakMB.toFixed(0)} MB, ${us.toFixed(0)} µs/record, ${(linked / n).toFixed(1)} links/record, CPU ${ours.cpuSeconds.toFixed(1)} s; ${clusters} clusters incl. noise label`;
+    const candidates = Number(/(\d+) candidates/u.exec(ours.stderr ?? '')?.[1] ?? Number.NaN);
+    perRecord.push({ n, us, mb: ours.peakMB, candidates });
+    const note = `ours ${ours.seconds.toFixed(1)} s, ${ours.peakMB.toFixed(0)} MB, ${us.toFixed(0)} µs/record, ${(linked / n).toFixed(1)} links/record, ${(candidates / n).toFixed(0)} LSH candidates/record, CPU ${ours.cpuSeconds.toFixed(1)} s; ${clusters} clusters incl. noise label`;
     if (hasVsearch) {
       ctx.log(`${bench}: vsearch …`);
       const vs = timed('vsearch', ['--cluster_fast', file, '--id', '0.97', '--threads', '2', '--uc', path.join(tmp, 'scaled.uc'), '--quiet']);
@@ -280,7 +281,7 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
   const first = perRecord[0];
   for (const p of perRecord.slice(1)) {
     if (!first) break;
-    rows.push(row({ bench: `BioMarKs scaled ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, target: '≥ 1× (flat)', note: `peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record)` }));
+    rows.push(row({ bench: `BioMarKs scaled ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, target: '≥ 1× (flat)', note: `peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record); LSH candidates per record ${(first.candidates / first.n).toFixed(0)} → ${(p.candidates / p.n).toFixed(0)}, wall per candidate ${((first.us * first.n) / first.candidates * 1000).toFixed(0)} → ${((p.us * p.n) / p.candidates * 1000).toFixed(0)} ns` }));
   }
   return rows;
 }
