@@ -46,6 +46,13 @@ export interface Gemm {
    * Its error bound is then 0, and with integer operands the keys built from it are exact too.
    */
   readonly exact?: boolean;
+  /** True when a product's error is at most unitRoundoff · Σ|aᵢbᵢ| whatever dim (no error per term). */
+  readonly roundsOnce?: boolean;
+  /**
+   * The tile holds the products times valueScale² (./intGemm.ts on integers / valueScale: the
+   * tile is Σ kᵢlᵢ); callers multiply by 1 / valueScale². 1 (or absent) elsewhere.
+   */
+  readonly valueScale?: number;
   /** Rows [r0, r1) of a row-major (· × dim) matrix, as the left operand. */
   left(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
   /** Rows [r0, r1) of a row-major (· × dim) matrix, transposed once, as the right operand. */
@@ -61,9 +68,10 @@ export interface Gemm {
   dispose(...operands: GemmOperand[]): void;
 }
 
-/** γ(dim) for the products of a Gemm: |fl(a·b) − a·b| ≤ gamma·Σ|aᵢbᵢ| + dim·2⁻¹²⁶ (0 for an exact Gemm). */
-export function productErrorBound(gemm: Pick<Gemm, 'unitRoundoff' | 'exact'>, dim: number): { gamma: number; underflow: number } {
+/** γ(dim) for the products of a Gemm: |fl(a·b) − a·b| ≤ gamma·Σ|aᵢbᵢ| + dim·2⁻¹²⁶ (0 for an exact Gemm, u·Σ|aᵢbᵢ| for one that rounds once). */
+export function productErrorBound(gemm: Pick<Gemm, 'unitRoundoff' | 'exact' | 'roundsOnce'>, dim: number): { gamma: number; underflow: number } {
   if (gemm.exact) return { gamma: 0, underflow: 0 };
+  if (gemm.roundsOnce) return { gamma: gemm.unitRoundoff, underflow: 0 };
   const mu = dim * gemm.unitRoundoff;
   return { gamma: mu < 0.5 ? mu / (1 - mu) : Infinity, underflow: dim * 2 ** -126 };
 }

@@ -1,6 +1,6 @@
 // Exact kNN and range queries with the dot products done by a GEMM (./gemm.ts: the tfjs wasm
-// backend's float32 XNNPACK kernel, or ./intGemm.ts's exact integer kernel where every value is a
-// small integer), for the metrics of the dot-product form: euclidean and sqeuclidean
+// backend's float32 XNNPACK kernel, or ./intGemm.ts's integer kernel where every value is a small
+// integer, or one / 255), for the metrics of the dot-product form: euclidean and sqeuclidean
 // (‖a‖² + ‖b‖² − 2a·b) and cosine (1 − a·b/(‖a‖‖b‖)). Other metrics, and data whose norms could
 // overflow float32 products, go to the JavaScript tiles of ./knnExact.ts.
 //
@@ -21,7 +21,7 @@
 
 import { cosineDistance } from '../measures/vector';
 import { loadGemm, productErrorBound, type Gemm } from './gemm';
-import { intGemm, smallIntegers } from './intGemm';
+import { integerScale, intGemm } from './intGemm';
 import {
   checkMatrix,
   checkMatrixByNorms,
@@ -105,14 +105,23 @@ function maxOf(a: Float64Array): number {
 }
 
 /**
- * The GEMM for these operands: the exact integer kernel (./intGemm.ts, about 1.4× on pixels) in
- * place of the wasm backend's float32 one when every value is a small integer (pixels, counts,
- * one-hot codes), else `gemm`. Native TensorFlow (tfjs-node) keeps its own. The scan stops at
- * the first value that is not one: on float features, at once.
+ * The GEMM for these operands: our integer kernel (./intGemm.ts, about 1.4× on pixels) in place
+ * of the wasm backend's float32 one when every value is a small integer (counts, one-hot codes,
+ * pixels as read: exact products) or one divided by 255 (the 'raw' features of images and uint8
+ * volumes: products within 3u, against dim·u for float32 sums), else `gemm`. Native TensorFlow
+ * (tfjs-node) keeps its own.
  */
 export function gemmFor(gemm: Gemm, Q: Float32Array, nq: number, D: Float32Array, n: number, dim: number): Gemm {
-  if (gemm.backend !== 'wasm' || !smallIntegers(D, n, dim) || (Q !== D && !smallIntegers(Q, nq, dim))) return gemm;
-  return intGemm() ?? gemm;
+  if (gemm.backend !== 'wasm') return gemm;
+  const scale = integerScale(D, n, dim);
+  if (scale === 0 || (Q !== D && integerScale(Q, nq, dim, [scale]) === 0)) return gemm;
+  return intGemm(scale) ?? gemm;
+}
+
+/** What a tile value is multiplied by to give the product: 1 / valueScale² (gemm.ts). */
+function tileUnit(gemm: Gemm): number {
+  const s = gemm.valueScale ?? 1;
+  return 1 / (s * s);
 }
 
 /** The dot form of a metric, or null when the GEMM cannot be used (metric, or overflow risk). */
@@ -252,6 +261,7 @@ function searchKnnBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number,
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   gemm = gemmFor(gemm, Qm, nq, D, n, dim);
+  const unit = tileUnit(gemm);
   const form = dotForm(gemm, Qm, nq, D, n, dim, options, dataNorms);
   if (!form) return null;
   if (k <= 0 || nq === 0) return { nq, k, sel: null, form };
@@ -284,7 +294,7 @@ function searchKnnBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number,
               const aq = lowerQ[q];
               for (let j = j0; j < j1; j++) {
                 const ab = aq * lowerD[j];
-                const t = tile[o + j];
+                const t = tile[o + j] * unit;
                 const lower = 1 - cosSlack + ab * (t + cosUnder);
                 if (lower > bound || j === skip) continue;
                 bound = sel.add(q, j, lower, 1 + cosSlack + ab * (t - cosUnder));
@@ -293,7 +303,7 @@ function searchKnnBlocks(gemm: Gemm, data: Float32Array, n: number, dim: number,
               const lq = lowerQ[q];
               const uq = upperQ[q];
               for (let j = j0; j < j1; j++) {
-                const t2 = 2 * tile[o + j];
+                const t2 = 2 * unit * tile[o + j];
                 const lower = lq + lowerD[j] - t2;
                 if (lower > bound || j === skip) continue;
                 bound = sel.add(q, j, lower, uq + upperD[j] - t2);
@@ -357,6 +367,7 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
   if (k <= 0) return { n, k: Math.max(k, 0), count, indices, keys };
   const D = data.subarray(0, n * dim);
   gemm = gemmFor(gemm, D, n, D, n, dim);
+  const unit = tileUnit(gemm);
   const form = dotForm(gemm, D, n, D, n, dim, options, dataNorms);
   if (!form) return null;
   const { lowerQ, lowerD, upperQ, upperD, cosine, zero, cosSlack, cosUnder } = form;
@@ -388,7 +399,7 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
               const adi = lowerD[i];
               let bi = bound[i];
               for (let j = start; j < j1; j++) {
-                const t = tile[o + j];
+                const t = tile[o + j] * unit;
                 if (zi) bi = sel.add(i, j, -Infinity, Infinity);
                 else {
                   const ab = aqi * lowerD[j];
@@ -409,7 +420,7 @@ export function knnSymmetricPartial(gemm: Gemm, data: Float32Array, n: number, d
               const udi = upperD[i];
               let bi = bound[i];
               for (let j = start; j < j1; j++) {
-                const t2 = 2 * tile[o + j];
+                const t2 = 2 * unit * tile[o + j];
                 const li = lqi + lowerD[j] - t2;
                 if (!(li > bi)) bi = sel.add(i, j, li, uqi + upperD[j] - t2);
                 const lj = lowerQ[j] + ldi - t2;
@@ -609,6 +620,7 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
   const D = data.subarray(0, n * dim);
   const Qm = pl.selfOffset === 0 && !pl.selfRows && nq === n ? D : Q;
   gemm = gemmFor(gemm, Qm, nq, D, n, dim);
+  const unit = tileUnit(gemm);
   const form = dotForm(gemm, Qm, nq, D, n, dim, options);
   if (!form) return rangeQuery(data, n, dim, eps, options);
   const { lowerQ, lowerD, upperQ, upperD, exact, exactKeys, cosine, zero, cosSlack, cosUnder } = form;
@@ -653,12 +665,12 @@ export function rangeQueryGemm(gemm: Gemm, data: Float32Array, n: number, dim: n
               let upper: number;
               if (cosine) {
                 const ab = lq * lowerD[j];
-                const t = tile[o + j];
+                const t = tile[o + j] * unit;
                 lower = 1 - cosSlack + ab * (t + cosUnder);
                 // A zero data row (ab = 0) has no upper bound: vector.ts defines its distance specially.
                 upper = ab === 0 ? Infinity : 1 + cosSlack + ab * (t - cosUnder);
               } else {
-                const t2 = 2 * tile[o + j];
+                const t2 = 2 * unit * tile[o + j];
                 lower = lq + lowerD[j] - t2;
                 upper = uq + upperD[j] - t2;
               }

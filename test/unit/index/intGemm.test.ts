@@ -4,8 +4,8 @@
  * multiple of the 4 × 2 blocks, dims not a multiple of 16) and for values at the limit where
  * sums come closest to int32's range; operands kept in the kernel's memory are not confused.
  * Then the kNN paths that pick it (knnGemm.ts gemmFor) on integer data whose products float32
- * could not hold: the answers must be knnExact's and rangeQuery's, bit for bit, and float data
- * must keep the float32 GEMM.
+ * could not hold, and on pixels / 255 (the 'raw' image features): the answers must be
+ * knnExact's and rangeQuery's, bit for bit, and other float data must keep the float32 GEMM.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
-import { intGemm, intLimit, smallIntegers } from '../../../server/engine/index/intGemm';
+import { integerScale, intGemm, intLimit, smallIntegers } from '../../../server/engine/index/intGemm';
 import { INT_DOT_WASM } from '../../../server/engine/index/intDotModule';
 import { knnExact, rangeQuery } from '../../../server/engine/index/knnExact';
 import { gemmFor, knnAllRowsGemm, knnExactGemm, rangeQueryGemm } from '../../../server/engine/index/knnGemm';
@@ -128,7 +128,32 @@ void describe('intGemm', () => {
     assert.equal(smallIntegers(Float32Array.from([32768, 0]), 1, 2), false);
   });
 
-  void it('gemmFor picks it for integer data only; knn and range answers on it are knnExact’s where float32 products round', () => {
+  void it('integerScale: integers at 1, pixels / 255 at 255 (their products are Σ kᵢlᵢ), anything else 0', () => {
+    const dim = 30;
+    const pixels = integers(7210, 6, dim, 255, true);
+    const scaled = Float32Array.from(pixels, (x) => x / 255);
+    assert.equal(integerScale(pixels, 6, dim), 1);
+    assert.equal(integerScale(scaled, 6, dim), 255);
+    assert.equal(integerScale(Float32Array.from(scaled, (x, i) => (i === 40 ? x + 1e-3 : x)), 6, dim), 0, 'one value off the grid');
+    assert.equal(integerScale(Float32Array.from(scaled, (x, i) => (i === 40 ? Math.fround(x * (1 + 2 ** -20)) : x)), 6, dim), 0, 'one value a few ulps off');
+    assert.equal(integerScale(scaled, 6, dim, [1]), 0);
+    assert.equal(smallIntegers(scaled, 6, dim), false);
+    const g = intGemm(255);
+    assert.ok(g && g !== ints && g.valueScale === 255 && !g.exact);
+    assert.equal(intGemm(255), g, 'one Gemm per scale');
+    const left = g.left(scaled, 0, 6, dim);
+    const right = g.right(scaled, 2, 6, dim);
+    assert.deepEqual(Array.from(g.multiply(left, right)), reference(pixels, 6, pixels.subarray(2 * dim), 4, dim));
+    // The scale-1 Gemm shares the kernel's memory: its product after this one is its own.
+    const l1 = ints.left(pixels, 0, 6, dim);
+    assert.deepEqual(Array.from(ints.multiply(l1, ints.right(pixels, 2, 6, dim))), reference(pixels, 6, pixels.subarray(2 * dim), 4, dim));
+    assert.deepEqual(Array.from(g.multiply(left, right)), reference(pixels, 6, pixels.subarray(2 * dim), 4, dim));
+    assert.throws(() => g.multiply(l1, right), RangeError, 'operands of another scale');
+    g.dispose(left, right);
+    ints.dispose(l1);
+  });
+
+  void it('gemmFor picks it for integer data and pixels / 255 only; knn and range answers on it are knnExact’s where float32 products round', () => {
     const dim = 40;
     const n = 150;
     // Values up to the limit: products up to ~2³¹, far beyond float32's 24 bits, so only exact
@@ -136,13 +161,17 @@ void describe('intGemm', () => {
     const data = integers(7203, n, dim, intLimit(dim));
     data.copyWithin(5 * dim, 17 * dim, 18 * dim);
     const pixels = integers(7204, n, dim, 255, true);
+    const raw = Float32Array.from(pixels, (x) => x / 255);
+    raw.copyWithin(9 * dim, 3 * dim, 4 * dim);
     assert.equal(gemmFor(floats, data, n, data, n, dim), ints);
     assert.equal(gemmFor(floats, pixels, 3, data, n, dim), ints);
+    assert.equal(gemmFor(floats, raw, n, raw, n, dim), intGemm(255));
+    assert.equal(gemmFor(floats, raw, 3, data, n, dim), floats, 'queries at another scale');
     const fractional = Float32Array.from(data, (x, i) => (i === dim + 3 ? x + 0.5 : x));
     assert.equal(gemmFor(floats, fractional, n, fractional, n, dim), floats, 'one fraction keeps the float32 GEMM');
     assert.equal(gemmFor(floats, fractional, 2, data, n, dim), floats, 'queries are scanned too');
     assert.equal(gemmFor(floats, fractional, 1, data, n, dim), ints, 'only the query rows');
-    for (const m of [data, pixels]) {
+    for (const m of [data, pixels, raw]) {
       for (const metric of [{ metric: 'euclidean' as const }, { metric: 'sqeuclidean' as const }, { metric: 'cosine' as const }]) {
         const want = knnExact(m, n, dim, 12, metric);
         const got = knnExactGemm(floats, m, n, dim, 12, { ...metric, blocks: [7, 23] });
