@@ -58,7 +58,7 @@ export interface Gemm {
   /** Rows [r0, r1) of a row-major (· × dim) matrix, transposed once, as the right operand. */
   right(m: Float32Array, r0: number, r1: number, dim: number): GemmOperand;
   /**
-   * a·bᵀ as a row-major (a.rows × b.rows) array (float32, or int32 for an exact Gemm), valid until
+   * a·bᵀ as a row-major (a.rows × b.rows) array (float32; int32 times valueScale² for ./intGemm.ts), valid until
    * the next call of any method of this Gemm: on wasm it is a view of the backend's memory (the
    * next product frees it, and an allocation may move that memory), elsewhere a copy. Read it,
    * then go on.

@@ -60,12 +60,10 @@ export function integerScale(m: Float32Array, rows: number, dim: number, scales:
   return 0;
 }
 
-/** True when the first `rows` rows of m are integers within intLimit(dim) (integerScale 1). */
-export function smallIntegers(m: Float32Array, rows: number, dim: number): boolean {
-  return integerScale(m, rows, dim, [1]) === 1;
-}
-
-/** An operand is its rows of the float32 matrix, converted into the kernel's memory when multiplied. */
+/**
+ * An operand is its rows of the float32 matrix, converted into the kernel's memory when it is
+ * multiplied (not when it is made, as tfjs's are): the rows must not change while it lives.
+ */
 interface IntOperand extends GemmOperand {
   readonly source: Float32Array;
   readonly r0: number;

@@ -199,7 +199,7 @@ export function selectFromLsh(
     }
     if (cnt === 0) continue;
     // Partners in the order the bands gave them: only the ties at the R-th value need the pair
-    // list's ascending order (below); sorting every row cost a quarter of this stage.
+    // list's ascending order (below); sorting every row was a fifth of this stage's CPU.
     if (codes.length < cnt) codes = new Uint16Array(row.length);
     const wa = a * W;
     let live = 0;

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadGemm, type Gemm } from '../../../server/engine/index/gemm';
-import { integerScale, intGemm, intLimit, smallIntegers } from '../../../server/engine/index/intGemm';
+import { integerScale, intGemm, intLimit } from '../../../server/engine/index/intGemm';
+
+const smallIntegers = (m: Float32Array, rows: number, dim: number): boolean => integerScale(m, rows, dim, [1]) === 1;
 import { INT_DOT_WASM } from '../../../server/engine/index/intDotModule';
 import { knnExact, rangeQuery } from '../../../server/engine/index/knnExact';
 import { gemmFor, knnAllRowsGemm, knnExactGemm, rangeQueryGemm } from '../../../server/engine/index/knnGemm';
