@@ -180,12 +180,13 @@ export class Workbench {
     }
   };
 
-  /** Picks the quick-pick row (or accepts the input box) that is open now. */
-  readonly answer = async (text: string, row?: string): Promise<void> => {
+  /** Picks the quick-pick row (or accepts the input box) that is open now; `timeout` bounds the wait for the box (default: the page's). */
+  readonly answer = async (text: string, row?: string, timeout?: number): Promise<void> => {
     const page = this.page;
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(text);
+    const wait = timeout === undefined ? {} : { timeout };
+    await input.waitFor({ state: 'visible', ...wait });
+    await input.fill(text, wait);
     if (row) await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
     await page.keyboard.press('Enter');
   };
@@ -253,16 +254,13 @@ export class Workbench {
   readonly goTo = async (line: number, column: number): Promise<void> => {
     const page = this.page;
     const widget = page.locator('.quick-input-widget');
-    const input = widget.locator('input');
     const status = page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col ${column}\\b`, 'u') }).first();
     for (let attempt = 1; ; attempt++) {
       // Ctrl+G pressed while another quick input is still closing would go to that one.
       await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
       await page.keyboard.press('Control+G');
       try {
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-        await input.fill(`:${line}:${column}`, { timeout: 5_000 });
-        await page.keyboard.press('Enter');
+        await this.answer(`:${line}:${column}`, undefined, 10_000);
         await status.waitFor({ timeout: 20_000 });
         return;
       } catch (err) {

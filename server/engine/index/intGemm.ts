@@ -30,7 +30,7 @@ export function intLimit(dim: number): number {
  * The scales at which values are tried as integers: 1, and 255 — the 'raw' features of images
  * and uint8 volumes are pixel / 255 (features/vectorFeatures.ts), each the float32 nearest k / 255.
  */
-export const INTEGER_SCALES: readonly number[] = [1, 255];
+const INTEGER_SCALES: readonly number[] = [1, 255];
 
 /**
  * The first s of `scales` for which every value x of the first `rows` rows of m (· × dim) is the
