@@ -238,14 +238,16 @@ function exactVsLsh(ctx: BenchContext, gold: string, tmp: string): BenchRow[] {
 /**
  * Part 4: time and peak memory as n grows, the three tools side by side on each size (one run
  * each: a 500,000-record run of every tool is minutes). Targets: at 500k ≤ 1.5 × vsearch's
- * time and ≤ 2 GB; the cost per record flat in n (ours at 500k against ours at 50k).
+ * time and ≤ 2 GB; the cost per record flat in n (ours at 500k against ours at 50k). Then ours
+ * alone on the control set (families of 10 at every n, scaledAmplicons.ts `originals`), where
+ * the neighbours of a record stay the same as n grows: what growth is left there is n's own.
  */
 export async function scaling(ctx: BenchContext, biomarks: string, tmp: string): Promise<BenchRow[]> {
   const sizes = (process.env.SIMLAB_BENCH_SCALE_SIZES ?? '50000,200000,500000').split(',').map(Number).filter((n) => n > 0);
   const rows: BenchRow[] = [];
   const hasCdhit = has('cd-hit-est');
   const hasVsearch = has('vsearch');
-  const perRecord: { n: number; us: number; mb: number; candidates: number }[] = [];
+  const perRecord: PerRecord[] = [];
   for (const n of sizes) {
     const bench = `BioMarKs scaled to ${n / 1000}k @0.97`;
     const file = path.join(tmp, `scaled-${n}.fasta`);
@@ -278,10 +280,37 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
     rmSync(file, { force: true });
   }
   // Flat cost per record: ours at each larger n against ours at the smallest (ratio ≥ 1 = no worse per record).
-  const first = perRecord[0];
-  for (const p of perRecord.slice(1)) {
-    if (!first) break;
-    rows.push(row({ bench: `BioMarKs scaled ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, target: '≥ 1× (flat)', note: `peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record); LSH candidates per record ${(first.candidates / first.n).toFixed(0)} → ${(p.candidates / p.n).toFixed(0)}, wall per candidate ${((first.us * first.n) / first.candidates * 1000).toFixed(0)} → ${((p.us * p.n) / p.candidates * 1000).toFixed(0)} ns` }));
+  rows.push(...perRecordRows('BioMarKs scaled', perRecord, '≥ 1× (flat)'));
+  // The control: families of 10 at every n (originals = n / 10), so a record's near neighbours do
+  // not grow with n as they do above. Ours only; at 500k it is the same file as above.
+  const families: PerRecord[] = [];
+  for (const n of sizes) {
+    if (n % 10 !== 0 || n / 10 > 50_000) continue;
+    const same = n === 500_000 ? perRecord.find((p) => p.n === n) : undefined;
+    if (same) {
+      families.push(same);
+      continue;
+    }
+    const file = path.join(tmp, `families-${n}.fasta`);
+    ctx.log(`BioMarKs families of 10, ${n / 1000}k: writing the set, simlab cluster …`);
+    await writeScaledAmplicons(biomarks, file, n, { originals: n / 10 });
+    const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', path.join(tmp, 'families.tsv')]);
+    const candidates = Number(/(\d+) candidates/u.exec(ours.stderr ?? '')?.[1] ?? Number.NaN);
+    families.push({ n, us: (ours.seconds / n) * 1e6, mb: ours.peakMB, candidates });
+    rmSync(file, { force: true });
+    rmSync(path.join(tmp, 'families.tsv'), { force: true });
   }
+  rows.push(...perRecordRows('BioMarKs families of 10 (control)', families, undefined));
   return rows;
+}
+
+type PerRecord = { n: number; us: number; mb: number; candidates: number };
+
+/** µs per record at each larger n against the smallest n of the same kind of set. */
+function perRecordRows(name: string, sizes: PerRecord[], target: string | undefined): BenchRow[] {
+  const first = sizes[0];
+  if (!first) return [];
+  return sizes.slice(1).map((p) =>
+    row({ bench: `${name} ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, ...(target ? { target } : {}), note: `${first.us.toFixed(0)} → ${p.us.toFixed(0)} µs/record; peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record); LSH candidates per record ${(first.candidates / first.n).toFixed(0)} → ${(p.candidates / p.n).toFixed(0)}, wall per candidate ${((first.us * first.n) / first.candidates * 1000).toFixed(0)} → ${((p.us * p.n) / p.candidates * 1000).toFixed(0)} ns` }),
+  );
 }

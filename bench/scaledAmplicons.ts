@@ -5,6 +5,11 @@
  * from a seeded generator, so a run always writes the same file. Records are copy-major: the
  * first 50,000 are the real set and any prefix of n records is the same set the larger n
  * starts with. Ids: the original id with `.c<copy>` before its `;size=N` (copy 0 is unchanged).
+ *
+ * `originals` (default all 50,000) copies only the first that many amplicons: with
+ * originals = n / 10 every size has the same structure — families of 10 (an amplicon and 9
+ * copies) — so a record's near neighbours do not grow with n, as they do in the default set
+ * (none at 50k, 3 copies an amplicon at 200k, 9 at 500k). At 500k both sets are the same file.
  */
 import { createWriteStream } from 'node:fs';
 import { readFileSync } from 'node:fs';
@@ -37,9 +42,9 @@ function copyId(id: string, copy: number): string {
 }
 
 /** Writes the first n records of the scaled set to `out` (FASTA, 80-column-free: one line a sequence). */
-export async function writeScaledAmplicons(source: string, out: string, n: number, options: { rate?: number; seed?: number } = {}): Promise<void> {
+export async function writeScaledAmplicons(source: string, out: string, n: number, options: { rate?: number; seed?: number; originals?: number } = {}): Promise<void> {
   const rate = options.rate ?? 0.01;
-  const base = readFasta(source);
+  const base = readFasta(source).slice(0, options.originals);
   const stream = createWriteStream(out);
   const write = (s: string): Promise<void> => (stream.write(s) ? Promise.resolve() : new Promise((resolve) => stream.once('drain', () => resolve())));
   // One generator per copy: a prefix of the set does not depend on n.
