@@ -113,6 +113,22 @@ function hasTorch(): string | null {
   return r.status === 0 ? null : 'python3-torch not installed (import torch failed)';
 }
 
+/**
+ * The BLAS library PyTorch's process maps (its dense layers multiply there). Debian's torch
+ * depends on libblas3 only: without libopenblas0 its Linear layers run on the reference BLAS,
+ * slower, and the anchor understates PyTorch. Printed in every PyTorch note.
+ */
+let blasSeen: string | null = null;
+function torchBlas(): string {
+  if (blasSeen !== null) return blasSeen;
+  const probe = "import torch; torch.mm(torch.rand(8, 8), torch.rand(8, 8)); print(' '.join(sorted({l.split()[-1].rsplit('/', 2)[-2] + '/' + l.split()[-1].rsplit('/', 1)[-1] for l in open('/proc/self/maps') if 'blas' in l.split()[-1]})))";
+  const r = spawnSync('/usr/bin/python3', ['-c', probe], { encoding: 'utf8' });
+  const libs = r.status === 0 ? r.stdout.trim() : '';
+  // Debian's reference BLAS lives in .../blas/ (libblas3); OpenBLAS in .../openblas-*/.
+  blasSeen = !libs ? 'BLAS unknown' : /(^| )blas\/libblas/.test(libs) ? `the REFERENCE BLAS (${libs}): apt-get install libopenblas0-pthread for a fair anchor` : `BLAS ${libs}`;
+  return blasSeen;
+}
+
 function torchRate(threads: number, steps: number, net: NetName): Rate {
   const r = spawnSync('/usr/bin/python3', [anchorScript, '--threads', String(threads), '--net', net, '--steps', String(steps), '--batch', String(BATCH)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${anchorScript} failed (${r.status}): ${r.stderr.slice(-2000)}`);
@@ -154,7 +170,7 @@ async function compare(ctx: BenchContext, backend: string, simd: boolean | undef
     anchorName: `PyTorch CPU, ${threads} thread`,
     higherIsBetter: true,
     ...(net === 'reference' ? { target: '≥ 0.5×' } : {}),
-    note: `${note}; torch ${list(torchRates)}, CPU ${torchCpu.toFixed(0)} ms/step (CPU-time ratio ${(torchCpu / ourCpu).toFixed(2)}×)`,
+    note: `${note}; torch ${list(torchRates)} on ${torchBlas()}, CPU ${torchCpu.toFixed(0)} ms/step (CPU-time ratio ${(torchCpu / ourCpu).toFixed(2)}×)`,
   });
 }
 
@@ -270,7 +286,7 @@ async function dataParallelRows(ctx: BenchContext, noTorch: string | null): Prom
       rows.push({ ...skipped, ours: rate(w), note: `${skipped.note ?? ''}; ${note}` });
       continue;
     }
-    rows.push(row({ bench, metric, ours: rate(w), anchor: torchRateOf(w), anchorName: `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, higherIsBetter: true, ...(w === cores ? { target: '≥ 0.8×' } : {}), note: `${note}; torch ${torch.get(w)!.map((t) => Math.round(t.samplesPerSecond)).join('/')}, CPU ${median(torch.get(w)!.map((t) => t.cpuMsPerStep)).toFixed(0)} ms/step (CPU-time ratio ${(median(torch.get(w)!.map((t) => t.cpuMsPerStep)) / cpuMs).toFixed(2)}×)` }));
+    rows.push(row({ bench, metric, ours: rate(w), anchor: torchRateOf(w), anchorName: `PyTorch CPU, ${w} thread${w === 1 ? '' : 's'}`, higherIsBetter: true, ...(w === cores ? { target: '≥ 0.8×' } : {}), note: `${note}; torch ${torch.get(w)!.map((t) => Math.round(t.samplesPerSecond)).join('/')} on ${torchBlas()}, CPU ${median(torch.get(w)!.map((t) => t.cpuMsPerStep)).toFixed(0)} ms/step (CPU-time ratio ${(median(torch.get(w)!.map((t) => t.cpuMsPerStep)) / cpuMs).toFixed(2)}×)` }));
   }
   if (cores > 1) {
     const efficiency = counts.map((w) => `${w}: ${((100 * rate(w)) / (w * rate(1))).toFixed(0)} % (CPU/wall ${cpuShare(w).toFixed(2)})`).join(', ');
