@@ -26,6 +26,16 @@ function toOptions(p: ReferenceParams): HogOptions {
 }
 
 /**
+ * numpy's hypot (glibc's): correctly rounded where the sum of squares is exact, as it is for
+ * integer pixels. Not Math.hypot: V8's is 1 ulp off at times — hypot(−3, −158) gives
+ * 158.02847844613322 where glibc and √24973 give …325 — and so split a tie between two channels
+ * of equal magnitude (−3, −158 and 147, −58) that skimage's argmax keeps as a tie (the first).
+ */
+function hypot(a: number, b: number): number {
+  return Math.sqrt(a * a + b * b);
+}
+
+/**
  * A literal transcription of skimage 0.19's hog (_hog.py + _hoghistogram.pyx): whole gradient
  * and orientation images, argmax over channels by hypot, then cell_hog's loop per orientation and
  * cell (with its C `float` accumulator), then each block sliced and normalised. Slow and plain.
@@ -41,7 +51,7 @@ function referenceHog(px: ArrayLike<number>, h: number, w: number, c: number, o:
         const at = (rr: number, xx: number) => img[(rr * w + xx) * c + ch];
         const dr = r === 0 || r === h - 1 ? 0 : at(r + 1, x) - at(r - 1, x);
         const dc = x === 0 || x === w - 1 ? 0 : at(r, x + 1) - at(r, x - 1);
-        const m = Math.hypot(dr, dc);
+        const m = hypot(dr, dc);
         if (m > best) {
           best = m;
           gRow[r * w + x] = dr;
@@ -50,7 +60,7 @@ function referenceHog(px: ArrayLike<number>, h: number, w: number, c: number, o:
       }
     }
   }
-  const magnitude = Array.from(gRow, (gr, k) => Math.hypot(gCol[k], gr));
+  const magnitude = Array.from(gRow, (gr, k) => hypot(gCol[k], gr));
   const orientation = Array.from(gRow, (gr, k) => {
     const deg = Math.atan2(gr, gCol[k]) * (180 / Math.PI);
     return ((deg % 180) + 180) % 180;
