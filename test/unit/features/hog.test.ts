@@ -154,7 +154,7 @@ void describe('hog', () => {
         const px = Float32Array.from({ length: h * w * c }, () => (sparse ? (rng() < 0.7 ? 0 : 255 * randomInt(rng, 0, 2)) : randomInt(rng, 0, 256)));
         assertClose(hog(px, h, w, c, o), referenceHog(px, h, w, c, o), 0, `${h}×${w}×${c} ${JSON.stringify(o)}`);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: 15 },
     );
   });
 
