@@ -38,7 +38,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     originalLine: (splits.train.lines[c.of] as number) + 1,
   }));
   const wb = new Workbench({ tmp, shotPrefix: 'leaks-' });
-  const { guarded, shot, palette, answer, contextMenuItem, showProblems, explorerRow, openFile, cursorAt, goTo, hoverAtCursor } = wb;
+  const { guarded, shot, palette, answer, contextMenuItem, showProblems, explorerRow, openFile, clickToOpen, cursorAt, goTo, hoverAtCursor } = wb;
   let page: Page;
 
   before(async () => {
@@ -94,8 +94,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     const related = page.locator('.markers-panel .monaco-list-row[aria-level="3"]', { hasText: `${copy.original} · ` }).first();
     await related.waitFor({ timeout: 30_000 });
     assert.match((await related.innerText()).replace(/\s+/gu, ' '), new RegExp(`train\\.fasta.*\\[Ln ${copy.originalLine}, Col \\d+\\]`, 'u'));
-    await related.click();
-    await page.locator('.tab.active[data-resource-name="train.fasta"]').waitFor({ timeout: 20_000 });
+    await clickToOpen(related, 'train.fasta');
     await cursorAt(copy.originalLine);
     const editorLine = page.locator('.editor-instance .view-line', { hasText: `>${copy.original}` });
     await editorLine.first().waitFor({ timeout: 10_000 });
@@ -117,8 +116,7 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
     for (const [i, p] of planted.entries()) assert.match(await records.nth(i).locator('.label-description').innerText(), new RegExp(`^${p.original} · 9\\d\\.\\d % identity · line ${p.line}$`, 'u'));
     await shot('leakage-view');
     const last = planted.at(-1)!;
-    await records.filter({ hasText: last.id }).click();
-    await page.locator('.tab.active[data-resource-name="test.fasta"]').waitFor({ timeout: 20_000 });
+    await clickToOpen(records.filter({ hasText: last.id }), 'test.fasta');
     await cursorAt(last.line);
   }));
 
@@ -155,10 +153,9 @@ void describe('leakage between splits in VS Code (code-server + chromium)', { sk
   void test('one dataset file right-clicked: the other splits are picked among the datasets, then the reference', guarded('explorer-one', async () => {
     await palette('Notifications: Clear All Notifications');
     await page.keyboard.press('Control+Shift+E');
-    await explorerRow('test.fasta').click();
     // The click opens test.fasta in the editor; wait for it, so the editor taking focus cannot
     // land while the pick below is already open.
-    await page.locator('.tab.active[data-resource-name="test.fasta"]').waitFor({ timeout: 20_000 });
+    await clickToOpen(explorerRow('test.fasta'), 'test.fasta');
     await explorerRow('test.fasta').click({ button: 'right' });
     await contextMenuItem('Check Splits for Leakage');
     // A multi-select pick of the other datasets: check train.fasta, accept.
