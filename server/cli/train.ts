@@ -214,7 +214,7 @@ export default defineCommand({
     mining: { type: 'string', valueName: 'NAME', description: `${MINING_KINDS.join(', ')} (default semi-hard)` },
     margin: { type: 'number', valueName: 'M', description: 'Triplet margin (default 0.2)' },
     'embedding-dim': { type: 'number', valueName: 'D', description: 'Embedding size (default 64)' },
-    'batch-norm': { type: 'boolean', description: 'Batch norm in the encoder (default on; --no-batch-norm trains faster on wasm)' },
+    'batch-norm': { type: 'boolean', description: 'Batch norm in the encoder (default on; --no-batch-norm to leave it out)' },
     ae: { type: 'string', valueName: 'dense|conv', description: 'Autoencoder: dense layers, or convolutional with batch norm (default: dense for tables, conv otherwise)' },
     latent: { type: 'number', valueName: 'D', description: 'Autoencoder: latent size (default 32; dense: at most half the input)' },
     'latent-loss': { type: 'string', valueName: 'NAME', description: 'Autoencoder: contrastive or triplet loss on the latent (default contrastive)' },
