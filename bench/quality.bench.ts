@@ -91,17 +91,18 @@ async function fashion(ctx: BenchContext): Promise<BenchRow[]> {
   const trainCount = n - (tune ? 2 : 1) * HELD_OUT;
   const extra = process.env.QUALITY_ARGS?.split(/\s+/).filter((a) => a !== '') ?? [];
   const labels = d.records.slice(trainCount, trainCount + HELD_OUT).map((r) => r.label ?? '');
+  const heldOutPixels = d.data.subarray(trainCount * d.dim, (trainCount + HELD_OUT) * d.dim);
   const split = tune ? `tune split: images ${trainCount.toLocaleString('en-US')}–${(trainCount + HELD_OUT - 1).toLocaleString('en-US')}` : `held-out ${HELD_OUT / 1000}k`;
   // The raw-pixel baseline is 10,000² × 784 distances in plain JS (minutes on a loaded machine): on request only.
   let raw: Scores | null = null;
   if (process.env.QUALITY_RAW === '1') {
-    const pixels = Float32Array.from(d.data.subarray(trainCount * d.dim, (trainCount + HELD_OUT) * d.dim), (v) => v / 255);
+    const pixels = Float32Array.from(heldOutPixels, (v) => v / 255);
     raw = score(pixels, d.dim, encodeLabels(labels).codes, 'euclidean');
     ctx.log(`  raw pixels on the held-out ${HELD_OUT}: P@1 ${raw.precisionAt1.toFixed(4)} triplets ${raw.tripletAccuracy.toFixed(4)}`);
   }
   const tmp = mkdtempSync(path.join(tmpdir(), 'simlab-quality-'));
   try {
-    const heldOut = writeHeldOut(tmp, d.data.subarray(trainCount * d.dim, (trainCount + HELD_OUT) * d.dim), labels);
+    const heldOut = writeHeldOut(tmp, heldOutPixels, labels);
     const rows: BenchRow[] = [];
     for (const distance of distances) {
       const model = path.join(tmp, `model-${distance}`);
