@@ -11,6 +11,9 @@
  * robust figure on a shared machine, where wall time is noise. Targets, each printed ✔/✖:
  *  - every heavy stage (≥ 10 % of the CPU at 1 worker) with a parallelism ≥ 1.8 at 2 workers;
  *  - at 2 workers, no stage on one thread (parallelism < 1.3) above 10 % of the critical path.
+ * At 1 worker a FASTA file is read by one parser and sketched after; from 2 workers on it is read
+ * in chunks on every worker (jobs/parallelRead.ts) and sketched as it is parsed, so there the
+ * `read` stage holds the sketching too and `sketch` is nearly empty.
  * SIMLAB_BENCH_REPEATS (default 1) runs each pool size that many times, medians reported.
  */
 import { existsSync } from 'node:fs';

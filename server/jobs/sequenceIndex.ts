@@ -12,6 +12,7 @@ import { indexKey, type CachedIndex, type IndexCache } from './indexCache';
 import { sharedUint32, type PackedSymbols } from '../worker/packedSymbols';
 import { fromTask, loadDataset, type LoadDatasetReport, type LoadedDataset, type PartSize, type RecordMeta } from '../worker/tasks/loadDataset';
 import { SketchWhileReading } from './sketchWhileReading';
+import { canReadInParallel, readInParallel } from './parallelRead';
 import type { WorkerPool } from './pool';
 import type { ShingleSpec } from '../worker/tasks/sketch';
 
@@ -44,6 +45,8 @@ export interface SequenceIndex {
   warnings: string[];
   /** The read's located problems: records skipped (errors) or odd (warnings). */
   problems: ReadProblem[];
+  /** The chunks of text parsed side by side (parallelRead.ts); 0 when one parser read the file. */
+  readChunks: number;
 }
 
 export interface BuildIndexOptions {
@@ -56,6 +59,10 @@ export interface BuildIndexOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** How the reading worker hands out the sequences for sketching while it reads (default READ_PART; tests make parts small). */
   readParts?: PartSize;
+  /** False: read a FASTA file with one parser even on a pool of several workers (tests and benches compare the two). */
+  parallelRead?: boolean;
+  /** Bytes of text per chunk when a FASTA file is read on every core (parallelRead.ts; tests make them small). */
+  readChunkBytes?: number;
   /** Called as each stage ends ('read', then 'sketch' or 'sketch (cached)'): the caller's per-stage timing. */
   onStageDone?: (stage: string) => void;
 }
@@ -104,10 +111,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
   if (read.labelOf || read.onWarning || read.onProgress) {
     dataset = await loadDataset(file, read, () => signal?.aborted === true, (done, total) => progress('reading', done, total));
   } else {
-    const whileReading = (sketched = new SketchWhileReading(pool, signal));
-    const onReport = (report: LoadDatasetReport): void => {
-      if ('part' in report) return whileReading.part(report.part);
-      const { contentHash, format } = report.opened;
+    const decideOnOpen = (whileReading: SketchWhileReading, contentHash: string, format: DataFormat): void => {
       if (!isSequenceFormat(format)) return whileReading.decide(undefined);
       const { params, shingles } = settings(true);
       void lookup(keyOf(contentHash, format)).then(
@@ -115,13 +119,38 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
         () => whileReading.decide(undefined),
       );
     };
-    try {
-      dataset = fromTask(
-        await pool.run('loadDataset', { file, read, parts: options.readParts ?? READ_PART }, { signal, onProgress: (p) => (p.data ? onReport(p.data as LoadDatasetReport) : progress('reading', p.done, p.total)) }),
-      );
-    } catch (err) {
-      await whileReading.cancel();
-      throw err;
+    const reading = (done: number, total: number): void => progress('reading', done, total);
+    let parallel: LoadedDataset | undefined;
+    // FASTA on every core (parallelRead.ts); whatever that leaves (other formats, files with
+    // something to report, options that need the whole file) the serial reader reads.
+    if (options.parallelRead !== false && canReadInParallel(read, pool)) {
+      const whileReading = (sketched = new SketchWhileReading(pool, signal));
+      try {
+        parallel = await readInParallel(file, read, {
+          pool,
+          ...(signal ? { signal } : {}),
+          progress: reading,
+          listener: { opened: (contentHash, format) => decideOnOpen(whileReading, contentHash, format), part: (part) => whileReading.part(part) },
+          partsSettled: () => whileReading.settled(),
+          ...(options.readChunkBytes ? { chunkBytes: options.readChunkBytes } : {}),
+        });
+      } finally {
+        if (!parallel) await whileReading.cancel();
+      }
+    }
+    if (parallel) dataset = parallel;
+    else {
+      const whileReading = (sketched = new SketchWhileReading(pool, signal));
+      const onReport = (report: LoadDatasetReport): void => {
+        if ('part' in report) return whileReading.part(report.part);
+        decideOnOpen(whileReading, report.opened.contentHash, report.opened.format);
+      };
+      try {
+        dataset = fromTask(await pool.run('loadDataset', { file, read, parts: options.readParts ?? READ_PART }, { signal, onProgress: (p) => (p.data ? onReport(p.data as LoadDatasetReport) : reading(p.done, p.total)) }));
+      } catch (err) {
+        await whileReading.cancel();
+        throw err;
+      }
     }
   }
   signal?.throwIfAborted();
@@ -171,5 +200,5 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     }
   }
   options.onStageDone?.(fromCache ? 'sketch (cached)' : 'sketch');
-  return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings, problems: dataset.problems };
+  return { file, format: dataset.format, kind, records, packed, signatures, params, contentHash, fromCache, warnings, problems: dataset.problems, readChunks: dataset.chunks ?? 0 };
 }

@@ -51,6 +51,8 @@ export class SketchWhileReading {
   /** Cancels the parts' tasks when the read fails or the result is not wanted. */
   private readonly stop = new AbortController();
   private readonly signal: AbortSignal;
+  private onDecided!: () => void;
+  private readonly decision = new Promise<void>((resolve) => (this.onDecided = resolve));
 
   constructor(
     private readonly pool: WorkerPool,
@@ -63,6 +65,7 @@ export class SketchWhileReading {
   decide(spec: SketchSpec | undefined): void {
     if (this.decided) return;
     this.decided = true;
+    this.onDecided();
     this.spec = spec;
     const waiting = this.waiting;
     this.waiting = [];
@@ -139,6 +142,15 @@ export class SketchWhileReading {
       this.parts.length = 0;
     })();
     return { signatures, landed };
+  }
+
+  /**
+   * Resolves once the parts are decided and every part started is sketched (or failed): after
+   * that no task reads the parts' bases (jobs/parallelRead.ts moves them).
+   */
+  async settled(): Promise<void> {
+    await this.decision;
+    await Promise.all(this.parts.map((p) => p.done));
   }
 
   /** Stops the parts in flight (the read failed, or its signatures came from the cache) and waits for them to end. */

@@ -10,6 +10,7 @@ import { compareTask } from './tasks/compare';
 import { graphClusterTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
 import { loadDatasetTask } from './tasks/loadDataset';
+import { inflateChunksTask, parseChunkTask } from './tasks/readChunks';
 import { nnDescentTask } from './tasks/nnDescent';
 import { contentHashTask, hogRowsTask, loadVectorsTask } from './tasks/loadVectors';
 import { profilesTask } from './tasks/profiles';
@@ -33,6 +34,8 @@ function lazyTask<P, R>(load: () => Promise<(payload: P, ctx: TaskContext) => R>
 export const tasks = {
   compare: compareTask,
   loadDataset: loadDatasetTask,
+  inflateChunks: inflateChunksTask,
+  parseChunk: parseChunkTask,
   loadVectors: loadVectorsTask,
   hogRows: hogRowsTask,
   contentHash: contentHashTask,

@@ -65,6 +65,16 @@ interface TextKind {
   kind: 'text';
 }
 
+/**
+ * A piece of a FASTA file's decompressed text that starts at a record's header line
+ * `firstLine` (0-based), or at the file's start: read as the records of that piece alone
+ * (jobs/parallelRead.ts), with the file's line numbers.
+ */
+export interface TextChunk {
+  text: Uint8Array;
+  firstLine: number;
+}
+
 /** A dataset being streamed: iterate `records`; `summary` is complete once the iteration ends. */
 export type DatasetStream =
   | (SequenceKind & { records: AsyncGenerator<SequenceRecord, ReadSummary, undefined>; summary: ReadSummary })
@@ -80,7 +90,7 @@ export type Dataset =
  * a bad regex) throw a `DatasetOptionError` (a bad limit a RangeError) before any record;
  * malformed input throws a `ParseError` from the iteration.
  */
-export async function openDataset(path: string, options: DatasetReadOptions = {}): Promise<DatasetStream> {
+export async function openDataset(path: string, options: DatasetReadOptions = {}, chunk?: TextChunk): Promise<DatasetStream> {
   const limit = checkLimit(options.limit);
   const file = options.displayName ?? path;
   const format = options.format ?? (await detectFileFormat(path));
@@ -93,7 +103,10 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     throw new DatasetOptionError(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
   }
   if (options.labelColumn !== undefined && format !== 'jsonl') throw new DatasetOptionError(`--label-column applies to tables and JSONL; ${file} is ${format}`);
-  await refuseFakeGzip(path, file, format);
+  if (chunk && (format !== 'fasta' || options.labelsFile !== undefined || Number.isFinite(limit))) {
+    throw new DatasetOptionError('a chunk of a file is read as FASTA, without a labels file or a limit');
+  }
+  if (!chunk) await refuseFakeGzip(path, file, format);
   const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);
   const summary = newReadSummary();
   const common = {
@@ -102,7 +115,7 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     onWarning: options.onWarning,
     ...(Number.isFinite(limit) ? { limit } : {}),
   };
-  const chunks = fileChunks(path, options.onProgress);
+  const chunks = chunk ? [chunk.text] : fileChunks(path, options.onProgress);
   const labelsFile = options.labelsFile ?? '';
   if (format === 'fasta' || format === 'fastq') {
     const parse = format === 'fasta' ? parseFasta : parseFastq;
@@ -115,7 +128,7 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     const asked = options.labelOf ?? headerLabeler({ labelField: options.labelField });
     const fallback = asked === undefined && options.labelsFile === undefined && options.headerLabelDefault ? defaultHeaderLabeler(options.headerLabelDefault) : undefined;
     const labelOf = asked ?? fallback;
-    const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}), ...(fallback ? { quietUnlabeled: true } : {}) });
+    const records = parse(chunks, file, { ...common, ...(labelOf ? { labelOf } : {}), ...(fallback ? { quietUnlabeled: true } : {}), ...(chunk ? { chunk } : {}) });
     return { format, kind: 'sequence', records: withLabels(records, labels, labelsFile, limit), summary };
   }
   const records =
@@ -217,8 +230,8 @@ async function* withRegexLabels(
  * sequence record goes to it as it is read and is not kept (the dataset's `records` are then
  * empty): a caller that packs the bases keeps one copy, not 50,000 small arrays beside it.
  */
-export async function readDataset(path: string, options: DatasetReadOptions = {}, takeSequence?: (record: SequenceRecord) => void): Promise<Dataset> {
-  const stream = await openDataset(path, options);
+export async function readDataset(path: string, options: DatasetReadOptions = {}, takeSequence?: (record: SequenceRecord) => void, chunk?: TextChunk): Promise<Dataset> {
+  const stream = await openDataset(path, options, chunk);
   // A labels file pairs label i with record i: a skipped record would shift every label after it.
   const failOnBadRecords = options.badRecords === 'fail' || options.labelsFile !== undefined;
   if (stream.kind === 'sequence') {

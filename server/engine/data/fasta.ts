@@ -47,7 +47,7 @@ export async function* parseFasta(
     return finishRecord(record, builder, file, options, summary);
   };
 
-  for await (const batch of readLines(source, file)) {
+  for await (const batch of readLines(source, file, options.chunk)) {
     for (const { bytes, index: lineIndex } of batch) {
       if (bytes.length > 0 && bytes[0] === GT) {
         if (current !== undefined) {

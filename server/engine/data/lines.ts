@@ -146,6 +146,18 @@ function toGzipError(e: unknown): unknown {
   return e;
 }
 
+/**
+ * Where a chunk of a file's decompressed text starts: its first line's 0-based index. Such a
+ * chunk is text already (never gunzipped again) and starts at a line start.
+ */
+export interface TextChunkStart {
+  firstLine: number;
+}
+
+async function* toAsyncGenerator(source: ByteSource): AsyncGenerator<Uint8Array, void, undefined> {
+  yield* source;
+}
+
 function toAsyncIterator(source: ByteSource): AsyncIterator<Uint8Array> {
   if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
   const sync = source[Symbol.iterator]();
@@ -175,8 +187,18 @@ const CR = 0x0d;
 export class LineSplitter {
   private pending: Uint8Array[] = [];
   private pendingLength = 0;
-  private next = 0;
-  private atStart = true;
+  private next: number;
+  private atStart: boolean;
+
+  /**
+   * `firstLine`: the 0-based index of the first line pushed. A splitter that starts later in a
+   * file (a chunk cut at a line start, jobs/parallelRead.ts) numbers its lines from there and
+   * looks for no byte-order mark, which only the file's first bytes can hold.
+   */
+  constructor(firstLine = 0) {
+    this.next = firstLine;
+    this.atStart = firstLine === 0;
+  }
 
   /** Lines completed so far; also the 0-based index of the line being read. */
   get linesDone(): number {
@@ -253,9 +275,9 @@ function stripCR(line: Uint8Array): Uint8Array {
  * per-line cost stays synchronous. A gzip failure becomes a `ParseError` at the line being read:
  * `FILE:LINE:1: truncated gzip (unexpected end of file)`.
  */
-export async function* readLines(source: ByteSource, file: string): AsyncGenerator<Line[], void, undefined> {
-  const splitter = new LineSplitter();
-  const chunks = maybeGunzip(source);
+export async function* readLines(source: ByteSource, file: string, chunk?: TextChunkStart): AsyncGenerator<Line[], void, undefined> {
+  const splitter = new LineSplitter(chunk?.firstLine ?? 0);
+  const chunks = chunk ? toAsyncGenerator(source) : maybeGunzip(source);
   try {
     for await (const chunk of chunks) {
       const lines = splitter.push(chunk);

@@ -1,4 +1,5 @@
 /** What the FASTA and FASTQ readers share: options, the residue builder, header parsing, record finishing. */
+import type { TextChunkStart } from './lines';
 import { IS_NUCLEOTIDE, IUPAC_NUCLEOTIDES } from './nucleotides';
 import { addWarning, ParseError, type ReadOptions, type ReadSummary, type SequenceRecord } from './records';
 import { decodeUtf8 } from './utf8';
@@ -15,6 +16,8 @@ export interface SequenceReadOptions extends ReadOptions {
    * without one leaves the record unlabeled, counted in `summary.unlabeled`, without a warning.
    */
   quietUnlabeled?: boolean;
+  /** The source is one chunk of the file's text, from this line on (jobs/parallelRead.ts); record indices then count from 0 within it. */
+  chunk?: TextChunkStart;
 }
 
 const INVALID = 0;

@@ -8,7 +8,7 @@ import { readDataset, type DatasetReadOptions, type DataFormat } from '../../eng
 import { detectFileFormat } from '../../engine/data/detect';
 import { headerDescription } from '../../engine/data/labels';
 import { decompressedSizeHint } from '../../engine/data/lines';
-import type { ReadProblem } from '../../engine/data/records';
+import type { ReadProblem, SequenceRecord } from '../../engine/data/records';
 import { BytePacker, packTexts, type PackedSymbols } from '../packedSymbols';
 import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
@@ -63,6 +63,8 @@ export interface LoadedDataset {
   warnings: string[];
   /** Records skipped (errors) and records that look wrong (warnings), located: the editor's diagnostics. */
   problems: ReadProblem[];
+  /** Read in this many chunks side by side (jobs/parallelRead.ts); absent when read by one parser. */
+  chunks?: number;
 }
 
 export async function loadDataset(file: string, read: DatasetReadOptions, isCancelled: () => boolean, progress: (done: number, total: number) => void, parts?: PartsListener): Promise<LoadedDataset> {
@@ -98,8 +100,7 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
         handedOut = bases.count;
         handedOutSymbols = bases.symbols;
       }
-      const description = headerDescription(r.header);
-      records.push({ index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), ...(description !== undefined ? { description } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length });
+      records.push(recordMetaOf(r));
     },
   );
   let packed: PackedSymbols;
@@ -112,6 +113,12 @@ export async function loadDataset(file: string, read: DatasetReadOptions, isCanc
     }
   }
   return { contentHash, format: dataset.format, kind: dataset.kind, records, packed, warnings: dataset.warnings.map((w) => w.message), problems: dataset.summary.problems };
+}
+
+/** What the host keeps of a sequence record: everything but its bases. */
+export function recordMetaOf(r: SequenceRecord): RecordMeta {
+  const description = headerDescription(r.header);
+  return { index: r.index, id: r.id, ...(r.label !== undefined ? { label: r.label } : {}), ...(description !== undefined ? { description } : {}), startLine: r.startLine, endLine: r.endLine, length: r.sequence.length };
 }
 
 /** What the `loadDataset` task posts back: the records as a table in shared memory (worker/recordTable.ts); `fromTask` makes it a LoadedDataset. */

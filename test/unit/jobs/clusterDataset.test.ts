@@ -173,13 +173,13 @@ void describe('clusterDataset on the 16S sample', () => {
     assert.equal(outcome.stats.fromCache, true);
   });
 
-  void test('sequences sketched while the file is read (parts of records or of bases) get the signatures of sketching after the read; a cache hit sketches none; a read that fails stops them', async () => {
+  void test('one parser: sequences sketched while the file is read (parts of records or of bases) get the signatures of sketching after the read; a cache hit sketches none; a read that fails stops them', async () => {
     const whole = { records: Number.MAX_SAFE_INTEGER, symbols: Number.MAX_SAFE_INTEGER };
-    const after = await buildSequenceIndex(FIXTURE, { pool, readParts: whole });
+    const after = await buildSequenceIndex(FIXTURE, { pool, readParts: whole, parallelRead: false });
     // 'sketching' progress: one report per part (then per chunk of the rest), so parts show as steps of their size.
     const steps = async (readParts: { records: number; symbols: number }, own?: IndexCache) => {
       const done: number[] = [];
-      const index = await buildSequenceIndex(FIXTURE, { pool, readParts, ...(own ? { cache: own } : {}), onProgress: (stage, d) => stage === 'sketching' && done.push(d) });
+      const index = await buildSequenceIndex(FIXTURE, { pool, readParts, parallelRead: false, ...(own ? { cache: own } : {}), onProgress: (stage, d) => stage === 'sketching' && done.push(d) });
       return { index, done };
     };
     const byRecords = await steps({ records: 7, symbols: Number.MAX_SAFE_INTEGER });
@@ -202,8 +202,8 @@ void describe('clusterDataset on the 16S sample', () => {
     const cut = path.join(dir, 'cut.fasta.gz');
     const gz = gzipSync(readFileSync(FIXTURE));
     writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.8)));
-    await assert.rejects(buildSequenceIndex(cut, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER } }), (err: unknown) => err instanceof Error && err.message.includes('cut.fasta.gz'));
-    assert.deepEqual((await buildSequenceIndex(FIXTURE, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER } })).signatures, after.signatures);
+    await assert.rejects(buildSequenceIndex(cut, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER }, parallelRead: false }), (err: unknown) => err instanceof Error && err.message.includes('cut.fasta.gz'));
+    assert.deepEqual((await buildSequenceIndex(FIXTURE, { pool, readParts: { records: 5, symbols: Number.MAX_SAFE_INTEGER }, parallelRead: false })).signatures, after.signatures);
   });
 
   void test('cancellation through an AbortSignal rejects promptly with a cancellation error; the pool stays usable', async () => {
