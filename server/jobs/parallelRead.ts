@@ -14,9 +14,9 @@
  * cost two reads; clean ones one read on every core.
  *
  * Each chunk's bases go to the buffer at the chunk's offset in the text (bases never outnumber
- * the text's bytes), leaving gaps that one in-order move closes at the end (~10 ms for 20 MB,
- * the pages already touched): the first-touch page faults of the bases, which were a tenth of
- * the serial read, happen on the parsing workers. The parts handed out for sketching point at
+ * the text's bytes), leaving gaps that one in-order move closes at the end (~20 ms for the
+ * 20 MB of BioMarKs50k, the pages already touched): the first-touch page faults of the bases,
+ * a tenth of the serial read, happen on the parsing workers. The parts handed out for sketching point at
  * the buffer before the move, so the move waits until their sketches are done.
  */
 import { decompressedSizeHint } from '../engine/data/lines';

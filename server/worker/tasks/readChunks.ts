@@ -4,7 +4,7 @@
  * record metadata, first-touch page faults of the bases, GC) while the others only sketched.
  *  - `inflateChunks`, one worker: hashes the file, streams and gunzips it, and cuts the text into
  *    chunks at header lines, each in shared memory with the index of its first line. Cheap: a
- *    copy and a newline count per byte.
+ *    copy and a newline count per byte (BioMarKs50k: 0.12-0.18 s of CPU).
  *  - `parseChunk`, any worker: reads one chunk's records with the serial reader itself (so every
  *    rule, warning and problem is the same), packing their bases into the dataset's shared buffer
  *    where the host says, and returns their metadata and whatever the reader had to say.
