@@ -25,7 +25,8 @@ import type { BackendPreference } from '../engine/models/backend';
 import { readManifest, type ModelManifest } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import { fromTask, type CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import { loadInPool } from './parallelRead';
 import type { LoadedVectors, VectorRecordMeta } from '../worker/tasks/loadVectors';
 import type { EmbedModelPayload } from '../worker/tasks/embedModel';
 import type { TrainInputsPayload } from '../worker/tasks/trainTaskTypes';
@@ -80,7 +81,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   let datasetFormat: string;
   if (manifest.data.kind === 'sequence') {
     if (format !== undefined) throw new InvalidInputError(`${file}: a numeric dataset (${format}); the model ${options.modelDir} was trained on DNA sequences`);
-    const loaded = fromTask(await pool.run('loadDataset', { file, read: options.sequenceRead ?? {} }, { ...runOptions, onProgress: (p) => progress('reading', p.done, p.total) }));
+    const loaded = await loadInPool(file, options.sequenceRead ?? {}, pool, signal, (done, total) => progress('reading', done, total));
     if (loaded.kind !== 'sequence') throw new InvalidInputError(`${file}: a text dataset; the model ${options.modelDir} was trained on DNA sequences`);
     const length = pre.oneHotLength ?? manifest.data.inputShape[0]!;
     inputs = { kind: 'one-hot', packed: loaded.packed, length };

@@ -24,7 +24,7 @@ import { detectFileFormat, type DataFormat } from '../engine/data';
 import { sharedBuffer } from '../worker/mappedMemory';
 import type { PackedSymbols } from '../worker/packedSymbols';
 import { decodeRecords, type RecordMeta } from '../worker/recordTable';
-import type { CloneableReadOptions, LoadedDataset, PartsListener } from '../worker/tasks/loadDataset';
+import { fromTask, type CloneableReadOptions, type LoadedDataset, type PartsListener } from '../worker/tasks/loadDataset';
 import type { InflateChunksReport, ParsedChunk, TextChunkMessage } from '../worker/tasks/readChunks';
 import type { WorkerPool } from './pool';
 
@@ -157,6 +157,20 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   const packed = closeGaps(chunks, bases, metas.length);
   const protein = chunks.find((c) => c.parsed!.warnings.length > 0);
   return { contentHash: opened.contentHash, format: 'fasta', kind: 'sequence', records: metas, packed, warnings: protein ? [protein.parsed!.warnings[0]!.message] : [], problems: [], chunks: chunks.length };
+}
+
+/**
+ * A sequence or text dataset read in the pool, when nothing sketches it meanwhile (training,
+ * embedding with a model): FASTA in chunks on every worker when the options allow, else (and
+ * when the chunks had something to say) by one parser in one worker.
+ */
+export async function loadInPool(file: string, read: CloneableReadOptions, pool: WorkerPool, signal: AbortSignal | undefined, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
+  if (canReadInParallel(read, pool)) {
+    const listener = { opened: () => undefined, part: () => undefined };
+    const parallel = await readInParallel(file, read, { pool, ...(signal ? { signal } : {}), progress, listener, partsSettled: () => Promise.resolve() });
+    if (parallel) return parallel;
+  }
+  return fromTask(await pool.run('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.done, p.total) }));
 }
 
 /** Nothing to merge across chunks: no problem, no warning but the one that says the records are protein. */

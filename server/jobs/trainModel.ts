@@ -40,7 +40,8 @@ import { autoencoderBatchSize, resolveAutoencoderTrainingConfig, type Autoencode
 import type { ModelKind } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
-import { fromTask, type CloneableReadOptions } from '../worker/tasks/loadDataset';
+import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import { loadInPool } from './parallelRead';
 import type { ManifestBase, TrainFollowerPayload, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
 
 export type { TrainingMetricsReport, TrainTaskResult };
@@ -146,7 +147,7 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
     }
   } else {
     const read = options.sequenceRead ?? {};
-    const loaded = fromTask(await pool.run('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress('reading', p.done, p.total) }));
+    const loaded = await loadInPool(file, read, pool, signal, (done, total) => progress('reading', done, total));
     if (loaded.kind !== 'sequence') throw input(`${file}: a ${loaded.format} text dataset; ${options.requireLabels === false ? 'an autoencoder' : 'Siamese training'} takes tables, images, volumes or DNA sequences (FASTA/FASTQ)`);
     labelsOf = loaded.records.map((r) => r.label);
     const length = options.oneHotLength ?? defaultOneHotLength(loaded.records.map((r) => r.length));

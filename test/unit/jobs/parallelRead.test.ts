@@ -12,7 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { loadInPool } from '../../../server/jobs/parallelRead';
 import { WorkerPool } from '../../../server/jobs/pool';
+import { fromTask } from '../../../server/worker/tasks/loadDataset';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from '../../../server/jobs/sequenceIndex';
 import { symbolsAt } from '../../../server/worker/packedSymbols';
 
@@ -137,5 +139,20 @@ void describe('reading a FASTA file in chunks on every worker', () => {
     const run = buildSequenceIndex(big, { pool, readChunkBytes: CHUNK, signal: controller.signal, onProgress: (stage) => stage === 'reading' && controller.abort() });
     await assert.rejects(run, (e: unknown) => e instanceof Error && (e.name === 'CancelledError' || e.name === 'AbortError'));
     assert.equal((await buildSequenceIndex(FIXTURE, { pool, readChunkBytes: CHUNK })).records.length, RECORDS);
+  });
+
+  void test('loadInPool (training and embedding with a model read this way): the records and bases of the loadDataset task, in chunks', async () => {
+    const serial = fromTask(await pool.run('loadDataset', { file: FIXTURE, read: {} }));
+    const reported: number[] = [];
+    const chunked = await loadInPool(FIXTURE, {}, pool, undefined, (done) => reported.push(done));
+    assert.equal(chunked.chunks, 1, 'one chunk of 1 MiB for 476 kB');
+    assert.deepEqual(chunked.records, serial.records);
+    assert.deepEqual(chunked.packed.data, serial.packed.data);
+    assert.deepEqual(chunked.packed.offsets, serial.packed.offsets);
+    assert.ok(reported.length > 0, 'reading progress');
+    // Options that need the whole file (a record limit) go to the loadDataset task.
+    const limited = await loadInPool(FIXTURE, { limit: 10 }, pool, undefined, () => undefined);
+    assert.equal(limited.chunks, undefined);
+    assert.equal(limited.records.length, 10);
   });
 });
