@@ -212,7 +212,7 @@ export default defineCommand({
     epochs: { type: 'number', valueName: 'N', description: 'Epochs (default 20)' },
     'steps-per-epoch': { type: 'number', valueName: 'N', description: 'Steps per epoch (default: training records / batch size)' },
     mining: { type: 'string', valueName: 'NAME', description: `${MINING_KINDS.join(', ')} (default semi-hard)` },
-    margin: { type: 'number', valueName: 'M', description: 'Triplet margin (default 0.2)' },
+    margin: { type: 'number', valueName: 'M', description: 'Triplet margin (default 0.1; with --mining contrastive the push radius, default 0.2)' },
     'embedding-dim': { type: 'number', valueName: 'D', description: 'Embedding size (default 64)' },
     'batch-norm': { type: 'boolean', description: 'Batch norm in the encoder (default on; --no-batch-norm to leave it out)' },
     ae: { type: 'string', valueName: 'dense|conv', description: 'Autoencoder: dense layers, or convolutional with batch norm (default: dense for tables, conv otherwise)' },

@@ -6,7 +6,7 @@
  * `siameseTrainStep` per batch and `embed` for evaluation and maps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { pairwiseDistances, resolveDistanceSpec, resolveMargin, type DistanceKind } from './losses';
+import { DEFAULT_TRIPLET_MARGIN, pairwiseDistances, resolveDistanceSpec, resolveMargin, type DistanceKind } from './losses';
 import { DEFAULT_COLLAPSE_THRESHOLD, embeddingSpread, minedLoss, MINING_KINDS, type MiningKind } from './mining';
 import { assembledOrder, dataParallelStep, type ParallelGroup } from './dataParallel';
 
@@ -15,7 +15,7 @@ export interface SiameseLossConfig {
   distance?: DistanceKind;
   /** Weight of the Euclidean part of 'combined' (the cosine part gets 1 − w); default 0.5. */
   euclideanWeight?: number;
-  /** Triplet margin (contrastive: push radius); default 0.2. */
+  /** Triplet margin, default DEFAULT_TRIPLET_MARGIN (0.1); for 'contrastive' mining the push radius, default 0.2. */
   margin?: number;
   /** Default 'semi-hard' (batch-hard from a fresh encoder shrinks the spread early; semi-hard learned fastest on our tests). */
   mining?: MiningKind;
@@ -31,7 +31,7 @@ export function resolveSiameseLossConfig(config: SiameseLossConfig = {}): Resolv
   if (!MINING_KINDS.includes(mining)) throw new Error(`mining: unknown '${String(mining)}' (expected ${MINING_KINDS.join(', ')})`);
   const collapseThreshold = config.collapseThreshold ?? DEFAULT_COLLAPSE_THRESHOLD;
   if (!(collapseThreshold >= 0)) throw new Error(`collapseThreshold: ${collapseThreshold} must be ≥ 0`);
-  return { distance, euclideanWeight, margin: resolveMargin(config.margin, 0.2), mining, collapseThreshold };
+  return { distance, euclideanWeight, margin: resolveMargin(config.margin, mining === 'contrastive' ? 0.2 : DEFAULT_TRIPLET_MARGIN), mining, collapseThreshold };
 }
 
 export interface SiameseBatch {

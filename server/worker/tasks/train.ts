@@ -19,6 +19,7 @@ import { initBackend } from '../../engine/models/backend';
 import { attentionWeights } from '../../engine/models/attention';
 import { saveModel, type ModelHistorySummary } from '../../engine/models/modelStore';
 import { oneHotInputs } from '../../engine/models/oneHot';
+import { resolveSiameseLossConfig } from '../../engine/models/siamese';
 import { createParallelBuffers, ParallelGroup, type ParallelBuffers } from '../../engine/models/dataParallel';
 import { denseInputs, followSiamese, siameseParallelShape, trainSiamese, type EpochMetrics, type StepMetrics, type TrainingConfig, type TrainingInputs, type TrainingResult } from '../../engine/models/training';
 import { symbolsAt } from '../packedSymbols';
@@ -169,7 +170,7 @@ function runConfig(c: TrainingConfig): Record<string, string | number | boolean>
   };
   put('distance', c.loss?.distance ?? 'cosine');
   put('mining', c.loss?.mining ?? 'semi-hard');
-  put('margin', c.loss?.margin ?? 0.2);
+  put('margin', resolveSiameseLossConfig(c.loss).margin);
   put('embeddingDim', c.encoder?.embeddingDim ?? 64);
   put('classesPerBatch', c.classesPerBatch ?? 10);
   put('perClass', c.perClass ?? 8);

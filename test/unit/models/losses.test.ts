@@ -57,8 +57,8 @@ void describe('losses', () => {
     const a = tf.tensor2d([[1, 0], [1, 0]]);
     const p = tf.tensor2d([[0, 1], [1, 0]]);
     const n = tf.tensor2d([[1, 0], [-1, 0]]);
-    // Row 0: d(a,p) = √2, d(a,n) = 0 → √2 + 0.2. Row 1: 0 − 2 + 0.2 < 0 → 0. Mean: (√2 + 0.2) / 2.
-    assert.ok(Math.abs(tripletLoss(a, p, n, { distance: 'euclidean' }).dataSync()[0]! - (Math.SQRT2 + 0.2) / 2) < 1e-6);
+    // Row 0: d(a,p) = √2, d(a,n) = 0 → √2 + 0.1 (the default margin). Row 1: 0 − 2 + 0.1 < 0 → 0. Mean: (√2 + 0.1) / 2.
+    assert.ok(Math.abs(tripletLoss(a, p, n, { distance: 'euclidean' }).dataSync()[0]! - (Math.SQRT2 + 0.1) / 2) < 1e-6);
     // Cosine: row 0: 1 − 0 + 0.5 = 1.5; row 1: 0 − 2 + 0.5 → 0.
     assert.ok(Math.abs(tripletLoss(a, p, n, { distance: 'cosine', margin: 0.5 }).dataSync()[0]! - 0.75) < 1e-6);
     // Combined w = 0.25: row 0: 0.25·√2 + 0.75·1 + 0.1; row 1: 0.25·(0 − 2) + 0.75·(0 − 2) + 0.1 → 0.

@@ -126,8 +126,11 @@ void describe('Siamese training step', () => {
     t.dispose();
   });
 
-  void it('rejects bad loss configs naming the field; defaults are cosine, margin 0.2, semi-hard', () => {
-    assert.deepEqual(resolveSiameseLossConfig(), { distance: 'cosine', euclideanWeight: 0.5, margin: 0.2, mining: 'semi-hard', collapseThreshold: 0.03 });
+  void it('rejects bad loss configs naming the field; defaults are cosine, margin 0.1 (contrastive: radius 0.2), semi-hard', () => {
+    assert.deepEqual(resolveSiameseLossConfig(), { distance: 'cosine', euclideanWeight: 0.5, margin: 0.1, mining: 'semi-hard', collapseThreshold: 0.03 });
+    assert.equal(resolveSiameseLossConfig({ mining: 'batch-hard' }).margin, 0.1);
+    assert.equal(resolveSiameseLossConfig({ mining: 'contrastive' }).margin, 0.2);
+    assert.equal(resolveSiameseLossConfig({ mining: 'contrastive', margin: 0.5 }).margin, 0.5);
     assert.throws(() => resolveSiameseLossConfig({ mining: 'hardest' as never }), /mining: unknown 'hardest'/);
     assert.throws(() => resolveSiameseLossConfig({ margin: Number.NaN }), /margin: NaN/);
     assert.throws(() => resolveSiameseLossConfig({ distance: 'l1' as never }), /distance: unknown 'l1'/);
