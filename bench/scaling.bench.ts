@@ -22,6 +22,7 @@ import { readIdxData } from '../server/engine/data/idx';
 import { DEFAULT_HOG, hogMatrix } from '../server/engine/features/hog';
 import { clusterDataset } from '../server/jobs/clusterDataset';
 import { embedMap } from '../server/jobs/mapLayout';
+import { CHUNK_BYTES } from '../server/jobs/parallelRead';
 import { WorkerPool } from '../server/jobs/pool';
 import { stageTimer } from '../server/jobs/stageTimes';
 import type { WeightedEdges } from '../server/engine/cluster/graph';
@@ -117,6 +118,39 @@ function stageRows(workload: string, runs1: StageTimes[], runs2: StageTimes[], e
   return rows;
 }
 
+/** CPU seconds of one run of `task` alone on a 1-worker pool (the second of two runs: the first warms the worker). */
+async function taskCpu(run: (pool: WorkerPool) => Promise<unknown>): Promise<number> {
+  return withPool(1, async (pool) => {
+    await run(pool);
+    const before = pool.workerCpuSeconds;
+    await run(pool);
+    let cpu = 0;
+    for (const [w, c] of pool.workerCpuSeconds) cpu += c - (before.get(w) ?? 0);
+    return cpu;
+  });
+}
+
+/**
+ * The part of the read that stays on one thread however many workers there are, which bounds
+ * the read's speed-up on free cores: the reading task's CPU alone — the chunk reader
+ * (inflateChunks: hash, gunzip, cut) against one parser reading everything (loadDataset).
+ * The bound: the read and sketch stages' CPU at 1 worker over that part.
+ */
+async function readerRow(file: string, one: StageTimes): Promise<BenchRow> {
+  const chunked = await taskCpu((pool) => pool.run('inflateChunks', { file, chunkBytes: CHUNK_BYTES, parsed: new Int32Array(new SharedArrayBuffer(4)) }, { onProgress: () => undefined }));
+  const whole = await taskCpu((pool) => pool.run('loadDataset', { file, read: {} }));
+  const work = (one.cpu['read'] ?? 0) + (one.cpu['sketch'] ?? 0);
+  return row({
+    bench: 'BioMarKs50k read',
+    metric: 'one-thread part, CPU s',
+    ours: chunked,
+    anchor: whole,
+    anchorName: 'one parser',
+    higherIsBetter: false,
+    note: `the read + sketch stages' speed-up on free cores is at most ${(work / chunked).toFixed(1)}× in chunks, ${(work / whole).toFixed(1)}× with one parser (their CPU at 1 worker, ${work.toFixed(2)} s, over this part)`,
+  });
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   if (!existsSync(WORKER)) return [skippedRow('scaling', 'speed-up 1→2 workers', '1 worker', `${WORKER} not built (node esbuild.mjs)`)];
   const repeats = Math.max(1, Number(process.env.SIMLAB_BENCH_REPEATS ?? 1));
@@ -132,6 +166,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
     }
     rows.push(...stageRows('BioMarKs50k', by[1], by[2]));
+    rows.push(await readerRow(dna, medians(by[1])));
   }
   const images = path.join(ctx.sharedData, 'images', 'train-images-idx3-ubyte.gz');
   if (!existsSync(images)) {

@@ -1,10 +1,11 @@
 /**
  * The two halves of reading a FASTA file on every core (jobs/parallelRead.ts, issue 15). Read
- * by one parser, BioMarKs50k took one worker ~0.8 s (inflate 33 ms; the rest parsing, headers,
- * record metadata, first-touch page faults of the bases, GC) while the others only sketched.
+ * by one parser (the loadDataset task), BioMarKs50k takes one worker 0.36-0.52 s of CPU (inflate
+ * 33 ms; the rest parsing, headers, record metadata, first-touch page faults of the bases, GC)
+ * while the others can only sketch what it has read.
  *  - `inflateChunks`, one worker: hashes the file, streams and gunzips it, and cuts the text into
  *    chunks at header lines, each in shared memory with the index of its first line. Cheap: a
- *    copy and a newline count per byte (BioMarKs50k: 0.12-0.18 s of CPU).
+ *    copy and a newline count per byte (BioMarKs50k: 0.12-0.18 s of CPU, a third of one parser).
  *  - `parseChunk`, any worker: reads one chunk's records with the serial reader itself (so every
  *    rule, warning and problem is the same), packing their bases into the dataset's shared buffer
  *    where the host says, and returns their metadata and whatever the reader had to say.
