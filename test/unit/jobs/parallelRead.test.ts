@@ -95,12 +95,12 @@ void describe('reading a FASTA file in chunks on every worker', () => {
   void test('a record longer than a chunk grows its chunk; records with letters outside IUPAC make the dataset protein, warned once at the first', async () => {
     const lines = text().split('\n');
     const long = `>long one record of 30 kb\n${'ACGTTGCA'.repeat(3750)}\n`;
-    // Letters that are not nucleotide codes in records of two different chunks, the first at record 40.
-    const protein = lines.map((line, i) => (i === 81 || i === 301 ? line.replace(/A/g, 'E') : line)).join('\n');
+    // Letters that are not nucleotide codes in sequence lines of two records in different chunks (the sample's 4th and 12th).
+    const protein = lines.map((line, i) => (i === 82 || i === 301 ? line.replace(/A/g, 'E') : line)).join('\n');
     const { serial, chunked } = await bothWays(write('protein.fasta', long + protein));
     assertSame(serial, chunked);
     assert.equal(serial.warnings.length, 1);
-    assert.match(serial.warnings[0]!, /protein/);
+    assert.match(serial.warnings[0]!, /:85:\d+: .*protein/, 'at the first of them (line 85: two lines of the long record, then line 83 of the sample)');
     assert.equal(chunked.records[0]!.length, 30000);
   });
 
