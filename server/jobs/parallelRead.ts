@@ -20,7 +20,7 @@
  * the buffer before the move, so the move waits until their sketches are done.
  */
 import { decompressedSizeHint } from '../engine/data/lines';
-import { detectFileFormat, type DataFormat } from '../engine/data';
+import { detectFileFormat } from '../engine/data';
 import { sharedBuffer } from '../worker/mappedMemory';
 import type { PackedSymbols } from '../worker/packedSymbols';
 import { decodeRecords, type RecordMeta } from '../worker/recordTable';
@@ -44,21 +44,22 @@ export interface ParallelReadOptions {
   chunkBytes?: number;
 }
 
-/** True when the read options allow chunks: no record limit (a prefix), no labels file (label i for record i), nothing that cannot cross to a worker. */
-export function canReadInParallel(read: CloneableReadOptions & { labelOf?: unknown; onWarning?: unknown; onProgress?: unknown }, pool: WorkerPool): boolean {
-  return pool.size >= 2 && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta') && !read.labelOf && !read.onWarning && !read.onProgress;
+/** True when the read options allow chunks: no record limit (a prefix), no labels file (label i for record i). */
+export function canReadInParallel(read: CloneableReadOptions, pool: WorkerPool): boolean {
+  return pool.size >= 2 && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta');
 }
 
 interface Chunk {
-  /** Dropped once parsed: the reader reuses its buffer. */
-  message: TextChunkMessage | undefined;
+  /** The share of the file read when it was cut (TextChunkMessage.share). */
   share: number;
   /** The buffer its bases go to (the dataset's, or its own when the size hint was short). */
   target: Uint8Array;
+  /** One of the two once its parse has ended. */
   parsed?: ParsedChunk;
-  settled: boolean;
   failure?: { error: unknown };
 }
+
+const settled = (c: Chunk): boolean => c.parsed !== undefined || c.failure !== undefined;
 
 /**
  * The dataset, read in chunks; undefined when it must be read whole (not FASTA, or a chunk had
@@ -66,14 +67,15 @@ interface Chunk {
  */
 export async function readInParallel(file: string, read: CloneableReadOptions, o: ParallelReadOptions): Promise<LoadedDataset | undefined> {
   const { pool, signal, listener } = o;
-  if ((read.format ?? (await detectFileFormat(file))) !== 'fasta') return undefined;
+  const format = read.format ?? (await detectFileFormat(file));
+  if (format !== 'fasta') return undefined;
   const capacity = await decompressedSizeHint(file);
   const bases = new Uint8Array(sharedBuffer(capacity), 0, capacity);
   const parsedCount = new Int32Array(new SharedArrayBuffer(4));
   const chunks: Chunk[] = [];
   const parses: Promise<void>[] = [];
   let textAt = 0;
-  let opened: { contentHash: string; format: DataFormat } | undefined;
+  let contentHash: string | undefined;
   // The chunks parsed in order so far: their records (decoded here while the workers parse the
   // next ones, the host being idle meanwhile), and whether all were clean (else no more parts
   // are handed out: the file will be read whole).
@@ -83,7 +85,7 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   let clean = true;
 
   const advance = (): void => {
-    while (prefix < chunks.length && chunks[prefix]!.settled) {
+    while (prefix < chunks.length && settled(chunks[prefix]!)) {
       const c = chunks[prefix]!;
       clean &&= c.parsed !== undefined && isClean(c.parsed);
       const first = metas.length;
@@ -108,7 +110,7 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   const onChunk = (message: TextChunkMessage): void => {
     const length = message.text.length;
     const own = textAt + length > bases.length;
-    const c: Chunk = { message, share: message.share, target: own ? new Uint8Array(sharedBuffer(length), 0, length) : bases, settled: false };
+    const c: Chunk = { share: message.share, target: own ? new Uint8Array(sharedBuffer(length), 0, length) : bases };
     const at = own ? 0 : textAt;
     textAt += length;
     chunks.push(c);
@@ -116,22 +118,20 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
       pool.run('parseChunk', { file, read, text: message.text, firstLine: message.firstLine, bases: c.target, at }, signal ? { signal } : {}).then(
         (parsed) => {
           c.parsed = parsed;
-          c.message = undefined;
+          advance();
         },
         (error: unknown) => {
           c.failure = { error };
+          advance();
         },
-      ).finally(() => {
-        c.settled = true;
-        advance();
-      }),
+      ),
     );
   };
 
   const onReport = (report: InflateChunksReport): void => {
     if ('chunk' in report) return onChunk(report.chunk);
-    opened = report.opened;
-    listener.opened(opened.contentHash, opened.format);
+    contentHash = report.opened.contentHash;
+    listener.opened(contentHash, format);
   };
 
   let readFailure: { error: unknown } | undefined;
@@ -151,12 +151,12 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   if (fatal) throw fatal.error;
   signal?.throwIfAborted();
   // A failed read or parse (a truncated gzip, a chunk without records, a worker lost): the serial reader says what it is.
-  if (failures.length > 0 || !opened || opened.format !== 'fasta' || !clean) return undefined;
+  if (failures.length > 0 || contentHash === undefined || !clean) return undefined;
 
   await o.partsSettled();
   const packed = closeGaps(chunks, bases, metas.length);
   const protein = chunks.find((c) => c.parsed!.warnings.length > 0);
-  return { contentHash: opened.contentHash, format: 'fasta', kind: 'sequence', records: metas, packed, warnings: protein ? [protein.parsed!.warnings[0]!.message] : [], problems: [], chunks: chunks.length };
+  return { contentHash, format: 'fasta', kind: 'sequence', records: metas, packed, warnings: protein ? [protein.parsed!.warnings[0]!.message] : [], problems: [], chunks: chunks.length };
 }
 
 /**

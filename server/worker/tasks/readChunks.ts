@@ -11,9 +11,7 @@
  *    where the host says, and returns their metadata and whatever the reader had to say.
  */
 import { readDataset } from '../../engine/data';
-import { detectFileFormat } from '../../engine/data/detect';
 import { fileChunks, maybeGunzip } from '../../engine/data/lines';
-import type { DataFormat } from '../../engine/data';
 import { hashFile } from '../contentHash';
 import { CancelledError } from '../errors';
 import { sharedBuffer } from '../mappedMemory';
@@ -42,21 +40,19 @@ export interface TextChunkMessage {
   share: number;
 }
 
-/** Reports of `inflateChunks`, in this order: `opened` once, then each `chunk` (the last one included). */
-export type InflateChunksReport = { opened: { contentHash: string; format: DataFormat } } | { chunk: TextChunkMessage };
+/** Reports of `inflateChunks`, in this order: `opened` once (the file hashed), then each `chunk` (the last one included). The host has detected the format: FASTA. */
+export type InflateChunksReport = { opened: { contentHash: string } } | { chunk: TextChunkMessage };
 
 const LF = 0x0a;
 const GT = 0x3e;
 
-export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContext): Promise<{ chunks: number; bytes: number }> {
+export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContext): Promise<void> {
   const check = (): void => {
     if (ctx.isCancelled()) throw new CancelledError(`Reading ${p.file} was cancelled.`);
   };
   const report = (r: InflateChunksReport): void => ctx.progress(0, 0, undefined, r);
   const contentHash = await hashFile(p.file, check);
-  const format = await detectFileFormat(p.file);
-  report({ opened: { contentHash, format } });
-  if (format !== 'fasta') return { chunks: 0, bytes: 0 };
+  report({ opened: { contentHash } });
 
   // Buffers of chunk i are free again once the host has parsed chunk i (in order): `spare`.
   const inUse: Uint8Array[] = [];
@@ -69,7 +65,6 @@ export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContex
   let held = 0;
   let firstLine = 0;
   let share = 0;
-  let bytes = 0;
   let scanned = 0;
 
   const reclaim = (): void => {
@@ -103,7 +98,6 @@ export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContex
     check();
     // A byte-order mark stays: chunk 0 starts the file, and its reader drops the mark as the serial one does.
     const data = piece;
-    bytes += data.length;
     if (held + data.length > buffer.length) {
       const grown = fresh(Math.max(buffer.length * 2, held + data.length));
       grown.set(buffer.subarray(0, held));
@@ -124,7 +118,6 @@ export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContex
     }
   }
   if (held > 0 || produced === 0) emit(held);
-  return { chunks: produced, bytes };
 }
 
 /** The start of the first line in `buffer[from, end)` that begins with '>' (never 0), or -1. */
