@@ -13,6 +13,7 @@ import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summar
 import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
 import { sharedUint32 } from '../worker/packedSymbols';
 import { sharedBuffer } from '../worker/mappedMemory';
+import { clusterGraphInPool } from './parallelGraph';
 import { stageTimer } from './stageTimes';
 import type { WorkerPool } from './pool';
 import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from './sequenceIndex';
@@ -216,8 +217,8 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   options.collectGarbage?.();
 
   progress('clustering', 0, 1);
-  const clustered = await pool.run(
-    'graphCluster',
+  const clustered = await clusterGraphInPool(
+    pool,
     {
       n,
       i: edges.i,
@@ -630,16 +631,17 @@ export async function clusterAtThresholds(file: string, thresholds: readonly num
     const floor = Math.fround(t);
     let m = 0;
     for (let e = 0; e < edges.identity.length; e++) if (edges.identity[e]! >= floor) m++;
-    const i = new Uint32Array(m);
-    const j = new Uint32Array(m);
-    const similarity = new Float32Array(m);
+    // Shared, as the verified edges are: the graph is built on every worker (parallelGraph.ts).
+    const i = new Uint32Array(sharedBuffer(Math.max(1, m) * 4), 0, m);
+    const j = new Uint32Array(sharedBuffer(Math.max(1, m) * 4), 0, m);
+    const similarity = new Float32Array(sharedBuffer(Math.max(1, m) * 4), 0, m);
     for (let e = 0, w = 0; e < edges.identity.length; e++) {
       if (edges.identity[e]! < floor) continue;
       i[w] = edges.i[e]!;
       j[w] = edges.j[e]!;
       similarity[w++] = edges.identity[e]!;
     }
-    const r = await pool.run('graphCluster', { n: base.labels.length, i, j, similarity, minPts: params.minPts }, { signal, transfer: [i.buffer, j.buffer, similarity.buffer] });
+    const r = await clusterGraphInPool(pool, { n: base.labels.length, i, j, similarity, minPts: params.minPts }, { signal });
     labels.push(r.labels);
   }
   return { base, thresholds: [...thresholds], labels };

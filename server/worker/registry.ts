@@ -7,7 +7,7 @@
 import type { TaskContext, TaskRegistry } from './taskContext';
 import { candidatesTask, collectCandidatesTask, localityOrderTask, lshBandsTask, lshBoundsTask, lshSelectTask, markCandidatesTask, mergeChoicesTask } from './tasks/candidates';
 import { compareTask } from './tasks/compare';
-import { graphClusterTask } from './tasks/graphCluster';
+import { clusterBuiltGraphTask, graphClusterTask, graphKeepTask, graphRowCountsTask, graphRowsTask } from './tasks/graphCluster';
 import { contentKeysTask, crossLeaksTask } from './tasks/leaks';
 import { loadDatasetTask } from './tasks/loadDataset';
 import { inflateChunksTask, parseChunkTask } from './tasks/readChunks';
@@ -52,6 +52,10 @@ export const tasks = {
   verifyPairs: verifyTask,
   identityPairs: identityPairsTask,
   graphCluster: graphClusterTask,
+  graphRowCounts: graphRowCountsTask,
+  graphRows: graphRowsTask,
+  graphKeep: graphKeepTask,
+  clusterBuiltGraph: clusterBuiltGraphTask,
   distanceRows: distanceRowsTask,
   matrixCluster: matrixClusterTask,
   similarQuery: similarTask,

@@ -5,6 +5,11 @@
 // symmetric (each edge appears in both rows), has no self loops, has each row sorted ascending
 // and free of duplicates (a repeated edge keeps its smallest distance). Built with two stable
 // counting sorts (by the far end, then by the near end): O(n + edges) time and memory.
+//
+// The build is cut by rows so that a pool can share it (jobs/parallelGraph.ts): countRows gives
+// each row's length, a prefix sum the offsets, and fillRows fills rows [from, to) alone — each
+// call reads every edge but writes only its own rows. buildNeighbourGraph is the same two steps
+// over all rows, then merges repeated edges.
 
 export type DistanceArray = Float32Array | Float64Array;
 
@@ -22,6 +27,11 @@ export interface EdgeList {
   readonly i: Uint32Array;
   readonly j: Uint32Array;
   readonly distance?: DistanceArray;
+  /**
+   * Instead of `distance`: a similarity in [0, 1] per edge (an identity), the distance being
+   * 1 − similarity rounded to Float32 — what a Float32Array of 1 − similarity would hold.
+   */
+  readonly similarity?: Float32Array;
 }
 
 export interface GraphOptions {
@@ -33,63 +43,137 @@ export function degree(graph: NeighbourGraph, v: number): number {
   return graph.offsets[v + 1] - graph.offsets[v];
 }
 
-/** Builds the symmetric, deduplicated CSR neighbour graph of `n` vertices from an edge list. */
-export function buildNeighbourGraph(n: number, edges: EdgeList, options: GraphOptions = {}): NeighbourGraph {
+/** Each edge's distance (as the graph will store it), or undefined when the edges carry none. */
+function edgeDistance(edges: EdgeList): ((e: number) => number) | undefined {
+  const { distance, similarity } = edges;
+  if (distance && similarity) throw new RangeError('an edge list carries distances or similarities, not both');
+  if (distance) return (e) => distance[e];
+  if (similarity) return (e) => Math.fround(1 - similarity[e]);
+  return undefined;
+}
+
+/**
+ * Checks an edge list and its options. An edge enters the graph unless it is a self loop or its
+ * distance is beyond eps; countRows and fillRows test that inline (closures cost them ~2×).
+ */
+function checkEdges(n: number, edges: EdgeList, options: GraphOptions): void {
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new RangeError(`vertex count must be an integer in 0..2^31−1, got ${n}`);
   const m = edges.i.length;
-  if (edges.j.length !== m || (edges.distance && edges.distance.length !== m)) throw new RangeError('edge arrays i, j (and distance) must have the same length');
-  const dist = edges.distance;
-  const eps = options.eps;
-  if (eps !== undefined && !dist) throw new RangeError('an eps filter needs edge distances');
-  const keep = (e: number): boolean => edges.i[e] !== edges.j[e] && (eps === undefined || (dist as DistanceArray)[e] <= eps);
+  const weights = edges.distance ?? edges.similarity;
+  if (edges.j.length !== m || (weights && weights.length !== m)) throw new RangeError('edge arrays i, j (and distance) must have the same length');
+  if (options.eps !== undefined && !edgeDistance(edges)) throw new RangeError('an eps filter needs edge distances');
+}
 
-  // Pass 1: counting sort of the directed edges (a→b and b→a) by their far end.
-  const byFar = new Int32Array(n + 1);
-  let directed = 0;
-  for (let e = 0; e < m; e++) {
-    const a = edges.i[e];
-    const b = edges.j[e];
+function checkRows(n: number, from: number, to: number): void {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`rows [${from}, ${to}) are not a range of 0..${n}`);
+}
+
+/**
+ * Row lengths of rows [from, to): adds to `counts[v + 1]` (length n + 1, zero there) the number
+ * of entries of row v — one per edge with an end at v, self loops and edges beyond eps left out,
+ * repeats counted. The prefix sum of the counts are the offsets fillRows takes. Returns the
+ * entries counted (more than 2^31 − 1 of them over all rows cannot have Int32 offsets).
+ */
+export function countRows(n: number, edges: EdgeList, from: number, to: number, counts: Int32Array, options: GraphOptions = {}): number {
+  checkEdges(n, edges, options);
+  checkRows(n, from, to);
+  if (counts.length !== n + 1) throw new RangeError(`counts must have n + 1 = ${n + 1} entries, got ${counts.length}`);
+  const { i, j, similarity, distance } = edges;
+  const eps = options.eps ?? Infinity;
+  const hasEps = options.eps !== undefined; // a NaN distance passes no eps, and enters without one
+  let entries = 0;
+  for (let e = 0; e < i.length; e++) {
+    const a = i[e];
+    const b = j[e];
     if (a >= n || b >= n) throw new RangeError(`edge ${e} (${a}, ${b}) names a vertex ≥ n = ${n}`);
-    if (!keep(e)) continue;
-    byFar[a + 1]++;
-    byFar[b + 1]++;
-    directed += 2;
+    if (a === b || (hasEps && !((similarity ? Math.fround(1 - similarity[e]) : distance ? distance[e] : 0) <= eps))) continue;
+    if (a >= from && a < to) {
+      counts[a + 1]++;
+      entries++;
+    }
+    if (b >= from && b < to) {
+      counts[b + 1]++;
+      entries++;
+    }
   }
-  if (directed > 0x7fffffff) throw new RangeError('too many edges for Int32 offsets');
+  return entries;
+}
+
+/**
+ * Fills rows [from, to) of `graph`, whose offsets are final (countRows, then a prefix sum): each
+ * row's neighbours ascending, with their distances when the graph has room for them. Only these
+ * rows are written, so calls for disjoint ranges may run at once on one shared graph. A repeated
+ * edge leaves two equal neighbours side by side; returns how many entries repeat the one before
+ * them (0: the rows are final). O(edges + n + the range's entries).
+ */
+export function fillRows(edges: EdgeList, from: number, to: number, graph: NeighbourGraph, options: GraphOptions = {}): number {
+  const { n, offsets, neighbours, distances } = graph;
+  checkEdges(n, edges, options);
+  checkRows(n, from, to);
+  if (distances && !edgeDistance(edges)) throw new RangeError('a graph with distances needs edges with distances');
+  const { i, j, similarity, distance } = edges;
+  const m = i.length;
+  const eps = options.eps ?? Infinity;
+  const hasEps = options.eps !== undefined; // a NaN distance passes no eps, and enters without one
+  // Pass 1: the range's entries (near end in [from, to)) in a counting sort by their far end.
+  const byFar = new Int32Array(n + 1);
+  for (let e = 0; e < m; e++) {
+    const a = i[e];
+    const b = j[e];
+    if (a === b || (hasEps && !((similarity ? Math.fround(1 - similarity[e]) : distance ? distance[e] : 0) <= eps))) continue;
+    if (a >= from && a < to) byFar[b + 1]++;
+    if (b >= from && b < to) byFar[a + 1]++;
+  }
   for (let v = 0; v < n; v++) byFar[v + 1] += byFar[v];
-  const nearSorted = new Int32Array(directed);
-  const DistCtor = dist instanceof Float32Array ? Float32Array : Float64Array;
-  const distSorted = dist ? new DistCtor(directed) : undefined;
+  const count = byFar[n];
+  if (count !== offsets[to] - offsets[from]) throw new RangeError(`rows [${from}, ${to}) have ${offsets[to] - offsets[from]} places for ${count} entries`);
+  const nearSorted = new Int32Array(count);
+  const distSorted = distances ? new (distances instanceof Float32Array ? Float32Array : Float64Array)(count) : undefined;
   const fill = byFar.slice(0, n);
   for (let e = 0; e < m; e++) {
-    if (!keep(e)) continue;
-    const a = edges.i[e];
-    const b = edges.j[e];
-    let p = fill[b]++;
-    nearSorted[p] = a;
-    if (distSorted) distSorted[p] = (dist as DistanceArray)[e];
-    p = fill[a]++;
-    nearSorted[p] = b;
-    if (distSorted) distSorted[p] = (dist as DistanceArray)[e];
+    const a = i[e];
+    const b = j[e];
+    const d = similarity ? Math.fround(1 - similarity[e]) : distance ? distance[e] : 0;
+    if (a === b || (hasEps && !(d <= eps))) continue;
+    if (a >= from && a < to) {
+      const p = fill[b]++;
+      nearSorted[p] = a;
+      if (distSorted) distSorted[p] = d;
+    }
+    if (b >= from && b < to) {
+      const p = fill[a]++;
+      nearSorted[p] = b;
+      if (distSorted) distSorted[p] = d;
+    }
   }
-
-  // Pass 2: stable counting sort by the near end; walking far ends in ascending order leaves
+  // Pass 2: a stable counting sort by the near end; walking far ends in ascending order leaves
   // every row sorted ascending.
-  // The edge set is symmetric, so a vertex is as often a near end as a far end: same offsets.
-  const offsets = byFar.slice();
-  const neighbours = new Int32Array(directed);
-  const distances = dist ? new DistCtor(directed) : undefined;
-  const rowFill = offsets.slice(0, n);
+  const rowFill = offsets.slice(from, to);
   for (let far = 0; far < n; far++) {
     for (let p = byFar[far]; p < byFar[far + 1]; p++) {
-      const near = nearSorted[p];
-      const q = rowFill[near]++;
+      const q = rowFill[nearSorted[p] - from]++;
       neighbours[q] = far;
       if (distances) distances[q] = (distSorted as DistanceArray)[p];
     }
   }
+  let repeated = 0;
+  for (let v = from; v < to; v++) for (let q = offsets[v] + 1; q < offsets[v + 1]; q++) if (neighbours[q] === neighbours[q - 1]) repeated++;
+  return repeated;
+}
 
-  // Pass 3: drop repeated neighbours in place (keeping the smallest distance), recompute offsets.
+/** Builds the symmetric, deduplicated CSR neighbour graph of `n` vertices from an edge list. */
+export function buildNeighbourGraph(n: number, edges: EdgeList, options: GraphOptions = {}): NeighbourGraph {
+  const offsets = new Int32Array(n + 1);
+  const directed = countRows(n, edges, 0, n, offsets, options);
+  if (directed > 0x7fffffff) throw new RangeError('too many edges for Int32 offsets');
+  for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
+  const DistCtor = edges.distance instanceof Float64Array ? Float64Array : Float32Array;
+  const neighbours = new Int32Array(directed);
+  const distances = edges.distance || edges.similarity ? new DistCtor(directed) : undefined;
+  const repeated = fillRows(edges, 0, n, { n, offsets, neighbours, ...(distances ? { distances } : {}) }, options);
+  if (repeated === 0) return { n, offsets, neighbours, ...(distances ? { distances } : {}) };
+
+  // Repeated edges: drop the copies in place (keeping the smallest distance), recompute offsets.
   let w = 0;
   let rowStart = 0;
   for (let v = 0; v < n; v++) {
@@ -109,13 +193,12 @@ export function buildNeighbourGraph(n: number, edges: EdgeList, options: GraphOp
     offsets[v] = newStart;
   }
   offsets[n] = w;
-  const graph: NeighbourGraph = {
+  return {
     n,
     offsets,
-    neighbours: w === directed ? neighbours : neighbours.slice(0, w),
-    ...(distances ? { distances: w === directed ? distances : distances.slice(0, w) } : {}),
+    neighbours: neighbours.slice(0, w),
+    ...(distances ? { distances: distances.slice(0, w) } : {}),
   };
-  return graph;
 }
 
 /** An edge list with a distance on each edge. */

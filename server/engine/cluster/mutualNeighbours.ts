@@ -77,49 +77,113 @@ function sharesNeighbours(graph: NeighbourGraph, a: number, b: number, fraction:
 }
 
 /**
- * The rule of the file comment as a test of CSR entry e of row a, for `graph` with one similarity
- * per entry (`similarity(e)`, higher is more similar); both filters below use it.
+ * cutoff[v] for the rows v in [from, to): the similarity of v's m-th most similar neighbour (−∞
+ * when it has fewer than m), `similarity(e)` being CSR entry e's (higher is more similar).
  */
-function keepRule(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: (e: number) => number): (a: number, e: number) => boolean {
-  checkOptions(options);
-  const m = options.neighbours;
-  const strong = options.strongSimilarity ?? Infinity;
-  const shared = options.sharedNeighbours ?? 0;
-  const { n, offsets, neighbours } = graph;
-  // cutoff[v]: the similarity of v's m-th most similar neighbour (−∞ when it has fewer than m).
+export function similarityCutoffs(graph: NeighbourGraph, m: number, similarity: (e: number) => number, from: number, to: number, cutoff: Float64Array): void {
+  const { offsets } = graph;
   // Typed arrays throughout: on BioMarKs50k's 0.9 M edges the boxed number[] rows and pushes
-  // were a third of the (single-threaded) graph stage.
-  const cutoff = new Float64Array(n);
+  // were a third of the (single-threaded) graph stage. For a small m the m largest are kept in
+  // a sorted buffer (a row is read once, few values enter it): a sort of every row took 3×.
+  const top = new Float64Array(m);
   let row = new Float64Array(64);
-  for (let v = 0; v < n; v++) {
-    const from = offsets[v];
-    const deg = offsets[v + 1] - from;
+  for (let v = from; v < to; v++) {
+    const start = offsets[v];
+    const deg = offsets[v + 1] - start;
     if (deg < m) {
       cutoff[v] = -Infinity;
       continue;
     }
+    if (m <= 32) {
+      // top[0..m) ascending: the m largest so far, top[0] the m-th largest.
+      for (let e = 0; e < m; e++) {
+        const x = similarity(start + e);
+        let k = e;
+        while (k > 0 && top[k - 1] > x) {
+          top[k] = top[k - 1];
+          k--;
+        }
+        top[k] = x;
+      }
+      for (let e = m; e < deg; e++) {
+        const x = similarity(start + e);
+        if (!(x > top[0])) continue;
+        let k = 0;
+        while (k + 1 < m && top[k + 1] < x) {
+          top[k] = top[k + 1];
+          k++;
+        }
+        top[k] = x;
+      }
+      cutoff[v] = top[0];
+      continue;
+    }
     if (row.length < deg) row = new Float64Array(deg * 2);
-    for (let e = 0; e < deg; e++) row[e] = similarity(from + e);
+    for (let e = 0; e < deg; e++) row[e] = similarity(start + e);
     const sorted = row.subarray(0, deg).sort(); // ascending: the m-th largest is at deg − m
     cutoff[v] = sorted[deg - m];
   }
-  const mutual = (a: number, e: number): boolean => {
-    const s = similarity(e);
-    return s >= strong || (s >= cutoff[a] && s >= cutoff[neighbours[e]]);
-  };
-  if (!(shared > 0)) return mutual;
-  // The callers walk the rows twice (count, then fill) and each edge sits in two rows: the shared
-  // test is made once per edge (a < b) that the mutual rule drops, its answer kept for both entries.
-  const sharedKept = new Uint8Array(neighbours.length);
-  for (let a = 0; a < n; a++) {
+}
+
+/** Which CSR entries the rule of the file comment keeps: an entry is kept when either flag is 1. */
+export interface KeptEntries {
+  /** 1 where the strong or the mutual rule keeps the entry. */
+  readonly mutual: Uint8Array;
+  /** 1 where the mutual rule drops the edge but its ends share enough neighbours (both entries). */
+  readonly shared: Uint8Array;
+}
+
+/**
+ * The rule's verdict on the entries of rows [from, to), written into `kept` (zero-filled, one
+ * byte per CSR entry of `graph`); `cutoff` must hold every row's (similarityCutoffs over all
+ * rows). Each byte is written by the call whose rows hold the edge's smaller end, so calls for
+ * disjoint ranges may run at once on shared arrays: `mutual` for this range's own entries; the
+ * shared test, made once per edge (a < b) that the mutual rule drops, marks both of its entries
+ * (the other in row b, perhaps another call's). The mutual rule is symmetric (an edge's two
+ * entries have one distance), so the two entries always agree.
+ */
+export function markKeptEntries(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: (e: number) => number, cutoff: Float64Array, from: number, to: number, kept: KeptEntries): void {
+  checkOptions(options);
+  const strong = options.strongSimilarity ?? Infinity;
+  const fraction = options.sharedNeighbours ?? 0;
+  const { offsets, neighbours } = graph;
+  for (let a = from; a < to; a++) {
     for (let e = offsets[a]; e < offsets[a + 1]; e++) {
       const b = neighbours[e];
-      if (b < a || mutual(a, e) || !sharesNeighbours(graph, a, b, shared)) continue;
-      sharedKept[e] = 1;
-      sharedKept[entryOf(graph, b, a)] = 1;
+      const s = similarity(e);
+      if (s >= strong || (s >= cutoff[a] && s >= cutoff[b])) kept.mutual[e] = 1;
+      else if (fraction > 0 && b > a && sharesNeighbours(graph, a, b, fraction)) {
+        kept.shared[e] = 1;
+        kept.shared[entryOf(graph, b, a)] = 1;
+      }
     }
   }
-  return (a, e) => sharedKept[e] === 1 || mutual(a, e);
+}
+
+/** The rule over every row of `graph` (`similarity(e)` per CSR entry, higher is more similar). */
+function keptEntries(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: (e: number) => number): KeptEntries {
+  checkOptions(options);
+  const cutoff = new Float64Array(graph.n);
+  similarityCutoffs(graph, options.neighbours, similarity, 0, graph.n, cutoff);
+  const kept = { mutual: new Uint8Array(graph.neighbours.length), shared: new Uint8Array(graph.neighbours.length) };
+  markKeptEntries(graph, options, similarity, cutoff, 0, graph.n, kept);
+  return kept;
+}
+
+/** The graph of the entries of `graph` that `kept` keeps, each row in its order; no distances. */
+export function keptSubgraph(graph: NeighbourGraph, kept: KeptEntries): NeighbourGraph {
+  const { n, offsets, neighbours } = graph;
+  const { mutual, shared } = kept;
+  const keptOffsets = new Int32Array(n + 1);
+  for (let a = 0; a < n; a++) {
+    let count = 0;
+    for (let e = offsets[a]; e < offsets[a + 1]; e++) count += mutual[e] | shared[e];
+    keptOffsets[a + 1] = keptOffsets[a] + count;
+  }
+  const keptNeighbours = new Int32Array(keptOffsets[n]);
+  let w = 0;
+  for (let e = 0; e < neighbours.length; e++) if ((mutual[e] | shared[e]) === 1) keptNeighbours[w++] = neighbours[e];
+  return { n, offsets: keptOffsets, neighbours: keptNeighbours };
 }
 
 /**
@@ -127,16 +191,17 @@ function keepRule(graph: NeighbourGraph, options: MutualNeighbourOptions, simila
  * one value per CSR entry (aligned with graph.neighbours); higher is more similar.
  */
 export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeighbourOptions, similarity: ArrayLike<number>): EdgeList {
-  const kept = keepRule(graph, options, (e) => similarity[e]);
+  const { mutual, shared } = keptEntries(graph, options, (e) => similarity[e]);
+  const kept = (e: number): boolean => (mutual[e] | shared[e]) === 1;
   const { offsets, neighbours } = graph;
   let count = 0;
-  for (let a = 0; a < graph.n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (neighbours[e] > a && kept(a, e)) count++;
+  for (let a = 0; a < graph.n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (neighbours[e] > a && kept(e)) count++;
   const keepI = new Uint32Array(count);
   const keepJ = new Uint32Array(count);
   let w = 0;
   for (let a = 0; a < graph.n; a++) {
     for (let e = offsets[a]; e < offsets[a + 1]; e++) {
-      if (neighbours[e] <= a || !kept(a, e)) continue;
+      if (neighbours[e] <= a || !kept(e)) continue;
       keepI[w] = a;
       keepJ[w++] = neighbours[e];
     }
@@ -164,24 +229,13 @@ export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeigh
  * row by row instead of rebuilt. The rule is symmetric, so a row keeps exactly the entries the
  * rebuilt graph's row holds, in the same order. No similarity array (each value is computed
  * where it is read, rounded to Float32 as the array stored it), no kept-edge list, no
- * counting-sort temporaries: at BioMarKs50k's 0.9 M edges that was ~27 MB at the peak of the
- * clustering stage, and this is faster.
+ * counting-sort temporaries (at BioMarKs50k's 0.9 M edges they were ~27 MB at the peak of the
+ * clustering stage; the two flag bytes per entry are 3.6 MB), and this is faster.
  */
 export function mutualNeighbourSubgraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
   const distances = graph.distances;
   if (!distances) throw new RangeError('mutualNeighbourSubgraph needs a graph built with edge distances');
-  const kept = keepRule(graph, options, (e) => Math.fround(similarityOf(distances[e])));
-  const { n, offsets, neighbours } = graph;
-  const keptOffsets = new Int32Array(n + 1);
-  for (let a = 0; a < n; a++) {
-    let count = 0;
-    for (let e = offsets[a]; e < offsets[a + 1]; e++) if (kept(a, e)) count++;
-    keptOffsets[a + 1] = keptOffsets[a] + count;
-  }
-  const keptNeighbours = new Int32Array(keptOffsets[n]);
-  let w = 0;
-  for (let a = 0; a < n; a++) for (let e = offsets[a]; e < offsets[a + 1]; e++) if (kept(a, e)) keptNeighbours[w++] = neighbours[e];
-  return { n, offsets: keptOffsets, neighbours: keptNeighbours };
+  return keptSubgraph(graph, keptEntries(graph, options, (e) => Math.fround(similarityOf(distances[e]))));
 }
 
 /** The CSR entry of b in a's sorted row (b must be there): binary search. */

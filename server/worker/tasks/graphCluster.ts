@@ -3,23 +3,24 @@
  * refinement → DBSCAN labels, or greedy centroids (engine/cluster/greedy) — then each cluster's
  * representative and the members' identities to it that the graph holds. O(n + edges) (greedy:
  * plus a sort of the records).
+ *
+ * The same work cut by rows for a pool (jobs/parallelGraph.ts), on a graph in shared memory:
+ * `graphRowCounts` and `graphRows` build rows [from, to) (and their mutual-neighbour cutoffs),
+ * `graphKeep` marks the entries of rows [from, to) that the refinement keeps, and
+ * `clusterBuiltGraph` clusters the built graph as `graphCluster` does after its build.
  */
 import { dbscanGraph, NOISE } from '../../engine/cluster/dbscan';
 import { leiden } from '../../engine/cluster/leiden';
 import { renumberClusters } from '../../engine/cluster/vectorClustering';
 import type { DistanceArray, NeighbourGraph } from '../../engine/cluster/graph';
-import { buildNeighbourGraph } from '../../engine/cluster/graph';
+import { buildNeighbourGraph, countRows, fillRows } from '../../engine/cluster/graph';
 import { greedyCentroids, greedyOrder } from '../../engine/cluster/greedy';
-import { mutualNeighbourSubgraph, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
+import { keptSubgraph, markKeptEntries, mutualNeighbourSubgraph, similarityCutoffs, type KeptEntries, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
 import { graphMedoids } from '../../engine/cluster/representatives';
 import type { TaskContext } from '../taskContext';
 
-export interface GraphClusterPayload {
-  n: number;
-  i: Uint32Array;
-  j: Uint32Array;
-  /** Similarity of each edge (identity); the graph's distance is 1 − similarity. */
-  similarity: Float32Array;
+/** How the graph is clustered once built (every payload below but the row tasks'). */
+export interface GraphClusterOptions {
   minPts: number;
   mutualNeighbours?: MutualNeighbourOptions;
   /** 'greedy': centroids in the order of `lengths` (and `abundance`); minPts and mutualNeighbours do not apply. Default 'dbscan'. */
@@ -32,6 +33,17 @@ export interface GraphClusterPayload {
   weights?: Int32Array;
 }
 
+/** Verified edges, each with its identity; the graph's distance is 1 − identity. */
+export interface VerifiedEdges {
+  n: number;
+  i: Uint32Array;
+  j: Uint32Array;
+  /** Similarity of each edge (identity); the graph's distance is 1 − similarity. */
+  similarity: Float32Array;
+}
+
+export interface GraphClusterPayload extends VerifiedEdges, GraphClusterOptions {}
+
 export interface GraphClusterResult {
   labels: Int32Array;
   edgesUsed: number;
@@ -41,32 +53,95 @@ export interface GraphClusterResult {
 }
 
 export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): GraphClusterResult {
-  const distance = new Float32Array(p.similarity.length);
-  for (let e = 0; e < distance.length; e++) distance[e] = 1 - p.similarity[e];
-  const full = buildNeighbourGraph(p.n, { i: p.i, j: p.j, distance });
+  const full = buildNeighbourGraph(p.n, { i: p.i, j: p.j, similarity: p.similarity });
   ctx.throwIfCancelled();
+  const refine = refinement(p);
+  const refined = refine ? mutualNeighbourSubgraph(full, refine, (d) => 1 - d) : full;
+  ctx.throwIfCancelled();
+  return clusterGraph(full, refined, p, ctx);
+}
+
+/** A graph of shared arrays, built by `graphRows` over every row. */
+export interface SharedGraph {
+  n: number;
+  offsets: Int32Array;
+  neighbours: Int32Array;
+  distances: Float32Array;
+}
+
+export interface ClusterBuiltGraphPayload extends GraphClusterOptions {
+  graph: SharedGraph;
+  /** The entries the mutual-neighbour refinement keeps (`graphKeep` over every row), when it applies. */
+  kept?: KeptEntries;
+}
+
+export function clusterBuiltGraphTask(p: ClusterBuiltGraphPayload, ctx: TaskContext): GraphClusterResult {
+  return clusterGraph(p.graph, p.kept ? keptSubgraph(p.graph, p.kept) : p.graph, p, ctx);
+}
+
+/** The refinement DBSCAN runs on: none for the other modes. */
+function refinement(p: GraphClusterOptions): MutualNeighbourOptions | undefined {
+  return (p.mode ?? 'dbscan') === 'dbscan' ? p.mutualNeighbours : undefined;
+}
+
+/** Rows [from, to) of a graph being built in shared memory. */
+export interface RowRange {
+  from: number;
+  to: number;
+}
+
+/** Adds each row's length to `counts[v + 1]` (countRows) for the rows of the range. */
+export function graphRowCountsTask(p: VerifiedEdges & RowRange & { counts: Int32Array }): number {
+  return countRows(p.n, p, p.from, p.to, p.counts);
+}
+
+export interface GraphRowsPayload extends VerifiedEdges, RowRange {
+  graph: SharedGraph;
+  /** With the refinement's m: each row's m-th largest identity into `cutoff` (similarityCutoffs). */
+  cutoffs?: { neighbours: number; cutoff: Float64Array };
+}
+
+/** Fills the rows of the range (fillRows); returns the entries that repeat an edge (0: final rows). */
+export function graphRowsTask(p: GraphRowsPayload): number {
+  const repeated = fillRows(p, p.from, p.to, p.graph);
+  // A row with a repeat is not final (the serial build merges it): its cutoff would be wrong.
+  if (repeated === 0 && p.cutoffs) similarityCutoffs(p.graph, p.cutoffs.neighbours, identityOf(p.graph), p.from, p.to, p.cutoffs.cutoff);
+  return repeated;
+}
+
+export interface GraphKeepPayload extends RowRange {
+  graph: SharedGraph;
+  mutualNeighbours: MutualNeighbourOptions;
+  /** Every row's cutoff (graphRows). */
+  cutoff: Float64Array;
+  kept: KeptEntries;
+}
+
+/** Marks the entries of the range's rows that the refinement keeps (markKeptEntries). */
+export function graphKeepTask(p: GraphKeepPayload): void {
+  markKeptEntries(p.graph, p.mutualNeighbours, identityOf(p.graph), p.cutoff, p.from, p.to, p.kept);
+}
+
+/** Each entry's identity, 1 − its distance, rounded to Float32 as the verified identities were. */
+function identityOf(graph: SharedGraph): (e: number) => number {
+  const d = graph.distances;
+  return (e) => Math.fround(1 - d[e]);
+}
+
+/** Clusters `full` (DBSCAN on `refined`, or greedy, or Leiden), then the representatives. */
+function clusterGraph(full: NeighbourGraph, refined: NeighbourGraph, p: GraphClusterOptions, ctx: TaskContext): GraphClusterResult {
   if (p.mode === 'greedy') {
     if (!p.lengths) throw new RangeError('greedy clustering needs the record lengths');
     const g = greedyCentroids(full, greedyOrder(p.lengths, p.abundance));
     ctx.transferResult(g.labels.buffer as ArrayBuffer, g.representative.buffer as ArrayBuffer, g.identity.buffer as ArrayBuffer);
     return { labels: g.labels, edgesUsed: full.neighbours.length / 2, representative: g.representative, identity: g.identity };
   }
-  if (p.mode === 'leiden') {
-    const labels = sequenceCommunities(full, p.minPts, p.weights);
-    const reps = graphMedoids(full, labels, p.abundance);
-    ctx.transferResult(labels.buffer as ArrayBuffer, reps.representative.buffer as ArrayBuffer, reps.identity.buffer as ArrayBuffer);
-    return { labels, edgesUsed: full.neighbours.length / 2, ...reps };
-  }
-  let graph = full;
-  if (p.mutualNeighbours) {
-    graph = mutualNeighbourSubgraph(full, p.mutualNeighbours, (d) => 1 - d);
-    ctx.throwIfCancelled();
-  }
-  const labels = dbscanGraph(graph, p.minPts, p.weights);
+  const labels = p.mode === 'leiden' ? sequenceCommunities(full, p.minPts, p.weights) : dbscanGraph(refined, p.minPts, p.weights);
+  ctx.throwIfCancelled();
   // Medoids from every verified pair, not only the links DBSCAN kept: a better estimate, same cost.
   const reps = graphMedoids(full, labels, p.abundance);
   ctx.transferResult(labels.buffer as ArrayBuffer, reps.representative.buffer as ArrayBuffer, reps.identity.buffer as ArrayBuffer);
-  return { labels, edgesUsed: graph.neighbours.length / 2, ...reps };
+  return { labels, edgesUsed: (p.mode === 'leiden' ? full : refined).neighbours.length / 2, ...reps };
 }
 
 /**

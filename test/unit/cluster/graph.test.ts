@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildNeighbourGraph, degree, nearestInGraph } from '../../../server/engine/cluster/graph';
+import { buildNeighbourGraph, countRows, degree, fillRows, nearestInGraph } from '../../../server/engine/cluster/graph';
 
 /** Reference: a Map of neighbour → smallest distance per vertex. */
 function referenceGraph(n: number, edges: [number, number, number][], eps?: number): Map<number, number>[] {
@@ -47,6 +47,36 @@ void describe('neighbour graph (CSR)', () => {
         }
       }),
       { seed: 5101, numRuns: 300 },
+    );
+  });
+
+  void it('is built row range by row range, in any order (as the pool builds it), with the repeats counted', () => {
+    fc.assert(
+      fc.property(edgeCase, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), ({ n, edges, eps }, cuts) => {
+        const list = { i: Uint32Array.from(edges, (e) => e[0]), j: Uint32Array.from(edges, (e) => e[1]), similarity: Float32Array.from(edges, (e) => 1 - e[2] / 10) };
+        const bounds = [0, ...cuts.map((c) => Math.floor(c * n)).sort((a, b) => a - b), n];
+        const ranges = bounds.slice(1).map((to, t) => [bounds[t], to] as const).reverse();
+        const offsets = new Int32Array(n + 1);
+        let entries = 0;
+        for (const [from, to] of ranges) entries += countRows(n, list, from, to, offsets, { eps: eps === undefined ? undefined : eps / 10 + 1e-6 });
+        for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
+        assert.equal(offsets[n], entries);
+        const pieces = { n, offsets, neighbours: new Int32Array(entries), distances: new Float32Array(entries) };
+        let repeated = 0;
+        for (const [from, to] of ranges) repeated += fillRows(list, from, to, pieces, { eps: eps === undefined ? undefined : eps / 10 + 1e-6 });
+        // The same edges with the distances a Float32Array of 1 − similarity holds.
+        const distance = new Float32Array(list.similarity.length);
+        for (let e = 0; e < distance.length; e++) distance[e] = 1 - list.similarity[e];
+        const whole = buildNeighbourGraph(n, { i: list.i, j: list.j, distance }, { eps: eps === undefined ? undefined : eps / 10 + 1e-6 });
+        assert.equal(repeated, entries - whole.neighbours.length, 'every entry beyond the deduplicated graph is a repeat');
+        if (repeated === 0) {
+          assert.deepEqual([...pieces.offsets], [...whole.offsets]);
+          assert.deepEqual([...pieces.neighbours], [...whole.neighbours]);
+          assert.deepEqual([...pieces.distances], [...(whole.distances as Float32Array)]);
+        }
+        assert.deepEqual(buildNeighbourGraph(n, list, { eps: eps === undefined ? undefined : eps / 10 + 1e-6 }), whole, 'similarities or their distances: one graph');
+      }),
+      { seed: 5102, numRuns: 300 },
     );
   });
 

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { dbscanGraph } from '../../../server/engine/cluster/dbscan';
 import { buildNeighbourGraph, type EdgeList, type NeighbourGraph } from '../../../server/engine/cluster/graph';
-import { mutualNeighbourEdges, mutualNeighbourGraph, mutualNeighbourSubgraph } from '../../../server/engine/cluster/mutualNeighbours';
+import { keptSubgraph, markKeptEntries, mutualNeighbourEdges, mutualNeighbourGraph, mutualNeighbourSubgraph, similarityCutoffs } from '../../../server/engine/cluster/mutualNeighbours';
 
 interface WeightedGraph {
   n: number;
@@ -98,6 +98,20 @@ void describe('mutualNeighbourEdges', () => {
       }),
       RUNS,
     );
+  });
+
+  void test('equals the reference with an m on either side of 32 (the cutoffs kept in a buffer, or a sort), on dense graphs', () => {
+    let seed = 11;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const n of [70, 90]) {
+      const g: WeightedGraph = { n, edges: [] };
+      for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (rand() < 0.8) g.edges.push({ a, b, s: 0.9 + Math.floor(rand() * 40) / 1000 });
+      const { graph, similarity } = csrOf(g);
+      for (const m of [3, 31, 32, 33, 45]) assert.deepEqual(keptOf(mutualNeighbourEdges(graph, { neighbours: m }, similarity)), referenceKept(g, m, Infinity), `n ${n}, m ${m}`);
+    }
   });
 
   void test('strong links are always kept, and the result is a subset of the edges', () => {
@@ -212,6 +226,35 @@ void describe('mutualNeighbourSubgraph', () => {
         assert.deepEqual([...filtered.offsets], [...rebuilt.offsets]);
         assert.deepEqual([...filtered.neighbours], [...rebuilt.neighbours]);
         assert.equal(filtered.distances, undefined);
+      }),
+      RUNS,
+    );
+  });
+
+  void test('marked by disjoint row ranges in any order (as the pool does it), is the same graph', () => {
+    fc.assert(
+      fc.property(weightedGraph, fc.integer({ min: 1, max: 8 }), fc.constantFrom(Infinity, 0.94), fc.constantFrom(0, 0.5, 0.7), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), (g, m, strong, shared, cuts) => {
+        const { graph } = csrOf(g);
+        const options = { neighbours: m, ...(strong === Infinity ? {} : { strongSimilarity: strong }), ...(shared > 0 ? { sharedNeighbours: shared } : {}) };
+        const similarity = (e: number): number => Math.fround(1 - (graph.distances as Float64Array)[e]);
+        const bounds = [0, ...cuts.map((c) => Math.floor(c * g.n)).sort((a, b) => a - b), g.n];
+        const ranges = bounds.slice(1).map((to, t) => [bounds[t], to] as const).reverse();
+        const cutoff = new Float64Array(g.n);
+        for (const [from, to] of ranges) similarityCutoffs(graph, m, similarity, from, to, cutoff);
+        const kept = { mutual: new Uint8Array(graph.neighbours.length), shared: new Uint8Array(graph.neighbours.length) };
+        for (const [from, to] of ranges) markKeptEntries(graph, options, similarity, cutoff, from, to, kept);
+        const pieces = keptSubgraph(graph, kept);
+        const whole = mutualNeighbourSubgraph(graph, options, (d) => 1 - d);
+        assert.deepEqual([...pieces.offsets], [...whole.offsets]);
+        assert.deepEqual([...pieces.neighbours], [...whole.neighbours]);
+        // Each edge's two entries agree.
+        for (let a = 0; a < g.n; a++) {
+          for (let e = graph.offsets[a]; e < graph.offsets[a + 1]; e++) {
+            const b = graph.neighbours[e];
+            const mirror = graph.offsets[b] + [...graph.neighbours.subarray(graph.offsets[b], graph.offsets[b + 1])].indexOf(a);
+            assert.equal(kept.mutual[e] | kept.shared[e], kept.mutual[mirror] | kept.shared[mirror]);
+          }
+        }
       }),
       RUNS,
     );
