@@ -234,13 +234,25 @@ export interface LowByteSignatures {
 /** The low byte of every slot, padded to whole 32-bit words per record; `alloc` places the bytes (e.g. in shared memory). */
 export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes), order?: Uint32Array): LowByteSignatures {
   const wordsPerRecord = (H + 3) >> 2;
-  const out = new Uint8Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord * 4);
+  const words = new Uint32Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord);
+  const whole = H >> 2;
   for (let r = 0; r < n; r++) {
     // With an order, record r of the output is record order[r] of the signatures.
     const src = (order ? order[r] : r) * H;
-    const dst = r * wordsPerRecord * 4;
-    for (let h = 0; h < H; h++) out[dst + h] = signatures[src + h] & 0xff;
+    const dst = r * wordsPerRecord;
+    // Four slots to a word, slot h in byte h & 3 counted from the low end (byte h of the record
+    // on a little-endian machine); equalLowBytes counts equal bytes, in whatever lane order.
+    // A word at a time: byte stores were 4× the writes (0.54 s at 500,000 records).
+    for (let w = 0; w < whole; w++) {
+      const h = src + 4 * w;
+      words[dst + w] = (signatures[h] & 0xff) | ((signatures[h + 1] & 0xff) << 8) | ((signatures[h + 2] & 0xff) << 16) | ((signatures[h + 3] & 0xff) << 24);
+    }
+    if (whole < wordsPerRecord) {
+      let x = 0;
+      for (let h = 4 * whole; h < H; h++) x |= (signatures[src + h] & 0xff) << (8 * (h & 3));
+      words[dst + whole] = x;
+    }
   }
   // Padding bytes are 0 in every record, so they always agree: the caller subtracts them.
-  return { words: new Uint32Array(out.buffer, 0, n * wordsPerRecord), wordsPerRecord, padding: wordsPerRecord * 4 - H };
+  return { words, wordsPerRecord, padding: wordsPerRecord * 4 - H };
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { collectSelected, estimatePairs, jaccardFloor, markSelected, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
+import { collectSelected, equalLowBytes, estimatePairs, jaccardFloor, lowBytes, markSelected, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
 
 interface Case {
   n: number;
@@ -134,6 +134,31 @@ void describe('selectCandidatesPerRecord', () => {
     const noOne = selectCandidatesPerRecord(4, { i: Uint32Array.of(0, 0, 0, 2), j: Uint32Array.of(1, 2, 3, 3) }, sig, 4, { perRecord: 1, minJaccard: 0 });
     // Now 3 prefers (0,3)? both (0,3) and (2,3) are 4/4: index order gives (0,3). 2 takes (0,2). 1 takes (0,1).
     assert.deepEqual(Array.from(noOne.i, (a, t) => `${a},${noOne.j[t]}`), ['0,1', '0,2', '0,3']);
+  });
+
+  void test('lowBytes: the low byte of every slot once per record, zero padding; equal bytes counted as the low bytes agree', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 13 }), fc.array(fc.constantFrom(0, 1, 0xff, 0x100, 0x1ff, 0x7fffffff, 0x80000001, 0xffffffff), { minLength: 26, maxLength: 26 * 13 }), fc.boolean(), (H, values, reorder) => {
+        const n = Math.floor(values.length / H);
+        const signatures = Uint32Array.from(values.slice(0, n * H));
+        const order = reorder ? Uint32Array.from({ length: n }, (_, r) => n - 1 - r) : undefined;
+        const bytes = lowBytes(signatures, n, H, undefined, order);
+        const W = bytes.wordsPerRecord;
+        assert.equal(W * 4 - bytes.padding, H);
+        const lane = (r: number, h: number): number => (bytes.words[r * W + (h >> 2)]! >>> (8 * (h & 3))) & 0xff;
+        for (let r = 0; r < n; r++) {
+          const src = order ? order[r]! : r;
+          for (let h = 0; h < H; h++) assert.equal(lane(r, h), signatures[src * H + h]! & 0xff);
+          for (let h = H; h < W * 4; h++) assert.equal(lane(r, h), 0, 'padding');
+        }
+        for (let a = 0; a + 1 < n; a++) {
+          let same = 0;
+          for (let h = 0; h < H; h++) if (lane(a, h) === lane(a + 1, h)) same++;
+          assert.equal(equalLowBytes(bytes.words, W, a * W, (a + 1) * W) - bytes.padding, same);
+        }
+      }),
+      { seed: 31, numRuns: 200 },
+    );
   });
 
   void test('no pairs, and records without pairs', () => {
