@@ -106,6 +106,10 @@ export function rowDistances(a: tf.Tensor2D, b: tf.Tensor2D, spec: DistanceSpec 
  * pushing a negative once it is a little farther than the positive, so the loss spends itself on
  * the triplets still in the wrong order — what triplet accuracy counts — rather than on spreading
  * classes that are already apart. Contrastive mining keeps its own push radius (0.2).
+ * Checked on data it was not chosen on (digits, dense encoder, 30 epochs, the last 500 held out;
+ * seeds 1–3 × cosine and euclidean, margin 0.2 → 0.1): P@1 0.980 → 0.982, triplet accuracy
+ * 0.9745 → 0.9740, MAP@R 0.839 → 0.832 (lower in all 6 runs). The triplet gain does not carry
+ * over, and ranking deep in a class costs a little: a user who ranks (MAP@R) may prefer 0.2.
  */
 export const DEFAULT_TRIPLET_MARGIN = 0.1;
 
