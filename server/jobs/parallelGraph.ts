@@ -1,15 +1,16 @@
 /**
  * The clustering stage's graph work on every worker (issue 15). After verification, one task
  * built the CSR graph of the verified pairs, refined it (mutual and shared neighbours) and ran
- * DBSCAN: on BioMarKs50k (0.9 M pairs) ~0.4 s on one thread, which past a few cores becomes the
- * longest stage of the run. Here the graph is built and refined by row ranges, each task writing
+ * DBSCAN: on BioMarKs50k (0.9 M pairs) 0.25–0.4 s on one thread, at 500,000 records (12.9 M
+ * pairs) 5–5.5 s, which past a few cores becomes the longest stage of the run. On 2 workers:
+ * ~0.15 s and 3.4 s. Here the graph is built and refined by row ranges, each task writing
  * only its own rows of shared arrays (engine/cluster/graph.ts fillRows, mutualNeighbours.ts
  * markKeptEntries), in rounds that each need the last one whole:
  *   1. `graphRowCounts`: each row's length; the host sums them into the offsets (O(n));
  *   2. `graphRows`: the rows, sorted, and each row's mutual-neighbour cutoff;
  *   3. `graphKeep`: which entries the refinement keeps (it reads the other rows' cutoffs);
  *   4. `clusterBuiltGraph` (one task): the kept graph, DBSCAN and the medoids — linear passes
- *      (~60 ms of the 0.4 s), or greedy / Leiden, which are sequential by nature.
+ *      (~35 ms at 50k records, ~0.9 s at 500k), or greedy / Leiden, sequential by nature.
  * The result is the one task's exactly: the same graph, rows and all. Where verification left a
  * pair twice (the rows then hold repeats to merge), and for graphs too small to pay for the
  * rounds, the one `graphCluster` task runs instead.
@@ -19,7 +20,7 @@ import type { WorkerPool } from './pool';
 import { sharedBuffer } from '../worker/mappedMemory';
 import type { GraphClusterPayload, GraphClusterResult, RowRange, SharedGraph, VerifiedEdges } from '../worker/tasks/graphCluster';
 
-/** Below this many pairs the rounds cost more than they save: one task builds and clusters. */
+/** Below this many pairs one task builds and clusters (~25 ms at 100,000): four rounds would not pay. */
 export const PARALLEL_GRAPH_MIN_EDGES = 100_000;
 
 export interface GraphInPoolOptions {
