@@ -122,7 +122,7 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     if (options.labelRegex !== undefined) {
       // A user's regex runs time-bounded, in batches (labels.ts): never inline, where a catastrophic pattern could run for minutes.
       const batch = boundedRegexLabeler(compileLabelRegex(options.labelRegex));
-      const records = parse(chunks, file, common);
+      const records = parse(chunks, file, { ...common, ...(chunk ? { chunk } : {}) });
       return { format, kind: 'sequence', records: withRegexLabels(records, batch, file, summary, options.onWarning), summary };
     }
     const asked = options.labelOf ?? headerLabeler({ labelField: options.labelField });

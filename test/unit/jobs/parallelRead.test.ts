@@ -92,6 +92,14 @@ void describe('reading a FASTA file in chunks on every worker', () => {
     assert.ok(serial.records[200]!.startLine > 5000, 'lines counted over the whole file');
   });
 
+  void test('labels from a regular expression on the headers: the same records, lines numbered over the whole file', async () => {
+    const { serial, chunked } = await bothWays(write('regex.fasta', text()), { read: { labelRegex: '^\\S+\\s+(\\w+)' } });
+    assertSame(serial, chunked);
+    assert.ok(chunked.readChunks > 80);
+    assert.equal(serial.records[0]!.label, 'Aster', 'the regex labels records');
+    assert.ok(serial.records[200]!.startLine > 2000, 'lines counted over the whole file');
+  });
+
   void test('a record longer than a chunk grows its chunk; records with letters outside IUPAC make the dataset protein, warned once at the first', async () => {
     const lines = text().split('\n');
     const long = `>long one record of 30 kb\n${'ACGTTGCA'.repeat(3750)}\n`;
