@@ -137,7 +137,7 @@ async function taskCpu(run: (pool: WorkerPool) => Promise<unknown>): Promise<num
  * The bound: the read and sketch stages' CPU at 1 worker over that part.
  */
 async function readerRow(file: string, one: StageTimes): Promise<BenchRow> {
-  const chunked = await taskCpu((pool) => pool.run('inflateChunks', { file, chunkBytes: CHUNK_BYTES, parsed: new Int32Array(new SharedArrayBuffer(4)) }, { onProgress: () => undefined }));
+  const chunked = await taskCpu((pool) => pool.run('inflateChunks', { file, format: 'fasta', chunkBytes: CHUNK_BYTES, parsed: new Int32Array(new SharedArrayBuffer(4)) }, { onProgress: () => undefined }));
   const whole = await taskCpu((pool) => pool.run('loadDataset', { file, read: {} }));
   const work = (one.cpu['read'] ?? 0) + (one.cpu['sketch'] ?? 0);
   return row({

@@ -1,6 +1,6 @@
 /**
- * A FASTA file read on every core (issue 15): one worker inflates the file and cuts its text
- * into chunks at header lines (worker/tasks/readChunks.ts), the others parse the chunks as they
+ * A FASTA or FASTQ file read on every core (issue 15): one worker inflates the file and cuts its
+ * text into chunks at record starts (worker/tasks/readChunks.ts), the others parse the chunks as they
  * come, each packing its bases into the dataset's one shared buffer, and the pool sketches each
  * chunk's records as soon as the chunks before it are parsed. One parser on one worker made the
  * read the stage that did not scale (1.7× from 1 to 2 workers; on 16 cores it would be most of
@@ -28,7 +28,7 @@ import { fromTask, type CloneableReadOptions, type LoadedDataset, type PartsList
 import type { InflateChunksReport, ParsedChunk, TextChunkMessage } from '../worker/tasks/readChunks';
 import type { WorkerPool } from './pool';
 
-/** A chunk is cut at the first header after 1 MiB of text: ~40 ms of parsing, ~2,500 records of BioMarKs50k. */
+/** A chunk is cut at the first record start after 1 MiB of text: ~40 ms of parsing, ~2,500 records of BioMarKs50k. */
 export const CHUNK_BYTES = 1 << 20;
 
 export interface ParallelReadOptions {
@@ -46,7 +46,7 @@ export interface ParallelReadOptions {
 
 /** True when the read options allow chunks: no record limit (a prefix), no labels file (label i for record i). */
 export function canReadInParallel(read: CloneableReadOptions, pool: WorkerPool): boolean {
-  return pool.size >= 2 && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta');
+  return pool.size >= 2 && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta' || read.format === 'fastq');
 }
 
 interface Chunk {
@@ -62,13 +62,13 @@ interface Chunk {
 const settled = (c: Chunk): boolean => c.parsed !== undefined || c.failure !== undefined;
 
 /**
- * The dataset, read in chunks; undefined when it must be read whole (not FASTA, or a chunk had
+ * The dataset, read in chunks; undefined when it must be read whole (not FASTA or FASTQ, or a chunk had
  * something to say: see the file comment). Cancellation and failures of the pool reject.
  */
 export async function readInParallel(file: string, read: CloneableReadOptions, o: ParallelReadOptions): Promise<LoadedDataset | undefined> {
   const { pool, signal, listener } = o;
   const format = read.format ?? (await detectFileFormat(file));
-  if (format !== 'fasta') return undefined;
+  if (format !== 'fasta' && format !== 'fastq') return undefined;
   const capacity = await decompressedSizeHint(file);
   const bases = new Uint8Array(sharedBuffer(capacity), 0, capacity);
   const parsedCount = new Int32Array(new SharedArrayBuffer(4));
@@ -115,7 +115,7 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
     textAt += length;
     chunks.push(c);
     parses.push(
-      pool.run('parseChunk', { file, read, text: message.text, firstLine: message.firstLine, bases: c.target, at }, signal ? { signal } : {}).then(
+      pool.run('parseChunk', { file, read, format, text: message.text, firstLine: message.firstLine, bases: c.target, at }, signal ? { signal } : {}).then(
         (parsed) => {
           c.parsed = parsed;
           advance();
@@ -138,7 +138,7 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   try {
     await pool.run(
       'inflateChunks',
-      { file, chunkBytes: o.chunkBytes ?? CHUNK_BYTES, parsed: parsedCount },
+      { file, format, chunkBytes: o.chunkBytes ?? CHUNK_BYTES, parsed: parsedCount },
       { ...(signal ? { signal } : {}), onProgress: (p) => (p.data ? onReport(p.data as InflateChunksReport) : o.progress(p.done, p.total)) },
     );
   } catch (error) {
@@ -156,12 +156,12 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
   await o.partsSettled();
   const packed = closeGaps(chunks, bases, metas.length);
   const protein = chunks.find((c) => c.parsed!.warnings.length > 0);
-  return { contentHash, format: 'fasta', kind: 'sequence', records: metas, packed, warnings: protein ? [protein.parsed!.warnings[0]!.message] : [], problems: [], chunks: chunks.length };
+  return { contentHash, format, kind: 'sequence', records: metas, packed, warnings: protein ? [protein.parsed!.warnings[0]!.message] : [], problems: [], chunks: chunks.length };
 }
 
 /**
  * A sequence or text dataset read in the pool, when nothing sketches it meanwhile (training,
- * embedding with a model): FASTA in chunks on every worker when the options allow, else (and
+ * embedding with a model): FASTA and FASTQ in chunks on every worker when the options allow, else (and
  * when the chunks had something to say) by one parser in one worker.
  */
 export async function loadInPool(file: string, read: CloneableReadOptions, pool: WorkerPool, signal: AbortSignal | undefined, progress: (done: number, total: number) => void): Promise<LoadedDataset> {

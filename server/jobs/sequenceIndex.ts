@@ -59,9 +59,9 @@ export interface BuildIndexOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** How the reading worker hands out the sequences for sketching while it reads (default READ_PART; tests make parts small). */
   readParts?: PartSize;
-  /** False: read a FASTA file with one parser even on a pool of several workers (tests and benches compare the two). */
+  /** False: read a FASTA or FASTQ file with one parser even on a pool of several workers (tests and benches compare the two). */
   parallelRead?: boolean;
-  /** Bytes of text per chunk when a FASTA file is read on every core (parallelRead.ts; tests make them small). */
+  /** Bytes of text per chunk when a FASTA or FASTQ file is read on every core (parallelRead.ts; tests make them small). */
   readChunkBytes?: number;
   /** Called as each stage ends ('read', then 'sketch' or 'sketch (cached)'): the caller's per-stage timing. */
   onStageDone?: (stage: string) => void;
@@ -121,7 +121,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     };
     const reading = (done: number, total: number): void => progress('reading', done, total);
     let parallel: LoadedDataset | undefined;
-    // FASTA on every core (parallelRead.ts); whatever that leaves (other formats, files with
+    // FASTA and FASTQ on every core (parallelRead.ts); whatever that leaves (other formats, files with
     // something to report, options that need the whole file) the serial reader reads.
     if (options.parallelRead !== false && canReadInParallel(read, pool)) {
       const whileReading = (sketched = new SketchWhileReading(pool, signal));

@@ -103,8 +103,8 @@ export async function openDataset(path: string, options: DatasetReadOptions = {}
     throw new DatasetOptionError(`--label-field and --label-regex read FASTA/FASTQ headers; ${file} is ${format}`);
   }
   if (options.labelColumn !== undefined && format !== 'jsonl') throw new DatasetOptionError(`--label-column applies to tables and JSONL; ${file} is ${format}`);
-  if (chunk && (format !== 'fasta' || options.labelsFile !== undefined || Number.isFinite(limit))) {
-    throw new DatasetOptionError('a chunk of a file is read as FASTA, without a labels file or a limit');
+  if (chunk && ((format !== 'fasta' && format !== 'fastq') || options.labelsFile !== undefined || Number.isFinite(limit))) {
+    throw new DatasetOptionError('a chunk of a file is read as FASTA or FASTQ, without a labels file or a limit');
   }
   if (!chunk) await refuseFakeGzip(path, file, format);
   const labels = options.labelsFile === undefined ? undefined : await readLabelsFile(options.labelsFile);

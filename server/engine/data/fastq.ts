@@ -36,7 +36,7 @@ function latin1(parts: Uint8Array[]): string {
 }
 
 /** True for a line that can be a one-line sequence: IUPAC letters (any case) and gaps only. */
-function isSequenceLine(bytes: Uint8Array): boolean {
+export function isSequenceLine(bytes: Uint8Array): boolean {
   if (bytes.length === 0) return false;
   for (const b of bytes) {
     const upper = b & 0xdf;
@@ -189,7 +189,7 @@ export async function* parseFastq(
     return false;
   };
 
-  for await (const batch of readLines(source, file)) {
+  for await (const batch of readLines(source, file, options.chunk)) {
     for (const { bytes, index: lineIndex } of batch) {
       lastLine = lineIndex;
       if (resyncing) pending.push({ bytes: bytes.slice(), index: lineIndex });

@@ -1,16 +1,17 @@
 /**
- * The two halves of reading a FASTA file on every core (jobs/parallelRead.ts, issue 15). Read
+ * The two halves of reading a FASTA or FASTQ file on every core (jobs/parallelRead.ts, issue 15). Read
  * by one parser (the loadDataset task), BioMarKs50k takes one worker 0.36-0.52 s of CPU (inflate
  * 33 ms; the rest parsing, headers, record metadata, first-touch page faults of the bases, GC)
  * while the others can only sketch what it has read.
  *  - `inflateChunks`, one worker: hashes the file, streams and gunzips it, and cuts the text into
- *    chunks at header lines, each in shared memory with the index of its first line. Cheap: a
+ *    chunks at record starts, each in shared memory with the index of its first line. Cheap: a
  *    copy and a newline count per byte (BioMarKs50k: 0.12-0.18 s of CPU, a third of one parser).
  *  - `parseChunk`, any worker: reads one chunk's records with the serial reader itself (so every
  *    rule, warning and problem is the same), packing their bases into the dataset's shared buffer
  *    where the host says, and returns their metadata and whatever the reader had to say.
  */
 import { readDataset } from '../../engine/data';
+import { isSequenceLine } from '../../engine/data/fastq';
 import { fileChunks, maybeGunzip } from '../../engine/data/lines';
 import { hashFile } from '../contentHash';
 import { CancelledError } from '../errors';
@@ -21,7 +22,9 @@ import { recordMetaOf, type CloneableReadOptions } from './loadDataset';
 
 export interface InflateChunksPayload {
   file: string;
-  /** A chunk is cut at the first header line after this many bytes of text. */
+  /** The file's format, as the host detected it: where a record starts. */
+  format: ChunkedFormat;
+  /** A chunk is cut at the first record start after this many bytes of text. */
   chunkBytes: number;
   /**
    * [0]: the chunks the host has parsed, in order. The reader reuses their buffers, so while the
@@ -32,6 +35,9 @@ export interface InflateChunksPayload {
   parsed: Int32Array;
 }
 
+/** The formats read in chunks. */
+export type ChunkedFormat = 'fasta' | 'fastq';
+
 /** One chunk: lines [firstLine, firstLine + its newlines) of the file's decompressed text. */
 export interface TextChunkMessage {
   text: Uint8Array;
@@ -40,17 +46,21 @@ export interface TextChunkMessage {
   share: number;
 }
 
-/** Reports of `inflateChunks`, in this order: `opened` once (the file hashed), then each `chunk` (the last one included). The host has detected the format: FASTA. */
+/** Reports of `inflateChunks`, in this order: `opened` once (the file hashed), then each `chunk` (the last one included). */
 export type InflateChunksReport = { opened: { contentHash: string } } | { chunk: TextChunkMessage };
 
 const LF = 0x0a;
+const CR = 0x0d;
 const GT = 0x3e;
+const AT = 0x40;
+const PLUS = 0x2b;
 
 export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContext): Promise<void> {
   const check = (): void => {
     if (ctx.isCancelled()) throw new CancelledError(`Reading ${p.file} was cancelled.`);
   };
   const report = (r: InflateChunksReport): void => ctx.progress(0, 0, undefined, r);
+  const findCut = p.format === 'fastq' ? fastqRecordStart : fastaRecordStart;
   const contentHash = await hashFile(p.file, check);
   report({ opened: { contentHash } });
 
@@ -105,33 +115,61 @@ export async function inflateChunksTask(p: InflateChunksPayload, ctx: TaskContex
     }
     buffer.set(data, held);
     held += data.length;
-    // Cut at the first header past chunkBytes; a record longer than that grows its chunk until the next header.
-    // (`scanned`: where the search for that header goes on, so a long record is scanned once.)
+    // Cut at the first record start past chunkBytes; a record longer than that grows its chunk until the next one.
+    // (`scanned`: where the search goes on, so a long record is scanned once.)
     for (;;) {
-      const cut = headerStart(buffer, Math.max(p.chunkBytes, scanned), held);
-      if (cut < 0) {
-        scanned = Math.max(p.chunkBytes, held - 1);
+      const found = findCut(buffer, Math.max(p.chunkBytes, scanned), held);
+      if (found.cut < 0) {
+        scanned = Math.max(p.chunkBytes, found.resume);
         break;
       }
-      emit(cut);
+      emit(found.cut);
       scanned = 0;
     }
   }
   if (held > 0 || produced === 0) emit(held);
 }
 
-/** The start of the first line in `buffer[from, end)` that begins with '>' (never 0), or -1. */
-function headerStart(buffer: Uint8Array, from: number, end: number): number {
+/** Where a chunk may be cut in `buffer[from, end)` (never at 0), or -1 and where to look again once more text has come. */
+interface Cut {
+  cut: number;
+  resume: number;
+}
+
+/** FASTA: the start of the first line in `buffer[from, end)` that begins with '>'. */
+function fastaRecordStart(buffer: Uint8Array, from: number, end: number): Cut {
   const text = buffer.subarray(0, end);
   for (let at = text.indexOf(GT, Math.max(1, from)); at >= 0; at = text.indexOf(GT, at + 1)) {
-    if (text[at - 1] === LF) return at;
+    if (text[at - 1] === LF) return { cut: at, resume: at };
   }
-  return -1;
+  return { cut: -1, resume: end - 1 };
+}
+
+/**
+ * FASTQ: the start of the first line in `buffer[from, end)` that begins a four-line record: '@',
+ * then a one-line sequence, then a line starting with '+'. A quality line may start with '@',
+ * but the line after a quality line is a header, never a sequence. A wrapped record is not cut
+ * at (its chunk grows); should a cut ever fall inside one, the chunk before it ends in a record
+ * cut short, a problem, and the file is read whole (jobs/parallelRead.ts).
+ */
+function fastqRecordStart(buffer: Uint8Array, from: number, end: number): Cut {
+  const text = buffer.subarray(0, end);
+  for (let at = text.indexOf(AT, Math.max(1, from)); at >= 0; at = text.indexOf(AT, at + 1)) {
+    if (text[at - 1] !== LF) continue;
+    const headerEnd = text.indexOf(LF, at);
+    const sequenceEnd = headerEnd < 0 ? -1 : text.indexOf(LF, headerEnd + 1);
+    // The two lines after it are not all here yet: decide once they are.
+    if (sequenceEnd < 0 || sequenceEnd + 1 >= end) return { cut: -1, resume: at };
+    const lineEnd = text[sequenceEnd - 1] === CR ? sequenceEnd - 1 : sequenceEnd;
+    if (isSequenceLine(text.subarray(headerEnd + 1, lineEnd)) && text[sequenceEnd + 1] === PLUS) return { cut: at, resume: at };
+  }
+  return { cut: -1, resume: end - 1 };
 }
 
 export interface ParseChunkPayload {
   file: string;
   read: CloneableReadOptions;
+  format: ChunkedFormat;
   text: Uint8Array;
   firstLine: number;
   /** Where the chunk's bases go: `bases[at, at + text.length)` (bases are never more than the text's bytes). */
@@ -155,7 +193,7 @@ export async function parseChunkTask(p: ParseChunkPayload, ctx: TaskContext): Pr
   let at = p.at;
   const dataset = await readDataset(
     p.file,
-    { ...p.read, format: 'fasta' },
+    { ...p.read, format: p.format },
     (r) => {
       p.bases.set(r.sequence, at);
       at += r.sequence.length;

@@ -164,3 +164,57 @@ void describe('reading a FASTA file in chunks on every worker', () => {
     assert.equal(limited.records.length, 10);
   });
 });
+
+/** The 16S sample as FASTQ: one record per FASTA record, header and sequence kept; most quality lines start with '@'. */
+function fastqOf(fasta: string, wrapAt = 0): string {
+  const records = fasta.split(/^>/m).filter((r) => r.trim() !== '');
+  return records
+    .map((r, k) => {
+      const [header, ...seq] = r.split('\n');
+      const sequence = seq.join('').trim();
+      const quality = (k % 5 === 4 ? 'I' : '@') + 'IIIIHHHH@@@@####FFFF'.repeat(Math.ceil(sequence.length / 20)).slice(0, sequence.length - 1);
+      const wrap = (s: string): string => (wrapAt > 0 && k % 3 === 0 ? (s.match(new RegExp(`.{1,${wrapAt}}`, 'g')) ?? []).join('\n') : s);
+      return `@${header}\n${wrap(sequence)}\n+\n${wrap(quality)}\n`;
+    })
+    .join('');
+}
+
+void describe('reading a FASTQ file in chunks on every worker', () => {
+  void test('cut only where a four-line record starts (quality lines starting with @ are not), plain, gzip and CRLF: what one parser reads', async () => {
+    const fastq = fastqOf(text());
+    for (const [name, content] of [
+      ['plain.fastq', fastq],
+      ['packed.fastq.gz', gzipSync(fastq)],
+      ['crlf.fastq', fastq.replace(/\n/g, '\r\n')],
+    ] as const) {
+      const { serial, chunked } = await bothWays(write(name, content));
+      assert.equal(serial.format, 'fastq');
+      assert.equal(serial.problems.length, 0, `${name}: clean`);
+      assertSame(serial, chunked);
+      assert.equal(chunked.format, 'fastq');
+      assert.equal(chunked.records.length, RECORDS);
+      assert.ok(chunked.readChunks > 80, `${name}: ${chunked.readChunks} chunks`);
+    }
+  });
+
+  void test('wrapped records (every third, sequence and quality over 60-letter lines) are never cut: the chunks grow over them', async () => {
+    const { serial, chunked } = await bothWays(write('wrapped.fastq', fastqOf(text(), 60)));
+    assert.equal(serial.problems.length, 0);
+    assertSame(serial, chunked);
+    assert.ok(chunked.readChunks > 40, `${chunked.readChunks} chunks`);
+  });
+
+  void test('a record with a quality of the wrong length, or an id in two chunks: read whole, the serial report', async () => {
+    const lines = fastqOf(text()).split('\n');
+    const variants: Record<string, string> = {
+      short: lines.map((line, i) => (i === 4 * 150 + 3 ? line.slice(1) : line)).join('\n'),
+      duplicate: lines.map((line, i) => (i === 4 * 200 ? lines[0] : line)).join('\n'),
+    };
+    for (const [name, content] of Object.entries(variants)) {
+      const { serial, chunked } = await bothWays(write(`${name}.fastq`, content));
+      assert.ok(serial.problems.length > 0 || serial.warnings.length > 0, `${name}: something to report`);
+      assertSame(serial, chunked);
+      assert.equal(chunked.readChunks, 0, `${name}: read whole`);
+    }
+  });
+});
