@@ -212,7 +212,9 @@ export function mutualNeighbourEdges(graph: NeighbourGraph, options: MutualNeigh
 /**
  * The graph of the edges kept by the mutual-neighbour rule, the similarity of each edge derived
  * from its distance (`graph` must carry distances): 1 − d for identities, −d for vector distances.
- * Float32 like the distances, so 1 − d rounds as the identities it came from did.
+ * Float32 like the distances, so 1 − d rounds as the identities it came from did. Rebuilt from
+ * the kept edge list: the plain form of the rule, which mutualNeighbourSubgraph (what the product
+ * runs) is tested against; it also takes graphs with repeated or one-sided entries.
  */
 export function mutualNeighbourGraph(graph: NeighbourGraph, options: MutualNeighbourOptions, similarityOf: (distance: number) => number): NeighbourGraph {
   const distances = graph.distances;

@@ -21,7 +21,7 @@ import { dbscanVectors } from './dbscanVectors';
 import { estimateEps, type EpsEstimate } from './epsEstimate';
 import { buildNeighbourGraph, type NeighbourGraph } from './graph';
 import { leiden } from './leiden';
-import { mutualNeighbourGraph } from './mutualNeighbours';
+import { mutualNeighbourSubgraph } from './mutualNeighbours';
 import { fuzzySimplicialSet } from '../embed/fuzzySet';
 import { checkMatrix, knnExact, rangeQuery, type KnnResult, type MetricOptions, type RangeResult } from '../index/knnExact';
 
@@ -137,7 +137,7 @@ export function clusterVectors(data: Float32Array, n: number, dim: number, optio
   }
   const range = rangeQuery(data, n, dim, eps, { ...metric, onlyAfter: true });
   const graph = graphFromRanges(n, [{ from: 0, range }]);
-  const kept = options.mutualNeighbours ? mutualNeighbourGraph(graph, { neighbours: options.mutualNeighbours }, (d) => -d) : graph;
+  const kept = options.mutualNeighbours ? mutualNeighbourSubgraph(graph, { neighbours: options.mutualNeighbours }, (d) => -d) : graph;
   return { labels: dbscanGraph(kept, options.minPts), eps, method: 'graph', edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}), ...withEstimate };
 }
 

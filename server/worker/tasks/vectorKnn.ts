@@ -34,7 +34,7 @@
  */
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
-import { mutualNeighbourGraph } from '../../engine/cluster/mutualNeighbours';
+import { mutualNeighbourSubgraph } from '../../engine/cluster/mutualNeighbours';
 import { clusterVectors, communitiesFromKnn, type CommunityClustering, type CommunityOptions } from '../../engine/cluster/vectorClustering';
 import { checkMatrixShape, knnExact, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
@@ -286,7 +286,7 @@ export function vectorGraphDbscanTask(p: GraphDbscanPayload, ctx: TaskContext): 
   // Distances come along when the nearest neighbours or the mutual-neighbour refinement need them.
   const graph = buildNeighbourGraph(p.n, { i: p.i, j: p.j, ...(p.distance ? { distance: p.distance } : {}) });
   ctx.throwIfCancelled();
-  const kept = p.mutualNeighbours ? mutualNeighbourGraph(graph, { neighbours: p.mutualNeighbours }, (d) => -d) : graph;
+  const kept = p.mutualNeighbours ? mutualNeighbourSubgraph(graph, { neighbours: p.mutualNeighbours }, (d) => -d) : graph;
   ctx.throwIfCancelled();
   const result: GraphDbscanResult = { labels: dbscanGraph(kept, p.minPts), edges: graph.neighbours.length / 2, ...(kept !== graph ? { keptEdges: kept.neighbours.length / 2 } : {}) };
   const transfer = [result.labels.buffer as ArrayBuffer];
