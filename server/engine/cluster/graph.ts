@@ -43,13 +43,10 @@ export function degree(graph: NeighbourGraph, v: number): number {
   return graph.offsets[v + 1] - graph.offsets[v];
 }
 
-/** Each edge's distance (as the graph will store it), or undefined when the edges carry none. */
-function edgeDistance(edges: EdgeList): ((e: number) => number) | undefined {
-  const { distance, similarity } = edges;
-  if (distance && similarity) throw new RangeError('an edge list carries distances or similarities, not both');
-  if (distance) return (e) => distance[e];
-  if (similarity) return (e) => Math.fround(1 - similarity[e]);
-  return undefined;
+/** Whether the edges carry distances (or similarities, their complements). */
+function carriesDistances(edges: EdgeList): boolean {
+  if (edges.distance && edges.similarity) throw new RangeError('an edge list carries distances or similarities, not both');
+  return edges.distance !== undefined || edges.similarity !== undefined;
 }
 
 /**
@@ -61,7 +58,7 @@ function checkEdges(n: number, edges: EdgeList, options: GraphOptions): void {
   const m = edges.i.length;
   const weights = edges.distance ?? edges.similarity;
   if (edges.j.length !== m || (weights && weights.length !== m)) throw new RangeError('edge arrays i, j (and distance) must have the same length');
-  if (options.eps !== undefined && !edgeDistance(edges)) throw new RangeError('an eps filter needs edge distances');
+  if (options.eps !== undefined && !carriesDistances(edges)) throw new RangeError('an eps filter needs edge distances');
 }
 
 function checkRows(n: number, from: number, to: number): void {
@@ -110,7 +107,7 @@ export function fillRows(edges: EdgeList, from: number, to: number, graph: Neigh
   const { n, offsets, neighbours, distances } = graph;
   checkEdges(n, edges, options);
   checkRows(n, from, to);
-  if (distances && !edgeDistance(edges)) throw new RangeError('a graph with distances needs edges with distances');
+  if (distances && !carriesDistances(edges)) throw new RangeError('a graph with distances needs edges with distances');
   const { i, j, similarity, distance } = edges;
   const m = i.length;
   const eps = options.eps ?? Infinity;
