@@ -44,9 +44,24 @@ export interface ParallelReadOptions {
   chunkBytes?: number;
 }
 
-/** True when the read options allow chunks: no record limit (a prefix), no labels file (label i for record i). */
-export function canReadInParallel(read: CloneableReadOptions, pool: WorkerPool): boolean {
-  return pool.size >= 2 && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta' || read.format === 'fastq');
+/**
+ * Workers from which a file is read in chunks. On 2 workers one parser is faster: it reads while
+ * the other worker sketches, and the chunks only add work (the copy and line count of the text,
+ * a second worker warming up the parser): BioMarKs50k by `simlab cluster` on 2 cores, 5 runs
+ * alternating, 5.06 s (4.92–5.24) with one parser against 5.30 s (5.20–5.43) in chunks, 0.5 s
+ * less CPU. From 3 workers one parser is the bound (its worker reads while 2 or more sketch) and
+ * the chunks lift it: the reader's own part is a third of one parser's (BioMarKs50k 0.13 s
+ * against 0.38 s of CPU).
+ */
+export const PARALLEL_READ_MIN_WORKERS = 3;
+
+/**
+ * True when the pool and the read options allow chunks: `minWorkers` workers (tests and the
+ * scaling bench measure the chunked read with 2), no record limit (a prefix), no labels file
+ * (label i for record i).
+ */
+export function canReadInParallel(read: CloneableReadOptions, pool: WorkerPool, minWorkers = PARALLEL_READ_MIN_WORKERS): boolean {
+  return pool.size >= Math.max(2, minWorkers) && read.limit === undefined && read.labelsFile === undefined && (read.format === undefined || read.format === 'fasta' || read.format === 'fastq');
 }
 
 interface Chunk {
@@ -164,8 +179,8 @@ export async function readInParallel(file: string, read: CloneableReadOptions, o
  * embedding with a model): FASTA and FASTQ in chunks on every worker when the options allow, else (and
  * when the chunks had something to say) by one parser in one worker.
  */
-export async function loadInPool(file: string, read: CloneableReadOptions, pool: WorkerPool, signal: AbortSignal | undefined, progress: (done: number, total: number) => void): Promise<LoadedDataset> {
-  if (canReadInParallel(read, pool)) {
+export async function loadInPool(file: string, read: CloneableReadOptions, pool: WorkerPool, signal: AbortSignal | undefined, progress: (done: number, total: number) => void, minWorkers = PARALLEL_READ_MIN_WORKERS): Promise<LoadedDataset> {
+  if (canReadInParallel(read, pool, minWorkers)) {
     const listener = { opened: () => undefined, part: () => undefined };
     const parallel = await readInParallel(file, read, { pool, ...(signal ? { signal } : {}), progress, listener, partsSettled: () => Promise.resolve() });
     if (parallel) return parallel;

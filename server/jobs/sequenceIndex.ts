@@ -59,7 +59,11 @@ export interface BuildIndexOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** How the reading worker hands out the sequences for sketching while it reads (default READ_PART; tests make parts small). */
   readParts?: PartSize;
-  /** False: read a FASTA or FASTQ file with one parser even on a pool of several workers (tests and benches compare the two). */
+  /**
+   * A FASTA or FASTQ file is read in chunks on a pool of PARALLEL_READ_MIN_WORKERS (parallelRead.ts)
+   * or more; true: from 2 workers (tests and the scaling bench, on this 2-core machine); false: by
+   * one parser always (tests and benches compare the two).
+   */
   parallelRead?: boolean;
   /** Bytes of text per chunk when a FASTA or FASTQ file is read on every core (parallelRead.ts; tests make them small). */
   readChunkBytes?: number;
@@ -121,9 +125,9 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
     };
     const reading = (done: number, total: number): void => progress('reading', done, total);
     let parallel: LoadedDataset | undefined;
-    // FASTA and FASTQ on every core (parallelRead.ts); whatever that leaves (other formats, files with
+    // FASTA and FASTQ on every core, on a pool large enough (parallelRead.ts); whatever that leaves (other formats, files with
     // something to report, options that need the whole file) the serial reader reads.
-    if (options.parallelRead !== false && canReadInParallel(read, pool)) {
+    if (options.parallelRead !== false && canReadInParallel(read, pool, options.parallelRead ? 2 : undefined)) {
       const whileReading = (sketched = new SketchWhileReading(pool, signal));
       try {
         parallel = await readInParallel(file, read, {

@@ -46,7 +46,7 @@ function write(name: string, content: string | Buffer): string {
 /** The file read by one parser and in chunks (with the same options). */
 async function bothWays(file: string, more: Partial<BuildIndexOptions> = {}): Promise<{ serial: SequenceIndex; chunked: SequenceIndex }> {
   const serial = await buildSequenceIndex(file, { pool, parallelRead: false, ...more });
-  const chunked = await buildSequenceIndex(file, { pool, readChunkBytes: CHUNK, ...more });
+  const chunked = await buildSequenceIndex(file, { pool, parallelRead: true, readChunkBytes: CHUNK, ...more });
   return { serial, chunked };
 }
 
@@ -136,24 +136,27 @@ void describe('reading a FASTA file in chunks on every worker', () => {
       (e: unknown) => e,
     );
     assert.ok(serialError instanceof Error && serialError.message.includes('truncated gzip'));
-    await assert.rejects(buildSequenceIndex(cut, { pool, readChunkBytes: CHUNK }), (e: unknown) => e instanceof Error && e.message === serialError.message);
+    await assert.rejects(buildSequenceIndex(cut, { pool, parallelRead: true, readChunkBytes: CHUNK }), (e: unknown) => e instanceof Error && e.message === serialError.message);
     // The pool goes on.
-    assert.equal((await buildSequenceIndex(FIXTURE, { pool, readChunkBytes: CHUNK })).records.length, RECORDS);
+    assert.equal((await buildSequenceIndex(FIXTURE, { pool, parallelRead: true, readChunkBytes: CHUNK })).records.length, RECORDS);
   });
 
   void test('cancelled while chunks are parsed: rejects with a cancellation, the pool goes on', async () => {
     const big = write('big.fasta', text().repeat(8).replace(/^>(\S+)/gm, (_m, id: string, at: number) => `>${id}_${at}`));
     const controller = new AbortController();
-    const run = buildSequenceIndex(big, { pool, readChunkBytes: CHUNK, signal: controller.signal, onProgress: (stage) => stage === 'reading' && controller.abort() });
+    const run = buildSequenceIndex(big, { pool, parallelRead: true, readChunkBytes: CHUNK, signal: controller.signal, onProgress: (stage) => stage === 'reading' && controller.abort() });
     await assert.rejects(run, (e: unknown) => e instanceof Error && (e.name === 'CancelledError' || e.name === 'AbortError'));
-    assert.equal((await buildSequenceIndex(FIXTURE, { pool, readChunkBytes: CHUNK })).records.length, RECORDS);
+    assert.equal((await buildSequenceIndex(FIXTURE, { pool, parallelRead: true, readChunkBytes: CHUNK })).records.length, RECORDS);
   });
 
   void test('loadInPool (training and embedding with a model read this way): the records and bases of the loadDataset task, in chunks', async () => {
     const serial = fromTask(await pool.run('loadDataset', { file: FIXTURE, read: {} }));
     const reported: number[] = [];
-    const chunked = await loadInPool(FIXTURE, {}, pool, undefined, (done) => reported.push(done));
+    const chunked = await loadInPool(FIXTURE, {}, pool, undefined, (done) => reported.push(done), 2);
     assert.equal(chunked.chunks, 1, 'one chunk of 1 MiB for 476 kB');
+    // On 2 workers by default: one parser (PARALLEL_READ_MIN_WORKERS).
+    assert.equal((await loadInPool(FIXTURE, {}, pool, undefined, () => undefined)).chunks, undefined);
+    assert.equal((await buildSequenceIndex(FIXTURE, { pool, readChunkBytes: CHUNK })).readChunks, 0);
     assert.deepEqual(chunked.records, serial.records);
     assert.deepEqual(chunked.packed.data, serial.packed.data);
     assert.deepEqual(chunked.packed.offsets, serial.packed.offsets);
