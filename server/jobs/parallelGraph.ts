@@ -15,7 +15,7 @@
  * pair twice (the rows then hold repeats to merge), and for graphs too small to pay for the
  * rounds, the one `graphCluster` task runs instead.
  */
-import type { KeptEntries, MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
+import { refinementFor, type KeptEntries, type MutualNeighbourOptions } from '../engine/cluster/mutualNeighbours';
 import type { WorkerPool } from './pool';
 import { sharedBuffer } from '../worker/mappedMemory';
 import type { GraphClusterPayload, GraphClusterResult, RowRange, SharedGraph, VerifiedEdges } from '../worker/tasks/graphCluster';
@@ -34,12 +34,9 @@ export async function clusterGraphInPool(pool: WorkerPool, p: GraphClusterPayloa
   const { signal } = options;
   const shared = [p.i, p.j, p.similarity].every((a) => a.buffer instanceof SharedArrayBuffer);
   if (pool.size < 2 || p.i.length < (options.minEdges ?? PARALLEL_GRAPH_MIN_EDGES) || !shared) return pool.run('graphCluster', p, { signal });
-  // DBSCAN's refinement (as graphCluster's `refinement`; not imported: the host bundle takes no task code).
-  const refine = (p.mode ?? 'dbscan') === 'dbscan' ? p.mutualNeighbours : undefined;
-  const built = await buildGraphInPool(pool, p, refine, signal);
+  const built = await buildGraphInPool(pool, p, refinementFor(p.mode, p.mutualNeighbours), signal);
   if (!built) return pool.run('graphCluster', p, { signal });
-  const { minPts, mode, lengths, abundance, weights, mutualNeighbours } = p;
-  const clusterOptions = { minPts, ...(mode ? { mode } : {}), ...(lengths ? { lengths } : {}), ...(abundance ? { abundance } : {}), ...(weights ? { weights } : {}), ...(mutualNeighbours ? { mutualNeighbours } : {}) };
+  const { n: _n, i: _i, j: _j, similarity: _s, ...clusterOptions } = p; // the pairs stay here: the task gets the graph
   return pool.run('clusterBuiltGraph', { graph: built.graph, ...(built.kept ? { kept: built.kept } : {}), ...clusterOptions }, { signal });
 }
 
@@ -61,14 +58,13 @@ export async function buildGraphInPool(pool: WorkerPool, edges: VerifiedEdges, r
     neighbours: new Int32Array(sharedBuffer(Math.max(1, entries) * 4), 0, entries),
     distances: new Float32Array(sharedBuffer(Math.max(1, entries) * 4), 0, entries),
   };
-  const cutoff = refine ? new Float64Array(sharedBuffer(Math.max(1, n) * 8), 0, n) : undefined;
-  const cutoffs = refine && cutoff ? { neighbours: refine.neighbours, cutoff } : undefined;
+  const cutoffs = refine ? { neighbours: refine.neighbours, cutoff: new Float64Array(sharedBuffer(Math.max(1, n) * 8), 0, n) } : undefined;
   const repeated = await Promise.all(entryRanges(graph.offsets, pool.size).map((r) => pool.run('graphRows', { ...pairs, ...r, graph, ...(cutoffs ? { cutoffs } : {}) }, { signal })));
   if (repeated.some((r) => r > 0)) return undefined;
-  if (!refine || !cutoff) return { graph };
+  if (!refine || !cutoffs) return { graph };
   const kept = { mutual: new Uint8Array(sharedBuffer(Math.max(1, entries)), 0, entries), shared: new Uint8Array(sharedBuffer(Math.max(1, entries)), 0, entries) };
   // Twice as many ranges as workers: the shared-neighbour tests cost unevenly across rows.
-  await Promise.all(entryRanges(graph.offsets, pool.size * 2).map((r) => pool.run('graphKeep', { graph, ...r, mutualNeighbours: refine, cutoff, kept }, { signal })));
+  await Promise.all(entryRanges(graph.offsets, pool.size * 2).map((r) => pool.run('graphKeep', { graph, ...r, mutualNeighbours: refine, cutoff: cutoffs.cutoff, kept }, { signal })));
   return { graph, kept };
 }
 

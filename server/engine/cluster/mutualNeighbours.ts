@@ -40,6 +40,11 @@ export interface MutualNeighbourOptions {
   readonly sharedNeighbours?: number;
 }
 
+/** The refinement a clustering mode runs on: DBSCAN's (when asked for); greedy and Leiden take the whole graph. */
+export function refinementFor(mode: 'dbscan' | 'greedy' | 'leiden' | undefined, options: MutualNeighbourOptions | undefined): MutualNeighbourOptions | undefined {
+  return (mode ?? 'dbscan') === 'dbscan' ? options : undefined;
+}
+
 function checkOptions(options: MutualNeighbourOptions): void {
   const m = options.neighbours;
   if (!Number.isInteger(m) || m < 1) throw new RangeError(`neighbours must be a positive integer, got ${m}`);

@@ -15,7 +15,7 @@ import { renumberClusters } from '../../engine/cluster/vectorClustering';
 import type { DistanceArray, NeighbourGraph } from '../../engine/cluster/graph';
 import { buildNeighbourGraph, countRows, fillRows } from '../../engine/cluster/graph';
 import { greedyCentroids, greedyOrder } from '../../engine/cluster/greedy';
-import { keptSubgraph, markKeptEntries, mutualNeighbourSubgraph, similarityCutoffs, type KeptEntries, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
+import { keptSubgraph, markKeptEntries, mutualNeighbourSubgraph, refinementFor, similarityCutoffs, type KeptEntries, type MutualNeighbourOptions } from '../../engine/cluster/mutualNeighbours';
 import { graphMedoids } from '../../engine/cluster/representatives';
 import type { TaskContext } from '../taskContext';
 
@@ -55,7 +55,7 @@ export interface GraphClusterResult {
 export function graphClusterTask(p: GraphClusterPayload, ctx: TaskContext): GraphClusterResult {
   const full = buildNeighbourGraph(p.n, { i: p.i, j: p.j, similarity: p.similarity });
   ctx.throwIfCancelled();
-  const refine = refinement(p);
+  const refine = refinementFor(p.mode, p.mutualNeighbours);
   const refined = refine ? mutualNeighbourSubgraph(full, refine, (d) => 1 - d) : full;
   ctx.throwIfCancelled();
   return clusterGraph(full, refined, p, ctx);
@@ -79,19 +79,19 @@ export function clusterBuiltGraphTask(p: ClusterBuiltGraphPayload, ctx: TaskCont
   return clusterGraph(p.graph, p.kept ? keptSubgraph(p.graph, p.kept) : p.graph, p, ctx);
 }
 
-/** The refinement DBSCAN runs on: none for the other modes. */
-function refinement(p: GraphClusterOptions): MutualNeighbourOptions | undefined {
-  return (p.mode ?? 'dbscan') === 'dbscan' ? p.mutualNeighbours : undefined;
-}
-
 /** Rows [from, to) of a graph being built in shared memory. */
 export interface RowRange {
   from: number;
   to: number;
 }
 
+export interface GraphRowCountsPayload extends VerifiedEdges, RowRange {
+  /** n + 1 entries, shared: row v's length goes to [v + 1]. */
+  counts: Int32Array;
+}
+
 /** Adds each row's length to `counts[v + 1]` (countRows) for the rows of the range. */
-export function graphRowCountsTask(p: VerifiedEdges & RowRange & { counts: Int32Array }): number {
+export function graphRowCountsTask(p: GraphRowCountsPayload): number {
   return countRows(p.n, p, p.from, p.to, p.counts);
 }
 

@@ -168,9 +168,10 @@ function runConfig(c: TrainingConfig): Record<string, string | number | boolean>
   const put = (k: string, v: unknown) => {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
   };
-  put('distance', c.loss?.distance ?? 'cosine');
-  put('mining', c.loss?.mining ?? 'semi-hard');
-  put('margin', resolveSiameseLossConfig(c.loss).margin);
+  const loss = resolveSiameseLossConfig(c.loss); // the defaults the training applies, not copies of them
+  put('distance', loss.distance);
+  put('mining', loss.mining);
+  put('margin', loss.margin);
   put('embeddingDim', c.encoder?.embeddingDim ?? 64);
   put('classesPerBatch', c.classesPerBatch ?? 10);
   put('perClass', c.perClass ?? 8);
