@@ -229,11 +229,23 @@ export interface LowByteSignatures {
   readonly words: Uint32Array;
   readonly wordsPerRecord: number;
   readonly padding: number;
+  /** Set when `words` lie at the start of this shared WebAssembly memory: the SIMD count reads them there (equalBytesSimd.ts). */
+  readonly memory?: WebAssembly.Memory;
 }
 
-/** The low byte of every slot, padded to whole 32-bit words per record; `alloc` places the bytes (e.g. in shared memory). */
+/** The bytes lowBytes writes for n records of H slots. */
+export function lowBytesSize(n: number, H: number): number {
+  return Math.max(4, n * lowBytesWordsPerRecord(H) * 4);
+}
+
+/** Whole 16-byte vectors per record, so that a SIMD count never reads across two records. */
+function lowBytesWordsPerRecord(H: number): number {
+  return ((H + 15) >> 4) << 2;
+}
+
+/** The low byte of every slot, each record padded to whole 16-byte vectors; `alloc` places the bytes (e.g. in shared memory). */
 export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes), order?: Uint32Array): LowByteSignatures {
-  const wordsPerRecord = (H + 3) >> 2;
+  const wordsPerRecord = lowBytesWordsPerRecord(H);
   const words = new Uint32Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord);
   const whole = H >> 2;
   for (let r = 0; r < n; r++) {
@@ -247,7 +259,7 @@ export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (
       const h = src + 4 * w;
       words[dst + w] = (signatures[h] & 0xff) | ((signatures[h + 1] & 0xff) << 8) | ((signatures[h + 2] & 0xff) << 16) | ((signatures[h + 3] & 0xff) << 24);
     }
-    if (whole < wordsPerRecord) {
+    if (4 * whole < H) {
       let x = 0;
       for (let h = 4 * whole; h < H; h++) x |= (signatures[src + h] & 0xff) << (8 * (h & 3));
       words[dst + whole] = x;

@@ -20,6 +20,7 @@
 
 import { bucketStride, checkBucketCap, type LshIndex } from './lsh';
 import { equalLowBytes, estimateFromEqualBytes, jaccardFloor, type LowByteSignatures } from './candidateSelection';
+import { EQUAL_BYTES_MAX, equalBytesKernel } from './equalBytesSimd';
 
 /** Where each record sits in each band of an index, and where its buckets start. */
 export interface BucketBounds {
@@ -138,6 +139,9 @@ export function selectFromLsh(
   const { keys, ids, size } = index;
   const { posOf, starts } = bounds;
   const lengthAware = options.lengthAware;
+  // Equal bytes by SIMD where the low bytes lie in a shared WebAssembly memory (byte offsets), else by SWAR (word offsets).
+  const recordBytes = 4 * W;
+  const simdEqual = bytes.memory && recordBytes % 16 === 0 && recordBytes <= EQUAL_BYTES_MAX && bytes.words.byteOffset === 0 ? equalBytesKernel(bytes.memory) : undefined;
 
   const stamp = selectScratch.stamp.length >= n ? selectScratch.stamp.subarray(0, n) : (selectScratch.stamp = new Int32Array(n));
   stamp.fill(-1);
@@ -202,10 +206,12 @@ export function selectFromLsh(
     // list's ascending order (below); sorting every row was a fifth of this stage's CPU.
     if (codes.length < cnt) codes = new Uint16Array(row.length);
     const wa = a * W;
+    const aFrom = a * recordBytes;
+    const aTo = aFrom + recordBytes;
     let live = 0;
     for (let t = 0; t < cnt; t++) {
       const c = row[t];
-      const equal = equalLowBytes(bytes.words, W, wa, c * W) - bytes.padding;
+      const equal = (simdEqual ? simdEqual(aFrom, c * recordBytes, aTo) : equalLowBytes(bytes.words, W, wa, c * W)) - bytes.padding;
       const e = estimates[equal];
       const floor = lengthAware ? jaccardFloor(lengthAware.q, lengthAware.shingles[a], lengthAware.shingles[c]) : options.minJaccard;
       const below = e < floor;

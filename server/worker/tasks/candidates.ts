@@ -14,7 +14,8 @@
  *  - `localityOrder`, before them: the records' signatures and symbols copied into an order
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
-import { collectSelected, estimatePairs, lowBytes, markSelected, type LowByteSignatures } from '../../engine/index/candidateSelection';
+import { collectSelected, estimatePairs, lowBytes, lowBytesSize, markSelected, type LowByteSignatures } from '../../engine/index/candidateSelection';
+import { lowByteMemory } from '../../engine/index/equalBytesSimd';
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
@@ -208,7 +209,12 @@ export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): Localit
   const order = sharedUint32(Math.floor(p.signatures.length / H));
   order.set(localityOrder(p.signatures, H));
   ctx.throwIfCancelled();
-  if (p.lowBytes) return { order, lowBytes: lowBytes(p.signatures, order.length, H, (bytes) => sharedBuffer(bytes), order) };
+  if (p.lowBytes) {
+    // In a shared WebAssembly memory where the SIMD count can run (every selection task reads it there).
+    const memory = lowByteMemory(lowBytesSize(order.length, H));
+    const bytes = lowBytes(p.signatures, order.length, H, (size) => memory?.buffer ?? sharedBuffer(size), order);
+    return { order, lowBytes: memory ? { ...bytes, memory } : bytes };
+  }
   const signatures = sharedUint32(order.length * H);
   for (let q = 0; q < order.length; q++) signatures.set(p.signatures.subarray(order[q] * H, (order[q] + 1) * H), q * H);
   return { order, signatures };

@@ -3,12 +3,14 @@
  * replaces: every LSH candidate pair (lshCandidatePairs, the same bucket cap), then the
  * per-record best-R selection over that list (selectCandidatesPerRecord). Same pairs, same order,
  * same pair and below-floor counts — whatever the record chunks, with capped buckets, ties, empty
- * records and per-pair (length-aware) floors.
+ * records and per-pair (length-aware) floors; with the low bytes in a shared WebAssembly memory
+ * (the SIMD count, as the product runs it) and in a plain buffer (the SWAR count).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { lowBytes, selectCandidatesPerRecord } from '../../../server/engine/index/candidateSelection';
+import { equalLowBytes, lowBytes, lowBytesSize, selectCandidatesPerRecord, type LowByteSignatures } from '../../../server/engine/index/candidateSelection';
+import { EQUAL_BYTES_MAX, equalBytesKernel, lowByteMemory } from '../../../server/engine/index/equalBytesSimd';
 import { buildLshIndex, lshCandidatePairs } from '../../../server/engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh } from '../../../server/engine/index/lshSelection';
 
@@ -24,6 +26,7 @@ interface Case {
   shingles?: Int32Array;
   q: number;
   cuts: number[];
+  simd: boolean;
 }
 
 const EMPTY = 0xffffffff;
@@ -40,6 +43,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     lengthAware: fc.boolean(),
     q: fc.double({ min: 0.05, max: 1, noNaN: true }),
     seed: fc.integer(),
+    simd: fc.boolean(),
   })
   .chain((c) =>
     fc
@@ -66,6 +70,7 @@ const caseArb: fc.Arbitrary<Case> = fc
           ...(c.lengthAware ? { shingles: Int32Array.from(shingles) } : {}),
           q: c.q,
           cuts: [...new Set(cuts)].sort((a, b) => a - b),
+          simd: c.simd,
         };
       }),
   );
@@ -81,10 +86,17 @@ function viaPairList(c: Case) {
   return { i: [...selected.i], j: [...selected.j], pairs: pairs.stats.pairs, belowFloor: selected.belowFloor };
 }
 
+/** The low bytes as the product places them: in a shared WebAssembly memory, where the SIMD count reads them. */
+function inWasmMemory(signatures: Uint32Array, n: number, H: number): LowByteSignatures {
+  const memory = lowByteMemory(lowBytesSize(n, H));
+  assert.ok(memory, 'this runtime runs WebAssembly SIMD');
+  return { ...lowBytes(signatures, n, H, () => memory.buffer), memory };
+}
+
 function viaIndex(c: Case) {
   const index = buildLshIndex(c.signatures, c.numHashes, { bands: c.bands, rows: c.rows });
   const bounds = bucketBounds(index);
-  const bytes = lowBytes(c.signatures, c.n, c.numHashes);
+  const bytes = c.simd ? inWasmMemory(c.signatures, c.n, c.numHashes) : lowBytes(c.signatures, c.n, c.numHashes);
   const edges = [0, ...c.cuts, c.n];
   const parts = edges.slice(0, -1).map((from, t) =>
     selectFromLsh(index, bounds, bytes, {
@@ -107,6 +119,27 @@ void describe('selectFromLsh + mergeChoices', () => {
         assert.deepEqual(viaIndex(c), viaPairList(c));
       }),
       { numRuns: 300, seed: 1807 },
+    );
+  });
+
+  void test('the SIMD count of equal low bytes equals the SWAR count, up to the most bytes a call may compare', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 2, max: 6 }), fc.integer(), (H0, n, seed) => {
+        // H up to 300, and the largest a call takes; slots agree often (a small alphabet) but not always.
+        const H = seed % 7 === 0 ? EQUAL_BYTES_MAX : H0;
+        let x = seed >>> 0;
+        const signatures = Uint32Array.from({ length: n * H }, () => {
+          x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+          return (x >>> 24) % 3 === 0 ? x : x >>> 30;
+        });
+        const bytes = inWasmMemory(signatures, n, H);
+        const eq = equalBytesKernel(bytes.memory!)!;
+        const W = bytes.wordsPerRecord;
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) assert.equal(eq(4 * W * a, 4 * W * b, 4 * W * (a + 1)), equalLowBytes(bytes.words, W, W * a, W * b), `H ${H}, records ${a} and ${b}`);
+        }
+      }),
+      { numRuns: 150, seed: 2026 },
     );
   });
 
