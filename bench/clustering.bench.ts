@@ -10,7 +10,9 @@
  *  4. scaling (issue 18): BioMarKs50k grown to 200,000 and 500,000 records with mutated copies
  *     (bench/scaledAmplicons.ts, seeded), clustered at 97 % by the three tools, one run each
  *     per size: wall seconds, peak RSS and microseconds per record at 50k, 200k and 500k
- *     (SIMLAB_BENCH_SCALE_SIZES=50000,200000 picks the sizes; 0 skips the part).
+ *     (SIMLAB_BENCH_SCALE_SIZES=50000,200000 picks the sizes; 0 skips the part); then ours on
+ *     the constant-density control at the same sizes (vsearch too with
+ *     SIMLAB_BENCH_CONTROL_ANCHORS=1).
  * Every tool runs as a child process under /usr/bin/time (wall seconds, peak RSS), from a cold
  * start: our index cache is off (--no-cache). An anchor that is not installed is skipped.
  * SIMLAB_BENCH_THRESHOLDS=0.93,0.97 restricts the thresholds of part 1.
@@ -22,7 +24,7 @@ import path from 'node:path';
 import { genusOf16S } from '../server/engine/data/labels';
 import { evaluateClustering } from '../server/engine/eval/clustering';
 import { median, row, skippedRow, type BenchContext, type BenchRow } from './harness';
-import { writeScaledAmplicons } from './scaledAmplicons';
+import { writeAlphabetWorlds, writeScaledAmplicons } from './scaledAmplicons';
 
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -238,9 +240,9 @@ function exactVsLsh(ctx: BenchContext, gold: string, tmp: string): BenchRow[] {
 /**
  * Part 4: time and peak memory as n grows, the three tools side by side on each size (one run
  * each: a 500,000-record run of every tool is minutes). Targets: at 500k ≤ 1.5 × vsearch's
- * time and ≤ 2 GB; the cost per record flat in n (ours at 500k against ours at 50k). Then ours
- * alone on the control set (families of 10 at every n, scaledAmplicons.ts `originals`), where
- * the neighbours of a record stay the same as n grows: what growth is left there is n's own.
+ * time and ≤ 2 GB; the cost per record flat in n (ours at 500k against ours at 50k). Then the
+ * control (the real set in n / 50,000 alphabets), where the neighbours of a record stay the same
+ * as n grows: what growth is left there is n's own.
  */
 export async function scaling(ctx: BenchContext, biomarks: string, tmp: string): Promise<BenchRow[]> {
   const sizes = (process.env.SIMLAB_BENCH_SCALE_SIZES ?? '50000,200000,500000').split(',').map(Number).filter((n) => n > 0);
@@ -281,26 +283,33 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
   }
   // Flat cost per record: ours at each larger n against ours at the smallest (ratio ≥ 1 = no worse per record).
   rows.push(...perRecordRows('BioMarKs scaled', perRecord, '≥ 1× (flat)'));
-  // The control: families of 10 at every n (originals = n / 10), so a record's near neighbours do
-  // not grow with n as they do above. Ours only; at 500k it is the same file as above.
-  const families: PerRecord[] = [];
+  // The control: the real set in as many alphabets as n needs (scaledAmplicons.ts
+  // writeAlphabetWorlds), so every record has the same neighbours at every n — where the scaled
+  // set multiplies them. What growth is left there is n's own. vsearch beside it with
+  // SIMLAB_BENCH_CONTROL_ANCHORS=1 (its centroid search grows with the clusters, so it is minutes at 500k).
+  const worlds: PerRecord[] = [];
+  const controlAnchors = process.env.SIMLAB_BENCH_CONTROL_ANCHORS === '1' && hasVsearch;
+  const vsearchWorlds: PerRecord[] = [];
   for (const n of sizes) {
-    if (n % 10 !== 0 || n / 10 > 50_000) continue;
-    const same = n === 500_000 ? perRecord.find((p) => p.n === n) : undefined;
-    if (same) {
-      families.push(same);
-      continue;
-    }
-    const file = path.join(tmp, `families-${n}.fasta`);
-    ctx.log(`BioMarKs families of 10, ${n / 1000}k: writing the set, simlab cluster …`);
-    await writeScaledAmplicons(biomarks, file, n, { originals: n / 10 });
-    const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', path.join(tmp, 'families.tsv')]);
+    const file = path.join(tmp, `worlds-${n}.fasta`);
+    const bench = `BioMarKs in ${Math.ceil(n / 50_000)} alphabets, ${n / 1000}k @0.97 (control)`;
+    ctx.log(`${bench}: writing the set, simlab cluster …`);
+    await writeAlphabetWorlds(biomarks, file, n);
+    const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', path.join(tmp, 'worlds.tsv')]);
     const candidates = Number(/(\d+) candidates/u.exec(ours.stderr ?? '')?.[1] ?? Number.NaN);
-    families.push({ n, us: (ours.seconds / n) * 1e6, mb: ours.peakMB, candidates });
+    worlds.push({ n, us: (ours.seconds / n) * 1e6, mb: ours.peakMB, candidates });
+    if (controlAnchors) {
+      ctx.log(`${bench}: vsearch …`);
+      const vs = timed('vsearch', ['--cluster_fast', file, '--id', '0.97', '--threads', '2', '--uc', path.join(tmp, 'worlds.uc'), '--quiet']);
+      vsearchWorlds.push({ n, us: (vs.seconds / n) * 1e6, mb: vs.peakMB, candidates: Number.NaN });
+      rows.push(row({ bench, metric: 'wall seconds', ours: ours.seconds, anchor: vs.seconds, anchorName: 'vsearch', higherIsBetter: false, note: `ours ${ours.peakMB.toFixed(0)} MB, vsearch ${vs.peakMB.toFixed(0)} MB` }));
+    }
     rmSync(file, { force: true });
-    rmSync(path.join(tmp, 'families.tsv'), { force: true });
+    rmSync(path.join(tmp, 'worlds.tsv'), { force: true });
+    rmSync(path.join(tmp, 'worlds.uc'), { force: true });
   }
-  rows.push(...perRecordRows('BioMarKs families of 10 (control)', families, undefined));
+  rows.push(...perRecordRows('BioMarKs in alphabets (control)', worlds, '≥ 1× (flat)'));
+  if (controlAnchors) rows.push(...perRecordRows('vsearch, BioMarKs in alphabets (control)', vsearchWorlds, undefined));
   return rows;
 }
 
@@ -311,6 +320,6 @@ function perRecordRows(name: string, sizes: PerRecord[], target: string | undefi
   const first = sizes[0];
   if (!first) return [];
   return sizes.slice(1).map((p) =>
-    row({ bench: `${name} ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, ...(target ? { target } : {}), note: `${first.us.toFixed(0)} → ${p.us.toFixed(0)} µs/record; peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record); LSH candidates per record ${(first.candidates / first.n).toFixed(0)} → ${(p.candidates / p.n).toFixed(0)}, wall per candidate ${((first.us * first.n) / first.candidates * 1000).toFixed(0)} → ${((p.us * p.n) / p.candidates * 1000).toFixed(0)} ns` }),
+    row({ bench: `${name} ${first.n / 1000}k → ${p.n / 1000}k`, metric: 'µs per record', ours: p.us, anchor: first.us, anchorName: `ours at ${first.n / 1000}k`, higherIsBetter: false, ...(target ? { target } : {}), note: `${first.us.toFixed(0)} → ${p.us.toFixed(0)} µs/record; peak ${first.mb.toFixed(0)} → ${p.mb.toFixed(0)} MB (${((p.mb / first.mb) * (first.n / p.n)).toFixed(2)}× per record)${Number.isFinite(p.candidates) ? `; LSH candidates per record ${(first.candidates / first.n).toFixed(0)} → ${(p.candidates / p.n).toFixed(0)}, wall per candidate ${((first.us * first.n) / first.candidates * 1000).toFixed(0)} → ${((p.us * p.n) / p.candidates * 1000).toFixed(0)} ns` : ''}` }),
   );
 }
