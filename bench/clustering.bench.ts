@@ -292,7 +292,8 @@ export async function scaling(ctx: BenchContext, biomarks: string, tmp: string):
   const vsearchWorlds: PerRecord[] = [];
   for (const n of sizes) {
     const file = path.join(tmp, `worlds-${n}.fasta`);
-    const bench = `BioMarKs in ${Math.ceil(n / 50_000)} alphabets, ${n / 1000}k @0.97 (control)`;
+    const alphabets = Math.ceil(n / 50_000);
+    const bench = `BioMarKs in ${alphabets} alphabet${alphabets === 1 ? '' : 's'}, ${n / 1000}k @0.97 (control)`;
     ctx.log(`${bench}: writing the set, simlab cluster …`);
     await writeAlphabetWorlds(biomarks, file, n);
     const ours = timed(process.execPath, [cli, 'cluster', file, '--threshold', '0.97', '--no-cache', '--out', path.join(tmp, 'worlds.tsv')]);
