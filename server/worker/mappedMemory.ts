@@ -41,18 +41,25 @@ export function mappedLive(): number {
 /** A SharedArrayBuffer of at least `bytes` bytes; from 1 MiB up, mapped outside malloc when the runtime allows. */
 export function sharedBuffer(bytes: number): SharedArrayBuffer {
   const size = Math.max(1, Math.ceil(bytes));
-  if (size >= MAPPED_MIN_BYTES && live < MAPPED_MAX_LIVE) {
-    const pages = Math.ceil(size / PAGE);
-    if (pages <= MAX_PAGES) {
-      try {
-        const buffer = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
-        live++;
-        released.register(buffer, undefined);
-        return buffer;
-      } catch {
-        // Address space for wasm memories exhausted, or wasm threads disabled: malloc it is.
-      }
-    }
+  const memory = size >= MAPPED_MIN_BYTES ? sharedMemory(size) : undefined;
+  return memory ? (memory.buffer as unknown as SharedArrayBuffer) : new SharedArrayBuffer(size);
+}
+
+/**
+ * A shared WebAssembly.Memory of at least `bytes` bytes (for a kernel that reads the data where
+ * it lies, e.g. engine/index/equalBytesSimd.ts), counted against MAPPED_MAX_LIVE; undefined past
+ * the cap, beyond 4 GiB, or when the runtime refuses one (address space exhausted, a process
+ * limited in virtual memory by ulimit -v, wasm threads disabled): then take a sharedBuffer.
+ */
+export function sharedMemory(bytes: number): WebAssembly.Memory | undefined {
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (live >= MAPPED_MAX_LIVE || pages > MAX_PAGES) return undefined;
+  try {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    live++;
+    released.register(memory.buffer, undefined);
+    return memory;
+  } catch {
+    return undefined;
   }
-  return new SharedArrayBuffer(size);
 }

@@ -5,7 +5,7 @@
 // bytes); this one makes the selection about 2× faster, with the same counts (the tests compare).
 //
 // The kernel reads the signatures where they already are: the low bytes are written into a
-// shared WebAssembly.Memory (`lowByteMemory`) instead of a plain SharedArrayBuffer, and every
+// shared WebAssembly.Memory (worker/mappedMemory.ts sharedMemory) kept as such, and every
 // worker instantiates the kernel on that memory (posted to it like any shared buffer), so no
 // worker copies them (6.4 MB at 50,000 records, 64 MB at 500,000). Records are 16-byte aligned
 // (lowBytes pads each to a whole number of vectors), so a vector never spans two records.
@@ -38,8 +38,6 @@ function body(): number[] {
   return functionBody([[1, V128]], code);
 }
 
-const MAX_PAGES = 65536; // 4 GiB, the most a 32-bit memory can hold
-
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = section(1, [1, 0x60, 3, I32, I32, I32, 1, I32]);
   // Imports `e.m`: a shared memory (limits flag 3: shared, with a maximum) of any size.
@@ -57,15 +55,9 @@ export type EqualBytes = (a: number, b: number, end: number) => number;
 /** One instance per memory and thread (an instance is not shared between threads). */
 const kernels = new WeakMap<WebAssembly.Memory, EqualBytes>();
 
-/**
- * A shared memory of at least `bytes` bytes for the low bytes, or undefined when this runtime
- * cannot run the kernel (or the bytes exceed a 32-bit memory): then a plain shared buffer.
- */
-export function lowByteMemory(bytes: number): WebAssembly.Memory | undefined {
-  if (!compile()) return undefined;
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (pages > MAX_PAGES) return undefined;
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+/** True when this runtime runs the kernel (WebAssembly SIMD and shared memories). */
+export function equalBytesAvailable(): boolean {
+  return compile() !== null;
 }
 
 /** The kernel on this memory (see the file comment), or undefined without SIMD. */

@@ -15,11 +15,11 @@
  *    where neighbours sit close together (engine/index/localityOrder), for cache-friendly reads.
  */
 import { collectSelected, estimatePairs, lowBytes, lowBytesSize, markSelected, type LowByteSignatures } from '../../engine/index/candidateSelection';
-import { lowByteMemory } from '../../engine/index/equalBytesSimd';
+import { equalBytesAvailable } from '../../engine/index/equalBytesSimd';
 import { localityOrder } from '../../engine/index/localityOrder';
 import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
-import { sharedBuffer } from '../mappedMemory';
+import { sharedBuffer, sharedMemory } from '../mappedMemory';
 import { sharedUint32 } from '../packedSymbols';
 import type { TaskContext } from '../taskContext';
 
@@ -211,7 +211,7 @@ export function localityOrderTask(p: LocalityPayload, ctx: TaskContext): Localit
   ctx.throwIfCancelled();
   if (p.lowBytes) {
     // In a shared WebAssembly memory where the SIMD count can run (every selection task reads it there).
-    const memory = lowByteMemory(lowBytesSize(order.length, H));
+    const memory = equalBytesAvailable() ? sharedMemory(lowBytesSize(order.length, H)) : undefined;
     const bytes = lowBytes(p.signatures, order.length, H, (size) => memory?.buffer ?? sharedBuffer(size), order);
     return { order, lowBytes: memory ? { ...bytes, memory } : bytes };
   }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { equalLowBytes, lowBytes, lowBytesSize, selectCandidatesPerRecord, type LowByteSignatures } from '../../../server/engine/index/candidateSelection';
-import { EQUAL_BYTES_MAX, equalBytesKernel, lowByteMemory } from '../../../server/engine/index/equalBytesSimd';
+import { EQUAL_BYTES_MAX, equalBytesAvailable, equalBytesKernel } from '../../../server/engine/index/equalBytesSimd';
 import { buildLshIndex, lshCandidatePairs } from '../../../server/engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh } from '../../../server/engine/index/lshSelection';
 
@@ -88,8 +88,8 @@ function viaPairList(c: Case) {
 
 /** The low bytes as the product places them: in a shared WebAssembly memory, where the SIMD count reads them. */
 function inWasmMemory(signatures: Uint32Array, n: number, H: number): LowByteSignatures {
-  const memory = lowByteMemory(lowBytesSize(n, H));
-  assert.ok(memory, 'this runtime runs WebAssembly SIMD');
+  assert.ok(equalBytesAvailable(), 'this runtime runs WebAssembly SIMD');
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(lowBytesSize(n, H) / 65536), maximum: Math.ceil(lowBytesSize(n, H) / 65536), shared: true });
   return { ...lowBytes(signatures, n, H, () => memory.buffer), memory };
 }
 
