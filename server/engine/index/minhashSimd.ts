@@ -74,13 +74,20 @@ export function simdMinHashAvailable(): boolean {
 
 /**
  * A SIMD kernel for one family's parameters (`mul` as int32, `addShifted` = b + 2³¹ as int32),
- * or undefined when WebAssembly SIMD is unavailable. One instance (with its own memory) per
+ * or undefined when WebAssembly SIMD is unavailable or its memory cannot be had. One instance (with its own memory) per
  * caller: not shared between threads.
  */
 export function createSimdMinHash(mul: Int32Array, addShifted: Int32Array): SimdMinHash | undefined {
   const mod = compile();
   if (!mod) return undefined;
-  const instance = new WebAssembly.Instance(mod, {});
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(mod, {});
+  } catch {
+    // Its own memory cannot be reserved (a process limited in virtual memory by ulimit -v, or
+    // address space exhausted): the scalar loop gives the same signatures.
+    return undefined;
+  }
   const memory = instance.exports.m as WebAssembly.Memory;
   const sig = instance.exports.sig as (x: number, len: number, params: number, out: number, groups: number) => void;
   const H = mul.length;

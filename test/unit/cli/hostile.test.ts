@@ -8,11 +8,12 @@
  * are built in a temp folder here.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, type Run } from './runCli';
+import { CLI, runCli, type Run } from './runCli';
 import { refuseOverwritingInputs, writeOutputFile } from '../../../server/cli/output';
 import { tsvField, tsvUnescape } from '../../../server/cli/tsv';
 
@@ -189,5 +190,27 @@ void describe('hostile headers and degenerate datasets', () => {
       assertBadInput(r, message);
       assert.doesNotMatch(r.stderr, /NaN/u);
     }
+  });
+});
+
+void describe('a hostile environment', () => {
+  // HPC login nodes often cap a process's virtual memory (ulimit -v). Every WebAssembly memory
+  // reserves its address space up front (4 GiB and guard regions), so under such a cap none can
+  // be had: the SIMD kernels (MinHash, the selection's byte count) and the memory mapped outside
+  // malloc must fall back to plain code and buffers, with the same answers.
+  const LIMIT_KB = 6 * 1024 * 1024;
+  const limited = (command: string): ReturnType<typeof spawnSync> =>
+    spawnSync('bash', ['-c', `ulimit -v ${LIMIT_KB} && exec ${command}`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 120_000 });
+
+  void test('under ulimit -v, where no wasm memory can be reserved, cluster writes what it writes without the limit', async () => {
+    const probe = limited(`"${process.execPath}" -e "new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true })"`);
+    assert.notEqual(probe.status, 0, 'the limit refuses a wasm memory (else this test proves nothing)');
+    const free = path.join(dir, 'free.tsv');
+    const capped = path.join(dir, 'capped.tsv');
+    const r = await simlab('cluster', SAMPLE, '--threshold', '0.97', '--out', free, '--no-cache');
+    assert.equal(r.status, 0, r.stderr);
+    const c = limited(`"${process.execPath}" "${CLI}" cluster "${SAMPLE}" --threshold 0.97 --out "${capped}" --no-cache`);
+    assert.equal(c.status, 0, String(c.stderr));
+    assert.equal(readFileSync(capped, 'utf8'), readFileSync(free, 'utf8'));
   });
 });
