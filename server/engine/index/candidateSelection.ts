@@ -247,7 +247,7 @@ function lowBytesWordsPerRecord(H: number): number {
 /** The low byte of every slot, each record padded to whole 16-byte vectors; `alloc` places the bytes (e.g. in shared memory). */
 export function lowBytes(signatures: Uint32Array, n: number, H: number, alloc: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes), order?: Uint32Array): LowByteSignatures {
   const wordsPerRecord = lowBytesWordsPerRecord(H);
-  const words = new Uint32Array(alloc(Math.max(4, n * wordsPerRecord * 4)), 0, n * wordsPerRecord);
+  const words = new Uint32Array(alloc(lowBytesSize(n, H)), 0, n * wordsPerRecord);
   const whole = H >> 2;
   for (let r = 0; r < n; r++) {
     // With an order, record r of the output is record order[r] of the signatures.

@@ -74,8 +74,8 @@ export function simdMinHashAvailable(): boolean {
 
 /**
  * A SIMD kernel for one family's parameters (`mul` as int32, `addShifted` = b + 2³¹ as int32),
- * or undefined when WebAssembly SIMD is unavailable or its memory cannot be had. One instance (with its own memory) per
- * caller: not shared between threads.
+ * or undefined when WebAssembly SIMD is unavailable or its memory cannot be had. One instance
+ * (with its own memory) per caller: not shared between threads.
  */
 export function createSimdMinHash(mul: Int32Array, addShifted: Int32Array): SimdMinHash | undefined {
   const mod = compile();
