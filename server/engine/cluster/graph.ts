@@ -108,6 +108,7 @@ export function fillRows(edges: EdgeList, from: number, to: number, graph: Neigh
   checkEdges(n, edges, options);
   checkRows(n, from, to);
   if (distances && !carriesDistances(edges)) throw new RangeError('a graph with distances needs edges with distances');
+  if (isSortedPairList(edges)) return fillRowsFromSortedPairs(edges, from, to, graph, options);
   const { i, j, similarity, distance } = edges;
   const m = i.length;
   const eps = options.eps ?? Infinity;
@@ -156,6 +157,55 @@ export function fillRows(edges: EdgeList, from: number, to: number, graph: Neigh
   let repeated = 0;
   for (let v = from; v < to; v++) for (let q = offsets[v] + 1; q < offsets[v + 1]; q++) if (neighbours[q] === neighbours[q - 1]) repeated++;
   return repeated;
+}
+
+/** True when every edge has i < j and the edges ascend by (i, j) — distinct pairs, as range queries list them. O(edges). */
+function isSortedPairList(edges: EdgeList): boolean {
+  const { i, j } = edges;
+  let pa = -1;
+  let pb = -1;
+  for (let e = 0; e < i.length; e++) {
+    const a = i[e];
+    const b = j[e];
+    if (!(a < b && (a > pa || (a === pa && b > pb)))) return false;
+    pa = a;
+    pb = b;
+  }
+  return true;
+}
+
+/**
+ * fillRows for a sorted pair list (isSortedPairList): one pass instead of two counting sorts. Row
+ * v receives its entries from the pairs (u, v), u < v, in ascending u — all listed before the
+ * pairs starting at v — and then from the pairs (v, w) in ascending w: each row comes out sorted,
+ * and distinct pairs repeat nothing. On 20,000 Fashion-MNIST HOG vectors (14 M pairs within eps)
+ * the build took 1.7–2.1 s with the two sorts, whose temporary copy of the entries was 112 MB.
+ */
+function fillRowsFromSortedPairs(edges: EdgeList, from: number, to: number, graph: NeighbourGraph, options: GraphOptions): number {
+  const { offsets, neighbours, distances } = graph;
+  const { i, j, similarity, distance } = edges;
+  const eps = options.eps ?? Infinity;
+  const hasEps = options.eps !== undefined;
+  const rowFill = offsets.slice(from, to);
+  for (let e = 0; e < i.length; e++) {
+    const a = i[e];
+    if (a >= to) break; // from here on both ends are past the range
+    const b = j[e];
+    const d = similarity ? Math.fround(1 - similarity[e]) : distance ? distance[e] : 0;
+    if (hasEps && !(d <= eps)) continue;
+    if (b >= from && b < to) {
+      const q = rowFill[b - from]++;
+      neighbours[q] = a;
+      if (distances) distances[q] = d;
+    }
+    if (a >= from) {
+      const q = rowFill[a - from]++;
+      neighbours[q] = b;
+      if (distances) distances[q] = d;
+    }
+  }
+  for (let v = from; v < to; v++) if (rowFill[v - from] !== offsets[v + 1]) throw new RangeError(`row ${v} has ${offsets[v + 1] - offsets[v]} places for ${rowFill[v - from] - offsets[v]} entries`);
+  return 0;
 }
 
 /** Builds the symmetric, deduplicated CSR neighbour graph of `n` vertices from an edge list. */

@@ -80,6 +80,35 @@ void describe('neighbour graph (CSR)', () => {
     );
   });
 
+  void it('from pairs sorted by (i, j), as range queries list them (one pass, not two sorts): the same graph, built whole or by row ranges', () => {
+    fc.assert(
+      fc.property(edgeCase, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), fc.boolean(), ({ n, edges, eps }, cuts, withDistance) => {
+        // Distinct pairs, smaller end first, ascending: the sorted list fillRows takes in one pass.
+        const byPair = new Map<number, [number, number, number]>();
+        for (const [a, b, d] of edges) if (a !== b) byPair.set(Math.min(a, b) * 64 + Math.max(a, b), [Math.min(a, b), Math.max(a, b), d]);
+        const sorted = [...byPair.entries()].sort((x, y) => x[0] - y[0]).map(([, e]) => e);
+        const list = { i: Uint32Array.from(sorted, (e) => e[0]), j: Uint32Array.from(sorted, (e) => e[1]), ...(withDistance ? { distance: Float32Array.from(sorted, (e) => e[2]) } : {}) };
+        const cut = withDistance ? eps : undefined;
+        const g = buildNeighbourGraph(n, list, { eps: cut });
+        const ref = referenceGraph(n, sorted, cut);
+        for (let v = 0; v < n; v++) {
+          const row = [...g.neighbours.subarray(g.offsets[v], g.offsets[v + 1])];
+          assert.deepEqual(row, [...ref[v].keys()].sort((a, b) => a - b));
+          if (withDistance) row.forEach((u, t) => assert.equal(g.distances?.[g.offsets[v] + t], ref[v].get(u)));
+        }
+        const bounds = [0, ...cuts.map((c) => Math.floor(c * n)).sort((a, b) => a - b), n];
+        const ranges = bounds.slice(1).map((to, t) => [bounds[t], to] as const).reverse();
+        const offsets = new Int32Array(n + 1);
+        for (const [from, to] of ranges) countRows(n, list, from, to, offsets, { eps: cut });
+        for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
+        const pieces = { n, offsets, neighbours: new Int32Array(offsets[n]), ...(withDistance ? { distances: new Float32Array(offsets[n]) } : {}) };
+        for (const [from, to] of ranges) assert.equal(fillRows(list, from, to, pieces, { eps: cut }), 0);
+        assert.deepEqual(pieces, g);
+      }),
+      { seed: 5103, numRuns: 300 },
+    );
+  });
+
   void it('works without distances and rejects bad input', () => {
     const g = buildNeighbourGraph(4, { i: Uint32Array.of(0, 1, 1, 3), j: Uint32Array.of(1, 0, 2, 3) });
     assert.deepEqual([...g.offsets], [0, 1, 3, 4, 4]);
