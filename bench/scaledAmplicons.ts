@@ -75,9 +75,9 @@ export async function writeScaledAmplicons(source: string, out: string, n: numbe
  * The constant-density control: n records as ⌈n / 50,000⌉ "worlds", each the real set written in
  * another alphabet — every base mapped by one permutation of ACGT (the last world cut at n). A
  * permutation keeps every edit distance, so within a world each record has exactly the
- * neighbours, identities and clusters it has in the real set; across worlds k-mers share nothing,
- * so no record gains a neighbour as n grows — unlike the scaled set, whose copies multiply each
- * record's near neighbours. The first 8 permutations commute with the complement (A↔T, C↔G
+ * neighbours and identities it has in the real set (its MinHash slots differ: k-mers hash anew);
+ * two worlds share next to no k-mer, so no record gains a neighbour as n grows — unlike the
+ * scaled set, whose copies multiply each record's near neighbours. The first 8 permutations commute with the complement (A↔T, C↔G
  * mapped to a pair again), so even canonical k-mers (strand-independent MinHash) keep their
  * Jaccard exactly; worlds 9–24 use the other permutations, where a k-mer and its reverse
  * complement may pair differently (rare at k = 15). Ids: the original id with `.w<world>`.

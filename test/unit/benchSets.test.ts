@@ -2,8 +2,8 @@
  * The constant-density control of the clustering bench (bench/scaledAmplicons.ts): the real set
  * written in other alphabets must keep, within each world, every edit distance and (for the
  * permutations that commute with the complement) every canonical k-mer Jaccard — else the
- * control would not hold each record's neighbours fixed as n grows — and share no k-mers across
- * worlds.
+ * control would not hold each record's neighbours fixed as n grows — and share no k-mer with
+ * the real set.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
