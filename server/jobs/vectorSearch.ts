@@ -10,7 +10,7 @@
  */
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
-import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, pairsFromRanges, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, checkMatrixByNorms, checkMatrixShape, FEW_QUERIES, resolveMetric, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import { mergeKnnPartials } from '../engine/index/knnPartial';
 import { mergeShares, type NearestWithin, type RowProjection } from '../engine/index/nearestWithin';
@@ -472,24 +472,7 @@ export async function rangeEdgesInPool(data: Float32Array, n: number, dim: numbe
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
   const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true, distances: withDistances }));
-  let m = 0;
-  for (const r of parts) m += r.neighbours.length;
-  const i = new Uint32Array(m);
-  const j = new Uint32Array(m);
-  const distance = withDistances ? new Float32Array(m) : undefined;
-  let at = 0;
-  parts.forEach((r, c) => {
-    for (let q = 0; q < r.nq; q++) {
-      const e = r.offsets[q + 1];
-      for (let t = r.offsets[q]; t < e; t++) {
-        i[at] = cuts[c] + q;
-        j[at] = r.neighbours[t];
-        if (distance) distance[at] = r.distances[t];
-        at++;
-      }
-    }
-  });
-  return distance ? { i, j, distance } : { i, j };
+  return pairsFromRanges(parts.map((range, c) => ({ from: cuts[c], range })), withDistances);
 }
 
 /** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */

@@ -4,7 +4,8 @@
 // in either orientation, repeated (e.g. from several LSH bands or several workers). The graph is
 // symmetric (each edge appears in both rows), has no self loops, has each row sorted ascending
 // and free of duplicates (a repeated edge keeps its smallest distance). Built with two stable
-// counting sorts (by the far end, then by the near end): O(n + edges) time and memory.
+// counting sorts (by the far end, then by the near end): O(n + edges) time and memory; a list of
+// distinct pairs already sorted by (i, j), as range queries give, in one pass instead.
 //
 // The build is cut by rows so that a pool can share it (jobs/parallelGraph.ts): countRows gives
 // each row's length, a prefix sum the offsets, and fillRows fills rows [from, to) alone — each

@@ -71,25 +71,34 @@ export function gridRadius(eps: number, options: MetricOptions): number {
   return options.metric === 'sqeuclidean' ? Math.sqrt(eps) : eps;
 }
 
-/** Range-query chunks (rows [from, to) each, pairs j > i) → the symmetric CSR neighbour graph. */
-export function graphFromRanges(n: number, parts: readonly { from: number; range: RangeResult }[]): NeighbourGraph {
+/**
+ * The pairs of range-query chunks (rows from + q, partners j > i) in one list, sorted by (i, j) as
+ * the chunks list them — the order buildNeighbourGraph builds in one pass; with their distances
+ * unless `distances` is false (chunks computed without them).
+ */
+export function pairsFromRanges(parts: readonly { from: number; range: RangeResult }[], distances = true): { i: Uint32Array; j: Uint32Array; distance?: Float32Array } {
   let m = 0;
   for (const p of parts) m += p.range.neighbours.length;
   const i = new Uint32Array(m);
   const j = new Uint32Array(m);
-  const distance = new Float32Array(m);
+  const distance = distances ? new Float32Array(m) : undefined;
   let at = 0;
   for (const { from, range } of parts) {
     for (let q = 0; q < range.nq; q++) {
       for (let t = range.offsets[q]; t < range.offsets[q + 1]; t++) {
         i[at] = from + q;
         j[at] = range.neighbours[t];
-        distance[at] = range.distances[t];
+        if (distance) distance[at] = range.distances[t];
         at++;
       }
     }
   }
-  return buildNeighbourGraph(n, { i, j, distance });
+  return distance ? { i, j, distance } : { i, j };
+}
+
+/** Range-query chunks (rows [from, to) each, pairs j > i) → the symmetric CSR neighbour graph. */
+export function graphFromRanges(n: number, parts: readonly { from: number; range: RangeResult }[]): NeighbourGraph {
+  return buildNeighbourGraph(n, pairsFromRanges(parts));
 }
 
 /** A dataset too small for DBSCAN with these parameters (an input error: exit 2, InvalidParams). */
