@@ -27,8 +27,8 @@ import { embedMap } from '../server/jobs/mapLayout';
 import { CHUNK_BYTES } from '../server/jobs/parallelRead';
 import { WorkerPool } from '../server/jobs/pool';
 import { stageTimer } from '../server/jobs/stageTimes';
-import type { WeightedEdges } from '../server/engine/cluster/graph';
-import { estimateEpsInPool, rangeEdgesInPool, sharedCopy } from '../server/jobs/vectorSearch';
+import type { RangeChunk } from '../server/engine/cluster/vectorClustering';
+import { estimateEpsInPool, rangeChunksInPool, sharedCopy } from '../server/jobs/vectorSearch';
 import { median, row, skippedRow, type BenchContext, type BenchRow } from './harness';
 
 const root = path.resolve(__dirname, '..');
@@ -209,11 +209,11 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       hog[w].push(
         await withPool(w, async (pool) => {
           let eps = 0;
-          let edges: WeightedEdges | undefined;
+          let ranges: RangeChunk[] = [];
           return stages(pool, [
             ['eps estimate', async () => (eps = (await estimateEpsInPool(data, m, dim, { pool, minPts: 10, sampleSize: 1000 })).eps)],
-            ['range queries', async () => (edges = await rangeEdgesInPool(data, m, dim, eps, { pool }))],
-            ['graph DBSCAN', () => pool.run('vectorGraphDbscan', { n: m, minPts: 10, i: edges!.i, j: edges!.j })],
+            ['range queries', async () => (ranges = await rangeChunksInPool(data, m, dim, eps, { pool }))],
+            ['graph DBSCAN', () => pool.run('vectorGraphDbscan', { n: m, minPts: 10, ranges, distances: true })],
           ]);
         }),
       );

@@ -10,7 +10,7 @@
  */
 import { epsFromKDistances, sampleRows, sampleScale, type EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { WeightedEdges } from '../engine/cluster/graph';
-import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, pairsFromRanges, usesGrid, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
+import { checkEnoughForCommunities, checkEnoughRecords, checkVectorClusterOptions, communityKnnSize, pairsFromRanges, usesGrid, type RangeChunk, type VectorClusterOptions, type VectorClustering } from '../engine/cluster/vectorClustering';
 import { checkMatrix, checkMatrixByNorms, checkMatrixShape, FEW_QUERIES, resolveMetric, type KnnResult, type MetricOptions } from '../engine/index/knnExact';
 import { mergeKnnPartials } from '../engine/index/knnPartial';
 import { mergeShares, type NearestWithin, type RowProjection } from '../engine/index/nearestWithin';
@@ -459,20 +459,35 @@ export interface RangeEdges {
 }
 
 /**
- * Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j).
- * `distances: false`: the pairs only (RangeOptions.distances: far fewer exact loops; DBSCAN needs no more).
+ * The exact range queries of every data row in the pool, as the workers answered them: chunks of
+ * rows, each row with its partners j > i within eps. `distances: false`: membership only
+ * (RangeOptions.distances: far fewer exact loops; DBSCAN needs no more).
  */
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: true }): Promise<WeightedEdges>;
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances: boolean }): Promise<RangeEdges>;
-export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: boolean }): Promise<RangeEdges> {
+export async function rangeChunksInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: boolean }): Promise<RangeChunk[]> {
   checkMatrix(data, n, dim);
-  const withDistances = options.distances ?? true;
   const shared = sharedCopy(data.subarray(0, n * dim));
   const chunks = Math.max(1, Math.min(n, options.pool.size * (options.chunksPerWorker ?? 2)));
   const cuts = cutByWork(n, chunks, (i) => n - i);
   const metric = metricOf(options);
-  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true, distances: withDistances }));
-  return pairsFromRanges(parts.map((range, c) => ({ from: cuts[c], range })), withDistances);
+  const parts = await runChunks(options, 'neighbours', cuts, 'vectorRange', (from, to) => ({ data: shared, n, dim, ...metric, eps, from, to, onlyAfter: true, distances: options.distances ?? true }));
+  return parts.map((range, c) => ({ from: cuts[c], range }));
+}
+
+/**
+ * Every pair (i < j) of data rows within eps, from exact range queries in the pool; sorted by (i, j).
+ * `distances: false`: the pairs only. The list is made on the calling thread: the product hands
+ * the chunks to its graph task instead (clusterVectorsInPool).
+ */
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: true }): Promise<WeightedEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances: boolean }): Promise<RangeEdges>;
+export async function rangeEdgesInPool(data: Float32Array, n: number, dim: number, eps: number, options: VectorJobOptions & { distances?: boolean }): Promise<RangeEdges> {
+  const withDistances = options.distances ?? true;
+  return pairsFromRanges(await rangeChunksInPool(data, n, dim, eps, { ...options, distances: withDistances }), withDistances);
+}
+
+/** The buffers of range chunks, each once (a transfer list must not repeat one), to transfer them to a task. */
+function rangeBuffers(chunks: readonly RangeChunk[]): ArrayBuffer[] {
+  return [...new Set(chunks.flatMap(({ range }) => [range.offsets.buffer, range.neighbours.buffer, range.distances.buffer] as ArrayBuffer[]))];
 }
 
 /** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */
@@ -523,15 +538,11 @@ export async function clusterVectorsInPool(data: Float32Array, n: number, dim: n
   // Distances only where the nearest neighbours or the mutual-neighbour filter read them: plain
   // DBSCAN needs membership, and membership-only range queries skip most exact loops.
   const needDistances = options.nearest !== undefined || !!options.mutualNeighbours;
-  const edges = await rangeEdgesInPool(data, n, dim, eps, { ...options, distances: needDistances });
+  const ranges = await rangeChunksInPool(data, n, dim, eps, { ...options, distances: needDistances });
   options.onProgress?.('DBSCAN', 0, 1);
   const mutual = options.mutualNeighbours ? { mutualNeighbours: options.mutualNeighbours } : {};
   const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
-  const withDistance = needDistances && edges.distance ? { distance: edges.distance } : {};
-  const r = await options.pool.run('vectorGraphDbscan', { n, minPts, i: edges.i, j: edges.j, ...withDistance, ...mutual, ...nearest }, {
-    ...run,
-    transfer: [edges.i.buffer as ArrayBuffer, edges.j.buffer as ArrayBuffer, ...(withDistance.distance ? [withDistance.distance.buffer as ArrayBuffer] : [])],
-  });
+  const r = await options.pool.run('vectorGraphDbscan', { n, minPts, ranges, distances: needDistances, ...mutual, ...nearest }, { ...run, transfer: rangeBuffers(ranges) });
   options.onProgress?.('DBSCAN', 1, 1);
   return { labels: r.labels, eps, method: 'graph', edges: r.edges, ...(r.keptEdges !== undefined ? { keptEdges: r.keptEdges } : {}), ...withEstimate, ...(r.nearest ? { nearest: r.nearest } : {}) };
 }

@@ -71,12 +71,18 @@ export function gridRadius(eps: number, options: MetricOptions): number {
   return options.metric === 'sqeuclidean' ? Math.sqrt(eps) : eps;
 }
 
+/** One chunk of range queries: rows from + q of `range`, each with its partners j > i. */
+export interface RangeChunk {
+  from: number;
+  range: RangeResult;
+}
+
 /**
  * The pairs of range-query chunks (rows from + q, partners j > i) in one list, sorted by (i, j) as
  * the chunks list them — the order buildNeighbourGraph builds in one pass; with their distances
  * unless `distances` is false (chunks computed without them).
  */
-export function pairsFromRanges(parts: readonly { from: number; range: RangeResult }[], distances = true): { i: Uint32Array; j: Uint32Array; distance?: Float32Array } {
+export function pairsFromRanges(parts: readonly RangeChunk[], distances = true): { i: Uint32Array; j: Uint32Array; distance?: Float32Array } {
   let m = 0;
   for (const p of parts) m += p.range.neighbours.length;
   const i = new Uint32Array(m);
@@ -97,7 +103,7 @@ export function pairsFromRanges(parts: readonly { from: number; range: RangeResu
 }
 
 /** Range-query chunks (rows [from, to) each, pairs j > i) → the symmetric CSR neighbour graph. */
-export function graphFromRanges(n: number, parts: readonly { from: number; range: RangeResult }[]): NeighbourGraph {
+export function graphFromRanges(n: number, parts: readonly RangeChunk[]): NeighbourGraph {
   return buildNeighbourGraph(n, pairsFromRanges(parts));
 }
 
