@@ -564,32 +564,9 @@ async function communitiesInPool(data: Float32Array, n: number, dim: number, opt
   const kDist = new Float32Array(n);
   for (let v = 0; v < n; v++) kDist[v] = knn.distances[v * knn.k + rank - 1];
   const estimate = epsFromKDistances(kDist, rank, new Int32Array(0));
-  const nearest = options.nearest !== undefined ? nearestOfKnn(knn, Math.min(options.nearest, knn.k)) : undefined;
+  const nearest = options.nearest !== undefined ? { nearest: options.nearest } : {};
   options.onProgress?.('communities', 0, 1);
-  const r = await options.pool.run('vectorCommunity', { n, k: knn.k, indices: knn.indices, distances: knn.distances, options: community }, { ...(options.signal ? { signal: options.signal } : {}), transfer: [knn.indices.buffer as ArrayBuffer, knn.distances.buffer as ArrayBuffer] });
+  const r = await options.pool.run('vectorCommunity', { n, k: knn.k, indices: knn.indices, distances: knn.distances, options: community, ...nearest }, { ...(options.signal ? { signal: options.signal } : {}), transfer: [knn.indices.buffer as ArrayBuffer, knn.distances.buffer as ArrayBuffer] });
   options.onProgress?.('communities', 1, 1);
-  return { labels: r.labels, eps: estimate.eps, method: 'leiden', edges: r.edges, communities: r.communities, ...(nearest ? { nearest } : {}) };
-}
-
-/** Each row's first `m` kNN neighbours as undirected edges, each pair once (i < j). */
-function nearestOfKnn(knn: KnnResult, m: number): WeightedEdges {
-  const seen = new Set<number>();
-  const i: number[] = [];
-  const j: number[] = [];
-  const d: number[] = [];
-  for (let q = 0; q < knn.nq; q++) {
-    for (let t = 0; t < m; t++) {
-      const u = knn.indices[q * knn.k + t];
-      if (u < 0 || u === q) continue;
-      const a = Math.min(q, u);
-      const b = Math.max(q, u);
-      const key = a * knn.nq + b;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      i.push(a);
-      j.push(b);
-      d.push(knn.distances[q * knn.k + t]);
-    }
-  }
-  return { i: Uint32Array.from(i), j: Uint32Array.from(j), distance: Float32Array.from(d) };
+  return { labels: r.labels, eps: estimate.eps, method: 'leiden', edges: r.edges, communities: r.communities, ...(r.nearest ? { nearest: r.nearest } : {}) };
 }

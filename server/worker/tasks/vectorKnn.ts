@@ -35,7 +35,7 @@
 import { dbscanGraph } from '../../engine/cluster/dbscan';
 import { buildNeighbourGraph, nearestInGraph, type WeightedEdges } from '../../engine/cluster/graph';
 import { mutualNeighbourSubgraph } from '../../engine/cluster/mutualNeighbours';
-import { clusterVectors, communitiesFromKnn, pairsFromRanges, type CommunityClustering, type CommunityOptions, type RangeChunk } from '../../engine/cluster/vectorClustering';
+import { clusterVectors, communitiesFromKnn, nearestOfKnn, pairsFromRanges, type CommunityClustering, type CommunityOptions, type RangeChunk } from '../../engine/cluster/vectorClustering';
 import { checkMatrixShape, knnExact, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnShareGemm, knnSymmetricShare, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
@@ -148,6 +148,8 @@ export interface VectorCommunityPayload {
   indices: Int32Array;
   distances: Float32Array;
   options: CommunityOptions;
+  /** Also each row's this-many nearest neighbours as edges (nearestOfKnn). */
+  nearest?: number;
 }
 
 export interface VectorProjectPayload extends VectorData {
@@ -304,11 +306,18 @@ export function vectorGraphDbscanTask(p: GraphDbscanPayload, ctx: TaskContext): 
 }
 
 /** Leiden communities of the fuzzy kNN graph (engine/cluster/vectorClustering.ts communitiesFromKnn). */
-export function vectorCommunityTask(p: VectorCommunityPayload, ctx: TaskContext): CommunityClustering {
+export function vectorCommunityTask(p: VectorCommunityPayload, ctx: TaskContext): CommunityClustering & { nearest?: WeightedEdges } {
   ctx.progress(0, 1);
-  const r = communitiesFromKnn({ nq: p.n, k: p.k, indices: p.indices, distances: p.distances }, p.n, p.options);
-  ctx.transferResult(r.labels.buffer as ArrayBuffer);
-  return r;
+  const knn = { nq: p.n, k: p.k, indices: p.indices, distances: p.distances };
+  const r = communitiesFromKnn(knn, p.n, p.options);
+  if (p.nearest === undefined) {
+    ctx.transferResult(r.labels.buffer as ArrayBuffer);
+    return r;
+  }
+  // Here, not in the caller: for the editor that is the host's thread.
+  const nearest = nearestOfKnn(knn, p.nearest);
+  ctx.transferResult(r.labels.buffer as ArrayBuffer, nearest.i.buffer as ArrayBuffer, nearest.j.buffer as ArrayBuffer, nearest.distance.buffer as ArrayBuffer);
+  return { ...r, nearest };
 }
 
 function projectionOptionsOf(p: VectorProjectPayload): ProjectionOptions {
