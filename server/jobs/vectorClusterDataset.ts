@@ -4,7 +4,7 @@
  * queries, all in the pool) with eps given or read off the k-distance curve → the same outcome
  * shape as the sequence path, so the CLI and the editor treat both alike.
  */
-import type { VectorClusterMethod } from '../engine/cluster/vectorClustering';
+import { nearestOfKnn, type VectorClusterMethod } from '../engine/cluster/vectorClustering';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
 import type { EpsEstimate } from '../engine/cluster/epsEstimate';
 import type { VectorMetric } from '../engine/index/knnExact';
@@ -120,25 +120,9 @@ async function knnNeighbourEdges(index: VectorIndex, eps: number, options: { poo
   if (n < 2 || !Number.isFinite(eps) || n * n * index.dim > NEIGHBOUR_BUDGET) return empty;
   const k = Math.min(NEIGHBOURS_KEPT, n - 1);
   const knn = await knnInPool(index.features, n, index.dim, k, { ...options, onProgress: (_s, d, tot) => options.onProgress?.('neighbours', d, tot) });
-  const i: number[] = [];
-  const j: number[] = [];
-  const dist: number[] = [];
   // kNN is directed; an edge goes both ways in nearestNeighbours, so each unordered pair once.
-  const seen = new Set<number>();
-  for (let q = 0; q < n; q++) {
-    for (let r = 0; r < knn.k; r++) {
-      const d = knn.distances[q * knn.k + r] as number;
-      const other = knn.indices[q * knn.k + r] as number;
-      if (other < 0 || d > eps) break;
-      const key = Math.min(q, other) * n + Math.max(q, other);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      i.push(q);
-      j.push(other);
-      dist.push(d);
-    }
-  }
-  return { i: Uint32Array.from(i), j: Uint32Array.from(j), identity: Float32Array.from(dist, (d) => scoreOfDistance(index.metric, d)), distance: Float32Array.from(dist) };
+  const edges = nearestOfKnn(knn, k, eps);
+  return { ...edges, identity: edges.distance.map((d) => scoreOfDistance(index.metric, d)) };
 }
 
 export interface SimilarVector {

@@ -188,13 +188,14 @@ void describe('clusterVectors', () => {
 });
 
 /** The first m neighbours of each row as pairs, each once, kept where first listed: by a set of the pairs seen. */
-function nearestBySet(indices: Int32Array, distances: Float32Array, nq: number, k: number, m: number): { i: number[]; j: number[]; distance: number[] } {
+function nearestBySet(indices: Int32Array, distances: Float32Array, nq: number, k: number, m: number, within: number): { i: number[]; j: number[]; distance: number[] } {
   const seen = new Set<string>();
   const out = { i: [] as number[], j: [] as number[], distance: [] as number[] };
   for (let q = 0; q < nq; q++) {
     for (let t = 0; t < Math.min(m, k); t++) {
       const u = indices[q * k + t];
-      if (u < 0 || u === q) continue;
+      if (u < 0 || distances[q * k + t] > within) break;
+      if (u === q) continue;
       const key = `${Math.min(q, u)},${Math.max(q, u)}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -207,15 +208,15 @@ function nearestBySet(indices: Int32Array, distances: Float32Array, nq: number, 
 }
 
 void describe('nearestOfKnn', () => {
-  void it('gives each pair of the first m neighbours once, where first listed, as a set of the pairs seen does (rows with -1, themselves, repeats)', () => {
+  void it('gives each pair of the first m neighbours (up to -1 or a distance beyond `within`) once, where first listed, as a set of the pairs seen does (rows listing themselves, repeats)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 10 }), (seed, nq, k, m) => {
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 10 }), fc.constantFrom(Infinity, 0.5, 0.9), (seed, nq, k, m, within) => {
         const rng = mulberry32(seed);
         // Small ids, so that rows list each other often; -1 (no neighbour) and the row itself now and then.
         const indices = Int32Array.from({ length: nq * k }, (_, t) => (rng() < 0.1 ? -1 : rng() < 0.05 ? Math.floor(t / k) : randomInt(rng, 0, Math.min(nq, 12))));
         const distances = Float32Array.from({ length: nq * k }, () => rng());
-        const got = nearestOfKnn({ nq, k, indices, distances }, m);
-        const want = nearestBySet(indices, distances, nq, k, m);
+        const got = nearestOfKnn({ nq, k, indices, distances }, m, within);
+        const want = nearestBySet(indices, distances, nq, k, m, within);
         assert.deepEqual({ i: Array.from(got.i), j: Array.from(got.j), distance: Array.from(got.distance) }, { i: want.i, j: want.j, distance: want.distance.map(Math.fround) });
       }),
       { numRuns: 400 },
