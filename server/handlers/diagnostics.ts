@@ -63,7 +63,8 @@ function clusterDiagnostics(uri: string, view: ClusterView, settings: HostSettin
   const records = view.outcome.index.records;
   const labels = view.outcome.labels;
   const related = (r: RecordMeta, only: 'cluster' | 'any') =>
-    (view.neighbours[r.index] ?? [])
+    view.neighbours
+      .of(r.index)
       .filter((nb) => only === 'any' || labels[nb.record] === labels[r.index])
       .slice(0, 3)
       .map((nb) => {
@@ -75,7 +76,7 @@ function clusterDiagnostics(uri: string, view: ClusterView, settings: HostSettin
   for (const r of records) {
     const label = labels[r.index] as number;
     const range = headerRange(r, doc);
-    const best = view.neighbours[r.index]?.[0];
+    const best = view.neighbours.of(r.index)[0];
     if (label >= 0 && d.cluster !== undefined) {
       if (labelCap.admit(r)) out.push({ range, severity: d.cluster, source: SOURCE, code: 'cluster', message: `cluster ${label} · ${view.sizes.get(label) ?? 0} members`, relatedInformation: related(r, 'cluster') });
     } else if (label < 0 && d.outlier !== undefined) {

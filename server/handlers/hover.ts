@@ -37,7 +37,7 @@ export function hoverText(entry: DatasetEntry, line: number): string | undefined
   const label = view.outcome.labels[record.index] as number;
   lines.push('', label >= 0 ? `Cluster ${label} · ${view.sizes.get(label) ?? 0} members` : `Outlier (noise): too few neighbours ${radius(view)}`);
   if (view.kind === 'sequence' && label >= 0) lines.push('', representativeText(view.outcome, record.index));
-  const nbs = (view.neighbours[record.index] ?? []).slice(0, 3);
+  const nbs = view.neighbours.of(record.index).slice(0, 3);
   if (nbs.length) {
     lines.push('', 'Nearest neighbours:');
     for (const nb of nbs) {

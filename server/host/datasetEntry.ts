@@ -4,7 +4,7 @@
  */
 import type { ClusterOutcome, ClusterParams } from '../jobs/clusterDataset';
 import type { ClusterKind } from '../jobs/clusterParams';
-import type { Neighbour } from '../jobs/recordNeighbours';
+import type { NeighbourLists } from '../jobs/recordNeighbours';
 import type { SequenceIndex } from '../jobs/sequenceIndex';
 import type { VectorClusterOutcome, VectorClusterParams } from '../jobs/vectorClusterDataset';
 import type { VectorIndex } from '../jobs/vectorIndex';
@@ -19,8 +19,8 @@ export function isVectorIndex(index: DatasetIndex): index is VectorIndex {
 
 /** A finished clustering of one version of a file, shaped for the editor features. */
 export type ClusterView =
-  | { kind: 'sequence'; outcome: ClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: ClusterParams }
-  | { kind: 'vector'; outcome: VectorClusterOutcome; neighbours: Neighbour[][]; sizes: Map<number, number>; params: VectorClusterParams };
+  | { kind: 'sequence'; outcome: ClusterOutcome; neighbours: NeighbourLists; sizes: Map<number, number>; params: ClusterParams }
+  | { kind: 'vector'; outcome: VectorClusterOutcome; neighbours: NeighbourLists; sizes: Map<number, number>; params: VectorClusterParams };
 
 /**
  * The clusters of the file's Embedding Map, by record: a layer of its own beside the clustering.

@@ -97,9 +97,53 @@ void test('settings: bad values fall back to the defaults', () => {
 void test('nearestNeighbours keeps the best few per record, best first', () => {
   const edges = { i: Uint32Array.from([0, 0, 0, 1]), j: Uint32Array.from([1, 2, 3, 2]), identity: Float32Array.from([0.95, 0.99, 0.94, 0.97]) };
   const lists = nearestNeighbours(4, edges, 2);
-  assert.deepEqual(lists[0]?.map((n) => n.record), [2, 1]);
-  assert.deepEqual(lists[2]?.map((n) => n.record), [0, 1]);
-  assert.deepEqual(lists[3]?.map((n) => n.record), [0]);
+  assert.deepEqual(lists.of(0), [
+    { record: 2, identity: Math.fround(0.99) },
+    { record: 1, identity: Math.fround(0.95) },
+  ]);
+  assert.deepEqual(lists.of(2).map((n) => n.record), [0, 1]);
+  assert.deepEqual(lists.of(3).map((n) => n.record), [0]);
+  assert.deepEqual(lists.of(4), [], 'out of range: none');
+});
+
+/** The lists as arrays of objects: insert after equals, drop the last beyond `keep`. */
+function referenceLists(n: number, edges: { i: Uint32Array; j: Uint32Array; identity: Float32Array; distance?: Float32Array }, keep: number): object[][] {
+  const lists: { record: number; identity: number; distance?: number }[][] = Array.from({ length: n }, () => []);
+  const offer = (at: number, record: number, identity: number, distance: number | undefined) => {
+    const list = lists[at];
+    let pos = list.length;
+    while (pos > 0 && list[pos - 1].identity < identity) pos--;
+    list.splice(pos, 0, distance === undefined ? { record, identity } : { record, identity, distance });
+    if (list.length > keep) list.pop();
+  };
+  for (let e = 0; e < edges.i.length; e++) {
+    offer(edges.i[e], edges.j[e], edges.identity[e], edges.distance?.[e]);
+    offer(edges.j[e], edges.i[e], edges.identity[e], edges.distance?.[e]);
+  }
+  return lists;
+}
+
+void test('nearestNeighbours equals sorted insertion into lists of objects (ties kept in offer order), with and without distances', () => {
+  let state = 777;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  for (const keep of [1, 2, 5, 9]) {
+    for (const withDistance of [false, true]) {
+      const n = 60;
+      // ~5 offers a record, so that lists are not all of the top identity: entries shift.
+      const m = 150;
+      const edges = { i: new Uint32Array(m), j: new Uint32Array(m), identity: new Float32Array(m), ...(withDistance ? { distance: new Float32Array(m) } : {}) };
+      for (let e = 0; e < m; e++) {
+        edges.i[e] = next() % n;
+        edges.j[e] = next() % n;
+        // Few distinct values: many ties.
+        edges.identity[e] = (next() % 6) / 6;
+        if (edges.distance) edges.distance[e] = (next() % 100) / 10;
+      }
+      const lists = nearestNeighbours(n, edges, keep);
+      const want = referenceLists(n, edges, keep);
+      for (let r = 0; r < n; r++) assert.deepEqual(lists.of(r), want[r], `keep ${keep}, distances ${withDistance}, record ${r}`);
+    }
+  }
 });
 
 void test('nearestNeighboursYielding: the same lists, built with turns of the event loop between (the LSP thread answers hovers meanwhile)', async () => {
@@ -119,7 +163,8 @@ void test('nearestNeighboursYielding: the same lists, built with turns of the ev
   setImmediate(() => (turned = true));
   const lists = await nearestNeighboursYielding(2000, edges);
   assert.equal(turned, true, 'an event-loop turn ran before the lists were done');
-  assert.deepEqual(lists, nearestNeighbours(2000, edges));
+  const whole = nearestNeighbours(2000, edges);
+  for (let r = 0; r < 2000; r++) assert.deepEqual(lists.of(r), whole.of(r));
 });
 
 void test('recordAtLine', () => {

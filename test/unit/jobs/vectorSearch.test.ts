@@ -214,7 +214,7 @@ void describe('vector kNN over the pool', () => {
     for (let q = 0; q < n; q++) {
       const want: number[] = [];
       for (let r = 0; r < 5 && knn.distances[q * 5 + r] <= local.eps; r++) want.push(knn.indices[q * 5 + r]);
-      assert.deepEqual(lists[q].map((x) => x.record), want, `row ${q}`);
+      assert.deepEqual(lists.of(q).map((x) => x.record), want, `row ${q}`);
       linked += want.length;
     }
     assert.ok(linked > n, `rows have neighbours within eps (${linked} links)`);
