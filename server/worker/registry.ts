@@ -61,7 +61,7 @@ export const tasks = {
   similarQuery: similarTask,
   contentKeys: contentKeysTask,
   crossLeaks: crossLeaksTask,
-  // vectorKnn, vectorKnnShare, vectorKnnSymmetric, vectorRange, vectorNearestWithin, vectorGridCluster, vectorGraphDbscan, vectorCommunity, vectorCovariance, vectorBasis, vectorProjectRows, vectorKnnProjected
+  // vectorKnn, vectorKnnShare, vectorKnnSymmetric, vectorKnnMerge, vectorRange, vectorNearestWithin, vectorGridCluster, vectorGraphDbscan, vectorCommunity, vectorCovariance, vectorBasis, vectorProjectRows, vectorKnnProjected
   ...vectorTasks,
   nnDescent: nnDescentTask,
   umap: umapTask,

@@ -12,6 +12,7 @@
  * - `vectorKnnSymmetric`: the partial kNN of every data row from the upper-triangle GEMM tiles
  *   of the tile columns this worker claims (engine/index/knnGemm.ts knnSymmetricShare; the caller
  *   merges the partials), or null when this worker has no GEMM or the data no dot form;
+ * - `vectorKnnMerge`: partials or shares of a kNN (of the two tasks above) merged into one answer;
  * - `vectorRange`: every data row within eps of query rows [from, to) (`onlyAfter`: j > i only;
  *   `distances: false`: ids only);
  * - `vectorNearestWithin`: the nearest data row within eps of each query (own `queries` rows
@@ -39,6 +40,7 @@ import { clusterVectors, communitiesFromKnn, nearestOfKnn, pairsFromRanges, type
 import { checkMatrixShape, knnExact, squaredNorms, type KnnResult, type MetricOptions, type RangeResult } from '../../engine/index/knnExact';
 import { loadGemm } from '../../engine/index/gemm';
 import { knnExactFast, knnShareGemm, knnSymmetricShare, rangeQueryFast, type KnnPartial } from '../../engine/index/knnGemm';
+import { mergeKnnPartials } from '../../engine/index/knnPartial';
 import { nearestWithin, nearestWithinFast, nearestWithinShare, type NearestWithin, type NearestWithinShare, type RowProjection } from '../../engine/index/nearestWithin';
 import { covarianceColumns, knnProjected, principalBasis, projectRowRange, type ProjectionBasis, type ProjectionOptions } from '../../engine/index/projectedKnn';
 import type { TaskContext } from '../taskContext';
@@ -82,6 +84,12 @@ export interface VectorKnnSymmetricPayload extends VectorData {
   claim: Int32Array;
   /** squaredNorms of the data rows (SymmetricOptions.dataNorms), shared by every worker. */
   dataNorms?: Float64Array;
+}
+
+export interface VectorKnnMergePayload extends MetricOptions {
+  parts: KnnPartial[];
+  /** Rows of the answer (every part holds them all). */
+  n: number;
 }
 
 export interface VectorRangePayload extends VectorData {
@@ -238,6 +246,12 @@ export async function vectorKnnSymmetricTask(p: VectorKnnSymmetricPayload, ctx: 
   return r;
 }
 
+export function vectorKnnMergeTask(p: VectorKnnMergePayload, ctx: TaskContext): KnnResult {
+  const r = mergeKnnPartials(p.parts, p.n, metricOf(p));
+  ctx.transferResult(r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer);
+  return r;
+}
+
 export async function vectorRangeTask(p: VectorRangePayload, ctx: TaskContext): Promise<RangeResult> {
   const onProgress = blockProgress(ctx);
   const metric = { ...metricOf(p), distances: p.distances ?? true };
@@ -355,6 +369,7 @@ export const vectorTasks = {
   vectorKnn: vectorKnnTask,
   vectorKnnShare: vectorKnnShareTask,
   vectorKnnSymmetric: vectorKnnSymmetricTask,
+  vectorKnnMerge: vectorKnnMergeTask,
   vectorRange: vectorRangeTask,
   vectorNearestWithin: vectorNearestWithinTask,
   vectorSquaredNorms: vectorSquaredNormsTask,

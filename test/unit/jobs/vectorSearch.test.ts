@@ -45,6 +45,15 @@ function blobs(seed: number, n: number, dim: number, centres: number, spread = 1
 }
 
 void describe('vector kNN over the pool', () => {
+  void test('kNN big enough to be merged in a worker (rows × k above 2^16): every row and own queries equal knnExact', async () => {
+    const n = 6000;
+    const dim = 8;
+    const data = blobs(5611, n, dim, 12);
+    assert.deepEqual(await knnInPool(data, n, dim, 12, { pool }), knnExact(data, n, dim, 12), 'every row (the symmetric partials)');
+    const queries = data.map((v, i) => (i % 3 === 0 ? v + 0.5 : v));
+    assert.deepEqual(await knnInPool(data, n, dim, 12, { pool, queries }), knnExact(data, n, dim, 12, { queries }), 'queries (the shares)');
+  });
+
   void test('kNN of every row, of own queries and of chosen rows equals knnExact on one thread', async () => {
     const n = 1500;
     const dim = 12;
