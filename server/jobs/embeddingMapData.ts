@@ -20,7 +20,7 @@ import { buildSequenceIndex } from './sequenceIndex';
 import { modelEmbeddings } from './modelEmbeddings';
 import { reconstructionPreviews } from './modelReconstructions';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
-import type { RecordPreview } from '../worker/tasks/loadVectors';
+import { vectorsFromTask, type RecordPreview } from '../worker/tasks/loadVectors';
 import type { EmbeddingMapRequest, MapPreview } from '../protocol';
 
 /**
@@ -99,7 +99,7 @@ export async function buildEmbeddingMap(file: string, options: EmbeddingMapOptio
   const featuresName = (fallback: string) => (embedded ? `embeddings of model ${embedded.manifest.modelId}` : fallback);
 
   if ((await vectorFormatOf(file)) !== undefined) {
-    const loaded = await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await vectorsFromTask(await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: embedded ? 'raw' : (options.features ?? 'auto'), previews: true }, { ...run, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) }));
     const result = embedded ? await embed(embedded.index.features, embedded.index.dim) : await embed(loaded.features, loaded.dim);
     const kind: EmbeddingMapRequest.RecordKind = loaded.kind === 'image' ? 'images' : loaded.kind === 'volume' ? 'volumes' : loaded.format === 'idx' || loaded.format === 'npy' ? 'vectors' : 'rows';
     const textRows = loaded.format === 'csv' || loaded.format === 'tsv' || loaded.format === 'jsonl-vectors';

@@ -27,7 +27,7 @@ import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
 import { loadInPool } from './parallelRead';
-import type { LoadedVectors, VectorRecordMeta } from '../worker/tasks/loadVectors';
+import { vectorsFromTask, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
 import type { EmbedModelPayload } from '../worker/tasks/embedModel';
 import type { TrainInputsPayload } from '../worker/tasks/trainTaskTypes';
 import type { VectorClusterOutcome, VectorClusterParams } from './vectorClusterDataset';
@@ -93,7 +93,7 @@ export async function modelEmbeddings(file: string, options: ModelEmbeddingsOpti
   } else {
     if (format === undefined) throw new InvalidInputError(`${file}: not a numeric dataset; the model ${options.modelDir} was trained on ${manifest.data.kind}s`);
     const read: VectorReadOptions = { ...options.vectorRead, ...(pre.imageSize ? { imageSize: pre.imageSize } : {}), ...(pre.channels ? { channels: pre.channels } : {}) };
-    const loaded = await pool.run('loadVectors', { file, read, features: 'raw' }, { ...runOptions, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await vectorsFromTask(await pool.run('loadVectors', { file, read, features: 'raw' }, { ...runOptions, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) }));
     const kind = loaded.kind;
     if (kind !== manifest.data.kind) throw new InvalidInputError(`${file}: holds ${kind}s of shape [${loaded.shape.join(', ')}]; the model ${options.modelDir} was trained on ${manifest.data.kind}s`);
     let data = loaded.features;

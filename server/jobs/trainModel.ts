@@ -41,6 +41,7 @@ import type { ModelKind } from '../engine/models/modelStore';
 import { InvalidInputError } from '../worker/errors';
 import type { WorkerPool } from './pool';
 import type { CloneableReadOptions } from '../worker/tasks/loadDataset';
+import { vectorsFromTask } from '../worker/tasks/loadVectors';
 import { loadInPool } from './parallelRead';
 import type { ManifestBase, TrainFollowerPayload, TrainingMetricsReport, TrainInputsPayload, TrainTaskPayload, TrainTaskResult } from '../worker/tasks/trainTaskTypes';
 
@@ -106,7 +107,7 @@ export async function prepareTraining(file: string, options: Pick<TrainModelOpti
   let prepared: PreparedTraining;
   let labelsOf: (string | undefined)[];
   if (format !== undefined) {
-    const loaded = await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: 'raw' }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    const loaded = await vectorsFromTask(await pool.run('loadVectors', { file, read: options.vectorRead ?? {}, features: 'raw' }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) }));
     labelsOf = loaded.records.map((r) => r.label);
     const kind: ModelDataKind = TABLE_FORMATS.has(loaded.format) || loaded.kind === 'table' ? 'table' : loaded.kind;
     if (kind === 'table') {

@@ -13,7 +13,7 @@ import type { VectorMetric } from '../engine/index/knnExact';
 import { indexKey, type IndexCache } from './indexCache';
 import type { WorkerPool } from './pool';
 import { hogShape } from '../engine/features/hog';
-import { loadVectors, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
+import { loadVectors, vectorsFromTask, type LoadedVectors, type VectorRecordMeta } from '../worker/tasks/loadVectors';
 
 export type { VectorRecordMeta };
 
@@ -102,7 +102,7 @@ export async function buildVectorIndex(file: string, options: BuildVectorIndexOp
   // HOG is left to the whole pool (hogInPool), not to the reading worker alone.
   let loaded: LoadedVectors = plainRead
     ? await loadVectors(payload, () => signal?.aborted === true, progress)
-    : await pool.run('loadVectors', { ...payload, deferHog: true }, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) });
+    : await vectorsFromTask(await pool.run('loadVectors', { ...payload, deferHog: true }, { signal, onProgress: (p) => progress(p.message ?? 'reading', p.done, p.total) }));
   signal?.throwIfAborted();
   if (loaded.pendingHog) {
     const { pendingHog: _pending, ...rest } = loaded;

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { decodeRecords, encodeRecords } from '../../server/worker/recordTable';
+import { decodeRecords, decodeRecordsYielding, encodeRecords, type TableRecord } from '../../server/worker/recordTable';
 import { MAPPED_MAX_LIVE, MAPPED_MIN_BYTES, mappedLive, sharedBuffer } from '../../server/worker/mappedMemory';
 import type { RecordMeta } from '../../server/worker/tasks/loadDataset';
 
-const record: fc.Arbitrary<RecordMeta> = fc.record(
+const record: fc.Arbitrary<TableRecord> = fc.record(
   {
     index: fc.nat(1_000_000),
     id: fc.string({ unit: 'grapheme', maxLength: 40 }),
@@ -22,6 +22,8 @@ const record: fc.Arbitrary<RecordMeta> = fc.record(
     startLine: fc.nat(1 << 30),
     endLine: fc.nat(1 << 30),
     length: fc.nat(1 << 30),
+    // Folder datasets of images or volumes: each record's own file.
+    file: fc.string({ unit: 'grapheme', maxLength: 50 }),
   },
   { requiredKeys: ['index', 'id', 'startLine', 'endLine', 'length'] },
 ).map((r) => ({ ...r })); // plain objects, as the reader makes (fc.record's have no prototype)
@@ -40,7 +42,19 @@ void describe('record table', () => {
 
   void test('an absent label stays absent (not an empty string)', () => {
     const [r] = decodeRecords(encodeRecords([{ index: 0, id: 'a', startLine: 0, endLine: 1, length: 3 }]));
-    assert.ok(r && !('label' in r) && !('description' in r));
+    assert.ok(r && !('label' in r) && !('description' in r) && !('file' in r));
+  });
+
+  void test('decodeRecordsYielding: the same records, with turns of the event loop between slices (the LSP thread answers meanwhile)', async () => {
+    const records: RecordMeta[] = Array.from({ length: 20_000 }, (_, i) => ({ index: i, id: `r${i}`, ...(i % 3 === 0 ? { label: `c${i % 7}` } : {}), ...(i % 5 === 0 ? { file: `/data/img${i}.png` } : {}), startLine: i + 1, endLine: i + 1, length: 4 }));
+    const table = encodeRecords(records);
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const decoded = await decodeRecordsYielding(table);
+    assert.equal(turned, true, 'an event-loop turn ran before the records were done');
+    assert.deepEqual(decoded, records);
+    assert.deepEqual(await decodeRecordsYielding(encodeRecords([])), []);
+    assert.deepEqual(await decodeRecordsYielding(encodeRecords(records.slice(0, 8192))), records.slice(0, 8192), 'a whole slice exactly');
   });
 });
 
