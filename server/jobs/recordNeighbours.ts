@@ -91,8 +91,9 @@ const EDGES_PER_TURN = 1 << 16;
  */
 export async function nearestNeighboursYielding(n: number, edges: NeighbourEdges, keep = 5): Promise<NeighbourLists> {
   const lists = new NeighbourLists(n, keep, edges.distance !== undefined);
+  // A turn before the first slice too: the caller has usually just received a job's answer in this turn.
   for (let from = 0; from < edges.i.length; from += EDGES_PER_TURN) {
-    if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
     offerEdges(lists, edges, from, Math.min(edges.i.length, from + EDGES_PER_TURN));
   }
   return lists;

@@ -59,6 +59,14 @@ export function scoreOfDistance(metric: VectorMetric, d: number): number {
   return metric === 'cosine' ? 1 - d : 1 / (1 + d);
 }
 
+/** scoreOfDistance of each distance, in one plain loop: it runs once a clustering, cold, on the host's thread (a callback per value took ~35 ms for 174,000). */
+function scoresOfDistances(metric: VectorMetric, distances: Float32Array): Float32Array {
+  const out = new Float32Array(distances.length);
+  if (metric === 'cosine') for (let e = 0; e < out.length; e++) out[e] = 1 - distances[e]!;
+  else for (let e = 0; e < out.length; e++) out[e] = 1 / (1 + distances[e]!);
+  return out;
+}
+
 export interface VectorClusterOptions extends Omit<BuildVectorIndexOptions, 'onProgress'> {
   params: VectorClusterParams;
   pool: WorkerPool;
@@ -97,7 +105,7 @@ export async function clusterVectorDataset(file: string, options: VectorClusterO
   lap(clustering.method === 'leiden' ? 'Leiden' : 'DBSCAN');
   let edges: NeighbourEdges;
   if (clustering.nearest) {
-    edges = { ...clustering.nearest, identity: clustering.nearest.distance.map((d) => scoreOfDistance(index.metric, d)) };
+    edges = { ...clustering.nearest, identity: scoresOfDistances(index.metric, clustering.nearest.distance) };
   } else {
     edges = await knnNeighbourEdges(index, clustering.eps, { ...jobs, ...metric });
     if (edges.i.length > 0) lap('neighbours');
@@ -122,7 +130,7 @@ async function knnNeighbourEdges(index: VectorIndex, eps: number, options: { poo
   const knn = await knnInPool(index.features, n, index.dim, k, { ...options, onProgress: (_s, d, tot) => options.onProgress?.('neighbours', d, tot) });
   // kNN is directed; an edge goes both ways in nearestNeighbours, so each unordered pair once.
   const edges = nearestOfKnn(knn, k, eps);
-  return { ...edges, identity: edges.distance.map((d) => scoreOfDistance(index.metric, d)) };
+  return { ...edges, identity: scoresOfDistances(index.metric, edges.distance) };
 }
 
 export interface SimilarVector {
