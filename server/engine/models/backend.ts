@@ -85,14 +85,28 @@ async function tryNode(load: () => unknown): Promise<string | null> {
   return null;
 }
 
+/**
+ * Why a wasm backend may not start: tfjs only says it failed. A wasm memory reserves its whole
+ * address range (several GiB) up front, which a virtual-memory cap (`ulimit -v`, as HPC login
+ * nodes set) refuses; then this names the cause. Empty when a memory can be made.
+ */
+function wasmMemoryRefused(): string {
+  try {
+    new WebAssembly.Memory({ initial: 1 });
+    return '';
+  } catch (e) {
+    return ` (this process may not reserve memory for WebAssembly: ${message(e)} — a virtual-memory limit such as \`ulimit -v\`?)`;
+  }
+}
+
 async function tryWasm(dirs: string[]): Promise<{ dir: string; simd: boolean } | string> {
   const dir = dirs.find((d) => existsSync(path.join(d, WASM_BINARY)));
   if (!dir) return `the wasm binaries (${WASM_BINARY}) are in none of ${dirs.join(', ')}`;
   setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
   try {
-    if (!(await tf.setBackend('wasm'))) return `the wasm backend failed to initialise from ${dir}`;
+    if (!(await tf.setBackend('wasm'))) return `the wasm backend failed to initialise from ${dir}${wasmMemoryRefused()}`;
   } catch (e) {
-    return `the wasm backend failed to initialise from ${dir}: ${message(e)}`;
+    return `the wasm backend failed to initialise from ${dir}: ${message(e)}${wasmMemoryRefused()}`;
   }
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return { dir, simd };

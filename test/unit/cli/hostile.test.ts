@@ -19,6 +19,7 @@ import { tsvField, tsvUnescape } from '../../../server/cli/tsv';
 
 const SAMPLE = path.resolve(__dirname, '../../fixtures/dna/16S-sample.fasta');
 const PNG = path.resolve(__dirname, '../../fixtures/images/fashion/bag/00023.png');
+const IMAGES = path.resolve(__dirname, '../../fixtures/images/fashion64-images-idx3-ubyte.gz');
 
 let dir: string;
 
@@ -212,5 +213,15 @@ void describe('a hostile environment', () => {
     const c = limited(`"${process.execPath}" "${CLI}" cluster "${SAMPLE}" --threshold 0.97 --out "${capped}" --no-cache`);
     assert.equal(c.status, 0, String(c.stderr));
     assert.equal(readFileSync(capped, 'utf8'), readFileSync(free, 'utf8'));
+  });
+
+  void test('under ulimit -v, train falls back from the wasm backend to plain JavaScript, says why, and saves its model', () => {
+    const out = path.join(dir, 'capped-model');
+    const t = limited(`"${process.execPath}" "${CLI}" train "${IMAGES}" --model siamese --epochs 1 --out "${out}"`);
+    assert.equal(t.status, 0, String(t.stderr));
+    assert.match(String(t.stdout), /^backend\tcpu$/mu);
+    assert.match(String(t.stderr), /^training on cpu, /mu);
+    assert.match(String(t.stderr), /the wasm backend failed to initialise .*may not reserve memory for WebAssembly.*ulimit -v/u);
+    assert.deepEqual(readdirSync(out).sort(), ['manifest.json', 'model.json', 'weights.bin']);
   });
 });
