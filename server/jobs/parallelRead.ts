@@ -185,7 +185,7 @@ export async function loadInPool(file: string, read: CloneableReadOptions, pool:
     const parallel = await readInParallel(file, read, { pool, ...(signal ? { signal } : {}), progress, listener, partsSettled: () => Promise.resolve() });
     if (parallel) return parallel;
   }
-  return fromTask(await pool.run('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.done, p.total) }));
+  return await fromTask(await pool.run('loadDataset', { file, read }, { ...(signal ? { signal } : {}), onProgress: (p) => progress(p.done, p.total) }));
 }
 
 /** Nothing to merge across chunks: no problem, no warning but the one that says the records are protein. */

@@ -150,7 +150,7 @@ export async function buildSequenceIndex(file: string, options: BuildIndexOption
         decideOnOpen(whileReading, report.opened.contentHash, report.opened.format);
       };
       try {
-        dataset = fromTask(await pool.run('loadDataset', { file, read, parts: options.readParts ?? READ_PART }, { signal, onProgress: (p) => (p.data ? onReport(p.data as LoadDatasetReport) : reading(p.done, p.total)) }));
+        dataset = await fromTask(await pool.run('loadDataset', { file, read, parts: options.readParts ?? READ_PART }, { signal, onProgress: (p) => (p.data ? onReport(p.data as LoadDatasetReport) : reading(p.done, p.total)) }));
       } catch (err) {
         await whileReading.cancel();
         throw err;

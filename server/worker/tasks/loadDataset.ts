@@ -14,7 +14,7 @@ import { normaliseText } from '../textNormalisation';
 import { CancelledError } from '../errors';
 import { hashFile } from '../contentHash';
 import type { TaskContext } from '../taskContext';
-import { decodeRecords, encodeRecords, type RecordMeta, type RecordTable } from '../recordTable';
+import { decodeRecordsYielding, encodeRecords, type RecordMeta, type RecordTable } from '../recordTable';
 
 /** The plain-data part of the read options (functions cannot cross to a worker). */
 export type CloneableReadOptions = Omit<DatasetReadOptions, 'labelOf' | 'onWarning' | 'onProgress'>;
@@ -132,7 +132,7 @@ export async function loadDatasetTask(p: LoadDatasetPayload, ctx: TaskContext): 
   return { ...dataset, records: encodeRecords(dataset.records) };
 }
 
-/** The task's answer with its records decoded (on the calling thread). */
-export function fromTask(message: LoadedDatasetMessage): LoadedDataset {
-  return { ...message, records: decodeRecords(message.records) };
+/** The task's answer with its records decoded on the calling thread, a slice at a time between turns of its event loop (50,000 in one go took ~45 ms). */
+export async function fromTask(message: LoadedDatasetMessage): Promise<LoadedDataset> {
+  return { ...message, records: await decodeRecordsYielding(message.records) };
 }

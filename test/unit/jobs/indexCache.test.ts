@@ -63,6 +63,14 @@ void describe('IndexCache', () => {
     assert.deepEqual((await cache.load(KEY))?.data, big.slice(10, 20));
   });
 
+  void test('data in shared memory (where the signatures and features live) saves and loads alike', async () => {
+    const cache = freshCache();
+    const shared = new Uint32Array(new SharedArrayBuffer(4 * 300));
+    shared.set(data(300));
+    await cache.save(KEY, { n: 300 }, shared.subarray(5, 250));
+    assert.deepEqual((await cache.load(KEY))?.data, data(300).slice(5, 250));
+  });
+
   void test('save replaces an entry and leaves no temp files, also with concurrent writers of one key', async () => {
     const cache = freshCache();
     await cache.save(KEY, { v: 1 }, data(1000, 1));

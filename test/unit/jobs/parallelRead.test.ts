@@ -150,7 +150,7 @@ void describe('reading a FASTA file in chunks on every worker', () => {
   });
 
   void test('loadInPool (training and embedding with a model read this way): the records and bases of the loadDataset task, in chunks', async () => {
-    const serial = fromTask(await pool.run('loadDataset', { file: FIXTURE, read: {} }));
+    const serial = await fromTask(await pool.run('loadDataset', { file: FIXTURE, read: {} }));
     const reported: number[] = [];
     const chunked = await loadInPool(FIXTURE, {}, pool, undefined, (done) => reported.push(done), 2);
     assert.equal(chunked.chunks, 1, 'one chunk of 1 MiB for 476 kB');
