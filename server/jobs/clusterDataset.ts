@@ -10,7 +10,7 @@ import { dereplicate, sequenceKey } from '../engine/cluster/derep';
 import { abundanceOf, hasAbundances, missingIdentities } from '../engine/cluster/representatives';
 import { packByteSequences, packTexts, symbolsAt } from '../worker/packedSymbols';
 import { summarizeClusters, type ClusterSummary } from '../engine/cluster/summary';
-import { chooseLshParams, identityToJaccard, joinLshBands } from '../engine/index/lsh';
+import { chooseLshParams, identityToJaccard, joinLshBands, type LshArrays } from '../engine/index/lsh';
 import { sharedUint32 } from '../worker/packedSymbols';
 import { sharedBuffer } from '../worker/mappedMemory';
 import { clusterGraphInPool } from './parallelGraph';
@@ -372,6 +372,15 @@ interface CandidatePlan {
  * all candidate pairs is never built. Records are numbered in locality order: the index reads
  * the signatures (in file order) through `order`, the selection the ordered low bytes.
  */
+/**
+ * The shared arrays of an LSH index of `bands` × `records`, that the band tasks write in place
+ * (engine/index/lsh BuildLshOptions.into): their pages are first touched on the workers, and no
+ * part is joined into them on this thread. Records with an empty signature leave a tail unused.
+ */
+function lshArrays(bands: number, records: number): LshArrays {
+  return { keys: sharedUint32(bands * records), ids: sharedUint32(bands * records) };
+}
+
 async function selectedPairs(
   index: { signatures: Uint32Array },
   /** Set: the signatures are released (then this is called) once the LSH index is built. */
@@ -388,12 +397,13 @@ async function selectedPairs(
   const R = params.candidatesPerRecord!;
   const chunks = Math.min(plan.chunks, Math.max(1, n));
   const bandChunks = Math.min(plan.bands, chunks);
+  const into = lshArrays(plan.bands, n);
   const bandParts = await Promise.all(
     Array.from({ length: bandChunks }, (_, c) =>
-      pool.run('lshBands', { signatures: index.signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+      pool.run('lshBands', { signatures: index.signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks), into }, { signal }),
     ),
   );
-  const lsh = joinLshBands(bandParts, sharedUint32);
+  const lsh = joinLshBands(bandParts, sharedUint32, into);
   // From here on only the low bytes are read.
   if (releaseSignatures) {
     index.signatures = new Uint32Array(0);
@@ -455,12 +465,13 @@ async function candidatePairs(
   bounds.push(n);
   // The LSH index once, its bands split over the pool, joined in shared memory for every chunk.
   const bandChunks = Math.min(plan.bands, chunks);
+  const into = lshArrays(plan.bands, n);
   const bandParts = await Promise.all(
     Array.from({ length: bandChunks }, (_, c) =>
-      pool.run('lshBands', { signatures: index.signatures, numHashes: H, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks) }, { signal }),
+      pool.run('lshBands', { signatures: index.signatures, numHashes: H, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks), into }, { signal }),
     ),
   );
-  const lsh = joinLshBands(bandParts, sharedUint32);
+  const lsh = joinLshBands(bandParts, sharedUint32, into);
   lap('lsh index');
   const parts = await Promise.all(
     bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, index: lsh, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),
@@ -501,14 +512,14 @@ async function candidatePairs(
   return { ...selected, lshPairs };
 }
 
-/** Edges mapped between two turns of the event loop: 20–100 ms a turn measured on the shared 2-core machine. */
-const EDGES_PER_TURN = 1 << 20;
+/** Edges mapped between two turns of the event loop: 2²⁰ took 20–100 ms a turn on the shared 2-core machine (fresh pages), this is a quarter. */
+const EDGES_PER_TURN = 1 << 18;
 
 /**
  * The verified edges of all chunks, mapped from locality order back to record ids (i < j). In
  * shared memory: the clustering task that follows gets them without a copy (a structured clone of
  * 13 M edges, 160 MB, held the LSP thread for 0.25 s), and the mapping yields to the event loop
- * every `EDGES_PER_TURN` edges (13 turns on BioMarKs50k at 97 %, ~0.65 s in all, that was one stall).
+ * every `EDGES_PER_TURN` edges of a part and after each part (13 M edges in one go, ~0.65 s, were one stall).
  */
 async function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): Promise<NeighbourEdges> {
   const m = parts.reduce((s, p) => s + p.i.length, 0);
@@ -517,18 +528,17 @@ async function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): 
   const j = new Uint32Array(shared(m * 4), 0, m);
   const identity = new Float32Array(shared(m * 4), 0, m);
   let at = 0;
-  let sinceYield = 0;
   for (const p of parts) {
-    for (let e = 0; e < p.i.length; e++, at++) {
-      const a = order[p.i[e]!]!;
-      const b = order[p.j[e]!]!;
-      i[at] = a < b ? a : b;
-      j[at] = a < b ? b : a;
-    }
-    identity.set(p.identity, at - p.i.length);
-    sinceYield += p.i.length;
-    if (sinceYield >= EDGES_PER_TURN) {
-      sinceYield = 0;
+    identity.set(p.identity, at);
+    // Within a part too: one verify chunk can hold a million edges.
+    for (let from = 0; from < p.i.length; from += EDGES_PER_TURN) {
+      const to = Math.min(p.i.length, from + EDGES_PER_TURN);
+      for (let e = from; e < to; e++, at++) {
+        const a = order[p.i[e]!]!;
+        const b = order[p.j[e]!]!;
+        i[at] = a < b ? a : b;
+        j[at] = a < b ? b : a;
+      }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -17,7 +17,7 @@
 import { collectSelected, estimatePairs, lowBytes, lowBytesSize, markSelected, type LowByteSignatures } from '../../engine/index/candidateSelection';
 import { equalBytesAvailable } from '../../engine/index/equalBytesSimd';
 import { localityOrder } from '../../engine/index/localityOrder';
-import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshIndex } from '../../engine/index/lsh';
+import { buildLshIndex, lshCandidatePairs, type CandidateStats, type LshArrays, type LshIndex } from '../../engine/index/lsh';
 import { bucketBounds, mergeChoices, selectFromLsh, type BucketBounds, type LshChoices } from '../../engine/index/lshSelection';
 import { sharedBuffer, sharedMemory } from '../mappedMemory';
 import { sharedUint32 } from '../packedSymbols';
@@ -55,11 +55,14 @@ export interface LshBandsPayload {
   bandTo: number;
   /** Index the records in this order (engine/index/lsh BuildLshOptions.order). */
   order?: Uint32Array;
+  /** Shared arrays of the whole index to write these bands into (BuildLshOptions.into). */
+  into?: LshArrays;
 }
 
 export function lshBandsTask(p: LshBandsPayload, ctx: TaskContext): LshIndex {
-  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo, ...(p.order ? { order: p.order } : {}) });
-  ctx.transferResult(index.keys.buffer as ArrayBuffer, index.ids.buffer as ArrayBuffer);
+  const index = buildLshIndex(p.signatures, p.numHashes, { bands: p.bands, rows: p.rows }, { bandFrom: p.bandFrom, bandTo: p.bandTo, ...(p.order ? { order: p.order } : {}), ...(p.into ? { into: p.into } : {}) });
+  // In shared memory the caller has them already (and a shared buffer cannot be transferred).
+  if (!p.into) ctx.transferResult(index.keys.buffer as ArrayBuffer, index.ids.buffer as ArrayBuffer);
   return index;
 }
 

@@ -197,6 +197,14 @@ void describe('lsh', () => {
     assert.deepEqual(joined, index);
     assert.deepEqual(lshCandidatePairs(joined, { maxBucketSize: 3 }), lshCandidatePairs(index, { maxBucketSize: 3 }));
     assert.throws(() => joinLshBands([buildLshIndex(sigs, m, params, { bandFrom: 0, bandTo: 3 }), buildLshIndex(sigs, m, params, { bandFrom: 4, bandTo: 8 })]), RangeError);
+    // Built in place into the whole index's arrays (as the band workers write shared memory), in any order: the same index, as views.
+    const records = sigs.length / m;
+    const into = { keys: new Uint32Array(params.bands * records + 5), ids: new Uint32Array(params.bands * records + 5) };
+    const inPlace = [[4, 8], [0, 3], [3, 4]].map(([bandFrom, bandTo]) => buildLshIndex(sigs, m, params, { bandFrom, bandTo, into }));
+    assert.equal(inPlace[0].keys.buffer, into.keys.buffer, 'written in place');
+    const viewed = joinLshBands([inPlace[1], inPlace[2], inPlace[0]], () => assert.fail('nothing to allocate'), into);
+    assert.deepEqual(viewed, index);
+    assert.throws(() => buildLshIndex(sigs, m, params, { into: { keys: new Uint32Array(params.bands * index.size - 1), ids: into.ids } }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, params, { bandFrom: 3, bandTo: 9 }), RangeError);
     assert.throws(() => buildLshIndex(sigs, m, { bands: 9, rows: 4 }), RangeError);
   });
