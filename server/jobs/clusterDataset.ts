@@ -367,12 +367,6 @@ interface CandidatePlan {
 }
 
 /**
- * With a per-record budget R: each record's best R candidates, selected straight from the LSH
- * index (engine/index/lshSelection) in record ranges over the pool, then merged — the list of
- * all candidate pairs is never built. Records are numbered in locality order: the index reads
- * the signatures (in file order) through `order`, the selection the ordered low bytes.
- */
-/**
  * The shared arrays of an LSH index of `bands` × `records`, that the band tasks write in place
  * (engine/index/lsh BuildLshOptions.into): their pages are first touched on the workers, and no
  * part is joined into them on this thread. Records with an empty signature leave a tail unused.
@@ -381,6 +375,12 @@ function lshArrays(bands: number, records: number): LshArrays {
   return { keys: sharedUint32(bands * records), ids: sharedUint32(bands * records) };
 }
 
+/**
+ * With a per-record budget R: each record's best R candidates, selected straight from the LSH
+ * index (engine/index/lshSelection) in record ranges over the pool, then merged — the list of
+ * all candidate pairs is never built. Records are numbered in locality order: the index reads
+ * the signatures (in file order) through `order`, the selection the ordered low bytes.
+ */
 async function selectedPairs(
   index: { signatures: Uint32Array },
   /** Set: the signatures are released (then this is called) once the LSH index is built. */
