@@ -72,18 +72,12 @@ async function cancellationDelay(request: Promise<unknown>, source: Cancellation
 const limit = (ms: number, tag: string): string => `target ≤ ${ms} ms (${tag})`;
 
 /**
- * The longest the host's own thread is held (no timer can run) while the host clusters a file:
- * what runs there between the pool's tasks — reading the records back, mapping the edges, the
- * neighbour lists of the hovers. Measured in this process with the host's code path (the pool,
- * clusterDataset, nearestNeighboursYielding) and a 5 ms interval timer: the longest time the event
- * loop was busy between two of its ticks. A hover waits at least that long. BIG_STALL_FILE (e.g. BioMarKs50k.fsa.gz) measures
- * another file.
- */
-/**
- * The longest stall of this thread while `job` runs its host-side code path (this thread plays the
- * host's): per 5 ms tick, the time the loop was busy (eventLoopUtilization's `active`), not the
- * wall gap — on a shared machine a thread waiting for a core would otherwise count as a stall of
- * our making.
+ * The longest the host's own thread is held (no timer can run) while `job` runs the host's code
+ * path for a clustering in this process: what runs there between the pool's tasks — reading the
+ * records back, mapping the edges, the neighbour lists of the hovers. A 5 ms interval timer
+ * reads, per tick, the time the event loop was busy (eventLoopUtilization's `active`), not the
+ * wall gap: on a shared machine a thread waiting for a core would otherwise count as a stall of
+ * our making. A hover waits at least that long.
  */
 async function longestStall(what: string, ctx: BenchContext, job: (pool: WorkerPool, onProgress: (stage: string) => void) => Promise<void>): Promise<number> {
   const pool = new WorkerPool({ workerFile: path.resolve(__dirname, '../dist/worker.js') });
@@ -111,7 +105,7 @@ async function longestStall(what: string, ctx: BenchContext, job: (pool: WorkerP
   return longest;
 }
 
-/** The sequence path: clusterDataset, then the neighbour lists the diagnostics show. */
+/** The sequence path: clusterDataset, then the neighbour lists the diagnostics show. BIG_STALL_FILE (e.g. BioMarKs50k.fsa.gz) measures another file. */
 function sequenceStall(file: string, tmp: string, ctx: BenchContext): Promise<number> {
   const target = process.env.BIG_STALL_FILE ?? file;
   return longestStall(path.basename(target), ctx, async (pool, onProgress) => {
