@@ -20,6 +20,7 @@ import { buildSequenceIndex, type BuildIndexOptions, type SequenceIndex } from '
 import type { CandidatesPayload } from '../worker/tasks/candidates';
 import type { LowByteSignatures } from '../engine/index/candidateSelection';
 import type { VerifyResult } from '../worker/tasks/verify';
+import { ioTurn } from '../worker/ioTurn';
 
 export interface ClusterParams {
   /** Identity threshold (0..1): records at ≥ this identity are neighbours; DBSCAN eps = 1 − threshold. */
@@ -208,8 +209,9 @@ async function clusterIndex(index: SequenceIndex, options: ClusterOptions, clock
   if (params.exact && params.mode === 'greedy') throw new RangeError("greedy clustering runs on the LSH candidates; the exact matrix path is the study's DBSCAN");
   if (params.exact) return clusterExact(index, options, { seconds, cpuSeconds }, clock.t, clock.cpu, abundance);
 
-  // A turn of the event loop between the index (its cache entry copied in) and the set-up below.
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  // A turn of the event loop between the index (its cache entry copied in, the abundances read)
+  // and the set-up below.
+  await ioTurn();
   // The candidate stages' arrays (order, low bytes, LSH index, bucket bounds, pairs, verified
   // chunks: ~60 MB at 50,000 amplicons) are locals of verifiedGraph: unreachable once it returns,
   // before the clustering task builds its graphs.
@@ -494,7 +496,7 @@ async function candidatePairs(
       j.set(p.j.subarray(from, to), at);
       if (codes && p.codes) codes.set(p.codes.subarray(from, to), at);
       at += to - from;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await ioTurn();
     }
   }
   if (!R || !codes) return { i, j, lshPairs };
@@ -539,7 +541,7 @@ async function concatEdges(parts: readonly VerifyResult[], order: Uint32Array): 
         i[at] = a < b ? a : b;
         j[at] = a < b ? b : a;
       }
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await ioTurn();
     }
   }
   return { i, j, identity };

@@ -7,6 +7,7 @@ import { EMPTY_SLOT } from '../engine/index/minhash';
 import type { NeighbourEdges } from './clusterDataset';
 import type { RecordMeta } from '../worker/tasks/loadDataset';
 import type { SequenceIndex } from './sequenceIndex';
+import { ioTurn } from '../worker/ioTurn';
 
 export interface Neighbour {
   record: number;
@@ -93,7 +94,7 @@ export async function nearestNeighboursYielding(n: number, edges: NeighbourEdges
   const lists = new NeighbourLists(n, keep, edges.distance !== undefined);
   // A turn before the first slice too: the caller has usually just received a job's answer in this turn.
   for (let from = 0; from < edges.i.length; from += EDGES_PER_TURN) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await ioTurn();
     offerEdges(lists, edges, from, Math.min(edges.i.length, from + EDGES_PER_TURN));
   }
   return lists;

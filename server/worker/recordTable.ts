@@ -8,6 +8,7 @@
  * thread decodes the objects it needs.
  */
 import { sharedBuffer } from './mappedMemory';
+import { ioTurn } from './ioTurn';
 
 /** What the editor and the CLI need to know of a record, without its sequence. */
 export interface RecordMeta {
@@ -128,12 +129,15 @@ export function decodeRecords(table: RecordTable): TableRecord[] {
 /** Records decoded between two turns of the event loop: ~5 ms of the LSP thread (60,000 took ~40 ms in one go). */
 const RECORDS_PER_TURN = 8192;
 
-/** decodeRecords for the LSP thread: the same records, `RECORDS_PER_TURN` at a time with a turn of the event loop between. */
+/**
+ * decodeRecords for the LSP thread: the same records, `RECORDS_PER_TURN` at a time with a turn of
+ * the event loop before each slice (the first too: the table has just arrived in this turn).
+ */
 export async function decodeRecordsYielding(table: RecordTable): Promise<TableRecord[]> {
   const { records, decode } = decoder(table);
   for (let to = RECORDS_PER_TURN; ; to += RECORDS_PER_TURN) {
+    await ioTurn();
     decode(to);
     if (to >= table.count) return records;
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
