@@ -405,7 +405,7 @@ async function selectedPairs(
       pool.run('lshBands', { signatures: index.signatures, order, numHashes: plan.numHashes, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks), into }, { signal }),
     ),
   );
-  const lsh = joinLshBands(bandParts, sharedUint32, into);
+  const lsh = joinLshBands(bandParts, into);
   // From here on only the low bytes are read.
   if (releaseSignatures) {
     index.signatures = new Uint32Array(0);
@@ -473,7 +473,7 @@ async function candidatePairs(
       pool.run('lshBands', { signatures: index.signatures, numHashes: H, bands: plan.bands, rows: plan.rows, bandFrom: Math.floor((plan.bands * c) / bandChunks), bandTo: Math.floor((plan.bands * (c + 1)) / bandChunks), into }, { signal }),
     ),
   );
-  const lsh = joinLshBands(bandParts, sharedUint32, into);
+  const lsh = joinLshBands(bandParts, into);
   lap('lsh index');
   const parts = await Promise.all(
     bounds.slice(0, -1).map((from, c) => pool.run('lshCandidates', { ...base, index: lsh, recordFrom: from, recordTo: bounds[c + 1] }, { signal })),

@@ -51,7 +51,7 @@ export interface PoolOptions {
 export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (progress: TaskProgress) => void;
-  /** Buffers in the payload to move to the worker instead of copying. */
+  /** Buffers in the payload to move to the worker instead of copying (each once; repeats are dropped). */
   transfer?: Transferable[];
   /** Overrides the pool's grace period for this task (0: terminate the worker at once on cancel). */
   cancelGraceMs?: number;
@@ -309,7 +309,9 @@ export class WorkerPool<R extends TaskRegistry = Tasks> {
   private start(slot: Slot, job: Job): void {
     const message: RunMessage = { type: 'run', id: job.id, task: job.task, payload: job.payload, cancelFlag: job.cancelFlag };
     try {
-      slot.worker.postMessage(message, job.options.transfer);
+      // postMessage refuses a transfer list that names a buffer twice: views of one buffer are common.
+      const transfer = job.options.transfer && [...new Set(job.options.transfer)];
+      slot.worker.postMessage(message, transfer);
     } catch (err) {
       // The payload could not be cloned; the worker is untouched and stays idle.
       job.reject(Object.assign(new Error(`Cannot send the payload of task '${job.task}' to a worker: ${describe(err)}`), { name: 'DataCloneError' }));

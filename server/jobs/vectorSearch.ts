@@ -165,7 +165,7 @@ async function mergePartials(parts: KnnPartial[], n: number, options: VectorJobO
   const metric = metricOf(options);
   if (n * (parts[0]?.k ?? 0) <= MERGE_IN_POOL_ENTRIES) return mergeKnnPartials(parts, n, metric);
   const transfer = parts.flatMap((p) => [p.count.buffer, p.indices.buffer, p.keys.buffer] as ArrayBuffer[]);
-  return options.pool.run('vectorKnnMerge', { parts, n, ...metric }, { ...(options.signal ? { signal: options.signal } : {}), transfer: [...new Set(transfer)] });
+  return options.pool.run('vectorKnnMerge', { parts, n, ...metric }, { ...(options.signal ? { signal: options.signal } : {}), transfer });
 }
 
 /**
@@ -500,9 +500,9 @@ export async function rangeEdgesInPool(data: Float32Array, n: number, dim: numbe
   return pairsFromRanges(await rangeChunksInPool(data, n, dim, eps, { ...options, distances: withDistances }), withDistances);
 }
 
-/** The buffers of range chunks, each once (a transfer list must not repeat one), to transfer them to a task. */
+/** The buffers of range chunks, to transfer them to a task. */
 function rangeBuffers(chunks: readonly RangeChunk[]): ArrayBuffer[] {
-  return [...new Set(chunks.flatMap(({ range }) => [range.offsets.buffer, range.neighbours.buffer, range.distances.buffer] as ArrayBuffer[]))];
+  return chunks.flatMap(({ range }) => [range.offsets.buffer, range.neighbours.buffer, range.distances.buffer] as ArrayBuffer[]);
 }
 
 /** eps from the k-distance curve of a seeded sample (k = minPts), the sample's kNN in the pool. */

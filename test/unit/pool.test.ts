@@ -213,6 +213,10 @@ void describe('WorkerPool', () => {
     assert.equal(buffer.byteLength, 0, 'the caller no longer holds the transferred buffer');
     const result = await p.run('makeBuffer', { n: 4 });
     assert.deepEqual([...result], [0, 1, 2, 3]);
+    // Two views of one buffer list it twice: postMessage alone would refuse the list.
+    const shared = new ArrayBuffer(64);
+    assert.equal(await p.run('byteLength', shared, { transfer: [new Uint8Array(shared).buffer, shared] }), 64);
+    assert.equal(shared.byteLength, 0);
   });
 
   void test("worker output goes to the pool's log, never to stdout", async () => {

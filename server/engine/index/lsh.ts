@@ -272,13 +272,13 @@ export function buildLshIndex(signatures: Uint32Array, numHashes: number, params
 
 /**
  * One index from indexes of consecutive band ranges of the same signatures (built by several
- * workers: bands are independent), identical to building all the bands at once. `alloc` gives the
- * joined arrays (shared memory, so every candidate worker reads the one copy); or, given `built`,
- * the parts were built in place into those arrays (BuildLshOptions.into) and the whole index is
- * a view of them: no copy, and no fresh pages touched on this thread (BioMarKs50k: ~50 ms of the
- * LSP thread for 11 MB).
+ * workers: bands are independent), identical to building all the bands at once. Given `built`,
+ * the parts were built in place into those arrays (BuildLshOptions.into), as the product's band
+ * tasks build them in shared memory, and the whole index is a view of them: no copy, and no fresh
+ * pages touched on this thread (BioMarKs50k: ~50 ms of the LSP thread for 11 MB). Else the parts
+ * are copied into new arrays.
  */
-export function joinLshBands(parts: readonly LshIndex[], alloc: (length: number) => Uint32Array = (length) => new Uint32Array(length), built?: LshArrays): LshIndex {
+export function joinLshBands(parts: readonly LshIndex[], built?: LshArrays): LshIndex {
   if (parts.length === 0) throw new RangeError('joinLshBands needs at least one part');
   const first = parts[0];
   const size = first.size;
@@ -294,8 +294,8 @@ export function joinLshBands(parts: readonly LshIndex[], alloc: (length: number)
     if (first.bandFrom !== 0) throw new RangeError(`parts built in place start at band 0, not ${first.bandFrom}`);
     return { numHashes: first.numHashes, bands: first.bands, rows: first.rows, bandFrom: 0, bandTo, records: first.records, size, keys: built.keys.subarray(0, length), ids: built.ids.subarray(0, length) };
   }
-  const keys = alloc(length);
-  const ids = alloc(length);
+  const keys = new Uint32Array(length);
+  const ids = new Uint32Array(length);
   for (const p of parts) {
     keys.set(p.keys, (p.bandFrom - first.bandFrom) * size);
     ids.set(p.ids, (p.bandFrom - first.bandFrom) * size);
